@@ -1,0 +1,63 @@
+package dev.paird.api;
+
+/**
+ * A pairing key in the form a person reads and types. Its suite is recognised from its shape:
+ * digits only for {@link Suite#SPAKE2}, 27 letters and digits for {@link Suite#HMAC}.
+ *
+ * <p>Implementations hold secret material: their {@code toString()} never shows it, and
+ * {@link #destroy()} overwrites it once the key is no longer needed. A {@code String} the user
+ * typed cannot be wiped; keep it no longer than it takes to parse.
+ */
+public sealed interface PairingCode permits HmacCode, Spake2Code {
+
+  /** What a well-formed key looks like, for error messages. Never contains a real key. */
+  String FORMATS =
+      "a spake2 code is 9 to 13 digits such as 42-1234-5678-9 (slot, secret digits, check digit); "
+          + "an hmac key is 27 letters and digits such as 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-123";
+
+  /** The suite this key belongs to. */
+  Suite suite();
+
+  /** The key as it should be shown to a person, with its check character and separators. */
+  String format();
+
+  /** Overwrites the secret material. The code is unusable afterwards. */
+  void destroy();
+
+  /** Whether {@link #destroy()} has been called. */
+  boolean isDestroyed();
+
+  /**
+   * Parses a key as typed: case, spaces and dashes do not matter, and for hmac keys the letters
+   * O, I and L are read as 0, 1 and 1.
+   *
+   * @throws PairdException with {@link ErrorCode#MALFORMED_KEY} naming what is wrong (length,
+   *     character, check character) and the expected formats; the message never echoes the key
+   */
+  static PairingCode parse(String typed) throws PairdException {
+    if (typed == null || typed.isBlank()) {
+      throw new PairdException(ErrorCode.MALFORMED_KEY, "no key given: " + FORMATS);
+    }
+    char[] compact = new char[typed.length()];
+    int length = 0;
+    boolean digitsOnly = true;
+    try {
+      for (int i = 0; i < typed.length(); i++) {
+        char c = typed.charAt(i);
+        if (c == '-' || c == ' ' || c == '\t') {
+          continue;
+        }
+        if (c < '0' || c > '9') {
+          digitsOnly = false;
+        }
+        compact[length++] = Character.toUpperCase(c);
+      }
+      if (digitsOnly && length != HmacCode.TYPED_LENGTH) {
+        return Spake2Code.parseDigits(compact, length);
+      }
+      return HmacCode.parseSymbols(compact, length);
+    } finally {
+      java.util.Arrays.fill(compact, '\0');
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.paird.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * Replaces a file's contents so that a crash at any instant leaves either the old file or the new
+ * one, complete: write a temporary file in the same directory, fsync it, rename it over the
+ * target, fsync the directory.
+ *
+ * <p>The temporary file is created with its final permissions, so a private key is never
+ * readable by others, not even for a moment. Temporary files left by a crash are named
+ * {@code .NAME.tmp-*}; {@link #removeLeftovers} deletes them.
+ */
+public final class AtomicFiles {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private AtomicFiles() {}
+
+  /** Owner read and write only. */
+  public static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+  /** Owner read and write, everyone read. */
+  public static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
+
+  /**
+   * Atomically and durably replaces {@code target} with {@code content}.
+   *
+   * @throws IOException if any step fails; the target is then unchanged
+   */
+  public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
+    FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(permissions);
+    boolean moved = false;
+    try {
+      try (FileChannel channel =
+          FileChannel.open(
+              temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode)) {
+        ByteBuffer buffer = ByteBuffer.wrap(content);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      // The umask may have narrowed the mode given at creation; set it exactly.
+      Files.setPosixFilePermissions(temp, permissions);
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot replace " + target + " atomically on this file system", e);
+      }
+      moved = true;
+      fsyncDirectory(dir);
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(temp);
+      }
+    }
+  }
+
+  /** Creates {@code dir} (and parents) if needed, with the given permissions on a new directory. */
+  public static void createDirectory(Path dir, Set<PosixFilePermission> permissions)
+      throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(permissions));
+      Files.setPosixFilePermissions(dir, permissions);
+      fsyncDirectory(parent);
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
+    }
+  }
+
+  /** Deletes temporary files a crashed {@link #write} of {@code target} may have left. */
+  public static void removeLeftovers(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    String prefix = tempPrefix(target);
+    try (var entries = Files.newDirectoryStream(dir, entry -> entry.getFileName().toString().startsWith(prefix))) {
+      for (Path leftover : entries) {
+        Files.deleteIfExists(leftover);
+      }
+    }
+  }
+
+  /** Flushes a directory's entries (a rename or a new file in it) to disk. */
+  public static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  private static String tempPrefix(Path target) {
+    return "." + target.getFileName() + ".tmp-";
+  }
+
+  private static byte[] randomBytes() {
+    byte[] bytes = new byte[6];
+    RANDOM.nextBytes(bytes);
+    return bytes;
+  }
+}
