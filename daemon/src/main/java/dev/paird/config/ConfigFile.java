@@ -1,0 +1,102 @@
+package dev.paird.config;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads paird's configuration file: UTF-8 text, one {@code key = value} per line, {@code #}
+ * starts a comment line, blank lines are ignored, a key may appear once.
+ *
+ * <p>This class only splits lines; {@link PairdConfig} validates keys and values.
+ */
+public final class ConfigFile {
+  /** Refuse absurdly large files before reading them into memory. */
+  static final long MAX_BYTES = 64 * 1024;
+
+  private ConfigFile() {}
+
+  /** One setting with where it came from, for error messages. */
+  public record Setting(String key, String value, String origin) {}
+
+  /**
+   * Reads {@code path}. A missing file is an error only if {@code required}; otherwise it
+   * yields no settings (paird then runs on defaults).
+   */
+  public static Map<String, Setting> read(Path path, boolean required) throws PairdException {
+    byte[] bytes;
+    try {
+      if (Files.size(path) > MAX_BYTES) {
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            "config file " + path + " is larger than " + MAX_BYTES + " bytes; is it the right file?");
+      }
+      bytes = Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      if (required) {
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            "config file " + path + " does not exist; create it or leave out --config to use "
+                + PairdConfig.DEFAULT_CONFIG);
+      }
+      return Map.of();
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID, "cannot read config file " + path + ": " + e.getMessage(), e);
+    }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+    } catch (CharacterCodingException e) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID, "config file " + path + " is not UTF-8 text");
+    }
+    return parse(text, path.toString());
+  }
+
+  /** Splits {@code text} into settings; {@code source} names the file in messages. */
+  public static Map<String, Setting> parse(String text, String source) throws PairdException {
+    Map<String, Setting> settings = new LinkedHashMap<>();
+    String[] lines = text.split("\r?\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      String origin = source + ":" + (i + 1);
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      int equals = line.indexOf('=');
+      if (equals < 0) {
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            origin + ": expected 'key = value', found no '='");
+      }
+      String key = line.substring(0, equals).strip();
+      String value = line.substring(equals + 1).strip();
+      if (key.isEmpty()) {
+        throw new PairdException(ErrorCode.CONFIG_INVALID, origin + ": missing key before '='");
+      }
+      Setting previous = settings.put(key, new Setting(key, value, origin));
+      if (previous != null) {
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            origin + ": '" + key + "' is already set at " + previous.origin() + "; set it once");
+      }
+    }
+    return settings;
+  }
+}

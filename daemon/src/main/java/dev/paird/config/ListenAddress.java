@@ -1,0 +1,49 @@
+package dev.paird.config;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.util.Optional;
+
+/**
+ * Where the pairing listener binds: a host (absent means every address) and a TCP port.
+ * Written {@code HOST:PORT}, {@code [IPV6]:PORT} or {@code *:PORT}.
+ */
+public record ListenAddress(Optional<String> host, int port) {
+  /** The pairing port when none is configured: 7247 spells PAIR on a phone keypad. */
+  public static final int DEFAULT_PORT = 7247;
+
+  public ListenAddress {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be 1-65535, not " + port);
+    }
+  }
+
+  /** Every address on the default port. */
+  public static ListenAddress defaultAddress() {
+    return new ListenAddress(Optional.empty(), DEFAULT_PORT);
+  }
+
+  /**
+   * Parses {@code HOST:PORT}, {@code [IPV6]:PORT}, {@code *:PORT} or {@code :PORT}.
+   *
+   * @param origin where the value came from, for the message
+   */
+  public static ListenAddress parse(String value, String origin) throws PairdException {
+    HostPort hostPort = HostPort.parse(value, -1);
+    if (hostPort == null || hostPort.port() < 0) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          origin + ": listen must be HOST:PORT, [IPV6]:PORT or *:PORT (port 1-65535), not '"
+              + value + "'");
+    }
+    String host = hostPort.host();
+    Optional<String> bindHost = host.isEmpty() || host.equals("*") ? Optional.empty() : Optional.of(host);
+    return new ListenAddress(bindHost, hostPort.port());
+  }
+
+  @Override
+  public String toString() {
+    String h = host.map(value -> value.indexOf(':') >= 0 ? "[" + value + "]" : value).orElse("*");
+    return h + ":" + port;
+  }
+}

@@ -1,0 +1,333 @@
+package dev.paird.keys;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.HmacCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.PairingCode;
+import dev.paird.api.Spake2Code;
+import dev.paird.api.Suite;
+import dev.paird.config.PairdConfig;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+
+/**
+ * The keys issued by {@code new-key} and waiting for a peer: an expiring, bounded, in-memory map.
+ *
+ * <p>Guarantees:
+ *
+ * <ul>
+ *   <li>Keys live only here, in memory. They are wiped when they expire, are burned, cancelled
+ *       or used, and nothing in this class logs, prints or persists them.
+ *   <li>At most {@code maxPending} keys are pending; {@link #issue} refuses more.
+ *   <li>A key is used at most once, even when several peers race for it: exactly one
+ *       {@link Claim} is ever handed out per key.
+ *   <li>A key is tried at most {@code maxAttempts} times. An hmac attempt is counted when it
+ *       fails; a spake2 attempt is counted when the exchange starts, so that parallel
+ *       connections cannot run more exchanges than the limit. The last failure burns the key.
+ *   <li>Time comes from the injected {@link InstantSource}; expiry happens on every call and
+ *       whenever the owner calls {@link #expire()}.
+ * </ul>
+ *
+ * <p>It does not hide which slots are in use: slots are public by design.
+ */
+public final class PendingKeys {
+  /** How long the outcome of a finished key stays available to {@code wait-key}. */
+  static final Duration OUTCOME_RETENTION = Duration.ofMinutes(10);
+
+  private final int maxPending;
+  private final int maxAttempts;
+  private final int codeDigits;
+  private final InstantSource clock;
+  private final SecureRandom random;
+
+  private final Object lock = new Object();
+  private final Map<Integer, PendingKey> live = new TreeMap<>(); // guarded by lock
+  private final Map<Integer, Finished> finished = new TreeMap<>(); // guarded by lock
+
+  private record Finished(CompletableFuture<KeyOutcome> outcome, Instant at) {}
+
+  public PendingKeys(
+      int maxPending, int maxAttempts, int codeDigits, InstantSource clock, SecureRandom random) {
+    if (maxPending < 1 || maxPending > Spake2Code.SLOTS) {
+      throw new IllegalArgumentException("maxPending must be 1-" + Spake2Code.SLOTS);
+    }
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("maxAttempts must be positive");
+    }
+    this.maxPending = maxPending;
+    this.maxAttempts = maxAttempts;
+    this.codeDigits = codeDigits;
+    this.clock = clock;
+    this.random = random;
+  }
+
+  /** A key that was just issued: its id, and the code to show the user once. */
+  public record IssuedKey(String id, Suite suite, String code, Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "IssuedKey[id=" + id + ", suite=" + suite + ", code=redacted, expiresAt=" + expiresAt + "]";
+    }
+  }
+
+  /**
+   * Issues a fresh random key.
+   *
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if {@code maxPending} keys are
+   *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
+   */
+  public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
+    if (lifetime.compareTo(PairdConfig.MIN_KEY_LIFETIME) < 0
+        || lifetime.compareTo(PairdConfig.MAX_KEY_LIFETIME) > 0) {
+      throw new PairdException(
+          ErrorCode.INVALID_ARGUMENT,
+          "key lifetime must be from " + PairdConfig.formatDuration(PairdConfig.MIN_KEY_LIFETIME)
+              + " to " + PairdConfig.formatDuration(PairdConfig.MAX_KEY_LIFETIME) + ", not "
+              + PairdConfig.formatDuration(lifetime));
+    }
+    synchronized (lock) {
+      expireLocked();
+      if (live.size() >= maxPending) {
+        throw new PairdException(
+            ErrorCode.LIMIT_REACHED,
+            live.size() + " keys are already pending, the most this daemon allows"
+                + " (max_pending_keys); wait for one to be used or expire, or cancel one with"
+                + " 'pairctl cancel-key ID'");
+      }
+      int slot = chooseSlotLocked();
+      PairingCode code =
+          suite == Suite.SPAKE2
+              ? Spake2Code.generate(random, slot, codeDigits)
+              : HmacCode.generate(random);
+      Instant now = clock.instant();
+      PendingKey key = new PendingKey(slot, code, now, now.plus(lifetime));
+      live.put(slot, key);
+      finished.remove(slot);
+      return new IssuedKey(key.id(), suite, code.format(), key.expiresAt);
+    }
+  }
+
+  /**
+   * A free slot drawn uniformly at random, preferring slots whose last outcome is no longer
+   * kept. The slot is public; it is drawn independently of the key's secret.
+   */
+  private int chooseSlotLocked() {
+    List<Integer> fresh = new ArrayList<>();
+    List<Integer> free = new ArrayList<>();
+    for (int slot = 0; slot < Spake2Code.SLOTS; slot++) {
+      if (!live.containsKey(slot)) {
+        free.add(slot);
+        if (!finished.containsKey(slot)) {
+          fresh.add(slot);
+        }
+      }
+    }
+    List<Integer> pool = fresh.isEmpty() ? free : fresh;
+    return pool.get(random.nextInt(pool.size()));
+  }
+
+  /** What may be shown about the pending keys, soonest expiry first. */
+  public List<KeyInfo> list() {
+    synchronized (lock) {
+      expireLocked();
+      List<KeyInfo> infos = new ArrayList<>(live.size());
+      for (PendingKey key : live.values()) {
+        infos.add(new KeyInfo(key.id(), key.suite(), key.createdAt, key.expiresAt,
+            Math.max(0, maxAttempts - key.attemptsUsed)));
+      }
+      infos.sort(Comparator.comparing(KeyInfo::expiresAt).thenComparing(KeyInfo::id));
+      return infos;
+    }
+  }
+
+  /** The number of pending keys. */
+  public int size() {
+    synchronized (lock) {
+      expireLocked();
+      return live.size();
+    }
+  }
+
+  /** When the next pending key expires, if any: the owner schedules {@link #expire()} then. */
+  public Optional<Instant> nextExpiry() {
+    synchronized (lock) {
+      return live.values().stream().map(key -> key.expiresAt).min(Comparator.naturalOrder());
+    }
+  }
+
+  /** Removes and wipes every key whose lifetime has run out. */
+  public void expire() {
+    synchronized (lock) {
+      expireLocked();
+    }
+  }
+
+  /** Withdraws a pending key. Returns false if no key has this id. */
+  public boolean cancel(String id) {
+    Optional<Integer> slot = parseId(id);
+    synchronized (lock) {
+      expireLocked();
+      PendingKey key = slot.map(live::get).orElse(null);
+      if (key == null) {
+        return false;
+      }
+      finishLocked(key, KeyOutcome.of(KeyOutcome.Status.CANCELLED));
+      return true;
+    }
+  }
+
+  /** Withdraws every pending key, for shutdown. */
+  public void cancelAll() {
+    synchronized (lock) {
+      for (PendingKey key : new ArrayList<>(live.values())) {
+        finishLocked(key, KeyOutcome.of(KeyOutcome.Status.CANCELLED));
+      }
+    }
+  }
+
+  /**
+   * The outcome of the key with this id: completes when it is used, expires, is burned or
+   * cancelled. Empty if no such key is pending or recently finished.
+   */
+  public Optional<CompletableFuture<KeyOutcome>> outcome(String id) {
+    Optional<Integer> slot = parseId(id);
+    if (slot.isEmpty()) {
+      return Optional.empty();
+    }
+    synchronized (lock) {
+      expireLocked();
+      PendingKey key = live.get(slot.get());
+      if (key != null) {
+        return Optional.of(key.outcome);
+      }
+      return Optional.ofNullable(finished.get(slot.get())).map(Finished::outcome);
+    }
+  }
+
+  /**
+   * Finds the pending hmac key for which {@code matches} holds and claims it; if none does,
+   * counts a failed attempt against every pending hmac key (any of them could have been the
+   * target) and burns those that reach the limit.
+   *
+   * <p>{@code matches} is evaluated for every pending hmac key, without stopping at the first
+   * match, so the time taken does not depend on which key matched.
+   */
+  public Optional<Claim> redeemHmac(Predicate<HmacCode> matches) {
+    synchronized (lock) {
+      expireLocked();
+      PendingKey winner = null;
+      List<PendingKey> candidates = new ArrayList<>();
+      for (PendingKey key : live.values()) {
+        if (key.code instanceof HmacCode hmac) {
+          candidates.add(key);
+          if (matches.test(hmac) && winner == null) {
+            winner = key;
+          }
+        }
+      }
+      if (winner != null) {
+        live.remove(winner.slot);
+        return Optional.of(new Claim(this, winner));
+      }
+      for (PendingKey key : candidates) {
+        key.attemptsUsed++;
+        if (key.attemptsUsed >= maxAttempts) {
+          finishLocked(key, KeyOutcome.of(KeyOutcome.Status.BURNED));
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Starts a spake2 exchange with the key in {@code slot}, reserving one of its attempts. Empty
+   * if there is no usable spake2 key in that slot; the caller must then run the exchange with a
+   * random password so that the peer cannot tell.
+   */
+  public Optional<Spake2Attempt> beginSpake2(int slot) {
+    synchronized (lock) {
+      expireLocked();
+      PendingKey key = live.get(slot);
+      if (key == null || !(key.code instanceof Spake2Code code) || key.attemptsUsed >= maxAttempts) {
+        return Optional.empty();
+      }
+      key.attemptsUsed++;
+      key.inFlight++;
+      return Optional.of(new Spake2Attempt(this, key, code.secretDigits()));
+    }
+  }
+
+  /** Ends an attempt: on success claims the key if it is still pending; on failure may burn it. */
+  Optional<Claim> endSpake2(Spake2Attempt attempt, boolean succeeded) {
+    synchronized (lock) {
+      PendingKey key = attempt.key;
+      key.inFlight--;
+      expireLocked();
+      if (live.get(key.slot) != key) {
+        return Optional.empty(); // expired, cancelled, burned or claimed meanwhile
+      }
+      if (succeeded) {
+        live.remove(key.slot);
+        return Optional.of(new Claim(this, key));
+      }
+      if (key.attemptsUsed >= maxAttempts && key.inFlight == 0) {
+        finishLocked(key, KeyOutcome.of(KeyOutcome.Status.BURNED));
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** Records how a claimed key ended and wipes it. */
+  void settle(Claim claim, KeyOutcome outcome) {
+    synchronized (lock) {
+      PendingKey key = claim.key;
+      key.code.destroy();
+      finished.put(key.slot, new Finished(key.outcome, clock.instant()));
+      key.outcome.complete(outcome);
+    }
+  }
+
+  private void expireLocked() {
+    Instant now = clock.instant();
+    for (PendingKey key : new ArrayList<>(live.values())) {
+      if (!now.isBefore(key.expiresAt)) {
+        finishLocked(key, KeyOutcome.of(KeyOutcome.Status.EXPIRED));
+      }
+    }
+    finished.values().removeIf(f -> !now.isBefore(f.at.plus(OUTCOME_RETENTION)));
+  }
+
+  private void finishLocked(PendingKey key, KeyOutcome outcome) {
+    live.remove(key.slot);
+    key.code.destroy();
+    finished.put(key.slot, new Finished(key.outcome, clock.instant()));
+    key.outcome.complete(outcome);
+  }
+
+  static String formatId(int slot) {
+    return String.format("%02d", slot);
+  }
+
+  private static Optional<Integer> parseId(String id) {
+    if (id == null || id.isEmpty() || id.length() > 2 || !id.chars().allMatch(Character::isDigit)) {
+      return Optional.empty();
+    }
+    return Optional.of(Integer.parseInt(id));
+  }
+
+  @Override
+  public String toString() {
+    synchronized (lock) {
+      return "PendingKeys[pending=" + live.size() + ", max=" + maxPending + "]";
+    }
+  }
+}
