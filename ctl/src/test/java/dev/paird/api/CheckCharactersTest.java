@@ -2,11 +2,6 @@ package dev.paird.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 final class CheckCharactersTest {
@@ -44,64 +39,57 @@ final class CheckCharactersTest {
     return CheckCharacters.gf32Double(x) ^ y;
   }
 
-  @Property
-  void damm32_detectsEverySingleSubstitution(
-      @ForAll @Size(min = 1, max = 30) List<@IntRange(max = 31) Integer> data,
-      @ForAll @IntRange(max = 1000) int where,
-      @ForAll @IntRange(min = 1, max = 31) int delta) {
-    int[] symbols = withCheck32(data);
-    int i = where % symbols.length;
-    symbols[i] ^= delta;
-    assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+  @Test
+  void damm32_detectsEverySingleSubstitution() throws Exception {
+    RandomCases.run(2000, random -> {
+      int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
+      int i = random.nextInt(symbols.length);
+      symbols[i] ^= 1 + random.nextInt(31);
+      assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+    });
   }
 
-  @Property
-  void damm32_detectsEveryAdjacentTransposition(
-      @ForAll @Size(min = 1, max = 30) List<@IntRange(max = 31) Integer> data,
-      @ForAll @IntRange(max = 1000) int where) {
-    int[] symbols = withCheck32(data);
-    int i = where % (symbols.length - 1);
-    if (symbols[i] == symbols[i + 1]) {
-      return;
-    }
-    int t = symbols[i];
-    symbols[i] = symbols[i + 1];
-    symbols[i + 1] = t;
-    assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+  @Test
+  void damm32_detectsEveryAdjacentTransposition() throws Exception {
+    RandomCases.run(2000, random -> {
+      int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
+      int i = random.nextInt(symbols.length - 1);
+      if (symbols[i] != symbols[i + 1]) {
+        int t = symbols[i];
+        symbols[i] = symbols[i + 1];
+        symbols[i + 1] = t;
+        assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+      }
+    });
   }
 
-  @Property
-  void damm10_detectsEverySingleSubstitutionAndAdjacentTransposition(
-      @ForAll @Size(min = 1, max = 14) List<@IntRange(max = 9) Integer> data,
-      @ForAll @IntRange(max = 1000) int where,
-      @ForAll @IntRange(min = 1, max = 9) int delta) {
-    int[] digits = new int[data.size() + 1];
-    for (int k = 0; k < data.size(); k++) {
-      digits[k] = data.get(k);
-    }
-    digits[data.size()] = CheckCharacters.damm10CheckDigit(digits, data.size());
-    assertThat(CheckCharacters.damm10(digits, digits.length)).isZero();
+  @Test
+  void damm10_detectsEverySingleSubstitutionAndAdjacentTransposition() throws Exception {
+    RandomCases.run(2000, random -> {
+      int length = 1 + random.nextInt(14);
+      int[] digits = new int[length + 1];
+      System.arraycopy(RandomCases.symbols(random, length, 10), 0, digits, 0, length);
+      digits[length] = CheckCharacters.damm10CheckDigit(digits, length);
+      assertThat(CheckCharacters.damm10(digits, digits.length)).isZero();
 
-    int[] substituted = digits.clone();
-    int i = where % digits.length;
-    substituted[i] = (substituted[i] + delta) % 10;
-    assertThat(CheckCharacters.damm10(substituted, substituted.length)).isNotZero();
+      int[] substituted = digits.clone();
+      int i = random.nextInt(digits.length);
+      substituted[i] = (substituted[i] + 1 + random.nextInt(9)) % 10;
+      assertThat(CheckCharacters.damm10(substituted, substituted.length)).isNotZero();
 
-    int j = where % (digits.length - 1);
-    if (digits[j] != digits[j + 1]) {
-      int[] swapped = digits.clone();
-      swapped[j] = digits[j + 1];
-      swapped[j + 1] = digits[j];
-      assertThat(CheckCharacters.damm10(swapped, swapped.length)).isNotZero();
-    }
+      int j = random.nextInt(digits.length - 1);
+      if (digits[j] != digits[j + 1]) {
+        int[] swapped = digits.clone();
+        swapped[j] = digits[j + 1];
+        swapped[j + 1] = digits[j];
+        assertThat(CheckCharacters.damm10(swapped, swapped.length)).isNotZero();
+      }
+    });
   }
 
-  private static int[] withCheck32(List<Integer> data) {
-    int[] symbols = new int[data.size() + 1];
-    for (int k = 0; k < data.size(); k++) {
-      symbols[k] = data.get(k);
-    }
-    symbols[data.size()] = CheckCharacters.damm32CheckSymbol(symbols, data.size());
+  private static int[] withCheck32(int[] data) {
+    int[] symbols = java.util.Arrays.copyOf(data, data.length + 1);
+    symbols[data.length] = CheckCharacters.damm32CheckSymbol(symbols, data.length);
     assertThat(CheckCharacters.damm32(symbols, symbols.length)).isZero();
     return symbols;
   }

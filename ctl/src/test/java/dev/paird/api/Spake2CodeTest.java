@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -15,18 +12,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class Spake2CodeTest {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  @Property
-  void formatThenParse_roundTrips(
-      @ForAll @IntRange(max = 99) int slot, @ForAll @IntRange(min = 6, max = 10) int digits)
-      throws Exception {
-    Spake2Code code = Spake2Code.generate(RANDOM, slot, digits);
+  @Test
+  void formatThenParse_roundTrips() throws Exception {
+    for (int digits = Spake2Code.MIN_SECRET_DIGITS; digits <= Spake2Code.MAX_SECRET_DIGITS; digits++) {
+      for (int slot = 0; slot < Spake2Code.SLOTS; slot++) {
+        Spake2Code code = Spake2Code.generate(RANDOM, slot, digits);
 
-    PairingCode parsed = PairingCode.parse(code.format());
+        PairingCode parsed = PairingCode.parse(code.format());
 
-    assertThat(parsed).isInstanceOf(Spake2Code.class);
-    Spake2Code back = (Spake2Code) parsed;
-    assertThat(back.slot()).isEqualTo(slot);
-    assertThat(back.secretDigits()).isEqualTo(code.secretDigits());
+        assertThat(parsed).isInstanceOf(Spake2Code.class);
+        Spake2Code back = (Spake2Code) parsed;
+        assertThat(back.slot()).isEqualTo(slot);
+        assertThat(back.secretDigits()).isEqualTo(code.secretDigits());
+      }
+    }
   }
 
   @Test
