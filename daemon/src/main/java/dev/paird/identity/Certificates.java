@@ -1,0 +1,125 @@
+package dev.paird.identity;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * Conversions of X.509 certificates between DER, PEM and the names paird shows for them.
+ *
+ * <p>A certificate's fingerprint is the SHA-256 hash of its DER encoding in lowercase hex, the
+ * same value {@code openssl x509 -noout -fingerprint -sha256} prints, without the colons.
+ */
+public final class Certificates {
+  private static final Base64.Encoder PEM_BASE64 =
+      Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+
+  private Certificates() {}
+
+  /** The SHA-256 fingerprint of the certificate's DER encoding: 64 lowercase hex digits. */
+  public static String fingerprint(X509Certificate certificate) {
+    return fingerprint(der(certificate));
+  }
+
+  /** The SHA-256 fingerprint of a DER-encoded certificate: 64 lowercase hex digits. */
+  public static String fingerprint(byte[] der) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /** The certificate as one PEM block, with a trailing newline. */
+  public static String toPem(X509Certificate certificate) {
+    return new String(pem("CERTIFICATE", der(certificate)), StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * The one certificate in a PEM text.
+   *
+   * @throws CertificateException if the text holds no PEM block, is not valid PEM, holds anything
+   *     besides exactly one certificate, or the certificate is not valid X.509
+   */
+  public static X509Certificate parsePem(String pem) throws CertificateException {
+    List<PemBlock> blocks;
+    try {
+      blocks = PemBlocks.read(pem);
+    } catch (IOException e) {
+      throw new CertificateException(e.getMessage(), e);
+    }
+    if (blocks.isEmpty()) {
+      throw new CertificateException("no PEM block (-----BEGIN CERTIFICATE-----) found");
+    }
+    if (blocks.size() > 1) {
+      throw new CertificateException(
+          blocks.size() + " PEM blocks where exactly one certificate was expected");
+    }
+    if (blocks.get(0) instanceof PemBlock.Certificate certificate) {
+      return certificate.certificate();
+    }
+    throw new CertificateException(
+        blocks.get(0).description() + " where a certificate was expected");
+  }
+
+  /**
+   * The certificate with this DER encoding.
+   *
+   * @throws CertificateException if the bytes are not exactly one DER-encoded X.509 certificate
+   */
+  public static X509Certificate fromDer(byte[] der) throws CertificateException {
+    // The JDK's factory would also take PEM text here; a DER certificate is a SEQUENCE.
+    if (der.length == 0 || der[0] != 0x30) {
+      throw new CertificateException("not a DER-encoded certificate: it must start with 0x30");
+    }
+    ByteArrayInputStream in = new ByteArrayInputStream(der);
+    X509Certificate certificate =
+        (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    if (in.available() != 0) {
+      throw new CertificateException(
+          in.available() + " bytes follow the certificate's DER encoding");
+    }
+    return certificate;
+  }
+
+  /** The certificate's subject as an RFC 2253 string, for example {@code CN=kitchen-pi}. */
+  public static String subject(X509Certificate certificate) {
+    return certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
+  }
+
+  /** The DER encoding; certificates paird holds were all parsed from or built as DER. */
+  static byte[] der(X509Certificate certificate) {
+    try {
+      return certificate.getEncoded();
+    } catch (CertificateEncodingException e) {
+      throw new IllegalArgumentException("certificate has no DER encoding", e);
+    }
+  }
+
+  /**
+   * One PEM block with the given label around the base64 of {@code der}, as ASCII bytes the
+   * caller may wipe (private keys pass through here too).
+   */
+  static byte[] pem(String label, byte[] der) {
+    byte[] begin = ("-----BEGIN " + label + "-----\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] end = ("\n-----END " + label + "-----\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] base64 = PEM_BASE64.encode(der);
+    byte[] pem = new byte[begin.length + base64.length + end.length];
+    System.arraycopy(begin, 0, pem, 0, begin.length);
+    System.arraycopy(base64, 0, pem, begin.length, base64.length);
+    System.arraycopy(end, 0, pem, begin.length + base64.length, end.length);
+    Arrays.fill(base64, (byte) 0);
+    return pem;
+  }
+}

@@ -1,0 +1,121 @@
+package dev.paird.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paird.identity.OpenSslCli.KeyType;
+import dev.paird.identity.OpenSslCli.SelfSigned;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class CertificatesTest {
+  @TempDir Path dir;
+
+  @Test
+  void fingerprint_ofCertificateAndOfDer_isOpensslsSha256() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    X509Certificate cert = Certificates.parsePem(Files.readString(files.cert()));
+
+    String expected = OpenSslCli.fingerprint(files.cert());
+
+    assertThat(Certificates.fingerprint(cert)).isEqualTo(expected).matches("[0-9a-f]{64}");
+    assertThat(Certificates.fingerprint(cert.getEncoded())).isEqualTo(expected);
+  }
+
+  @Test
+  void toPem_isWhatOpensslWrites() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.RSA_2048);
+    String pem = Files.readString(files.cert());
+
+    assertThat(Certificates.toPem(Certificates.parsePem(pem))).isEqualTo(pem);
+  }
+
+  @Test
+  void fromDer_opensslDer_equalsPemCertificate() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P384);
+    Path der = dir.resolve("cert.der");
+    OpenSslCli.run(
+        "x509", "-in", files.cert().toString(), "-outform", "der", "-out", der.toString());
+
+    X509Certificate cert = Certificates.fromDer(Files.readAllBytes(der));
+
+    assertThat(Certificates.fingerprint(cert)).isEqualTo(OpenSslCli.fingerprint(files.cert()));
+  }
+
+  @Test
+  void fromDer_trailingBytes_fails() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    byte[] der = Certificates.parsePem(Files.readString(files.cert())).getEncoded();
+    byte[] longer = Arrays.copyOf(der, der.length + 3);
+
+    assertThatThrownBy(() -> Certificates.fromDer(longer))
+        .isInstanceOf(CertificateException.class)
+        .hasMessage("3 bytes follow the certificate's DER encoding");
+  }
+
+  @Test
+  void fromDer_pemText_fails() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    byte[] pem = Files.readAllBytes(files.cert());
+
+    assertThatThrownBy(() -> Certificates.fromDer(pem))
+        .isInstanceOf(CertificateException.class)
+        .hasMessage("not a DER-encoded certificate: it must start with 0x30");
+  }
+
+  @Test
+  void fromDer_garbage_fails() {
+    assertThatThrownBy(() -> Certificates.fromDer(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}))
+        .isInstanceOf(CertificateException.class);
+  }
+
+  @Test
+  void subject_isRfc2253_mostSignificantLast() throws Exception {
+    Path key = OpenSslCli.newKey(dir, "device", KeyType.EC_P256);
+    Path cert = OpenSslCli.selfSign(dir, "device", key, "/O=Example, Inc./CN=kitchen pi");
+
+    X509Certificate parsed = Certificates.parsePem(Files.readString(cert));
+
+    assertThat(Certificates.subject(parsed)).isEqualTo("CN=kitchen pi,O=Example\\, Inc.");
+  }
+
+  @Test
+  void parsePem_noPemBlock_fails() {
+    assertThatThrownBy(() -> Certificates.parsePem("hello\n"))
+        .isInstanceOf(CertificateException.class)
+        .hasMessage("no PEM block (-----BEGIN CERTIFICATE-----) found");
+  }
+
+  @Test
+  void parsePem_twoCertificates_fails() throws Exception {
+    String one = Files.readString(OpenSslCli.newSelfSigned(dir, "one", KeyType.EC_P256).cert());
+    String two = Files.readString(OpenSslCli.newSelfSigned(dir, "two", KeyType.EC_P256).cert());
+
+    assertThatThrownBy(() -> Certificates.parsePem(one + two))
+        .isInstanceOf(CertificateException.class)
+        .hasMessage("2 PEM blocks where exactly one certificate was expected");
+  }
+
+  @Test
+  void parsePem_privateKey_fails() throws Exception {
+    String key = Files.readString(OpenSslCli.newKey(dir, "device", KeyType.EC_P256));
+
+    assertThatThrownBy(() -> Certificates.parsePem(key))
+        .isInstanceOf(CertificateException.class)
+        .hasMessage("a private key where a certificate was expected");
+  }
+
+  @Test
+  void parsePem_garbageInBlock_fails() {
+    String garbage = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n";
+
+    assertThatThrownBy(() -> Certificates.parsePem(garbage))
+        .isInstanceOf(CertificateException.class)
+        .hasMessageStartingWith("block 1 is not valid PEM");
+  }
+}

@@ -1,0 +1,201 @@
+package dev.paird.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes keys and certificates with the openssl command-line tool, as an administrator would, so
+ * that the tests read files paird's own code did not write.
+ */
+final class OpenSslCli {
+  private static final long TIMEOUT_SECONDS = 60;
+  private static final String PASSPHRASE = "correct horse";
+
+  /** Key types, as {@code openssl genpkey} arguments. */
+  enum KeyType {
+    EC_P256("EC P-256", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
+    EC_P384("EC P-384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
+    EC_P521("EC P-521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
+    EC_SECP256K1("EC secp256k1", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp256k1"),
+    ED25519("Ed25519", "-algorithm", "ED25519"),
+    ED448("Ed448", "-algorithm", "ED448"),
+    X25519("X25519", "-algorithm", "X25519"),
+    DSA("DSA"), // needs parameters first; see newKey
+    RSA_PSS("RSA-PSS 2048", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"),
+    RSA_1024("RSA 1024", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"),
+    RSA_2048("RSA 2048", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
+    RSA_3072("RSA 3072", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072");
+
+    final String description;
+    private final List<String> genpkeyArguments;
+
+    KeyType(String description, String... genpkeyArguments) {
+      this.description = description;
+      this.genpkeyArguments = List.of(genpkeyArguments);
+    }
+
+    /** The openssl command that rewrites a PKCS#8 key of this type in its traditional form. */
+    String traditionalCommand() {
+      return switch (this) {
+        case EC_P256, EC_P384, EC_P521, EC_SECP256K1 -> "ec";
+        case RSA_1024, RSA_2048, RSA_3072 -> "rsa";
+        default -> throw new IllegalArgumentException(this + " has no traditional form");
+      };
+    }
+
+    @Override
+    public String toString() {
+      return description;
+    }
+  }
+
+  /** A self-signed certificate file and its PKCS#8 key file. */
+  record SelfSigned(Path cert, Path key) {}
+
+  private OpenSslCli() {}
+
+  /** A new PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem. */
+  static Path newKey(Path dir, String name, KeyType type) {
+    Path key = dir.resolve(name + ".key.pem");
+    List<String> command = new ArrayList<>(List.of("genpkey"));
+    if (type == KeyType.DSA) {
+      Path parameters = dir.resolve(name + ".dsaparam.pem");
+      run(
+          "genpkey",
+          "-genparam",
+          "-algorithm",
+          "DSA",
+          "-pkeyopt",
+          "dsa_paramgen_bits:2048",
+          "-out",
+          parameters.toString());
+      command.addAll(List.of("-paramfile", parameters.toString()));
+    }
+    command.addAll(type.genpkeyArguments);
+    command.addAll(List.of("-out", key.toString()));
+    run(command);
+    return key;
+  }
+
+  /** A new key of {@code type} and a self-signed certificate {@code CN=name} for it. */
+  static SelfSigned newSelfSigned(Path dir, String name, KeyType type) {
+    Path key = newKey(dir, name, type);
+    return new SelfSigned(selfSign(dir, name, key), key);
+  }
+
+  /** A self-signed certificate {@code CN=name} for {@code key}, valid for a year. */
+  static Path selfSign(Path dir, String name, Path key) {
+    return selfSign(dir, name, key, "/CN=" + name);
+  }
+
+  /** A self-signed certificate with {@code subject}, in openssl's /K=V/K=V form, for a year. */
+  static Path selfSign(Path dir, String name, Path key, String subject) {
+    Path cert = dir.resolve(name + ".cert.pem");
+    run(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        key.toString(),
+        "-out",
+        cert.toString(),
+        "-subj",
+        subject,
+        "-days",
+        "365");
+    return cert;
+  }
+
+  /** {@code key} rewritten in the traditional (non-PKCS#8) form, next to it. */
+  static Path traditional(Path key, KeyType type) {
+    return rewriteTraditional(key, type, ".trad");
+  }
+
+  /** {@code key} encrypted in OpenSSL's traditional form (Proc-Type header), next to it. */
+  static Path encryptedTraditional(Path key, KeyType type) {
+    return rewriteTraditional(key, type, ".trad.enc", "-aes128", "-passout", "pass:" + PASSPHRASE);
+  }
+
+  /** {@code key} encrypted as PKCS#8 under a passphrase, next to it. */
+  static Path encryptedPkcs8(Path key) {
+    Path out = key.resolveSibling(key.getFileName() + ".enc");
+    run(
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes-128-cbc",
+        "-in",
+        key.toString(),
+        "-out",
+        out.toString(),
+        "-passout",
+        "pass:" + PASSPHRASE);
+    return out;
+  }
+
+  private static Path rewriteTraditional(Path key, KeyType type, String suffix, String... options) {
+    Path out = key.resolveSibling(key.getFileName() + suffix);
+    List<String> command = new ArrayList<>(List.of(type.traditionalCommand()));
+    if (type.traditionalCommand().equals("rsa")) {
+      command.add("-traditional"); // OpenSSL 3 writes PKCS#8 unless told otherwise
+    }
+    command.addAll(List.of(options));
+    command.addAll(List.of("-in", key.toString(), "-out", out.toString()));
+    run(command);
+    return out;
+  }
+
+  /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
+  static String fingerprint(Path cert) {
+    String line =
+        run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
+            .lines()
+            .filter(l -> l.contains("Fingerprint="))
+            .findFirst()
+            .orElseThrow();
+    return line.substring(line.indexOf('=') + 1).replace(":", "").toLowerCase(Locale.ROOT);
+  }
+
+  /** The first line of a file, to check which PEM form a command wrote. */
+  static String firstLine(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.US_ASCII).get(0);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static String run(String... arguments) {
+    return run(List.of(arguments));
+  }
+
+  /** Runs openssl and returns its standard output; fails the test if openssl fails. */
+  static String run(List<String> arguments) {
+    List<String> command = new ArrayList<>(List.of("openssl"));
+    command.addAll(arguments);
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      process.getOutputStream().close();
+      byte[] output = process.getInputStream().readAllBytes();
+      assertThat(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+          .as("%s finished", command)
+          .isTrue();
+      String text = new String(output, StandardCharsets.UTF_8);
+      assertThat(process.exitValue()).as("%s exit status; output:%n%s", command, text).isZero();
+      return text;
+    } catch (IOException e) {
+      throw new AssertionError("cannot run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted running " + command, e);
+    }
+  }
+}
