@@ -36,16 +36,30 @@ public final class AtomicFiles {
   public static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
 
   /**
+   * Thrown by {@link #write} when the target was already replaced but the directory could not be
+   * fsynced: the new content is in place and visible, but a crash may still bring back the old.
+   * A caller that must undo a failed write has to undo this one too.
+   */
+  public static final class NotDurableException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public NotDurableException(Path target, IOException cause) {
+      super(target + " was replaced, but the change could not be flushed to disk", cause);
+    }
+  }
+
+  /**
    * Atomically and durably replaces {@code target} with {@code content}.
    *
-   * @throws IOException if any step fails; the target is then unchanged
+   * @throws NotDurableException if only the last step, fsyncing the directory, failed: the target
+   *     then already holds {@code content}
+   * @throws IOException if any earlier step fails; the target is then unchanged
    */
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
     FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(permissions);
-    boolean moved = false;
     try {
       try (FileChannel channel =
           FileChannel.open(
@@ -63,12 +77,19 @@ public final class AtomicFiles {
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("cannot replace " + target + " atomically on this file system", e);
       }
-      moved = true;
-      fsyncDirectory(dir);
-    } finally {
-      if (!moved) {
+    } catch (IOException | RuntimeException e) {
+      // Keep the first failure; a temporary file that cannot be deleted is a leftover.
+      try {
         Files.deleteIfExists(temp);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
       }
+      throw e;
+    }
+    try {
+      fsyncDirectory(dir);
+    } catch (IOException e) {
+      throw new NotDurableException(target, e);
     }
   }
 

@@ -1,0 +1,333 @@
+package dev.paird.trust;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.Suite;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The trust store's two files: {@code trusted.json}, the list itself, and {@code trusted.pem},
+ * the bundle of the listed certificates derived from it.
+ *
+ * <p>{@code trusted.json}, version 1, pretty-printed, keys in this order, peers ordered by
+ * {@code added_at} then {@code fingerprint}, so that one list always has one encoding:
+ *
+ * <pre>{@code
+ * {
+ *   "version" : 1,
+ *   "peers" : [
+ *     {
+ *       "fingerprint" : "<64 lowercase hex: SHA-256 of the certificate's DER>",
+ *       "subject" : "<RFC 2253; informational: read back from the certificate, not from here>",
+ *       "certificate" : "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+ *       "added_at" : "<ISO-8601 instant of the first pairing>",
+ *       "updated_at" : "<ISO-8601 instant of the last pairing>",
+ *       "host" : "<as typed, or the address the peer paired from>",
+ *       "suite" : "hmac" | "spake2",
+ *       "label" : "<the user's name for it>" | null
+ *     }
+ *   ]
+ * }
+ * }</pre>
+ *
+ * <p>Reading is strict: unknown keys, duplicate keys, trailing data, a fingerprint that is not
+ * its certificate's and two entries for one certificate are refused rather than guessed at. A
+ * change that needs a new key gets a new version number.
+ */
+final class TrustFiles {
+  static final String JSON_NAME = "trusted.json";
+  static final String PEM_NAME = "trusted.pem";
+  static final int VERSION = 1;
+
+  /** The order of {@code trusted.json} and of the bundle, and so of {@code list()}. */
+  static final Comparator<TrustedPeer> ORDER =
+      Comparator.comparing(TrustedPeer::addedAt).thenComparing(TrustedPeer::fingerprint);
+
+  private static final Set<String> TOP_KEYS = Set.of("version", "peers");
+  private static final Set<String> PEER_KEYS =
+      Set.of(
+          "fingerprint", "subject", "certificate", "added_at", "updated_at", "host", "suite",
+          "label");
+
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
+  private TrustFiles() {}
+
+  /** The list as {@code trusted.json} bytes (UTF-8, ending in a newline). */
+  static byte[] encodeJson(List<TrustedPeer> peers) {
+    DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+    DefaultPrettyPrinter pretty =
+        new DefaultPrettyPrinter().withObjectIndenter(indenter).withArrayIndenter(indenter);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonGenerator json = MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+      json.setPrettyPrinter(pretty);
+      json.writeStartObject();
+      json.writeNumberField("version", VERSION);
+      json.writeArrayFieldStart("peers");
+      for (TrustedPeer peer : sorted(peers)) {
+        json.writeStartObject();
+        json.writeStringField("fingerprint", peer.fingerprint());
+        json.writeStringField("subject", peer.subject());
+        json.writeStringField("certificate", PeerCertificates.toPem(peer.certificate()));
+        json.writeStringField("added_at", peer.addedAt().toString());
+        json.writeStringField("updated_at", peer.updatedAt().toString());
+        json.writeStringField("host", peer.host());
+        json.writeStringField("suite", peer.suite().wireName());
+        json.writeStringField("label", peer.label().orElse(null));
+        json.writeEndObject();
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing JSON to memory failed", e);
+    }
+    out.write('\n');
+    return out.toByteArray();
+  }
+
+  /**
+   * The bundle of the listed certificates as {@code trusted.pem}: each PEM block preceded by a
+   * comment line {@code # FINGERPRINT SUBJECT}; no peers, no bytes.
+   *
+   * <p>The subject is the peer's choice, so it is escaped to printable ASCII: a subject with a
+   * line break must not be able to write a certificate of its own into the bundle.
+   */
+  static byte[] encodePem(List<TrustedPeer> peers) {
+    StringBuilder out = new StringBuilder();
+    for (TrustedPeer peer : sorted(peers)) {
+      out.append("# ")
+          .append(peer.fingerprint())
+          .append(' ')
+          .append(TrustedPeer.escaped(peer.subject()))
+          .append('\n')
+          .append(PeerCertificates.toPem(peer.certificate()));
+    }
+    return out.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Parses {@code trusted.json}; the result is in {@link #ORDER}.
+   *
+   * @throws PairdException {@link ErrorCode#STATE_INVALID} naming the file, what is wrong with it
+   *     and what to do
+   */
+  static List<TrustedPeer> decodeJson(Path file, byte[] bytes) throws PairdException {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String where =
+          at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+      throw invalid(file, "it is not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw invalid(file, "it is not valid JSON: " + e.getMessage(), e);
+    }
+    if (root == null || root.isMissingNode()) {
+      throw invalid(file, "it is empty");
+    }
+    if (!root.isObject()) {
+      throw invalid(file, "it must hold a JSON object with \"version\" and \"peers\"");
+    }
+    checkKeys(file, root, TOP_KEYS, "");
+    JsonNode version = root.get("version");
+    if (version == null || !version.isIntegralNumber()) {
+      throw invalid(file, "it has no integer \"version\"");
+    }
+    if (!version.canConvertToInt() || version.intValue() != VERSION) {
+      throw invalid(
+          file,
+          "its format version "
+              + version.asText()
+              + " is not one this paird reads (it reads version "
+              + VERSION
+              + "); a newer paird may have written it",
+          "Run that paird instead, restore a version "
+              + VERSION
+              + " file from a backup, or move it aside to start with an empty list"
+              + " (every peer must then be paired again).");
+    }
+    JsonNode peersNode = root.get("peers");
+    if (peersNode == null || !peersNode.isArray()) {
+      throw invalid(file, "it has no \"peers\" array");
+    }
+    List<TrustedPeer> peers = new ArrayList<>(peersNode.size());
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < peersNode.size(); i++) {
+      int number = i + 1;
+      TrustedPeer peer = decodePeer(file, peersNode.get(i), number);
+      Integer first = seen.putIfAbsent(peer.fingerprint(), number);
+      if (first != null) {
+        throw invalid(
+            file,
+            "peers "
+                + first
+                + " and "
+                + number
+                + " are the same certificate (fingerprint "
+                + peer.fingerprint()
+                + ")");
+      }
+      peers.add(peer);
+    }
+    return sorted(peers);
+  }
+
+  private static TrustedPeer decodePeer(Path file, JsonNode node, int number)
+      throws PairdException {
+    String where = "peer " + number;
+    if (!node.isObject()) {
+      throw invalid(file, where + " is not a JSON object");
+    }
+    checkKeys(file, node, PEER_KEYS, where + ": ");
+    String fingerprint = requiredText(file, node, "fingerprint", where);
+    requiredText(file, node, "subject", where);
+    X509Certificate certificate;
+    try {
+      certificate = PeerCertificates.fromPem(requiredText(file, node, "certificate", where));
+    } catch (CertificateException e) {
+      throw invalid(file, where + ": its \"certificate\" is unreadable: " + e.getMessage(), e);
+    }
+    String actual = PeerCertificates.fingerprint(certificate);
+    if (!actual.equals(fingerprint)) {
+      throw invalid(
+          file,
+          where
+              + ": its fingerprint "
+              + TrustedPeer.escaped(fingerprint)
+              + " does not match its certificate, whose fingerprint is "
+              + actual);
+    }
+    Instant addedAt = requiredInstant(file, node, "added_at", where);
+    Instant updatedAt = requiredInstant(file, node, "updated_at", where);
+    String host = requiredText(file, node, "host", where);
+    String suiteName = requiredText(file, node, "suite", where);
+    Suite suite =
+        Suite.fromWireName(suiteName)
+            .orElseThrow(
+                () ->
+                    invalid(
+                        file,
+                        where
+                            + ": unknown suite \""
+                            + TrustedPeer.escaped(suiteName)
+                            + "\" (known: hmac, spake2)"));
+    JsonNode labelNode = node.get("label");
+    Optional<String> label;
+    if (labelNode == null || labelNode.isNull()) {
+      label = Optional.empty();
+    } else if (labelNode.isTextual()) {
+      label = Optional.of(labelNode.textValue());
+    } else {
+      throw invalid(file, where + ": \"label\" must be a string or null");
+    }
+    try {
+      return new TrustedPeer(
+          fingerprint,
+          PeerCertificates.subject(certificate),
+          certificate,
+          addedAt,
+          updatedAt,
+          host,
+          suite,
+          label);
+    } catch (IllegalArgumentException e) {
+      throw invalid(file, where + " (fingerprint " + fingerprint + "): " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkKeys(Path file, JsonNode node, Set<String> known, String where)
+      throws PairdException {
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        throw invalid(
+            file, where + "unknown key \"" + TrustedPeer.escaped(name) + "\"; known: " + known);
+      }
+    }
+  }
+
+  private static String requiredText(Path file, JsonNode node, String key, String where)
+      throws PairdException {
+    JsonNode value = node.get(key);
+    if (value == null || !value.isTextual()) {
+      throw invalid(file, where + ": \"" + key + "\" is missing or not a string");
+    }
+    return value.textValue();
+  }
+
+  private static Instant requiredInstant(Path file, JsonNode node, String key, String where)
+      throws PairdException {
+    String text = requiredText(file, node, key, where);
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw invalid(
+          file,
+          where + ": \"" + key + "\" is not an ISO-8601 instant such as 2026-01-01T12:00:00Z",
+          e);
+    }
+  }
+
+  private static List<TrustedPeer> sorted(List<TrustedPeer> peers) {
+    List<TrustedPeer> copy = new ArrayList<>(peers);
+    copy.sort(ORDER);
+    return copy;
+  }
+
+  /** What to do about a damaged list, for every message that refuses one. */
+  static final String REMEDY =
+      "Restore it from a backup, or move it aside to start with an empty list"
+          + " (every peer must then be paired again).";
+
+  static PairdException invalid(Path file, String problem) {
+    return invalid(file, problem, REMEDY);
+  }
+
+  private static PairdException invalid(Path file, String problem, Throwable cause) {
+    return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, REMEDY), cause);
+  }
+
+  private static PairdException invalid(Path file, String problem, String remedy) {
+    return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, remedy));
+  }
+
+  static PairdException invalid(Path file, String problem, String remedy, Throwable cause) {
+    return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, remedy), cause);
+  }
+
+  private static String message(Path file, String problem, String remedy) {
+    return "the trusted-peer list " + file + " is unusable: " + problem + ". " + remedy;
+  }
+}

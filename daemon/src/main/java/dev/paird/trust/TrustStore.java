@@ -1,0 +1,426 @@
+package dev.paird.trust;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.Suite;
+import dev.paird.io.AtomicFiles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The devices this one trusts, kept in {@code trusted.json} in the state directory, with
+ * {@code trusted.pem} beside it: the same certificates as a PEM bundle for other TLS software.
+ *
+ * <p>What it guarantees:
+ *
+ * <ul>
+ *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
+ *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
+ *       {@link #list()} is as before.
+ *   <li><b>Durable once a method returns.</b> Both files are written to a temporary file, fsynced,
+ *       renamed over the old one and the directory fsynced before the method returns.
+ *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
+ *       trusted.json} holding either the list before the change in flight or the list after it,
+ *       never a torn file. {@code trusted.json} is written before {@code trusted.pem}, so after a
+ *       crash the bundle is either that of the list on disk or of the list one change before;
+ *       {@link #open} rewrites it whenever it is not exactly the bundle of the list.
+ *   <li><b>Never silently empty.</b> A {@code trusted.json} that is unreadable, malformed, of an
+ *       unknown version or inconsistent makes {@link #open} fail with {@link
+ *       ErrorCode#STATE_INVALID}, naming the file and what to do; only a missing file means an
+ *       empty list.
+ *   <li><b>Thread-safe.</b> Changes are serialized by one lock; reads take no lock and see an
+ *       immutable snapshot that a change replaces only after both files are on disk.
+ * </ul>
+ *
+ * <p>What it does not do: it does not stop two processes from writing the same directory (the
+ * daemon holds a lock on its state directory for that); it does not judge certificates (expiry,
+ * key strength): a peer is trusted by its exact certificate, whatever that says; and if a failed
+ * write cannot be undone either (a failing disk), the change may reappear after a restart, as the
+ * exception then says.
+ *
+ * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the
+ * host and suite become those of the new pairing, the label too if one is given (otherwise the
+ * old label stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's
+ * time, so the list's order does not change.
+ */
+public final class TrustStore {
+  /** The most peers a store takes unless told otherwise. */
+  public static final int DEFAULT_MAX_PEERS = 1024;
+  /**
+   * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes:
+   * peers choose their certificates, and a few huge ones must not make the list unreadable.
+   */
+  static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+  /** Writes a file atomically and durably; {@link AtomicFiles#write} except in tests. */
+  @FunctionalInterface
+  interface AtomicWriter {
+    void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
+        throws IOException;
+  }
+
+  /**
+   * What readers see: the list in order, an index by fingerprint, and whether {@code
+   * trusted.json} exists (to undo a failed first change by deleting it again).
+   */
+  private record Snapshot(
+      List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint, boolean jsonExists) {
+    static Snapshot of(List<TrustedPeer> peers, boolean jsonExists) {
+      List<TrustedPeer> ordered = new ArrayList<>(peers);
+      ordered.sort(TrustFiles.ORDER);
+      Map<String, TrustedPeer> index = new HashMap<>();
+      for (TrustedPeer peer : ordered) {
+        index.put(peer.fingerprint(), peer);
+      }
+      return new Snapshot(List.copyOf(ordered), Map.copyOf(index), jsonExists);
+    }
+  }
+
+  private final Path jsonFile;
+  private final Path pemFile;
+  private final int maxPeers;
+  private final int maxFileBytes;
+  private final AtomicWriter writer;
+  private final Object writeLock = new Object();
+  private volatile Snapshot snapshot;
+
+  private TrustStore(
+      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, Snapshot snapshot) {
+    this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
+    this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
+    this.maxPeers = maxPeers;
+    this.maxFileBytes = maxFileBytes;
+    this.writer = writer;
+    this.snapshot = snapshot;
+  }
+
+  /** {@link #open(Path, int)} with {@link #DEFAULT_MAX_PEERS}. */
+  public static TrustStore open(Path stateDir) throws PairdException {
+    return open(stateDir, DEFAULT_MAX_PEERS);
+  }
+
+  /**
+   * Reads the trusted list from {@code stateDir}, which must exist. Removes temporary files left
+   * by a crashed write and rewrites {@code trusted.pem} if it is missing or not the bundle of the
+   * list. Creates no {@code trusted.json} until the first change.
+   *
+   * <p>A list longer than {@code maxPeers} (the limit was lowered) is loaded; it only takes no new
+   * peers until it is shorter.
+   *
+   * @throws PairdException {@link ErrorCode#STATE_INVALID} if the directory or either file cannot
+   *     be read or written, or {@code trusted.json} is damaged; the message names the file
+   */
+  public static TrustStore open(Path stateDir, int maxPeers) throws PairdException {
+    return open(stateDir, maxPeers, MAX_FILE_BYTES, AtomicFiles::write);
+  }
+
+  static TrustStore open(Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer)
+      throws PairdException {
+    if (maxPeers < 1) {
+      throw new IllegalArgumentException("maxPeers must be at least 1, not " + maxPeers);
+    }
+    if (!Files.isDirectory(stateDir)) {
+      throw new PairdException(
+          ErrorCode.STATE_INVALID, "the state directory " + stateDir + " does not exist");
+    }
+    Path jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
+    Path pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
+    try {
+      AtomicFiles.removeLeftovers(jsonFile);
+      AtomicFiles.removeLeftovers(pemFile);
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "cannot remove temporary files of a crashed write from " + stateDir + ": " + reason(e),
+          e);
+    }
+    Optional<byte[]> json = readBounded(jsonFile, maxFileBytes);
+    List<TrustedPeer> peers =
+        json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
+    Snapshot snapshot = Snapshot.of(peers, json.isPresent());
+    byte[] pem = TrustFiles.encodePem(snapshot.peers());
+    Optional<byte[]> pemOnDisk;
+    try {
+      pemOnDisk = readBounded(pemFile, maxFileBytes);
+    } catch (PairdException e) {
+      // The bundle is derived from the list; whatever is wrong with it, the rewrite below decides.
+      pemOnDisk = Optional.empty();
+    }
+    if (pemOnDisk.isEmpty() || !Arrays.equals(pemOnDisk.get(), pem)) {
+      try {
+        writer.write(pemFile, pem, AtomicFiles.PUBLIC);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.STATE_INVALID,
+            "cannot bring the trusted-certificate bundle " + pemFile + " up to date: " + reason(e),
+            e);
+      }
+    }
+    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, snapshot);
+  }
+
+  /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
+  public List<TrustedPeer> list() {
+    return snapshot.peers();
+  }
+
+  /**
+   * The peer with this fingerprint: 64 hex digits, either case, colons allowed. Empty if there is
+   * none or the text is not a fingerprint.
+   */
+  public Optional<TrustedPeer> get(String fingerprint) {
+    return PeerCertificates.normalizeHex(fingerprint)
+        .map(hex -> snapshot.byFingerprint().get(hex));
+  }
+
+  /** Whether exactly this certificate (byte for byte) is trusted. */
+  public boolean isTrusted(X509Certificate certificate) {
+    TrustedPeer peer = snapshot.byFingerprint().get(PeerCertificates.fingerprint(certificate));
+    return peer != null && peer.certificate().equals(certificate);
+  }
+
+  /**
+   * The peers whose fingerprint starts with {@code hexPrefix} (either case, colons ignored), in
+   * list order.
+   *
+   * @throws PairdException {@link ErrorCode#INVALID_ARGUMENT} if the prefix is empty or has a
+   *     character other than hex digits and colons
+   */
+  public List<TrustedPeer> findByPrefix(String hexPrefix) throws PairdException {
+    String prefix =
+        PeerCertificates.normalizeHex(hexPrefix)
+            .filter(hex -> !hex.isEmpty())
+            .orElseThrow(
+                () ->
+                    new PairdException(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "a fingerprint prefix is one or more hex digits (0-9, a-f),"
+                            + " optionally with colons, as pairctl list shows"));
+    return snapshot.peers().stream()
+        .filter(peer -> peer.fingerprint().startsWith(prefix))
+        .collect(Collectors.toUnmodifiableList());
+  }
+
+  /**
+   * The one peer whose fingerprint starts with {@code hexPrefix}, as {@link #findByPrefix}.
+   *
+   * @throws PairdException {@link ErrorCode#NOT_FOUND} if none matches, {@link
+   *     ErrorCode#AMBIGUOUS} (listing the candidates) if several do, {@link
+   *     ErrorCode#INVALID_ARGUMENT} if the prefix is malformed
+   */
+  public TrustedPeer findUnique(String hexPrefix) throws PairdException {
+    List<TrustedPeer> found = findByPrefix(hexPrefix);
+    if (found.isEmpty()) {
+      throw new PairdException(
+          ErrorCode.NOT_FOUND, "no trusted peer has a fingerprint starting with that prefix");
+    }
+    if (found.size() > 1) {
+      throw new PairdException(
+          ErrorCode.AMBIGUOUS,
+          found.size()
+              + " trusted peers have a fingerprint starting with that prefix ("
+              + found.stream()
+                  .map(peer -> peer.fingerprint().substring(0, 16) + "...")
+                  .collect(Collectors.joining(", "))
+              + "); type more of it");
+    }
+    return found.get(0);
+  }
+
+  /**
+   * Trusts {@code certificate}, or updates its entry if it is already trusted (see the class
+   * comment), and returns the entry as stored. On return both files are on disk.
+   *
+   * @throws PairdException {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not
+   *     acceptable, {@link ErrorCode#LIMIT_REACHED} if the certificate is new and the list is
+   *     full, {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
+   */
+  public TrustedPeer put(
+      X509Certificate certificate, String host, Suite suite, Optional<String> label, Instant now)
+      throws PairdException {
+    Objects.requireNonNull(certificate, "certificate");
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(suite, "suite");
+    Objects.requireNonNull(label, "label");
+    Objects.requireNonNull(now, "now");
+    synchronized (writeLock) {
+      Snapshot current = snapshot;
+      TrustedPeer existing =
+          current.byFingerprint().get(PeerCertificates.fingerprint(certificate));
+      TrustedPeer peer;
+      try {
+        peer =
+            existing == null
+                ? TrustedPeer.create(certificate, host, suite, label, now)
+                : existing.repaired(host, suite, label, now);
+      } catch (IllegalArgumentException e) {
+        throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
+      }
+      if (existing == null && current.peers().size() >= maxPeers) {
+        throw new PairdException(
+            ErrorCode.LIMIT_REACHED,
+            "the trusted list is full ("
+                + current.peers().size()
+                + " peers, at most "
+                + maxPeers
+                + "); remove a peer you no longer use with pairctl untrust, then pair again");
+      }
+      List<TrustedPeer> next = new ArrayList<>(current.peers());
+      next.remove(existing);
+      next.add(peer);
+      commit(current, Snapshot.of(next, true));
+      return peer;
+    }
+  }
+
+  /**
+   * Stops trusting the peer with this fingerprint (64 hex digits, either case, colons allowed)
+   * and returns its entry; empty, and nothing written, if there is none. On return both files are
+   * on disk.
+   *
+   * @throws PairdException {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
+   */
+  public Optional<TrustedPeer> remove(String fingerprint) throws PairdException {
+    synchronized (writeLock) {
+      Snapshot current = snapshot;
+      Optional<TrustedPeer> existing =
+          PeerCertificates.normalizeHex(fingerprint).map(current.byFingerprint()::get);
+      if (existing.isPresent()) {
+        List<TrustedPeer> next = new ArrayList<>(current.peers());
+        next.remove(existing.get());
+        commit(current, Snapshot.of(next, true));
+      }
+      return existing;
+    }
+  }
+
+  /** The list file, for messages. */
+  public Path jsonFile() {
+    return jsonFile;
+  }
+
+  /** The bundle file, for messages and for configuring other TLS software. */
+  public Path pemFile() {
+    return pemFile;
+  }
+
+  /**
+   * Writes {@code next} to both files, list first, then publishes it. On failure puts back what
+   * the failed change had already replaced, so that disk and memory keep agreeing.
+   */
+  private void commit(Snapshot current, Snapshot next) throws PairdException {
+    byte[] json = TrustFiles.encodeJson(next.peers());
+    if (json.length > maxFileBytes) {
+      throw new PairdException(
+          ErrorCode.LIMIT_REACHED,
+          "the trusted list would grow past "
+              + size(maxFileBytes)
+              + ", more than paird reads back; remove a peer you no longer use with pairctl"
+              + " untrust first");
+    }
+    try {
+      writer.write(jsonFile, json, AtomicFiles.PRIVATE);
+    } catch (IOException e) {
+      throw failed(e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false);
+    }
+    try {
+      writer.write(pemFile, TrustFiles.encodePem(next.peers()), AtomicFiles.PUBLIC);
+    } catch (IOException e) {
+      throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException);
+    }
+    snapshot = next;
+  }
+
+  /** Undoes what a failed change replaced and says what happened. */
+  private PairdException failed(
+      IOException cause, Path file, Snapshot current, boolean undoJson, boolean undoPem) {
+    String what = "could not save the trusted list (" + file + ": " + reason(cause) + ")";
+    try {
+      if (undoJson) {
+        if (current.jsonExists()) {
+          writer.write(jsonFile, TrustFiles.encodeJson(current.peers()), AtomicFiles.PRIVATE);
+        } else if (Files.deleteIfExists(jsonFile)) {
+          AtomicFiles.fsyncDirectory(jsonFile.toAbsolutePath().getParent());
+        }
+      }
+      if (undoPem) {
+        writer.write(pemFile, TrustFiles.encodePem(current.peers()), AtomicFiles.PUBLIC);
+      }
+    } catch (IOException undo) {
+      PairdException failure =
+          new PairdException(
+              ErrorCode.INTERNAL,
+              what
+                  + " and could not put the old one back ("
+                  + reason(undo)
+                  + "); the change may still take effect when paird restarts",
+              cause);
+      failure.addSuppressed(undo);
+      return failure;
+    }
+    return new PairdException(ErrorCode.INTERNAL, what + "; nothing was changed", cause);
+  }
+
+  /**
+   * The file's bytes, or empty if it does not exist.
+   *
+   * @throws PairdException {@link ErrorCode#STATE_INVALID} if it cannot be read or is too large
+   */
+  private static Optional<byte[]> readBounded(Path file, int maxBytes) throws PairdException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(maxBytes + 1);
+      if (bytes.length > maxBytes) {
+        throw TrustFiles.invalid(file, "it is larger than " + size(maxBytes) + ", more than paird writes");
+      }
+      return Optional.of(bytes);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw TrustFiles.invalid(
+          file,
+          "it cannot be read (" + reason(e) + ")",
+          "Check its owner and permissions; if it is damaged, restore it from a backup or move it"
+              + " aside to start with an empty list (every peer must then be paired again).",
+          e);
+    }
+  }
+
+  private static String size(int bytes) {
+    return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
+  }
+
+  /** Why an I/O operation failed, without repeating the path the message already names. */
+  private static String reason(IOException e) {
+    if (e instanceof AtomicFiles.NotDurableException) {
+      return e.getMessage() + ": " + reason((IOException) e.getCause());
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
+      return ((FileSystemException) e).getReason();
+    }
+    String message = e.getMessage();
+    return message == null ? e.getClass().getSimpleName() : message;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.paird.trust;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/** Self-signed P-256 certificates such as paird devices have, made fresh for tests. */
+final class TestCertificates {
+  private static final AtomicLong SERIAL = new AtomicLong(1);
+
+  private TestCertificates() {}
+
+  /**
+   * A self-signed certificate whose subject is {@code CN=commonName}, any length and any
+   * characters: what a peer chooses is not bound by what well-behaved tools would write.
+   */
+  static X509Certificate selfSigned(String commonName) {
+    X500Name name =
+        new X500NameBuilder(BCStyle.INSTANCE)
+            .addRDN(BCStyle.CN, new DERUTF8String(commonName))
+            .build();
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      KeyPair keys = generator.generateKeyPair();
+      Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              name,
+              BigInteger.valueOf(SERIAL.getAndIncrement()),
+              Date.from(now.minus(1, ChronoUnit.DAYS)),
+              Date.from(now.plus(3650, ChronoUnit.DAYS)),
+              name,
+              keys.getPublic());
+      return new JcaX509CertificateConverter()
+          .getCertificate(
+              builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new AssertionError("cannot make a test certificate", e);
+    }
+  }
+
+  /** {@code count} certificates named {@code CN=prefix-1} and on. */
+  static List<X509Certificate> selfSigned(String prefix, int count) {
+    List<X509Certificate> certificates = new ArrayList<>(count);
+    for (int i = 1; i <= count; i++) {
+      certificates.add(selfSigned(prefix + "-" + i));
+    }
+    return certificates;
+  }
+
+  /**
+   * The fingerprints of the certificates in a PEM bundle, in order, parsed the way other Java TLS
+   * software would parse it.
+   */
+  static List<String> bundleFingerprints(Path bundle) throws IOException {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(bundle))) {
+      List<String> fingerprints = new ArrayList<>();
+      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        fingerprints.add(PeerCertificates.fingerprint((X509Certificate) certificate));
+      }
+      return fingerprints;
+    } catch (CertificateException e) {
+      throw new AssertionError(bundle + " does not parse as a PEM bundle", e);
+    }
+  }
+
+  /** Certificates as one PEM text, to hand to another process. */
+  static byte[] toPem(List<X509Certificate> certificates) {
+    StringBuilder out = new StringBuilder();
+    for (X509Certificate certificate : certificates) {
+      out.append(PeerCertificates.toPem(certificate));
+    }
+    return out.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+}

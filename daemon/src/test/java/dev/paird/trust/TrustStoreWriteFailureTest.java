@@ -1,0 +1,218 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.Suite;
+import dev.paird.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A change whose write fails changes nothing: not the list in memory, not the files. */
+final class TrustStoreWriteFailureTest {
+  private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("fail", 3);
+  private static final X509Certificate A = CERTS.get(0);
+  private static final X509Certificate B = CERTS.get(1);
+  private static final X509Certificate C = CERTS.get(2);
+
+  @TempDir Path dir;
+  private final FailingWriter writer = new FailingWriter();
+
+  /** A writer that fails on the chosen file, after really writing it if asked to. */
+  private static final class FailingWriter implements TrustStore.AtomicWriter {
+    String failOn;
+    boolean afterReplacing;
+    boolean failRestoreToo;
+    int failures;
+
+    @Override
+    public void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
+        throws IOException {
+      if (failOn == null || !target.getFileName().toString().equals(failOn)) {
+        AtomicFiles.write(target, content, permissions);
+        return;
+      }
+      failures++;
+      if (failures > 1 && !failRestoreToo) {
+        AtomicFiles.write(target, content, permissions);
+        return;
+      }
+      if (afterReplacing) {
+        AtomicFiles.write(target, content, permissions);
+        throw new AtomicFiles.NotDurableException(target, new IOException("Input/output error"));
+      }
+      throw new IOException("No space left on device");
+    }
+  }
+
+  @Test
+  void put_bundleCannotBeReplaced_restoresTheListFile() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    Saved before = Saved.of(store);
+    replaceWithDirectory(store.pemFile());
+
+    assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining(store.pemFile().toString())
+        .hasMessageContaining("nothing was changed");
+    assertFailsAsInternal(() -> store.remove(PeerCertificates.fingerprint(A)));
+    assertFailsAsInternal(() -> store.put(A, "a2", Suite.SPAKE2, Optional.of("A"), T0));
+
+    assertThat(store.list()).isEqualTo(before.peers);
+    assertThat(store.jsonFile()).hasBinaryContent(before.json);
+    Files.delete(store.pemFile().resolve("blocker"));
+    Files.delete(store.pemFile());
+    TrustStore reopened = TrustStore.open(dir);
+    assertThat(reopened.list()).isEqualTo(before.peers);
+    assertThat(store.pemFile()).hasBinaryContent(before.pem);
+  }
+
+  @Test
+  void put_firstChangeFails_leavesNoListFile() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    replaceWithDirectory(store.pemFile());
+
+    assertFailsAsInternal(() -> store.put(A, "a", Suite.HMAC, Optional.empty(), T0));
+
+    assertThat(store.list()).isEmpty();
+    assertThat(store.jsonFile()).doesNotExist();
+  }
+
+  @Test
+  void put_listFileCannotBeReplaced_changesNothing() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    Saved before = Saved.of(store);
+    replaceWithDirectory(store.jsonFile());
+
+    assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining(store.jsonFile().toString());
+
+    assertThat(store.list()).isEqualTo(before.peers);
+    assertThat(store.pemFile()).hasBinaryContent(before.pem);
+  }
+
+  @Test
+  void put_listWriteFails_touchesNoFile() throws Exception {
+    TrustStore store = storeWithOnePeer();
+    Saved before = Saved.of(store);
+    writer.failOn = "trusted.json";
+
+    assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining("No space left on device")
+        .hasMessageContaining("nothing was changed");
+
+    assertThat(writer.failures).as("no attempt to undo a write that replaced nothing").isEqualTo(1);
+    before.assertUnchanged(store);
+  }
+
+  @Test
+  void put_bundleReplacedButNotFlushed_restoresBothFiles() throws Exception {
+    TrustStore store = storeWithOnePeer();
+    Saved before = Saved.of(store);
+    writer.failOn = "trusted.pem";
+    writer.afterReplacing = true;
+
+    assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining("could not be flushed")
+        .hasMessageContaining("nothing was changed");
+
+    before.assertUnchanged(store);
+  }
+
+  @Test
+  void remove_listReplacedButNotFlushed_restoresIt() throws Exception {
+    TrustStore store = storeWithOnePeer();
+    Saved before = Saved.of(store);
+    writer.failOn = "trusted.json";
+    writer.afterReplacing = true;
+
+    assertFailsAsInternal(() -> store.remove(PeerCertificates.fingerprint(A)));
+
+    before.assertUnchanged(store);
+  }
+
+  @Test
+  void put_undoFailsToo_saysTheChangeMayStillTakeEffect() throws Exception {
+    TrustStore store = storeWithOnePeer();
+    List<TrustedPeer> before = store.list();
+    writer.failOn = "trusted.pem";
+    writer.afterReplacing = true;
+    writer.failRestoreToo = true;
+
+    assertFailsAsInternal(() -> store.put(C, "c", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining("could not put the old one back")
+        .hasMessageContaining("may still take effect");
+
+    assertThat(store.list()).isEqualTo(before);
+  }
+
+  @Test
+  void open_bundleCannotBeWritten_isRefused() throws Exception {
+    writer.failOn = "trusted.pem";
+
+    assertThatThrownBy(() -> TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATE_INVALID))
+        .hasMessageContaining(dir.resolve("trusted.pem").toString());
+  }
+
+  /** Makes {@code file} a non-empty directory, which rename(2) cannot replace with a file. */
+  private static void replaceWithDirectory(Path file) throws IOException {
+    Files.delete(file);
+    Files.createDirectories(file.resolve("blocker"));
+  }
+
+  /** A store that writes through {@link #writer}, holding peer A. */
+  private TrustStore storeWithOnePeer() throws PairdException {
+    TrustStore store = TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    return store;
+  }
+
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertFailsAsInternal(
+      ThrowingCallable change) {
+    return assertThatThrownBy(change)
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL));
+  }
+
+  /** The store's list and both files' bytes at one moment. */
+  private static final class Saved {
+    final List<TrustedPeer> peers;
+    final byte[] json;
+    final byte[] pem;
+
+    private Saved(List<TrustedPeer> peers, byte[] json, byte[] pem) {
+      this.peers = peers;
+      this.json = json;
+      this.pem = pem;
+    }
+
+    static Saved of(TrustStore store) throws IOException {
+      return new Saved(
+          store.list(), Files.readAllBytes(store.jsonFile()), Files.readAllBytes(store.pemFile()));
+    }
+
+    void assertUnchanged(TrustStore store) throws PairdException {
+      assertThat(store.list()).isEqualTo(peers);
+      assertThat(store.jsonFile()).hasBinaryContent(json);
+      assertThat(store.pemFile()).hasBinaryContent(pem);
+      assertThat(TrustStore.open(store.jsonFile().getParent()).list()).isEqualTo(peers);
+    }
+  }
+}

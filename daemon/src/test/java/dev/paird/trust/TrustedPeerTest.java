@@ -1,0 +1,90 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paird.api.Suite;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+final class TrustedPeerTest {
+  private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  private static final X509Certificate A = TestCertificates.selfSigned("a");
+  private static final X509Certificate B = TestCertificates.selfSigned("b");
+
+  @Test
+  void create_takesFingerprintAndSubjectFromTheCertificate() {
+    TrustedPeer peer = TrustedPeer.create(A, "a.local", Suite.HMAC, Optional.empty(), T0);
+
+    assertThat(peer.fingerprint()).matches("[0-9a-f]{64}");
+    assertThat(peer.subject()).isEqualTo("CN=a");
+    assertThat(peer.addedAt()).isEqualTo(peer.updatedAt()).isEqualTo(T0);
+  }
+
+  @Test
+  void new_fingerprintOfAnotherCertificate_fails() {
+    String other = PeerCertificates.fingerprint(B);
+
+    assertThatThrownBy(
+            () -> new TrustedPeer(other, "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fingerprint does not match");
+  }
+
+  @Test
+  void new_upperCaseFingerprint_fails() {
+    String upper = PeerCertificates.fingerprint(A).toUpperCase();
+
+    assertThatThrownBy(
+            () -> new TrustedPeer(upper, "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lowercase hex");
+  }
+
+  @Test
+  void new_subjectNotTheCertificates_fails() {
+    String fingerprint = PeerCertificates.fingerprint(A);
+
+    assertThatThrownBy(
+            () -> new TrustedPeer(fingerprint, "CN=b", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("subject");
+  }
+
+  @Test
+  void checkLabel_limits() {
+    TrustedPeer.checkLabel("x".repeat(64));
+    TrustedPeer.checkLabel("\uD83D\uDCBB".repeat(64)); // 64 code points, 128 chars
+
+    assertThatThrownBy(() -> TrustedPeer.checkLabel("x".repeat(65)))
+        .hasMessageContaining("1 to 64 characters, not 65");
+    assertThatThrownBy(() -> TrustedPeer.checkLabel("\uD83D")).hasMessageContaining("control");
+    assertThatThrownBy(() -> TrustedPeer.checkLabel("zero\u200bwidth")).hasMessageContaining("control");
+  }
+
+  @Test
+  void repaired_keepsAddedAtAndOldLabelUnlessGiven() {
+    TrustedPeer peer = TrustedPeer.create(A, "a", Suite.HMAC, Optional.of("Old"), T0);
+    Instant later = T0.plusSeconds(3600);
+
+    TrustedPeer kept = peer.repaired("b", Suite.SPAKE2, Optional.empty(), later);
+    TrustedPeer replaced = peer.repaired("b", Suite.SPAKE2, Optional.of("New"), later);
+
+    assertThat(kept.label()).contains("Old");
+    assertThat(replaced.label()).contains("New");
+    assertThat(kept.addedAt()).isEqualTo(T0);
+    assertThat(kept.updatedAt()).isEqualTo(later);
+  }
+
+  @Test
+  void toString_isOneShortLineWithoutTheCertificate() {
+    TrustedPeer peer = TrustedPeer.create(A, "a.local", Suite.SPAKE2, Optional.of("Büro"), T0);
+
+    assertThat(peer.toString())
+        .contains(peer.fingerprint(), "CN=a", "a.local", "spake2", "B\\u00fcro")
+        .doesNotContain("CERTIFICATE")
+        .hasSizeLessThan(300);
+  }
+}
