@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -99,7 +100,7 @@ final class TrustFiles {
         json.writeStartObject();
         json.writeStringField("fingerprint", peer.fingerprint());
         json.writeStringField("subject", peer.subject());
-        json.writeStringField("certificate", PeerCertificates.toPem(peer.certificate()));
+        json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
         json.writeStringField("added_at", peer.addedAt().toString());
         json.writeStringField("updated_at", peer.updatedAt().toString());
         json.writeStringField("host", peer.host());
@@ -131,7 +132,7 @@ final class TrustFiles {
           .append(' ')
           .append(TrustedPeer.escaped(peer.subject()))
           .append('\n')
-          .append(PeerCertificates.toPem(peer.certificate()));
+          .append(Certificates.toPem(peer.certificate()));
     }
     return out.toString().getBytes(StandardCharsets.US_ASCII);
   }
@@ -215,11 +216,11 @@ final class TrustFiles {
     requiredText(file, node, "subject", where);
     X509Certificate certificate;
     try {
-      certificate = PeerCertificates.fromPem(requiredText(file, node, "certificate", where));
+      certificate = Certificates.parsePem(requiredText(file, node, "certificate", where));
     } catch (CertificateException e) {
       throw invalid(file, where + ": its \"certificate\" is unreadable: " + e.getMessage(), e);
     }
-    String actual = PeerCertificates.fingerprint(certificate);
+    String actual = Certificates.fingerprint(certificate);
     if (!actual.equals(fingerprint)) {
       throw invalid(
           file,
@@ -255,7 +256,7 @@ final class TrustFiles {
     try {
       return new TrustedPeer(
           fingerprint,
-          PeerCertificates.subject(certificate),
+          Certificates.subject(certificate),
           certificate,
           addedAt,
           updatedAt,

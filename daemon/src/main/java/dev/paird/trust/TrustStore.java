@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
@@ -186,13 +187,13 @@ public final class TrustStore {
    * none or the text is not a fingerprint.
    */
   public Optional<TrustedPeer> get(String fingerprint) {
-    return PeerCertificates.normalizeHex(fingerprint)
+    return Fingerprints.normalizeHex(fingerprint)
         .map(hex -> snapshot.byFingerprint().get(hex));
   }
 
   /** Whether exactly this certificate (byte for byte) is trusted. */
   public boolean isTrusted(X509Certificate certificate) {
-    TrustedPeer peer = snapshot.byFingerprint().get(PeerCertificates.fingerprint(certificate));
+    TrustedPeer peer = snapshot.byFingerprint().get(Certificates.fingerprint(certificate));
     return peer != null && peer.certificate().equals(certificate);
   }
 
@@ -205,7 +206,7 @@ public final class TrustStore {
    */
   public List<TrustedPeer> findByPrefix(String hexPrefix) throws PairdException {
     String prefix =
-        PeerCertificates.normalizeHex(hexPrefix)
+        Fingerprints.normalizeHex(hexPrefix)
             .filter(hex -> !hex.isEmpty())
             .orElseThrow(
                 () ->
@@ -263,7 +264,7 @@ public final class TrustStore {
     synchronized (writeLock) {
       Snapshot current = snapshot;
       TrustedPeer existing =
-          current.byFingerprint().get(PeerCertificates.fingerprint(certificate));
+          current.byFingerprint().get(Certificates.fingerprint(certificate));
       TrustedPeer peer;
       try {
         peer =
@@ -280,7 +281,7 @@ public final class TrustStore {
                 + current.peers().size()
                 + " peers, at most "
                 + maxPeers
-                + "); remove a peer you no longer use with pairctl untrust, then pair again");
+                + "); remove a peer you no longer use with pairctl remove, then pair again");
       }
       List<TrustedPeer> next = new ArrayList<>(current.peers());
       next.remove(existing);
@@ -301,7 +302,7 @@ public final class TrustStore {
     synchronized (writeLock) {
       Snapshot current = snapshot;
       Optional<TrustedPeer> existing =
-          PeerCertificates.normalizeHex(fingerprint).map(current.byFingerprint()::get);
+          Fingerprints.normalizeHex(fingerprint).map(current.byFingerprint()::get);
       if (existing.isPresent()) {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());

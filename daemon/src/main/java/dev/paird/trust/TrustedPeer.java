@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import dev.paird.api.Suite;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -49,14 +50,14 @@ public record TrustedPeer(
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(suite, "suite");
     Objects.requireNonNull(label, "label");
-    if (fingerprint.length() != PeerCertificates.FINGERPRINT_LENGTH
-        || !PeerCertificates.isLowerHex(fingerprint)) {
+    if (fingerprint.length() != Fingerprints.FINGERPRINT_LENGTH
+        || !Fingerprints.isLowerHex(fingerprint)) {
       throw new IllegalArgumentException("fingerprint must be 64 lowercase hex digits");
     }
-    if (!fingerprint.equals(PeerCertificates.fingerprint(certificate))) {
+    if (!fingerprint.equals(Certificates.fingerprint(certificate))) {
       throw new IllegalArgumentException("fingerprint does not match the certificate");
     }
-    if (!subject.equals(PeerCertificates.subject(certificate))) {
+    if (!subject.equals(Certificates.subject(certificate))) {
       throw new IllegalArgumentException("subject does not match the certificate");
     }
     checkHost(host);
@@ -71,8 +72,8 @@ public record TrustedPeer(
   public static TrustedPeer create(
       X509Certificate certificate, String host, Suite suite, Optional<String> label, Instant now) {
     return new TrustedPeer(
-        PeerCertificates.fingerprint(certificate),
-        PeerCertificates.subject(certificate),
+        Certificates.fingerprint(certificate),
+        Certificates.subject(certificate),
         certificate,
         now,
         now,

@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,7 +85,7 @@ final class TestCertificates {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(bundle))) {
       List<String> fingerprints = new ArrayList<>();
       for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        fingerprints.add(PeerCertificates.fingerprint((X509Certificate) certificate));
+        fingerprints.add(Certificates.fingerprint((X509Certificate) certificate));
       }
       return fingerprints;
     } catch (CertificateException e) {
@@ -96,7 +97,7 @@ final class TestCertificates {
   static byte[] toPem(List<X509Certificate> certificates) {
     StringBuilder out = new StringBuilder();
     for (X509Certificate certificate : certificates) {
-      out.append(PeerCertificates.toPem(certificate));
+      out.append(Certificates.toPem(certificate));
     }
     return out.toString().getBytes(StandardCharsets.US_ASCII);
   }

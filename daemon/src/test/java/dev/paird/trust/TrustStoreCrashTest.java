@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -101,7 +102,7 @@ final class TrustStoreCrashTest {
           .as("%s: the list on disk is the last reported one or the one being written", context)
           .isIn(allowed);
       for (TrustedPeer peer : store.list()) {
-        assertThat(PeerCertificates.fingerprint(peer.certificate())).isEqualTo(peer.fingerprint());
+        assertThat(Certificates.fingerprint(peer.certificate())).isEqualTo(peer.fingerprint());
       }
       List<String> onDiskFingerprints = TrustStoreCrashWriter.fingerprints(onDisk);
       assertThat(bundleAsLeft)

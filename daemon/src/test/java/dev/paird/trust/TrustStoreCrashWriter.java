@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import dev.paird.api.Suite;
 import java.io.BufferedInputStream;
 import java.io.FileDescriptor;
@@ -51,7 +52,7 @@ public final class TrustStoreCrashWriter {
     report(out, "open", store.list());
     for (long change = 0; ; change++) {
       X509Certificate certificate = certificates.get(random.nextInt(certificates.size()));
-      String fingerprint = PeerCertificates.fingerprint(certificate);
+      String fingerprint = Certificates.fingerprint(certificate);
       List<TrustedPeer> before = store.list();
       Optional<TrustedPeer> existing = store.get(fingerprint);
       if (existing.isPresent() && random.nextInt(100) < 40) {
@@ -80,7 +81,7 @@ public final class TrustStoreCrashWriter {
       Suite suite,
       Optional<String> label,
       Instant now) {
-    String fingerprint = PeerCertificates.fingerprint(certificate);
+    String fingerprint = Certificates.fingerprint(certificate);
     List<TrustedPeer> after = new ArrayList<>();
     TrustedPeer old = null;
     for (TrustedPeer peer : before) {
@@ -93,7 +94,7 @@ public final class TrustStoreCrashWriter {
     after.add(
         new TrustedPeer(
             fingerprint,
-            PeerCertificates.subject(certificate),
+            Certificates.subject(certificate),
             certificate,
             old == null ? now : old.addedAt(),
             now,

@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -59,7 +60,7 @@ final class TrustStoreTest {
 
     TrustedPeer put = store.put(A, "laptop.local:7301", Suite.SPAKE2, Optional.of("Laptop"), T0);
 
-    assertThat(put.fingerprint()).isEqualTo(PeerCertificates.fingerprint(A)).hasSize(64);
+    assertThat(put.fingerprint()).isEqualTo(Certificates.fingerprint(A)).hasSize(64);
     assertThat(put.subject()).isEqualTo("CN=peer-1");
     assertThat(put.certificate()).isEqualTo(A);
     assertThat(put.host()).isEqualTo("laptop.local:7301");
@@ -287,7 +288,7 @@ final class TrustStoreTest {
 
   @Test
   void bundle_subjectWithLineBreaks_cannotAddACertificate() throws Exception {
-    String injected = "x\n-----END CERTIFICATE-----\n" + PeerCertificates.toPem(B) + "# ";
+    String injected = "x\n-----END CERTIFICATE-----\n" + Certificates.toPem(B) + "# ";
     X509Certificate sneaky = TestCertificates.selfSigned(injected);
     TrustStore store = TrustStore.open(dir);
 
@@ -298,7 +299,7 @@ final class TrustStoreTest {
     List<String> lines = Files.readAllLines(store.pemFile());
     assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\u000a-----END");
     assertThat(lines).filteredOn(line -> line.startsWith("-----BEGIN")).hasSize(1);
-    String ownPemLine = PeerCertificates.toPem(sneaky).split("\n")[1];
+    String ownPemLine = Certificates.toPem(sneaky).split("\n")[1];
     assertThat(peer.toString()).doesNotContain("\n").doesNotContain(ownPemLine);
   }
 
@@ -368,7 +369,7 @@ final class TrustStoreTest {
   }
 
   private static String fingerprint(X509Certificate certificate) {
-    return PeerCertificates.fingerprint(certificate);
+    return Certificates.fingerprint(certificate);
   }
 
   private static String withColons(String hex) {

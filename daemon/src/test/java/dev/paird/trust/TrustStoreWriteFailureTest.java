@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,7 +70,7 @@ final class TrustStoreWriteFailureTest {
     assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
         .hasMessageContaining(store.pemFile().toString())
         .hasMessageContaining("nothing was changed");
-    assertFailsAsInternal(() -> store.remove(PeerCertificates.fingerprint(A)));
+    assertFailsAsInternal(() -> store.remove(Certificates.fingerprint(A)));
     assertFailsAsInternal(() -> store.put(A, "a2", Suite.SPAKE2, Optional.of("A"), T0));
 
     assertThat(store.list()).isEqualTo(before.peers);
@@ -141,7 +142,7 @@ final class TrustStoreWriteFailureTest {
     writer.failOn = "trusted.json";
     writer.afterReplacing = true;
 
-    assertFailsAsInternal(() -> store.remove(PeerCertificates.fingerprint(A)));
+    assertFailsAsInternal(() -> store.remove(Certificates.fingerprint(A)));
 
     before.assertUnchanged(store);
   }

@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,7 @@ final class TrustedPeerTest {
 
   @Test
   void new_fingerprintOfAnotherCertificate_fails() {
-    String other = PeerCertificates.fingerprint(B);
+    String other = Certificates.fingerprint(B);
 
     assertThatThrownBy(
             () -> new TrustedPeer(other, "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
@@ -35,7 +36,7 @@ final class TrustedPeerTest {
 
   @Test
   void new_upperCaseFingerprint_fails() {
-    String upper = PeerCertificates.fingerprint(A).toUpperCase();
+    String upper = Certificates.fingerprint(A).toUpperCase();
 
     assertThatThrownBy(
             () -> new TrustedPeer(upper, "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
@@ -45,7 +46,7 @@ final class TrustedPeerTest {
 
   @Test
   void new_subjectNotTheCertificates_fails() {
-    String fingerprint = PeerCertificates.fingerprint(A);
+    String fingerprint = Certificates.fingerprint(A);
 
     assertThatThrownBy(
             () -> new TrustedPeer(fingerprint, "CN=b", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
