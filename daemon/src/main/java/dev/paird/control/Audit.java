@@ -1,0 +1,47 @@
+package dev.paird.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The safe details of a state-changing command for its audit line: never a key. */
+final class Audit {
+  private Audit() {}
+
+  static String describe(ControlRequest request, ObjectNode result) {
+    StringBuilder out = new StringBuilder();
+    if (request instanceof ControlRequest.NewKey newKey) {
+      newKey.suite().ifPresent(suite -> field(out, "suite", suite.wireName()));
+      newKey.lifetime().ifPresent(ttl -> field(out, "ttl_seconds", Long.toString(ttl.getSeconds())));
+    } else if (request instanceof ControlRequest.CancelKey cancel) {
+      field(out, "id", cancel.id());
+    } else if (request instanceof ControlRequest.Pair pair) {
+      field(out, "host", pair.host());
+      pair.label().ifPresent(label -> field(out, "label", label));
+    } else if (request instanceof ControlRequest.Remove remove) {
+      field(out, "fingerprint", remove.fingerprint());
+    }
+    if (result != null) {
+      copy(out, result, "id");
+      copy(out, result, "suite");
+      JsonNode peer = result.get("peer");
+      if (peer == null) {
+        peer = result.get("removed");
+      }
+      if (peer != null) {
+        copy(out, peer, "fingerprint");
+      }
+    }
+    return out.toString();
+  }
+
+  private static void copy(StringBuilder out, JsonNode node, String name) {
+    JsonNode value = node.get(name);
+    if (value != null && value.isTextual()) {
+      field(out, name, value.textValue());
+    }
+  }
+
+  private static void field(StringBuilder out, String name, String value) {
+    out.append(' ').append(name).append('=').append(ControlRequest.printable(value));
+  }
+}

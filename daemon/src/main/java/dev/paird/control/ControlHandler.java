@@ -1,0 +1,131 @@
+package dev.paird.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one control connection: one JSON request per line, answered in order. The channel does
+ * not read on its own (auto-read is off and a {@code FlowControlHandler} releases one line per
+ * read): the handler asks for the next request only after answering the previous one, so a
+ * client cannot queue unbounded work. An idle connection with nothing in flight is closed.
+ *
+ * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's
+ * uid and pid. Audit lines and error messages never contain keys.
+ */
+final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
+  private static final Logger log = LoggerFactory.getLogger(ControlHandler.class);
+  private static final Logger audit = LoggerFactory.getLogger("paird.audit");
+
+  private final ControlService service;
+  private final Function<Channel, Caller> credentials;
+  private Caller caller = Caller.UNKNOWN;
+  private boolean inFlight;
+
+  ControlHandler(ControlService service, Function<Channel, Caller> credentials) {
+    this.service = service;
+    this.credentials = credentials;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    caller = credentials.apply(ctx.channel());
+    super.channelActive(ctx);
+    ctx.read();
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+    JsonNode id = null;
+    ControlRequest request;
+    try {
+      JsonNode root = ControlCodec.parseLine(ByteBufUtil.getBytes(line));
+      id = root.get("id");
+      request = ControlRequest.parse(root);
+    } catch (PairdException e) {
+      respond(ctx, ControlCodec.error(id, e.code(), e.getMessage()));
+      return;
+    }
+    JsonNode requestId = id;
+    inFlight = true;
+    CompletableFuture<ObjectNode> result;
+    try {
+      result = service.execute(request, caller);
+    } catch (RuntimeException e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    result.whenComplete((value, failure) -> ctx.executor().execute(() -> {
+      ObjectNode response;
+      if (failure == null) {
+        response = ControlCodec.ok(requestId, value);
+        auditLine(request, value, null);
+      } else {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        PairdException error = cause instanceof PairdException p ? p
+            : new PairdException(ErrorCode.INTERNAL, "internal error; see the daemon's log");
+        if (!(cause instanceof PairdException)) {
+          log.error("control command {} failed", request.command().wireName(), cause);
+        }
+        response = ControlCodec.error(requestId, error.code(), error.getMessage());
+        auditLine(request, null, error);
+      }
+      inFlight = false;
+      respond(ctx, response);
+    }));
+  }
+
+  private void auditLine(ControlRequest request, ObjectNode result, PairdException error) {
+    if (!request.command().changesState()) {
+      return;
+    }
+    String outcome = error == null ? "ok" : "error=" + error.code().wireName();
+    audit.info("uid={} pid={} command={}{} result={}", caller.uid(), caller.pid(),
+        request.command().wireName(), Audit.describe(request, result), outcome);
+  }
+
+  /** Writes a response and asks for the next request. */
+  private static void respond(ChannelHandlerContext ctx, JsonNode response) {
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(response)));
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof IdleStateEvent && !inFlight) {
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, event);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      // The line decoder skips to the next newline; the connection stays usable.
+      respond(ctx, ControlCodec.error(null, ErrorCode.REQUEST_TOO_LARGE,
+          "request is longer than " + ControlProtocol.MAX_REQUEST_BYTES
+              + " bytes; send one JSON object per line"));
+      return;
+    }
+    log.debug("control connection from uid {} failed; closing it", caller.uid(), cause);
+    ctx.close();
+  }
+}
