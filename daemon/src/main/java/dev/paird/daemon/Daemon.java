@@ -1,0 +1,148 @@
+package dev.paird.daemon;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.config.PairdConfig;
+import dev.paird.control.ControlServer;
+import dev.paird.control.ControlService;
+import dev.paird.identity.DeviceIdentity;
+import dev.paird.io.AtomicFiles;
+import dev.paird.keys.PendingKeys;
+import dev.paird.net.PairingClient;
+import dev.paird.trust.TrustStore;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running paird: state directory lock, identity, trusted list, pending keys, control socket
+ * and pairing listener, started in that order and stopped in reverse.
+ */
+final class Daemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private SdNotify notify;
+
+  private Daemon() {}
+
+  /**
+   * Starts everything, or nothing: on failure whatever was started is stopped again and the
+   * exception says what was wrong.
+   */
+  static Daemon start(PairdConfig config) throws PairdException {
+    Daemon daemon = new Daemon();
+    try {
+      daemon.startAll(config);
+      return daemon;
+    } catch (PairdException | RuntimeException e) {
+      daemon.close();
+      throw e;
+    }
+  }
+
+  private void startAll(PairdConfig config) throws PairdException {
+    Clock clock = Clock.systemUTC();
+    SecureRandom random = new SecureRandom();
+    String hostName = HostName.current();
+
+    if (!Epoll.isAvailable()) {
+      throw new PairdException(ErrorCode.INTERNAL,
+          "Netty's native epoll transport cannot be loaded on this system ("
+              + Epoll.unavailabilityCause().getMessage() + "); paird needs Linux on x86_64 or aarch64");
+    }
+    try {
+      AtomicFiles.createDirectory(
+          config.stateDir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.STATE_INVALID,
+          "cannot create the state directory " + config.stateDir() + ": " + e.getMessage(), e);
+    }
+    resources.push(StateLock.acquire(config.stateDir()));
+
+    DeviceIdentity identity = config.cert().isPresent()
+        ? DeviceIdentity.load(config.cert().get(), config.key().get())
+        : DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock);
+    log.info("device identity {} ({}), fingerprint {}", identity.subject(), identity.keyType(),
+        identity.fingerprint());
+    TrustStore trust = TrustStore.open(config.stateDir());
+    log.info("{} trusted peers in {}", trust.list().size(), trust.jsonFile());
+
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+    resources.push(() -> shutdown(boss, workers));
+    // Disk writes (the trusted list) run here, off the event loops; the queue bounds backlog.
+    ThreadPoolExecutor blocking = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(64), runnable -> {
+          Thread thread = new Thread(runnable, "paird-store");
+          thread.setDaemon(true);
+          return thread;
+        });
+    resources.push(() -> {
+      blocking.shutdown();
+      blocking.awaitTermination(10, TimeUnit.SECONDS);
+    });
+
+    PendingKeys keys = new PendingKeys(
+        config.maxPendingKeys(), config.maxAttempts(), config.codeDigits(), clock, random);
+    workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
+    resources.push(keys::cancelAll);
+
+    PairingClient pairing = new NotYetPairing();
+    ControlService service = new ControlService(identity, keys, trust, config, pairing, hostName,
+        () -> config.listen().toString(), clock, blocking);
+    resources.push(ControlServer.start(boss, workers, config.socket(),
+        config.socketGroup(), service, config.controlMaxConnections(), config.controlIdleTimeout()));
+
+    notify = SdNotify.fromEnvironment(workers);
+    notify.send("READY=1\nSTATUS=serving " + config.socket());
+    log.info("paird ready: control socket {}, pairing on {}", config.socket(), config.listen());
+  }
+
+  /** Completes when {@link #close()} has finished. */
+  CompletableFuture<Void> stopped() {
+    return stopped;
+  }
+
+  /** Stops accepting, lets in-flight writes finish, removes the socket and releases the lock. */
+  @Override
+  public synchronized void close() {
+    if (stopped.isDone()) {
+      return;
+    }
+    if (notify != null) {
+      notify.send("STOPPING=1");
+    }
+    while (!resources.isEmpty()) {
+      AutoCloseable resource = resources.pop();
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("error while stopping: {}", e.toString());
+      }
+    }
+    stopped.complete(null);
+  }
+
+  private static void shutdown(EventLoopGroup... groups) {
+    for (EventLoopGroup group : groups) {
+      group.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+    }
+    for (EventLoopGroup group : groups) {
+      group.terminationFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package dev.paird.daemon;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollDomainDatagramChannel;
+import io.netty.channel.unix.DomainDatagramPacket;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The systemd readiness protocol (sd_notify): datagrams such as {@code READY=1} sent to the Unix
+ * socket named by {@code $NOTIFY_SOCKET}, through Netty's epoll transport since the JDK cannot
+ * send Unix datagrams. Does nothing when paird was not started by systemd with Type=notify.
+ */
+final class SdNotify {
+  private static final Logger log = LoggerFactory.getLogger(SdNotify.class);
+
+  private final Optional<String> socket;
+  private final EventLoopGroup group;
+
+  SdNotify(Optional<String> socket, EventLoopGroup group) {
+    this.socket = socket.filter(s -> !s.isEmpty());
+    this.group = group;
+  }
+
+  static SdNotify fromEnvironment(EventLoopGroup group) {
+    return new SdNotify(Optional.ofNullable(System.getenv("NOTIFY_SOCKET")), group);
+  }
+
+  /** Sends one notification, e.g. {@code "READY=1\nSTATUS=..."}; failures are logged only. */
+  void send(String state) {
+    if (socket.isEmpty()) {
+      return;
+    }
+    // systemd writes an abstract socket's leading NUL as '@'.
+    String path = socket.get().startsWith("@") ? "\0" + socket.get().substring(1) : socket.get();
+    Channel channel = null;
+    try {
+      channel = new Bootstrap()
+          .group(group)
+          .channel(EpollDomainDatagramChannel.class)
+          .handler(new ChannelInboundHandlerAdapter())
+          .register().sync().channel();
+      DomainDatagramPacket packet = new DomainDatagramPacket(
+          Unpooled.copiedBuffer(state, StandardCharsets.UTF_8), new DomainSocketAddress(path));
+      if (!channel.writeAndFlush(packet).await(5, TimeUnit.SECONDS)) {
+        log.warn("systemd notification {} timed out", firstLine(state));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("cannot notify systemd ({}): {}", firstLine(state), e.getMessage());
+    } finally {
+      if (channel != null) {
+        channel.close();
+      }
+    }
+  }
+
+  private static String firstLine(String state) {
+    int newline = state.indexOf('\n');
+    return newline < 0 ? state : state.substring(0, newline);
+  }
+}
