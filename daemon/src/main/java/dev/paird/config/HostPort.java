@@ -11,6 +11,11 @@ public record HostPort(String host, int port) {
    * value is not of this form (bad brackets, a port that is not 1-65535).
    */
   public static HostPort parse(String value, int defaultPort) {
+    return parse(value, defaultPort, 1);
+  }
+
+  /** As {@link #parse(String, int)}, accepting ports from {@code minPort} (0 or 1) up. */
+  static HostPort parse(String value, int defaultPort, int minPort) {
     if (value == null) {
       return null;
     }
@@ -47,7 +52,7 @@ public record HostPort(String host, int port) {
         return null;
       }
       portNumber = Integer.parseInt(port);
-      if (portNumber < 1 || portNumber > 65535) {
+      if (portNumber < minPort || portNumber > 65535) {
         return null;
       }
     }

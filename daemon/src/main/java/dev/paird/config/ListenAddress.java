@@ -6,15 +6,16 @@ import java.util.Optional;
 
 /**
  * Where the pairing listener binds: a host (absent means every address) and a TCP port.
- * Written {@code HOST:PORT}, {@code [IPV6]:PORT} or {@code *:PORT}.
+ * Written {@code HOST:PORT}, {@code [IPV6]:PORT} or {@code *:PORT}. Port 0 lets the kernel pick
+ * a free port, which {@code pairctl status} then shows (for tests and demos).
  */
 public record ListenAddress(Optional<String> host, int port) {
   /** The pairing port when none is configured: 7247 spells PAIR on a phone keypad. */
   public static final int DEFAULT_PORT = 7247;
 
   public ListenAddress {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port must be 1-65535, not " + port);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0-65535, not " + port);
     }
   }
 
@@ -29,11 +30,11 @@ public record ListenAddress(Optional<String> host, int port) {
    * @param origin where the value came from, for the message
    */
   public static ListenAddress parse(String value, String origin) throws PairdException {
-    HostPort hostPort = HostPort.parse(value, -1);
+    HostPort hostPort = HostPort.parse(value, -1, 0);
     if (hostPort == null || hostPort.port() < 0) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          origin + ": listen must be HOST:PORT, [IPV6]:PORT or *:PORT (port 1-65535), not '"
+          origin + ": listen must be HOST:PORT, [IPV6]:PORT or *:PORT (port 0-65535), not '"
               + value + "'");
     }
     String host = hostPort.host();

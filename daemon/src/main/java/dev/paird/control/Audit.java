@@ -10,7 +10,6 @@ final class Audit {
   static String describe(ControlRequest request, ObjectNode result) {
     StringBuilder out = new StringBuilder();
     if (request instanceof ControlRequest.NewKey newKey) {
-      newKey.suite().ifPresent(suite -> field(out, "suite", suite.wireName()));
       newKey.lifetime().ifPresent(ttl -> field(out, "ttl_seconds", Long.toString(ttl.getSeconds())));
     } else if (request instanceof ControlRequest.CancelKey cancel) {
       field(out, "id", cancel.id());

@@ -8,7 +8,14 @@ import dev.paird.control.ControlService;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.AtomicFiles;
 import dev.paird.keys.PendingKeys;
+import dev.paird.config.ListenAddress;
+import dev.paird.net.NettyPairingClient;
 import dev.paird.net.PairingClient;
+import dev.paird.net.PairingServer;
+import dev.paird.net.TlsContexts;
+import dev.paird.net.TrustPersister;
+import java.net.InetSocketAddress;
+import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -27,8 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running paird: state directory lock, identity, trusted list, pending keys, control socket
- * and pairing listener, started in that order and stopped in reverse.
+ * A running paird: state directory lock, identity, trusted list, pending keys, pairing listener
+ * and control socket, started in that order and stopped in reverse. systemd hears READY only
+ * when both sockets are up.
  */
 final class Daemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -101,15 +109,38 @@ final class Daemon implements AutoCloseable {
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 
-    PairingClient pairing = new NotYetPairing();
+    // Name lookups for pair and ping block in the JDK; a few threads at most, never a queue.
+    ThreadPoolExecutor resolver = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), runnable -> {
+          Thread thread = new Thread(runnable, "paird-resolver");
+          thread.setDaemon(true);
+          return thread;
+        });
+    resources.push(resolver::shutdownNow);
+
+    TlsContexts tls = TlsContexts.create(identity);
+    TrustPersister persister = new TrustPersister(trust, blocking, clock);
+    PairingServer pairingServer = PairingServer.start(boss, workers,
+        new PairingServer.Settings(config.listen(), config.maxConnections(),
+            config.rateLimitPerMinute(), config.handshakeTimeout(), config.exchangeTimeout()),
+        tls, keys, persister, random);
+    resources.push(pairingServer);
+    PairingClient pairing = new NettyPairingClient(workers, tls, persister, resolver,
+        config.connectTimeout(), config.handshakeTimeout(), config.exchangeTimeout(), random);
+    String listening = describe(config, pairingServer.localAddress());
     ControlService service = new ControlService(identity, keys, trust, config, pairing, hostName,
-        () -> config.listen().toString(), clock, blocking);
+        () -> listening, clock, blocking);
     resources.push(ControlServer.start(boss, workers, config.socket(),
         config.socketGroup(), service, config.controlMaxConnections(), config.controlIdleTimeout()));
 
     notify = SdNotify.fromEnvironment(workers);
     notify.send("READY=1\nSTATUS=serving " + config.socket());
-    log.info("paird ready: control socket {}, pairing on {}", config.socket(), config.listen());
+    log.info("paird ready: control socket {}, pairing on {}", config.socket(), listening);
+  }
+
+  /** The listen address as configured, with the port actually bound. */
+  private static String describe(PairdConfig config, InetSocketAddress bound) {
+    return new ListenAddress(config.listen().host(), bound.getPort()).toString();
   }
 
   /** Completes when {@link #close()} has finished. */

@@ -65,6 +65,7 @@ final class PairdConfigTest {
       "listen = *:7000     | *:7000",
       "listen = :7000      | *:7000",
       "listen = host.example:1 | host.example:1",
+      "listen = 127.0.0.1:0    | 127.0.0.1:0",
   })
   void parse_listenForms(String line, String expected) throws Exception {
     assertThat(parse(line).listen().toString()).isEqualTo(expected);
@@ -73,7 +74,7 @@ final class PairdConfigTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "listen = 127.0.0.1           | listen",
-      "listen = 127.0.0.1:0         | listen",
+      "listen = 127.0.0.1:-1        | listen",
       "listen = 127.0.0.1:65536     | listen",
       "key_lifetime = 10s           | from 30s to 1h",
       "key_lifetime = 2h            | from 30s to 1h",

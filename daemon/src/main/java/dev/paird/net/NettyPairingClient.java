@@ -1,0 +1,185 @@
+package dev.paird.net;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.HmacCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.PairingCode;
+import dev.paird.api.Spake2Code;
+import dev.paird.config.HostPort;
+import dev.paird.config.ListenAddress;
+import dev.paird.identity.Certificates;
+import dev.paird.protocol.ClientSession;
+import dev.paird.protocol.SessionCertificates;
+import dev.paird.trust.TrustedPeer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The daemon's side of {@code pairctl pair} and {@code pairctl ping}: resolves the host, connects
+ * with mutual TLS and runs a {@link ClientSession} through a {@link SessionHandler}.
+ */
+public final class NettyPairingClient implements PairingClient {
+  private final EventLoopGroup group;
+  private final TlsContexts tls;
+  private final TrustPersister persister;
+  private final Executor resolver;
+  private final Duration connectTimeout;
+  private final Duration handshakeTimeout;
+  private final Duration exchangeTimeout;
+  private final SecureRandom random;
+
+  public NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
+      Executor resolver, Duration connectTimeout, Duration handshakeTimeout,
+      Duration exchangeTimeout, SecureRandom random) {
+    this.group = group;
+    this.tls = tls;
+    this.persister = persister;
+    this.resolver = resolver;
+    this.connectTimeout = connectTimeout;
+    this.handshakeTimeout = handshakeTimeout;
+    this.exchangeTimeout = exchangeTimeout;
+    this.random = random;
+  }
+
+  @Override
+  public CompletableFuture<TrustedPeer> pair(String host, PairingCode code, Optional<String> label) {
+    return run(host, label, certificates -> code instanceof Spake2Code spake2
+            ? ClientSession.spake2(spake2, certificates, random)
+            : ClientSession.hmac((HmacCode) code, certificates))
+        .thenApply(outcome -> outcome.trusted().orElseThrow());
+  }
+
+  @Override
+  public CompletableFuture<PingResult> ping(String host) {
+    long start = System.nanoTime();
+    return run(host, Optional.empty(),
+        certificates -> ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
+        .thenApply(outcome -> {
+          byte[] server = outcome.certificates().server();
+          return new PingResult(Certificates.fingerprint(server), subject(server),
+              Duration.ofNanos(System.nanoTime() - start));
+        });
+  }
+
+  private record Outcome(SessionCertificates certificates, Optional<TrustedPeer> trusted) {}
+
+  private CompletableFuture<Outcome> run(String host, Optional<String> label,
+      Function<SessionCertificates, ClientSession> sessions) {
+    HostPort target = HostPort.parse(host, ListenAddress.DEFAULT_PORT);
+    if (target == null || target.host().isEmpty()) {
+      return CompletableFuture.failedFuture(new PairdException(ErrorCode.INVALID_ARGUMENT,
+          "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
+    }
+    CompletableFuture<Outcome> result = new CompletableFuture<>();
+    resolve(target).whenComplete((addresses, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(failure);
+      } else {
+        connect(target, addresses, 0, host, label, sessions, result);
+      }
+    });
+    return result;
+  }
+
+  /** Looks the name up off the event loops: the JDK resolver blocks. */
+  private CompletableFuture<InetAddress[]> resolve(HostPort target) {
+    CompletableFuture<InetAddress[]> addresses = new CompletableFuture<>();
+    try {
+      resolver.execute(() -> {
+        try {
+          addresses.complete(InetAddress.getAllByName(target.host()));
+        } catch (UnknownHostException e) {
+          addresses.completeExceptionally(new PairdException(ErrorCode.PEER_UNREACHABLE,
+              "cannot resolve '" + target.host() + "'; check the name, or use the other device's"
+                  + " IP address (its 'pairctl status' shows its host name)"));
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      addresses.completeExceptionally(new PairdException(ErrorCode.BUSY,
+          "too many name lookups in progress; try again"));
+    }
+    return addresses;
+  }
+
+  /** Tries each address in turn until one accepts the connection. */
+  private void connect(HostPort target, InetAddress[] addresses, int index, String host,
+      Optional<String> label, Function<SessionCertificates, ClientSession> sessions,
+      CompletableFuture<Outcome> result) {
+    InetSocketAddress address = new InetSocketAddress(addresses[index], target.port());
+    SessionHandler.Listener listener = new SessionHandler.Listener() {
+      @Override
+      public void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted) {
+        result.complete(new Outcome(certificates, trusted));
+      }
+
+      @Override
+      public void failed(PairdException failure, Optional<SessionCertificates> certificates) {
+        result.completeExceptionally(failure);
+      }
+    };
+    ChannelFuture connected = new Bootstrap()
+        .group(group)
+        .channel(EpollSocketChannel.class)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel channel) {
+            SslHandler ssl = tls.client().newHandler(channel.alloc());
+            ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            channel.pipeline()
+                .addLast("tls", ssl)
+                .addLast("decoder", new FrameDecoder())
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("session", new SessionHandler(SessionHandler.Role.CLIENT,
+                    certificates -> {
+                      ClientSession session = sessions.apply(certificates);
+                      return new SessionHandler.Started(session, session.start());
+                    },
+                    persister, host, label, exchangeTimeout, listener));
+          }
+        })
+        .connect(address);
+    connected.addListener(future -> {
+      if (future.isSuccess()) {
+        return;
+      }
+      if (index + 1 < addresses.length) {
+        connect(target, addresses, index + 1, host, label, sessions, result);
+        return;
+      }
+      Throwable cause = future.cause();
+      String why = cause == null || cause.getMessage() == null
+          ? "connection failed" : cause.getMessage();
+      result.completeExceptionally(new PairdException(ErrorCode.PEER_UNREACHABLE,
+          "cannot connect to " + host + " (" + address.getAddress().getHostAddress() + " port "
+              + target.port() + "): " + why + "; is paird running there and the port open?"));
+    });
+  }
+
+  private static String subject(byte[] der) {
+    try {
+      return Certificates.subject(Certificates.fromDer(der));
+    } catch (CertificateException e) {
+      return "";
+    }
+  }
+}

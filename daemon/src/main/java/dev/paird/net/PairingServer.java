@@ -1,0 +1,95 @@
+package dev.paird.net;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.config.ListenAddress;
+import dev.paird.keys.PendingKeys;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The pairing listener: a TCP port speaking mutual TLS 1.3 and the pairing protocol. */
+public final class PairingServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PairingServer.class);
+
+  private final Channel channel;
+
+  private PairingServer(Channel channel) {
+    this.channel = channel;
+  }
+
+  /** The settings of the listener. */
+  public record Settings(ListenAddress listen, int maxConnections, int rateLimitPerMinute,
+      Duration handshakeTimeout, Duration exchangeTimeout) {}
+
+  /**
+   * Binds and starts serving. With no host configured it binds every address: IPv6 and IPv4
+   * through one dual-stack socket, or IPv4 only where IPv6 is unavailable.
+   *
+   * @throws PairdException if the address cannot be bound (in use, not local, no permission)
+   */
+  public static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
+      TlsContexts tls, PendingKeys keys, TrustPersister persister, SecureRandom random)
+      throws PairdException {
+    AdmissionHandler admission = new AdmissionHandler(settings.maxConnections(),
+        new RateLimiter(settings.rateLimitPerMinute(), System::nanoTime));
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(EpollServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 64)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new PairingServerInitializer(admission, tls.server(),
+            settings.handshakeTimeout(), settings.exchangeTimeout(), keys, persister, random));
+    ListenAddress listen = settings.listen();
+    Channel channel;
+    if (listen.host().isPresent()) {
+      channel = bind(bootstrap, new InetSocketAddress(listen.host().get(), listen.port()), listen);
+    } else {
+      try {
+        channel = bind(bootstrap, new InetSocketAddress("::", listen.port()), listen);
+      } catch (PairdException ipv6Unavailable) {
+        channel = bind(bootstrap, new InetSocketAddress("0.0.0.0", listen.port()), listen);
+      }
+    }
+    log.info("pairing listener on {}", channel.localAddress());
+    return new PairingServer(channel);
+  }
+
+  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address,
+      ListenAddress configured) throws PairdException {
+    if (address.isUnresolved()) {
+      throw new PairdException(ErrorCode.CONFIG_INVALID,
+          "listen = " + configured + ": cannot resolve " + address.getHostString());
+    }
+    try {
+      return bootstrap.bind(address).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + configured);
+    } catch (Exception e) {
+      String hint = configured.port() < 1024
+          ? " (ports below 1024 need CAP_NET_BIND_SERVICE)" : " (is another program using it?)";
+      throw new PairdException(ErrorCode.CONFIG_INVALID,
+          "cannot listen on " + configured + ": " + e.getMessage() + hint, e);
+    }
+  }
+
+  /** The bound address (with the actual port). */
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** Stops accepting; connections in progress are closed with the event loops. */
+  @Override
+  public void close() {
+    channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+}

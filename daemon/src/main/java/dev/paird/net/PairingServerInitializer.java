@@ -1,0 +1,104 @@
+package dev.paird.net;
+
+import dev.paird.api.PairdException;
+import dev.paird.keys.PendingKeys;
+import dev.paird.protocol.ServerSession;
+import dev.paird.protocol.SessionCertificates;
+import dev.paird.protocol.Step;
+import dev.paird.trust.TrustedPeer;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds the pipeline of one incoming pairing connection. */
+final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
+  private static final Logger log = LoggerFactory.getLogger("paird.pairing");
+
+  private final AdmissionHandler admission;
+  private final SslContext tls;
+  private final Duration handshakeTimeout;
+  private final Duration exchangeTimeout;
+  private final PendingKeys keys;
+  private final TrustPersister persister;
+  private final SecureRandom random;
+
+  PairingServerInitializer(AdmissionHandler admission, SslContext tls, Duration handshakeTimeout,
+      Duration exchangeTimeout, PendingKeys keys, TrustPersister persister, SecureRandom random) {
+    this.admission = admission;
+    this.tls = tls;
+    this.handshakeTimeout = handshakeTimeout;
+    this.exchangeTimeout = exchangeTimeout;
+    this.keys = keys;
+    this.persister = persister;
+    this.random = random;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel channel) {
+    String peer = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
+    ChannelPipeline pipeline = channel.pipeline();
+    // First: connection count and per-source rate, before any TLS work is spent.
+    pipeline.addLast("admission", admission);
+    // Mutual TLS 1.3; the handshake has its own, shorter timeout.
+    SslHandler ssl = tls.newHandler(channel.alloc());
+    ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    pipeline.addLast("tls", ssl);
+    // Frames with a hard size bound, checked from the header before the body is buffered.
+    pipeline.addLast("decoder", new FrameDecoder());
+    pipeline.addLast("encoder", FrameEncoder.INSTANCE);
+    // The protocol itself, in the sans-IO ServerSession; the deadline covers the whole exchange.
+    pipeline.addLast("session", new SessionHandler(SessionHandler.Role.SERVER,
+        certificates -> new SessionHandler.Started(
+            new ServerSession(certificates, keys, persister::isTrusted, random),
+            new Step(List.of(), new Step.AwaitFrame())),
+        persister, peer, Optional.empty(), exchangeTimeout, new Listener(peer)));
+  }
+
+  /** Logs each incoming exchange's outcome: who, from where, which suite; never a key. */
+  private static final class Listener implements SessionHandler.Listener {
+    private final String peer;
+
+    Listener(String peer) {
+      this.peer = peer;
+    }
+
+    @Override
+    public void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted) {
+      if (trusted.isPresent()) {
+        TrustedPeer t = trusted.get();
+        log.info("paired with {} ({}) from {} using {}; it is now trusted", t.subject(),
+            t.fingerprint(), peer, t.suite());
+      } else {
+        log.info("answered a ping from {} ({})", peer,
+            dev.paird.identity.Certificates.fingerprint(certificates.client()));
+      }
+    }
+
+    @Override
+    public void failed(PairdException failure, Optional<SessionCertificates> certificates) {
+      String who = certificates
+          .map(c -> " (" + dev.paird.identity.Certificates.fingerprint(c.client()) + ")")
+          .orElse("");
+      switch (failure.code()) {
+        case KEY_REJECTED:
+          log.warn("rejected a pairing attempt from {}{}: it did not prove a pending key", peer, who);
+          break;
+        case NOT_TRUSTED:
+          log.info("refused a ping from {}{}: not trusted", peer, who);
+          break;
+        default:
+          log.info("pairing connection from {}{} failed: {}", peer, who, failure.getMessage());
+      }
+    }
+  }
+
+}

@@ -1,0 +1,89 @@
+package dev.paird.net;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * A token bucket per source: {@code perMinute} connections, refilled evenly. IPv6 sources are
+ * counted per /64, since one host can hold a whole /64. The table of sources is bounded; when it
+ * is full the least recently seen source is forgotten.
+ */
+final class RateLimiter {
+  static final int MAX_SOURCES = 4096;
+  private static final long NANOS_PER_MINUTE = 60_000_000_000L;
+
+  private final int perMinute;
+  private final LongSupplier nanoTime;
+  private final Map<Source, Bucket> buckets = new LinkedHashMap<>(64, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Source, Bucket> eldest) {
+      return size() > MAX_SOURCES;
+    }
+  };
+
+  private record Source(byte[] prefix) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Source s && Arrays.equals(s.prefix, prefix);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(prefix);
+    }
+  }
+
+  private static final class Bucket {
+    double tokens;
+    long updated;
+  }
+
+  RateLimiter(int perMinute, LongSupplier nanoTime) {
+    this.perMinute = perMinute;
+    this.nanoTime = nanoTime;
+  }
+
+  /** Takes one token for {@code address}; false if its bucket is empty. */
+  synchronized boolean tryAcquire(InetAddress address) {
+    long now = nanoTime.getAsLong();
+    Bucket bucket = buckets.computeIfAbsent(source(address), s -> {
+      Bucket fresh = new Bucket();
+      fresh.tokens = perMinute;
+      fresh.updated = now;
+      return fresh;
+    });
+    double refill = (now - bucket.updated) * (double) perMinute / NANOS_PER_MINUTE;
+    bucket.tokens = Math.min(perMinute, bucket.tokens + Math.max(0, refill));
+    bucket.updated = now;
+    if (bucket.tokens < 1) {
+      return false;
+    }
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  synchronized int sources() {
+    return buckets.size();
+  }
+
+  private static Source source(InetAddress address) {
+    byte[] bytes = address.getAddress();
+    return new Source(address instanceof Inet6Address && !isMappedV4(bytes)
+        ? Arrays.copyOf(bytes, 8) : bytes);
+  }
+
+  private static boolean isMappedV4(byte[] bytes) {
+    for (int i = 0; i < 10; i++) {
+      if (bytes[i] != 0) {
+        return false;
+      }
+    }
+    return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
+  }
+}

@@ -1,0 +1,253 @@
+package dev.paird.net;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.protocol.ErrorReason;
+import dev.paird.protocol.Frame;
+import dev.paird.protocol.PairingProtocol;
+import dev.paird.protocol.Session;
+import dev.paird.protocol.SessionCertificates;
+import dev.paird.protocol.Step;
+import dev.paird.trust.TrustedPeer;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Carries one pairing connection's frames to and from its sans-IO {@link Session}, for either
+ * role. It starts the session only after the TLS handshake succeeded with ALPN
+ * {@code paird/1}, hands it the certificates exactly as this side observed them, persists trust
+ * when the session asks (off the event loop) and closes the connection when the session is done
+ * or the deadline passes. It reports the outcome exactly once.
+ */
+final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
+
+  /** Creates the session once the certificates are known, with its first step. */
+  interface Starter {
+    Started start(SessionCertificates certificates) throws PairdException;
+  }
+
+  record Started(Session session, Step first) {}
+
+  /** Hears the outcome, once. */
+  interface Listener {
+    void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted);
+
+    void failed(PairdException failure, Optional<SessionCertificates> certificates);
+  }
+
+  enum Role { CLIENT, SERVER }
+
+  private final Role role;
+  private final Starter starter;
+  private final TrustPersister persister;
+  private final String peerHost;
+  private final Optional<String> label;
+  private final Duration deadline;
+  private final Listener listener;
+
+  private Session session;
+  private SessionCertificates certificates;
+  private TrustedPeer trusted;
+  private boolean handshakeDone;
+  private boolean persisting;
+  private boolean finished;
+  private ScheduledFuture<?> timer;
+
+  SessionHandler(Role role, Starter starter, TrustPersister persister, String peerHost,
+      Optional<String> label, Duration deadline, Listener listener) {
+    this.role = role;
+    this.starter = starter;
+    this.persister = persister;
+    this.peerHost = peerHost;
+    this.label = label;
+    this.deadline = deadline;
+    this.listener = listener;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    timer = ctx.executor().schedule(() -> expire(ctx), deadline.toMillis(), TimeUnit.MILLISECONDS);
+    super.channelActive(ctx);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (!(event instanceof SslHandshakeCompletionEvent handshake)) {
+      super.userEventTriggered(ctx, event);
+      return;
+    }
+    if (!handshake.isSuccess()) {
+      fail(ctx, tlsFailure(handshake.cause()), false);
+      return;
+    }
+    handshakeDone = true;
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    if (!PairingProtocol.ALPN.equals(ssl.applicationProtocol())) {
+      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD,
+          "the other end completed TLS but does not speak the pairing protocol (ALPN "
+              + PairingProtocol.ALPN + " was not agreed); is " + peerHost + " a paird pairing port?"),
+          false);
+      return;
+    }
+    SSLSession tls = ssl.engine().getSession();
+    Certificate[] local = tls.getLocalCertificates();
+    Certificate[] peer = tls.getPeerCertificates();
+    byte[] own = local[0].getEncoded();
+    byte[] theirs = peer[0].getEncoded();
+    certificates = role == Role.CLIENT
+        ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own);
+    Started started;
+    try {
+      started = starter.start(certificates);
+    } catch (PairdException e) {
+      fail(ctx, e, false);
+      return;
+    }
+    session = started.session();
+    apply(ctx, started.first());
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+    if (finished || session == null) {
+      return;
+    }
+    apply(ctx, session.onFrame(frame));
+  }
+
+  private void apply(ChannelHandlerContext ctx, Step step) {
+    for (Frame frame : step.send()) {
+      ctx.write(frame);
+    }
+    ctx.flush();
+    Step.Next next = step.next();
+    if (next instanceof Step.PersistTrust persist) {
+      // From here the outcome no longer depends on the connection: the peer has proved the key
+      // and may already have closed. Finish saving, then report.
+      persisting = true;
+      persister.persist(persist.peerCertificate(), peerHost, persist.suite(), label)
+          .whenComplete((peer, failure) -> ctx.executor().execute(() -> {
+            persisting = false;
+            if (finished) {
+              return;
+            }
+            trusted = peer;
+            if (failure != null) {
+              org.slf4j.LoggerFactory.getLogger(SessionHandler.class)
+                  .error("cannot save the trusted list: {}", failure.getMessage());
+            }
+            apply(ctx, session.persisted(failure == null));
+          }));
+    } else if (next instanceof Step.Succeeded) {
+      finish(ctx);
+      listener.succeeded(certificates, Optional.ofNullable(trusted));
+    } else if (next instanceof Step.Failed failed) {
+      finish(ctx);
+      listener.failed(new PairdException(failed.code(), failed.message()),
+          Optional.ofNullable(certificates));
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof FrameDecoder.MalformedFrame malformed) {
+      fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
+          "the other device sent a malformed frame: " + malformed.getMessage()), true);
+    } else if (!handshakeDone && (cause instanceof DecoderException || cause instanceof SSLException)) {
+      fail(ctx, tlsFailure(cause), false);
+    } else {
+      fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
+          "the connection to the other device failed: " + describe(cause)), false);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    if (!finished && !persisting) {
+      fail(ctx, new PairdException(handshakeDone ? ErrorCode.PROTOCOL_ERROR : ErrorCode.TLS_FAILED,
+          handshakeDone
+              ? "the other device closed the connection before the exchange finished"
+              : "the other device closed the connection during the TLS handshake; it may be"
+                  + " limiting connections (try again in a minute) or not be a paird"), false);
+    }
+    super.channelInactive(ctx);
+  }
+
+  private void expire(ChannelHandlerContext ctx) {
+    if (!finished && !persisting) {
+      if (handshakeDone && ctx.channel().isActive()) {
+        ctx.write(Frame.error(ErrorReason.TIMEOUT));
+      }
+      fail(ctx, new PairdException(ErrorCode.TIMEOUT, "the exchange did not finish within "
+          + deadline.toSeconds() + " s"), false);
+    }
+  }
+
+  /** Ends the exchange with a failure: tells the peer if asked, aborts the session, closes. */
+  private void fail(ChannelHandlerContext ctx, PairdException failure, boolean tellPeer) {
+    if (finished) {
+      return;
+    }
+    if (tellPeer && handshakeDone && ctx.channel().isActive()) {
+      ctx.writeAndFlush(Frame.error(ErrorReason.MALFORMED));
+    }
+    finish(ctx);
+    listener.failed(failure, Optional.ofNullable(certificates));
+  }
+
+  private void finish(ChannelHandlerContext ctx) {
+    finished = true;
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    if (session != null) {
+      session.abort(); // a no-op for a session that already finished
+    }
+    // Close once everything written so far has been flushed.
+    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private PairdException tlsFailure(Throwable cause) {
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (cause instanceof NotSslRecordException || root instanceof NotSslRecordException) {
+      return new PairdException(ErrorCode.NOT_PAIRD,
+          peerHost + " does not speak TLS; is it a paird pairing port?");
+    }
+    if (cause instanceof SslHandshakeTimeoutException) {
+      return new PairdException(ErrorCode.TIMEOUT, "the TLS handshake with " + peerHost + " timed out");
+    }
+    String text = describe(cause);
+    if (text.contains("NO_APPLICATION_PROTOCOL") || text.contains("no_application_protocol")) {
+      return new PairdException(ErrorCode.NOT_PAIRD,
+          peerHost + " speaks TLS but not the pairing protocol (ALPN " + PairingProtocol.ALPN + ")");
+    }
+    return new PairdException(ErrorCode.TLS_FAILED, "the TLS handshake with " + peerHost
+        + " failed: " + text);
+  }
+
+  private static String describe(Throwable cause) {
+    Throwable inner = cause instanceof DecoderException && cause.getCause() != null
+        ? cause.getCause() : cause;
+    String message = inner.getMessage();
+    return message == null ? inner.getClass().getSimpleName() : message;
+  }
+}

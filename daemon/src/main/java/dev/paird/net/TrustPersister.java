@@ -1,0 +1,54 @@
+package dev.paird.net;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
+import dev.paird.trust.TrustStore;
+import dev.paird.trust.TrustedPeer;
+import java.security.cert.CertificateException;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/** Saves a newly paired peer in the trust store, off the event loop. */
+public final class TrustPersister {
+  private final TrustStore store;
+  private final Executor blocking;
+  private final InstantSource clock;
+
+  public TrustPersister(TrustStore store, Executor blocking, InstantSource clock) {
+    this.store = store;
+    this.blocking = blocking;
+    this.clock = clock;
+  }
+
+  /** Whether a certificate (DER) is in the trusted list; a cheap in-memory lookup. */
+  public boolean isTrusted(byte[] der) {
+    return store.get(Certificates.fingerprint(der)).isPresent();
+  }
+
+  /** Trusts {@code der}; completes once the trusted list is durably on disk. */
+  public CompletableFuture<TrustedPeer> persist(
+      byte[] der, String host, Suite suite, Optional<String> label) {
+    CompletableFuture<TrustedPeer> result = new CompletableFuture<>();
+    try {
+      blocking.execute(() -> {
+        try {
+          result.complete(store.put(Certificates.fromDer(der), host, suite, label, clock.instant()));
+        } catch (PairdException | RuntimeException e) {
+          result.completeExceptionally(e);
+        } catch (CertificateException e) {
+          result.completeExceptionally(new PairdException(ErrorCode.PROTOCOL_ERROR,
+              "the peer's certificate cannot be parsed: " + e.getMessage(), e));
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(new PairdException(ErrorCode.BUSY,
+          "the daemon is too busy to save the trusted list; try again"));
+    }
+    return result;
+  }
+}
