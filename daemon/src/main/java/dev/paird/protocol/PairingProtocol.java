@@ -14,7 +14,7 @@ public final class PairingProtocol {
   public static final int MAX_BODY_BYTES = 256;
 
   /** The SPAKE2 additional authenticated data: binds the exchange to this protocol version. */
-  static final byte[] SPAKE2_AAD = ALPN.getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] SPAKE2_AAD = ALPN.getBytes(StandardCharsets.US_ASCII);
 
   private PairingProtocol() {}
 }
