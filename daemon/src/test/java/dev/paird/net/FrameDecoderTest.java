@@ -118,6 +118,18 @@ final class FrameDecoderTest {
     assertThat(frames()).containsExactly(PING);
   }
 
+  @Test
+  void decode_afterMalformedFrame_decodesNothingMore() {
+    byte[] wire = concat(header(0x55, 0), Frames.encode(PING));
+    assertThatThrownBy(() -> channel.writeInbound(bytes(wire)))
+        .isInstanceOf(FrameDecoder.MalformedFrame.class);
+
+    channel.writeInbound(bytes(Frames.encode(PING)));
+    channel.writeInbound(bytes(Frames.encode(SHARE)));
+
+    assertThat(frames()).isEmpty();
+  }
+
   private List<Frame> frames() {
     List<Frame> frames = new ArrayList<>();
     for (Object message; (message = channel.readInbound()) != null; ) {
