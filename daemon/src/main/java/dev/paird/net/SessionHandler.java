@@ -122,8 +122,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
-    if (finished || session == null) {
-      return;
+    if (finished || session == null || persisting) {
+      return; // while trust is being saved the peer has nothing more to say (see apply)
     }
     apply(ctx, session.onFrame(frame));
   }
@@ -163,6 +163,11 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (persisting) {
+      // A reset or a bad frame now only ends the connection; the save in progress reports.
+      ctx.close();
+      return;
+    }
     if (cause instanceof FrameDecoder.MalformedFrame malformed) {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
           "the other device sent a malformed frame: " + malformed.getMessage()), true);

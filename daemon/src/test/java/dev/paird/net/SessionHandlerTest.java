@@ -35,6 +35,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -346,6 +347,29 @@ final class SessionHandlerTest {
 
     assertServerPairedWithClient(outcome);
     assertThat(clientHeard.onlyFailure().code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+    assertThat(clientStore.list()).isEmpty();
+  }
+
+  @Test
+  void persist_connectionResetWhileServerSaves_serverFinishesSavingAndSucceeds() throws Exception {
+    CompletableFuture<KeyOutcome> outcome = pairWhileServerSaves(Suite.SPAKE2, link -> {
+      // What epoll reports when the peer's kernel answers with a reset, before it closes.
+      link.server().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+      link.server().close();
+    });
+
+    assertServerPairedWithClient(outcome);
+  }
+
+  @Test
+  void persist_clientTimesOutWhileServerSaves_serverIgnoresItsErrorAndSucceeds()
+      throws Exception {
+    // Both deadlines pass: the server, saving, waits; the client sends ERROR TIMEOUT and goes.
+    CompletableFuture<KeyOutcome> outcome = pairWhileServerSaves(Suite.SPAKE2,
+        link -> ticker.advance(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+
+    assertServerPairedWithClient(outcome);
+    assertThat(clientHeard.onlyFailure().code()).isEqualTo(ErrorCode.TIMEOUT);
     assertThat(clientStore.list()).isEmpty();
   }
 
