@@ -2,6 +2,7 @@ package dev.paird.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,6 +83,15 @@ final class RateLimiterTest {
   }
 
   @Test
+  void tryAcquire_ipv4MappedIpv6_countsAsTheIpv4Address() throws Exception {
+    exhaust(address("192.0.2.1"));
+
+    assertThat(limiter.tryAcquire(mapped(192, 0, 2, 1))).isFalse();
+    assertThat(limiter.tryAcquire(mapped(192, 0, 2, 2))).as("another IPv4 host").isTrue();
+    assertThat(limiter.sources()).isEqualTo(2);
+  }
+
+  @Test
   void tryAcquire_moreSourcesThanTheTableHolds_keepsTheTableAtItsBound() throws Exception {
     for (int i = 0; i < RateLimiter.MAX_SOURCES + 500; i++) {
       limiter.tryAcquire(ipv4(i));
@@ -128,5 +138,20 @@ final class RateLimiterTest {
   /** A distinct IPv4 address in 10.0.0.0/8 for each {@code i}. */
   private static InetAddress ipv4(int i) throws Exception {
     return InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
+  }
+
+  /**
+   * {@code ::ffff:a.b.c.d} as an {@link Inet6Address}: what a dual-stack socket reports for an
+   * IPv4 peer unless the transport converts it ({@code InetAddress.getByAddress} would).
+   */
+  private static InetAddress mapped(int a, int b, int c, int d) throws Exception {
+    byte[] bytes = new byte[16];
+    bytes[10] = (byte) 0xff;
+    bytes[11] = (byte) 0xff;
+    bytes[12] = (byte) a;
+    bytes[13] = (byte) b;
+    bytes[14] = (byte) c;
+    bytes[15] = (byte) d;
+    return Inet6Address.getByAddress(null, bytes, 0);
   }
 }
