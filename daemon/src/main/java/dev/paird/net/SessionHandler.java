@@ -18,6 +18,8 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.Optional;
@@ -173,6 +175,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
           "the other device sent a malformed frame: " + malformed.getMessage()), true);
     } else if (!handshakeDone && (cause instanceof DecoderException || cause instanceof SSLException)) {
       fail(ctx, tlsFailure(cause), false);
+    } else if (!handshakeDone && cause instanceof IOException) {
+      fail(ctx, closedDuringHandshake(), false); // reset: closed before reading what we sent
     } else {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
           "the connection to the other device failed: " + describe(cause)), false);
@@ -185,11 +189,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       timer.cancel(false);
     }
     if (!finished && !persisting) {
-      fail(ctx, new PairdException(handshakeDone ? ErrorCode.PROTOCOL_ERROR : ErrorCode.TLS_FAILED,
-          handshakeDone
-              ? "the other device closed the connection before the exchange finished"
-              : "the other device closed the connection during the TLS handshake; it may be"
-                  + " limiting connections (try again in a minute) or not be a paird"), false);
+      fail(ctx, handshakeDone
+          ? new PairdException(ErrorCode.PROTOCOL_ERROR,
+              "the other device closed the connection before the exchange finished")
+          : closedDuringHandshake(), false);
     }
     super.channelInactive(ctx);
   }
@@ -228,10 +231,25 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /**
+   * The peer hung up before the handshake finished. A server refusing connections (too many, or
+   * too many from this address) does that, so the client is told it may be that.
+   */
+  private PairdException closedDuringHandshake() {
+    return new PairdException(ErrorCode.TLS_FAILED, role == Role.CLIENT
+        ? "the other device closed the connection during the TLS handshake; it may be limiting"
+            + " connections (try again in a minute) or not be a paird"
+        : "the other device closed the connection during the TLS handshake");
+  }
+
   private PairdException tlsFailure(Throwable cause) {
     Throwable root = cause;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
+    }
+    if (cause instanceof ClosedChannelException) {
+      // SslHandler's report of a connection that closed before the handshake finished.
+      return closedDuringHandshake();
     }
     if (cause instanceof NotSslRecordException || root instanceof NotSslRecordException) {
       return new PairdException(ErrorCode.NOT_PAIRD,

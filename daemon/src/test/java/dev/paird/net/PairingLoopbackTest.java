@@ -222,6 +222,39 @@ final class PairingLoopbackTest {
     }
   }
 
+  @Test
+  void admission_thirdConnectionInAMinute_refusedAndClientHearsTheHint() throws Exception {
+    Device alpha = device("server", UNLIMITED, 2);
+    Device beta = device("client");
+    for (int i = 0; i < 2; i++) {
+      assertThat(failureOf(beta.client.ping(alpha.address())).code())
+          .as("ping %d, admitted but not trusted", i + 1).isEqualTo(ErrorCode.NOT_TRUSTED);
+    }
+
+    PairdException failure = failureOf(beta.client.ping(alpha.address()));
+
+    assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
+    assertThat(failure).hasMessageContaining("limiting connections");
+  }
+
+  @Test
+  void admission_oneConnectionHeldOpenAtMaxConnectionsOne_nextPairingRefused() throws Exception {
+    Device alpha = device("server", 1, UNLIMITED);
+    Device beta = device("client");
+    PendingKeys.IssuedKey key = alpha.keys.issue(Suite.SPAKE2, KEY_LIFETIME);
+
+    int port = alpha.server.localAddress().getPort();
+    try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), port)) { // never says a word
+      PairdException failure = failureOf(
+          beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.empty()));
+
+      assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
+      assertThat(failure).hasMessageContaining("limiting connections");
+      assertThat(alpha.keys.list()).singleElement()
+          .satisfies(info -> assertThat(info.attemptsLeft()).isEqualTo(MAX_ATTEMPTS));
+    }
+  }
+
   /** Reads the client's first bytes, answers with something that is not TLS, waits for EOF. */
   private static Void answerWithGarbage(ServerSocket server) throws Exception {
     try (Socket socket = server.accept()) {

@@ -28,6 +28,8 @@ import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
@@ -240,6 +242,43 @@ final class SessionHandlerTest {
       // matters on its side is that it hears one failure.
       clientHeard.onlyFailure();
       assertThat(link.client().isOpen()).isFalse();
+    }
+  }
+
+  @ParameterizedTest(name = "reset first: {0}")
+  @ValueSource(booleans = {false, true})
+  void handshake_serverHangsUpAtOnce_clientHearsTlsFailedWithTheRefusalHint(boolean reset) {
+    // What AdmissionHandler does to a connection it refuses: close it before any TLS.
+    EmbeddedChannel refusing = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelActive(ChannelHandlerContext ctx) {
+        ctx.close();
+      }
+    });
+    try (LinkedChannels link = new LinkedChannels(refusing, pingClient())) {
+      if (reset) {
+        // The ClientHello reached the closed socket: the client may read a reset, not an EOF.
+        link.client().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+      }
+      link.run();
+
+      PairdException failure = clientHeard.onlyFailure();
+      assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
+      assertThat(failure).hasMessageContaining("limiting connections");
+      assertThat(link.client().isOpen()).isFalse();
+    }
+  }
+
+  @Test
+  void handshake_clientHangsUpAtOnce_serverHearsTlsFailedWithoutTheHint() {
+    try (LinkedChannels link = link(scripted(clientTls.client()))) {
+      link.client().close();
+      link.run();
+
+      PairdException failure = serverHeard.onlyFailure();
+      assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
+      assertThat(failure).hasMessageContaining("closed the connection during the TLS handshake")
+          .hasMessageNotContaining("limiting");
     }
   }
 
