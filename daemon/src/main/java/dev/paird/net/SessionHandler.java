@@ -32,7 +32,8 @@ import javax.net.ssl.SSLSession;
  * role. It starts the session only after the TLS handshake succeeded with ALPN
  * {@code paird/1}, hands it the certificates exactly as this side observed them, persists trust
  * when the session asks (off the event loop) and closes the connection when the session is done
- * or the deadline passes. It reports the outcome exactly once.
+ * or the deadline passes. It reports the outcome exactly once, or not at all for a connection
+ * that was refused before it reached this handler.
  */
 final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
@@ -63,6 +64,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private Session session;
   private SessionCertificates certificates;
   private TrustedPeer trusted;
+  private boolean active; // the connection reached this handler: it was admitted
   private boolean handshakeDone;
   private boolean persisting;
   private boolean finished;
@@ -81,6 +83,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    active = true;
     timer = ctx.executor().schedule(() -> expire(ctx), deadline.toMillis(), TimeUnit.MILLISECONDS);
     super.channelActive(ctx);
   }
@@ -210,6 +213,12 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   /** Ends the exchange with a failure: tells the peer if asked, aborts the session, closes. */
   private void fail(ChannelHandlerContext ctx, PairdException failure, boolean tellPeer) {
     if (finished) {
+      return;
+    }
+    if (!active) {
+      // Refused in front of this handler, which logged why: there was no exchange to report.
+      finished = true;
+      ctx.close();
       return;
     }
     if (tellPeer && handshakeDone && ctx.channel().isActive()) {

@@ -248,14 +248,7 @@ final class SessionHandlerTest {
   @ParameterizedTest(name = "reset first: {0}")
   @ValueSource(booleans = {false, true})
   void handshake_serverHangsUpAtOnce_clientHearsTlsFailedWithTheRefusalHint(boolean reset) {
-    // What AdmissionHandler does to a connection it refuses: close it before any TLS.
-    EmbeddedChannel refusing = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelActive(ChannelHandlerContext ctx) {
-        ctx.close();
-      }
-    });
-    try (LinkedChannels link = new LinkedChannels(refusing, pingClient())) {
+    try (LinkedChannels link = new LinkedChannels(new EmbeddedChannel(refuse()), pingClient())) {
       if (reset) {
         // The ClientHello reached the closed socket: the client may read a reset, not an EOF.
         link.client().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
@@ -266,6 +259,17 @@ final class SessionHandlerTest {
       assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
       assertThat(failure).hasMessageContaining("limiting connections");
       assertThat(link.client().isOpen()).isFalse();
+    }
+  }
+
+  @Test
+  void handshake_connectionRefusedInFrontOfTheSession_serverReportsNoOutcome() {
+    try (LinkedChannels link = new LinkedChannels(serverChannel(refuse()), pingClient())) {
+      link.run();
+
+      assertThat(link.server().isOpen()).isFalse();
+      assertThat(serverHeard.all()).isEmpty();
+      assertThat(clientHeard.onlyFailure().code()).isEqualTo(ErrorCode.TLS_FAILED);
     }
   }
 
@@ -475,8 +479,8 @@ final class SessionHandlerTest {
   }
 
   /** The server's pipeline, as {@link PairingServerInitializer} builds it after admission. */
-  private EmbeddedChannel serverChannel() {
-    return channel(serverTls.server(), new SessionHandler(SessionHandler.Role.SERVER,
+  private EmbeddedChannel serverChannel(ChannelHandler... before) {
+    return channel(before, serverTls.server(), new SessionHandler(SessionHandler.Role.SERVER,
         certificates -> {
           serverSessions.incrementAndGet();
           return new SessionHandler.Started(
@@ -503,7 +507,7 @@ final class SessionHandlerTest {
   /** The client's pipeline, as {@link NettyPairingClient} builds it. */
   private EmbeddedChannel clientHandler(SslContext tls,
       Function<SessionCertificates, ClientSession> sessions) {
-    return channel(tls, new SessionHandler(SessionHandler.Role.CLIENT,
+    return channel(new ChannelHandler[0], tls, new SessionHandler(SessionHandler.Role.CLIENT,
         certificates -> {
           clientSessions.incrementAndGet();
           ClientSession session = sessions.apply(certificates);
@@ -514,11 +518,12 @@ final class SessionHandlerTest {
 
   /** TLS and frames without a session: the test plays this side by hand. */
   private EmbeddedChannel scripted(SslContext tls) {
-    return channel(tls, null);
+    return channel(new ChannelHandler[0], tls, null);
   }
 
-  private EmbeddedChannel channel(SslContext tls, ChannelHandler session) {
-    List<ChannelHandler> handlers = new ArrayList<>(List.of(
+  private EmbeddedChannel channel(ChannelHandler[] before, SslContext tls, ChannelHandler session) {
+    List<ChannelHandler> handlers = new ArrayList<>(List.of(before));
+    handlers.addAll(List.of(
         tls.newHandler(ByteBufAllocator.DEFAULT), new FrameDecoder(), FrameEncoder.INSTANCE));
     if (session != null) {
       handlers.add(session);
@@ -527,6 +532,16 @@ final class SessionHandlerTest {
         .ticker(ticker)
         .handlers(handlers.toArray(ChannelHandler[]::new))
         .build();
+  }
+
+  /** What AdmissionHandler does to a connection it refuses: closes it, and passes nothing on. */
+  private static ChannelHandler refuse() {
+    return new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelActive(ChannelHandlerContext ctx) {
+        ctx.close();
+      }
+    };
   }
 
   private static SslContextBuilder clientContextBuilder() {
