@@ -43,7 +43,8 @@ final class FrameDecoderTest {
 
     for (int i = 0; i < wire.length - 1; i++) {
       channel.writeInbound(bytes(new byte[] {wire[i]}));
-      assertThat((Object) channel.readInbound()).as("after %d of %d bytes", i + 1, wire.length).isNull();
+      assertThat((Object) channel.readInbound())
+          .as("after %d of %d bytes", i + 1, wire.length).isNull();
     }
     channel.writeInbound(bytes(new byte[] {wire[wire.length - 1]}));
 
@@ -88,8 +89,9 @@ final class FrameDecoderTest {
   @Test
   void decode_lengthOneOverTheMaximum_failsOnTheHeader() {
     int length = PairingProtocol.MAX_BODY_BYTES + 1;
+    byte[] tooLong = header(FrameType.HMAC_REQUEST.code(), length);
 
-    assertThatThrownBy(() -> channel.writeInbound(bytes(header(FrameType.HMAC_REQUEST.code(), length))))
+    assertThatThrownBy(() -> channel.writeInbound(bytes(tooLong)))
         .isInstanceOf(FrameDecoder.MalformedFrame.class)
         .hasMessageContaining(String.valueOf(length));
   }

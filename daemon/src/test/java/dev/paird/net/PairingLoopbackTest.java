@@ -105,7 +105,7 @@ final class PairingLoopbackTest {
     assertThat(alpha.store.list().get(0).suite()).isEqualTo(suite);
     KeyOutcome outcome = alpha.keys.outcome(key.id()).orElseThrow().getNow(null);
     assertThat(outcome.status()).isEqualTo(KeyOutcome.Status.PAIRED);
-    assertThat(outcome.peerFingerprint()).contains(Certificates.fingerprint(beta.identity.certificate()));
+    assertThat(outcome.peerFingerprint()).contains(beta.fingerprint());
   }
 
   @Test
@@ -323,7 +323,8 @@ final class PairingLoopbackTest {
 
     Device(Path home, String fixture, int maxConnections, int rateLimitPerMinute)
         throws Exception {
-      identity = fixture.equals("server") ? TestIdentities.server(home) : TestIdentities.client(home);
+      identity = fixture.equals("server")
+          ? TestIdentities.server(home) : TestIdentities.client(home);
       store = TrustStore.open(Files.createDirectory(home.resolve("state")));
       keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, RANDOM);
       TlsContexts tls = TlsContexts.create(identity);
