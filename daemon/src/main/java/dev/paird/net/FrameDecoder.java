@@ -16,6 +16,8 @@ import java.util.Optional;
  * soon as it arrives, so a peer can make this buffer hold at most one frame's worth of bytes
  * ({@value PairingProtocol#MAX_BODY_BYTES} plus the header) before it is refused. Failures are
  * raised as {@link MalformedFrame}, which the session handlers answer with ERROR MALFORMED.
+ * After a malformed frame every later byte is discarded: there is no frame boundary left to
+ * trust.
  */
 final class FrameDecoder extends ByteToMessageDecoder {
 
@@ -28,8 +30,14 @@ final class FrameDecoder extends ByteToMessageDecoder {
     }
   }
 
+  private boolean failed;
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
     int available = Math.min(in.readableBytes(), PairingProtocol.HEADER_BYTES + PairingProtocol.MAX_BODY_BYTES);
     java.nio.ByteBuffer view = in.nioBuffer(in.readerIndex(), available);
     try {
@@ -39,6 +47,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
         out.add(frame.get());
       }
     } catch (MalformedFrameException e) {
+      failed = true;
       in.skipBytes(in.readableBytes());
       throw new MalformedFrame(e);
     }

@@ -74,8 +74,12 @@ final class RateLimiter {
 
   private static Source source(InetAddress address) {
     byte[] bytes = address.getAddress();
-    return new Source(address instanceof Inet6Address && !isMappedV4(bytes)
-        ? Arrays.copyOf(bytes, 8) : bytes);
+    if (!(address instanceof Inet6Address)) {
+      return new Source(bytes);
+    }
+    // ::ffff:a.b.c.d is the IPv4 host a.b.c.d: the same bucket as its plain form.
+    return new Source(isMappedV4(bytes)
+        ? Arrays.copyOfRange(bytes, 12, 16) : Arrays.copyOf(bytes, 8));
   }
 
   private static boolean isMappedV4(byte[] bytes) {

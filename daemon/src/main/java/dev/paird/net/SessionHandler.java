@@ -18,6 +18,8 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.Optional;
@@ -30,7 +32,8 @@ import javax.net.ssl.SSLSession;
  * role. It starts the session only after the TLS handshake succeeded with ALPN
  * {@code paird/1}, hands it the certificates exactly as this side observed them, persists trust
  * when the session asks (off the event loop) and closes the connection when the session is done
- * or the deadline passes. It reports the outcome exactly once.
+ * or the deadline passes. It reports the outcome exactly once, or not at all for a connection
+ * that was refused before it reached this handler.
  */
 final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
@@ -61,6 +64,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private Session session;
   private SessionCertificates certificates;
   private TrustedPeer trusted;
+  private boolean active; // the connection reached this handler: it was admitted
   private boolean handshakeDone;
   private boolean persisting;
   private boolean finished;
@@ -79,6 +83,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    active = true;
     timer = ctx.executor().schedule(() -> expire(ctx), deadline.toMillis(), TimeUnit.MILLISECONDS);
     super.channelActive(ctx);
   }
@@ -122,8 +127,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
-    if (finished || session == null) {
-      return;
+    if (finished || session == null || persisting) {
+      return; // while trust is being saved the peer has nothing more to say (see apply)
     }
     apply(ctx, session.onFrame(frame));
   }
@@ -163,11 +168,18 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (persisting) {
+      // A reset or a bad frame now only ends the connection; the save in progress reports.
+      ctx.close();
+      return;
+    }
     if (cause instanceof FrameDecoder.MalformedFrame malformed) {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
           "the other device sent a malformed frame: " + malformed.getMessage()), true);
     } else if (!handshakeDone && (cause instanceof DecoderException || cause instanceof SSLException)) {
       fail(ctx, tlsFailure(cause), false);
+    } else if (!handshakeDone && cause instanceof IOException) {
+      fail(ctx, closedDuringHandshake(), false); // reset: closed before reading what we sent
     } else {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
           "the connection to the other device failed: " + describe(cause)), false);
@@ -180,11 +192,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       timer.cancel(false);
     }
     if (!finished && !persisting) {
-      fail(ctx, new PairdException(handshakeDone ? ErrorCode.PROTOCOL_ERROR : ErrorCode.TLS_FAILED,
-          handshakeDone
-              ? "the other device closed the connection before the exchange finished"
-              : "the other device closed the connection during the TLS handshake; it may be"
-                  + " limiting connections (try again in a minute) or not be a paird"), false);
+      fail(ctx, handshakeDone
+          ? new PairdException(ErrorCode.PROTOCOL_ERROR,
+              "the other device closed the connection before the exchange finished")
+          : closedDuringHandshake(), false);
     }
     super.channelInactive(ctx);
   }
@@ -202,6 +213,12 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   /** Ends the exchange with a failure: tells the peer if asked, aborts the session, closes. */
   private void fail(ChannelHandlerContext ctx, PairdException failure, boolean tellPeer) {
     if (finished) {
+      return;
+    }
+    if (!active) {
+      // Refused in front of this handler, which logged why: there was no exchange to report.
+      finished = true;
+      ctx.close();
       return;
     }
     if (tellPeer && handshakeDone && ctx.channel().isActive()) {
@@ -223,10 +240,25 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /**
+   * The peer hung up before the handshake finished. A server refusing connections (too many, or
+   * too many from this address) does that, so the client is told it may be that.
+   */
+  private PairdException closedDuringHandshake() {
+    return new PairdException(ErrorCode.TLS_FAILED, role == Role.CLIENT
+        ? "the other device closed the connection during the TLS handshake; it may be limiting"
+            + " connections (try again in a minute) or not be a paird"
+        : "the other device closed the connection during the TLS handshake");
+  }
+
   private PairdException tlsFailure(Throwable cause) {
     Throwable root = cause;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
+    }
+    if (cause instanceof ClosedChannelException) {
+      // SslHandler's report of a connection that closed before the handshake finished.
+      return closedDuringHandshake();
     }
     if (cause instanceof NotSslRecordException || root instanceof NotSslRecordException) {
       return new PairdException(ErrorCode.NOT_PAIRD,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.paird.identity.OpenSslCli.KeyType;
 import dev.paird.identity.OpenSslCli.SelfSigned;
+import dev.paird.testing.LinkedChannels;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -16,7 +17,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import io.netty.util.ReferenceCountUtil;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,9 +52,6 @@ final class BoringSslHandshakeTest {
   private static final int ECDSA_SECP521R1_SHA512 = 0x0603;
   private static final int RSA_PSS_RSAE_SHA256 = 0x0804;
   private static final int ED25519 = 0x0807;
-
-  /** A TLS 1.3 handshake takes three flights; anything beyond a few more is a hang. */
-  private static final int MAX_FLIGHTS = 10;
 
   @TempDir Path dir;
 
@@ -268,60 +265,29 @@ final class BoringSslHandshakeTest {
     throw new AssertionError("ClientHello without signature_algorithms");
   }
 
-  /**
-   * A server and a client {@link SslHandler} back to back on two {@link EmbeddedChannel}s,
-   * without sockets: each round moves every record one side wrote to the other.
-   */
+  /** A server and a client {@link SslHandler} back to back, without sockets. */
   private static final class Handshake implements AutoCloseable {
     final SslHandler server;
     final SslHandler client;
-    private final EmbeddedChannel serverChannel;
-    private final EmbeddedChannel clientChannel;
+    private final LinkedChannels channels;
 
     Handshake(SslContext serverContext, SslContext clientContext) {
       server = serverContext.newHandler(UnpooledByteBufAllocator.DEFAULT);
       client = clientContext.newHandler(UnpooledByteBufAllocator.DEFAULT);
-      serverChannel = new EmbeddedChannel(server);
-      clientChannel = new EmbeddedChannel(client); // active at once: sends its ClientHello
+      // The client's channel is active at once and sends its ClientHello. A failed handshake
+      // fails the SslHandler's handshake future, which the test inspects; its alert still goes
+      // to the other side.
+      channels = new LinkedChannels(new EmbeddedChannel(server), new EmbeddedChannel(client));
     }
 
-    /** Moves records until neither side has any left to send, or the bound is reached. */
+    /** Moves records until neither side has any left to send. */
     void run() {
-      for (int flight = 0; flight < MAX_FLIGHTS; flight++) {
-        boolean moved = forward(clientChannel, serverChannel);
-        moved |= forward(serverChannel, clientChannel);
-        if (!moved) {
-          return;
-        }
-      }
-      throw new AssertionError("handshake still sending after " + MAX_FLIGHTS + " flights");
-    }
-
-    private static boolean forward(EmbeddedChannel from, EmbeddedChannel to) {
-      boolean moved = false;
-      for (Object record; (record = from.readOutbound()) != null; ) {
-        moved = true;
-        if (!to.isOpen()) {
-          ReferenceCountUtil.release(record); // the other side gave up already
-          continue;
-        }
-        try {
-          to.writeInbound(record);
-        } catch (Exception e) {
-          // A failed handshake: SslHandler has failed its handshake future with the cause,
-          // which the test inspects, and closes; its alert still goes to the other side.
-        }
-      }
-      return moved;
+      channels.run();
     }
 
     @Override
     public void close() {
-      for (EmbeddedChannel channel : List.of(serverChannel, clientChannel)) {
-        channel.releaseInbound();
-        channel.releaseOutbound();
-        channel.close();
-      }
+      channels.close();
     }
   }
 

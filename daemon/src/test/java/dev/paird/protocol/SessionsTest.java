@@ -10,6 +10,7 @@ import dev.paird.identity.Certificates;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
 import dev.paird.testing.FakeClock;
+import dev.paird.testing.TestKeys;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
@@ -34,16 +35,6 @@ final class SessionsTest {
     return code instanceof Spake2Code spake2
         ? ClientSession.spake2(spake2, seen, RANDOM)
         : ClientSession.hmac((dev.paird.api.HmacCode) code, seen);
-  }
-
-  private static PairingCode wrongCodeLike(String typed) throws Exception {
-    PairingCode real = PairingCode.parse(typed);
-    if (real instanceof Spake2Code spake2) {
-      byte[] digits = spake2.secretDigits();
-      digits[0] = (byte) (digits[0] == '9' ? '8' : digits[0] + 1);
-      return Spake2Code.create(spake2.slot(), digits);
-    }
-    return dev.paird.api.HmacCode.generate(RANDOM);
   }
 
   @Test
@@ -84,7 +75,7 @@ final class SessionsTest {
   void wrongKey_serverRejects_nobodyTrustsAnybody() throws Exception {
     for (Suite suite : Suite.values()) {
       PendingKeys.IssuedKey issued = keys.issue(suite, LIFETIME);
-      PairingCode wrong = wrongCodeLike(issued.code());
+      PairingCode wrong = TestKeys.wrongKeyLike(issued.code(), RANDOM);
 
       Exchange exchange = new Exchange().run(client(wrong.format(), Fixtures.HONEST), server(Fixtures.HONEST));
 
@@ -176,7 +167,7 @@ final class SessionsTest {
   @Test
   void spake2_burnedKey_rejectsEvenTheRightCode() throws Exception {
     PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
-    PairingCode wrong = wrongCodeLike(issued.code());
+    PairingCode wrong = TestKeys.wrongKeyLike(issued.code(), RANDOM);
     for (int i = 0; i < 3; i++) {
       new Exchange().run(client(wrong.format(), Fixtures.HONEST), server(Fixtures.HONEST));
     }
