@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,10 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
   private final int maxConnections;
   private final RateLimiter rateLimiter;
   private final AtomicInteger open = new AtomicInteger();
+  /** Refusals are logged at most once a minute, with a count: a flood must not flood the log. */
+  private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARNING_INTERVAL_NANOS);
+  private final AtomicInteger unreported = new AtomicInteger();
+  private static final long WARNING_INTERVAL_NANOS = 60_000_000_000L;
 
   AdmissionHandler(int maxConnections, RateLimiter rateLimiter) {
     this.maxConnections = maxConnections;
@@ -33,15 +38,13 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
     InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
     if (open.incrementAndGet() > maxConnections) {
       open.decrementAndGet();
-      log.warn("refused a pairing connection from {}: {} connections are open (max_connections)",
-          remote.getAddress().getHostAddress(), maxConnections);
+      refused(remote, maxConnections + " connections are open (max_connections)");
       ctx.close();
       return;
     }
     ctx.channel().attr(COUNTED).set(Boolean.TRUE);
     if (!rateLimiter.tryAcquire(remote.getAddress())) {
-      log.warn("refused a pairing connection from {}: too many from that address"
-          + " (rate_limit_per_minute)", remote.getAddress().getHostAddress());
+      refused(remote, "too many from that address (rate_limit_per_minute)");
       ctx.close();
       return;
     }
@@ -54,6 +57,19 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
       open.decrementAndGet();
     }
     super.channelInactive(ctx);
+  }
+
+  private void refused(InetSocketAddress remote, String why) {
+    int count = unreported.incrementAndGet();
+    long now = System.nanoTime();
+    long last = lastWarning.get();
+    if (now - last >= WARNING_INTERVAL_NANOS && lastWarning.compareAndSet(last, now)) {
+      unreported.addAndGet(-count);
+      log.warn("refused a pairing connection from {}: {}{}", remote.getAddress().getHostAddress(),
+          why, count > 1 ? " (" + (count - 1) + " more refused since the last warning)" : "");
+    } else {
+      log.debug("refused a pairing connection from {}: {}", remote.getAddress().getHostAddress(), why);
+    }
   }
 
   int open() {

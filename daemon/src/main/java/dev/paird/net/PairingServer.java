@@ -55,7 +55,13 @@ public final class PairingServer implements AutoCloseable {
     } else {
       try {
         channel = bind(bootstrap, new InetSocketAddress("::", listen.port()), listen);
-      } catch (PairdException ipv6Unavailable) {
+      } catch (PairdException e) {
+        // Only a kernel without IPv6 sends us to IPv4 alone; any other failure (port in use)
+        // is reported as it is rather than half-hidden behind a narrower bind.
+        if (!ipv6Unavailable(e)) {
+          throw e;
+        }
+        log.warn("IPv6 is not available on this system; listening on IPv4 only");
         channel = bind(bootstrap, new InetSocketAddress("0.0.0.0", listen.port()), listen);
       }
     }
@@ -80,6 +86,17 @@ public final class PairingServer implements AutoCloseable {
       throw new PairdException(ErrorCode.CONFIG_INVALID,
           "cannot listen on " + configured + ": " + e.getMessage() + hint, e);
     }
+  }
+
+  private static boolean ipv6Unavailable(PairdException e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      if (message.contains("Address family not supported") || message.contains("EAFNOSUPPORT")
+          || message.contains("Cannot assign requested address")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The bound address (with the actual port). */

@@ -6,6 +6,8 @@ import dev.paird.protocol.ServerSession;
 import dev.paird.protocol.SessionCertificates;
 import dev.paird.protocol.Step;
 import dev.paird.trust.TrustedPeer;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -44,10 +46,22 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel channel) {
+    // First and alone: connection count and per-source rate. The rest of the pipeline, TLS
+    // included, is built only for an admitted connection, so a refused one costs one accept.
+    channel.pipeline().addLast("admission", admission);
+    channel.pipeline().addLast("install", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        ctx.pipeline().remove(this);
+        install(channel);
+        ctx.fireChannelActive();
+      }
+    });
+  }
+
+  private void install(SocketChannel channel) {
     String peer = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
     ChannelPipeline pipeline = channel.pipeline();
-    // First: connection count and per-source rate, before any TLS work is spent.
-    pipeline.addLast("admission", admission);
     // Mutual TLS 1.3; the handshake has its own, shorter timeout.
     SslHandler ssl = tls.newHandler(channel.alloc());
     ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -144,18 +144,19 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       // and may already have closed. Finish saving, then report.
       persisting = true;
       persister.persist(persist.peerCertificate(), peerHost, persist.suite(), label)
-          .whenComplete((peer, failure) -> ctx.executor().execute(() -> {
-            persisting = false;
-            if (finished) {
-              return;
+          .whenComplete((peer, failure) -> {
+            try {
+              ctx.executor().execute(() -> persisted(ctx, peer, failure));
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+              // The event loop is gone: nobody else will ever report this exchange.
+              if (!finished) {
+                finished = true;
+                listener.failed(new PairdException(ErrorCode.INTERNAL,
+                    "the daemon shut down while saving the trusted list"),
+                    Optional.ofNullable(certificates));
+              }
             }
-            trusted = peer;
-            if (failure != null) {
-              org.slf4j.LoggerFactory.getLogger(SessionHandler.class)
-                  .error("cannot save the trusted list: {}", failure.getMessage());
-            }
-            apply(ctx, session.persisted(failure == null));
-          }));
+          });
     } else if (next instanceof Step.Succeeded) {
       finish(ctx);
       listener.succeeded(certificates, Optional.ofNullable(trusted));
@@ -164,6 +165,19 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       listener.failed(new PairdException(failed.code(), failed.message()),
           Optional.ofNullable(certificates));
     }
+  }
+
+  private void persisted(ChannelHandlerContext ctx, TrustedPeer peer, Throwable failure) {
+    persisting = false;
+    if (finished) {
+      return;
+    }
+    trusted = peer;
+    if (failure != null) {
+      org.slf4j.LoggerFactory.getLogger(SessionHandler.class)
+          .error("cannot save the trusted list: {}", failure.getMessage());
+    }
+    apply(ctx, session.persisted(failure == null));
   }
 
   @Override
