@@ -306,9 +306,18 @@ prepare_root() {
   fi
 }
 
+# Both roots at once: unpacking is mostly waiting for the disk.
+unpack_roots() {
+  local a b
+  prepare_root A &
+  a=$!
+  prepare_root B &
+  b=$!
+  wait "$a" && wait "$b" && du -sh "${root[A]}" "${root[B]}"
+}
+
 boot() {
   local c=$1
-  prepare_root "$c" || return 1
   systemd-nspawn --boot --register=no --keep-unit --console=read-only \
     --network-namespace-path="/run/netns/${netns[$c]}" --machine="${machine[$c]}" \
     -D "${root[$c]}" </dev/null >"$work/console-$c.log" 2>&1 &
@@ -596,6 +605,7 @@ must "package contents" inspect_jars
 must "probe and stand-in compiled" compile_helpers
 must "Debian 12 root file system" rootfs
 must "network namespaces and veth" network
+must "two copies of the root file system" unpack_roots
 boot A
 boot B
 must "boot A" booted A
