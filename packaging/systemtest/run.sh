@@ -1,0 +1,697 @@
+#!/bin/bash
+# System test of the paird package on two Debian 12 machines. It boots two systemd-nspawn
+# containers with systemd, each in its own network namespace, joined by a veth pair
+# (A = 10.77.0.1, B = 10.77.0.2); installs the .deb in both; checks the service, its sandbox
+# and the control socket's permissions; pairs the two devices with pairctl as an ordinary user
+# in group paird; restarts; purges; and installs the tarball as its INSTALL note says.
+#
+#   packaging/systemtest/run.sh [--packages DIR] [--skip-build] [--skip-pairing] [--keep]
+#                               [--logs DIR]
+#
+# Run it as root on Debian 12 (amd64 or arm64) that reaches a Debian mirror; CI runs it with no
+# options. It installs the host tools it lacks with apt-get (debootstrap, systemd-container,
+# iproute2, procps, unzip, a JDK for javac), builds the packages with packaging/build-packages.sh,
+# and builds a Debian 12 root file system with packaging/systemtest/rootfs.sh, cached in
+# /var/cache/paird-systemtest (a cold cache adds a minute or two).
+#
+#   --packages DIR   test the paird_*_ARCH.deb and paird-*.tar.gz in DIR instead of building
+#   --skip-build     build the packages from the jars already built (no mvn)
+#   --skip-pairing   leave out the steps that need a working pairctl and pairing
+#   --keep           leave the containers running at the end and print how to enter them
+#   --logs DIR       save both containers' consoles, journals and apt logs in DIR (for CI)
+#
+# Environment: PAIRD_SYSTEMTEST_CACHE and PAIRD_SYSTEMTEST_MIRROR (see rootfs.sh), and
+# PAIRD_SYSTEMTEST_STAND_IN = auto (default), yes or no. While the package's daemon jar has no
+# dev.paird.daemon.Paird, "auto" runs the service with the stand-in daemon of
+# packaging/systemtest/standin instead, through a drop-in that sets PAIRD_LIB: the package,
+# its unit and its sandbox are tested as they are, only the jar that paird runs differs.
+#
+# Every step prints PASS or FAIL with what it saw; the exit status is 0 only if every step
+# passed. Waits are polls with a deadline. Containers, network namespaces and unpacked roots
+# are removed on exit, on failure and on Ctrl-C too; the root file system cache is kept.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+packages_dir=""
+logs=""
+build_args=()
+pairing=yes
+keep=no
+while [ $# -gt 0 ]; do
+  case $1 in
+    --packages)
+      [ $# -ge 2 ] || { echo "run.sh: --packages needs a directory" >&2; exit 2; }
+      packages_dir=$(cd "$2" && pwd)
+      shift
+      ;;
+    --logs)
+      [ $# -ge 2 ] || { echo "run.sh: --logs needs a directory" >&2; exit 2; }
+      mkdir -p "$2" && logs=$(cd "$2" && pwd)
+      shift
+      ;;
+    --skip-build) build_args+=(--skip-build) ;;
+    --skip-pairing) pairing=no ;;
+    --keep) keep=yes ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: run as root" >&2; exit 2; }
+
+# --- Reporting -------------------------------------------------------------------------------
+passed=0
+failed=0
+skipped=0
+failures=()
+started=$SECONDS
+
+# step NAME FUNCTION [ARG...]: runs one check in this shell (so it may set variables), prints
+# PASS or FAIL with the check's output indented, and counts it.
+step() {
+  local name=$1 t0=$SECONDS status=0
+  shift
+  "$@" >"$work/step.out" 2>&1 || status=$?
+  if [ "$status" = 0 ]; then
+    printf 'PASS  %s (%ss)\n' "$name" $((SECONDS - t0))
+    passed=$((passed + 1))
+  else
+    printf 'FAIL  %s (%ss)\n' "$name" $((SECONDS - t0))
+    failed=$((failed + 1))
+    failures+=("$name")
+  fi
+  sed 's/^/      /' "$work/step.out"
+  return "$status"
+}
+# must NAME FUNCTION [ARG...]: a step the rest cannot do without.
+must() {
+  step "$@" || { echo "run.sh: cannot go on without this step" >&2; exit 1; }
+}
+skip() {
+  printf 'SKIP  %s\n' "$1"
+  skipped=$((skipped + 1))
+}
+# expect WHAT EXPECTED ACTUAL
+expect() {
+  if [ "$2" = "$3" ]; then
+    printf '%s: %s\n' "$1" "$3"
+  else
+    printf '%s: expected "%s", got "%s"\n' "$1" "$2" "$3"
+    return 1
+  fi
+}
+# poll SECONDS COMMAND...: runs COMMAND until it succeeds, for at most SECONDS.
+poll() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# --- Containers ------------------------------------------------------------------------------
+work=$(mktemp -d /var/tmp/paird-systemtest.XXXXXX)
+tag=$$
+declare -A ip=([A]=10.77.0.1 [B]=10.77.0.2)
+declare -A host=([A]=paird-a [B]=paird-b)
+declare -A netns=([A]=paird-st-$tag-a [B]=paird-st-$tag-b)
+declare -A machine=([A]=paird-a-$tag [B]=paird-b-$tag)
+declare -A root=([A]=$work/a [B]=$work/b)
+declare -A nspawn=()
+declare -A leader=()
+
+# ct C COMMAND...: runs COMMAND as root inside container C, with a clean environment.
+ct() {
+  local c=$1
+  shift
+  nsenter --target "${leader[$c]}" --mount --uts --ipc --net --pid --cgroup -- \
+    /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
+}
+# as C USER COMMAND...: runs COMMAND inside container C as USER.
+as() {
+  local c=$1 user=$2
+  shift 2
+  ct "$c" runuser -u "$user" -- "$@"
+}
+
+teardown() {
+  local c deadline
+  trap - EXIT INT TERM
+  # A container whose boot step never ran still needs its init found to be stopped.
+  for c in A B; do
+    if [ -n "${nspawn[$c]:-}" ] && [ -z "${leader[$c]:-}" ]; then
+      find_leader "$c" || true
+    fi
+  done
+  if [ -n "$logs" ]; then
+    for c in A B; do
+      if [ -n "${leader[$c]:-}" ]; then
+        ct "$c" journalctl --no-pager -o short-precise >"$logs/journal-$c.log" 2>&1 || true
+      fi
+    done
+    cp "$work"/*.log "$logs/" 2>/dev/null || true
+  fi
+  if [ "$keep" = yes ]; then
+    echo
+    echo "Containers left running (--keep). Enter one with:"
+    for c in A B; do
+      [ -n "${leader[$c]:-}" ] && echo "  nsenter -t ${leader[$c]} -a bash      # $c, ${ip[$c]}"
+    done
+    echo "Remove them with:"
+    echo "  kill -RTMIN+4 ${leader[A]:-} ${leader[B]:-}; ip netns del ${netns[A]}; ip netns del ${netns[B]}; rm -rf --one-file-system $work"
+    return
+  fi
+  # SIGRTMIN+4 asks systemd to power off.
+  for c in A B; do
+    if [ -n "${leader[$c]:-}" ]; then
+      kill -s RTMIN+4 "${leader[$c]}" 2>/dev/null || true
+    fi
+  done
+  for c in A B; do
+    [ -n "${nspawn[$c]:-}" ] || continue
+    deadline=$((SECONDS + 30))
+    while kill -0 "${nspawn[$c]}" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+      sleep 0.2
+    done
+    if kill -0 "${nspawn[$c]}" 2>/dev/null; then
+      # Killing a PID namespace's init kills everything in it; then nspawn exits.
+      echo "run.sh: container $c did not power off in 30s; killing it" >&2
+      if [ -n "${leader[$c]:-}" ]; then
+        kill -KILL "${leader[$c]}" 2>/dev/null || true
+      fi
+      sleep 1
+      kill -KILL "${nspawn[$c]}" 2>/dev/null || true
+      wait "${nspawn[$c]}" 2>/dev/null || true
+    fi
+    rmdir "/run/systemd/nspawn/propagate/${machine[$c]}" 2>/dev/null || true
+  done
+  for c in A B; do
+    ip netns del "${netns[$c]}" 2>/dev/null || true
+  done
+  ip link del "pst$tag" 2>/dev/null || true
+  rm -rf --one-file-system "$work"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Set-up steps ----------------------------------------------------------------------------
+host_tools() {
+  local missing=() pair tool package
+  for pair in debootstrap:debootstrap systemd-nspawn:systemd-container ip:iproute2 \
+    nsenter:util-linux pgrep:procps unzip:unzip dpkg-deb:dpkg javac:openjdk-17-jdk-headless \
+    jar:openjdk-17-jdk-headless; do
+    tool=${pair%%:*}
+    package=${pair#*:}
+    command -v "$tool" >/dev/null || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    echo "installing ${missing[*]}"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" ||
+      return 1
+  fi
+  echo "debootstrap $(debootstrap --version | awk '{print $2}'), $(systemd-nspawn --version | head -n 1)"
+}
+
+arch=$(dpkg --print-architecture)
+packages() {
+  if [ -z "$packages_dir" ]; then
+    packages_dir=$work/packages
+    DEB_ARCHES=$arch "$top/packaging/build-packages.sh" "${build_args[@]}" --out "$packages_dir" ||
+      return 1
+  fi
+  deb=$(compgen -G "$packages_dir/paird_*_$arch.deb" | head -n 1) || true
+  tarball=$(compgen -G "$packages_dir/paird-*.tar.gz" | head -n 1) || true
+  if [ -z "$deb" ] || [ -z "$tarball" ]; then
+    echo "no paird_*_$arch.deb or paird-*.tar.gz in $packages_dir"
+    return 1
+  fi
+  echo "$(basename "$deb"), $(basename "$tarball")"
+}
+
+# What the package's jars contain decides whether the stand-in runs and whether pairctl can.
+inspect_jars() {
+  mkdir -p "$work/deb"
+  dpkg-deb -x "$deb" "$work/deb"
+  local lib=$work/deb/usr/share/paird/lib
+  if compgen -G "$lib/daemon/paird-daemon-*.jar" >/dev/null &&
+    unzip -l "$lib"/daemon/paird-daemon-*.jar dev/paird/daemon/Paird.class >/dev/null 2>&1; then
+    has_daemon=yes
+  else
+    has_daemon=no
+  fi
+  if compgen -G "$lib/ctl/paird-ctl-*.jar" >/dev/null &&
+    unzip -l "$lib"/ctl/paird-ctl-*.jar dev/paird/ctl/PairCtl.class >/dev/null 2>&1; then
+    has_pairctl=yes
+  else
+    has_pairctl=no
+  fi
+  case ${PAIRD_SYSTEMTEST_STAND_IN:-auto} in
+    auto) [ "$has_daemon" = yes ] && stand_in=no || stand_in=yes ;;
+    yes | no) stand_in=$PAIRD_SYSTEMTEST_STAND_IN ;;
+    *) echo "PAIRD_SYSTEMTEST_STAND_IN must be auto, yes or no"; return 1 ;;
+  esac
+  echo "daemon main class in the package: $has_daemon; pairctl main class: $has_pairctl"
+  if [ "$stand_in" = yes ]; then
+    echo "the service runs the stand-in daemon (packaging/systemtest/standin): no pairing"
+  fi
+  if [ "$has_pairctl" = no ] && [ "$pairing" = yes ]; then
+    echo "pairctl is not written yet: the pairing steps will fail"
+  fi
+}
+
+# The probe (checks made without pairctl) and the stand-in daemon, compiled against the
+# package's own jars.
+compile_helpers() {
+  mkdir -p "$work/classes"
+  javac --release 17 -nowarn -cp "$work/deb/usr/share/paird/lib/daemon/*" -d "$work/classes" \
+    "$here"/standin/dev/paird/daemon/Paird.java "$here"/standin/dev/paird/systemtest/Probe.java &&
+    jar --create --file "$work/systemtest.jar" -C "$work/classes" . &&
+    echo "systemtest.jar: $(unzip -l "$work/systemtest.jar" | tail -n 1 | awk '{print $2}') files"
+}
+
+rootfs() {
+  rootfs_tar=$("$here/rootfs.sh") || return 1
+  echo "$rootfs_tar ($(du -h "$rootfs_tar" | cut -f1))"
+}
+
+network() {
+  local c
+  for c in A B; do
+    ip netns add "${netns[$c]}" && ip -n "${netns[$c]}" link set lo up || return 1
+  done
+  ip link add "pst$tag" type veth peer name "pst${tag}b" &&
+    ip link set "pst$tag" netns "${netns[A]}" name eth0 &&
+    ip link set "pst${tag}b" netns "${netns[B]}" name eth0 || return 1
+  for c in A B; do
+    ip -n "${netns[$c]}" addr add "${ip[$c]}/24" dev eth0 &&
+      ip -n "${netns[$c]}" link set eth0 up || return 1
+  done
+  echo "${netns[A]} eth0 ${ip[A]}/24 <-> ${netns[B]} eth0 ${ip[B]}/24"
+}
+
+prepare_root() {
+  local c=$1 r=${root[$1]} dropin
+  mkdir -p "$r"
+  tar -C "$r" --numeric-owner --xattrs --xattrs-include='*' --acls -xf "$rootfs_tar" || return 1
+  echo "${host[$c]}" >"$r/etc/hostname"
+  printf '%s %s\n' "${ip[A]}" "${host[A]}" "${ip[B]}" "${host[B]}" >>"$r/etc/hosts"
+  cp "$deb" "$r/root/paird.deb"
+  cp "$tarball" "$r/root/"
+  install -D -m 0644 "$work/systemtest.jar" "$r/opt/paird-systemtest/systemtest.jar"
+  if [ "$stand_in" = yes ]; then
+    mkdir -p "$r/opt/paird-systemtest/stand-in"
+    cp "$work"/deb/usr/share/paird/lib/daemon/*.jar "$work/systemtest.jar" \
+      "$r/opt/paird-systemtest/stand-in/"
+    dropin=$r/etc/systemd/system/paird.service.d
+    mkdir -p "$dropin"
+    printf '%s\n' '# The system test: run the stand-in daemon until paird itself exists.' \
+      '[Service]' 'Environment=PAIRD_LIB=/opt/paird-systemtest/stand-in' \
+      >"$dropin/50-systemtest-stand-in.conf"
+  fi
+}
+
+# Both roots at once: unpacking is mostly waiting for the disk.
+unpack_roots() {
+  local a b
+  prepare_root A &
+  a=$!
+  prepare_root B &
+  b=$!
+  wait "$a" && wait "$b" && du -sh "${root[A]}" "${root[B]}"
+}
+
+boot() {
+  local c=$1
+  systemd-nspawn --boot --register=no --keep-unit --console=read-only \
+    --network-namespace-path="/run/netns/${netns[$c]}" --machine="${machine[$c]}" \
+    -D "${root[$c]}" </dev/null >"$work/console-$c.log" 2>&1 &
+  nspawn[$c]=$!
+}
+
+# The container's init is the child of systemd-nspawn once it has become systemd.
+find_leader() {
+  local c=$1 pid
+  for pid in $(pgrep -P "${nspawn[$c]}"); do
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd ]; then
+      leader[$c]=$pid
+      return 0
+    fi
+  done
+  return 1
+}
+
+# systemctl needs the manager's private socket, which appears a moment after init starts.
+has_bus() {
+  ct "$1" test -S /run/systemd/private
+}
+
+booted() {
+  local c=$1 state
+  poll 30 find_leader "$c" || { echo "no init after 30s"; tail -n 20 "$work/console-$c.log"; return 1; }
+  poll 30 has_bus "$c" || { echo "no systemd bus after 30s"; tail -n 20 "$work/console-$c.log"; return 1; }
+  state=$(ct "$c" timeout 120 systemctl is-system-running --wait) || true
+  case $state in
+    running) ;;
+    degraded)
+      # Booted, but some unit of the base system failed (paird is not installed yet): say
+      # which, and go on.
+      echo "systemd is degraded; failed units:"
+      ct "$c" systemctl --failed --no-pager --plain --no-legend || true
+      ct "$c" journalctl --no-pager -o cat -p warning -b -n 10 || true
+      ;;
+    *)
+      echo "systemd is '$state'"
+      ct "$c" systemctl --failed --no-pager || true
+      tail -n 20 "$work/console-$c.log"
+      return 1
+      ;;
+  esac
+  echo "systemd is $state (leader PID ${leader[$c]}, $(ct "$c" systemd-analyze 2>/dev/null | head -n 1))"
+}
+
+# --- Package checks --------------------------------------------------------------------------
+install_deb() {
+  local c=$1
+  ct "$c" apt-get install -y -q /root/paird.deb >"$work/apt-$c.log" 2>&1 || {
+    tail -n 30 "$work/apt-$c.log"
+    return 1
+  }
+  grep -E "^(Setting up|Creating|Created symlink)" "$work/apt-$c.log"
+}
+
+settled() {
+  [ "$(ct "$1" systemctl is-active paird)" != activating ]
+}
+
+service_ready() {
+  local c=$1 state
+  poll 60 settled "$c" || true
+  state=$(ct "$c" systemctl show paird -p ActiveState -p SubState -p NRestarts -p StatusText |
+    sort | tr '\n' ' ')
+  echo "$state"
+  # Type=notify: the unit is active only once paird has sent READY=1.
+  if ! expect "ActiveState" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" ||
+    ! expect "restarts" "NRestarts=0" "$(ct "$c" systemctl show paird -p NRestarts)" ||
+    ! expect "main process" "java" "$(ct "$c" cat "/proc/$(ct "$c" systemctl show paird -p MainPID --value)/comm")"; then
+    ct "$c" journalctl -u paird --no-pager -n 30 -o cat
+    return 1
+  fi
+}
+
+unit_verifies() {
+  local out
+  out=$(ct A systemd-analyze verify paird.service 2>&1) || { echo "$out"; return 1; }
+  [ -z "$out" ] || { echo "$out"; return 1; }
+  echo "systemd-analyze verify paird.service: no findings"
+  ct A systemd-analyze security paird --no-pager | tail -n 1
+}
+
+sandbox() {
+  local c=$1 pid status
+  pid=$(ct "$c" systemctl show paird -p MainPID --value)
+  status=$(ct "$c" cat "/proc/$pid/status")
+  # seen COLUMN PATH: a column of findmnt for what the main process sees mounted at PATH.
+  seen() { ct "$c" findmnt --task "$pid" -n -o "$1" --mountpoint "$2" | tail -n 1; }
+  expect "user" "paird" "$(ct "$c" ps -o user= -p "$pid")" &&
+    expect "NoNewPrivs" "1" "$(awk '/^NoNewPrivs:/ {print $2}' <<<"$status")" &&
+    expect "Seccomp (2 = filter)" "2" "$(awk '/^Seccomp:/ {print $2}' <<<"$status")" &&
+    expect "CapEff" "0000000000000000" "$(awk '/^CapEff:/ {print $2}' <<<"$status")" &&
+    expect "CapBnd" "0000000000000000" "$(awk '/^CapBnd:/ {print $2}' <<<"$status")" &&
+    expect "/ (ProtectSystem=strict)" "ro" "$(seen OPTIONS / | cut -d, -f1)" &&
+    expect "/var/lib/paird (StateDirectory)" "rw" "$(seen OPTIONS /var/lib/paird | cut -d, -f1)" &&
+    expect "/home (ProtectHome)" "mounted over" "$(seen TARGET /home | sed 's|^/home$|mounted over|')" &&
+    expect "/tmp (PrivateTmp)" "mounted over" "$(seen TARGET /tmp | sed 's|^/tmp$|mounted over|')" &&
+    expect "/proc (ProtectProc, ProcSubset)" "hidepid=invisible,subset=pid" \
+      "$(seen OPTIONS /proc | grep -oE 'hidepid=[a-z]+,subset=pid')"
+}
+
+files_and_socket() {
+  local c=$1
+  expect "user paird" "paird:/var/lib/paird:/usr/sbin/nologin" \
+    "$(ct "$c" getent passwd paird | cut -d: -f1,6,7)" &&
+    expect "/var/lib/paird" "paird:paird 700" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
+    expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
+    expect "/etc/paird/paird.conf" "root:root 644" \
+      "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&
+    expect "identity" "paird 600 paird 600" \
+      "$(ct "$c" stat -c '%U %a' /var/lib/paird/identity/cert.pem /var/lib/paird/identity/key.pem | tr '\n' ' ' | sed 's/ $//')" &&
+    expect "control socket" "srw-rw---- paird paird" \
+      "$(ct "$c" ls -l /run/paird/control.sock | awk '{print $1, $3, $4}')" &&
+    expect "pairing listener" "*:7247" \
+      "$(ct "$c" ss -Htln 'sport = :7247' | awk '{print $4}' | head -n 1)"
+}
+
+users() {
+  local c=$1
+  ct "$c" useradd --create-home --groups paird alice &&
+    ct "$c" useradd --create-home mallory &&
+    echo "alice: $(ct "$c" id alice)" && echo "mallory: $(ct "$c" id mallory)"
+}
+
+probe() {
+  local c=$1 user=$2
+  shift 2
+  as "$c" "$user" java -cp /opt/paird-systemtest/systemtest.jar dev.paird.systemtest.Probe "$@"
+}
+
+socket_access() {
+  local c=$1 status=0
+  probe "$c" alice unix /run/paird/control.sock || { echo "alice could not connect"; return 1; }
+  probe "$c" mallory unix /run/paird/control.sock || status=$?
+  expect "mallory's connection (exit status)" 4 "$status"
+}
+
+tls_reachable() {
+  local from=$1 to=$2
+  probe "$from" alice tls "${ip[$to]}" 7247
+}
+
+# --- Pairing ---------------------------------------------------------------------------------
+declare -A fingerprint=()
+key=""
+
+fingerprints() {
+  local c
+  for c in A B; do
+    fingerprint[$c]=$(as "$c" alice pairctl --json status | ct "$c" jq -r .fingerprint) || true
+    expect "fingerprint of $c" "non-empty" "${fingerprint[$c]:+non-empty}" || return 1
+    echo "  ${fingerprint[$c]}"
+  done
+  [ "${fingerprint[A]}" != "${fingerprint[B]}" ] || { echo "A and B have the same fingerprint"; return 1; }
+}
+
+new_key() {
+  local out
+  out=$(as A alice pairctl --json new-key) || { echo "$out"; return 1; }
+  key=$(ct A jq -r .key <<<"$out")
+  if [ -z "$key" ] || [ "$key" = null ]; then
+    echo "no key in: $out"
+    return 1
+  fi
+  # The key itself stays out of the log.
+  ct A jq -c '{suite, id, expires_at}' <<<"$out"
+}
+
+pair_since=""
+paired=no
+pair() {
+  [ -n "$key" ] || { echo "no key: new-key failed"; return 1; }
+  pair_since=$(ct B date +%s)
+  as B alice pairctl pair "${ip[A]}" "$key" --label "${host[A]}" && paired=yes
+}
+
+trusted_lists() {
+  local c other
+  for c in A B; do
+    [ "$c" = A ] && other=B || other=A
+    expect "trusted on $c" "${fingerprint[$other]:-?}" \
+      "$(as "$c" alice pairctl --json list-trusted | ct "$c" jq -r '[.peers[].fingerprint] | join(",")')" ||
+      return 1
+  done
+}
+
+ping_peer() {
+  local from=$1 to=$2
+  as "$from" alice pairctl ping "${ip[$to]}"
+}
+
+mallory_refused() {
+  local status=0 err
+  err=$(as A mallory pairctl status 2>&1 >/dev/null) || status=$?
+  echo "mallory: $err"
+  expect "exit status" 4 "$status" &&
+    if grep -qiE 'group.{0,20}paird|paird.{0,20}group' <<<"$err"; then
+      echo "the message names the group paird"
+    else
+      echo "the message does not say that group paird is needed"
+      return 1
+    fi
+}
+
+pairing_logged() {
+  local c lines
+  [ "$paired" = yes ] || { echo "nothing to look for: pairing failed"; return 1; }
+  for c in A B; do
+    lines=$(ct "$c" journalctl -q --no-pager -o cat _SYSTEMD_UNIT=paird.service \
+      SYSLOG_IDENTIFIER=paird --since "@$pair_since" | grep -iE 'pair|trust') || true
+    [ -n "$lines" ] || { echo "$c logged no pairing line"; return 1; }
+    echo "$c:"
+    printf '  %s\n' "${lines//$'\n'/$'\n'  }"
+  done
+}
+
+# --- Restart, journal, purge, tarball --------------------------------------------------------
+restart() {
+  local c=$1 before after
+  before=$(ct "$c" sha256sum /var/lib/paird/identity/cert.pem | cut -c1-64)
+  ct "$c" systemctl stop paird || return 1
+  # SIGTERM ends a JVM with 143, which SuccessExitStatus= makes a clean stop.
+  echo "main process exit status: $(ct "$c" systemctl show paird -p ExecMainStatus --value)"
+  expect "stop result" "Result=success" "$(ct "$c" systemctl show paird -p Result)" &&
+    expect "/run/paird after stop" "gone" "$(ct "$c" test -e /run/paird && echo present || echo gone)" ||
+    return 1
+  if ! ct "$c" systemctl start paird || ! ct "$c" systemctl restart paird; then
+    ct "$c" journalctl -u paird --no-pager -n 30 -o cat
+    return 1
+  fi
+  after=$(ct "$c" sha256sum /var/lib/paird/identity/cert.pem | cut -c1-64)
+  expect "ActiveState" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" &&
+    expect "identity kept across restarts" "$before" "$after" &&
+    expect "control socket" "srw-rw---- paird paird" \
+      "$(ct "$c" ls -l /run/paird/control.sock | awk '{print $1, $3, $4}')"
+}
+
+journal() {
+  local c=$1 raw
+  ct "$c" journalctl -q --no-pager -o cat _SYSTEMD_UNIT=paird.service SYSLOG_IDENTIFIER=paird -n 5
+  # Under systemd paird prefixes lines with <N>; journald must have turned those into levels.
+  raw=$(ct "$c" journalctl -q --no-pager -o cat _SYSTEMD_UNIT=paird.service | grep -cE '^<[0-7]>') || true
+  expect "lines with a raw <N> prefix" 0 "$raw" &&
+    expect "info lines from paird" "some" \
+      "$(ct "$c" journalctl -q --no-pager -o cat _SYSTEMD_UNIT=paird.service SYSLOG_IDENTIFIER=paird -p info..info | grep -q . && echo some || echo none)"
+}
+
+purge() {
+  local c=$1 path left=() status
+  ct "$c" apt-get purge -y -q paird >"$work/purge-$c.log" 2>&1 || { tail -n 20 "$work/purge-$c.log"; return 1; }
+  for path in /usr/bin/paird /usr/bin/pairctl /lib/systemd/system/paird.service \
+    /usr/lib/systemd/system/paird.service /usr/lib/sysusers.d/paird.conf /usr/share/paird \
+    /usr/share/man/man8/paird.8.gz /usr/share/man/man1/pairctl.1.gz \
+    /usr/share/bash-completion/completions/pairctl /usr/share/doc/paird /etc/paird \
+    /var/lib/paird /run/paird /etc/systemd/system/multi-user.target.wants/paird.service; do
+    ct "$c" test -e "$path" && left+=("$path")
+  done
+  # shellcheck disable=SC2016 # ${...} is dpkg-query's format, not the shell's
+  status=$(ct "$c" dpkg-query -W -f '${db:Status-Status}' paird 2>/dev/null) || status=not-installed
+  expect "left after purge" "" "${left[*]}" &&
+    expect "dpkg status" "not-installed" "$status" &&
+    expect "paird processes" "none" "$(ct "$c" pgrep -u paird >/dev/null && echo some || echo none)" &&
+    expect "user and group paird (kept, as policy wants)" "kept" \
+      "$(ct "$c" getent passwd paird >/dev/null && ct "$c" getent group paird >/dev/null && echo kept || echo gone)"
+}
+
+# Follows packaging/INSTALL.
+tarball_install() {
+  local c=$1 name
+  name=$(basename "$tarball" .tar.gz)
+  ct "$c" sh -euc "
+    cd /root && tar -xzf $name.tar.gz && cd $name
+    cp -R bin share lib /usr/local/
+    [ -e /etc/paird/paird.conf ] || install -D -m 0644 etc/paird/paird.conf /etc/paird/paird.conf
+    systemd-sysusers /usr/local/lib/sysusers.d/paird.conf
+    systemctl daemon-reload
+    systemctl enable --now paird" || { ct "$c" journalctl -u paird --no-pager -n 20 -o cat; return 1; }
+  expect "unit" "/usr/local/lib/systemd/system/paird.service" \
+    "$(ct "$c" systemctl show paird -p FragmentPath --value)" &&
+    expect "ActiveState" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" &&
+    expect "control socket" "srw-rw---- paird paird" \
+      "$(ct "$c" ls -l /run/paird/control.sock | awk '{print $1, $3, $4}')" &&
+    expect "pairctl on PATH" "/usr/local/bin/pairctl" "$(ct "$c" sh -c 'command -v pairctl')" || return 1
+  ct "$c" sh -euc '
+    systemctl disable --now paird
+    rm -r /usr/local/bin/paird /usr/local/bin/pairctl /usr/local/share/paird \
+      /usr/local/share/man/man8/paird.8.gz /usr/local/share/man/man1/pairctl.1.gz \
+      /usr/local/share/bash-completion/completions/pairctl /usr/local/share/doc/paird \
+      /usr/local/lib/systemd/system/paird.service /usr/local/lib/sysusers.d/paird.conf
+    systemctl daemon-reload' &&
+    expect "after uninstalling" "not-found" "$(ct "$c" systemctl show paird -p LoadState --value)"
+}
+
+# --- The run ---------------------------------------------------------------------------------
+echo "== set-up"
+must "host tools" host_tools
+must "packages" packages
+must "package contents" inspect_jars
+must "probe and stand-in compiled" compile_helpers
+must "Debian 12 root file system" rootfs
+must "network namespaces and veth" network
+must "two copies of the root file system" unpack_roots
+boot A
+boot B
+must "boot A" booted A
+must "boot B" booted B
+
+echo "== package and service"
+for c in A B; do
+  must "install the .deb on $c" install_deb "$c"
+done
+for c in A B; do
+  step "paird.service active and READY on $c" service_ready "$c" || true
+done
+step "systemd-analyze verify (in A)" unit_verifies || true
+for c in A B; do
+  step "sandbox of the main process on $c" sandbox "$c" || true
+  step "user, directories, socket and listener on $c" files_and_socket "$c" || true
+  must "users alice (group paird) and mallory on $c" users "$c"
+  step "control socket: alice may connect, mallory may not, on $c" socket_access "$c" || true
+done
+step "TLS on the pairing port B -> A" tls_reachable B A || true
+step "TLS on the pairing port A -> B" tls_reachable A B || true
+
+if [ "$pairing" = yes ]; then
+  echo "== pairing (pairctl as alice)"
+  step "pairctl --json status: fingerprints" fingerprints || true
+  step "pairctl new-key on A" new_key || true
+  step "pairctl pair ${ip[A]} KEY on B" pair || true
+  step "list-trusted: each lists exactly the other" trusted_lists || true
+  step "pairctl ping A -> B" ping_peer A B || true
+  step "pairctl ping B -> A" ping_peer B A || true
+  step "mallory's pairctl: exit 4, names group paird" mallory_refused || true
+  step "journal: pairing lines" pairing_logged || true
+else
+  skip "pairing steps (--skip-pairing)"
+fi
+
+echo "== restart"
+for c in A B; do
+  step "stop (exit 143 is success), start, restart on $c" restart "$c" || true
+done
+if [ "$pairing" = yes ]; then
+  step "after restart: list-trusted" trusted_lists || true
+  step "after restart: pairctl ping A -> B" ping_peer A B || true
+  step "after restart: pairctl ping B -> A" ping_peer B A || true
+fi
+for c in A B; do
+  step "journal of paird on $c: levels, no raw prefixes" journal "$c" || true
+done
+
+echo "== purge and tarball"
+for c in A B; do
+  step "apt-get purge on $c" purge "$c" || true
+done
+step "tarball installed as INSTALL says, then removed (B)" tarball_install B || true
+
+echo
+printf 'paird system test: %d passed, %d failed, %d skipped in %ss\n' \
+  "$passed" "$failed" "$skipped" $((SECONDS - started))
+if [ "$failed" -gt 0 ]; then
+  printf '  failed: %s\n' "${failures[@]}"
+  exit 1
+fi
