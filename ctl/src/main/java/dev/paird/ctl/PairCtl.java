@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * pairctl, the command-line client of paird: parses the command line ({@link Parser}), sends the
@@ -32,26 +33,26 @@ public final class PairCtl {
   private final PrintStream err;
   private final Map<String, String> environment;
   private final Terminal terminal;
-  private final Format format;
-  private final Clock clock;
+  private final Supplier<Clock> clocks;
+  private Format format;
 
   /**
    * @param charset what {@code out} encodes with, to know which characters it can show
-   * @param clock now, and the zone times are shown in
+   * @param clock now, and the zone times are shown in; asked for only when needed, because
+   *     finding the local zone loads the time-zone database, a noticeable part of a short run
    */
   PairCtl(PrintStream out, PrintStream err, Map<String, String> environment, Charset charset,
-      Clock clock) {
+      Supplier<Clock> clock) {
     this.out = out;
     this.err = err;
     this.environment = environment;
     this.terminal = new Terminal(charset);
-    this.format = new Format(terminal, clock);
-    this.clock = clock;
+    this.clocks = clock;
   }
 
   public static void main(String[] args) {
     PairCtl pairctl = new PairCtl(System.out, System.err, System.getenv(),
-        Terminal.stdoutCharset(), Clock.systemDefaultZone());
+        Terminal.stdoutCharset(), Clock::systemDefaultZone);
     System.exit(pairctl.execute(args));
   }
 
@@ -90,7 +91,15 @@ public final class PairCtl {
     }
   }
 
+  private Format format() {
+    if (format == null) {
+      format = new Format(terminal, clocks.get());
+    }
+    return format;
+  }
+
   private String text(Request request, JsonNode result) {
+    Format format = format();
     if (request instanceof Request.NewKey) {
       return format.newKey(result);
     } else if (request instanceof Request.Pair) {
@@ -123,7 +132,7 @@ public final class PairCtl {
           + " for");
     }
     // Printed and flushed before waiting: the person needs the key to make the wait end.
-    print(json ? Json.write(issued) + "\n" : format.newKey(issued) + "\n" + format.waiting());
+    print(json ? Json.write(issued) + "\n" : format().newKey(issued) + "\n" + format().waiting());
     JsonNode outcome = client.call(
         Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
     if (json) {
@@ -131,11 +140,11 @@ public final class PairCtl {
     }
     if (outcome.path("outcome").asText("").equals("paired")) {
       if (!json) {
-        print(format.pairedByKey(outcome));
+        print(format().pairedByKey(outcome));
       }
       return ExitStatus.OK.code();
     }
-    Optional<String> why = format.unpairedOutcome(outcome);
+    Optional<String> why = format().unpairedOutcome(outcome);
     if (why.isEmpty()) {
       return report("paird reported the outcome '"
           + terminal.safe(outcome.path("outcome").asText("")) + "', which this pairctl does not"
@@ -153,7 +162,7 @@ public final class PairCtl {
   /** Until the key has certainly expired and paird has had time to say so. */
   private Duration waitTimeout(JsonNode issued) {
     Optional<Instant> expiry = Format.instant(issued.path("expires_at"));
-    Duration left = expiry.map(at -> Duration.between(clock.instant(), at))
+    Duration left = expiry.map(at -> Duration.between(Instant.now(clocks.get()), at))
         .orElse(ControlProtocol.MAX_KEY_LIFETIME);
     return (left.isNegative() ? Duration.ZERO : left).plus(WAIT_MARGIN);
   }

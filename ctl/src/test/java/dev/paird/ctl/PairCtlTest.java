@@ -45,7 +45,7 @@ final class PairCtlTest {
         new PrintStream(err, true, StandardCharsets.UTF_8),
         Map.of("PAIRD_SOCKET", socket().toString()),
         StandardCharsets.UTF_8,
-        Clock.fixed(NOW, ZoneId.of("UTC")));
+        () -> Clock.fixed(NOW, ZoneId.of("UTC")));
     int status = pairctl.execute(args);
     return new Result(status, out.toString(StandardCharsets.UTF_8),
         err.toString(StandardCharsets.UTF_8));
