@@ -1,5 +1,6 @@
 package dev.paird.api;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -21,6 +22,15 @@ public final class ControlProtocol {
 
   /** Default socket path. */
   public static final String DEFAULT_SOCKET = "/run/paird/control.sock";
+
+  /** The pairing port a {@code pair} or {@code ping} host without {@code :PORT} means. */
+  public static final int DEFAULT_PAIRING_PORT = 7247;
+
+  /** Shortest lifetime {@code new-key} accepts (and {@code key_lifetime} in the config). */
+  public static final Duration MIN_KEY_LIFETIME = Duration.ofSeconds(30);
+
+  /** Longest lifetime {@code new-key} accepts (and {@code key_lifetime} in the config). */
+  public static final Duration MAX_KEY_LIFETIME = Duration.ofHours(1);
 
   private ControlProtocol() {}
 

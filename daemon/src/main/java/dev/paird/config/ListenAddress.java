@@ -1,5 +1,6 @@
 package dev.paird.config;
 
+import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import java.util.Optional;
@@ -11,7 +12,7 @@ import java.util.Optional;
  */
 public record ListenAddress(Optional<String> host, int port) {
   /** The pairing port when none is configured: 7247 spells PAIR on a phone keypad. */
-  public static final int DEFAULT_PORT = 7247;
+  public static final int DEFAULT_PORT = ControlProtocol.DEFAULT_PAIRING_PORT;
 
   public ListenAddress {
     if (port < 0 || port > 65535) {

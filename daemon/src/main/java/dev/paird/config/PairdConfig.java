@@ -1,5 +1,7 @@
 package dev.paird.config;
 
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Spake2Code;
@@ -47,8 +49,8 @@ public record PairdConfig(
   public static final Path DEFAULT_SOCKET = Path.of("/run/paird/control.sock");
 
   /** Bounds on a key's lifetime, for the config default and for each {@code new-key}. */
-  public static final Duration MIN_KEY_LIFETIME = Duration.ofSeconds(30);
-  public static final Duration MAX_KEY_LIFETIME = Duration.ofHours(1);
+  public static final Duration MIN_KEY_LIFETIME = ControlProtocol.MIN_KEY_LIFETIME;
+  public static final Duration MAX_KEY_LIFETIME = ControlProtocol.MAX_KEY_LIFETIME;
 
   /** A Unix socket path must fit sun_path (108 bytes with the terminating NUL). */
   static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -167,38 +169,12 @@ public record PairdConfig(
    * {@code 1h}; a bare number means seconds. Returns null when malformed.
    */
   public static Duration parseDuration(String value) {
-    String v = value.strip().toLowerCase(Locale.ROOT);
-    if (v.isEmpty()) {
-      return null;
-    }
-    char unit = v.charAt(v.length() - 1);
-    String number = Character.isDigit(unit) ? v : v.substring(0, v.length() - 1);
-    if (number.isEmpty() || number.length() > 9 || !number.chars().allMatch(Character::isDigit)) {
-      return null;
-    }
-    long n = Long.parseLong(number);
-    switch (unit) {
-      case 's':
-        return Duration.ofSeconds(n);
-      case 'm':
-        return Duration.ofMinutes(n);
-      case 'h':
-        return Duration.ofHours(n);
-      default:
-        return Character.isDigit(unit) ? Duration.ofSeconds(n) : null;
-    }
+    return Durations.parse(value);
   }
 
   /** Formats a duration the way the config file writes it. */
   public static String formatDuration(Duration d) {
-    long s = d.getSeconds();
-    if (s % 3600 == 0) {
-      return s / 3600 + "h";
-    }
-    if (s % 60 == 0) {
-      return s / 60 + "m";
-    }
-    return s + "s";
+    return Durations.format(d);
   }
 
   /** Reads settings with defaults, producing messages that name the key and allowed values. */

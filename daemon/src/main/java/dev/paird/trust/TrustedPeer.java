@@ -1,6 +1,7 @@
 package dev.paird.trust;
 
 import dev.paird.identity.Certificates;
+import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -105,7 +106,7 @@ public record TrustedPeer(
       throw new IllegalArgumentException(
           "host must be 1 to " + MAX_HOST_LENGTH + " characters, not " + length);
     }
-    if (!host.codePoints().allMatch(c -> isPrintable(c) && !Character.isSpaceChar(c))) {
+    if (!host.codePoints().allMatch(c -> Printable.isPrintable(c) && !Character.isSpaceChar(c))) {
       throw new IllegalArgumentException("host must not contain spaces or control characters");
     }
   }
@@ -120,28 +121,9 @@ public record TrustedPeer(
     if (label.isBlank()) {
       throw new IllegalArgumentException("label must not be blank");
     }
-    if (!label.codePoints().allMatch(TrustedPeer::isPrintable)) {
+    if (!label.codePoints().allMatch(Printable::isPrintable)) {
       throw new IllegalArgumentException(
           "label must not contain control, formatting or unassigned characters");
-    }
-  }
-
-  /**
-   * Whether a code point shows as itself: not a control or formatting character (such as a
-   * bidirectional override), not a line break, not a lone surrogate, not unassigned or private.
-   */
-  private static boolean isPrintable(int codePoint) {
-    switch (Character.getType(codePoint)) {
-      case Character.CONTROL:
-      case Character.FORMAT:
-      case Character.LINE_SEPARATOR:
-      case Character.PARAGRAPH_SEPARATOR:
-      case Character.SURROGATE:
-      case Character.UNASSIGNED:
-      case Character.PRIVATE_USE:
-        return false;
-      default:
-        return true;
     }
   }
 

@@ -183,16 +183,4 @@ final class PairdConfigTest {
     assertThat(settings.keySet()).containsExactlyInAnyOrderElementsOf(PairdConfig.KEYS.keySet());
     assertThat(PairdConfig.from(settings)).isEqualTo(PairdConfig.defaultConfig());
   }
-
-  @ParameterizedTest
-  @CsvSource({"45, PT45S", "45s, PT45S", "5m, PT5M", "1h, PT1H", "2H, PT2H"})
-  void parseDuration_acceptsUnits(String text, Duration expected) {
-    assertThat(PairdConfig.parseDuration(text)).isEqualTo(expected);
-  }
-
-  @ParameterizedTest
-  @CsvSource({"''", "m", "-5s", "5d", "1.5h", "9999999999s"})
-  void parseDuration_refusesOtherForms(String text) {
-    assertThat(PairdConfig.parseDuration(text)).isNull();
-  }
 }

@@ -1,0 +1,255 @@
+package dev.paird.ctl;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A connection to paird's control socket: one request line out, one response line back, as
+ * often as needed (see {@code docs/CONTROL.md}).
+ *
+ * <p>Every step has a deadline, connecting included: the channel is non-blocking and waits in a
+ * selector, so a hung paird makes pairctl fail, not hang. Responses are read up to
+ * {@link ControlProtocol#MAX_RESPONSE_BYTES}. Failures are {@link PairdException}s whose code
+ * says what happened: {@code daemon_unreachable} and {@code permission_denied} when connecting,
+ * the daemon's own code for its error answers, {@code internal} for anything pairctl cannot
+ * read (a malformed, oversized, cut-off or missing answer, or none in time).
+ */
+final class ControlClient implements AutoCloseable {
+  private static final int CHUNK = 16 * 1024;
+
+  private final SocketChannel channel;
+  private final Selector selector;
+  private final SelectionKey key;
+  /** Bytes read after the end of the last response line. */
+  private final ByteArrayOutputStream unread = new ByteArrayOutputStream();
+
+  private ControlClient(SocketChannel channel, Selector selector, SelectionKey key) {
+    this.channel = channel;
+    this.selector = selector;
+    this.key = key;
+  }
+
+  /** Connects to the paird at {@code socket}, waiting at most {@code timeout}. */
+  static ControlClient connect(Path socket, Duration timeout) throws PairdException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    SocketChannel channel = null;
+    Selector selector = null;
+    try {
+      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+      channel.configureBlocking(false);
+      selector = Selector.open();
+      ControlClient client = new ControlClient(channel, selector, channel.register(selector, 0));
+      try {
+        if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+          client.await(SelectionKey.OP_CONNECT, deadline, timeout);
+          channel.finishConnect();
+        }
+      } catch (IOException e) {
+        client.close();
+        throw ConnectFailure.classify(socket, e, SocketFile.probe(socket));
+      }
+      return client;
+    } catch (IOException e) {
+      closeQuietly(channel, selector);
+      throw new PairdException(ErrorCode.INTERNAL, "cannot open a Unix socket: " + e.getMessage(), e);
+    } catch (PairdException | RuntimeException e) {
+      closeQuietly(channel, selector);
+      throw e;
+    }
+  }
+
+  /**
+   * Sends one request and returns the {@code result} object of its answer.
+   *
+   * @throws PairdException the daemon's error, or {@code internal} if there was no answer
+   *     pairctl could read within {@code timeout}
+   */
+  JsonNode call(Command command, ObjectNode args, Duration timeout) throws PairdException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    IOException writeFailure = null;
+    try {
+      write(ByteBuffer.wrap(Json.request(command.wireName(), args)), deadline, timeout);
+    } catch (IOException e) {
+      // paird may have said why it closed (busy) before closing: read that first.
+      writeFailure = e;
+    }
+    Optional<byte[]> line;
+    try {
+      line = readLine(deadline, timeout);
+    } catch (IOException e) {
+      throw lost(writeFailure != null ? writeFailure : e);
+    }
+    if (line.isEmpty()) {
+      if (writeFailure != null) {
+        throw lost(writeFailure);
+      }
+      throw new PairdException(ErrorCode.INTERNAL, "paird closed the connection without"
+          + " answering; its log may say why (journalctl -u paird)");
+    }
+    return decode(line.get());
+  }
+
+  /**
+   * The {@code result} of one response line, or the exception its {@code error} stands for.
+   * Error codes this pairctl does not know become {@code internal}, with the code in the message.
+   */
+  static JsonNode decode(byte[] line) throws PairdException {
+    JsonNode response;
+    try {
+      response = Json.parse(line);
+    } catch (JsonProcessingException e) {
+      throw unreadable("it is not JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (!response.isObject()) {
+      throw unreadable("it is not a JSON object");
+    }
+    JsonNode version = response.path("v");
+    if (!version.isInt()) {
+      throw unreadable("it has no protocol version \"v\"");
+    }
+    if (version.intValue() != ControlProtocol.VERSION) {
+      throw new PairdException(ErrorCode.INTERNAL, "paird answered in control protocol version "
+          + version.intValue() + ", and this pairctl speaks version " + ControlProtocol.VERSION
+          + "; use the pairctl of paird's release");
+    }
+    JsonNode ok = response.path("ok");
+    if (!ok.isBoolean()) {
+      throw unreadable("it has no \"ok\"");
+    }
+    if (ok.booleanValue()) {
+      JsonNode result = response.path("result");
+      if (!result.isObject()) {
+        throw unreadable("it has no \"result\" object");
+      }
+      return result;
+    }
+    JsonNode code = response.path("error").path("code");
+    JsonNode message = response.path("error").path("message");
+    if (!code.isTextual() || !message.isTextual()) {
+      throw unreadable("its \"error\" has no code and message");
+    }
+    Optional<ErrorCode> known = ErrorCode.fromWireName(code.textValue());
+    if (known.isEmpty()) {
+      throw new PairdException(ErrorCode.INTERNAL, message.textValue() + " (paird's error code '"
+          + code.textValue() + "' is unknown to this pairctl)");
+    }
+    throw new PairdException(known.get(), message.textValue());
+  }
+
+  private void write(ByteBuffer bytes, long deadline, Duration timeout)
+      throws IOException, PairdException {
+    while (bytes.hasRemaining()) {
+      if (channel.write(bytes) == 0) {
+        await(SelectionKey.OP_WRITE, deadline, timeout);
+      }
+    }
+  }
+
+  /** The next line without its newline; empty if the connection ends before it starts. */
+  private Optional<byte[]> readLine(long deadline, Duration timeout)
+      throws IOException, PairdException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    byte[] carried = unread.toByteArray();
+    unread.reset();
+    boolean ended = endLine(line, carried, carried.length);
+    ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+    while (!ended) {
+      checkLength(line);
+      buffer.clear();
+      int n = channel.read(buffer);
+      if (n < 0) {
+        if (line.size() == 0) {
+          return Optional.empty();
+        }
+        throw unreadable("it was cut off after " + line.size() + " bytes");
+      }
+      if (n == 0) {
+        await(SelectionKey.OP_READ, deadline, timeout);
+      } else {
+        ended = endLine(line, buffer.array(), n);
+      }
+    }
+    checkLength(line);
+    return Optional.of(line.toByteArray());
+  }
+
+  private static void checkLength(ByteArrayOutputStream line) throws PairdException {
+    if (line.size() > ControlProtocol.MAX_RESPONSE_BYTES) {
+      throw unreadable("it is longer than " + ControlProtocol.MAX_RESPONSE_BYTES + " bytes");
+    }
+  }
+
+  /** Appends {@code bytes} up to the first newline; keeps what follows it. True at a newline. */
+  private boolean endLine(ByteArrayOutputStream line, byte[] bytes, int length) {
+    for (int i = 0; i < length; i++) {
+      if (bytes[i] == '\n') {
+        line.write(bytes, 0, i);
+        unread.write(bytes, i + 1, length - i - 1);
+        return true;
+      }
+    }
+    line.write(bytes, 0, length);
+    return false;
+  }
+
+  private void await(int operation, long deadline, Duration timeout)
+      throws IOException, PairdException {
+    key.interestOps(operation);
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new PairdException(ErrorCode.INTERNAL, "paird did not answer within "
+            + timeout.toSeconds() + " s; it may be hung (see 'systemctl status paird' and"
+            + " 'journalctl -u paird')");
+      }
+      if (selector.select(Math.max(1, left / 1_000_000)) > 0) {
+        selector.selectedKeys().clear();
+        return;
+      }
+    }
+  }
+
+  private static PairdException unreadable(String problem) {
+    return new PairdException(ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: "
+        + problem);
+  }
+
+  private static PairdException lost(IOException e) {
+    return new PairdException(ErrorCode.INTERNAL, "lost the connection to paird ("
+        + e.getMessage() + "); its log may say why (journalctl -u paird)", e);
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(channel, selector);
+  }
+
+  private static void closeQuietly(SocketChannel channel, Selector selector) {
+    try {
+      if (selector != null) {
+        selector.close();
+      }
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException e) {
+      // Closing a Unix socket we only read from loses nothing.
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package dev.paird.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol;
+import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+
+/**
+ * The human-readable form of paird's answers. Every string that came from paird is passed through
+ * {@link Terminal#safe}: subjects and labels are chosen by other devices. Times are shown in the
+ * local zone, with how far away they are.
+ */
+final class Format {
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+  private static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+  private static final DateTimeFormatter DATE_MINUTES = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
+  private static final DateTimeFormatter ZONE = DateTimeFormatter.ofPattern("z");
+  private static final int SHORT_FINGERPRINT = 16;
+
+  private final Terminal terminal;
+  private final Clock clock;
+
+  /** {@code clock}: now, and the zone to show times in. */
+  Format(Terminal terminal, Clock clock) {
+    this.terminal = terminal;
+    this.clock = clock;
+  }
+
+  /** A {@code new-key} result: the key, when it expires, and what to type on the other device. */
+  String newKey(JsonNode result) {
+    String key = text(result, "key");
+    String id = text(result, "id");
+    StringBuilder out = new StringBuilder();
+    out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(":\n\n");
+    out.append("    ").append(key).append("\n\n");
+    out.append("It expires ").append(when(result.path("expires_at"))).append(".\n");
+    out.append("On the other device, type:\n\n");
+    out.append("    pairctl pair ").append(hostAndPort(result)).append(' ').append(key).append("\n\n");
+    out.append("The key is shown only this once; 'pairctl cancel-key ").append(id)
+        .append("' withdraws it.\n");
+    return out.toString();
+  }
+
+  /** What {@code new-key --wait} says while it waits. */
+  String waiting() {
+    return "Waiting for the other device (Ctrl-C stops waiting; the key stays valid until it"
+        + " expires)" + terminal.ellipsis() + "\n";
+  }
+
+  /** A {@code wait-key} result whose outcome is {@code paired}. */
+  String pairedByKey(JsonNode result) {
+    JsonNode peer = result.path("peer");
+    String fingerprint = text(peer, "fingerprint");
+    return "Paired with " + text(peer, "subject") + " using key " + text(result, "id") + ".\n"
+        + fields(
+            row("fingerprint", fingerprint),
+            row("", grouped(fingerprint)),
+            row("subject", text(peer, "subject")));
+  }
+
+  /** A {@code pair} result. */
+  String paired(JsonNode result) {
+    JsonNode peer = result.path("peer");
+    String fingerprint = text(peer, "fingerprint");
+    return "Paired with " + name(peer) + ". Each device now trusts the other.\n"
+        + fields(
+            row("fingerprint", fingerprint),
+            row("", grouped(fingerprint)),
+            row("subject", text(peer, "subject")),
+            row("label", text(peer, "label")),
+            row("host", text(peer, "host")),
+            row("suite", text(peer, "suite")));
+  }
+
+  /** Why {@code new-key --wait} ended without a peer, for an outcome other than paired. */
+  Optional<String> unpairedOutcome(JsonNode result) {
+    String id = text(result, "id");
+    switch (result.path("outcome").asText("")) {
+      case "expired":
+        return Optional.of("key " + id + " expired before a device used it");
+      case "burned":
+        return Optional.of("key " + id + " was burned: there were too many wrong attempts with it");
+      case "cancelled":
+        return Optional.of("key " + id + " was cancelled, by 'pairctl cancel-key' or because paird"
+            + " stopped");
+      case "failed":
+        return Optional.of("a device proved it knew key " + id + ", but paird could not save that"
+            + " it trusts it, so it does not; paird's log says why (journalctl -u paird)");
+      default:
+        return Optional.empty();
+    }
+  }
+
+  String status(JsonNode result) {
+    return "paird " + text(result, "version") + " on " + text(result, "host") + ", running since "
+        + date(result.path("started_at"), DATE_TIME) + "\n"
+        + fields(
+            row("fingerprint", text(result, "fingerprint")),
+            row("subject", text(result, "subject")),
+            row("key type", text(result, "key_type")),
+            row("listening on", text(result, "listen")),
+            row("pending keys", text(result, "pending_keys")),
+            row("trusted peers", text(result, "trusted_peers")),
+            row("default suite", text(result, "default_suite")),
+            row("state dir", text(result, "state_dir")));
+  }
+
+  String listKeys(JsonNode result) {
+    JsonNode keys = result.path("keys");
+    if (keys.size() == 0) {
+      return "No pending keys; 'pairctl new-key' makes one.\n";
+    }
+    Table table = new Table("ID", "SUITE", "EXPIRES", "ATTEMPTS LEFT");
+    for (JsonNode key : keys) {
+      table.row(text(key, "id"), text(key, "suite"), soon(key.path("expires_at")),
+          text(key, "attempts_left"));
+    }
+    return table.toString();
+  }
+
+  String listTrusted(JsonNode result, boolean full) {
+    JsonNode peers = result.path("peers");
+    if (peers.size() == 0) {
+      return "No trusted peers yet. To pair with another device, run 'pairctl new-key' here and"
+          + " type the 'pairctl pair' command it prints on the other device.\n";
+    }
+    Table table = new Table("FINGERPRINT", "LABEL", "SUBJECT", "HOST", "SUITE", "ADDED");
+    for (JsonNode peer : peers) {
+      String fingerprint = text(peer, "fingerprint");
+      table.row(full ? fingerprint : shortFingerprint(fingerprint), text(peer, "label"),
+          text(peer, "subject"), text(peer, "host"), text(peer, "suite"),
+          date(peer.path("added_at"), DATE_MINUTES));
+    }
+    return table.toString();
+  }
+
+  String removed(JsonNode result) {
+    JsonNode peer = result.path("removed");
+    return "Removed " + name(peer) + "; this device no longer trusts it.\n"
+        + fields(row("fingerprint", text(peer, "fingerprint")), row("subject", text(peer, "subject")))
+        + "Run 'pairctl remove' on that device too, or it still trusts this one.\n";
+  }
+
+  String cancelled(JsonNode result) {
+    return "Cancelled key " + text(result, "id") + "; no device can use it now.\n";
+  }
+
+  String ping(JsonNode result) {
+    JsonNode peer = result.path("peer");
+    return text(result, "host") + " (" + text(peer, "subject") + ", "
+        + shortFingerprint(text(peer, "fingerprint"))
+        + ") trusts this device and is trusted by it; round trip " + text(result, "rtt_ms")
+        + " ms\n";
+  }
+
+  /** A fingerprint's first 16 digits and an ellipsis, as list-trusted shows it. */
+  String shortFingerprint(String fingerprint) {
+    return fingerprint.length() <= SHORT_FINGERPRINT
+        ? fingerprint
+        : fingerprint.substring(0, SHORT_FINGERPRINT) + terminal.ellipsis();
+  }
+
+  /** 9f86 d081 884c ...: easier to compare by eye with the other device's 'pairctl status'. */
+  private static String grouped(String fingerprint) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < fingerprint.length(); i += 4) {
+      if (i > 0) {
+        out.append(i % 16 == 0 ? "  " : " ");
+      }
+      out.append(fingerprint, i, Math.min(i + 4, fingerprint.length()));
+    }
+    return out.toString();
+  }
+
+  /** The label if the peer has one, else its subject. */
+  private String name(JsonNode peer) {
+    JsonNode label = peer.path("label");
+    return label.isTextual() ? text(peer, "label") + " (" + text(peer, "subject") + ")"
+        : text(peer, "subject");
+  }
+
+  private String hostAndPort(JsonNode result) {
+    String host = text(result, "host");
+    JsonNode port = result.path("port");
+    if (host.indexOf(':') >= 0) {
+      host = "[" + host + "]";
+    }
+    if (port.isInt() && port.intValue() != ControlProtocol.DEFAULT_PAIRING_PORT) {
+      host += ":" + port.intValue();
+    }
+    return host;
+  }
+
+  /** The value of a field, safe to print; "-" if it is missing or null. */
+  private String text(JsonNode node, String field) {
+    JsonNode value = node.path(field);
+    return terminal.safe(value.isValueNode() && !value.isNull() ? value.asText() : null);
+  }
+
+  /** "at 18:05:00 UTC, in 5 minutes" (with the date unless it is today). */
+  private String when(JsonNode instant) {
+    Optional<Instant> at = instant(instant);
+    if (at.isEmpty()) {
+      return "at " + terminal.safe(instant.asText(null));
+    }
+    ZonedDateTime local = at.get().atZone(clock.getZone());
+    boolean today = local.toLocalDate().equals(clock.instant().atZone(clock.getZone()).toLocalDate());
+    return "at " + (today ? TIME : DATE_TIME).format(local) + " " + ZONE.format(local) + ", "
+        + relative(Duration.between(clock.instant(), at.get()));
+  }
+
+  /** "18:05:00 (in 5 minutes)", for a table. */
+  private String soon(JsonNode instant) {
+    Optional<Instant> at = instant(instant);
+    if (at.isEmpty()) {
+      return terminal.safe(instant.asText(null));
+    }
+    return TIME.format(at.get().atZone(clock.getZone())) + " ("
+        + relative(Duration.between(clock.instant(), at.get())) + ")";
+  }
+
+  private String date(JsonNode instant, DateTimeFormatter format) {
+    Optional<Instant> at = instant(instant);
+    return at.isPresent() ? format.format(at.get().atZone(clock.getZone()))
+        : terminal.safe(instant.asText(null));
+  }
+
+  /** The instant an ISO-8601 text node holds, if it holds one. */
+  static Optional<Instant> instant(JsonNode value) {
+    if (!value.isTextual()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.parse(value.textValue()));
+    } catch (DateTimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** "in 45 seconds", "in 5 minutes", "in 1 hour 30 minutes"; "now" once it has passed. */
+  static String relative(Duration until) {
+    long seconds = Math.round(until.toMillis() / 1000.0);
+    if (seconds <= 0) {
+      return "now";
+    }
+    if (seconds < 90) {
+      return "in " + count(seconds, "second");
+    }
+    long minutes = Math.round(seconds / 60.0);
+    if (minutes < 60) {
+      return "in " + count(minutes, "minute");
+    }
+    return "in " + count(minutes / 60, "hour")
+        + (minutes % 60 == 0 ? "" : " " + count(minutes % 60, "minute"));
+  }
+
+  private static String count(long n, String unit) {
+    return n + " " + unit + (n == 1 ? "" : "s");
+  }
+
+  private static String[] row(String name, String value) {
+    return new String[] {name, value};
+  }
+
+  /** Indented name-value lines with the values aligned. */
+  private static String fields(String[]... rows) {
+    int width = 0;
+    for (String[] row : rows) {
+      width = Math.max(width, row[0].length());
+    }
+    StringBuilder out = new StringBuilder();
+    for (String[] row : rows) {
+      out.append("  ").append(row[0]).append(" ".repeat(width - row[0].length() + 2))
+          .append(row[1]).append('\n');
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,195 @@
+package dev.paird.ctl;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlProtocol;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * JSON for pairctl, on jackson-core's streaming parser and generator. Building a databind
+ * {@code ObjectMapper} costs more than the rest of a pairctl run put together, so the tree nodes
+ * are databind's but reading and writing them is done here.
+ *
+ * <p>What pairctl writes is plain ASCII: every character outside printable ASCII is escaped, so
+ * that {@code --json} output cannot carry a terminal escape sequence from another device.
+ */
+final class Json {
+  private static final JsonFactory FACTORY = new JsonFactoryBuilder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
+      .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+      .characterEscapes(new AsciiOnly())
+      .build();
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private Json() {}
+
+  /** A new, empty object node. */
+  static ObjectNode object() {
+    return NODES.objectNode();
+  }
+
+  /**
+   * Parses one JSON value that makes up the whole of {@code text}.
+   *
+   * @throws JsonProcessingException if it is not JSON, or something follows the value
+   */
+  static JsonNode parse(byte[] text) throws JsonProcessingException {
+    try (JsonParser parser = FACTORY.createParser(text)) {
+      if (parser.nextToken() == null) {
+        throw new JsonParseException(parser, "no JSON value");
+      }
+      JsonNode value = read(parser);
+      if (parser.nextToken() != null) {
+        throw new JsonParseException(parser, "something follows the JSON value");
+      }
+      return value;
+    } catch (JsonProcessingException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading from a byte array failed", e);
+    }
+  }
+
+  private static JsonNode read(JsonParser parser) throws IOException {
+    switch (parser.currentToken()) {
+      case START_OBJECT:
+        ObjectNode object = NODES.objectNode();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String name = parser.currentName();
+          parser.nextToken();
+          object.set(name, read(parser));
+        }
+        return object;
+      case START_ARRAY:
+        ArrayNode array = NODES.arrayNode();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+          array.add(read(parser));
+        }
+        return array;
+      case VALUE_STRING:
+        return NODES.textNode(parser.getText());
+      case VALUE_NUMBER_INT:
+        switch (parser.getNumberType()) {
+          case INT:
+            return NODES.numberNode(parser.getIntValue());
+          case LONG:
+            return NODES.numberNode(parser.getLongValue());
+          default:
+            return NODES.numberNode(parser.getBigIntegerValue());
+        }
+      case VALUE_NUMBER_FLOAT:
+        return NODES.numberNode(parser.getDecimalValue());
+      case VALUE_TRUE:
+        return NODES.booleanNode(true);
+      case VALUE_FALSE:
+        return NODES.booleanNode(false);
+      case VALUE_NULL:
+        return NODES.nullNode();
+      default:
+        throw new JsonParseException(parser, "unexpected " + parser.currentToken());
+    }
+  }
+
+  /** {@code value} as one line of ASCII JSON, without the newline. */
+  static String write(JsonNode value) {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator generator = FACTORY.createGenerator(out)) {
+      write(generator, value);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to a string failed", e);
+    }
+    return out.toString();
+  }
+
+  /** One request line, newline included: {@code {"v":1,"command":...,"args":{...}}}. */
+  static byte[] request(String command, ObjectNode args) {
+    ObjectNode request = NODES.objectNode();
+    request.put("v", ControlProtocol.VERSION);
+    request.put("command", command);
+    request.set("args", args);
+    return (write(request) + "\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** {@code {"error": {"code": ..., "message": ...}}}, what {@code --json} prints on failure. */
+  static ObjectNode error(String code, String message) {
+    ObjectNode root = NODES.objectNode();
+    ObjectNode error = root.putObject("error");
+    error.put("code", code);
+    error.put("message", message);
+    return root;
+  }
+
+  private static void write(JsonGenerator generator, JsonNode value) throws IOException {
+    switch (value.getNodeType()) {
+      case OBJECT:
+        generator.writeStartObject();
+        for (Map.Entry<String, JsonNode> field : value.properties()) {
+          generator.writeFieldName(field.getKey());
+          write(generator, field.getValue());
+        }
+        generator.writeEndObject();
+        break;
+      case ARRAY:
+        generator.writeStartArray();
+        for (JsonNode element : value) {
+          write(generator, element);
+        }
+        generator.writeEndArray();
+        break;
+      case NUMBER:
+        if (value.isIntegralNumber()) {
+          generator.writeNumber(value.bigIntegerValue());
+        } else {
+          generator.writeNumber(value.decimalValue());
+        }
+        break;
+      case BOOLEAN:
+        generator.writeBoolean(value.booleanValue());
+        break;
+      case NULL:
+      case MISSING:
+        generator.writeNull();
+        break;
+      default:
+        generator.writeString(value.asText());
+    }
+  }
+
+  /** JSON's own escapes plus DEL; ESCAPE_NON_ASCII takes care of everything above it. */
+  private static final class AsciiOnly extends CharacterEscapes {
+    private static final long serialVersionUID = 1L;
+    private final int[] escapes = standardAsciiEscapesForJSON();
+
+    AsciiOnly() {
+      escapes[0x7f] = ESCAPE_STANDARD;
+    }
+
+    @Override
+    public int[] getEscapeCodesForAscii() {
+      return escapes;
+    }
+
+    @Override
+    public SerializableString getEscapeSequence(int ch) {
+      return null;
+    }
+  }
+}

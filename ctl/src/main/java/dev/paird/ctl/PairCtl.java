@@ -1,0 +1,230 @@
+package dev.paird.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ErrorCode;
+import dev.paird.api.ExitStatus;
+import dev.paird.api.PairdException;
+import dev.paird.api.PairingCode;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * pairctl, the command-line client of paird: parses the command line ({@link Parser}), sends the
+ * request over the control socket ({@link ControlClient}) and prints the answer, as text
+ * ({@link Format}) or with {@code --json} as paird's JSON.
+ *
+ * <p>Failures go to stderr as {@code pairctl: MESSAGE}, often with a {@code hint:} line, and
+ * the exit status is the {@link ExitStatus} of the failure's {@link ErrorCode}. With {@code
+ * --json} a failure is also printed on stdout as {@code {"error": {"code", "message"}}}.
+ */
+public final class PairCtl {
+  /** How long after its key's expiry {@code new-key --wait} still waits for paird to say so. */
+  static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> environment;
+  private final Terminal terminal;
+  private final Supplier<Clock> clocks;
+  private Format format;
+
+  /**
+   * @param charset what {@code out} encodes with, to know which characters it can show
+   * @param clock now, and the zone times are shown in; asked for only when needed, because
+   *     finding the local zone loads the time-zone database, a noticeable part of a short run
+   */
+  PairCtl(PrintStream out, PrintStream err, Map<String, String> environment, Charset charset,
+      Supplier<Clock> clock) {
+    this.out = out;
+    this.err = err;
+    this.environment = environment;
+    this.terminal = new Terminal(charset);
+    this.clocks = clock;
+  }
+
+  public static void main(String[] args) {
+    PairCtl pairctl = new PairCtl(System.out, System.err, System.getenv(),
+        Terminal.stdoutCharset(), Clock::systemDefaultZone);
+    System.exit(pairctl.execute(args));
+  }
+
+  /** Runs one command line and returns the exit status. */
+  int execute(String... args) {
+    Parsed parsed = new Parser(environment).parse(args);
+    if (parsed instanceof Parsed.Show show) {
+      print(show.text());
+      return ExitStatus.OK.code();
+    }
+    if (parsed instanceof Parsed.Usage usage) {
+      return fail(new PairdException(ErrorCode.USAGE, usage.message()), usage.json(),
+          Optional.of("see '" + usage.helpCommand() + " --help'"));
+    }
+    Parsed.Run run = (Parsed.Run) parsed;
+    try {
+      return run(run);
+    } catch (PairdException e) {
+      return fail(e, run.json(), hint(run.request(), e.code()));
+    }
+  }
+
+  private int run(Parsed.Run run) throws PairdException {
+    Request request = run.request();
+    if (request instanceof Request.Pair pair) {
+      // A typo is reported here, with the formats, before it costs one of the key's attempts.
+      PairingCode.parse(pair.key()).destroy();
+    }
+    try (ControlClient client = ControlClient.connect(run.socket(), Request.DEFAULT_TIMEOUT)) {
+      JsonNode result = client.call(request.command(), request.args(), request.timeout());
+      if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
+        return waitForPeer(client, result, run.json());
+      }
+      print(run.json() ? Json.write(result) + "\n" : text(request, result));
+      return ExitStatus.OK.code();
+    }
+  }
+
+  private Format format() {
+    if (format == null) {
+      format = new Format(terminal, clocks.get());
+    }
+    return format;
+  }
+
+  private String text(Request request, JsonNode result) {
+    Format format = format();
+    if (request instanceof Request.NewKey) {
+      return format.newKey(result);
+    } else if (request instanceof Request.Pair) {
+      return format.paired(result);
+    } else if (request instanceof Request.ListTrusted listTrusted) {
+      return format.listTrusted(result, listTrusted.full());
+    } else if (request instanceof Request.Remove) {
+      return format.removed(result);
+    } else if (request instanceof Request.Status) {
+      return format.status(result);
+    } else if (request instanceof Request.ListKeys) {
+      return format.listKeys(result);
+    } else if (request instanceof Request.CancelKey) {
+      return format.cancelled(result);
+    } else if (request instanceof Request.Ping) {
+      return format.ping(result);
+    }
+    throw new IllegalStateException("no text for " + request);
+  }
+
+  /**
+   * Shows the new key, then waits on the same connection until it is used or ends. Succeeds only
+   * if a device paired; any other outcome is {@link ExitStatus#REJECTED}.
+   */
+  private int waitForPeer(ControlClient client, JsonNode issued, boolean json)
+      throws PairdException {
+    JsonNode id = issued.path("id");
+    if (!id.isTextual()) {
+      throw new PairdException(ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait"
+          + " for");
+    }
+    // Printed and flushed before waiting: the person needs the key to make the wait end.
+    print(json ? Json.write(issued) + "\n" : format().newKey(issued) + "\n" + format().waiting());
+    JsonNode outcome = client.call(
+        Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
+    if (json) {
+      print(Json.write(outcome) + "\n");
+    }
+    if (outcome.path("outcome").asText("").equals("paired")) {
+      if (!json) {
+        print(format().pairedByKey(outcome));
+      }
+      return ExitStatus.OK.code();
+    }
+    Optional<String> why = format().unpairedOutcome(outcome);
+    if (why.isEmpty()) {
+      return report("paird reported the outcome '"
+          + terminal.safe(outcome.path("outcome").asText("")) + "', which this pairctl does not"
+          + " know", Optional.empty(), ExitStatus.INTERNAL);
+    }
+    Optional<String> hint = switch (outcome.path("outcome").asText()) {
+      case "expired" -> Optional.of("'pairctl new-key' makes a new one");
+      case "burned" -> Optional.of("make a new key; if nobody mistyped this one, someone else may"
+          + " have tried to guess it");
+      default -> Optional.empty();
+    };
+    return report(why.get(), hint, ExitStatus.REJECTED);
+  }
+
+  /** Until the key has certainly expired and paird has had time to say so. */
+  private Duration waitTimeout(JsonNode issued) {
+    Optional<Instant> expiry = Format.instant(issued.path("expires_at"));
+    Duration left = expiry.map(at -> Duration.between(Instant.now(clocks.get()), at))
+        .orElse(ControlProtocol.MAX_KEY_LIFETIME);
+    return (left.isNegative() ? Duration.ZERO : left).plus(WAIT_MARGIN);
+  }
+
+  private int fail(PairdException e, boolean json, Optional<String> hint) {
+    if (json) {
+      print(Json.write(Json.error(e.code().wireName(), e.getMessage())) + "\n");
+    }
+    return report(terminal.safe(e.getMessage()), hint, e.code().exitStatus());
+  }
+
+  /** {@code message} must be safe to print. */
+  private int report(String message, Optional<String> hint, ExitStatus status) {
+    err.println("pairctl: " + message);
+    hint.ifPresent(h -> err.println("hint: " + h));
+    err.flush();
+    return status.code();
+  }
+
+  private void print(String text) {
+    out.print(text);
+    out.flush();
+  }
+
+  /** What to try next after {@code code}, where the message alone does not say. */
+  private static Optional<String> hint(Request request, ErrorCode code) {
+    String help = "see 'pairctl " + request.command().wireName() + " --help'";
+    switch (code) {
+      case MALFORMED_KEY:
+        return Optional.of("type the key as the other device shows it; if you type spaces, quote"
+            + " it: pairctl pair HOST '42 1234 5678 9'");
+      case AMBIGUOUS:
+        return Optional.of("type more of the fingerprint; 'pairctl list-trusted --full' shows"
+            + " them whole");
+      case NOT_FOUND:
+        return request instanceof Request.Remove
+            ? Optional.of("'pairctl list-trusted' lists the trusted devices")
+            : Optional.empty();
+      case USAGE:
+      case BAD_REQUEST:
+      case UNKNOWN_COMMAND:
+      case REQUEST_TOO_LARGE:
+      case UNSUPPORTED_VERSION:
+      case INVALID_ARGUMENT:
+        return Optional.of(help);
+      case KEY_REJECTED:
+        return Optional.of("make a new key on the other device ('pairctl new-key') and try again");
+      case NOT_TRUSTED:
+        return Optional.of("pair the two devices again: 'pairctl new-key' on one, 'pairctl pair'"
+            + " on the other");
+      case PEER_UNREACHABLE:
+      case TLS_FAILED:
+      case NOT_PAIRD:
+      case TIMEOUT:
+      case PROTOCOL_ERROR:
+        return Optional.of("check the host name, and that paird runs there and accepts"
+            + " connections on its pairing port (" + ControlProtocol.DEFAULT_PAIRING_PORT
+            + "/tcp unless configured otherwise)");
+      case BUSY:
+        return Optional.of("try again in a moment");
+      default:
+        return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,348 @@
+package dev.paird.ctl;
+
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.Durations;
+import dev.paird.api.Suite;
+import dev.paird.api.Version;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * pairctl's command line: options, commands and their help, and the translation of a command
+ * line into a {@link Parsed} value. Nothing here touches a socket.
+ *
+ * <p>The command model is built with picocli's programmatic API rather than its annotations:
+ * reflecting over annotated classes doubles the time picocli takes, and pairctl is run by
+ * scripts and people who wait for it.
+ */
+final class Parser {
+  static final String NAME = "pairctl";
+
+  static final String[] EXIT_STATUS = {
+    "Exit status:",
+    "  0  done",
+    "  1  internal error: a bug, an answer pairctl cannot read, or a command this",
+    "     build of paird lacks",
+    "  2  usage: a bad option or argument, or a mistyped key; nothing was done",
+    "  3  paird is not running, or nothing listens on its socket",
+    "  4  this user may not use paird's socket",
+    "  5  rejected: the key was refused, a device is not trusted, too many keys",
+    "     are pending; new-key --wait: the key expired, was burned (too many",
+    "     wrong attempts) or cancelled, or pairing failed",
+    "  6  the other device could not be reached or failed: network, TLS, timeout,",
+    "     protocol, busy",
+    "  7  not found: no such trusted device or pending key",
+  };
+
+  private final Map<String, String> environment;
+
+  /** {@code environment}: where {@code PAIRD_SOCKET} is looked up. */
+  Parser(Map<String, String> environment) {
+    this.environment = environment;
+  }
+
+  /** Parses {@code args}. Never throws for a bad command line: that is a {@link Parsed.Usage}. */
+  Parsed parse(String... args) {
+    CommandSpec top = commands();
+    CommandLine commandLine = new CommandLine(top)
+        .setExpandAtFiles(false) // "@name" is a label or a host, never a file to read
+        .setColorScheme(Help.defaultColorScheme(Help.Ansi.OFF));
+    StringWriter shown = new StringWriter();
+    commandLine.setOut(new PrintWriter(shown, true));
+    boolean json = asksForJson(args);
+    ParseResult result;
+    try {
+      result = commandLine.parseArgs(args);
+    } catch (ParameterException e) {
+      return usage(e, json);
+    }
+    if (CommandLine.printHelpIfRequested(result)) {
+      return new Parsed.Show(shown.toString());
+    }
+    if (!result.hasSubcommand()) {
+      return new Parsed.Usage(
+          "no command given; the commands are " + String.join(", ", top.subcommands().keySet()),
+          NAME, json);
+    }
+    ParseResult command = result.subcommand();
+    try {
+      Path socket = socket(top);
+      return new Parsed.Run(socket, isSet(top, "--json"), request(command));
+    } catch (ParameterException e) {
+      return usage(e, json);
+    }
+  }
+
+  private static Parsed usage(ParameterException e, boolean json) {
+    CommandSpec where = e.getCommandLine().getCommandSpec();
+    String message = e.getMessage();
+    if (e instanceof UnmatchedArgumentException unmatched) {
+      List<String> words = unmatched.getUnmatched();
+      if (where.parent() == null && !unmatched.isUnknownOption() && !words.isEmpty()) {
+        message = "unknown command '" + words.get(0) + "'; the commands are "
+            + String.join(", ", where.subcommands().keySet());
+      }
+    }
+    return new Parsed.Usage(message, where.qualifiedName(), json);
+  }
+
+  /**
+   * Whether {@code --json} is on a command line that may not parse, so that even a usage error is
+   * reported as JSON to a script that asked for it.
+   */
+  private static boolean asksForJson(String[] args) {
+    for (String arg : args) {
+      if (arg.equals("--")) {
+        return false;
+      }
+      if (arg.equals("--json")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Path socket(CommandSpec top) {
+    CommandLine where = top.commandLine();
+    String flag = top.findOption("--socket").getValue();
+    String env = environment.get(ControlProtocol.SOCKET_ENV);
+    String path;
+    String origin;
+    if (flag != null) {
+      path = flag;
+      origin = "--socket";
+    } else if (env != null && !env.isEmpty()) {
+      path = env;
+      origin = ControlProtocol.SOCKET_ENV;
+    } else {
+      path = ControlProtocol.DEFAULT_SOCKET;
+      origin = "the default socket";
+    }
+    if (path.isEmpty()) {
+      throw new ParameterException(where, origin + " must not be empty");
+    }
+    try {
+      return Path.of(path);
+    } catch (InvalidPathException e) {
+      throw new ParameterException(where, origin + " is not a usable path: " + e.getReason());
+    }
+  }
+
+  private static boolean isSet(CommandSpec top, String flag) {
+    Boolean value = top.findOption(flag).getValue();
+    return value != null && value;
+  }
+
+  private static Request request(ParseResult command) {
+    CommandLine where = command.commandSpec().commandLine();
+    switch (command.commandSpec().name()) {
+      case "new-key":
+        return new Request.NewKey(
+            suite(where, command.matchedOptionValue("--suite", null)),
+            lifetime(where, command.matchedOptionValue("--ttl", null)),
+            command.hasMatchedOption("--wait"));
+      case "pair":
+        List<String> extra = command.matchedPositionalValue(2, List.of());
+        if (!extra.isEmpty()) {
+          // Never echo the words: they are most likely pieces of the key.
+          throw new ParameterException(where, "pair takes HOST and KEY, and got " + extra.size()
+              + " more word" + (extra.size() == 1 ? "" : "s") + "; if the key contains spaces,"
+              + " quote it: pairctl pair HOST '42 1234 5678 9'");
+        }
+        return new Request.Pair(
+            command.matchedPositionalValue(0, ""),
+            command.matchedPositionalValue(1, ""),
+            Optional.ofNullable(command.matchedOptionValue("--label", null)));
+      case "list-trusted":
+        return new Request.ListTrusted(command.hasMatchedOption("--full"));
+      case "remove":
+        return new Request.Remove(command.matchedPositionalValue(0, ""));
+      case "status":
+        return new Request.Status();
+      case "list-keys":
+        return new Request.ListKeys();
+      case "cancel-key":
+        return new Request.CancelKey(command.matchedPositionalValue(0, ""));
+      case "ping":
+        return new Request.Ping(command.matchedPositionalValue(0, ""));
+      default:
+        throw new IllegalStateException("no request for command " + command.commandSpec().name());
+    }
+  }
+
+  private static Optional<Suite> suite(CommandLine where, String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    return Optional.of(Suite.fromWireName(value).orElseThrow(() -> new ParameterException(where,
+        "--suite must be spake2 or hmac, not '" + value + "'")));
+  }
+
+  private static Optional<Duration> lifetime(CommandLine where, String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    Duration ttl = Durations.parse(value);
+    String bounds = Durations.format(ControlProtocol.MIN_KEY_LIFETIME) + " to "
+        + Durations.format(ControlProtocol.MAX_KEY_LIFETIME);
+    if (ttl == null) {
+      throw new ParameterException(where, "--ttl takes a duration such as 90s, 5m or 1h"
+          + " (" + bounds + "), not '" + value + "'");
+    }
+    if (ttl.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
+        || ttl.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
+      throw new ParameterException(where, "--ttl must be from " + bounds + ", not "
+          + Durations.format(ttl));
+    }
+    return Optional.of(ttl);
+  }
+
+  /** The whole command model, help texts included. */
+  static CommandSpec commands() {
+    CommandSpec top = CommandSpec.create()
+        .name(NAME)
+        .version(NAME + " " + Version.current())
+        .mixinStandardHelpOptions(true);
+    top.usageMessage()
+        .description("Drives paird, the pairing daemon, over its control socket.")
+        .footer(footer(
+            "",
+            "To pair two devices, run 'pairctl new-key' on one of them and type the",
+            "command it prints on the other.",
+            "",
+            "With --json, each answer from paird is printed as one line of JSON (new-key",
+            "--wait prints two), and a failure as {\"error\": {\"code\": ..., \"message\": ...}};",
+            "the message also goes to stderr. The exit status is the same either way."));
+    top.addOption(OptionSpec.builder("--socket")
+        .paramLabel("PATH")
+        .type(String.class)
+        .scopeType(ScopeType.INHERIT)
+        .description("paird's control socket (default: $" + ControlProtocol.SOCKET_ENV
+            + ", else " + ControlProtocol.DEFAULT_SOCKET + ").")
+        .build());
+    top.addOption(OptionSpec.builder("--json")
+        .type(boolean.class)
+        .scopeType(ScopeType.INHERIT)
+        .description("Print paird's answer as JSON, for scripts.")
+        .build());
+
+    top.addSubcommand("new-key", command("new-key",
+            "Make a key for another device to pair with this one. The key is shown once;"
+                + " type it on the other device with 'pairctl pair'.")
+        .addOption(OptionSpec.builder("--suite")
+            .paramLabel("SUITE")
+            .type(String.class)
+            .description("spake2: a short numeric code; hmac: 27 letters and digits"
+                + " (default: paird's default_suite, normally spake2).")
+            .build())
+        .addOption(OptionSpec.builder("--ttl")
+            .paramLabel("DURATION")
+            .type(String.class)
+            .description("How long the key is valid, from 30s to 1h, written like 90s, 5m"
+                + " or 1h (default: paird's key_lifetime, normally 5m).")
+            .build())
+        .addOption(OptionSpec.builder("--wait")
+            .type(boolean.class)
+            .description("Then wait until a device pairs with the key or it ends; exit 0 only"
+                + " if one paired, 5 if the key expired, was burned or cancelled, or pairing"
+                + " failed.")
+            .build()));
+
+    top.addSubcommand("pair", command("pair",
+            "Pair with another device, using the key it showed ('pairctl new-key' there).")
+        .addPositional(positional(0, "HOST[:PORT]",
+            "The other device: a host name or address; the port defaults to "
+                + ControlProtocol.DEFAULT_PAIRING_PORT + "."))
+        .addPositional(positional(1, "KEY",
+            "The key shown on the other device. Quote it if you type it with spaces."))
+        .addPositional(PositionalParamSpec.builder()
+            .index("2..*")
+            .arity("0..*")
+            .paramLabel("EXTRA")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .hidden(true)
+            .build())
+        .addOption(OptionSpec.builder("--label")
+            .paramLabel("TEXT")
+            .type(String.class)
+            .description("A name for the other device in 'pairctl list-trusted' (1 to 64"
+                + " characters).")
+            .build()));
+
+    top.addSubcommand("list-trusted", command("list-trusted",
+            "List the devices this one trusts, oldest first.")
+        .addOption(OptionSpec.builder("--full")
+            .type(boolean.class)
+            .description("Show whole fingerprints, not their first 16 digits.")
+            .build()));
+
+    top.addSubcommand("remove", command("remove",
+            "Stop trusting a device. The other device still trusts this one until you run"
+                + " 'pairctl remove' there too.")
+        .addPositional(positional(0, "FINGERPRINT",
+            "The device's fingerprint, or enough of its start to name one device.")));
+
+    top.addSubcommand("status", command("status",
+        "Show this device's fingerprint and paird's state."));
+
+    top.addSubcommand("list-keys", command("list-keys",
+        "List the keys waiting for a device, soonest expiry first (never their values)."));
+
+    top.addSubcommand("cancel-key", command("cancel-key",
+            "Withdraw a pending key, so that no device can use it.")
+        .addPositional(positional(0, "ID", "The key's id, as new-key and list-keys show it.")));
+
+    top.addSubcommand("ping", command("ping",
+            "Check that another device and this one trust each other.")
+        .addPositional(positional(0, "HOST[:PORT]",
+            "The other device; the port defaults to "
+                + ControlProtocol.DEFAULT_PAIRING_PORT + ".")));
+    return top;
+  }
+
+  private static CommandSpec command(String name, String description) {
+    CommandSpec command = CommandSpec.create()
+        .name(name)
+        .addOption(OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("Show this help message and exit.")
+            .build());
+    command.usageMessage().description(description);
+    return command;
+  }
+
+  private static PositionalParamSpec positional(int index, String label, String description) {
+    return PositionalParamSpec.builder()
+        .index(Integer.toString(index))
+        .arity("1")
+        .required(true)
+        .paramLabel(label)
+        .type(String.class)
+        .description(description)
+        .build();
+  }
+
+  private static String[] footer(String... lines) {
+    String[] footer = new String[lines.length + 1 + EXIT_STATUS.length];
+    System.arraycopy(lines, 0, footer, 0, lines.length);
+    footer[lines.length] = "";
+    System.arraycopy(EXIT_STATUS, 0, footer, lines.length + 1, EXIT_STATUS.length);
+    return footer;
+  }
+}

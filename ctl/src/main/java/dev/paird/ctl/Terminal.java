@@ -1,0 +1,79 @@
+package dev.paird.ctl;
+
+import dev.paird.api.Printable;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetEncoder;
+
+/**
+ * Makes text safe to print: subjects, labels and host names come from other devices, and a
+ * control character in one could move the cursor, recolour the screen or hide what follows.
+ *
+ * <p>Control, formatting (such as bidirectional overrides), line-separator, private-use and
+ * unassigned characters, lone surrogates and whatever the output's charset cannot encode are
+ * written as C-style escapes ({@code \x1b}, {@code \u202e}, {@code \U000e0001}); a backslash is
+ * doubled, so an escape in the output always means an escaped character.
+ */
+final class Terminal {
+  private final CharsetEncoder encoder;
+  private final String ellipsis;
+
+  /** {@code charset}: what the output stream encodes with. */
+  Terminal(Charset charset) {
+    this.encoder = charset.newEncoder();
+    this.ellipsis = encoder.canEncode('\u2026') ? "\u2026" : "...";
+  }
+
+  /** The charset of this process's stdout, as the JDK chose it. */
+  static Charset stdoutCharset() {
+    for (String property : new String[] {"stdout.encoding", "sun.stdout.encoding"}) {
+      String name = System.getProperty(property);
+      if (name != null) {
+        try {
+          return Charset.forName(name);
+        } catch (IllegalArgumentException e) {
+          // An encoding this JVM does not know; the default is what System.out uses then.
+        }
+      }
+    }
+    return Charset.defaultCharset();
+  }
+
+  /** "…" if the output can show it, else "...". */
+  String ellipsis() {
+    return ellipsis;
+  }
+
+  /** {@code text} with everything unsafe escaped; null becomes "-". */
+  String safe(String text) {
+    if (text == null) {
+      return "-";
+    }
+    StringBuilder out = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); ) {
+      int c = text.codePointAt(i);
+      i += Character.charCount(c);
+      if (c == '\\') {
+        out.append("\\\\");
+      } else if (!Printable.isPrintable(c) || !canEncode(c)) {
+        escape(out, c);
+      } else {
+        out.appendCodePoint(c);
+      }
+    }
+    return out.toString();
+  }
+
+  private boolean canEncode(int c) {
+    return c < 0x80 || encoder.canEncode(new String(Character.toChars(c)));
+  }
+
+  private static void escape(StringBuilder out, int c) {
+    if (c < 0x100) {
+      out.append(String.format("\\x%02x", c));
+    } else if (c < 0x10000) {
+      out.append(String.format("\\u%04x", c));
+    } else {
+      out.append(String.format("\\U%08x", c));
+    }
+  }
+}

@@ -1,0 +1,261 @@
+package dev.paird.ctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+final class ConnectFailureTest {
+  private static final Path SOCKET = Path.of("/run/paird/control.sock");
+  private static final SocketFile LOCKED_PAIRD_SOCKET =
+      new SocketFile(SocketFile.Kind.SOCKET, Optional.of("paird"), false);
+
+  @TempDir Path dir;
+
+  @Test
+  void classify_accessDenied_isPermissionDeniedNamingTheGroup() {
+    PairdException e = ConnectFailure.classify(
+        SOCKET, new BindException("Permission denied"), LOCKED_PAIRD_SOCKET);
+
+    assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+    assertThat(e.code().exitStatus().code()).isEqualTo(4);
+    assertThat(e.getMessage()).isEqualTo("you may not use /run/paird/control.sock; ask an"
+        + " administrator to add you to the socket's group ('paird': sudo usermod -aG paird"
+        + " $USER, then log in again)");
+  }
+
+  @Test
+  void classify_socketThisUserMayNotWrite_isPermissionDenied_whateverTheMessageSays() {
+    // The JDK's message is the C library's, which may be translated.
+    PairdException e = ConnectFailure.classify(
+        SOCKET, new SocketException("Keine Berechtigung"), LOCKED_PAIRD_SOCKET);
+
+    assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+  }
+
+  @Test
+  void classify_socketOfGroupRoot_suggestsRootOrAnotherGroup() {
+    PairdException e = ConnectFailure.classify(SOCKET, new BindException("Permission denied"),
+        new SocketFile(SocketFile.Kind.SOCKET, Optional.of("root"), false));
+
+    assertThat(e.getMessage()).isEqualTo("you may not use /run/paird/control.sock; its group is"
+        + " 'root': run pairctl as root, or ask an administrator to set socket_group in paird's"
+        + " configuration to a group you are in");
+  }
+
+  @Test
+  void classify_directoryThisUserMayNotEnter_isPermissionDeniedWithTheUsualGroup() {
+    PairdException e = ConnectFailure.classify(SOCKET, new BindException("Permission denied"),
+        new SocketFile(SocketFile.Kind.HIDDEN, Optional.empty(), false));
+
+    assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+    assertThat(e.getMessage()).endsWith("ask an administrator to add you to the socket's group"
+        + " (usually 'paird': sudo usermod -aG paird $USER, then log in again)");
+  }
+
+  @Test
+  void classify_refused_isNothingListening() {
+    PairdException e = ConnectFailure.classify(SOCKET, new ConnectException("Connection refused"),
+        new SocketFile(SocketFile.Kind.SOCKET, Optional.of("paird"), true));
+
+    assertThat(e.code()).isEqualTo(ErrorCode.DAEMON_UNREACHABLE);
+    assertThat(e.code().exitStatus().code()).isEqualTo(3);
+    assertThat(e.getMessage()).startsWith(
+        "nothing is listening on /run/paird/control.sock; paird may have crashed");
+  }
+
+  @Test
+  void classify_refusedByAFileThatIsNoSocket_saysSo() {
+    PairdException e = ConnectFailure.classify(SOCKET, new ConnectException("Connection refused"),
+        new SocketFile(SocketFile.Kind.NOT_A_SOCKET, Optional.of("root"), true));
+
+    assertThat(e.getMessage()).startsWith("/run/paird/control.sock is not a socket");
+  }
+
+  @Test
+  void classify_missing_isNotRunning_whateverTheMessageSays() {
+    PairdException e = ConnectFailure.classify(SOCKET,
+        new SocketException("Datei oder Verzeichnis nicht gefunden"),
+        new SocketFile(SocketFile.Kind.MISSING, Optional.empty(), false));
+
+    assertThat(e.code()).isEqualTo(ErrorCode.DAEMON_UNREACHABLE);
+    assertThat(e.getMessage()).startsWith("paird is not running (no socket at"
+        + " /run/paird/control.sock); start it with 'systemctl start paird'");
+  }
+
+  @Test
+  void classify_somethingElse_isUnreachableWithTheMessage() {
+    PairdException e = ConnectFailure.classify(SOCKET,
+        new SocketException("Resource temporarily unavailable"),
+        new SocketFile(SocketFile.Kind.SOCKET, Optional.of("paird"), true));
+
+    assertThat(e.code()).isEqualTo(ErrorCode.DAEMON_UNREACHABLE);
+    assertThat(e.getMessage()).isEqualTo(
+        "cannot connect to /run/paird/control.sock: Resource temporarily unavailable");
+  }
+
+  @Test
+  void probe_tellsSocketsFromOtherFiles() throws Exception {
+    Path socket = dir.resolve("s.sock");
+    Path file = dir.resolve("file");
+    Files.writeString(file, "");
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(socket));
+
+      assertThat(SocketFile.probe(socket).kind()).isEqualTo(SocketFile.Kind.SOCKET);
+      assertThat(SocketFile.probe(socket).writable()).isTrue();
+      assertThat(SocketFile.probe(socket).group()).isPresent();
+    }
+    assertThat(SocketFile.probe(file).kind()).isEqualTo(SocketFile.Kind.NOT_A_SOCKET);
+    assertThat(SocketFile.probe(dir).kind()).isEqualTo(SocketFile.Kind.NOT_A_SOCKET);
+    assertThat(SocketFile.probe(dir.resolve("none")).kind()).isEqualTo(SocketFile.Kind.MISSING);
+  }
+
+  // The tests below run pairctl as the user nobody against sockets it may or may not use. Root
+  // may open any socket, so EACCES can only be seen from another user.
+
+  @Test
+  void pairctlAsNobody_socketOpenToAll_connects() throws Exception {
+    Path socket = dir.resolve("open.sock");
+    try (FakeDaemon paird = FakeDaemon.start(socket, FakeDaemon.ok("{\"pending_keys\":0}"))) {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+      Run run = asNobody("--socket", socket.toString(), "--json", "status");
+
+      assertThat(run.status).as(run.err).isZero();
+      assertThat(run.out).isEqualTo("{\"pending_keys\":0}\n");
+    }
+  }
+
+  @Test
+  void pairctlAsNobody_socketOfAnotherGroup_exitsPermissionDeniedNamingIt() throws Exception {
+    Path socket = dir.resolve("daemon.sock");
+    try (FakeDaemon paird = FakeDaemon.start(socket)) {
+      restrict(socket, "daemon");
+
+      Run run = asNobody("--socket", socket.toString(), "status");
+
+      assertThat(run.status).isEqualTo(4);
+      assertThat(run.err).isEqualTo("pairctl: you may not use " + socket + "; ask an"
+          + " administrator to add you to the socket's group ('daemon': sudo usermod -aG daemon"
+          + " $USER, then log in again)\n");
+    }
+  }
+
+  @Test
+  void pairctlAsNobody_socketOfGroupRoot_exitsPermissionDenied() throws Exception {
+    Path socket = dir.resolve("root.sock");
+    try (FakeDaemon paird = FakeDaemon.start(socket)) {
+      restrict(socket, "root");
+
+      Run run = asNobody("--socket", socket.toString(), "status");
+
+      assertThat(run.status).isEqualTo(4);
+      assertThat(run.err).contains("its group is 'root'");
+    }
+  }
+
+  @Test
+  void pairctlAsNobody_socketInADirectoryItMayNotEnter_exitsPermissionDenied() throws Exception {
+    Path hidden = Files.createDirectory(dir.resolve("hidden"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path socket = hidden.resolve("control.sock");
+    try (FakeDaemon paird = FakeDaemon.start(socket)) {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+      Run run = asNobody("--socket", socket.toString(), "--json", "status");
+
+      assertThat(run.status).isEqualTo(4);
+      assertThat(run.out).startsWith("{\"error\":{\"code\":\"permission_denied\"");
+      assertThat(run.err).contains("(usually 'paird': sudo usermod -aG paird $USER");
+    }
+  }
+
+  private record Run(int status, String out, String err) {}
+
+  private static final int NOBODY = 65534;
+  private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+  private static void restrict(Path socket, String group) throws IOException {
+    GroupPrincipal principal;
+    try {
+      principal = socket.getFileSystem().getUserPrincipalLookupService()
+          .lookupPrincipalByGroupName(group);
+    } catch (UserPrincipalNotFoundException e) {
+      assumeTrue(false, "no group '" + group + "' on this system");
+      return;
+    }
+    Files.getFileAttributeView(socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .setGroup(principal);
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+  }
+
+  /** Runs pairctl, from a copy of its class path nobody may read, as nobody:nogroup. */
+  private Run asNobody(String... args) throws Exception {
+    Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    assumeTrue(uid.equals(0) && Files.isExecutable(SETPRIV),
+        "needs root and setpriv to run pairctl as another user");
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path lib = dir.resolve("lib");
+    if (!Files.exists(lib)) {
+      Files.createDirectory(lib);
+      for (Class<?> type : List.of(PairCtl.class, JsonFactory.class, JsonNode.class,
+          JsonProperty.class, CommandLine.class)) {
+        copy(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()), lib);
+      }
+    }
+    List<String> command = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + NOBODY,
+        "--regid=" + NOBODY, "--clear-groups",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", lib + "/classes:" + lib + "/*", PairCtl.class.getName()));
+    command.addAll(List.of(args));
+    Path out = dir.resolve("out");
+    Path err = dir.resolve("err");
+    Process process = new ProcessBuilder(command)
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("pairctl finished").isTrue();
+    return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** A jar into lib, or a classes directory (PairCtl's own, from the build) to lib/classes. */
+  private static void copy(Path codeSource, Path lib) throws IOException {
+    if (Files.isRegularFile(codeSource)) {
+      Files.copy(codeSource, lib.resolve(codeSource.getFileName()));
+      return;
+    }
+    Path classes = lib.resolve("classes");
+    try (Stream<Path> files = Files.walk(codeSource)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Files.copy(file, classes.resolve(codeSource.relativize(file).toString()));
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.paird.ctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+final class JsonTest {
+
+  private static JsonNode parse(String text) throws JsonProcessingException {
+    return Json.parse(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void parse_thenWrite_keepsValuesAndOrder() throws Exception {
+    String text = "{\"b\":1,\"a\":[true,false,null,\"x\",-2.5,12345678901,"
+        + "123456789012345678901234567890],\"o\":{}}";
+
+    assertThat(Json.write(parse(text))).isEqualTo(text);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", " ", "garbage", "{\"a\":1} {}", "{\"a\":1}x", "{\"a\":", "[1,]"})
+  void parse_whatIsNotOneJsonValue_fails(String text) {
+    assertThatThrownBy(() -> parse(text)).isInstanceOf(JsonProcessingException.class);
+  }
+
+  @Test
+  void parse_deepNesting_fails() {
+    String deep = "[".repeat(100) + "]".repeat(100);
+
+    assertThatThrownBy(() -> parse(deep)).isInstanceOf(JsonProcessingException.class);
+  }
+
+  @Test
+  void write_isAsciiWithControlAndNonAsciiCharactersEscaped() throws Exception {
+    JsonNode value = Json.object().put("subject", "CN=\u001b[31mK\u00fcche\u007f\u202e\n");
+
+    String written = Json.write(value);
+
+    assertThat(written)
+        .isEqualTo("{\"subject\":\"CN=\\u001B[31mK\\u00FCche\\u007F\\u202E\\n\"}");
+    assertThat(written.chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
+    assertThat(parse(written)).isEqualTo(value);
+  }
+
+  @Test
+  void request_isOneVersionedLine() {
+    byte[] line = Json.request("cancel-key", Json.object().put("id", "42"));
+
+    assertThat(new String(line, StandardCharsets.US_ASCII))
+        .isEqualTo("{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\"42\"}}\n");
+  }
+
+  @Test
+  void error_hasCodeAndMessage() {
+    assertThat(Json.write(Json.error("not_found", "no such key")))
+        .isEqualTo("{\"error\":{\"code\":\"not_found\",\"message\":\"no such key\"}}");
+  }
+}

@@ -1,0 +1,298 @@
+package dev.paird.ctl;
+
+import static dev.paird.ctl.FakeDaemon.error;
+import static dev.paird.ctl.FakeDaemon.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paird.api.Spake2Code;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+final class PairCtlTest {
+  private static final Instant NOW = Instant.parse("2026-11-25T18:00:00Z");
+  private static final String FINGERPRINT =
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  private static final String ISSUED = "{\"id\":\"42\",\"key\":\"42-1234-5678-9\","
+      + "\"suite\":\"spake2\",\"expires_at\":\"2026-11-25T18:05:00Z\",\"host\":\"kitchen-pi\","
+      + "\"port\":7247}";
+  private static final String PAIRED = "{\"id\":\"42\",\"outcome\":\"paired\",\"peer\":"
+      + "{\"fingerprint\":\"" + FINGERPRINT + "\",\"subject\":\"CN=laptop\"}}";
+
+  @TempDir Path dir;
+
+  private record Result(int status, String out, String err) {}
+
+  private Path socket() {
+    return dir.resolve("control.sock");
+  }
+
+  /** Runs pairctl with PAIRD_SOCKET pointing at {@link #socket()}. */
+  private Result pairctl(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PairCtl pairctl = new PairCtl(
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of("PAIRD_SOCKET", socket().toString()),
+        StandardCharsets.UTF_8,
+        () -> Clock.fixed(NOW, ZoneId.of("UTC")));
+    int status = pairctl.execute(args);
+    return new Result(status, out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void status_printsTextAndSucceeds() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"version\":\"0.1.0\","
+        + "\"fingerprint\":\"" + FINGERPRINT + "\",\"pending_keys\":1}"))) {
+      Result result = pairctl("status");
+
+      assertThat(result.status).isZero();
+      assertThat(result.out).contains("  fingerprint    " + FINGERPRINT + "\n",
+          "  pending keys   1\n");
+      assertThat(result.err).isEmpty();
+    }
+  }
+
+  @Test
+  void json_printsTheResultObjectOnOneLine() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED))) {
+      Result result = pairctl("--json", "new-key", "--suite", "spake2", "--ttl", "5m");
+
+      assertThat(result.status).isZero();
+      assertThat(result.out).isEqualTo(ISSUED + "\n");
+      assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"new-key\","
+          + "\"args\":{\"suite\":\"spake2\",\"ttl_seconds\":300}}");
+    }
+  }
+
+  @Test
+  void json_failure_printsTheErrorObjectAndTheMessageOnStderr() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(),
+        error("not_found", "no trusted peer has a fingerprint starting with that prefix"))) {
+      Result result = pairctl("remove", "abcd", "--json");
+
+      assertThat(result.status).isEqualTo(7);
+      assertThat(result.out).isEqualTo("{\"error\":{\"code\":\"not_found\",\"message\":\"no trusted"
+          + " peer has a fingerprint starting with that prefix\"}}\n");
+      assertThat(result.err).isEqualTo("pairctl: no trusted peer has a fingerprint starting with"
+          + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
+    }
+  }
+
+  @Test
+  void failure_withoutJson_printsNothingOnStdout() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), error("limit_reached", "16 keys pending"))) {
+      Result result = pairctl("new-key");
+
+      assertThat(result.status).isEqualTo(5);
+      assertThat(result.out).isEmpty();
+      assertThat(result.err).isEqualTo("pairctl: 16 keys pending\n");
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "bad_request, 2", "unknown_command, 2", "request_too_large, 2", "unsupported_version, 2",
+    "invalid_argument, 2", "malformed_key, 2", "ambiguous, 2", "not_found, 7",
+    "limit_reached, 5", "key_rejected, 5", "not_trusted, 5", "peer_unreachable, 6",
+    "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "busy, 6",
+    "not_implemented, 1", "internal, 1", "something_new, 1",
+  })
+  void daemonError_exitsWithItsDocumentedStatus(String code, int status) throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), error(code, "no"))) {
+      assertThat(pairctl("ping", "kitchen-pi").status).isEqualTo(status);
+    }
+  }
+
+  @Test
+  void daemonError_hostileMessage_isEscapedOnStderrButExactInJson() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(),
+        error("tls_failed", "peer CN=\\u001b[31mevil\\nsays no"))) {
+      Result result = pairctl("--json", "ping", "kitchen-pi");
+
+      assertThat(result.err).startsWith("pairctl: peer CN=\\x1b[31mevil\\x0asays no\n")
+          .doesNotContain("\u001b");
+      assertThat(result.out).contains("\"message\":\"peer CN=\\u001B[31mevil\\nsays no\"");
+    }
+  }
+
+  @Test
+  void noDaemon_exitsUnreachable() {
+    Result result = pairctl("list-trusted");
+
+    assertThat(result.status).isEqualTo(3);
+    assertThat(result.err).startsWith("pairctl: paird is not running (no socket at " + socket());
+  }
+
+  @Test
+  void usageError_exitsTwoWithAPointerToHelp() {
+    Result result = pairctl("new-key", "--ttl", "2h");
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.out).isEmpty();
+    assertThat(result.err).isEqualTo("pairctl: --ttl must be from 30s to 1h, not 2h\n"
+        + "hint: see 'pairctl new-key --help'\n");
+  }
+
+  @Test
+  void usageError_withJson_isAlsoAJsonError() {
+    Result result = pairctl("--json", "frobnicate");
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.out).startsWith("{\"error\":{\"code\":\"usage\",\"message\":\"unknown command"
+        + " 'frobnicate'");
+  }
+
+  @Test
+  void help_printsOnStdoutAndSucceeds() {
+    Result result = pairctl("--help");
+
+    assertThat(result.status).isZero();
+    assertThat(result.out).contains("Exit status:");
+    assertThat(result.err).isEmpty();
+  }
+
+  @Test
+  void pair_mistypedKey_isReportedWithoutAskingPaird() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{}"))) {
+      Result result = pairctl("pair", "laptop", "42-1234-5678-8");
+
+      assertThat(result.status).isEqualTo(2);
+      assertThat(result.err).startsWith("pairctl: spake2 code: the check digit (the last one)"
+          + " does not match").contains("hint: type the key as the other device shows it");
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  @Test
+  void pair_keyOfNoKnownFormat_explainsTheFormats_evenWithoutDaemon() {
+    Result result = pairctl("--json", "pair", "laptop", "hunter2");
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.out).startsWith("{\"error\":{\"code\":\"malformed_key\"");
+    assertThat(result.err).contains("a spake2 code is 9 to 13 digits such as 42-1234-5678-9")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void pair_sendsTheKeyAsTypedAndShowsThePeer() throws Exception {
+    String peer = "{\"peer\":{\"fingerprint\":\"" + FINGERPRINT + "\",\"subject\":\"CN=laptop\","
+        + "\"added_at\":\"2026-11-25T18:00:00Z\",\"updated_at\":\"2026-11-25T18:00:00Z\","
+        + "\"host\":\"laptop:7000\",\"suite\":\"spake2\",\"label\":\"work laptop\"}}";
+    String typed = Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format()
+        .replace('-', ' ');
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(peer))) {
+      Result result = pairctl("pair", "laptop:7000", typed, "--label", "work laptop");
+
+      assertThat(result.status).isZero();
+      assertThat(result.out).startsWith("Paired with work laptop (CN=laptop). Each device now"
+          + " trusts the other.\n  fingerprint  " + FINGERPRINT + "\n");
+      assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"pair\",\"args\":{"
+          + "\"host\":\"laptop:7000\",\"key\":\"" + typed + "\",\"label\":\"work laptop\"}}");
+    }
+  }
+
+  @Test
+  void newKeyWait_paired_showsKeyThenPeer_andSucceeds() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(PAIRED))) {
+      Result result = pairctl("new-key", "--wait");
+
+      assertThat(result.status).isZero();
+      assertThat(result.out).contains("    42-1234-5678-9\n", "Waiting for the other device",
+          "Paired with CN=laptop using key 42.\n  fingerprint  " + FINGERPRINT);
+      assertThat(result.out.indexOf("42-1234-5678-9"))
+          .isLessThan(result.out.indexOf("Waiting"));
+      assertThat(paird.requests()).hasSize(2);
+      assertThat(paird.requests().get(1))
+          .isEqualTo("{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"42\"}}");
+    }
+  }
+
+  @Test
+  void newKeyWait_json_printsTwoLines() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(PAIRED))) {
+      Result result = pairctl("--json", "new-key", "--wait");
+
+      assertThat(result.status).isZero();
+      assertThat(result.out).isEqualTo(ISSUED + "\n" + PAIRED + "\n");
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "expired, 'pairctl: key 42 expired before a device used it\nhint: ''pairctl new-key'' makes"
+        + " a new one\n'",
+    "burned, 'pairctl: key 42 was burned: there were too many wrong attempts with it\nhint: make"
+        + " a new key; if nobody mistyped this one, someone else may have tried to guess it\n'",
+    "cancelled, 'pairctl: key 42 was cancelled, by ''pairctl cancel-key'' or because paird"
+        + " stopped\n'",
+  })
+  void newKeyWait_keyEndedUnused_exitsRejected(String outcome, String stderr) throws Exception {
+    String ended = "{\"id\":\"42\",\"outcome\":\"" + outcome + "\"}";
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(ended))) {
+      Result result = pairctl("new-key", "--wait");
+
+      assertThat(result.status).isEqualTo(5);
+      assertThat(result.out).contains("42-1234-5678-9").doesNotContain("Paired");
+      assertThat(result.err).isEqualTo(stderr);
+    }
+  }
+
+  @Test
+  void newKeyWait_jsonAndExpired_printsBothAnswersAndExitsRejected() throws Exception {
+    String expired = "{\"id\":\"42\",\"outcome\":\"expired\"}";
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(expired))) {
+      Result result = pairctl("--json", "new-key", "--wait");
+
+      assertThat(result.status).isEqualTo(5);
+      assertThat(result.out).isEqualTo(ISSUED + "\n" + expired + "\n");
+      assertThat(result.err).startsWith("pairctl: key 42 expired");
+    }
+  }
+
+  @Test
+  void newKeyWait_unknownOutcome_isInternal() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED),
+        ok("{\"id\":\"42\",\"outcome\":\"teleported\"}"))) {
+      Result result = pairctl("new-key", "--wait");
+
+      assertThat(result.status).isEqualTo(1);
+      assertThat(result.err).isEqualTo("pairctl: paird reported the outcome 'teleported', which"
+          + " this pairctl does not know\n");
+    }
+  }
+
+  @Test
+  void newKeyWait_keyUnknownToWaitKey_exitsNotFound() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED),
+        error("not_found", "no pending or recently finished key has id '42'"))) {
+      Result result = pairctl("new-key", "--wait", "--json");
+
+      assertThat(result.status).isEqualTo(7);
+      assertThat(result.out.lines()).containsExactly(ISSUED,
+          "{\"error\":{\"code\":\"not_found\",\"message\":\"no pending or recently finished key"
+              + " has id '42'\"}}");
+    }
+  }
+
+  @Test
+  void newKeyWait_answerWithoutId_isInternal() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"key\":\"42-1234-5678-9\"}"))) {
+      Result result = pairctl("new-key", "--wait");
+
+      assertThat(result.status).isEqualTo(1);
+      assertThat(result.err).contains("has no key id to wait for");
+    }
+  }
+}

@@ -1,0 +1,281 @@
+package dev.paird.ctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paird.api.ControlProtocol;
+import dev.paird.api.Suite;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+final class ParserTest {
+  private static final Parser PARSER = new Parser(Map.of());
+
+  private static Parsed.Run run(String... args) {
+    Parsed parsed = PARSER.parse(args);
+    assertThat(parsed).isInstanceOf(Parsed.Run.class);
+    return (Parsed.Run) parsed;
+  }
+
+  private static Parsed.Usage usage(String... args) {
+    Parsed parsed = PARSER.parse(args);
+    assertThat(parsed).isInstanceOf(Parsed.Usage.class);
+    return (Parsed.Usage) parsed;
+  }
+
+  @Test
+  void parse_status_usesDefaultSocketAndText() {
+    Parsed.Run run = run("status");
+
+    assertThat(run.request()).isEqualTo(new Request.Status());
+    assertThat(run.socket()).isEqualTo(Path.of(ControlProtocol.DEFAULT_SOCKET));
+    assertThat(run.json()).isFalse();
+  }
+
+  @Test
+  void parse_socketFromEnvironment() {
+    Parser parser = new Parser(Map.of("PAIRD_SOCKET", "/tmp/env.sock"));
+
+    assertThat(((Parsed.Run) parser.parse("status")).socket()).isEqualTo(Path.of("/tmp/env.sock"));
+  }
+
+  @Test
+  void parse_emptySocketVariable_isIgnored() {
+    Parser parser = new Parser(Map.of("PAIRD_SOCKET", ""));
+
+    assertThat(((Parsed.Run) parser.parse("status")).socket())
+        .isEqualTo(Path.of(ControlProtocol.DEFAULT_SOCKET));
+  }
+
+  @Test
+  void parse_socketFlag_winsOverEnvironment() {
+    Parser parser = new Parser(Map.of("PAIRD_SOCKET", "/tmp/env.sock"));
+
+    Parsed.Run run = (Parsed.Run) parser.parse("--socket", "/tmp/flag.sock", "status");
+
+    assertThat(run.socket()).isEqualTo(Path.of("/tmp/flag.sock"));
+  }
+
+  @Test
+  void parse_globalOptionsAfterTheCommand_areAccepted() {
+    Parsed.Run run = run("list-keys", "--json", "--socket=/tmp/after.sock");
+
+    assertThat(run.json()).isTrue();
+    assertThat(run.socket()).isEqualTo(Path.of("/tmp/after.sock"));
+  }
+
+  @Test
+  void parse_jsonBeforeTheCommand() {
+    assertThat(run("--json", "status").json()).isTrue();
+  }
+
+  @Test
+  void parse_emptySocketFlag_isUsageError() {
+    Parsed.Usage usage = usage("--socket", "", "status");
+
+    assertThat(usage.message()).isEqualTo("--socket must not be empty");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl");
+  }
+
+  @Test
+  void parse_newKey_withoutOptions_leavesSuiteAndLifetimeToPaird() {
+    assertThat(run("new-key").request())
+        .isEqualTo(new Request.NewKey(Optional.empty(), Optional.empty(), false));
+  }
+
+  @Test
+  void parse_newKey_withEveryOption() {
+    assertThat(run("new-key", "--suite", "hmac", "--ttl", "90s", "--wait").request())
+        .isEqualTo(new Request.NewKey(
+            Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90)), true));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"30, PT30S", "90s, PT1M30S", "5m, PT5M", "1h, PT1H", "60M, PT1H", "3600, PT1H"})
+  void parse_newKey_ttlForms(String ttl, Duration expected) {
+    Request.NewKey request = (Request.NewKey) run("new-key", "--ttl=" + ttl).request();
+
+    assertThat(request.lifetime()).contains(expected);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"29s, 29s", "2h, 2h", "3601, 3601s", "0, 0s"})
+  void parse_newKey_ttlOutOfBounds_isUsageError(String ttl, String shown) {
+    Parsed.Usage usage = usage("new-key", "--ttl", ttl);
+
+    assertThat(usage.message()).isEqualTo("--ttl must be from 30s to 1h, not " + shown);
+    assertThat(usage.helpCommand()).isEqualTo("pairctl new-key");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"5x", "", "-5m", "1.5h", "m", "5 m"})
+  void parse_newKey_ttlThatIsNoDuration_isUsageError(String ttl) {
+    assertThat(usage("new-key", "--ttl", ttl).message())
+        .startsWith("--ttl takes a duration such as 90s, 5m or 1h (30s to 1h)");
+  }
+
+  @Test
+  void parse_newKey_unknownSuite_isUsageError() {
+    assertThat(usage("new-key", "--suite", "rot13").message())
+        .isEqualTo("--suite must be spake2 or hmac, not 'rot13'");
+  }
+
+  @Test
+  void parse_newKey_suiteIgnoresCase() {
+    assertThat(((Request.NewKey) run("new-key", "--suite", "SPAKE2").request()).suite())
+        .contains(Suite.SPAKE2);
+  }
+
+  @Test
+  void parse_pair_hostKeyAndLabel() {
+    Request request = run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop")
+        .request();
+
+    assertThat(request).isEqualTo(
+        new Request.Pair("laptop.local:7000", "42-1234-5678-9", Optional.of("my laptop")));
+  }
+
+  @Test
+  void parse_pair_keyWithSpacesInOneArgument_isKeptAsTyped() {
+    Request.Pair pair = (Request.Pair) run("pair", "[::1]:7000", "42 1234 5678 9").request();
+
+    assertThat(pair.key()).isEqualTo("42 1234 5678 9");
+    assertThat(pair.label()).isEmpty();
+  }
+
+  @Test
+  void parse_pairWithoutKey_isUsageError() {
+    Parsed.Usage usage = usage("pair", "laptop");
+
+    assertThat(usage.message()).isEqualTo("Missing required parameter: 'KEY'");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl pair");
+  }
+
+  @Test
+  void parse_pairWithoutHost_isUsageError() {
+    assertThat(usage("pair").message())
+        .isEqualTo("Missing required parameters: 'HOST[:PORT]', 'KEY'");
+  }
+
+  @Test
+  void parse_pairWithKeyInSeveralWords_isUsageErrorThatDoesNotEchoTheKey() {
+    Parsed.Usage usage = usage("pair", "laptop", "17", "2468", "1357", "3");
+
+    assertThat(usage.message())
+        .startsWith("pair takes HOST and KEY, and got 3 more words; if the key contains spaces,"
+            + " quote it")
+        .doesNotContain("2468")
+        .doesNotContain("1357");
+  }
+
+  @Test
+  void parse_pair_toStringHidesTheKey() {
+    assertThat(run("pair", "laptop", "42-1234-5678-9").request().toString())
+        .doesNotContain("1234")
+        .contains("key=redacted");
+  }
+
+  @Test
+  void parse_atArgument_isNotReadAsAFile() {
+    Request.Pair pair = (Request.Pair) run("pair", "@laptop", "42-1234-5678-9").request();
+
+    assertThat(pair.host()).isEqualTo("@laptop");
+  }
+
+  @Test
+  void parse_listTrusted_shortOrFull() {
+    assertThat(run("list-trusted").request()).isEqualTo(new Request.ListTrusted(false));
+    assertThat(run("list-trusted", "--full").request()).isEqualTo(new Request.ListTrusted(true));
+  }
+
+  @Test
+  void parse_remove_takesAFingerprint() {
+    assertThat(run("remove", "9f86:d0").request()).isEqualTo(new Request.Remove("9f86:d0"));
+  }
+
+  @Test
+  void parse_removeWithoutFingerprint_isUsageError() {
+    assertThat(usage("remove").message()).isEqualTo("Missing required parameter: 'FINGERPRINT'");
+  }
+
+  @Test
+  void parse_listKeys() {
+    assertThat(run("list-keys").request()).isEqualTo(new Request.ListKeys());
+  }
+
+  @Test
+  void parse_cancelKey_takesAnId() {
+    assertThat(run("cancel-key", "42").request()).isEqualTo(new Request.CancelKey("42"));
+  }
+
+  @Test
+  void parse_cancelKeyWithoutId_isUsageError() {
+    assertThat(usage("cancel-key").message()).isEqualTo("Missing required parameter: 'ID'");
+  }
+
+  @Test
+  void parse_ping_takesAHost() {
+    assertThat(run("ping", "kitchen-pi").request()).isEqualTo(new Request.Ping("kitchen-pi"));
+  }
+
+  @Test
+  void parse_unknownCommand_isUsageErrorListingTheCommands() {
+    Parsed.Usage usage = usage("frobnicate");
+
+    assertThat(usage.message()).isEqualTo("unknown command 'frobnicate'; the commands are new-key,"
+        + " pair, list-trusted, remove, status, list-keys, cancel-key, ping");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl");
+  }
+
+  @Test
+  void parse_unknownOption_isUsageErrorOfItsCommand() {
+    Parsed.Usage usage = usage("status", "--frob");
+
+    assertThat(usage.message()).isEqualTo("Unknown option: '--frob'");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl status");
+  }
+
+  @Test
+  void parse_extraArgument_isUsageError() {
+    assertThat(usage("status", "now").message()).contains("'now'");
+  }
+
+  @Test
+  void parse_noCommand_isUsageError() {
+    assertThat(usage().message()).startsWith("no command given; the commands are new-key, pair,");
+  }
+
+  @Test
+  void parse_usageErrorWithJson_isMarkedForJson() {
+    assertThat(usage("--json", "new-key", "--ttl", "2h").json()).isTrue();
+    assertThat(usage("new-key", "--ttl", "2h").json()).isFalse();
+  }
+
+  @Test
+  void parse_help_listsCommandsAndExitStatus() {
+    Parsed parsed = PARSER.parse("--help");
+
+    assertThat(parsed).isInstanceOf(Parsed.Show.class);
+    String help = ((Parsed.Show) parsed).text();
+    assertThat(help).contains("Usage: pairctl", "new-key", "list-trusted", "cancel-key", "ping",
+        "Exit status:", "  3  paird is not running", "  7  not found");
+  }
+
+  @Test
+  void parse_commandHelp_describesItsOptions() {
+    String help = ((Parsed.Show) PARSER.parse("new-key", "--help")).text();
+
+    assertThat(help).contains("Usage: pairctl new-key", "--ttl=DURATION", "--suite=SUITE",
+        "--wait", "from 30s to 1h");
+  }
+
+  @Test
+  void parse_version_namesTheRelease() {
+    assertThat(((Parsed.Show) PARSER.parse("--version")).text()).startsWith("pairctl ");
+  }
+}
