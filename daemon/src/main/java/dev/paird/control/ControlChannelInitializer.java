@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +37,6 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
     pipeline.addLast("idle", new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     // One request per line, bounded: a longer line is refused and skipped, not buffered.
     pipeline.addLast("lines", new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true));
-    // Releases one line per read() so the handler controls the pace (auto-read is off).
-    pipeline.addLast("flow", new FlowControlHandler());
     pipeline.addLast("handler", new ControlHandler(service, credentials));
   }
 }

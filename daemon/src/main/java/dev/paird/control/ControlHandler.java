@@ -13,6 +13,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -20,20 +21,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one control connection: one JSON request per line, answered in order. The channel does
- * not read on its own (auto-read is off and a {@code FlowControlHandler} releases one line per
- * read): the handler asks for the next request only after answering the previous one, so a
- * client cannot queue unbounded work. An idle connection with nothing in flight is closed.
+ * Serves one control connection: one JSON request per line, answered in order, one at a time.
+ * Lines that arrive while a request is being executed wait in a small queue; when it fills up
+ * the channel stops reading (TCP then pushes back on the client), and a client that pipelines
+ * beyond it anyway is told so and disconnected. An idle connection with nothing in flight is
+ * closed.
  *
  * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's
  * uid and pid. Audit lines and error messages never contain keys.
  */
 final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
+  /** Requests that may wait behind the one in flight; reading pauses once this many wait. */
+  static final int MAX_QUEUED = 8;
+
   private static final Logger log = LoggerFactory.getLogger(ControlHandler.class);
   private static final Logger audit = LoggerFactory.getLogger("paird.audit");
 
   private final ControlService service;
   private final Function<Channel, Caller> credentials;
+  private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
   private Caller caller = Caller.UNKNOWN;
   private boolean inFlight;
 
@@ -46,11 +52,29 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     caller = credentials.apply(ctx.channel());
     super.channelActive(ctx);
-    ctx.read();
   }
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+    if (inFlight || !queued.isEmpty()) {
+      if (queued.size() >= MAX_QUEUED) {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(ControlCodec.error(null,
+            ErrorCode.BUSY, "more than " + MAX_QUEUED + " requests sent ahead of their answers;"
+                + " wait for each answer before sending the next request"))))
+            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+        return;
+      }
+      queued.add(line.retain());
+      if (queued.size() >= MAX_QUEUED) {
+        ctx.channel().config().setAutoRead(false);
+      }
+      return;
+    }
+    process(ctx, line);
+  }
+
+  /** Handles one request line; sets {@code inFlight} until its answer has been written. */
+  private void process(ChannelHandlerContext ctx, ByteBuf line) {
     JsonNode id = null;
     ControlRequest request;
     try {
@@ -87,7 +111,30 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       }
       inFlight = false;
       respond(ctx, response);
+      drain(ctx);
     }));
+  }
+
+  /** Serves the queued requests until one goes asynchronous or none is left. */
+  private void drain(ChannelHandlerContext ctx) {
+    ByteBuf next;
+    while (!inFlight && (next = queued.poll()) != null) {
+      try {
+        process(ctx, next);
+      } finally {
+        next.release();
+      }
+    }
+    if (queued.size() < MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    queued.forEach(ByteBuf::release);
+    queued.clear();
+    super.channelInactive(ctx);
   }
 
   private void auditLine(ControlRequest request, ObjectNode result, PairdException error) {
@@ -99,11 +146,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
         request.command().wireName(), Audit.describe(request, result), outcome);
   }
 
-  /** Writes a response and asks for the next request. */
   private static void respond(ChannelHandlerContext ctx, JsonNode response) {
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(response)));
-      ctx.read();
     }
   }
 
@@ -119,7 +164,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException) {
-      // The line decoder skips to the next newline; the connection stays usable.
+      // The line decoder skips to the next newline; the connection stays usable. The answer
+      // may overtake one still being computed; the error carries no id, so clients can tell.
       respond(ctx, ControlCodec.error(null, ErrorCode.REQUEST_TOO_LARGE,
           "request is longer than " + ControlProtocol.MAX_REQUEST_BYTES
               + " bytes; send one JSON object per line"));

@@ -53,8 +53,6 @@ public final class ControlServer implements AutoCloseable {
         .group(boss, workers)
         .channel(EpollServerDomainSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 16)
-        // The handler asks for each request itself; see ControlHandler.
-        .childOption(ChannelOption.AUTO_READ, false)
         .childHandler(new ControlChannelInitializer(
             service, maxConnections, idleTimeout, ControlServer::credentials));
     Channel channel;

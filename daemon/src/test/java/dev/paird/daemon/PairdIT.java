@@ -228,14 +228,11 @@ final class PairdIT {
     assertPairAnswer(pair);
   }
 
-  /**
-   * What pair does in this build: paird checks the key, then answers not_implemented until the
-   * pairing protocol is wired in. With it, this becomes a real pairing with a second daemon.
-   */
+  /** Nobody listens on the port: paird checked the key, tried, and says where it tried. */
   private static void assertPairAnswer(Result pair) {
-    assertThat(pair.status).isNotZero().isEqualTo(1);
-    assertThat(pair.err)
-        .isEqualTo("pairctl: pairing over the network is not implemented yet in this build\n");
+    assertThat(pair.status).isEqualTo(6);
+    assertThat(pair.err).startsWith("pairctl: cannot connect to 127.0.0.1:")
+        .contains("is paird running there and the port open?");
   }
 
   @Test
@@ -262,6 +259,34 @@ final class PairdIT {
     assertThat(unknown.path("error").path("code").textValue()).isEqualTo("unknown_command");
     assertThat(pairctl("status").status).isZero();
     assertThat(paird.process.isAlive()).isTrue();
+  }
+
+  @Test
+  void rawClient_oneConnection_servesRequestsAfterAnError_andLongRequests() throws Exception {
+    startPaird(socket, state, freePort());
+    // A valid request longer than one socket read (the id is echoed, so it may be long).
+    String longRequest = "{\"v\":1,\"command\":\"status\",\"id\":\"" + "i".repeat(6000) + "\"}\n";
+
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+      List<String> answers = new ArrayList<>();
+      for (String request : List.of("garbage\n", "{\"v\":1,\"command\":\"list-keys\"}\n",
+          longRequest, "{\"v\":1,\"command\":\"status\"}\n")) {
+        ByteBuffer bytes = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+        answers.add(readLine(in));
+      }
+
+      assertThat(JSON.readTree(answers.get(0)).path("error").path("code").textValue())
+          .isEqualTo("bad_request");
+      assertThat(JSON.readTree(answers.get(1)).path("ok").booleanValue()).isTrue();
+      assertThat(JSON.readTree(answers.get(2)).path("id").textValue()).hasSize(6000);
+      assertThat(JSON.readTree(answers.get(3)).path("ok").booleanValue()).isTrue();
+    }
   }
 
   @Test
