@@ -154,7 +154,9 @@ final class Daemon implements AutoCloseable {
     if (stopped.isDone()) {
       return;
     }
-    if (notify != null) {
+    boolean started = notify != null;
+    if (started) {
+      log.info("paird stopping");
       notify.send("STOPPING=1");
     }
     while (!resources.isEmpty()) {
@@ -164,6 +166,9 @@ final class Daemon implements AutoCloseable {
       } catch (Exception e) {
         log.warn("error while stopping: {}", e.toString());
       }
+    }
+    if (started) {
+      log.info("paird stopped");
     }
     stopped.complete(null);
   }

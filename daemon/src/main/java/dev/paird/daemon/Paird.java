@@ -24,8 +24,10 @@ import picocli.CommandLine.Option;
     },
     footer = {
       "",
-      "Flags override the config file. Exit status: 0 stopped by a signal, 2 usage error,",
-      "78 configuration, identity or state problem (the message says which), 1 other error."
+      "Flags override the config file. paird runs until SIGTERM or SIGINT, then stops cleanly",
+      "and exits 143 or 130 (128 + the signal, as the JVM reports it). Other exit statuses:",
+      "2 usage error, 78 configuration, identity or state problem (the message says which),",
+      "1 any other error."
     })
 public final class Paird implements Callable<Integer> {
   /** sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping. */

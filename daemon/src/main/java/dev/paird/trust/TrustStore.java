@@ -213,7 +213,7 @@ public final class TrustStore {
                     new PairdException(
                         ErrorCode.INVALID_ARGUMENT,
                         "a fingerprint prefix is one or more hex digits (0-9, a-f),"
-                            + " optionally with colons, as pairctl list shows"));
+                            + " optionally with colons, as pairctl list-trusted shows"));
     return snapshot.peers().stream()
         .filter(peer -> peer.fingerprint().startsWith(prefix))
         .collect(Collectors.toUnmodifiableList());
