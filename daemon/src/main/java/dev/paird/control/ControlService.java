@@ -7,6 +7,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
+import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.KeyInfo;
@@ -19,7 +20,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
 
 /**
  * What each control command does, independent of the socket: requests in, JSON results out. A
@@ -36,11 +36,15 @@ public final class ControlService {
   private final PairdConfig config;
   private final PairingClient pairing;
   private final String hostName;
-  private final Supplier<String> listening;
+  private final ListenAddress listening;
   private final InstantSource clock;
   private final Executor blocking;
   private final Instant startedAt;
 
+  /**
+   * @param listening where the pairing listener is bound, with the actual port (the
+   *     configuration may say 0)
+   */
   public ControlService(
       DeviceIdentity identity,
       PendingKeys keys,
@@ -48,7 +52,7 @@ public final class ControlService {
       PairdConfig config,
       PairingClient pairing,
       String hostName,
-      Supplier<String> listening,
+      ListenAddress listening,
       InstantSource clock,
       Executor blocking) {
     this.identity = identity;
@@ -104,7 +108,7 @@ public final class ControlService {
     out.put("subject", identity.subject());
     out.put("key_type", identity.keyType());
     out.put("host", hostName);
-    out.put("listen", listening.get());
+    out.put("listen", listening.toString());
     out.put("pending_keys", keys.size());
     out.put("trusted_peers", trust.list().size());
     out.put("default_suite", config.defaultSuite().wireName());
@@ -122,7 +126,7 @@ public final class ControlService {
     out.put("suite", suite.wireName());
     out.put("expires_at", issued.expiresAt().toString());
     out.put("host", hostName);
-    out.put("port", config.listen().port());
+    out.put("port", listening.port());
     return out;
   }
 

@@ -57,7 +57,7 @@ final class ControlHandlerTest {
       }
     };
     ControlService service = new ControlService(identity, keys, TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state"))),
-        PairdConfig.defaultConfig(), pairing, "test-host", () -> "*:7247", clock, Runnable::run);
+        PairdConfig.defaultConfig(), pairing, "test-host", dev.paird.config.ListenAddress.defaultAddress(), clock, Runnable::run);
     channel = new EmbeddedChannel(new ControlChannelInitializer(
         service, 4, Duration.ofSeconds(60), ch -> new Caller(1000, 1000, 42)));
   }
@@ -196,7 +196,7 @@ final class ControlHandlerTest {
     ControlChannelInitializer initializer = new ControlChannelInitializer(
         new ControlService(TestIdentities.server(dir), keys,
             TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))), PairdConfig.defaultConfig(), null, "h",
-            () -> "*:1", clock, Runnable::run),
+            dev.paird.config.ListenAddress.defaultAddress(), clock, Runnable::run),
         1, Duration.ofSeconds(60), ch -> Caller.UNKNOWN);
     EmbeddedChannel first = new EmbeddedChannel(initializer);
     EmbeddedChannel second = new EmbeddedChannel(initializer);
