@@ -7,6 +7,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
+import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.KeyInfo;
@@ -36,7 +37,8 @@ public final class ControlService {
   private final PairdConfig config;
   private final PairingClient pairing;
   private final String hostName;
-  private final Supplier<String> listening;
+  /** The pairing listener as bound: with {@code listen = HOST:0} the port the kernel chose. */
+  private final Supplier<ListenAddress> listening;
   private final InstantSource clock;
   private final Executor blocking;
   private final Instant startedAt;
@@ -48,7 +50,7 @@ public final class ControlService {
       PairdConfig config,
       PairingClient pairing,
       String hostName,
-      Supplier<String> listening,
+      Supplier<ListenAddress> listening,
       InstantSource clock,
       Executor blocking) {
     this.identity = identity;
@@ -104,7 +106,7 @@ public final class ControlService {
     out.put("subject", identity.subject());
     out.put("key_type", identity.keyType());
     out.put("host", hostName);
-    out.put("listen", listening.get());
+    out.put("listen", listening.get().toString());
     out.put("pending_keys", keys.size());
     out.put("trusted_peers", trust.list().size());
     out.put("default_suite", config.defaultSuite().wireName());
@@ -122,7 +124,7 @@ public final class ControlService {
     out.put("suite", suite.wireName());
     out.put("expires_at", issued.expiresAt().toString());
     out.put("host", hostName);
-    out.put("port", config.listen().port());
+    out.put("port", listening.get().port());
     return out;
   }
 

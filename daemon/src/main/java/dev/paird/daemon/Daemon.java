@@ -127,7 +127,7 @@ final class Daemon implements AutoCloseable {
     resources.push(pairingServer);
     PairingClient pairing = new NettyPairingClient(workers, tls, persister, resolver,
         config.connectTimeout(), config.handshakeTimeout(), config.exchangeTimeout(), random);
-    String listening = describe(config, pairingServer.localAddress());
+    ListenAddress listening = describe(config, pairingServer.localAddress());
     ControlService service = new ControlService(identity, keys, trust, config, pairing, hostName,
         () -> listening, clock, blocking);
     resources.push(ControlServer.start(boss, workers, config.socket(),
@@ -139,8 +139,8 @@ final class Daemon implements AutoCloseable {
   }
 
   /** The listen address as configured, with the port actually bound. */
-  private static String describe(PairdConfig config, InetSocketAddress bound) {
-    return new ListenAddress(config.listen().host(), bound.getPort()).toString();
+  private static ListenAddress describe(PairdConfig config, InetSocketAddress bound) {
+    return new ListenAddress(config.listen().host(), bound.getPort());
   }
 
   /** Completes when {@link #close()} has finished. */
