@@ -7,6 +7,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.PendingKeys;
@@ -34,6 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 final class ControlHandlerTest {
   @TempDir Path dir;
 
+  /** Bound with listen = *:0: the kernel's choice, not the configured (default) port. */
+  private static final ListenAddress BOUND = new ListenAddress(Optional.empty(), 40123);
+
   private final FakeClock clock = new FakeClock();
   private final List<CompletableFuture<TrustedPeer>> pairs = new ArrayList<>();
   private PendingKeys keys;
@@ -57,7 +61,7 @@ final class ControlHandlerTest {
       }
     };
     ControlService service = new ControlService(identity, keys, TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state"))),
-        PairdConfig.defaultConfig(), pairing, "test-host", dev.paird.config.ListenAddress.defaultAddress(), clock, Runnable::run);
+        PairdConfig.defaultConfig(), pairing, "test-host", BOUND, clock, Runnable::run);
     channel = new EmbeddedChannel(new ControlChannelInitializer(
         service, 4, Duration.ofSeconds(60), ch -> new Caller(1000, 1000, 42)));
   }
@@ -96,6 +100,16 @@ final class ControlHandlerTest {
     assertThat(answers.get(0).get("ok").asBoolean()).isTrue();
     assertThat(answers.get(0).get("id").asInt()).isEqualTo(7);
     assertThat(answers.get(0).path("result").path("host").asText()).isEqualTo("test-host");
+  }
+
+  @Test
+  void newKeyAndStatus_reportThePortTheListenerIsBoundTo() throws Exception {
+    send("{\"v\":1,\"command\":\"new-key\"}\n");
+    send("{\"v\":1,\"command\":\"status\"}\n");
+
+    List<JsonNode> answers = responses();
+    assertThat(answers.get(0).path("result").path("port").asInt()).isEqualTo(40123);
+    assertThat(answers.get(1).path("result").path("listen").asText()).isEqualTo("*:40123");
   }
 
   @Test
@@ -196,7 +210,7 @@ final class ControlHandlerTest {
     ControlChannelInitializer initializer = new ControlChannelInitializer(
         new ControlService(TestIdentities.server(dir), keys,
             TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))), PairdConfig.defaultConfig(), null, "h",
-            dev.paird.config.ListenAddress.defaultAddress(), clock, Runnable::run),
+            BOUND, clock, Runnable::run),
         1, Duration.ofSeconds(60), ch -> Caller.UNKNOWN);
     EmbeddedChannel first = new EmbeddedChannel(initializer);
     EmbeddedChannel second = new EmbeddedChannel(initializer);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.api.Spake2Code;
+import dev.paird.daemon.Pairctl.Result;
+import dev.paird.testing.OpenSslCli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -21,14 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -46,13 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * in the verify phase, after package.
  */
 final class PairdIT {
-  private static final Path REPO = repositoryRoot();
-  private static final Path PAIRD = REPO.resolve("packaging/bin/paird");
-  private static final Path PAIRCTL = REPO.resolve("packaging/bin/pairctl");
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
   private static final Pattern SPAKE2_KEY = Pattern.compile("\\b\\d{2}-\\d{4}-\\d{4}-\\d\\b");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Pairctl.JSON;
   /** Where paird reads the host name that new-key tells the other device to connect to. */
   private static final Path HOST_NAME = Path.of("/proc/sys/kernel/hostname");
 
@@ -61,19 +53,9 @@ final class PairdIT {
   private Path config;
   private Path state;
   private Path socket;
+  private Pairctl ctl;
   private final List<PairdProcess> started = new ArrayList<>();
   private final List<String> issuedKeys = new ArrayList<>();
-
-  /** The build runs in the daemon module; the repository is the first parent with the scripts. */
-  private static Path repositoryRoot() {
-    Path module = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-    for (Path dir = module; dir != null; dir = dir.getParent()) {
-      if (Files.isExecutable(dir.resolve("packaging/bin/paird"))) {
-        return dir;
-      }
-    }
-    throw new IllegalStateException("no packaging/bin/paird in " + module + " or above");
-  }
 
   @BeforeEach
   void files() throws IOException {
@@ -82,6 +64,7 @@ final class PairdIT {
     config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
     state = tmp.resolve("state");
     socket = tmp.resolve("control.sock");
+    ctl = new Pairctl(socket, tmp);
   }
 
   @AfterEach
@@ -90,10 +73,7 @@ final class PairdIT {
       paird.close();
     }
     for (PairdProcess paird : started) {
-      for (String key : issuedKeys) {
-        assertThat(paird.log()).as("paird's log").doesNotContain(key)
-            .doesNotContain(key.replace("-", ""));
-      }
+      paird.assertLogOmits(issuedKeys);
     }
   }
 
@@ -102,20 +82,20 @@ final class PairdIT {
     int port = freePort();
     startPaird(socket, state, port);
 
-    Result newKey = pairctl("new-key");
+    Result newKey = ctl.run("new-key");
 
-    assertThat(newKey.status).as(newKey.err).isZero();
-    String key = issued(newKey.out);
+    assertThat(newKey.status()).as(newKey.err()).isZero();
+    String key = issued(newKey.out());
     String host = Files.readString(HOST_NAME).strip();
-    assertThat(newKey.out).contains("    " + key + "\n",
+    assertThat(newKey.out()).contains("    " + key + "\n",
         "    pairctl pair " + host + ":" + port + " " + key + "\n", "It expires at ",
         "in 5 minutes");
 
-    Result keys = pairctl("list-keys");
-    assertThat(keys.status).isZero();
-    assertThat(keys.out).startsWith("ID  SUITE   EXPIRES")
+    Result keys = ctl.run("list-keys");
+    assertThat(keys.status()).isZero();
+    assertThat(keys.out()).startsWith("ID  SUITE   EXPIRES")
         .contains(key.substring(0, 2) + "  spake2").doesNotContain(key.substring(3));
-    assertThat(pairctl("status").out).contains("  pending keys   1\n");
+    assertThat(ctl.run("status").out()).contains("  pending keys   1\n");
   }
 
   @Test
@@ -124,11 +104,11 @@ final class PairdIT {
     startPaird(socket, state, port);
     Instant before = Instant.now();
 
-    Result newKey = pairctl("--json", "new-key", "--suite", "hmac", "--ttl", "90s");
+    Result newKey = ctl.run("--json", "new-key", "--suite", "hmac", "--ttl", "90s");
 
-    assertThat(newKey.status).as(newKey.err).isZero();
-    assertThat(newKey.out.lines()).hasSize(1);
-    JsonNode issued = JSON.readTree(newKey.out);
+    assertThat(newKey.status()).as(newKey.err()).isZero();
+    assertThat(newKey.out().lines()).hasSize(1);
+    JsonNode issued = JSON.readTree(newKey.out());
     issuedKeys.add(issued.path("key").textValue());
     assertThat(issued.path("key").textValue())
         .matches("[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}");
@@ -137,57 +117,52 @@ final class PairdIT {
     assertThat(Instant.parse(issued.path("expires_at").textValue()))
         .isBetween(before.plusSeconds(89), Instant.now().plusSeconds(91));
     String id = issued.path("id").textValue();
-    assertThat(json("status").path("pending_keys").intValue()).isEqualTo(1);
+    assertThat(ctl.json("status").path("pending_keys").intValue()).isEqualTo(1);
 
-    Result cancel = pairctl("cancel-key", id);
+    Result cancel = ctl.run("cancel-key", id);
 
-    assertThat(cancel.status).as(cancel.err).isZero();
-    assertThat(cancel.out).isEqualTo("Cancelled key " + id + "; no device can use it now.\n");
-    assertThat(json("list-keys").path("keys").size()).isZero();
-    assertThat(json("status").path("pending_keys").intValue()).isZero();
-    Result again = pairctl("cancel-key", id);
-    assertThat(again.status).isEqualTo(7);
-    assertThat(again.err).startsWith("pairctl: no pending key has id '" + id + "'");
+    assertThat(cancel.status()).as(cancel.err()).isZero();
+    assertThat(cancel.out()).isEqualTo("Cancelled key " + id + "; no device can use it now.\n");
+    assertThat(ctl.json("list-keys").path("keys").size()).isZero();
+    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    Result again = ctl.run("cancel-key", id);
+    assertThat(again.status()).isEqualTo(7);
+    assertThat(again.err()).startsWith("pairctl: no pending key has id '" + id + "'");
   }
 
   @Test
   void newKeyWait_endsWhenTheKeyIsCancelled_andExitsRejected() throws Exception {
     startPaird(socket, state, freePort());
-    Process waiting = new ProcessBuilder(PAIRCTL.toString(), "--socket", socket.toString(),
-        "--json", "new-key", "--wait")
-        .redirectError(tmp.resolve("wait.err").toFile())
-        .start();
-    BufferedReader out = new BufferedReader(
-        new InputStreamReader(waiting.getInputStream(), StandardCharsets.UTF_8));
 
-    // The key is printed, and flushed, before pairctl starts waiting: read it while it waits.
-    JsonNode issued = JSON.readTree(readLine(out));
-    issuedKeys.add(issued.path("key").textValue());
-    String id = issued.path("id").textValue();
-    assertThat(waiting.isAlive()).isTrue();
-    assertThat(pairctl("cancel-key", id).status).isZero();
+    try (Pairctl.Running waiting = ctl.start("--json", "new-key", "--wait")) {
+      // The key is printed, and flushed, before pairctl starts waiting: read it while it waits.
+      JsonNode issued = waiting.readJson();
+      issuedKeys.add(issued.path("key").textValue());
+      String id = issued.path("id").textValue();
+      assertThat(waiting.isAlive()).isTrue();
+      assertThat(ctl.run("cancel-key", id).status()).isZero();
 
-    JsonNode outcome = JSON.readTree(readLine(out));
-    assertThat(outcome.path("outcome").textValue()).isEqualTo("cancelled");
-    assertThat(outcome.path("id").textValue()).isEqualTo(id);
-    assertThat(waiting.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    assertThat(waiting.exitValue()).isEqualTo(5);
-    assertThat(Files.readString(tmp.resolve("wait.err")))
-        .startsWith("pairctl: key " + id + " was cancelled");
+      JsonNode outcome = waiting.readJson();
+      assertThat(outcome.path("outcome").textValue()).isEqualTo("cancelled");
+      assertThat(outcome.path("id").textValue()).isEqualTo(id);
+      Result ended = waiting.finish();
+      assertThat(ended.status()).isEqualTo(5);
+      assertThat(ended.err()).startsWith("pairctl: key " + id + " was cancelled");
+    }
   }
 
   @Test
   void status_showsTheFingerprintOpensslComputesForTheGeneratedCertificate() throws Exception {
     startPaird(socket, state, freePort());
 
-    String expected = opensslFingerprint(state.resolve("identity/cert.pem"));
-    JsonNode status = json("status");
-    Result text = pairctl("status");
+    String expected = OpenSslCli.fingerprint(state.resolve("identity/cert.pem"));
+    JsonNode status = ctl.json("status");
+    Result text = ctl.run("status");
 
     assertThat(status.path("fingerprint").textValue()).isEqualTo(expected);
     assertThat(status.path("state_dir").textValue()).isEqualTo(state.toString());
     assertThat(status.path("trusted_peers").intValue()).isZero();
-    assertThat(text.out).contains("  fingerprint    " + expected + "\n",
+    assertThat(text.out()).contains("  fingerprint    " + expected + "\n",
         "  pending keys   0\n", "  trusted peers  0\n", "  state dir      " + state + "\n");
   }
 
@@ -195,25 +170,25 @@ final class PairdIT {
   void trustCommands_onAnEmptyList() throws Exception {
     startPaird(socket, state, freePort());
 
-    Result list = pairctl("list-trusted");
-    Result remove = pairctl("remove", "abcdef");
-    Result notHex = pairctl("remove", "xyz");
+    Result list = ctl.run("list-trusted");
+    Result remove = ctl.run("remove", "abcdef");
+    Result notHex = ctl.run("remove", "xyz");
 
-    assertThat(list.status).isZero();
-    assertThat(list.out).startsWith("No trusted peers yet.");
-    assertThat(json("list-trusted").path("peers").isEmpty()).isTrue();
-    assertThat(remove.status).isEqualTo(7);
-    assertThat(remove.err).isEqualTo("pairctl: no trusted peer has a fingerprint starting with"
+    assertThat(list.status()).isZero();
+    assertThat(list.out()).startsWith("No trusted peers yet.");
+    assertThat(ctl.json("list-trusted").path("peers").isEmpty()).isTrue();
+    assertThat(remove.status()).isEqualTo(7);
+    assertThat(remove.err()).isEqualTo("pairctl: no trusted peer has a fingerprint starting with"
         + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
-    assertThat(notHex.status).isEqualTo(2);
+    assertThat(notHex.status()).isEqualTo(2);
   }
 
   @Test
   void pair_mistypedKey_isRefusedWithoutADaemon() throws Exception {
-    Result pair = pairctl("pair", "127.0.0.1", "12-3456-7890-0");
+    Result pair = ctl.run("pair", "127.0.0.1", "12-3456-7890-0");
 
-    assertThat(pair.status).isEqualTo(2);
-    assertThat(pair.err).startsWith("pairctl: spake2 code: the check digit (the last one) does"
+    assertThat(pair.status()).isEqualTo(2);
+    assertThat(pair.err()).startsWith("pairctl: spake2 code: the check digit (the last one) does"
         + " not match");
     assertThat(socket).doesNotExist();
   }
@@ -223,15 +198,15 @@ final class PairdIT {
     startPaird(socket, state, freePort());
     String key = Spake2Code.create(17, "24681357".getBytes(StandardCharsets.US_ASCII)).format();
 
-    Result pair = pairctl("pair", "127.0.0.1:" + freePort(), key, "--label", "nobody");
+    Result pair = ctl.run("pair", "127.0.0.1:" + freePort(), key, "--label", "nobody");
 
     assertPairAnswer(pair);
   }
 
   /** Nobody listens on the port: paird checked the key, tried, and says where it tried. */
   private static void assertPairAnswer(Result pair) {
-    assertThat(pair.status).isEqualTo(6);
-    assertThat(pair.err).startsWith("pairctl: cannot connect to 127.0.0.1:")
+    assertThat(pair.status()).isEqualTo(6);
+    assertThat(pair.err()).startsWith("pairctl: cannot connect to 127.0.0.1:")
         .contains("is paird running there and the port open?");
   }
 
@@ -239,11 +214,11 @@ final class PairdIT {
   void newKey_lifetimeOverAnHour_isRefusedBeforePairdIsAsked() throws Exception {
     startPaird(socket, state, freePort());
 
-    Result newKey = pairctl("new-key", "--ttl", "61m");
+    Result newKey = ctl.run("new-key", "--ttl", "61m");
 
-    assertThat(newKey.status).isEqualTo(2);
-    assertThat(newKey.err).startsWith("pairctl: --ttl must be from 30s to 1h, not 61m\n");
-    assertThat(json("status").path("pending_keys").intValue()).isZero();
+    assertThat(newKey.status()).isEqualTo(2);
+    assertThat(newKey.err()).startsWith("pairctl: --ttl must be from 30s to 1h, not 61m\n");
+    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
   }
 
   @Test
@@ -257,7 +232,7 @@ final class PairdIT {
     assertThat(garbage.path("error").path("code").textValue()).isEqualTo("bad_request");
     assertThat(oversized.path("error").path("code").textValue()).isEqualTo("request_too_large");
     assertThat(unknown.path("error").path("code").textValue()).isEqualTo("unknown_command");
-    assertThat(pairctl("status").status).isZero();
+    assertThat(ctl.run("status").status()).isZero();
     assertThat(paird.process.isAlive()).isTrue();
   }
 
@@ -278,7 +253,7 @@ final class PairdIT {
         while (bytes.hasRemaining()) {
           channel.write(bytes);
         }
-        answers.add(readLine(in));
+        answers.add(Pairctl.readLine(in));
       }
 
       assertThat(JSON.readTree(answers.get(0)).path("error").path("code").textValue())
@@ -292,8 +267,8 @@ final class PairdIT {
   @Test
   void sigterm_stopsPaird_removesItsSocket_andTheStateCanBeUsedAgain() throws Exception {
     PairdProcess first = startPaird(socket, state, freePort());
-    String fingerprint = json("status").path("fingerprint").textValue();
-    issued(pairctl("new-key").out);
+    String fingerprint = ctl.json("status").path("fingerprint").textValue();
+    issued(ctl.run("new-key").out());
 
     int status = first.stop();
 
@@ -302,7 +277,7 @@ final class PairdIT {
     assertThat(status).as(first.log()).isIn(0, 143);
     assertThat(socket).doesNotExist();
     startPaird(socket, state, freePort());
-    JsonNode again = json("status");
+    JsonNode again = ctl.json("status");
     assertThat(again.path("fingerprint").textValue()).isEqualTo(fingerprint);
     assertThat(again.path("pending_keys").intValue()).isZero();
   }
@@ -312,13 +287,13 @@ final class PairdIT {
     try (ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       crashed.bind(UnixDomainSocketAddress.of(socket));
     }
-    Result before = pairctl("status");
-    assertThat(before.status).isEqualTo(3);
-    assertThat(before.err).startsWith("pairctl: nothing is listening on " + socket);
+    Result before = ctl.run("status");
+    assertThat(before.status()).isEqualTo(3);
+    assertThat(before.err()).startsWith("pairctl: nothing is listening on " + socket);
 
     startPaird(socket, state, freePort());
 
-    assertThat(pairctl("status").status).isZero();
+    assertThat(ctl.run("status").status()).isZero();
   }
 
   @Test
@@ -330,7 +305,7 @@ final class PairdIT {
     assertThat(second.awaitExit()).isEqualTo(78);
     assertThat(second.log()).contains("cannot start: another paird is already serving " + socket
         + "; stop it first (systemctl stop paird) or give this one another --socket");
-    assertThat(pairctl("status").status).isZero();
+    assertThat(ctl.run("status").status()).isZero();
   }
 
   @Test
@@ -341,7 +316,7 @@ final class PairdIT {
 
     assertThat(second.awaitExit()).isEqualTo(78);
     assertThat(second.log()).contains("another paird is using the state directory " + state);
-    assertThat(pairctl("status").status).isZero();
+    assertThat(ctl.run("status").status()).isZero();
   }
 
   @Test
@@ -351,43 +326,14 @@ final class PairdIT {
         "needs root and setpriv to run pairctl as another user");
     startPaird(socket, state, freePort());
 
-    Result asNobody = run(List.of(setpriv.toString(), "--reuid=65534", "--regid=65534",
-        "--clear-groups", PAIRCTL.toString(), "--socket", socket.toString(), "status"));
+    Result asNobody = Pairctl.run(tmp, List.of(setpriv.toString(), "--reuid=65534",
+        "--regid=65534", "--clear-groups", Pairctl.PAIRCTL.toString(), "--socket",
+        socket.toString(), "status"));
 
     // The socket is rw-rw---- for paird's user and group, here root's.
-    assertThat(asNobody.status).as(asNobody.err).isEqualTo(4);
-    assertThat(asNobody.err).startsWith("pairctl: you may not use " + socket + "; its group is"
+    assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
+    assertThat(asNobody.err()).startsWith("pairctl: you may not use " + socket + "; its group is"
         + " 'root'");
-  }
-
-  private record Result(int status, String out, String err) {}
-
-  private Result pairctl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(PAIRCTL.toString(), "--socket",
-        socket.toString()));
-    command.addAll(List.of(args));
-    return run(command);
-  }
-
-  /** The result of {@code pairctl --json ARGS}, which must succeed. */
-  private JsonNode json(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("--json"));
-    command.addAll(List.of(args));
-    Result result = pairctl(command.toArray(String[]::new));
-    assertThat(result.status).as(result.err).isZero();
-    return JSON.readTree(result.out);
-  }
-
-  private Result run(List<String> command) throws Exception {
-    Path out = Files.createTempFile(tmp, "out", ".txt");
-    Path err = Files.createTempFile(tmp, "err", ".txt");
-    Process process = new ProcessBuilder(command)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .start();
-    assertThat(process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
-        .as("%s finished", command).isTrue();
-    return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
   }
 
   /** The spake2 key in new-key's text, remembered for the log check. */
@@ -406,31 +352,9 @@ final class PairdIT {
       while (bytes.hasRemaining()) {
         channel.write(bytes);
       }
-      return readLine(new BufferedReader(
+      return Pairctl.readLine(new BufferedReader(
           new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
     }
-  }
-
-  /** A line, waited for with a bound; on timeout the caller closes the stream's source. */
-  private static String readLine(BufferedReader in) throws Exception {
-    String line = CompletableFuture.supplyAsync(() -> {
-      try {
-        return in.readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    }).get(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(line).as("a line before the end of the stream").isNotNull();
-    return line;
-  }
-
-  private static String opensslFingerprint(Path cert) throws Exception {
-    Process openssl = new ProcessBuilder("openssl", "x509", "-noout", "-fingerprint", "-sha256",
-        "-in", cert.toString()).redirectErrorStream(true).start();
-    String out = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(openssl.waitFor()).as(out).isZero();
-    // "sha256 Fingerprint=9F:86:D0:...": paird's form is lowercase without colons.
-    return out.substring(out.indexOf('=') + 1).strip().replace(":", "").toLowerCase(Locale.ROOT);
   }
 
   private static int freePort() throws IOException {
@@ -447,79 +371,10 @@ final class PairdIT {
   }
 
   private PairdProcess launch(Path socket, Path state, int port) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(PAIRD.toString(), "--config", config.toString(),
+    PairdProcess paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
         "--state-dir", state.toString(), "--socket", socket.toString(),
-        "--listen", "127.0.0.1:" + port)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    // Not under systemd, whatever runs the build: terminal log format, no readiness datagram.
-    builder.environment().remove("JOURNAL_STREAM");
-    builder.environment().remove("NOTIFY_SOCKET");
-    PairdProcess paird = new PairdProcess(builder.start());
+        "--listen", "127.0.0.1:" + port));
     started.add(paird);
     return paird;
-  }
-
-  /** A running paird, its stderr (the log) collected and watched for the ready line. */
-  private static final class PairdProcess implements AutoCloseable {
-    private final Process process;
-    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
-    /** True once paird says it is ready; false if its log ends first. */
-    private final CompletableFuture<Boolean> ready = new CompletableFuture<>();
-    private final Thread reader;
-
-    PairdProcess(Process process) {
-      this.process = process;
-      this.reader = new Thread(this::readLog, "paird-log-" + process.pid());
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private void readLog() {
-      try (BufferedReader in = new BufferedReader(
-          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line = in.readLine(); line != null; line = in.readLine()) {
-          log.add(line);
-          if (line.contains("paird ready: control socket")) {
-            ready.complete(true);
-          }
-        }
-      } catch (IOException e) {
-        log.add("(reading the log failed: " + e + ")");
-      } finally {
-        ready.complete(false);
-      }
-    }
-
-    void awaitReady() throws Exception {
-      boolean isReady = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      assertThat(isReady).as("paird ready; its log:\n%s", log()).isTrue();
-    }
-
-    /** Waits for paird to exit by itself; returns its status. */
-    int awaitExit() throws Exception {
-      assertThat(process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
-          .as("paird exited; its log:\n%s", log()).isTrue();
-      reader.join(TimeUnit.SECONDS.toMillis(10));
-      return process.exitValue();
-    }
-
-    /** Sends SIGTERM, as systemctl stop does, and waits for the exit. */
-    int stop() throws Exception {
-      process.destroy();
-      return awaitExit();
-    }
-
-    String log() {
-      synchronized (log) {
-        return String.join("\n", log);
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      if (process.isAlive()) {
-        stop();
-      }
-    }
   }
 }

@@ -3,9 +3,10 @@ package dev.paird.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.paird.identity.OpenSslCli.KeyType;
-import dev.paird.identity.OpenSslCli.SelfSigned;
 import dev.paird.testing.LinkedChannels;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;

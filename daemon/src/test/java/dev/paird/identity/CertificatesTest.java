@@ -3,8 +3,9 @@ package dev.paird.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.paird.identity.OpenSslCli.KeyType;
-import dev.paird.identity.OpenSslCli.SelfSigned;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;

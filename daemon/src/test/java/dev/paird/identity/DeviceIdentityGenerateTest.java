@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.testing.OpenSslCli;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
-import dev.paird.identity.OpenSslCli.KeyType;
-import dev.paird.identity.OpenSslCli.SelfSigned;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.paird.identity;
+package dev.paird.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,12 +15,12 @@ import java.util.concurrent.TimeUnit;
  * Makes keys and certificates with the openssl command-line tool, as an administrator would, so
  * that the tests read files paird's own code did not write.
  */
-final class OpenSslCli {
+public final class OpenSslCli {
   private static final long TIMEOUT_SECONDS = 60;
   private static final String PASSPHRASE = "correct horse";
 
   /** Key types, as {@code openssl genpkey} arguments. */
-  enum KeyType {
+  public enum KeyType {
     EC_P256("EC P-256", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
     EC_P384("EC P-384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
     EC_P521("EC P-521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
@@ -34,7 +34,7 @@ final class OpenSslCli {
     RSA_2048("RSA 2048", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
     RSA_3072("RSA 3072", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072");
 
-    final String description;
+    public final String description;
     private final List<String> genpkeyArguments;
 
     KeyType(String description, String... genpkeyArguments) {
@@ -43,7 +43,7 @@ final class OpenSslCli {
     }
 
     /** The openssl command that rewrites a PKCS#8 key of this type in its traditional form. */
-    String traditionalCommand() {
+    public String traditionalCommand() {
       return switch (this) {
         case EC_P256, EC_P384, EC_P521, EC_SECP256K1 -> "ec";
         case RSA_1024, RSA_2048, RSA_3072 -> "rsa";
@@ -58,12 +58,12 @@ final class OpenSslCli {
   }
 
   /** A self-signed certificate file and its PKCS#8 key file. */
-  record SelfSigned(Path cert, Path key) {}
+  public record SelfSigned(Path cert, Path key) {}
 
   private OpenSslCli() {}
 
   /** A new PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem. */
-  static Path newKey(Path dir, String name, KeyType type) {
+  public static Path newKey(Path dir, String name, KeyType type) {
     Path key = dir.resolve(name + ".key.pem");
     List<String> command = new ArrayList<>(List.of("genpkey"));
     if (type == KeyType.DSA) {
@@ -86,18 +86,18 @@ final class OpenSslCli {
   }
 
   /** A new key of {@code type} and a self-signed certificate {@code CN=name} for it. */
-  static SelfSigned newSelfSigned(Path dir, String name, KeyType type) {
+  public static SelfSigned newSelfSigned(Path dir, String name, KeyType type) {
     Path key = newKey(dir, name, type);
     return new SelfSigned(selfSign(dir, name, key), key);
   }
 
   /** A self-signed certificate {@code CN=name} for {@code key}, valid for a year. */
-  static Path selfSign(Path dir, String name, Path key) {
+  public static Path selfSign(Path dir, String name, Path key) {
     return selfSign(dir, name, key, "/CN=" + name);
   }
 
   /** A self-signed certificate with {@code subject}, in openssl's /K=V/K=V form, for a year. */
-  static Path selfSign(Path dir, String name, Path key, String subject) {
+  public static Path selfSign(Path dir, String name, Path key, String subject) {
     Path cert = dir.resolve(name + ".cert.pem");
     run(
         "req",
@@ -115,17 +115,17 @@ final class OpenSslCli {
   }
 
   /** {@code key} rewritten in the traditional (non-PKCS#8) form, next to it. */
-  static Path traditional(Path key, KeyType type) {
+  public static Path traditional(Path key, KeyType type) {
     return rewriteTraditional(key, type, ".trad");
   }
 
   /** {@code key} encrypted in OpenSSL's traditional form (Proc-Type header), next to it. */
-  static Path encryptedTraditional(Path key, KeyType type) {
+  public static Path encryptedTraditional(Path key, KeyType type) {
     return rewriteTraditional(key, type, ".trad.enc", "-aes128", "-passout", "pass:" + PASSPHRASE);
   }
 
   /** {@code key} encrypted as PKCS#8 under a passphrase, next to it. */
-  static Path encryptedPkcs8(Path key) {
+  public static Path encryptedPkcs8(Path key) {
     Path out = key.resolveSibling(key.getFileName() + ".enc");
     run(
         "pkcs8",
@@ -154,7 +154,7 @@ final class OpenSslCli {
   }
 
   /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
-  static String fingerprint(Path cert) {
+  public static String fingerprint(Path cert) {
     String line =
         run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
             .lines()
@@ -165,7 +165,7 @@ final class OpenSslCli {
   }
 
   /** The first line of a file, to check which PEM form a command wrote. */
-  static String firstLine(Path file) {
+  public static String firstLine(Path file) {
     try {
       return Files.readAllLines(file, StandardCharsets.US_ASCII).get(0);
     } catch (IOException e) {
@@ -173,12 +173,12 @@ final class OpenSslCli {
     }
   }
 
-  static String run(String... arguments) {
+  public static String run(String... arguments) {
     return run(List.of(arguments));
   }
 
   /** Runs openssl and returns its standard output; fails the test if openssl fails. */
-  static String run(List<String> arguments) {
+  public static String run(List<String> arguments) {
     List<String> command = new ArrayList<>(List.of("openssl"));
     command.addAll(arguments);
     try {

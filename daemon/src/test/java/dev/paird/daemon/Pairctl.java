@@ -1,0 +1,144 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * pairctl as a person or a script runs it, through packaging/bin/pairctl, against one paird's
+ * control socket: either waited for, with its output in files in a scratch directory, or
+ * started in the background and its standard output read line by line as it comes.
+ */
+final class Pairctl {
+  static final Path PAIRCTL = PairdProcess.REPO.resolve("packaging/bin/pairctl");
+  /** Bounds every wait for pairctl; pair and ping themselves give up well before. */
+  static final Duration TIMEOUT = Duration.ofSeconds(120);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path socket;
+  private final Path scratch;
+
+  /** pairctl for the paird serving {@code socket}; its output files go in {@code scratch}. */
+  Pairctl(Path socket, Path scratch) {
+    this.socket = socket;
+    this.scratch = scratch;
+  }
+
+  /** How a pairctl run ended: its exit status and what it printed. */
+  record Result(int status, String out, String err) {
+    /** stdout as JSON: the answer of a {@code --json} run, or its {@code error} object. */
+    JsonNode json() throws IOException {
+      return JSON.readTree(out);
+    }
+  }
+
+  /** Runs {@code pairctl --socket SOCKET ARGS} and waits for it. */
+  Result run(String... args) throws Exception {
+    return run(scratch, command(args));
+  }
+
+  /** The answer of {@code pairctl --json ARGS}, which must succeed. */
+  JsonNode json(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("--json"));
+    command.addAll(List.of(args));
+    Result result = run(command.toArray(String[]::new));
+    assertThat(result.status).as("pairctl --json %s: %s", String.join(" ", args), result.err)
+        .isZero();
+    return result.json();
+  }
+
+  /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */
+  Running start(String... args) throws IOException {
+    Path err = Files.createTempFile(scratch, "err", ".txt");
+    Process process = new ProcessBuilder(command(args))
+        .redirectError(err.toFile())
+        .start();
+    return new Running(process, err);
+  }
+
+  private List<String> command(String... args) {
+    List<String> command = new ArrayList<>(List.of(PAIRCTL.toString(), "--socket",
+        socket.toString()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** Runs any command, pairctl or not, with its output in files in {@code scratch}. */
+  static Result run(Path scratch, List<String> command) throws Exception {
+    Path out = Files.createTempFile(scratch, "out", ".txt");
+    Path err = Files.createTempFile(scratch, "err", ".txt");
+    Process process = new ProcessBuilder(command)
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+    assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+        .as("%s finished", command).isTrue();
+    return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** A line, waited for with a bound; on timeout the caller closes the stream's source. */
+  static String readLine(BufferedReader in) throws Exception {
+    String line = CompletableFuture.supplyAsync(() -> {
+      try {
+        return in.readLine();
+      } catch (IOException e) {
+        return null;
+      }
+    }).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(line).as("a line before the end of the stream").isNotNull();
+    return line;
+  }
+
+  /** A pairctl still running, such as {@code new-key --wait}: its stdout is read as it comes. */
+  static final class Running implements AutoCloseable {
+    private final Process process;
+    private final BufferedReader out;
+    private final Path err;
+
+    private Running(Process process, Path err) {
+      this.process = process;
+      this.out = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.err = err;
+    }
+
+    /** The next line pairctl prints, as JSON. */
+    JsonNode readJson() throws Exception {
+      return JSON.readTree(readLine(out));
+    }
+
+    boolean isAlive() {
+      return process.isAlive();
+    }
+
+    /** Waits for pairctl to exit; the result holds what it printed that was not read yet. */
+    Result finish() throws Exception {
+      assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+          .as("pairctl finished").isTrue();
+      StringBuilder rest = new StringBuilder();
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        rest.append(line).append('\n');
+      }
+      return new Result(process.exitValue(), rest.toString(), Files.readString(err));
+    }
+
+    /** Kills a pairctl that the test no longer waits for (it failed before reading it out). */
+    @Override
+    public void close() throws IOException {
+      process.destroyForcibly();
+      out.close();
+    }
+  }
+}
