@@ -104,7 +104,7 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
           .orElse("");
       switch (failure.code()) {
         case KEY_REJECTED:
-          log.warn("rejected a pairing attempt from {}{}: it did not prove a pending key", peer, who);
+          log.warn("rejected a pairing attempt from {}{}: {}", peer, who, failure.getMessage());
           break;
         case NOT_TRUSTED:
           log.info("refused a ping from {}{}: not trusted", peer, who);

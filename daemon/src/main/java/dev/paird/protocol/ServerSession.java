@@ -133,7 +133,7 @@ public final class ServerSession implements Session {
     Optional<Claim> claimed = keys.redeemHmac(
         key -> HmacSuite.matches(HmacSuite.request(key, certificates), m1));
     if (claimed.isEmpty()) {
-      return reject();
+      return reject("its m1 matched no pending hmac key");
     }
     claim = claimed.get();
     state = State.AWAIT_PERSIST;
@@ -167,13 +167,17 @@ public final class ServerSession implements Session {
 
   private Step spake2Confirm(byte[] clientConfirmation) {
     boolean proven = confirmation.verifyPeer(clientConfirmation);
-    if (!proven || attempt == null) {
-      return reject();
+    if (attempt == null) {
+      return reject("there was no usable spake2 key in the slot it named");
+    }
+    if (!proven) {
+      return reject("its code was wrong");
     }
     Optional<Claim> claimed = attempt.succeeded();
     attempt = null;
     if (claimed.isEmpty()) {
-      return reject(); // expired or taken by another connection meanwhile
+      return reject("its code was right, but the key expired or another connection used it"
+          + " during the exchange");
     }
     claim = claimed.get();
     state = State.AWAIT_PERSIST;
@@ -189,10 +193,13 @@ public final class ServerSession implements Session {
         Frame.error(ErrorReason.NOT_TRUSTED));
   }
 
-  private Step reject() {
+  /**
+   * Ends the exchange with the one answer every key failure gets on the wire. {@code why} is
+   * for this device's log only; the peer never learns it.
+   */
+  private Step reject(String why) {
     abort();
-    return Step.fail(ErrorCode.KEY_REJECTED, "the client did not prove it knows a pending key",
-        Frame.error(ErrorReason.REJECTED));
+    return Step.fail(ErrorCode.KEY_REJECTED, why, Frame.error(ErrorReason.REJECTED));
   }
 
   private Step unexpected(Frame frame) {
