@@ -46,9 +46,9 @@ public final class PendingKeys {
 
   private final int maxPending;
   private final int maxAttempts;
-  private final int codeDigits;
   private final InstantSource clock;
   private final SecureRandom random;
+  private final CodeGenerator codes;
 
   private final Object lock = new Object();
   private final Map<Integer, PendingKey> live = new TreeMap<>(); // guarded by lock
@@ -56,8 +56,29 @@ public final class PendingKeys {
 
   private record Finished(CompletableFuture<KeyOutcome> outcome, Instant at) {}
 
+  /** Makes the secret of a key about to be issued in {@code slot}. */
+  @FunctionalInterface
+  interface CodeGenerator {
+    PairingCode generate(Suite suite, int slot);
+  }
+
+  /** Pending keys whose secrets come from {@code random}; spake2 codes have {@code codeDigits}. */
   public PendingKeys(
       int maxPending, int maxAttempts, int codeDigits, InstantSource clock, SecureRandom random) {
+    this(maxPending, maxAttempts, clock, random,
+        (suite, slot) -> suite == Suite.SPAKE2
+            ? Spake2Code.generate(random, slot, codeDigits)
+            : HmacCode.generate(random));
+  }
+
+  /**
+   * Test-only: pending keys whose secrets come from {@code codes} instead of {@code random}, so
+   * that a test can issue a key of known shape, such as the deliberately weak hmac key of the
+   * man-in-the-middle test (the product never issues one). Slots are still drawn from
+   * {@code random}.
+   */
+  PendingKeys(int maxPending, int maxAttempts, InstantSource clock, SecureRandom random,
+      CodeGenerator codes) {
     if (maxPending < 1 || maxPending > Spake2Code.SLOTS) {
       throw new IllegalArgumentException("maxPending must be 1-" + Spake2Code.SLOTS);
     }
@@ -66,9 +87,9 @@ public final class PendingKeys {
     }
     this.maxPending = maxPending;
     this.maxAttempts = maxAttempts;
-    this.codeDigits = codeDigits;
     this.clock = clock;
     this.random = random;
+    this.codes = codes;
   }
 
   /** A key that was just issued: its id, and the code to show the user once. */
@@ -104,10 +125,7 @@ public final class PendingKeys {
                 + " 'pairctl cancel-key ID'");
       }
       int slot = chooseSlotLocked();
-      PairingCode code =
-          suite == Suite.SPAKE2
-              ? Spake2Code.generate(random, slot, codeDigits)
-              : HmacCode.generate(random);
+      PairingCode code = codes.generate(suite, slot);
       Instant now = clock.instant();
       PendingKey key = new PendingKey(slot, code, now, now.plus(lifetime));
       live.put(slot, key);
