@@ -4,9 +4,7 @@
 # trusts the other. Leaves nothing running and nothing behind.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-paird=$repo/packaging/bin/paird
-pairctl=$repo/packaging/bin/pairctl
+. "$(dirname "$0")/devices.sh"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -15,51 +13,13 @@ if [ "${PAIRD_DEMO_SKIP_BUILD:-}" != 1 ]; then
   (cd "$repo" && mvn -B -q -DskipTests package)
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/paird-demo.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# Each device: its own self-signed certificate (devices come with one; here openssl makes
-# them), an empty config file (all defaults), its own state directory and control socket, and
-# the pairing port on loopback, port 0 = any free port (status shows which).
-start() {
-  local name=$1
-  mkdir -p "$work/$name"
-  : > "$work/$name/paird.conf"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-    -subj "/CN=device-$name" -keyout "$work/$name/device.key" -out "$work/$name/device.crt" \
-    2> /dev/null
-  "$paird" --config "$work/$name/paird.conf" --state-dir "$work/$name/state" \
-    --socket "$work/$name/control.sock" --listen 127.0.0.1:0 \
-    --cert "$work/$name/device.crt" --key "$work/$name/device.key" > "$work/$name/paird.log" 2>&1 &
-  pids+=("$!")
-}
-
-# Waits (at most 60 s) until the daemon answers on its control socket.
-wait_ready() {
-  local name=$1 deadline=$((SECONDS + 60))
-  until PAIRD_SOCKET=$work/$name/control.sock "$pairctl" status > /dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "paird $name did not start; its log:" >&2
-      cat "$work/$name/paird.log" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
-}
-
 step "Starting device A and device B (two paird daemons, separate state and ports)"
 start a
 start b
 wait_ready a
 wait_ready b
-port_a=$(PAIRD_SOCKET=$work/a/control.sock "$pairctl" --json status | sed -n 's/.*"listen":"[^"]*:\([0-9]*\)".*/\1/p')
-port_b=$(PAIRD_SOCKET=$work/b/control.sock "$pairctl" --json status | sed -n 's/.*"listen":"[^"]*:\([0-9]*\)".*/\1/p')
+port_a=$(port_of a)
+port_b=$(port_of b)
 echo "device A (CN=device-a) pairs on 127.0.0.1:$port_a, device B (CN=device-b) on 127.0.0.1:$port_b"
 
 # Runs pairctl on device A or B and shows the command as one would type it there.
@@ -67,7 +27,7 @@ on() {
   local name=$1
   shift
   printf '\033[2m%s$ pairctl %s\033[0m\n' "$name" "$*"
-  PAIRD_SOCKET=$work/$(echo "$name" | tr AB ab)/control.sock "$pairctl" "$@"
+  ctl "$(echo "$name" | tr AB ab)" "$@"
 }
 A() { on A "$@"; }
 B() { on B "$@"; }
