@@ -20,11 +20,10 @@ public final class HmacCode implements PairingCode {
   static final int TYPED_LENGTH = DATA_SYMBOLS + 1;
   private static final int GROUP = 4;
 
-  private final byte[] key;
-  private volatile boolean destroyed;
+  private final SecretBytes key;
 
   private HmacCode(byte[] key) {
-    this.key = key;
+    this.key = SecretBytes.adopt(key);
   }
 
   /** A fresh random key. */
@@ -59,13 +58,11 @@ public final class HmacCode implements PairingCode {
 
   /** A copy of the 16 key bytes; the caller wipes it when done. */
   public byte[] keyBytes() {
-    checkNotDestroyed();
-    return key.clone();
+    return key.copy();
   }
 
   @Override
   public String format() {
-    checkNotDestroyed();
     int[] symbols = new int[TYPED_LENGTH];
     for (int i = 0; i < DATA_SYMBOLS; i++) {
       int value = 0;
@@ -90,7 +87,7 @@ public final class HmacCode implements PairingCode {
     if (position < 0) {
       return 0;
     }
-    return (key[position >>> 3] >>> (7 - (position & 7))) & 1;
+    return (key.get(position >>> 3) >>> (7 - (position & 7))) & 1;
   }
 
   /** Parses upper-cased symbols with separators already removed. */
@@ -156,19 +153,12 @@ public final class HmacCode implements PairingCode {
 
   @Override
   public void destroy() {
-    Arrays.fill(key, (byte) 0);
-    destroyed = true;
+    key.destroy();
   }
 
   @Override
   public boolean isDestroyed() {
-    return destroyed;
-  }
-
-  private void checkNotDestroyed() {
-    if (destroyed) {
-      throw new IllegalStateException("key was destroyed");
-    }
+    return key.isDestroyed();
   }
 
   @Override

@@ -25,12 +25,11 @@ public final class Spake2Code implements PairingCode {
   private static final int SLOT_DIGITS = 2;
 
   private final int slot;
-  private final byte[] secret; // ASCII digits
-  private volatile boolean destroyed;
+  private final SecretBytes secret; // ASCII digits
 
   private Spake2Code(int slot, byte[] secret) {
     this.slot = slot;
-    this.secret = secret;
+    this.secret = SecretBytes.adopt(secret);
   }
 
   /**
@@ -104,27 +103,26 @@ public final class Spake2Code implements PairingCode {
 
   /** How many secret digits the code has. */
   public int secretLength() {
-    return secret.length;
+    return secret.length();
   }
 
   /** A copy of the secret digits as ASCII bytes; the caller wipes it when done. */
   public byte[] secretDigits() {
-    checkNotDestroyed();
-    return secret.clone();
+    return secret.copy();
   }
 
   @Override
   public String format() {
-    checkNotDestroyed();
     int[] digits = allDigits();
-    int firstHalf = (secret.length + 1) / 2;
-    StringBuilder out = new StringBuilder(secret.length + 8);
+    int length = secret.length();
+    int firstHalf = (length + 1) / 2;
+    StringBuilder out = new StringBuilder(length + 8);
     out.append((char) ('0' + digits[0])).append((char) ('0' + digits[1])).append('-');
-    for (int i = 0; i < secret.length; i++) {
+    for (int i = 0; i < length; i++) {
       if (i == firstHalf) {
         out.append('-');
       }
-      out.append((char) secret[i]);
+      out.append((char) ('0' + digits[SLOT_DIGITS + i]));
     }
     out.append('-').append((char) ('0' + CheckCharacters.damm10CheckDigit(digits, digits.length)));
     Arrays.fill(digits, 0);
@@ -132,11 +130,11 @@ public final class Spake2Code implements PairingCode {
   }
 
   private int[] allDigits() {
-    int[] digits = new int[SLOT_DIGITS + secret.length];
+    int[] digits = new int[SLOT_DIGITS + secret.length()];
     digits[0] = slot / 10;
     digits[1] = slot % 10;
-    for (int i = 0; i < secret.length; i++) {
-      digits[SLOT_DIGITS + i] = secret[i] - '0';
+    for (int i = 0; i < secret.length(); i++) {
+      digits[SLOT_DIGITS + i] = secret.get(i) - '0';
     }
     return digits;
   }
@@ -176,19 +174,12 @@ public final class Spake2Code implements PairingCode {
 
   @Override
   public void destroy() {
-    Arrays.fill(secret, (byte) 0);
-    destroyed = true;
+    secret.destroy();
   }
 
   @Override
   public boolean isDestroyed() {
-    return destroyed;
-  }
-
-  private void checkNotDestroyed() {
-    if (destroyed) {
-      throw new IllegalStateException("code was destroyed");
-    }
+    return secret.isDestroyed();
   }
 
   @Override
