@@ -109,9 +109,9 @@ for lib in "$daemon_lib" "$ctl_lib"; do
 done
 has_class() { unzip -l "$1" "$2" >/dev/null 2>&1; }
 has_class "$daemon_lib/paird-daemon-$version.jar" dev/paird/daemon/Paird.class ||
-  say "warning: paird-daemon-$version.jar has no dev.paird.daemon.Paird yet; paird will not start"
+  die "paird-daemon-$version.jar has no dev.paird.daemon.Paird: paird would not start"
 has_class "$ctl_lib/paird-ctl-$version.jar" dev/paird/ctl/PairCtl.class ||
-  say "warning: paird-ctl-$version.jar has no dev.paird.ctl.PairCtl yet; pairctl will not run"
+  die "paird-ctl-$version.jar has no dev.paird.ctl.PairCtl: pairctl would not run"
 
 # --- Assembly helpers ------------------------------------------------------------------------
 stage=$out/.stage

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The safe details of a state-changing command for its audit line: never a key. */
 final class Audit {
+  /** Hex digits of a SHA-256 fingerprint. */
+  private static final int FINGERPRINT_LENGTH = 64;
+
   private Audit() {}
 
   static String describe(ControlRequest request, ObjectNode result) {
@@ -33,13 +36,19 @@ final class Audit {
     return out.toString();
   }
 
+  /**
+   * A value of paird's own answer, whole up to a fingerprint's length, so that the audit line
+   * names the same peer that {@code list-trusted} shows.
+   */
   private static void copy(StringBuilder out, JsonNode node, String name) {
     JsonNode value = node.get(name);
     if (value != null && value.isTextual()) {
-      field(out, name, value.textValue());
+      out.append(' ').append(name).append('=')
+          .append(ControlRequest.printable(value.textValue(), FINGERPRINT_LENGTH));
     }
   }
 
+  /** A value the caller sent: bounded, since it may be anything. */
   private static void field(StringBuilder out, String name, String value) {
     out.append(' ').append(name).append('=').append(ControlRequest.printable(value));
   }

@@ -179,12 +179,17 @@ public sealed interface ControlRequest {
 
   /** A user-supplied name made safe to echo: bounded, printable ASCII. */
   static String printable(String text) {
+    return printable(text, 40);
+  }
+
+  /** {@code text} as printable ASCII, cut to {@code limit} characters and "...". */
+  static String printable(String text, int limit) {
     StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < 72; i++) {
+    for (int i = 0; i < text.length() && out.length() < limit; i++) {
       char c = text.charAt(i);
       out.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
-    return text.length() > 72 ? out + "..." : out.toString();
+    return text.length() > limit ? out + "..." : out.toString();
   }
 
   /** Typed access to one command's arguments with messages naming the argument. */

@@ -3,10 +3,10 @@ package dev.paird.daemon;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainDatagramChannel;
-import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -43,25 +43,39 @@ final class SdNotify {
     String path = socket.get().startsWith("@") ? "\0" + socket.get().substring(1) : socket.get();
     Channel channel = null;
     try {
-      channel = new Bootstrap()
+      // Connected, because a datagram channel that is only registered is not active, and Netty
+      // fails every write on an inactive channel (NotYetConnectedException).
+      ChannelFuture connected = new Bootstrap()
           .group(group)
           .channel(EpollDomainDatagramChannel.class)
           .handler(new ChannelInboundHandlerAdapter())
-          .register().sync().channel();
-      DomainDatagramPacket packet = new DomainDatagramPacket(
-          Unpooled.copiedBuffer(state, StandardCharsets.UTF_8), new DomainSocketAddress(path));
-      if (!channel.writeAndFlush(packet).await(5, TimeUnit.SECONDS)) {
-        log.warn("systemd notification {} timed out", firstLine(state));
+          .connect(new DomainSocketAddress(path));
+      channel = connected.channel();
+      if (completed(connected, state)) {
+        completed(channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)),
+            state);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      log.warn("cannot notify systemd ({}): {}", firstLine(state), e.getMessage());
     } finally {
       if (channel != null) {
         channel.close();
       }
     }
+  }
+
+  /** Waits for {@code step} of sending {@code state}; logs and returns false if it failed. */
+  private boolean completed(ChannelFuture step, String state) throws InterruptedException {
+    if (!step.await(5, TimeUnit.SECONDS)) {
+      log.warn("systemd notification {} timed out", firstLine(state));
+      return false;
+    }
+    if (!step.isSuccess()) {
+      log.warn("cannot notify systemd at {} ({}): {}", socket.get(), firstLine(state),
+          step.cause().toString());
+      return false;
+    }
+    return true;
   }
 
   private static String firstLine(String state) {
