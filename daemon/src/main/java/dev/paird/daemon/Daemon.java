@@ -17,6 +17,7 @@ import dev.paird.net.TrustPersister;
 import java.net.InetSocketAddress;
 import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;
+import dev.paird.trust.TrustedPeer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -84,7 +85,8 @@ final class Daemon implements AutoCloseable {
     DeviceIdentity identity = config.cert().isPresent()
         ? DeviceIdentity.load(config.cert().get(), config.key().get())
         : DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock);
-    log.info("device identity {} ({}), fingerprint {}", identity.subject(), identity.keyType(),
+    log.info("device identity {} ({}), fingerprint {}", TrustedPeer.escaped(identity.subject()),
+        identity.keyType(),
         identity.fingerprint());
     TrustStore trust = TrustStore.open(config.stateDir());
     log.info("{} trusted peers in {}", trust.list().size(), trust.jsonFile());

@@ -89,8 +89,9 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     public void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted) {
       if (trusted.isPresent()) {
         TrustedPeer t = trusted.get();
-        log.info("paired with {} ({}) from {} using {}; it is now trusted", t.subject(),
-            t.fingerprint(), peer, t.suite());
+        // The subject is the peer's choice: escaped, it cannot forge a log line of its own.
+        log.info("paired with {} ({}) from {} using {}; it is now trusted",
+            TrustedPeer.escaped(t.subject()), t.fingerprint(), peer, t.suite());
       } else {
         log.info("answered a ping from {} ({})", peer,
             dev.paird.identity.Certificates.fingerprint(certificates.client()));

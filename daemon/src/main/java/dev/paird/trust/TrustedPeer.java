@@ -132,7 +132,7 @@ public record TrustedPeer(
    * that a peer-chosen subject stays on one line of a log, a terminal or the PEM bundle and
    * cannot smuggle in a line of its own. Meant for reading, not to be parsed back.
    */
-  static String escaped(String text) {
+  public static String escaped(String text) {
     StringBuilder out = new StringBuilder(text.length());
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
