@@ -325,10 +325,25 @@ final class PairdIT {
     assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0) && Files.isExecutable(setpriv),
         "needs root and setpriv to run pairctl as another user");
     startPaird(socket, state, freePort());
+    // nobody may not be able to reach the checkout (a clone in a 0700 directory): run a copy of
+    // the launch script and its jars from a directory nobody can read.
+    Path copy = tmp.resolve("as-nobody");
+    Files.createDirectories(copy.resolve("lib"));
+    for (Path dir : List.of(tmp, copy, copy.resolve("lib"))) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Path script = Files.copy(Pairctl.PAIRCTL, copy.resolve("pairctl"));
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (var jars = Files.newDirectoryStream(PairdProcess.REPO.resolve("ctl/target/lib"), "*.jar")) {
+      for (Path jar : jars) {
+        Files.setPosixFilePermissions(Files.copy(jar, copy.resolve("lib").resolve(jar.getFileName())),
+            PosixFilePermissions.fromString("rw-r--r--"));
+      }
+    }
 
     Result asNobody = Pairctl.run(tmp, List.of(setpriv.toString(), "--reuid=65534",
-        "--regid=65534", "--clear-groups", Pairctl.PAIRCTL.toString(), "--socket",
-        socket.toString(), "status"));
+        "--regid=65534", "--clear-groups", "/usr/bin/env", "PAIRCTL_LIB=" + copy.resolve("lib"),
+        script.toString(), "--socket", socket.toString(), "status"));
 
     // The socket is rw-rw---- for paird's user and group, here root's.
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
