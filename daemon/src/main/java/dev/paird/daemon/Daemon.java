@@ -106,8 +106,8 @@ final class Daemon implements AutoCloseable {
       blocking.awaitTermination(10, TimeUnit.SECONDS);
     });
 
-    PendingKeys keys = new PendingKeys(
-        config.maxPendingKeys(), config.maxAttempts(), config.codeDigits(), clock, random);
+    PendingKeys keys = new PendingKeys(config.maxPendingKeys(), config.maxAttempts(),
+        config.codeDigits(), clock, System::nanoTime, random);
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 

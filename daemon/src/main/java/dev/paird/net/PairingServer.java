@@ -46,7 +46,7 @@ public final class PairingServer implements AutoCloseable {
         .channel(EpollServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 64)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new PairingServerInitializer(admission, tls.server(),
+        .childHandler(new PairingServerInitializer(admission, tls,
             settings.handshakeTimeout(), settings.exchangeTimeout(), keys, persister, random));
     ListenAddress listen = settings.listen();
     Channel channel;

@@ -11,7 +11,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -26,14 +25,14 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
   private static final Logger log = LoggerFactory.getLogger("paird.pairing");
 
   private final AdmissionHandler admission;
-  private final SslContext tls;
+  private final TlsContexts tls;
   private final Duration handshakeTimeout;
   private final Duration exchangeTimeout;
   private final PendingKeys keys;
   private final TrustPersister persister;
   private final SecureRandom random;
 
-  PairingServerInitializer(AdmissionHandler admission, SslContext tls, Duration handshakeTimeout,
+  PairingServerInitializer(AdmissionHandler admission, TlsContexts tls, Duration handshakeTimeout,
       Duration exchangeTimeout, PendingKeys keys, TrustPersister persister, SecureRandom random) {
     this.admission = admission;
     this.tls = tls;
@@ -63,7 +62,7 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     String peer = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
     ChannelPipeline pipeline = channel.pipeline();
     // Mutual TLS 1.3; the handshake has its own, shorter timeout.
-    SslHandler ssl = tls.newHandler(channel.alloc());
+    SslHandler ssl = tls.newServerHandler(channel.alloc());
     ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     pipeline.addLast("tls", ssl);
     // Frames with a hard size bound, checked from the header before the body is buffered.

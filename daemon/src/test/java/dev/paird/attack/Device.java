@@ -69,7 +69,7 @@ final class Device implements AutoCloseable {
   /** Pending keys as the daemon makes them from the default settings. */
   static PendingKeys defaultKeys() {
     return new PendingKeys(DEFAULTS.maxPendingKeys(), DEFAULTS.maxAttempts(),
-        DEFAULTS.codeDigits(), Clock.systemUTC(), new SecureRandom());
+        DEFAULTS.codeDigits(), Clock.systemUTC(), System::nanoTime, new SecureRandom());
   }
 
   /** One of the fixed identities in the test resources: "client" or "server". */

@@ -326,7 +326,7 @@ final class PairingLoopbackTest {
       identity = fixture.equals("server")
           ? TestIdentities.server(home) : TestIdentities.client(home);
       store = TrustStore.open(Files.createDirectory(home.resolve("state")));
-      keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, RANDOM);
+      keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
       TlsContexts tls = TlsContexts.create(identity);
       TrustPersister persister = new TrustPersister(store, blocking, clock);
       server = PairingServer.start(boss, workers,

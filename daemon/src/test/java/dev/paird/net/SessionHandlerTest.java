@@ -85,7 +85,8 @@ final class SessionHandlerTest {
   @TempDir Path dir;
   private final FakeClock clock = new FakeClock();
   private final MockTicker ticker = Ticker.newMockTicker();
-  private final PendingKeys keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, RANDOM);
+  private final PendingKeys keys =
+      new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
   private final ManualExecutor serverDisk = new ManualExecutor();
   private final ManualExecutor clientDisk = new ManualExecutor();
   private final RecordingListener serverHeard = new RecordingListener();

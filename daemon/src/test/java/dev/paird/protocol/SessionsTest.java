@@ -24,7 +24,7 @@ final class SessionsTest {
   private static final Duration LIFETIME = Duration.ofMinutes(5);
 
   private final FakeClock clock = new FakeClock();
-  private final PendingKeys keys = new PendingKeys(8, 3, 8, clock, RANDOM);
+  private final PendingKeys keys = new PendingKeys(8, 3, 8, clock, clock::nanoTime, RANDOM);
 
   private ServerSession server(SessionCertificates seen) {
     return new ServerSession(seen, keys, der -> false, RANDOM);
