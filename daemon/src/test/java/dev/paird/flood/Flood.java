@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -126,6 +127,8 @@ public final class Flood {
   private final AtomicLongArray outcomes =
       new AtomicLongArray(Kind.values().length * Outcome.values().length);
   private volatile boolean stopping;
+  /** How long connections were launched for: the attempts a source should have made follow. */
+  private long floodNanos;
 
   private Flood(Options options, SSLContext context) throws Exception {
     this.options = options;
@@ -190,6 +193,7 @@ public final class Flood {
       }
       Thread.sleep(10);
     }
+    floodNanos = System.nanoTime() - start;
     stopping = true;
     // Connections already answered or closed finish on their own within the grace period;
     // the rest are cut so that the run ends on time.
@@ -426,7 +430,7 @@ public final class Flood {
     }
     out.println(String.join("\t", columns));
     StringBuilder json = new StringBuilder("{\"sources\":").append(options.sources.size())
-        .append(",\"seconds\":").append(options.seconds)
+        .append(",\"seconds\":").append(String.format(Locale.ROOT, "%.1f", floodNanos / 1e9))
         .append(",\"per_minute\":").append(options.perMinute)
         .append(",\"skipped\":").append(skipped.get()).append(",\"kinds\":{");
     for (Kind kind : Kind.values()) {
@@ -451,6 +455,7 @@ public final class Flood {
           .append('}');
     }
     out.println("skipped\t" + skipped.get());
+    out.printf(Locale.ROOT, "seconds\t%.1f%n", floodNanos / 1e9);
     out.println(json.append("}}"));
     out.flush();
   }
