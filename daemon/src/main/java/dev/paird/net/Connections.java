@@ -9,14 +9,16 @@ import java.util.Optional;
 /**
  * The open pairing connections and how far each has got. It admits a new connection within
  * {@code max_connections_per_source} and, when {@code max_connections} are open, makes room by
- * evicting the connection that has shown least: the oldest that has not delivered its first
- * frame, else the oldest still in an exchange. A connection saving trust is never evicted.
+ * evicting a connection that has shown least: one that has not delivered its first frame, else
+ * one still in an exchange; of those, one from the source that holds the most connections, and
+ * of its connections the oldest. A connection saving trust is never evicted.
  *
  * <p>Guarantees: at most {@code maxPerSource} connections of one {@link SourceAddress} are
  * admitted at once; at most {@code max} are counted at once; a connection is counted from
- * {@link #admit} until {@link #remove} or until it is chosen for eviction. A few hosts holding
- * connections open therefore delay a legitimate device by no more than the age of their
- * youngest held connection, instead of locking it out.
+ * {@link #admit} until {@link #remove} or until it is chosen for eviction. Hosts holding
+ * connections open therefore cannot lock a legitimate device out: while they come from fewer
+ * sources than there are slots, one of them holds two and loses one first; with more sources
+ * than slots, a device is delayed by at most the age of their youngest held connection.
  *
  * <p>It does not close anything: the caller tells the evicted connection. Thread-safe.
  */
@@ -63,9 +65,9 @@ final class Connections {
     }
     Channel evicted = null;
     if (open.size() >= max) {
-      evicted = oldest(Stage.AWAIT_FIRST_FRAME);
+      evicted = victim(Stage.AWAIT_FIRST_FRAME);
       if (evicted == null) {
-        evicted = oldest(Stage.EXCHANGE);
+        evicted = victim(Stage.EXCHANGE);
       }
       if (evicted == null) {
         return new Admission.Refused(max + " connections are open (max_connections), every one"
@@ -94,14 +96,24 @@ final class Connections {
     return open.size();
   }
 
-  /** The oldest connection whose stage is at most {@code latest}, or null. */
-  private Channel oldest(Stage latest) {
-    for (Map.Entry<Channel, Entry> e : open.entrySet()) {
-      if (e.getValue().stage.compareTo(latest) <= 0) {
-        return e.getKey();
+  /**
+   * Of the connections whose stage is at most {@code latest}, the oldest from the source that
+   * holds the most connections; null if there is none.
+   */
+  private Channel victim(Stage latest) {
+    Channel victim = null;
+    int victimSourceCount = 0;
+    for (Map.Entry<Channel, Entry> e : open.entrySet()) { // oldest first
+      Entry entry = e.getValue();
+      if (entry.stage.compareTo(latest) <= 0) {
+        int count = perSource.get(entry.source);
+        if (count > victimSourceCount) {
+          victim = e.getKey();
+          victimSourceCount = count;
+        }
       }
     }
-    return null;
+    return victim;
   }
 
   private void removeLocked(Channel channel) {

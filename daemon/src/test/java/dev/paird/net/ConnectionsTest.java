@@ -26,6 +26,20 @@ final class ConnectionsTest {
   }
 
   @Test
+  void admit_full_evictsFromTheSourceHoldingTheMost_beforeAnOlderLoneConnection()
+      throws Exception {
+    Channel lone = admitted("192.0.2.1");
+    Channel greedyOld = admitted("192.0.2.2");
+    Channel greedyYoung = admitted("192.0.2.2");
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(greedyOld)));
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.5")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(lone)));
+    assertThat(greedyYoung.isOpen()).isTrue();
+  }
+
+  @Test
   void admit_fullOfExchanges_evictsTheOldestExchange() throws Exception {
     Channel first = admitted("192.0.2.1");
     Channel second = admitted("192.0.2.2");
