@@ -154,7 +154,9 @@ public final class NettyPairingClient implements PairingClient {
                       ClientSession session = sessions.apply(certificates);
                       return new SessionHandler.Started(session, session.start());
                     },
-                    persister, host, label, exchangeTimeout, listener));
+                    persister, host, label,
+                    new SessionHandler.Deadlines(Optional.empty(), exchangeTimeout),
+                    stage -> { }, listener));
           }
         })
         .connect(address);

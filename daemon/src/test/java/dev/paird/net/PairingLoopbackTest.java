@@ -331,7 +331,8 @@ final class PairingLoopbackTest {
       TrustPersister persister = new TrustPersister(store, blocking, clock);
       server = PairingServer.start(boss, workers,
           new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
-              maxConnections, rateLimitPerMinute, Duration.ofSeconds(10), Duration.ofSeconds(20)),
+              maxConnections, maxConnections, rateLimitPerMinute, Duration.ofSeconds(10),
+              Duration.ofSeconds(5), Duration.ofSeconds(20)),
           tls, keys, persister, RANDOM);
       client = new NettyPairingClient(workers, tls, persister, blocking, Duration.ofSeconds(5),
           Duration.ofSeconds(10), Duration.ofSeconds(20), RANDOM);
