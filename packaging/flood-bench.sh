@@ -182,24 +182,27 @@ stop_device() {
 # json_field NAME: a string or number field of the one-line JSON on stdin.
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n 1; }
 
-# pair_once: one pairing of B with A; prints "ok|fail CODE MILLISECONDS". The time is that of
-# "pairctl pair" on B, JVM start included, as a person or script on B would wait for it.
+# pair_once: one pairing of B with A; prints "ok|fail CODE PAIR_MS NEW_KEY_MS". PAIR_MS is the
+# time of "pairctl pair" on B, JVM start included, as a person or script on B waits for it.
+# NEW_KEY_MS, the time of "pairctl new-key" on A, never touches the pairing port: it shows what
+# the machine's load alone does to a pairctl run.
 pair_once() {
-  local issued key id answer t0 t1 code
+  local issued key id answer t0 t1 t2 code
+  t0=$(now_ns)
   if ! issued=$(ctl_a --json new-key 2> /dev/null); then
-    echo "fail new_key:$(echo "$issued" | json_field code) 0"
+    echo "fail new_key:$(echo "$issued" | json_field code) 0 $((($(now_ns) - t0) / 1000000))"
     return
   fi
   key=$(echo "$issued" | json_field key)
   id=$(echo "$issued" | json_field id)
-  t0=$(now_ns)
+  t1=$(now_ns)
   if answer=$(ctl_b --json pair "$server_ip" "$key" 2> /dev/null); then
-    t1=$(now_ns)
-    echo "ok - $(((t1 - t0) / 1000000))"
+    t2=$(now_ns)
+    echo "ok - $(((t2 - t1) / 1000000)) $(((t1 - t0) / 1000000))"
   else
-    t1=$(now_ns)
+    t2=$(now_ns)
     code=$(echo "$answer" | json_field code)
-    echo "fail ${code:-exit} $(((t1 - t0) / 1000000))"
+    echo "fail ${code:-exit} $(((t2 - t1) / 1000000)) $(((t1 - t0) / 1000000))"
     # A failed attempt leaves its key pending; withdraw it so that max_pending_keys is never
     # reached by the benchmark itself.
     ctl_a cancel-key "$id" > /dev/null 2>&1 || true
@@ -225,8 +228,16 @@ legit_loop() {
   done
 }
 
+# listen_drops: SYNs and connections the kernel in pf-server dropped because a listen queue
+# was full (paird's pairing port has a backlog of 64), since the namespace was made.
+listen_drops() {
+  ip netns exec pf-server awk '/^TcpExt:/ {
+      if (!n) { for (i = 2; i <= NF; i++) name[i] = $i; n = 1; next }
+      for (i = 2; i <= NF; i++) if (name[i] == "ListenDrops") print $i }' /proc/net/netstat
+}
+
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+cpu_ticks() { [ -r "/proc/$1/stat" ] || return 1; sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # percentile P: the P-th percentile (nearest rank) of the numbers on stdin; "-" if none.
 percentile() {
@@ -289,17 +300,27 @@ for n in $scenarios; do
   legit_pid=$!
   pids+=("$legit_pid")
 
-  max_rss=0
+  max_rss=0 attacker_ticks=0 attacker_pid=""
+  drops0=$(listen_drops)
   c0=$(cpu_ticks "$pid_a") t0=$(now_ns)
   # Sample A while the pairings go on: bounded by their own bound, plus a margin.
   for _ in $(seq 1 $(((seconds + 120) * 2))); do
     kill -0 "$legit_pid" 2>/dev/null || break
     r=$(rss_kib "$pid_a")
     if [ "$r" -gt "$max_rss" ]; then max_rss=$r; fi
+    # The attacker's JVM is the child of timeout; its CPU is what it took from paird's machine.
+    attacker_pid=${attacker_pid:-$(pgrep -P "$flood_pid" java || true)}
+    if [ -n "$attacker_pid" ]; then
+      attacker_ticks=$(cpu_ticks "$attacker_pid" 2>/dev/null || echo "$attacker_ticks")
+    fi
     sleep 0.5
   done
-  flood_cpu=$(awk -v t="$(( $(cpu_ticks "$pid_a") - c0 ))" -v hz="$hz" -v w="$(( $(now_ns) - t0 ))" \
+  wall=$(( $(now_ns) - t0 ))
+  flood_cpu=$(awk -v t="$(( $(cpu_ticks "$pid_a") - c0 ))" -v hz="$hz" -v w="$wall" \
     'BEGIN {printf "%.1f", 100 * t / hz / (w / 1e9)}')
+  attacker_cpu=$(awk -v t="$attacker_ticks" -v hz="$hz" -v w="$wall" \
+    'BEGIN {printf "%.1f", 100 * t / hz / (w / 1e9)}')
+  drops=$(( $(listen_drops) - drops0 ))
   wait "$legit_pid" 2>/dev/null || true
   touch "$work/stop-$n"
   wait "$flood_pid" 2>/dev/null || log "the attacker failed: $(tail -n 3 "$work/flood-$n.err")"
@@ -315,6 +336,7 @@ for n in $scenarios; do
   p95=$(awk '$1 == "ok" {print $3}' "$work/legit-$n.txt" | percentile 95)
   failures=$(awk '$1 == "fail" {print $2}' "$work/legit-$n.txt" | sort | uniq -c |
     awk '{printf "%s%s×%s", (NR > 1 ? "," : ""), $2, $1}')
+  newkey_p50=$(awk '{print $4}' "$work/legit-$n.txt" | percentile 50)
   ratio=$(awk -v m="$max_rss" -v i="$idle_rss" 'BEGIN {printf "%.2f", i ? m / i : 0}')
   malformed=$(grep -c 'malformed frame' "$work/a/paird.log" || true)
   rows+=("$(printf '%4s %5s %6s %6s %7s%% %6s %6s %8s %8s %7s %5s %7s%% %7s%%  %s' \
@@ -329,11 +351,12 @@ for n in $scenarios; do
   done < "$work/flood-$n.txt"
   skipped=$(sed -n 's/^skipped\t//p' "$work/flood-$n.txt")
   flood_s=$(sed -n 's/^seconds\t//p' "$work/flood-$n.txt")
+  attack_rows+=("$(printf '%4s %s' "$n" "attacker's JVM used ${attacker_cpu}% of a core; pf-server's kernel dropped $drops connection requests (listen queue full); pairctl new-key p50 ${newkey_p50} ms")")
   made=$(awk -F'\t' 'NR > 1 && $1 != "skipped" && $1 != "seconds" && $1 !~ /^[{]/ {s += $2} END {print s + 0}' "$work/flood-$n.txt")
   steady=$(awk -v n="$n" -v b="$burst" -v r="$per_minute" -v t="${flood_s:-0}" 'BEGIN {printf "%d", n * (b + r * t / 60)}')
   attack_rows+=("$(printf '%4s %s connections in %ss, %s of them not made for want of a thread; a steady attacker: %s' \
     "$n" "$made" "${flood_s:-?}" "${skipped:-?}" "$steady")")
-  json_lines+=("{\"sources\":$n,\"load_average\":$load,\"seconds\":$seconds,\"per_minute\":$per_minute,\"burst\":$burst,\"legit_attempts\":$attempts,\"legit_successes\":$successes,\"success_percent\":$rate,\"p50_ms\":\"$p50\",\"p95_ms\":\"$p95\",\"idle_p50_ms\":\"$idle_p50\",\"idle_rss_kib\":$idle_rss,\"max_rss_kib\":$max_rss,\"rss_ratio\":$ratio,\"idle_cpu_percent\":$idle_cpu,\"flood_cpu_percent\":$flood_cpu,\"server_malformed_log_lines\":$malformed,\"attacker\":${kinds_json:-null}}")
+  json_lines+=("{\"sources\":$n,\"load_average\":$load,\"seconds\":$seconds,\"per_minute\":$per_minute,\"burst\":$burst,\"legit_attempts\":$attempts,\"legit_successes\":$successes,\"success_percent\":$rate,\"p50_ms\":\"$p50\",\"p95_ms\":\"$p95\",\"idle_p50_ms\":\"$idle_p50\",\"idle_rss_kib\":$idle_rss,\"max_rss_kib\":$max_rss,\"rss_ratio\":$ratio,\"idle_cpu_percent\":$idle_cpu,\"flood_cpu_percent\":$flood_cpu,\"attacker_cpu_percent\":$attacker_cpu,\"listen_drops\":$drops,\"new_key_p50_ms\":\"$newkey_p50\",\"server_malformed_log_lines\":$malformed,\"attacker\":${kinds_json:-null}}")
 done
 
 if [ "$json" = 1 ]; then

@@ -120,6 +120,13 @@ public final class Flood {
   private final SecureRandom random = new SecureRandom();
   private final ExecutorService pool;
   private final Semaphore slots;
+  /**
+   * The handshakes computed at once. The scheduler shares the CPU between threads, not
+   * processes: a thousand attacker threads computing handshakes side by side would leave
+   * paird and pairctl, on the same machine, one thousandth of it, which a real attacker with
+   * machines of its own could not do. A few at a time is the attacker's CPU of a core or two.
+   */
+  private final Semaphore handshakes;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong skipped = new AtomicLong();
   private final AtomicLongArray attempts = new AtomicLongArray(Kind.values().length);
@@ -135,6 +142,7 @@ public final class Flood {
     this.tls = context.getSocketFactory();
     this.helloStart = clientHelloStart(context, options.helloBytes);
     this.slots = new Semaphore(options.threads);
+    this.handshakes = new Semaphore(options.handshakeThreads);
     this.pool = Executors.newFixedThreadPool(options.threads, runnable -> {
       // Small stacks: hundreds of threads that mostly sit in a blocking read.
       Thread thread = new Thread(null, runnable, "flood", 256 * 1024);
@@ -250,12 +258,22 @@ public final class Flood {
       }
       SSLSocket socket;
       try {
+        if (!handshakes.tryAcquire(options.holdMillis, TimeUnit.MILLISECONDS)) {
+          return Outcome.OTHER;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Outcome.CUT;
+      }
+      try {
         socket = (SSLSocket) tls.createSocket(raw, options.target.getHostString(),
             options.target.getPort(), true);
         socket.setSSLParameters(parameters(socket.getSSLParameters()));
         socket.startHandshake();
       } catch (IOException e) {
         return closedBeforeHandshake(e, connected);
+      } finally {
+        handshakes.release();
       }
       return afterHandshake(socket, kind);
     } finally {
@@ -465,10 +483,11 @@ public final class Flood {
     static final String USAGE = String.join("\n",
         "usage: Flood --target ADDRESS:PORT --sources ADDRESS[,ADDRESS...] --cert PEM --key PEM",
         "             [--seconds 60] [--per-minute 30] [--burst 30] [--mix idle,slow_hello,...]",
-        "             [--threads 2000] [--hold 40] [--handshake-timeout 10] [--hello-bytes 12]",
-        "             [--stop-file PATH]",
+        "             [--threads 2000] [--handshakes 2] [--hold 40] [--handshake-timeout 10]",
+        "             [--hello-bytes 12] [--stop-file PATH]",
         "  Each source address opens connections at --per-minute after a burst of --burst,",
         "  taking the kinds of --mix in turn (default: idle,slow_hello,handshake,garbage).",
+        "  --handshakes: TLS handshakes computed at once (their CPU is the attacker's);",
         "  --hold: seconds a connection waits for the server before giving up;",
         "  --handshake-timeout: the server's, to tell a timeout from an eviction;",
         "  --stop-file: stop before --seconds are up once this file exists.");
@@ -483,6 +502,7 @@ public final class Flood {
     List<Kind> mix = List.of(Kind.values());
     // Enough for every source's first burst at once (50 × 30) and the connections after it.
     int threads = 2000;
+    int handshakeThreads = 2;
     int holdMillis = 40_000;
     long handshakeTimeoutNanos = TimeUnit.SECONDS.toNanos(10);
     int helloBytes = 12;
@@ -524,6 +544,7 @@ public final class Flood {
           case "--per-minute" -> options.perMinute = positive(name, value);
           case "--burst" -> options.burst = Math.max(1, positive(name, value));
           case "--threads" -> options.threads = positive(name, value);
+          case "--handshakes" -> options.handshakeThreads = positive(name, value);
           case "--hold" -> options.holdMillis = positive(name, value) * 1000;
           case "--handshake-timeout" ->
               options.handshakeTimeoutNanos = TimeUnit.SECONDS.toNanos(positive(name, value));
