@@ -239,6 +239,19 @@ public final class Flood {
 
   /** One connection of {@code kind} from {@code source}, from connect to close. */
   private Outcome connection(InetAddress source, Kind kind) {
+    // The permit is taken before connecting: the server's clock starts at accept, and a
+    // connection that waited for a permit after it would look evicted when it was refused.
+    boolean handshaking = kind != Kind.SLOW_HELLO;
+    if (handshaking) {
+      try {
+        if (!handshakes.tryAcquire(options.holdMillis, TimeUnit.MILLISECONDS)) {
+          return Outcome.OTHER;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Outcome.CUT;
+      }
+    }
     Socket raw = new Socket();
     open.add(raw);
     long connected;
@@ -249,6 +262,9 @@ public final class Flood {
         raw.setSoTimeout(options.holdMillis);
         raw.setTcpNoDelay(true);
       } catch (IOException e) {
+        if (handshaking) {
+          handshakes.release();
+        }
         return stopping ? Outcome.CUT : Outcome.CONNECT_FAILED;
       }
       opened.incrementAndGet(kind.ordinal());
@@ -258,14 +274,6 @@ public final class Flood {
       }
       SSLSocket socket;
       try {
-        if (!handshakes.tryAcquire(options.holdMillis, TimeUnit.MILLISECONDS)) {
-          return Outcome.OTHER;
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Outcome.CUT;
-      }
-      try {
         socket = (SSLSocket) tls.createSocket(raw, options.target.getHostString(),
             options.target.getPort(), true);
         socket.setSSLParameters(parameters(socket.getSSLParameters()));
@@ -273,7 +281,9 @@ public final class Flood {
       } catch (IOException e) {
         return closedBeforeHandshake(e, connected);
       } finally {
-        handshakes.release();
+        if (handshaking) {
+          handshakes.release();
+        }
       }
       return afterHandshake(socket, kind);
     } finally {
