@@ -36,8 +36,10 @@ public record PairdConfig(
     int maxAttempts,
     int codeDigits,
     int maxConnections,
+    int maxConnectionsPerSource,
     int rateLimitPerMinute,
     Duration handshakeTimeout,
+    Duration firstFrameTimeout,
     Duration exchangeTimeout,
     Duration connectTimeout,
     int controlMaxConnections,
@@ -74,8 +76,10 @@ public record PairdConfig(
     keys.put("max_attempts", "3");
     keys.put("code_digits", Integer.toString(Spake2Code.DEFAULT_SECRET_DIGITS));
     keys.put("max_connections", "64");
+    keys.put("max_connections_per_source", "4");
     keys.put("rate_limit_per_minute", "30");
     keys.put("handshake_timeout", "10s");
+    keys.put("first_frame_timeout", "5s");
     keys.put("exchange_timeout", "30s");
     keys.put("connect_timeout", "10s");
     keys.put("control_max_connections", "32");
@@ -146,8 +150,10 @@ public record PairdConfig(
         r.integer("max_attempts", 1, 10),
         r.integer("code_digits", Spake2Code.MIN_SECRET_DIGITS, Spake2Code.MAX_SECRET_DIGITS),
         r.integer("max_connections", 1, 4096),
+        r.integer("max_connections_per_source", 1, 4096),
         r.integer("rate_limit_per_minute", 1, 6000),
         r.duration("handshake_timeout", Duration.ofSeconds(1), Duration.ofMinutes(2)),
+        r.duration("first_frame_timeout", Duration.ofSeconds(1), Duration.ofMinutes(1)),
         r.duration("exchange_timeout", Duration.ofSeconds(2), Duration.ofMinutes(5)),
         r.duration("connect_timeout", Duration.ofSeconds(1), Duration.ofMinutes(2)),
         r.integer("control_max_connections", 1, 1024),

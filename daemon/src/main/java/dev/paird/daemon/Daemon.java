@@ -106,8 +106,8 @@ final class Daemon implements AutoCloseable {
       blocking.awaitTermination(10, TimeUnit.SECONDS);
     });
 
-    PendingKeys keys = new PendingKeys(
-        config.maxPendingKeys(), config.maxAttempts(), config.codeDigits(), clock, random);
+    PendingKeys keys = new PendingKeys(config.maxPendingKeys(), config.maxAttempts(),
+        config.codeDigits(), clock, System::nanoTime, random);
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 
@@ -123,8 +123,7 @@ final class Daemon implements AutoCloseable {
     TlsContexts tls = TlsContexts.create(identity);
     TrustPersister persister = new TrustPersister(trust, blocking, clock);
     PairingServer pairingServer = PairingServer.start(boss, workers,
-        new PairingServer.Settings(config.listen(), config.maxConnections(),
-            config.rateLimitPerMinute(), config.handshakeTimeout(), config.exchangeTimeout()),
+        PairingServer.Settings.of(config, config.listen()),
         tls, keys, persister, random);
     resources.push(pairingServer);
     PairingClient pairing = new NettyPairingClient(workers, tls, persister, resolver,

@@ -12,18 +12,26 @@ import java.util.concurrent.CompletableFuture;
 final class PendingKey {
   final int slot;
   final PairingCode code;
+  /** Wall-clock times, for display only. */
   final Instant createdAt;
   final Instant expiresAt;
+  /** The monotonic tick at which the key expires: what expiry is decided by. */
+  final long expiresAtTick;
   final CompletableFuture<KeyOutcome> outcome = new CompletableFuture<>();
   int attemptsUsed;
   /** A spake2 exchange that reserved one of the attempts is still running. */
   int inFlight;
 
-  PendingKey(int slot, PairingCode code, Instant createdAt, Instant expiresAt) {
+  PendingKey(int slot, PairingCode code, Instant createdAt, Instant expiresAt, long expiresAtTick) {
     this.slot = slot;
     this.code = code;
     this.createdAt = createdAt;
     this.expiresAt = expiresAt;
+    this.expiresAtTick = expiresAtTick;
+  }
+
+  boolean expired(long now) {
+    return now - expiresAtTick >= 0;
   }
 
   String id() {

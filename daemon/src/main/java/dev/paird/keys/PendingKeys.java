@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -34,7 +35,9 @@ import java.util.function.Predicate;
  *   <li>A key is tried at most {@code maxAttempts} times. An hmac attempt is counted when it
  *       fails; a spake2 attempt is counted when the exchange starts, so that parallel
  *       connections cannot run more exchanges than the limit. The last failure burns the key.
- *   <li>Time comes from the injected {@link InstantSource}; expiry happens on every call and
+ *   <li>Lifetimes are measured on the injected monotonic {@code ticker} (nanoseconds, as
+ *       {@link System#nanoTime}): stepping the wall clock neither extends nor shortens a key. The
+ *       {@link InstantSource} only dates keys for display. Expiry happens on every call and
  *       whenever the owner calls {@link #expire()}.
  * </ul>
  *
@@ -47,6 +50,7 @@ public final class PendingKeys {
   private final int maxPending;
   private final int maxAttempts;
   private final InstantSource clock;
+  private final LongSupplier ticker;
   private final SecureRandom random;
   private final CodeGenerator codes;
 
@@ -54,7 +58,7 @@ public final class PendingKeys {
   private final Map<Integer, PendingKey> live = new TreeMap<>(); // guarded by lock
   private final Map<Integer, Finished> finished = new TreeMap<>(); // guarded by lock
 
-  private record Finished(CompletableFuture<KeyOutcome> outcome, Instant at) {}
+  private record Finished(CompletableFuture<KeyOutcome> outcome, long atTick) {}
 
   /** Makes the secret of a key about to be issued in {@code slot}. */
   @FunctionalInterface
@@ -62,10 +66,14 @@ public final class PendingKeys {
     PairingCode generate(Suite suite, int slot);
   }
 
-  /** Pending keys whose secrets come from {@code random}; spake2 codes have {@code codeDigits}. */
-  public PendingKeys(
-      int maxPending, int maxAttempts, int codeDigits, InstantSource clock, SecureRandom random) {
-    this(maxPending, maxAttempts, clock, random,
+  /**
+   * Pending keys whose secrets come from {@code random}; spake2 codes have {@code codeDigits}.
+   * {@code ticker} is a monotonic clock in nanoseconds ({@code System::nanoTime}); {@code clock}
+   * only dates keys for display.
+   */
+  public PendingKeys(int maxPending, int maxAttempts, int codeDigits, InstantSource clock,
+      LongSupplier ticker, SecureRandom random) {
+    this(maxPending, maxAttempts, clock, ticker, random,
         (suite, slot) -> suite == Suite.SPAKE2
             ? Spake2Code.generate(random, slot, codeDigits)
             : HmacCode.generate(random));
@@ -77,8 +85,8 @@ public final class PendingKeys {
    * man-in-the-middle test (the product never issues one). Slots are still drawn from
    * {@code random}.
    */
-  PendingKeys(int maxPending, int maxAttempts, InstantSource clock, SecureRandom random,
-      CodeGenerator codes) {
+  PendingKeys(int maxPending, int maxAttempts, InstantSource clock, LongSupplier ticker,
+      SecureRandom random, CodeGenerator codes) {
     if (maxPending < 1 || maxPending > Spake2Code.SLOTS) {
       throw new IllegalArgumentException("maxPending must be 1-" + Spake2Code.SLOTS);
     }
@@ -88,6 +96,7 @@ public final class PendingKeys {
     this.maxPending = maxPending;
     this.maxAttempts = maxAttempts;
     this.clock = clock;
+    this.ticker = ticker;
     this.random = random;
     this.codes = codes;
   }
@@ -127,7 +136,8 @@ public final class PendingKeys {
       int slot = chooseSlotLocked();
       PairingCode code = codes.generate(suite, slot);
       Instant now = clock.instant();
-      PendingKey key = new PendingKey(slot, code, now, now.plus(lifetime));
+      PendingKey key = new PendingKey(
+          slot, code, now, now.plus(lifetime), ticker.getAsLong() + lifetime.toNanos());
       live.put(slot, key);
       finished.remove(slot);
       return new IssuedKey(key.id(), suite, code.format(), key.expiresAt);
@@ -157,12 +167,16 @@ public final class PendingKeys {
   public List<KeyInfo> list() {
     synchronized (lock) {
       expireLocked();
-      List<KeyInfo> infos = new ArrayList<>(live.size());
-      for (PendingKey key : live.values()) {
+      long now = ticker.getAsLong();
+      List<PendingKey> keys = new ArrayList<>(live.values());
+      // By the monotonic expiry, not the displayed one, which a step of the wall clock skews.
+      keys.sort(Comparator.comparingLong((PendingKey key) -> key.expiresAtTick - now)
+          .thenComparing(PendingKey::id));
+      List<KeyInfo> infos = new ArrayList<>(keys.size());
+      for (PendingKey key : keys) {
         infos.add(new KeyInfo(key.id(), key.suite(), key.createdAt, key.expiresAt,
             Math.max(0, maxAttempts - key.attemptsUsed)));
       }
-      infos.sort(Comparator.comparing(KeyInfo::expiresAt).thenComparing(KeyInfo::id));
       return infos;
     }
   }
@@ -172,13 +186,6 @@ public final class PendingKeys {
     synchronized (lock) {
       expireLocked();
       return live.size();
-    }
-  }
-
-  /** When the next pending key expires, if any: the owner schedules {@link #expire()} then. */
-  public Optional<Instant> nextExpiry() {
-    synchronized (lock) {
-      return live.values().stream().map(key -> key.expiresAt).min(Comparator.naturalOrder());
     }
   }
 
@@ -309,25 +316,25 @@ public final class PendingKeys {
     synchronized (lock) {
       PendingKey key = claim.key;
       key.code.destroy();
-      finished.put(key.slot, new Finished(key.outcome, clock.instant()));
+      finished.put(key.slot, new Finished(key.outcome, ticker.getAsLong()));
       key.outcome.complete(outcome);
     }
   }
 
   private void expireLocked() {
-    Instant now = clock.instant();
+    long now = ticker.getAsLong();
     for (PendingKey key : new ArrayList<>(live.values())) {
-      if (!now.isBefore(key.expiresAt)) {
+      if (key.expired(now)) {
         finishLocked(key, KeyOutcome.of(KeyOutcome.Status.EXPIRED));
       }
     }
-    finished.values().removeIf(f -> !now.isBefore(f.at.plus(OUTCOME_RETENTION)));
+    finished.values().removeIf(f -> now - f.atTick >= OUTCOME_RETENTION.toNanos());
   }
 
   private void finishLocked(PendingKey key, KeyOutcome outcome) {
     live.remove(key.slot);
     key.code.destroy();
-    finished.put(key.slot, new Finished(key.outcome, clock.instant()));
+    finished.put(key.slot, new Finished(key.outcome, ticker.getAsLong()));
     key.outcome.complete(outcome);
   }
 

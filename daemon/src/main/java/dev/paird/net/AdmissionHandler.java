@@ -1,10 +1,11 @@
 package dev.paird.net;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -12,50 +13,66 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides, before any TLS work is done, whether a new pairing connection may proceed: at most
- * {@code maxConnections} at once, and at most {@code rate_limit_per_minute} new ones per source.
- * A refused connection is closed at once; it cost the daemon one accept.
+ * {@code rate_limit_per_minute} new ones per source, then the {@link Connections} limits, which
+ * may evict an older connection to make room. A refused connection is closed at once and not
+ * passed on; it cost the daemon one accept. An admitted one is passed on, and {@link #EVICTED}
+ * is fired through the pipeline of any connection it displaced, whose session handler answers.
  */
 @ChannelHandler.Sharable
 final class AdmissionHandler extends ChannelInboundHandlerAdapter {
-  private static final Logger log = LoggerFactory.getLogger(AdmissionHandler.class);
-  private static final AttributeKey<Boolean> COUNTED = AttributeKey.valueOf("paird.counted");
+  /** The user event that tells a connection it was evicted to make room for a newer one. */
+  static final Object EVICTED = new Object() {
+    @Override
+    public String toString() {
+      return "EVICTED";
+    }
+  };
 
-  private final int maxConnections;
+  private static final Logger log = LoggerFactory.getLogger(AdmissionHandler.class);
+  private static final long WARNING_INTERVAL_NANOS = 60_000_000_000L;
+
+  private final Connections connections;
   private final RateLimiter rateLimiter;
-  private final AtomicInteger open = new AtomicInteger();
   /** Refusals are logged at most once a minute, with a count: a flood must not flood the log. */
   private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARNING_INTERVAL_NANOS);
   private final AtomicInteger unreported = new AtomicInteger();
-  private static final long WARNING_INTERVAL_NANOS = 60_000_000_000L;
 
-  AdmissionHandler(int maxConnections, RateLimiter rateLimiter) {
-    this.maxConnections = maxConnections;
+  AdmissionHandler(Connections connections, RateLimiter rateLimiter) {
+    this.connections = connections;
     this.rateLimiter = rateLimiter;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-    if (open.incrementAndGet() > maxConnections) {
-      open.decrementAndGet();
-      refused(remote, maxConnections + " connections are open (max_connections)");
-      ctx.close();
-      return;
-    }
-    ctx.channel().attr(COUNTED).set(Boolean.TRUE);
+    Channel channel = ctx.channel();
+    InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+    // The rate first: a connection over it must not push out an admitted one.
     if (!rateLimiter.tryAcquire(remote.getAddress())) {
       refused(remote, "too many from that address (rate_limit_per_minute)");
       ctx.close();
       return;
     }
+    Connections.Admission admission =
+        connections.admit(channel, SourceAddress.of(remote.getAddress()));
+    if (admission instanceof Connections.Admission.Refused refusal) {
+      refused(remote, refusal.why());
+      ctx.close();
+      return;
+    }
+    Optional<Channel> evicted = ((Connections.Admission.Admitted) admission).evicted();
+    evicted.ifPresent(victim -> {
+      log.debug("evicting a pairing connection from {} to make room for one from {}",
+          address(victim), remote.getAddress().getHostAddress());
+      // On the victim's own event loop, after anything already queued there (its pipeline is
+      // built in the same task that admitted it, so the event finds its session handler).
+      victim.eventLoop().execute(() -> victim.pipeline().fireUserEventTriggered(EVICTED));
+    });
     super.channelActive(ctx);
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().attr(COUNTED).getAndSet(null) != null) {
-      open.decrementAndGet();
-    }
+    connections.remove(ctx.channel());
     super.channelInactive(ctx);
   }
 
@@ -72,7 +89,12 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  private static String address(Channel channel) {
+    return channel.remoteAddress() instanceof InetSocketAddress a
+        ? a.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+  }
+
   int open() {
-    return open.get();
+    return connections.open();
   }
 }

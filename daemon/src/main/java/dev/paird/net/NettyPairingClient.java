@@ -143,7 +143,7 @@ public final class NettyPairingClient implements PairingClient {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel channel) {
-            SslHandler ssl = tls.client().newHandler(channel.alloc());
+            SslHandler ssl = tls.newClientHandler(channel.alloc());
             ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
             channel.pipeline()
                 .addLast("tls", ssl)
@@ -154,7 +154,9 @@ public final class NettyPairingClient implements PairingClient {
                       ClientSession session = sessions.apply(certificates);
                       return new SessionHandler.Started(session, session.start());
                     },
-                    persister, host, label, exchangeTimeout, listener));
+                    persister, host, label,
+                    new SessionHandler.Deadlines(Optional.empty(), exchangeTimeout),
+                    stage -> { }, listener));
           }
         })
         .connect(address);

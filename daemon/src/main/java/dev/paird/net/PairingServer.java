@@ -3,6 +3,7 @@ package dev.paird.net;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.config.ListenAddress;
+import dev.paird.config.PairdConfig;
 import dev.paird.keys.PendingKeys;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -26,9 +27,18 @@ public final class PairingServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  /** The settings of the listener. */
-  public record Settings(ListenAddress listen, int maxConnections, int rateLimitPerMinute,
-      Duration handshakeTimeout, Duration exchangeTimeout) {}
+  /** The settings of the listener; see paird.conf for what each bounds. */
+  public record Settings(ListenAddress listen, int maxConnections, int maxConnectionsPerSource,
+      int rateLimitPerMinute, Duration handshakeTimeout, Duration firstFrameTimeout,
+      Duration exchangeTimeout) {
+
+    /** The configured settings, listening on {@code listen}. */
+    public static Settings of(PairdConfig config, ListenAddress listen) {
+      return new Settings(listen, config.maxConnections(), config.maxConnectionsPerSource(),
+          config.rateLimitPerMinute(), config.handshakeTimeout(), config.firstFrameTimeout(),
+          config.exchangeTimeout());
+    }
+  }
 
   /**
    * Binds and starts serving. With no host configured it binds every address: IPv6 and IPv4
@@ -39,15 +49,17 @@ public final class PairingServer implements AutoCloseable {
   public static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
       TlsContexts tls, PendingKeys keys, TrustPersister persister, SecureRandom random)
       throws PairdException {
-    AdmissionHandler admission = new AdmissionHandler(settings.maxConnections(),
+    Connections connections =
+        new Connections(settings.maxConnections(), settings.maxConnectionsPerSource());
+    AdmissionHandler admission = new AdmissionHandler(connections,
         new RateLimiter(settings.rateLimitPerMinute(), System::nanoTime));
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
         .channel(EpollServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 64)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new PairingServerInitializer(admission, tls.server(),
-            settings.handshakeTimeout(), settings.exchangeTimeout(), keys, persister, random));
+        .childHandler(new PairingServerInitializer(connections, admission, tls, settings,
+            keys, persister, random));
     ListenAddress listen = settings.listen();
     Channel channel;
     if (listen.host().isPresent()) {

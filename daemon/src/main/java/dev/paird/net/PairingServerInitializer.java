@@ -11,13 +11,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,20 +24,21 @@ import org.slf4j.LoggerFactory;
 final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
   private static final Logger log = LoggerFactory.getLogger("paird.pairing");
 
+  private final Connections connections;
   private final AdmissionHandler admission;
-  private final SslContext tls;
-  private final Duration handshakeTimeout;
-  private final Duration exchangeTimeout;
+  private final TlsContexts tls;
+  private final PairingServer.Settings settings;
   private final PendingKeys keys;
   private final TrustPersister persister;
   private final SecureRandom random;
 
-  PairingServerInitializer(AdmissionHandler admission, SslContext tls, Duration handshakeTimeout,
-      Duration exchangeTimeout, PendingKeys keys, TrustPersister persister, SecureRandom random) {
+  PairingServerInitializer(Connections connections, AdmissionHandler admission, TlsContexts tls,
+      PairingServer.Settings settings, PendingKeys keys, TrustPersister persister,
+      SecureRandom random) {
+    this.connections = connections;
     this.admission = admission;
     this.tls = tls;
-    this.handshakeTimeout = handshakeTimeout;
-    this.exchangeTimeout = exchangeTimeout;
+    this.settings = settings;
     this.keys = keys;
     this.persister = persister;
     this.random = random;
@@ -46,15 +46,18 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel channel) {
-    // First and alone: connection count and per-source rate. The rest of the pipeline, TLS
-    // included, is built only for an admitted connection, so a refused one costs one accept.
+    // First and alone: per-source rate, per-source and total connection counts. The rest of the
+    // pipeline, TLS included, is built only for an admitted connection, so a refused one costs
+    // one accept.
     channel.pipeline().addLast("admission", admission);
     channel.pipeline().addLast("install", new ChannelInboundHandlerAdapter() {
       @Override
       public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ctx.pipeline().remove(this);
+        // Build the rest first, then pass the event on from this context while it is still in
+        // the pipeline: that is what starts the TLS handshake and the session's deadlines.
         install(channel);
         ctx.fireChannelActive();
+        ctx.pipeline().remove(this);
       }
     });
   }
@@ -63,18 +66,23 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     String peer = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
     ChannelPipeline pipeline = channel.pipeline();
     // Mutual TLS 1.3; the handshake has its own, shorter timeout.
-    SslHandler ssl = tls.newHandler(channel.alloc());
-    ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    SslHandler ssl = tls.newServerHandler(channel.alloc());
+    ssl.setHandshakeTimeout(settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
     pipeline.addLast("tls", ssl);
     // Frames with a hard size bound, checked from the header before the body is buffered.
     pipeline.addLast("decoder", new FrameDecoder());
     pipeline.addLast("encoder", FrameEncoder.INSTANCE);
-    // The protocol itself, in the sans-IO ServerSession; the deadline covers the whole exchange.
+    // The protocol itself, in the sans-IO ServerSession. Its deadlines: the first frame soon
+    // after the handshake, the whole connection within exchange_timeout. It reports how far
+    // the connection got, which decides what is evicted when the server is full.
     pipeline.addLast("session", new SessionHandler(SessionHandler.Role.SERVER,
         certificates -> new SessionHandler.Started(
             new ServerSession(certificates, keys, persister::isTrusted, random),
             new Step(List.of(), new Step.AwaitFrame())),
-        persister, peer, Optional.empty(), exchangeTimeout, new Listener(peer)));
+        persister, peer, Optional.empty(),
+        new SessionHandler.Deadlines(Optional.of(settings.firstFrameTimeout()),
+            settings.exchangeTimeout()),
+        stage -> connections.advance(channel, stage), new Listener(peer)));
   }
 
   /** Logs each incoming exchange's outcome: who, from where, which suite; never a key. */

@@ -1,8 +1,6 @@
 package dev.paird.net;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -18,26 +16,14 @@ final class RateLimiter {
 
   private final int perMinute;
   private final LongSupplier nanoTime;
-  private final Map<Source, Bucket> buckets = new LinkedHashMap<>(64, 0.75f, true) {
+  private final Map<SourceAddress, Bucket> buckets = new LinkedHashMap<>(64, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Source, Bucket> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<SourceAddress, Bucket> eldest) {
       return size() > MAX_SOURCES;
     }
   };
-
-  private record Source(byte[] prefix) {
-    @Override
-    public boolean equals(Object other) {
-      return other instanceof Source s && Arrays.equals(s.prefix, prefix);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(prefix);
-    }
-  }
 
   private static final class Bucket {
     double tokens;
@@ -52,7 +38,7 @@ final class RateLimiter {
   /** Takes one token for {@code address}; false if its bucket is empty. */
   synchronized boolean tryAcquire(InetAddress address) {
     long now = nanoTime.getAsLong();
-    Bucket bucket = buckets.computeIfAbsent(source(address), s -> {
+    Bucket bucket = buckets.computeIfAbsent(SourceAddress.of(address), s -> {
       Bucket fresh = new Bucket();
       fresh.tokens = perMinute;
       fresh.updated = now;
@@ -70,24 +56,5 @@ final class RateLimiter {
 
   synchronized int sources() {
     return buckets.size();
-  }
-
-  private static Source source(InetAddress address) {
-    byte[] bytes = address.getAddress();
-    if (!(address instanceof Inet6Address)) {
-      return new Source(bytes);
-    }
-    // ::ffff:a.b.c.d is the IPv4 host a.b.c.d: the same bucket as its plain form.
-    return new Source(isMappedV4(bytes)
-        ? Arrays.copyOfRange(bytes, 12, 16) : Arrays.copyOf(bytes, 8));
-  }
-
-  private static boolean isMappedV4(byte[] bytes) {
-    for (int i = 0; i < 10; i++) {
-      if (bytes[i] != 0) {
-        return false;
-      }
-    }
-    return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
   }
 }

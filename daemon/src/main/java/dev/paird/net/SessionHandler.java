@@ -1,5 +1,6 @@
 package dev.paird.net;
 
+import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.protocol.ErrorReason;
@@ -21,11 +22,15 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.slf4j.LoggerFactory;
 
 /**
  * Carries one pairing connection's frames to and from its sans-IO {@link Session}, for either
@@ -53,12 +58,20 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   enum Role { CLIENT, SERVER }
 
+  /**
+   * How long the peer may take: to deliver its first frame after the TLS handshake (the
+   * server's deadline; the client speaks first), and for the whole connection from the moment it
+   * became active.
+   */
+  record Deadlines(Optional<Duration> firstFrame, Duration exchange) {}
+
   private final Role role;
   private final Starter starter;
   private final TrustPersister persister;
   private final String peerHost;
   private final Optional<String> label;
-  private final Duration deadline;
+  private final Deadlines deadlines;
+  private final Consumer<Connections.Stage> progress;
   private final Listener listener;
 
   private Session session;
@@ -68,67 +81,132 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private boolean handshakeDone;
   private boolean persisting;
   private boolean finished;
+  private boolean framed; // the first frame has arrived
   private ScheduledFuture<?> timer;
+  private ScheduledFuture<?> firstFrameTimer;
 
+  /**
+   * @param progress hears each {@link Connections.Stage} the connection reaches after the
+   *     handshake starts
+   */
   SessionHandler(Role role, Starter starter, TrustPersister persister, String peerHost,
-      Optional<String> label, Duration deadline, Listener listener) {
+      Optional<String> label, Deadlines deadlines, Consumer<Connections.Stage> progress,
+      Listener listener) {
     this.role = role;
     this.starter = starter;
     this.persister = persister;
     this.peerHost = peerHost;
     this.label = label;
-    this.deadline = deadline;
+    this.deadlines = deadlines;
+    this.progress = progress;
     this.listener = listener;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     active = true;
-    timer = ctx.executor().schedule(() -> expire(ctx), deadline.toMillis(), TimeUnit.MILLISECONDS);
+    Duration exchange = deadlines.exchange();
+    timer = ctx.executor().schedule(() -> expire(ctx, "the exchange did not finish within "
+        + Durations.format(exchange)), exchange.toNanos(), TimeUnit.NANOSECONDS);
     super.channelActive(ctx);
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event == AdmissionHandler.EVICTED) {
+      if (!finished && !persisting) {
+        fail(ctx, new PairdException(ErrorCode.BUSY, "closed to make room for a newer connection"
+            + " (max_connections were open)"), Optional.of(ErrorReason.BUSY));
+      }
+      return;
+    }
     if (!(event instanceof SslHandshakeCompletionEvent handshake)) {
       super.userEventTriggered(ctx, event);
       return;
     }
     if (!handshake.isSuccess()) {
-      fail(ctx, tlsFailure(handshake.cause()), false);
+      fail(ctx, tlsFailure(handshake.cause()), Optional.empty());
       return;
     }
     handshakeDone = true;
+    progress.accept(Connections.Stage.AWAIT_FIRST_FRAME);
+    deadlines.firstFrame().ifPresent(wait -> firstFrameTimer = ctx.executor().schedule(
+        () -> expire(ctx, "the other device sent no request within " + Durations.format(wait)
+            + " of the TLS handshake"), wait.toNanos(), TimeUnit.NANOSECONDS));
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
     if (!PairingProtocol.ALPN.equals(ssl.applicationProtocol())) {
       fail(ctx, new PairdException(ErrorCode.NOT_PAIRD,
           "the other end completed TLS but does not speak the pairing protocol (ALPN "
               + PairingProtocol.ALPN + " was not agreed); is " + peerHost + " a paird pairing port?"),
-          false);
+          Optional.empty());
       return;
     }
-    SSLSession tls = ssl.engine().getSession();
-    Certificate[] local = tls.getLocalCertificates();
-    Certificate[] peer = tls.getPeerCertificates();
-    byte[] own = local[0].getEncoded();
-    byte[] theirs = peer[0].getEncoded();
-    certificates = role == Role.CLIENT
-        ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own);
+    Optional<SessionCertificates> observed =
+        observedCertificates(ctx, ssl.engine().getSession());
+    if (observed.isEmpty()) {
+      return; // failed
+    }
+    certificates = observed.get();
     Started started;
     try {
       started = starter.start(certificates);
     } catch (PairdException e) {
-      fail(ctx, e, false);
+      fail(ctx, e, Optional.empty());
       return;
     }
     session = started.session();
     apply(ctx, started.first());
   }
 
+  /**
+   * Each side's end-entity certificate as this side observed it, or empty after failing the
+   * exchange: the server asks for a client certificate and refuses a handshake without one, so
+   * a client that presented none was not asked, and the other end is no paird.
+   */
+  private Optional<SessionCertificates> observedCertificates(ChannelHandlerContext ctx,
+      SSLSession tls) {
+    Certificate[] local = tls.getLocalCertificates();
+    Certificate[] peer;
+    try {
+      peer = tls.getPeerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      peer = null;
+    }
+    if (local == null || local.length == 0) {
+      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD, role == Role.CLIENT
+          ? peerHost + " did not ask for this device's certificate, so it is not a paird pairing"
+              + " port; check the host and port"
+          : "this device presented no certificate"), Optional.empty());
+      return Optional.empty();
+    }
+    if (peer == null || peer.length == 0) {
+      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD,
+          "the other device presented no certificate, so it is not a paird"), Optional.empty());
+      return Optional.empty();
+    }
+    try {
+      byte[] own = local[0].getEncoded();
+      byte[] theirs = peer[0].getEncoded();
+      return Optional.of(role == Role.CLIENT
+          ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own));
+    } catch (CertificateEncodingException e) {
+      fail(ctx, new PairdException(ErrorCode.TLS_FAILED,
+          "the other device's certificate cannot be encoded"), Optional.empty());
+      return Optional.empty();
+    }
+  }
+
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
     if (finished || session == null || persisting) {
       return; // while trust is being saved the peer has nothing more to say (see apply)
+    }
+    if (!framed) {
+      framed = true;
+      if (firstFrameTimer != null) {
+        firstFrameTimer.cancel(false);
+      }
+      progress.accept(Connections.Stage.EXCHANGE);
     }
     apply(ctx, session.onFrame(frame));
   }
@@ -143,6 +221,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       // From here the outcome no longer depends on the connection: the peer has proved the key
       // and may already have closed. Finish saving, then report.
       persisting = true;
+      progress.accept(Connections.Stage.SAVING);
       persister.persist(persist.peerCertificate(), peerHost, persist.suite(), label)
           .whenComplete((peer, failure) -> {
             try {
@@ -174,7 +253,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     }
     trusted = peer;
     if (failure != null) {
-      org.slf4j.LoggerFactory.getLogger(SessionHandler.class)
+      LoggerFactory.getLogger(SessionHandler.class)
           .error("cannot save the trusted list: {}", failure.getMessage());
     }
     apply(ctx, session.persisted(failure == null));
@@ -189,43 +268,44 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     }
     if (cause instanceof FrameDecoder.MalformedFrame malformed) {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
-          "the other device sent a malformed frame: " + malformed.getMessage()), true);
+          "the other device sent a malformed frame: " + malformed.getMessage()),
+          Optional.of(ErrorReason.MALFORMED));
     } else if (!handshakeDone && (cause instanceof DecoderException || cause instanceof SSLException)) {
-      fail(ctx, tlsFailure(cause), false);
+      fail(ctx, tlsFailure(cause), Optional.empty());
     } else if (!handshakeDone && cause instanceof IOException) {
-      fail(ctx, closedDuringHandshake(), false); // reset: closed before reading what we sent
+      // reset: closed before reading what we sent
+      fail(ctx, closedDuringHandshake(), Optional.empty());
     } else {
       fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
-          "the connection to the other device failed: " + describe(cause)), false);
+          "the connection to the other device failed: " + describe(cause)), Optional.empty());
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (timer != null) {
-      timer.cancel(false);
-    }
+    cancelTimers();
     if (!finished && !persisting) {
       fail(ctx, handshakeDone
           ? new PairdException(ErrorCode.PROTOCOL_ERROR,
               "the other device closed the connection before the exchange finished")
-          : closedDuringHandshake(), false);
+          : closedDuringHandshake(), Optional.empty());
     }
     super.channelInactive(ctx);
   }
 
-  private void expire(ChannelHandlerContext ctx) {
+  /** A deadline passed: the peer hears TIMEOUT if TLS is up, then the exchange fails. */
+  private void expire(ChannelHandlerContext ctx, String what) {
     if (!finished && !persisting) {
-      if (handshakeDone && ctx.channel().isActive()) {
-        ctx.write(Frame.error(ErrorReason.TIMEOUT));
-      }
-      fail(ctx, new PairdException(ErrorCode.TIMEOUT, "the exchange did not finish within "
-          + deadline.toSeconds() + " s"), false);
+      fail(ctx, new PairdException(ErrorCode.TIMEOUT, what), Optional.of(ErrorReason.TIMEOUT));
     }
   }
 
-  /** Ends the exchange with a failure: tells the peer if asked, aborts the session, closes. */
-  private void fail(ChannelHandlerContext ctx, PairdException failure, boolean tellPeer) {
+  /**
+   * Ends the exchange with a failure: tells the peer {@code tell} if TLS is up, aborts the
+   * session (which counts an attempt it reserved as failed), reports, closes.
+   */
+  private void fail(ChannelHandlerContext ctx, PairdException failure,
+      Optional<ErrorReason> tell) {
     if (finished) {
       return;
     }
@@ -235,18 +315,25 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       ctx.close();
       return;
     }
-    if (tellPeer && handshakeDone && ctx.channel().isActive()) {
-      ctx.writeAndFlush(Frame.error(ErrorReason.MALFORMED));
+    if (tell.isPresent() && handshakeDone && ctx.channel().isActive()) {
+      ctx.write(Frame.error(tell.get()));
     }
     finish(ctx);
     listener.failed(failure, Optional.ofNullable(certificates));
   }
 
-  private void finish(ChannelHandlerContext ctx) {
-    finished = true;
+  private void cancelTimers() {
     if (timer != null) {
       timer.cancel(false);
     }
+    if (firstFrameTimer != null) {
+      firstFrameTimer.cancel(false);
+    }
+  }
+
+  private void finish(ChannelHandlerContext ctx) {
+    finished = true;
+    cancelTimers();
     if (session != null) {
       session.abort(); // a no-op for a session that already finished
     }
@@ -290,10 +377,18 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
         + " failed: " + text);
   }
 
+  /**
+   * What to tell a user about {@code cause}: the operating system's or the TLS library's reason
+   * for an I/O or TLS failure, never the text of a programming error, which is logged instead.
+   */
   private static String describe(Throwable cause) {
     Throwable inner = cause instanceof DecoderException && cause.getCause() != null
         ? cause.getCause() : cause;
-    String message = inner.getMessage();
-    return message == null ? inner.getClass().getSimpleName() : message;
+    if ((inner instanceof IOException) && inner.getMessage() != null) {
+      return inner.getMessage();
+    }
+    LoggerFactory.getLogger(SessionHandler.class).warn("unexpected failure on a pairing connection",
+        inner);
+    return "an internal error (the daemon's log has the details)";
   }
 }

@@ -4,12 +4,17 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.protocol.PairingProtocol;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.internal.tcnative.SSL;
 import javax.net.ssl.SSLException;
 
 /**
@@ -65,11 +70,44 @@ public final class TlsContexts {
           .endpointIdentificationAlgorithm(null)
           .applicationProtocolConfig(alpn)
           .build();
+      withoutResumption(server);
+      withoutResumption(client);
       return new TlsContexts(server, client);
     } catch (SSLException e) {
       throw new PairdException(ErrorCode.IDENTITY_INVALID,
           "cannot use the device identity for TLS: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Turns off the session cache of {@code context}. With {@link #noTickets} on each connection
+   * that rules out resumption: a resumed TLS 1.3 connection carries no Certificate or
+   * CertificateVerify, and the pairing protocol binds every exchange to certificates proved on
+   * that very connection (PROTOCOL.md §1), so every connection must be a full handshake.
+   */
+  private static void withoutResumption(SslContext context) {
+    ((OpenSslSessionContext) context.sessionContext()).setSessionCacheEnabled(false);
+  }
+
+  /**
+   * A TLS handler for one connection, with session tickets off: the server issues none and the
+   * client offers none. Netty has this only as a JVM-wide property read once, so it is set on
+   * the connection's own BoringSSL object.
+   */
+  private static SslHandler noTickets(SslHandler handler) {
+    SSL.setOptions(((ReferenceCountedOpenSslEngine) handler.engine()).sslPointer(),
+        SSL.SSL_OP_NO_TICKET);
+    return handler;
+  }
+
+  /** A handler for one accepted pairing connection. */
+  public SslHandler newServerHandler(ByteBufAllocator alloc) {
+    return noTickets(server.newHandler(alloc));
+  }
+
+  /** A handler for one outgoing pairing connection. */
+  public SslHandler newClientHandler(ByteBufAllocator alloc) {
+    return noTickets(client.newHandler(alloc));
   }
 
   public SslContext server() {

@@ -120,12 +120,15 @@ public final class ClientSession implements Session {
         try {
           confirmation = party.finish(frame.body());
         } catch (GeneralSecurityException e) {
+          // Not a valid point, or one that makes the shared point K the identity.
           return finish(Step.fail(ErrorCode.PROTOCOL_ERROR,
               "the other device sent an invalid SPAKE2 share; nothing was trusted",
               Frame.error(ErrorReason.MALFORMED)));
         } finally {
-          party.destroy();
-          party = null;
+          if (party != null) { // finish() above has already destroyed it
+            party.destroy();
+            party = null;
+          }
         }
         state = State.AWAIT_SPAKE2_CONFIRM;
         return Step.await(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, confirmation.ownConfirmation()));

@@ -62,6 +62,12 @@ public final class ServerSession implements Session {
   /** Handles one frame from the client. */
   @Override
   public Step onFrame(Frame frame) {
+    if (frame.type() == FrameType.ERROR && state != State.DONE) {
+      // The client gave up: no answer; an attempt it reserved counts as failed.
+      abort();
+      return Step.fail(ErrorCode.PROTOCOL_ERROR, "the other device ended the exchange with "
+          + frame.errorReason().map(ErrorReason::name).orElse("an unknown error"));
+    }
     switch (state) {
       case AWAIT_FIRST:
         switch (frame.type()) {

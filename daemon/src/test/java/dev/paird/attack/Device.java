@@ -57,9 +57,7 @@ final class Device implements AutoCloseable {
     ExecutorService blocking = Executors.newSingleThreadExecutor();
     TrustPersister persister = new TrustPersister(trust, blocking, Clock.systemUTC());
     PairingServer server = PairingServer.start(boss, workers,
-        new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
-            DEFAULTS.maxConnections(), DEFAULTS.rateLimitPerMinute(),
-            DEFAULTS.handshakeTimeout(), DEFAULTS.exchangeTimeout()),
+        PairingServer.Settings.of(DEFAULTS, new ListenAddress(Optional.of("127.0.0.1"), 0)),
         tls, keys, persister, random);
     NettyPairingClient client = new NettyPairingClient(workers, tls, persister, blocking,
         DEFAULTS.connectTimeout(), DEFAULTS.handshakeTimeout(), DEFAULTS.exchangeTimeout(), random);
@@ -69,7 +67,7 @@ final class Device implements AutoCloseable {
   /** Pending keys as the daemon makes them from the default settings. */
   static PendingKeys defaultKeys() {
     return new PendingKeys(DEFAULTS.maxPendingKeys(), DEFAULTS.maxAttempts(),
-        DEFAULTS.codeDigits(), Clock.systemUTC(), new SecureRandom());
+        DEFAULTS.codeDigits(), Clock.systemUTC(), System::nanoTime, new SecureRandom());
   }
 
   /** One of the fixed identities in the test resources: "client" or "server". */

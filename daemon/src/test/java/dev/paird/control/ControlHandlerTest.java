@@ -46,7 +46,7 @@ final class ControlHandlerTest {
   @BeforeEach
   void setUp() throws Exception {
     DeviceIdentity identity = TestIdentities.server(dir);
-    keys = new PendingKeys(4, 3, 8, clock, new SecureRandom());
+    keys = new PendingKeys(4, 3, 8, clock, clock::nanoTime, new SecureRandom());
     PairingClient pairing = new PairingClient() {
       @Override
       public CompletableFuture<TrustedPeer> pair(String host, PairingCode code, Optional<String> label) {

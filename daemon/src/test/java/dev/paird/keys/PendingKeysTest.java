@@ -27,7 +27,7 @@ final class PendingKeysTest {
   private static final Duration FIVE_MINUTES = Duration.ofMinutes(5);
 
   private final FakeClock clock = new FakeClock();
-  private final PendingKeys keys = new PendingKeys(4, 3, 8, clock, new SecureRandom());
+  private final PendingKeys keys = new PendingKeys(4, 3, 8, clock, clock::nanoTime, new SecureRandom());
 
   private static byte[] hmacBytes(String typed) throws PairdException {
     return ((HmacCode) PairingCode.parse(typed)).keyBytes();
@@ -67,7 +67,7 @@ final class PendingKeysTest {
 
   @Test
   void issue_slotsAreDistinct() throws Exception {
-    PendingKeys many = new PendingKeys(100, 3, 6, clock, new SecureRandom());
+    PendingKeys many = new PendingKeys(100, 3, 6, clock, clock::nanoTime, new SecureRandom());
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       ids.add(many.issue(Suite.SPAKE2, FIVE_MINUTES).id());
@@ -91,7 +91,30 @@ final class PendingKeysTest {
     keys.expire();
     assertThat(keys.list()).extracting(KeyInfo::id).containsExactly(longKey.id());
     assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.EXPIRED);
-    assertThat(keys.nextExpiry()).contains(longKey.expiresAt());
+  }
+
+  @Test
+  void wallClockSteppedBack_doesNotExtendAKey() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, Duration.ofSeconds(30));
+    CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
+
+    clock.stepWallClock(Duration.ofHours(-1));
+    clock.advance(Duration.ofSeconds(30));
+    keys.expire();
+
+    assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.EXPIRED);
+  }
+
+  @Test
+  void wallClockSteppedForward_doesNotKillAKey() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, Duration.ofSeconds(30));
+
+    clock.stepWallClock(Duration.ofHours(2));
+    clock.advance(Duration.ofSeconds(29));
+    keys.expire();
+
+    assertThat(keys.list()).extracting(KeyInfo::id).containsExactly(issued.id());
+    assertThat(keys.beginSpake2(Integer.parseInt(issued.id()))).isPresent();
   }
 
   @Test
@@ -235,7 +258,7 @@ final class PendingKeysTest {
     ExecutorService pool = Executors.newFixedThreadPool(3);
     try {
       for (int round = 0; round < 200; round++) {
-        PendingKeys racing = new PendingKeys(1, 3, 8, clock, new SecureRandom());
+        PendingKeys racing = new PendingKeys(1, 3, 8, clock, clock::nanoTime, new SecureRandom());
         int slot = Integer.parseInt(racing.issue(Suite.SPAKE2, FIVE_MINUTES).id());
         List<Spake2Attempt> attempts = new ArrayList<>();
         for (int i = 0; i < 3; i++) {

@@ -17,7 +17,7 @@ public final class TestPendingKeys {
    */
   public static PendingKeys withHmacKeys(int maxPending, int maxAttempts, InstantSource clock,
       SecureRandom random, Supplier<HmacCode> hmacKeys) {
-    return new PendingKeys(maxPending, maxAttempts, clock, random,
+    return new PendingKeys(maxPending, maxAttempts, clock, System::nanoTime, random,
         (suite, slot) -> suite == Suite.HMAC
             ? hmacKeys.get()
             : Spake2Code.generate(random, slot, Spake2Code.DEFAULT_SECRET_DIGITS));

@@ -22,7 +22,8 @@ final class AdmissionHandlerTest {
 
   private final AtomicLong now = new AtomicLong();
   private final AdmissionHandler admission =
-      new AdmissionHandler(MAX_CONNECTIONS, new RateLimiter(PER_MINUTE, now::get));
+      new AdmissionHandler(new Connections(MAX_CONNECTIONS, MAX_CONNECTIONS),
+          new RateLimiter(PER_MINUTE, now::get));
   private final List<TcpChannel> channels = new ArrayList<>();
 
   @AfterEach
@@ -40,46 +41,63 @@ final class AdmissionHandlerTest {
   }
 
   @Test
-  void channelActive_oneOverMaxConnections_closedAtOnceAndNotPassedOn() throws Exception {
-    connect("192.0.2.1");
-    connect("192.0.2.2");
+  void channelActive_oneOverMaxConnections_admittedAndTheOldestIsToldItWasEvicted()
+      throws Exception {
+    TcpChannel oldest = connect("192.0.2.1");
+    TcpChannel younger = connect("192.0.2.2");
 
-    TcpChannel refused = connect("192.0.2.3");
+    TcpChannel newest = connect("192.0.2.3");
+    runPendingTasks(oldest, younger, newest);
 
-    assertThat(refused.isOpen()).isFalse();
-    assertThat(refused.next.activated).isFalse();
+    assertThat(newest.isOpen()).isTrue();
+    assertThat(newest.next.activated).isTrue();
+    assertThat(oldest.next.events).containsExactly(AdmissionHandler.EVICTED);
+    assertThat(younger.next.events).isEmpty();
     assertThat(admission.open()).isEqualTo(MAX_CONNECTIONS);
   }
 
   @Test
-  void channelInactive_ofAnAdmittedConnection_makesRoomForANewOne() throws Exception {
-    TcpChannel first = connect("192.0.2.1");
+  void channelInactive_ofAnEvictedConnection_releasesNothingMore() throws Exception {
+    TcpChannel oldest = connect("192.0.2.1");
     connect("192.0.2.2");
-    assertThat(connect("192.0.2.3").isOpen()).isFalse();
+    connect("192.0.2.3");
+
+    oldest.close();
+
+    assertThat(admission.open()).isEqualTo(MAX_CONNECTIONS);
+  }
+
+  @Test
+  void channelActive_oneOverThePerSourceCap_closedAtOnceAndNotPassedOn() throws Exception {
+    AdmissionHandler capped = new AdmissionHandler(new Connections(100, 2),
+        new RateLimiter(PER_MINUTE, now::get));
+    connect(capped, "2001:db8::1");
+    connect(capped, "2001:db8::2");
+
+    TcpChannel refused = connect(capped, "2001:db8::3");
+
+    assertThat(refused.isOpen()).as("same /64").isFalse();
+    assertThat(refused.next.activated).isFalse();
+    assertThat(capped.open()).isEqualTo(2);
+    assertThat(connect(capped, "2001:db8:0:1::1").isOpen()).as("another /64").isTrue();
+  }
+
+  @Test
+  void channelInactive_ofAnAdmittedConnection_makesRoomForItsSource() throws Exception {
+    AdmissionHandler capped = new AdmissionHandler(new Connections(100, 1),
+        new RateLimiter(PER_MINUTE, now::get));
+    TcpChannel first = connect(capped, "192.0.2.1");
+    assertThat(connect(capped, "192.0.2.1").isOpen()).isFalse();
 
     first.close();
 
-    assertThat(admission.open()).isEqualTo(MAX_CONNECTIONS - 1);
-    TcpChannel next = connect("192.0.2.3");
-    assertThat(next.isOpen()).isTrue();
-    assertThat(next.next.activated).isTrue();
-  }
-
-  @Test
-  void channelInactive_ofARefusedConnection_releasesNothing() throws Exception {
-    connect("192.0.2.1");
-    connect("192.0.2.2");
-
-    for (int i = 0; i < 5; i++) {
-      assertThat(connect("192.0.2.3").isOpen()).isFalse();
-    }
-
-    assertThat(admission.open()).isEqualTo(MAX_CONNECTIONS);
+    assertThat(connect(capped, "192.0.2.1").isOpen()).isTrue();
   }
 
   @Test
   void channelActive_sourceOverItsRate_closedAndItsCountReleased() throws Exception {
-    AdmissionHandler roomy = new AdmissionHandler(100, new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler roomy = new AdmissionHandler(new Connections(100, 100),
+        new RateLimiter(PER_MINUTE, now::get));
     for (int i = 0; i < PER_MINUTE; i++) {
       assertThat(connect(roomy, "192.0.2.1").isOpen()).isTrue();
     }
@@ -94,7 +112,8 @@ final class AdmissionHandlerTest {
 
   @Test
   void channelActive_sourceOverItsRate_admittedAgainOnceTimePasses() throws Exception {
-    AdmissionHandler roomy = new AdmissionHandler(100, new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler roomy = new AdmissionHandler(new Connections(100, 100),
+        new RateLimiter(PER_MINUTE, now::get));
     for (int i = 0; i < PER_MINUTE; i++) {
       connect(roomy, "2001:db8::1");
     }
@@ -115,14 +134,26 @@ final class AdmissionHandlerTest {
     return channel;
   }
 
-  /** Records whether the connection was passed on to the rest of the pipeline. */
+  private static void runPendingTasks(EmbeddedChannel... channels) {
+    for (EmbeddedChannel channel : channels) {
+      channel.runPendingTasks();
+    }
+  }
+
+  /** Records whether the connection was passed on, and the events that reached it. */
   private static final class NextHandler extends ChannelInboundHandlerAdapter {
     boolean activated;
+    final List<Object> events = new ArrayList<>();
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       activated = true;
       super.channelActive(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      events.add(event);
     }
   }
 

@@ -326,12 +326,13 @@ final class PairingLoopbackTest {
       identity = fixture.equals("server")
           ? TestIdentities.server(home) : TestIdentities.client(home);
       store = TrustStore.open(Files.createDirectory(home.resolve("state")));
-      keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, RANDOM);
+      keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
       TlsContexts tls = TlsContexts.create(identity);
       TrustPersister persister = new TrustPersister(store, blocking, clock);
       server = PairingServer.start(boss, workers,
           new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
-              maxConnections, rateLimitPerMinute, Duration.ofSeconds(10), Duration.ofSeconds(20)),
+              maxConnections, maxConnections, rateLimitPerMinute, Duration.ofSeconds(10),
+              Duration.ofSeconds(5), Duration.ofSeconds(20)),
           tls, keys, persister, RANDOM);
       client = new NettyPairingClient(workers, tls, persister, blocking, Duration.ofSeconds(5),
           Duration.ofSeconds(10), Duration.ofSeconds(20), RANDOM);

@@ -68,6 +68,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class SessionHandlerTest {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private static final Duration FIRST_FRAME_DEADLINE = Duration.ofSeconds(5);
   private static final Duration KEY_LIFETIME = Duration.ofMinutes(5);
   private static final int MAX_ATTEMPTS = 3;
   /** The client's address as the server sees it. */
@@ -85,13 +86,15 @@ final class SessionHandlerTest {
   @TempDir Path dir;
   private final FakeClock clock = new FakeClock();
   private final MockTicker ticker = Ticker.newMockTicker();
-  private final PendingKeys keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, RANDOM);
+  private final PendingKeys keys =
+      new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
   private final ManualExecutor serverDisk = new ManualExecutor();
   private final ManualExecutor clientDisk = new ManualExecutor();
   private final RecordingListener serverHeard = new RecordingListener();
   private final RecordingListener clientHeard = new RecordingListener();
   private final AtomicInteger serverSessions = new AtomicInteger();
   private final AtomicInteger clientSessions = new AtomicInteger();
+  private final List<Connections.Stage> serverStages = new ArrayList<>();
   private TrustStore serverStore;
   private TrustStore clientStore;
   private TrustPersister serverPersister;
@@ -364,6 +367,106 @@ final class SessionHandlerTest {
   }
 
   @Test
+  void firstFrameDeadline_clientSilentAfterHandshake_serverSendsTimeoutAndCloses()
+      throws Exception {
+    try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+      link.run();
+      assertThat(serverStages).containsExactly(Connections.Stage.AWAIT_FIRST_FRAME);
+
+      ticker.advance(FIRST_FRAME_DEADLINE.toMillis() - 1, TimeUnit.MILLISECONDS);
+      link.run();
+      assertThat(link.server().isOpen()).as("open just before the deadline").isTrue();
+
+      ticker.advance(1, TimeUnit.MILLISECONDS);
+      link.run();
+
+      assertThat(frames(link.client())).containsExactly(Frame.error(ErrorReason.TIMEOUT));
+      assertThat(link.server().isOpen()).isFalse();
+      PairdException failure = serverHeard.onlyFailure();
+      assertThat(failure.code()).isEqualTo(ErrorCode.TIMEOUT);
+      assertThat(failure).hasMessageContaining("no request");
+    }
+  }
+
+  @Test
+  void firstFrameDeadline_halfAFrameThenSilence_serverSendsTimeoutAndCloses() throws Exception {
+    try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+      link.run();
+      link.client().writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0x11, 0x00}));
+      link.run();
+
+      ticker.advance(FIRST_FRAME_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      link.run();
+
+      assertThat(frames(link.client())).containsExactly(Frame.error(ErrorReason.TIMEOUT));
+      assertThat(link.server().isOpen()).isFalse();
+      assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.TIMEOUT);
+    }
+  }
+
+  @Test
+  void firstFrameDeadline_firstFrameArrived_noLongerApplies() throws Exception {
+    Spake2Code code = (Spake2Code) PairingCode.parse(keys.issue(Suite.SPAKE2, KEY_LIFETIME).code());
+    try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+      link.run();
+      ClientSession client = ClientSession.spake2(code, honestCertificates(), RANDOM);
+      link.client().writeAndFlush(client.start().send().get(0));
+      link.run();
+
+      ticker.advance(FIRST_FRAME_DEADLINE.toMillis() * 2, TimeUnit.MILLISECONDS);
+      link.run();
+
+      assertThat(link.server().isOpen()).isTrue();
+      assertThat(serverHeard.all()).isEmpty();
+      assertThat(serverStages).containsExactly(
+          Connections.Stage.AWAIT_FIRST_FRAME, Connections.Stage.EXCHANGE);
+    }
+  }
+
+  @Test
+  void evicted_midSpake2Exchange_serverSendsBusyClosesAndCountsTheAttempt() throws Exception {
+    Spake2Code code = (Spake2Code) PairingCode.parse(keys.issue(Suite.SPAKE2, KEY_LIFETIME).code());
+    try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+      link.run();
+      ClientSession client = ClientSession.spake2(code, honestCertificates(), RANDOM);
+      link.client().writeAndFlush(client.start().send().get(0));
+      link.run();
+      frames(link.client());
+
+      link.server().pipeline().fireUserEventTriggered(AdmissionHandler.EVICTED);
+      link.run();
+
+      assertThat(frames(link.client())).containsExactly(Frame.error(ErrorReason.BUSY));
+      assertThat(link.server().isOpen()).isFalse();
+      assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.BUSY);
+      assertThat(keys.list()).singleElement()
+          .satisfies(key -> assertThat(key.attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1));
+    }
+  }
+
+  @Test
+  void clientClosesAfterItsShare_eachTimeCountsAnAttempt_theLastBurnsTheKey() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, KEY_LIFETIME);
+    Spake2Code code = (Spake2Code) PairingCode.parse(issued.code());
+    CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
+
+    for (int i = 0; i < MAX_ATTEMPTS; i++) {
+      try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+        link.run();
+        ClientSession client = ClientSession.spake2(code, honestCertificates(), RANDOM);
+        link.client().writeAndFlush(client.start().send().get(0));
+        link.run();
+        link.client().close();
+        link.run();
+        assertThat(link.server().isOpen()).isFalse();
+      }
+    }
+
+    assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.BURNED);
+    assertThat(keys.list()).isEmpty();
+  }
+
+  @Test
   void persist_serverClosesRightAfterItsProof_clientFinishesSavingAndSucceeds() throws Exception {
     PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, KEY_LIFETIME);
 
@@ -487,7 +590,9 @@ final class SessionHandlerTest {
               new ServerSession(certificates, keys, serverPersister::isTrusted, RANDOM),
               new Step(List.of(), new Step.AwaitFrame()));
         },
-        serverPersister, CLIENT_ADDRESS, Optional.empty(), DEADLINE, serverHeard));
+        serverPersister, CLIENT_ADDRESS, Optional.empty(),
+        new SessionHandler.Deadlines(Optional.of(FIRST_FRAME_DEADLINE), DEADLINE),
+        serverStages::add, serverHeard));
   }
 
   private EmbeddedChannel pairingClient(PairingCode code) {
@@ -513,7 +618,8 @@ final class SessionHandlerTest {
           ClientSession session = sessions.apply(certificates);
           return new SessionHandler.Started(session, session.start());
         },
-        clientPersister, SERVER_HOST, Optional.of(LABEL), DEADLINE, clientHeard));
+        clientPersister, SERVER_HOST, Optional.of(LABEL),
+        new SessionHandler.Deadlines(Optional.empty(), DEADLINE), stage -> { }, clientHeard));
   }
 
   /** TLS and frames without a session: the test plays this side by hand. */

@@ -24,7 +24,7 @@ final class SessionsTest {
   private static final Duration LIFETIME = Duration.ofMinutes(5);
 
   private final FakeClock clock = new FakeClock();
-  private final PendingKeys keys = new PendingKeys(8, 3, 8, clock, RANDOM);
+  private final PendingKeys keys = new PendingKeys(8, 3, 8, clock, clock::nanoTime, RANDOM);
 
   private ServerSession server(SessionCertificates seen) {
     return new ServerSession(seen, keys, der -> false, RANDOM);
@@ -265,5 +265,39 @@ final class SessionsTest {
     server.abort();
 
     assertThat(keys.list()).extracting(k -> k.attemptsLeft()).containsExactly(2);
+  }
+
+  @Test
+  void spake2_errorFromClientMidExchange_serverClosesSilentlyAndCountsTheAttempt()
+      throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
+    ServerSession server = server(Fixtures.HONEST);
+    server.onFrame(client(issued.code(), Fixtures.HONEST).start().send().get(0));
+
+    Step step = server.onFrame(Frame.error(ErrorReason.TIMEOUT));
+
+    assertThat(step.send()).isEmpty();
+    assertThat(step.next()).isInstanceOfSatisfying(Step.Failed.class,
+        failed -> assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR));
+    assertThat(keys.list()).extracting(k -> k.attemptsLeft()).containsExactly(2);
+  }
+
+  @Test
+  void spake2_serverShareNotAPoint_clientFailsWithAMessageAndAnswersMalformed() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
+    ClientSession client = client(issued.code(), Fixtures.HONEST);
+    client.start();
+    byte[] notAPoint = new byte[65];
+    notAPoint[0] = 4;
+
+    Step step = client.onFrame(Frame.of(FrameType.SPAKE2_SERVER_SHARE, notAPoint));
+
+    assertThat(step.send()).containsExactly(Frame.error(ErrorReason.MALFORMED));
+    assertThat(step.next()).isInstanceOfSatisfying(Step.Failed.class, failed -> {
+      assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+      assertThat(failed.message()).isEqualTo(
+          "the other device sent an invalid SPAKE2 share; nothing was trusted");
+    });
+    assertThat(client.isDone()).isTrue();
   }
 }

@@ -1,0 +1,111 @@
+package dev.paird.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.Channel;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.net.InetAddress;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+final class ConnectionsTest {
+  private final Connections connections = new Connections(3, 2);
+
+  @Test
+  void admit_full_evictsTheOldestThatHasNotSentItsFirstFrame() throws Exception {
+    Channel exchanging = admitted("192.0.2.1");
+    Channel idleOld = admitted("192.0.2.2");
+    Channel idleYoung = admitted("192.0.2.3");
+    connections.advance(exchanging, Connections.Stage.EXCHANGE);
+    connections.advance(idleOld, Connections.Stage.AWAIT_FIRST_FRAME);
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(idleOld)));
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.5")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(idleYoung)));
+  }
+
+  @Test
+  void admit_full_evictsFromTheSourceHoldingTheMost_beforeAnOlderLoneConnection()
+      throws Exception {
+    Channel lone = admitted("192.0.2.1");
+    Channel greedyOld = admitted("192.0.2.2");
+    Channel greedyYoung = admitted("192.0.2.2");
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(greedyOld)));
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.5")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(lone)));
+    assertThat(greedyYoung.isOpen()).isTrue();
+  }
+
+  @Test
+  void admit_fullOfExchanges_evictsTheOldestExchange() throws Exception {
+    Channel first = admitted("192.0.2.1");
+    Channel second = admitted("192.0.2.2");
+    Channel third = admitted("192.0.2.3");
+    for (Channel c : new Channel[] {first, second, third}) {
+      connections.advance(c, Connections.Stage.EXCHANGE);
+    }
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(first)));
+  }
+
+  @Test
+  void admit_fullAndEverySlotSavingTrust_refusesAndEvictsNothing() throws Exception {
+    for (String address : new String[] {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
+      connections.advance(admitted(address), Connections.Stage.SAVING);
+    }
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isInstanceOf(Connections.Admission.Refused.class);
+    assertThat(connections.open()).isEqualTo(3);
+  }
+
+  @Test
+  void advance_neverMovesAConnectionBack() throws Exception {
+    Channel saving = admitted("192.0.2.1");
+    Channel idle = admitted("192.0.2.2");
+    admitted("192.0.2.3");
+    connections.advance(saving, Connections.Stage.SAVING);
+    connections.advance(saving, Connections.Stage.EXCHANGE);
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(idle)));
+  }
+
+  @Test
+  void admit_perSourceCap_countsAnIpv4AddressAndItsMappedForm() throws Exception {
+    admitted("192.0.2.1");
+    admitted("::ffff:192.0.2.1");
+
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.1")))
+        .isInstanceOf(Connections.Admission.Refused.class);
+  }
+
+  @Test
+  void evicted_isNoLongerCounted_forItsSourceEither() throws Exception {
+    Channel first = admitted("192.0.2.1");
+    admitted("192.0.2.1");
+    admitted("192.0.2.2");
+    admitted("192.0.2.3"); // evicts first
+
+    connections.remove(first); // its close arrives later: nothing more to release
+
+    assertThat(connections.open()).isEqualTo(3);
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.1")))
+        .isInstanceOf(Connections.Admission.Admitted.class);
+  }
+
+  private Channel admitted(String address) throws Exception {
+    Channel channel = new EmbeddedChannel();
+    assertThat(connections.admit(channel, source(address)))
+        .isInstanceOf(Connections.Admission.Admitted.class);
+    return channel;
+  }
+
+  private static SourceAddress source(String address) throws Exception {
+    return SourceAddress.of(InetAddress.getByName(address));
+  }
+}
