@@ -46,9 +46,7 @@ final class ConnectionLimitsIT {
     for (RawConnection connection : held) {
       connection.close();
     }
-    if (paird != null) {
-      paird.close();
-    }
+    LiveDaemon.closeAll(paird);
   }
 
   @Test

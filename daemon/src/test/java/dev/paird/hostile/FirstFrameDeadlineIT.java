@@ -43,9 +43,7 @@ final class FirstFrameDeadlineIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (paird != null) {
-      paird.close();
-    }
+    LiveDaemon.closeAll(paird);
   }
 
   @Test

@@ -59,11 +59,7 @@ final class HostileClientIT {
 
   @AfterAll
   static void stop() throws Exception {
-    for (LiveDaemon paird : new LiveDaemon[] {server, honest}) {
-      if (paird != null) {
-        paird.close();
-      }
-    }
+    LiveDaemon.closeAll(server, honest);
   }
 
   @ParameterizedTest(name = "{0}")

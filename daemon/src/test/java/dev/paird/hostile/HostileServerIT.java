@@ -40,9 +40,7 @@ final class HostileServerIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (device != null) {
-      device.close();
-    }
+    LiveDaemon.closeAll(device);
   }
 
   @Test

@@ -108,6 +108,34 @@ final class LiveDaemon implements AutoCloseable {
     process.assertLogOmits(keys);
   }
 
+  /**
+   * Closes every daemon that was started (nulls are those that never were), each even if
+   * closing or checking an earlier one failed; the first failure is thrown at the end, with the
+   * others attached.
+   */
+  static void closeAll(LiveDaemon... daemons) throws Exception {
+    Throwable first = null;
+    for (LiveDaemon daemon : daemons) {
+      try {
+        if (daemon != null) {
+          daemon.close();
+        }
+      } catch (Exception | AssertionError e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first instanceof Exception e) {
+      throw e;
+    }
+    if (first instanceof AssertionError e) {
+      throw e;
+    }
+  }
+
   /** A loopback source address for a hostile client: 127.0.3.{@code host}. */
   static InetAddress source(int host) throws IOException {
     return InetAddress.getByAddress(new byte[] {127, 0, 3, (byte) host});

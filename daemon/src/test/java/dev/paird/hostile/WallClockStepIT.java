@@ -53,11 +53,7 @@ final class WallClockStepIT {
 
   @AfterAll
   static void stop() throws Exception {
-    for (LiveDaemon paird : new LiveDaemon[] {server, client}) {
-      if (paird != null) {
-        paird.close();
-      }
-    }
+    LiveDaemon.closeAll(server, client);
   }
 
   @Test
