@@ -94,8 +94,8 @@ final class HmacCodeTest {
   @Test
   void parse_typo_messageNeverEchoesTheKey() {
     String typed = HmacCode.generate(new SecureRandom()).format();
-    String typo = (typed.charAt(5) == 'A' ? 'B' : 'A') + typed.substring(1);
-    String wrongFirst = typed.substring(0, 5) + (typed.charAt(5) == 'Z' ? 'Y' : 'Z') + typed.substring(6);
+    String wrongFirst = (typed.charAt(0) == 'A' ? 'B' : 'A') + typed.substring(1);
+    String typo = typed.substring(0, 5) + (typed.charAt(5) == 'Z' ? 'Y' : 'Z') + typed.substring(6);
 
     for (String bad : new String[] {typo, wrongFirst, typed + "X", typed.substring(2)}) {
       assertThatThrownBy(() -> PairingCode.parse(bad))

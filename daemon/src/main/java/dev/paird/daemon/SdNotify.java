@@ -34,10 +34,14 @@ final class SdNotify {
     return new SdNotify(Optional.ofNullable(System.getenv("NOTIFY_SOCKET")), group);
   }
 
-  /** Sends one notification, e.g. {@code "READY=1\nSTATUS=..."}; failures are logged only. */
-  void send(String state) {
+  /**
+   * Sends one notification, e.g. {@code "READY=1\nSTATUS=..."}. A failure is logged and never
+   * thrown: paird runs on without systemd's bookkeeping. Returns whether it was delivered (false
+   * also when not run by systemd).
+   */
+  boolean send(String state) {
     if (socket.isEmpty()) {
-      return;
+      return false;
     }
     // systemd writes an abstract socket's leading NUL as '@'.
     String path = socket.get().startsWith("@") ? "\0" + socket.get().substring(1) : socket.get();
@@ -51,12 +55,12 @@ final class SdNotify {
           .handler(new ChannelInboundHandlerAdapter())
           .connect(new DomainSocketAddress(path));
       channel = connected.channel();
-      if (completed(connected, state)) {
-        completed(channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)),
-            state);
-      }
+      return completed(connected, state)
+          && completed(channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)),
+              state);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
     } finally {
       if (channel != null) {
         channel.close();

@@ -15,6 +15,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -169,8 +170,9 @@ public final class NettyPairingClient implements PairingClient {
         return;
       }
       Throwable cause = future.cause();
-      String why = cause == null || cause.getMessage() == null
-          ? "connection failed" : cause.getMessage();
+      String why = cause instanceof ConnectTimeoutException
+          ? "no answer within connect_timeout"
+          : IoReasons.of(cause).orElse("the connection failed");
       result.completeExceptionally(new PairdException(ErrorCode.PEER_UNREACHABLE,
           "cannot connect to " + host + " (" + address.getAddress().getHostAddress() + " port "
               + target.port() + "): " + why + "; is paird running there and the port open?"));

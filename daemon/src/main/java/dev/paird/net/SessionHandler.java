@@ -384,8 +384,9 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private static String describe(Throwable cause) {
     Throwable inner = cause instanceof DecoderException && cause.getCause() != null
         ? cause.getCause() : cause;
-    if ((inner instanceof IOException) && inner.getMessage() != null) {
-      return inner.getMessage();
+    Optional<String> reason = IoReasons.of(inner);
+    if (reason.isPresent()) {
+      return reason.get();
     }
     LoggerFactory.getLogger(SessionHandler.class).warn("unexpected failure on a pairing connection",
         inner);
