@@ -15,13 +15,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * pairctl as a person or a script runs it, through packaging/bin/pairctl, against one paird's
  * control socket: either waited for, with its output in files in a scratch directory, or
  * started in the background and its standard output read line by line as it comes.
  */
-final class Pairctl {
+public final class Pairctl {
   static final Path PAIRCTL = PairdProcess.REPO.resolve("packaging/bin/pairctl");
   /** Bounds every wait for pairctl; pair and ping themselves give up well before. */
   static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -31,26 +32,26 @@ final class Pairctl {
   private final Path scratch;
 
   /** pairctl for the paird serving {@code socket}; its output files go in {@code scratch}. */
-  Pairctl(Path socket, Path scratch) {
+  public Pairctl(Path socket, Path scratch) {
     this.socket = socket;
     this.scratch = scratch;
   }
 
   /** How a pairctl run ended: its exit status and what it printed. */
-  record Result(int status, String out, String err) {
+  public record Result(int status, String out, String err) {
     /** stdout as JSON: the answer of a {@code --json} run, or its {@code error} object. */
-    JsonNode json() throws IOException {
+    public JsonNode json() throws IOException {
       return JSON.readTree(out);
     }
   }
 
   /** Runs {@code pairctl --socket SOCKET ARGS} and waits for it. */
-  Result run(String... args) throws Exception {
+  public Result run(String... args) throws Exception {
     return run(scratch, command(args));
   }
 
   /** The answer of {@code pairctl --json ARGS}, which must succeed. */
-  JsonNode json(String... args) throws Exception {
+  public JsonNode json(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("--json"));
     command.addAll(List.of(args));
     Result result = run(command.toArray(String[]::new));
@@ -60,7 +61,7 @@ final class Pairctl {
   }
 
   /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */
-  Running start(String... args) throws IOException {
+  public Running start(String... args) throws IOException {
     Path err = Files.createTempFile(scratch, "err", ".txt");
     Process process = new ProcessBuilder(command(args))
         .redirectError(err.toFile())
@@ -90,19 +91,29 @@ final class Pairctl {
 
   /** A line, waited for with a bound; on timeout the caller closes the stream's source. */
   static String readLine(BufferedReader in) throws Exception {
-    String line = CompletableFuture.supplyAsync(() -> {
-      try {
-        return in.readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    }).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    return readLine(in, TIMEOUT);
+  }
+
+  /** A line, waited for at most {@code bound}; on timeout the caller closes the stream's source. */
+  static String readLine(BufferedReader in, Duration bound) throws Exception {
+    String line;
+    try {
+      line = CompletableFuture.supplyAsync(() -> {
+        try {
+          return in.readLine();
+        } catch (IOException e) {
+          return null;
+        }
+      }).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("pairctl printed no line within " + bound.toSeconds() + " s");
+    }
     assertThat(line).as("a line before the end of the stream").isNotNull();
     return line;
   }
 
   /** A pairctl still running, such as {@code new-key --wait}: its stdout is read as it comes. */
-  static final class Running implements AutoCloseable {
+  public static final class Running implements AutoCloseable {
     private final Process process;
     private final BufferedReader out;
     private final Path err;
@@ -115,16 +126,21 @@ final class Pairctl {
     }
 
     /** The next line pairctl prints, as JSON. */
-    JsonNode readJson() throws Exception {
+    public JsonNode readJson() throws Exception {
       return JSON.readTree(readLine(out));
     }
 
-    boolean isAlive() {
+    /** The next line pairctl prints, as JSON, waited for at most {@code bound}. */
+    public JsonNode readJson(Duration bound) throws Exception {
+      return JSON.readTree(readLine(out, bound));
+    }
+
+    public boolean isAlive() {
       return process.isAlive();
     }
 
     /** Waits for pairctl to exit; the result holds what it printed that was not read yet. */
-    Result finish() throws Exception {
+    public Result finish() throws Exception {
       assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
           .as("pairctl finished").isTrue();
       StringBuilder rest = new StringBuilder();

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A paird started by the launch script packaging/bin/paird as a child process, for the
@@ -24,17 +25,19 @@ import java.util.concurrent.TimeUnit;
  * <p>The scripts run the jars of "mvn package" (ctl/target/lib, daemon/target/lib); failsafe
  * runs the tests that use this in the verify phase, after package.
  */
-final class PairdProcess implements AutoCloseable {
+public final class PairdProcess implements AutoCloseable {
   /** The build runs in the daemon module; the repository is the first parent with the scripts. */
-  static final Path REPO = repositoryRoot();
+  public static final Path REPO = repositoryRoot();
   static final Path PAIRD = REPO.resolve("packaging/bin/paird");
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
-  final Process process;
+  public final Process process;
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
   /** True once paird says it is ready; false if its log ends first. */
   private final CompletableFuture<Boolean> ready = new CompletableFuture<>();
   private final Thread reader;
+  /** Set, under the log's lock, when paird's stderr has ended. */
+  private boolean logEnded;
 
   private PairdProcess(Process process) {
     this.process = process;
@@ -58,7 +61,7 @@ final class PairdProcess implements AutoCloseable {
    * {@code wrapper} is a command that executes the rest in place, such as {@code ip netns exec
    * NS}, so that the child process is paird itself and stopping it stops paird; it may be empty.
    */
-  static PairdProcess launch(List<String> wrapper, List<String> arguments) throws IOException {
+  public static PairdProcess launch(List<String> wrapper, List<String> arguments) throws IOException {
     List<String> command = new ArrayList<>(wrapper);
     command.add(PAIRD.toString());
     command.addAll(arguments);
@@ -74,7 +77,10 @@ final class PairdProcess implements AutoCloseable {
     try (BufferedReader in = new BufferedReader(
         new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        log.add(line);
+        synchronized (log) {
+          log.add(line);
+          log.notifyAll();
+        }
         if (line.contains("paird ready: control socket")) {
           ready.complete(true);
         }
@@ -83,11 +89,40 @@ final class PairdProcess implements AutoCloseable {
       log.add("(reading the log failed: " + e + ")");
     } finally {
       ready.complete(false);
+      synchronized (log) {
+        logEnded = true;
+        log.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits until paird has logged a line that {@code matches}, at most {@code bound}; returns it,
+   * or fails showing the log. The log is written asynchronously, so a test that checks for a
+   * line about something it just saw happen waits for it here instead of reading once.
+   */
+  public String awaitLogLine(Predicate<String> matches, String description, Duration bound)
+      throws InterruptedException {
+    long end = System.nanoTime() + bound.toNanos();
+    synchronized (log) {
+      for (int seen = 0; ; ) {
+        for (; seen < log.size(); seen++) {
+          if (matches.test(log.get(seen))) {
+            return log.get(seen);
+          }
+        }
+        long left = end - System.nanoTime();
+        if (left <= 0 || logEnded) {
+          throw new AssertionError("paird logged no line " + description + " within " + bound
+              + "; its log:\n" + String.join("\n", log));
+        }
+        TimeUnit.NANOSECONDS.timedWait(log, left);
+      }
     }
   }
 
   /** Waits until paird says it is ready; fails, showing its log, if it exits first. */
-  PairdProcess awaitReady() throws Exception {
+  public PairdProcess awaitReady() throws Exception {
     boolean isReady = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     assertThat(isReady).as("paird ready; its log:\n%s", log()).isTrue();
     return this;
@@ -102,19 +137,19 @@ final class PairdProcess implements AutoCloseable {
   }
 
   /** Sends SIGTERM, as systemctl stop does, and waits for the exit. */
-  int stop() throws Exception {
+  public int stop() throws Exception {
     process.destroy();
     return awaitExit();
   }
 
-  String log() {
+  public String log() {
     synchronized (log) {
       return String.join("\n", log);
     }
   }
 
   /** Checks that no line paird logged shows any of {@code keys}, with or without dashes. */
-  void assertLogOmits(Collection<String> keys) {
+  public void assertLogOmits(Collection<String> keys) {
     String text = log();
     for (String key : keys) {
       assertThat(text).as("paird's log").doesNotContain(key)

@@ -1,0 +1,89 @@
+package dev.paird.hostile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paird.api.Spake2Code;
+import dev.paird.daemon.Pairctl.Result;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@code pairctl pair}, through a real paird, against fake servers that break the
+ * protocol in ways a user could meet: the wrong kind of TLS server, and a server that sends a
+ * share that is not a point. The user must get a clear error with a stable code, never a Java
+ * exception's text, and nothing may be trusted.
+ */
+final class HostileServerIT {
+  /** What a Java exception's text looks like when it leaks into a message. */
+  private static final String[] EXCEPTION_TEXT = {"Exception", "Cannot ", "null", "java."};
+
+  @TempDir static Path dir;
+  private static LiveDaemon device;
+  private static SSLContext fake;
+  /** A well-formed spake2 code: pairctl checks the check digit before any traffic. */
+  private static final String CODE =
+      Spake2Code.create(17, "24681357".getBytes(StandardCharsets.US_ASCII)).format();
+
+  @BeforeAll
+  static void start() throws Exception {
+    device = LiveDaemon.start(dir, "device");
+    fake = JdkTls.context(OpenSslCli.newSelfSigned(dir, "fake", KeyType.EC_P256));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    LiveDaemon.closeAll(device);
+  }
+
+  @Test
+  void pair_serverThatDoesNotAskForTheClientCertificate_isNotPaird() throws Exception {
+    try (FakePairingServer server = FakePairingServer.start(fake, false, (c, r) -> {})) {
+      Result pair = device.pair(server.address(), CODE);
+
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("not_paird");
+      assertThat(pair.err()).startsWith("pairctl: ").contains("certificate");
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  @Test
+  void pair_serverShareThatIsNotAPoint_isAProtocolError_andTrustsNothing() throws Exception {
+    try (FakePairingServer server = FakePairingServer.start(fake, true, (connection, r) -> {
+      FakePairingServer.read(connection, 3 + 66, r); // the client's share
+      byte[] notAPoint = new byte[65];
+      notAPoint[0] = 0x04; // uncompressed, with X = Y = 0: not on the curve
+      connection.getOutputStream().write(Wire.frame(Wire.SPAKE2_SERVER_SHARE, notAPoint));
+      connection.getOutputStream().flush();
+    })) {
+      Result pair = device.pair(server.address(), CODE);
+      byte[] sent = server.received();
+
+      assertThat(Wire.hex(Arrays.copyOf(sent, 4))).as("the client's first frame")
+          .isEqualTo("11 00 42 11"); // SPAKE2_CLIENT_SHARE, 66 bytes, slot 17
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue())
+          .isEqualTo("protocol_error");
+      assertThat(pair.err()).startsWith("pairctl: ").containsIgnoringCase("invalid SPAKE2 share");
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  private static void assertNoExceptionText(Result pair) throws Exception {
+    String message = pair.json().path("error").path("message").textValue();
+    for (String text : EXCEPTION_TEXT) {
+      assertThat(pair.err()).as("pairctl's stderr").doesNotContain(text);
+      assertThat(message).as("the error message").doesNotContain(text);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package dev.paird.hostile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.daemon.Pairctl;
+import dev.paird.daemon.PairdProcess;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real paird, started by packaging/bin/paird on loopback port 0 with a config file the test
+ * writes, its own certificate from openssl, and the pairctl that drives it.
+ */
+final class LiveDaemon implements AutoCloseable {
+  final String name;
+  final SelfSigned identity;
+  final PairdProcess process;
+  final Pairctl ctl;
+  /** Where its pairing port listens, as pairctl takes it: {@code 127.0.0.1:PORT}. */
+  final String address;
+  final InetSocketAddress pairingPort;
+  /** Every key issued or typed here; none may appear in the log. */
+  final List<String> keys = new ArrayList<>();
+
+  private LiveDaemon(String name, SelfSigned identity, PairdProcess process, Pairctl ctl,
+      String address) {
+    this.name = name;
+    this.identity = identity;
+    this.process = process;
+    this.ctl = ctl;
+    this.address = address;
+    int colon = address.lastIndexOf(':');
+    this.pairingPort = new InetSocketAddress(InetAddress.getLoopbackAddress(),
+        Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  /** Starts paird {@code name} in {@code dir}/{@code name} with {@code settings} as paird.conf. */
+  static LiveDaemon start(Path dir, String name, String... settings) throws Exception {
+    return start(dir, name, List.of(), settings);
+  }
+
+  /**
+   * Starts paird through {@code wrapper} (a command that executes the rest in place, such as
+   * {@code env VAR=VALUE}), and waits until it is ready.
+   */
+  static LiveDaemon start(Path dir, String name, List<String> wrapper, String... settings)
+      throws Exception {
+    Path home = Files.createDirectories(dir.resolve(name));
+    SelfSigned identity = OpenSslCli.newSelfSigned(home, name, KeyType.EC_P256);
+    Path config = Files.writeString(home.resolve("paird.conf"),
+        String.join("\n", settings) + "\n");
+    PairdProcess process = PairdProcess.launch(wrapper, List.of(
+        "--config", config.toString(),
+        "--state-dir", home.resolve("state").toString(),
+        "--socket", home.resolve("control.sock").toString(),
+        "--listen", "127.0.0.1:0",
+        "--cert", identity.cert().toString(),
+        "--key", identity.key().toString()));
+    try {
+      process.awaitReady();
+      Pairctl ctl = new Pairctl(home.resolve("control.sock"), home);
+      String listen = ctl.json("status").path("listen").textValue();
+      assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
+      return new LiveDaemon(name, identity, process, ctl, listen);
+    } catch (Throwable e) {
+      process.close();
+      throw e;
+    }
+  }
+
+  /** {@code pairctl --json new-key ARGS}; the key is remembered for the log check. */
+  JsonNode newKey(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("new-key"));
+    command.addAll(List.of(args));
+    JsonNode issued = ctl.json(command.toArray(String[]::new));
+    keys.add(issued.path("key").textValue());
+    return issued;
+  }
+
+  /** {@code pairctl --json pair SERVER KEY} from this daemon. */
+  Pairctl.Result pair(String server, String key) throws Exception {
+    keys.add(key);
+    return ctl.run("--json", "pair", server, key);
+  }
+
+  /** The fingerprints this daemon trusts. */
+  List<String> trusted() throws Exception {
+    List<String> fingerprints = new ArrayList<>();
+    for (JsonNode peer : ctl.json("list-trusted").path("peers")) {
+      fingerprints.add(peer.path("fingerprint").textValue());
+    }
+    return fingerprints;
+  }
+
+  /** Stops paird, then checks that it never logged a key it issued or was given. */
+  @Override
+  public void close() throws Exception {
+    process.close();
+    process.assertLogOmits(keys);
+  }
+
+  /**
+   * Closes every daemon that was started (nulls are those that never were), each even if
+   * closing or checking an earlier one failed; the first failure is thrown at the end, with the
+   * others attached.
+   */
+  static void closeAll(LiveDaemon... daemons) throws Exception {
+    Throwable first = null;
+    for (LiveDaemon daemon : daemons) {
+      try {
+        if (daemon != null) {
+          daemon.close();
+        }
+      } catch (Exception | AssertionError e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first instanceof Exception e) {
+      throw e;
+    }
+    if (first instanceof AssertionError e) {
+      throw e;
+    }
+  }
+
+  /** A loopback source address for a hostile client: 127.0.3.{@code host}. */
+  static InetAddress source(int host) throws IOException {
+    return InetAddress.getByAddress(new byte[] {127, 0, 3, (byte) host});
+  }
+}

@@ -1,0 +1,50 @@
+package dev.paird.hostile;
+
+import java.io.ByteArrayOutputStream;
+import java.util.HexFormat;
+
+/**
+ * The pairing port's frames as bytes, written from docs/PROTOCOL.md §2 alone: type (1 byte),
+ * length (2 bytes, big-endian), body. Deliberately independent of paird's own frame classes, so
+ * that a mistake shared by the daemon and its codec cannot hide here.
+ */
+final class Wire {
+  static final int SPAKE2_CLIENT_SHARE = 0x11;
+  static final int SPAKE2_SERVER_SHARE = 0x12;
+  static final int PING = 0x21;
+  static final int ERROR = 0x7f;
+
+  /** The whole ERROR frames the server may answer with, by reason. */
+  static final byte[] ERROR_MALFORMED = hex("7f000102");
+  static final byte[] ERROR_BUSY = hex("7f000104");
+  static final byte[] ERROR_TIMEOUT = hex("7f000105");
+  static final byte[] ERROR_NOT_TRUSTED = hex("7f000106");
+
+  private Wire() {}
+
+  /** A frame: the header says {@code body.length}. */
+  static byte[] frame(int type, byte[] body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(type);
+    out.write(body.length >>> 8);
+    out.write(body.length & 0xff);
+    out.writeBytes(body);
+    return out.toByteArray();
+  }
+
+  /** SPAKE2_CLIENT_SHARE: the slot byte, then the 65-byte point. */
+  static byte[] clientShare(int slot, byte[] point) {
+    byte[] body = new byte[1 + point.length];
+    body[0] = (byte) slot;
+    System.arraycopy(point, 0, body, 1, point.length);
+    return frame(SPAKE2_CLIENT_SHARE, body);
+  }
+
+  static byte[] hex(String hex) {
+    return HexFormat.of().parseHex(hex.replace(" ", ""));
+  }
+
+  static String hex(byte[] bytes) {
+    return HexFormat.ofDelimiter(" ").formatHex(bytes);
+  }
+}
