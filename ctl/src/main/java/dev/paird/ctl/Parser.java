@@ -36,8 +36,7 @@ final class Parser {
   static final String[] EXIT_STATUS = {
     "Exit status:",
     "  0  done",
-    "  1  internal error: a bug, an answer pairctl cannot read, or a command this",
-    "     build of paird lacks",
+    "  1  internal error: a bug, or an answer pairctl cannot read",
     "  2  usage: a bad option or argument, or a mistyped key; nothing was done",
     "  3  paird is not running, or nothing listens on its socket",
     "  4  this user may not use paird's socket",

@@ -107,7 +107,7 @@ final class PairCtlTest {
     "invalid_argument, 2", "malformed_key, 2", "ambiguous, 2", "not_found, 7",
     "limit_reached, 5", "key_rejected, 5", "not_trusted, 5", "peer_unreachable, 6",
     "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "busy, 6",
-    "not_implemented, 1", "internal, 1", "something_new, 1",
+    "permission_denied, 4", "internal, 1", "something_new, 1",
   })
   void daemonError_exitsWithItsDocumentedStatus(String code, int status) throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error(code, "no"))) {
