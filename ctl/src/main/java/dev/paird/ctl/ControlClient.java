@@ -52,6 +52,30 @@ final class ControlClient implements AutoCloseable {
 
   /** Connects to the paird at {@code socket}, waiting at most {@code timeout}. */
   static ControlClient connect(Path socket, Duration timeout) throws PairdException {
+    try {
+      return tryConnect(socket, timeout);
+    } catch (BacklogFull e) {
+      throw e.failure;
+    }
+  }
+
+  /**
+   * A connect that failed although the socket is there and this user may use it: paird's queue
+   * of connections not yet accepted is full (EAGAIN, as the connect does not block), which a
+   * moment's wait cures.
+   */
+  private static final class BacklogFull extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final PairdException failure;
+
+    BacklogFull(PairdException failure) {
+      super(failure.getMessage(), failure, false, false);
+      this.failure = failure;
+    }
+  }
+
+  private static ControlClient tryConnect(Path socket, Duration timeout)
+      throws PairdException, BacklogFull {
     long deadline = System.nanoTime() + timeout.toNanos();
     SocketChannel channel = null;
     Selector selector = null;
@@ -67,7 +91,12 @@ final class ControlClient implements AutoCloseable {
         }
       } catch (IOException e) {
         client.close();
-        throw ConnectFailure.classify(socket, e, SocketFile.probe(socket));
+        SocketFile file = SocketFile.probe(socket);
+        PairdException failure = ConnectFailure.classify(socket, e, file);
+        if (ConnectFailure.isTransient(e, file)) {
+          throw new BacklogFull(failure);
+        }
+        throw failure;
       }
       return client;
     } catch (IOException e) {
@@ -85,7 +114,8 @@ final class ControlClient implements AutoCloseable {
   /**
    * Connects and sends one request, connecting again after a pause from {@code backoff} while
    * paird turns the connection away as {@code busy} before reading the request (too many
-   * connections): the request was not run then, so sending it again is safe whatever it does.
+   * connections), or cannot take it at all yet (its queue of connections to accept is full):
+   * the request was not run then, so sending it again is safe whatever it does.
    * A {@code busy} answer to the request itself is not retried.
    *
    * @param secret the value of the argument {@code key}, or null; see {@link #call(Command,
@@ -94,7 +124,15 @@ final class ControlClient implements AutoCloseable {
   static Opened open(Path socket, Duration connectTimeout, Command command, ObjectNode args,
       byte[] secret, Duration timeout, Backoff backoff) throws PairdException {
     for (int attempt = 1; ; attempt++) {
-      ControlClient client = connect(socket, connectTimeout);
+      ControlClient client;
+      try {
+        client = tryConnect(socket, connectTimeout);
+      } catch (BacklogFull e) {
+        if (!backoff.pause(attempt)) {
+          throw e.failure;
+        }
+        continue;
+      }
       try {
         return new Opened(client, client.call(command, args, secret, timeout));
       } catch (PairdException e) {
