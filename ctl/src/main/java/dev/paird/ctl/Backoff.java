@@ -19,7 +19,8 @@ final class Backoff {
   /** Retries for up to 30 s, pausing 10 ms at first and at most 1 s. */
   static Backoff standard() {
     return new Backoff(Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofSeconds(1),
-        System::nanoTime, duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
+        System::nanoTime,
+        duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
         ThreadLocalRandom.current());
   }
 

@@ -145,7 +145,9 @@ final class Json {
       }
     }
     String open = write(args);
-    String head = "{\"v\":" + ControlProtocol.VERSION + ",\"command\":" + write(NODES.textNode(command))
+    // The args object without its closing brace, then the secret as its last field.
+    String head = "{\"v\":" + ControlProtocol.VERSION
+        + ",\"command\":" + write(NODES.textNode(command))
         + ",\"args\":" + open.substring(0, open.length() - 1) + (args.isEmpty() ? "" : ",")
         + write(NODES.textNode(name)) + ":\"";
     byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
