@@ -56,7 +56,8 @@ final class GroupMembership implements ControlAccess.Membership {
     String[] groups = field(status, "Groups:");
     // Uid: real, effective, saved, fs. A different effective uid means the pid is another
     // process now, or the process changed its identity: ask the database instead.
-    if (uids.length < 2 || !uids[1].equals(Integer.toString(caller.uid())) || groups == null) {
+    if (uids == null || uids.length < 2 || !uids[1].equals(Integer.toString(caller.uid()))
+        || groups == null) {
       return Optional.empty();
     }
     String wanted = Integer.toString(gid);

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 @ChannelHandler.Sharable
 final class PeerCheck extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(PeerCheck.class);
   private static final Logger audit = LoggerFactory.getLogger("paird.audit");
 
   private final Function<Channel, Caller> credentials;
@@ -35,7 +36,16 @@ final class PeerCheck extends ChannelInboundHandlerAdapter {
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     Caller caller = credentials.apply(ctx.channel());
     ctx.channel().attr(Caller.ATTRIBUTE).set(caller);
-    Optional<String> refusal = access.get().refusal(caller);
+    Optional<String> refusal;
+    try {
+      refusal = access.get().refusal(caller);
+    } catch (RuntimeException e) {
+      // Fail closed: a check that cannot be made lets nobody in.
+      log.warn("cannot check the credentials of a control connection from uid {}", caller.uid(),
+          e);
+      refusal = Optional.of("paird could not check this connection's credentials; its log says"
+          + " why");
+    }
     if (refusal.isPresent()) {
       audit.info("uid={} pid={} connection refused: not root, paird's user or a member of the"
           + " socket's group", caller.uid(), caller.pid());
