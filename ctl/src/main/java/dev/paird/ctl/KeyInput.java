@@ -36,7 +36,7 @@ final class KeyInput {
 
   /** Asks on the terminal without echo; null if the input ended. */
   interface Terminal {
-    char[] readPassword(String prompt);
+    char[] readPassword(String prompt) throws PairdException;
   }
 
   static final String PROMPT = "Key shown on the other device: ";
@@ -57,9 +57,74 @@ final class KeyInput {
   static KeyInput system() {
     return new KeyInput(() -> {
       Console console = System.console();
-      return console == null ? Optional.empty()
-          : Optional.of(prompt -> console.readPassword("%s", prompt));
+      if (console != null) {
+        return Optional.of(prompt -> console.readPassword("%s", prompt));
+      }
+      return standardInputIsATerminal() ? Optional.of(KeyInput::readWithoutEcho)
+          : Optional.empty();
     }, () -> new FileInputStream(FileDescriptor.in));
+  }
+
+  /**
+   * Whether standard input is a terminal although the JDK offers no {@link Console}, as when
+   * standard output is redirected ({@code pairctl --json pair HOST > answer.json}).
+   */
+  private static boolean standardInputIsATerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty")
+          || target.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Asks on standard error and reads a line of the terminal on standard input with its echo
+   * turned off by stty(1), and back on afterwards, also if pairctl is interrupted meanwhile.
+   */
+  private static char[] readWithoutEcho(String prompt) throws PairdException {
+    boolean silent = stty("-echo");
+    Thread restore = new Thread(() -> stty("echo"));
+    if (silent) {
+      Runtime.getRuntime().addShutdownHook(restore);
+    }
+    System.err.print(silent ? prompt
+        : "(stty failed: the key will show as you type it) " + prompt);
+    System.err.flush();
+    try {
+      return firstLine(new FileInputStream(FileDescriptor.in), "standard input");
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from the terminal: "
+          + reason(e), e);
+    } finally {
+      if (silent) {
+        stty("echo");
+        try {
+          Runtime.getRuntime().removeShutdownHook(restore);
+        } catch (IllegalStateException e) {
+          // Already shutting down: the hook restores the echo.
+        }
+      }
+      System.err.println();
+    }
+  }
+
+  /** Runs {@code stty MODE} on standard input; whether it succeeded. */
+  private static boolean stty(String mode) {
+    try {
+      Process stty = new ProcessBuilder("stty", mode)
+          .redirectInput(ProcessBuilder.Redirect.INHERIT)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      return stty.waitFor() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** The key from the terminal, or else the first line of standard input. */
