@@ -40,12 +40,14 @@ A new-key | tee "$work/new-key.txt"
 # The code as pairctl printed it: slot, secret digits in two groups, check digit.
 key=$(grep -Eo '\b[0-9]{2}-[0-9]{3,5}-[0-9]{3,5}-[0-9]\b' "$work/new-key.txt" | head -n 1)
 
+# pairctl pair asks for the key, so that it is never on a command line where other users of
+# the machine could read it; here it comes on standard input, as from a script.
 step "On B: a typo is caught before anything is sent"
 typo=${key%?}$(( (${key: -1} + 1) % 10 ))
-B pair "127.0.0.1:$port_a" "$typo" || true
+B pair "127.0.0.1:$port_a" <<<"$typo" || true
 
-step "On B: type A's address and the key (pairctl pair)"
-B pair "127.0.0.1:$port_a" "$key" --label device-a
+step "On B: type A's address, then the key when asked (pairctl pair)"
+B pair "127.0.0.1:$port_a" --label device-a <<<"$key"
 
 step "Both sides now trust each other (pairctl list-trusted)"
 A list-trusted
@@ -56,7 +58,7 @@ B ping "127.0.0.1:$port_a"
 A ping "127.0.0.1:$port_b"
 
 step "The key was single-use: trying it again is rejected"
-B pair "127.0.0.1:$port_a" "$key" || true
+B pair "127.0.0.1:$port_a" <<<"$key" || true
 
 step "Done. The daemons' logs"
 sed 's/^/A: /' "$work/a/paird.log"

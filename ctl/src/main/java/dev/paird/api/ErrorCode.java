@@ -21,7 +21,8 @@ public enum ErrorCode {
   AMBIGUOUS("ambiguous", ExitStatus.USAGE),
   NOT_FOUND("not_found", ExitStatus.NOT_FOUND),
 
-  // Reaching the local daemon (decided by pairctl; the daemon never sends these).
+  // Reaching the local daemon: decided by pairctl, except that the daemon also answers
+  // permission_denied to a caller its credential check refuses.
   DAEMON_UNREACHABLE("daemon_unreachable", ExitStatus.DAEMON_UNREACHABLE),
   PERMISSION_DENIED("permission_denied", ExitStatus.PERMISSION_DENIED),
 
@@ -44,7 +45,6 @@ public enum ErrorCode {
   STATE_INVALID("state_invalid", ExitStatus.INTERNAL),
   ALREADY_RUNNING("already_running", ExitStatus.INTERNAL),
 
-  NOT_IMPLEMENTED("not_implemented", ExitStatus.INTERNAL),
   INTERNAL("internal", ExitStatus.INTERNAL);
 
   private final String wireName;

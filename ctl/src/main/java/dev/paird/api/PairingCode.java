@@ -35,15 +35,31 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
    *     character, check character) and the expected formats; the message never echoes the key
    */
   static PairingCode parse(String typed) throws PairdException {
-    if (typed == null || typed.isBlank()) {
+    if (typed == null) {
       throw new PairdException(ErrorCode.MALFORMED_KEY, "no key given: " + FORMATS);
     }
-    char[] compact = new char[typed.length()];
+    char[] chars = typed.toCharArray();
+    try {
+      return parse(chars);
+    } finally {
+      java.util.Arrays.fill(chars, '\0');
+    }
+  }
+
+  /**
+   * Parses a key as typed, from an array the caller wipes when done (a key read from a terminal,
+   * standard input or a file need never be a {@code String}); as {@link #parse(String)}.
+   */
+  static PairingCode parse(char[] typed) throws PairdException {
+    if (typed == null || isBlank(typed)) {
+      throw new PairdException(ErrorCode.MALFORMED_KEY, "no key given: " + FORMATS);
+    }
+    char[] compact = new char[typed.length];
     int length = 0;
     boolean digitsOnly = true;
     try {
-      for (int i = 0; i < typed.length(); i++) {
-        char c = typed.charAt(i);
+      for (int i = 0; i < typed.length; i++) {
+        char c = typed[i];
         if (c == '-' || c == ' ' || c == '\t') {
           continue;
         }
@@ -59,5 +75,14 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
     } finally {
       java.util.Arrays.fill(compact, '\0');
     }
+  }
+
+  private static boolean isBlank(char[] typed) {
+    for (char c : typed) {
+      if (!Character.isWhitespace(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

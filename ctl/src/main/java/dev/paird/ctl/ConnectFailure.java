@@ -62,6 +62,18 @@ final class ConnectFailure {
     return unreachable("cannot connect to " + socket + ": " + message);
   }
 
+  /**
+   * Whether connecting may work in a moment: the socket is there, this user may write it, and
+   * yet the connect failed, and not because nobody listens. That is paird's backlog of
+   * connections not yet accepted being full, which a non-blocking connect reports as EAGAIN.
+   */
+  static boolean isTransient(IOException failure, SocketFile file) {
+    String message = failure.getMessage() == null ? "" : failure.getMessage();
+    return !(failure instanceof ConnectException) && !(failure instanceof BindException)
+        && file.kind() == SocketFile.Kind.SOCKET && file.writable()
+        && !message.contains(PATH_TOO_LONG);
+  }
+
   private static PairdException unreachable(String message) {
     return new PairdException(ErrorCode.DAEMON_UNREACHABLE, message);
   }

@@ -17,6 +17,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -38,6 +39,10 @@ final class ControlClient implements AutoCloseable {
   private final SelectionKey key;
   /** Bytes read after the end of the last response line. */
   private final ByteArrayOutputStream unread = new ByteArrayOutputStream();
+  /** The id of the next request; answers echo it, a refusal of the connection does not. */
+  private int nextId = 1;
+  /** Whether paird refused this connection as busy before reading a request from it. */
+  private boolean turnedAway;
 
   private ControlClient(SocketChannel channel, Selector selector, SelectionKey key) {
     this.channel = channel;
@@ -47,6 +52,30 @@ final class ControlClient implements AutoCloseable {
 
   /** Connects to the paird at {@code socket}, waiting at most {@code timeout}. */
   static ControlClient connect(Path socket, Duration timeout) throws PairdException {
+    try {
+      return tryConnect(socket, timeout);
+    } catch (BacklogFull e) {
+      throw e.failure;
+    }
+  }
+
+  /**
+   * A connect that failed although the socket is there and this user may use it: paird's queue
+   * of connections not yet accepted is full (EAGAIN, as the connect does not block), which a
+   * moment's wait cures.
+   */
+  private static final class BacklogFull extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final PairdException failure;
+
+    BacklogFull(PairdException failure) {
+      super(failure.getMessage(), failure, false, false);
+      this.failure = failure;
+    }
+  }
+
+  private static ControlClient tryConnect(Path socket, Duration timeout)
+      throws PairdException, BacklogFull {
     long deadline = System.nanoTime() + timeout.toNanos();
     SocketChannel channel = null;
     Selector selector = null;
@@ -62,7 +91,12 @@ final class ControlClient implements AutoCloseable {
         }
       } catch (IOException e) {
         client.close();
-        throw ConnectFailure.classify(socket, e, SocketFile.probe(socket));
+        SocketFile file = SocketFile.probe(socket);
+        PairdException failure = ConnectFailure.classify(socket, e, file);
+        if (ConnectFailure.isTransient(e, file)) {
+          throw new BacklogFull(failure);
+        }
+        throw failure;
       }
       return client;
     } catch (IOException e) {
@@ -74,6 +108,42 @@ final class ControlClient implements AutoCloseable {
     }
   }
 
+  /** The first request and its answer on a connection that paird did not turn away. */
+  record Opened(ControlClient client, JsonNode result) {}
+
+  /**
+   * Connects and sends one request, connecting again after a pause from {@code backoff} while
+   * paird turns the connection away as {@code busy} before reading the request (too many
+   * connections), or cannot take it at all yet (its queue of connections to accept is full):
+   * the request was not run then, so sending it again is safe whatever it does.
+   * A {@code busy} answer to the request itself is not retried.
+   *
+   * @param secret the value of the argument {@code key}, or null; see {@link #call(Command,
+   *     ObjectNode, byte[], Duration)}
+   */
+  static Opened open(Path socket, Duration connectTimeout, Command command, ObjectNode args,
+      byte[] secret, Duration timeout, Backoff backoff) throws PairdException {
+    for (int attempt = 1; ; attempt++) {
+      ControlClient client;
+      try {
+        client = tryConnect(socket, connectTimeout);
+      } catch (BacklogFull e) {
+        if (!backoff.pause(attempt)) {
+          throw e.failure;
+        }
+        continue;
+      }
+      try {
+        return new Opened(client, client.call(command, args, secret, timeout));
+      } catch (PairdException e) {
+        client.close();
+        if (!client.turnedAway || !backoff.pause(attempt)) {
+          throw e;
+        }
+      }
+    }
+  }
+
   /**
    * Sends one request and returns the {@code result} object of its answer.
    *
@@ -81,13 +151,37 @@ final class ControlClient implements AutoCloseable {
    *     pairctl could read within {@code timeout}
    */
   JsonNode call(Command command, ObjectNode args, Duration timeout) throws PairdException {
+    return call(command, args, null, timeout);
+  }
+
+  /**
+   * As {@link #call(Command, ObjectNode, Duration)}, with the argument {@code key} set to
+   * {@code secret} (ASCII letters and digits) unless that is null. The request line holding it
+   * is built in an array and sent from a direct buffer of its own, both wiped once sent, so
+   * that no copy of it stays in this process: a heap buffer would be copied into a direct
+   * buffer that the JDK caches for reuse.
+   */
+  JsonNode call(Command command, ObjectNode args, byte[] secret, Duration timeout)
+      throws PairdException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    int id = nextId++;
     IOException writeFailure = null;
+    byte[] request = secret == null
+        ? Json.request(command.wireName(), args, id)
+        : Json.request(command.wireName(), args, id, "key", secret);
+    ByteBuffer direct = ByteBuffer.allocateDirect(request.length);
     try {
-      write(ByteBuffer.wrap(Json.request(command.wireName(), args)), deadline, timeout);
+      direct.put(request).flip();
+      write(direct, deadline, timeout);
     } catch (IOException e) {
       // paird may have said why it closed (busy) before closing: read that first.
       writeFailure = e;
+    } finally {
+      Arrays.fill(request, (byte) 0);
+      direct.clear();
+      while (direct.hasRemaining()) {
+        direct.put((byte) 0);
+      }
     }
     Optional<byte[]> line;
     try {
@@ -102,7 +196,10 @@ final class ControlClient implements AutoCloseable {
       throw new PairdException(ErrorCode.INTERNAL, "paird closed the connection without"
           + " answering; its log may say why (journalctl -u paird)");
     }
-    return decode(line.get());
+    JsonNode response = parse(line.get());
+    turnedAway = response.path("error").path("code").asText("").equals(
+        ErrorCode.BUSY.wireName()) && !response.has("id");
+    return decode(response);
   }
 
   /**
@@ -110,12 +207,18 @@ final class ControlClient implements AutoCloseable {
    * Error codes this pairctl does not know become {@code internal}, with the code in the message.
    */
   static JsonNode decode(byte[] line) throws PairdException {
-    JsonNode response;
+    return decode(parse(line));
+  }
+
+  private static JsonNode parse(byte[] line) throws PairdException {
     try {
-      response = Json.parse(line);
+      return Json.parse(line);
     } catch (JsonProcessingException e) {
       throw unreadable("it is not JSON (" + e.getOriginalMessage() + ")");
     }
+  }
+
+  private static JsonNode decode(JsonNode response) throws PairdException {
     if (!response.isObject()) {
       throw unreadable("it is not a JSON object");
     }

@@ -31,16 +31,21 @@ final class Format {
     this.clock = clock;
   }
 
-  /** A {@code new-key} result: the key, when it expires, and what to type on the other device. */
+  /**
+   * A {@code new-key} result: what to type on the other device, the key (once, apart from the
+   * command, so that it is typed when pairctl asks and never lands on a command line), and when
+   * it expires.
+   */
   String newKey(JsonNode result) {
     String key = text(result, "key");
     String id = text(result, "id");
     StringBuilder out = new StringBuilder();
-    out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(":\n\n");
+    out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(".\n");
+    out.append("On the other device, type:\n\n");
+    out.append("    pairctl pair ").append(hostAndPort(result)).append("\n\n");
+    out.append("and enter this key when asked:\n\n");
     out.append("    ").append(key).append("\n\n");
     out.append("It expires ").append(when(result.path("expires_at"))).append(".\n");
-    out.append("On the other device, type:\n\n");
-    out.append("    pairctl pair ").append(hostAndPort(result)).append(' ').append(key).append("\n\n");
     out.append("The key is shown only this once; 'pairctl cancel-key ").append(id)
         .append("' withdraws it.\n");
     return out.toString();
@@ -127,7 +132,7 @@ final class Format {
     JsonNode peers = result.path("peers");
     if (peers.size() == 0) {
       return "No trusted peers yet. To pair with another device, run 'pairctl new-key' here and"
-          + " type the 'pairctl pair' command it prints on the other device.\n";
+          + " on the other device type the 'pairctl pair' command and the key it prints.\n";
     }
     Table table = new Table("FINGERPRINT", "LABEL", "SUBJECT", "HOST", "SUITE", "ADDED");
     for (JsonNode peer : peers) {

@@ -119,13 +119,44 @@ final class Json {
     return out.toString();
   }
 
-  /** One request line, newline included: {@code {"v":1,"command":...,"args":{...}}}. */
-  static byte[] request(String command, ObjectNode args) {
+  /**
+   * One request line, newline included: {@code {"v":1,"command":...,"args":{...},"id":N}}. The
+   * id tells an answer to this request from a refusal of the whole connection, which has none.
+   */
+  static byte[] request(String command, ObjectNode args, int id) {
     ObjectNode request = NODES.objectNode();
     request.put("v", ControlProtocol.VERSION);
     request.put("command", command);
     request.set("args", args);
+    request.put("id", id);
     return (write(request) + "\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * As {@link #request(String, ObjectNode, int)}, with one more argument, {@code name}, whose
+   * value is {@code secret}: ASCII letters and digits, copied straight into the returned array
+   * so that it passes through no {@code String} and no buffer of the JSON library. The caller
+   * wipes the array when it has been sent.
+   */
+  static byte[] request(String command, ObjectNode args, int id, String name, byte[] secret) {
+    for (byte b : secret) {
+      if (!(b >= '0' && b <= '9' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z')) {
+        throw new IllegalArgumentException("a secret argument must be ASCII letters and digits");
+      }
+    }
+    String open = write(args);
+    // The args object without its closing brace, then the secret as its last field.
+    String head = "{\"v\":" + ControlProtocol.VERSION
+        + ",\"command\":" + write(NODES.textNode(command))
+        + ",\"args\":" + open.substring(0, open.length() - 1) + (args.isEmpty() ? "" : ",")
+        + write(NODES.textNode(name)) + ":\"";
+    byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+    byte[] tailBytes = ("\"},\"id\":" + id + "}\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] line = new byte[headBytes.length + secret.length + tailBytes.length];
+    System.arraycopy(headBytes, 0, line, 0, headBytes.length);
+    System.arraycopy(secret, 0, line, headBytes.length, secret.length);
+    System.arraycopy(tailBytes, 0, line, headBytes.length + secret.length, tailBytes.length);
+    return line;
   }
 
   /** {@code {"error": {"code": ..., "message": ...}}}, what {@code --json} prints on failure. */

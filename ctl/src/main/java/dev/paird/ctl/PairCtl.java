@@ -12,6 +12,7 @@ import java.nio.charset.Charset;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -34,6 +35,8 @@ public final class PairCtl {
   private final Map<String, String> environment;
   private final Terminal terminal;
   private final Supplier<Clock> clocks;
+  private final KeyInput keys;
+  private final Supplier<Backoff> backoff;
   private Format format;
 
   /**
@@ -42,17 +45,19 @@ public final class PairCtl {
    *     finding the local zone loads the time-zone database, a noticeable part of a short run
    */
   PairCtl(PrintStream out, PrintStream err, Map<String, String> environment, Charset charset,
-      Supplier<Clock> clock) {
+      Supplier<Clock> clock, KeyInput keys, Supplier<Backoff> backoff) {
     this.out = out;
     this.err = err;
     this.environment = environment;
     this.terminal = new Terminal(charset);
     this.clocks = clock;
+    this.keys = keys;
+    this.backoff = backoff;
   }
 
   public static void main(String[] args) {
     PairCtl pairctl = new PairCtl(System.out, System.err, System.getenv(),
-        Terminal.stdoutCharset(), Clock::systemDefaultZone);
+        Terminal.stdoutCharset(), Clock::systemDefaultZone, KeyInput.system(), Backoff::standard);
     System.exit(pairctl.execute(args));
   }
 
@@ -78,11 +83,71 @@ public final class PairCtl {
   private int run(Parsed.Run run) throws PairdException {
     Request request = run.request();
     if (request instanceof Request.Pair pair) {
-      // A typo is reported here, with the formats, before it costs one of the key's attempts.
-      PairingCode.parse(pair.key()).destroy();
+      return pair(run, pair);
     }
-    try (ControlClient client = ControlClient.connect(run.socket(), Request.DEFAULT_TIMEOUT)) {
-      JsonNode result = client.call(request.command(), request.args(), request.timeout());
+    return send(run, null);
+  }
+
+  /**
+   * Gets the key, checks it and sends it. It stays in arrays that are wiped once paird has it:
+   * as typed (for the check) and as the letters and digits that go to paird.
+   */
+  private int pair(Parsed.Run run, Request.Pair pair) throws PairdException {
+    char[] typed = key(pair.key());
+    byte[] compact = null;
+    try {
+      // A typo is reported here, with the formats, before it costs one of the key's attempts.
+      PairingCode.parse(typed).destroy();
+      compact = compact(typed);
+      return send(run, compact);
+    } finally {
+      Arrays.fill(typed, '\0');
+      if (compact != null) {
+        Arrays.fill(compact, (byte) 0);
+      }
+    }
+  }
+
+  private char[] key(Request.KeySource source) throws PairdException {
+    if (source instanceof Request.KeySource.Argument argument) {
+      return argument.key().toCharArray();
+    } else if (source instanceof Request.KeySource.File file) {
+      return keys.fromFile(file.path());
+    }
+    return keys.ask();
+  }
+
+  /**
+   * The key's letters and digits, upper case, without the dashes and spaces a person may type:
+   * a form paird parses as it would the typed one, and plain ASCII for the request line. Only
+   * for a key that {@link PairingCode#parse(char[])} accepted, which maps letters to ASCII.
+   */
+  static byte[] compact(char[] typed) {
+    byte[] out = new byte[typed.length];
+    int length = 0;
+    for (char c : typed) {
+      if (c == '-' || c == ' ' || c == '\t') {
+        continue;
+      }
+      char upper = Character.toUpperCase(c);
+      if (upper > 0x7f) {
+        Arrays.fill(out, (byte) 0);
+        throw new IllegalArgumentException("a parsed key has only ASCII letters and digits");
+      }
+      out[length++] = (byte) upper;
+    }
+    byte[] exact = Arrays.copyOf(out, length);
+    Arrays.fill(out, (byte) 0);
+    return exact;
+  }
+
+  /** Sends the request, with {@code key} as its key argument unless null, and shows the answer. */
+  private int send(Parsed.Run run, byte[] key) throws PairdException {
+    Request request = run.request();
+    ControlClient.Opened opened = ControlClient.open(run.socket(), Request.DEFAULT_TIMEOUT,
+        request.command(), request.args(), key, request.timeout(), backoff.get());
+    try (ControlClient client = opened.client()) {
+      JsonNode result = opened.result();
       if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
         return waitForPeer(client, result, run.json());
       }
@@ -192,8 +257,8 @@ public final class PairCtl {
     String help = "see 'pairctl " + request.command().wireName() + " --help'";
     switch (code) {
       case MALFORMED_KEY:
-        return Optional.of("type the key as the other device shows it; if you type spaces, quote"
-            + " it: pairctl pair HOST '42 1234 5678 9'");
+        return Optional.of("type the key as the other device shows it; dashes and spaces do not"
+            + " matter");
       case AMBIGUOUS:
         return Optional.of("type more of the fingerprint; 'pairctl list-trusted --full' shows"
             + " them whole");

@@ -36,8 +36,7 @@ final class Parser {
   static final String[] EXIT_STATUS = {
     "Exit status:",
     "  0  done",
-    "  1  internal error: a bug, an answer pairctl cannot read, or a command this",
-    "     build of paird lacks",
+    "  1  internal error: a bug, or an answer pairctl cannot read",
     "  2  usage: a bad option or argument, or a mistyped key; nothing was done",
     "  3  paird is not running, or nothing listens on its socket",
     "  4  this user may not use paird's socket",
@@ -157,16 +156,9 @@ final class Parser {
             lifetime(where, command.matchedOptionValue("--ttl", null)),
             command.hasMatchedOption("--wait"));
       case "pair":
-        List<String> extra = command.matchedPositionalValue(2, List.of());
-        if (!extra.isEmpty()) {
-          // Never echo the words: they are most likely pieces of the key.
-          throw new ParameterException(where, "pair takes HOST and KEY, and got " + extra.size()
-              + " more word" + (extra.size() == 1 ? "" : "s") + "; if the key contains spaces,"
-              + " quote it: pairctl pair HOST '42 1234 5678 9'");
-        }
         return new Request.Pair(
             command.matchedPositionalValue(0, ""),
-            command.matchedPositionalValue(1, ""),
+            keySource(command),
             Optional.ofNullable(command.matchedOptionValue("--label", null)));
       case "list-trusted":
         return new Request.ListTrusted(command.hasMatchedOption("--full"));
@@ -183,6 +175,38 @@ final class Parser {
       default:
         throw new IllegalStateException("no request for command " + command.commandSpec().name());
     }
+  }
+
+  /** The key: on the command line, in a file, or else asked for. Never echoed in a message. */
+  private static Request.KeySource keySource(ParseResult command) {
+    CommandLine where = command.commandSpec().commandLine();
+    List<String> extra = command.matchedPositionalValue(2, List.of());
+    if (!extra.isEmpty()) {
+      throw new ParameterException(where, "pair takes HOST and at most KEY, and got "
+          + extra.size() + " more word" + (extra.size() == 1 ? "" : "s") + "; leave KEY out to"
+          + " be asked for it (other users can read a command line), or quote it if you type it"
+          + " with spaces");
+    }
+    String key = command.matchedPositionalValue(1, null);
+    String file = command.matchedOptionValue("--key-file", null);
+    if (key != null && file != null) {
+      throw new ParameterException(where, "pair takes the key either as KEY or from --key-file,"
+          + " not both");
+    }
+    if (key != null) {
+      return new Request.KeySource.Argument(key);
+    }
+    if (file != null) {
+      if (file.isEmpty()) {
+        throw new ParameterException(where, "--key-file must not be empty");
+      }
+      try {
+        return new Request.KeySource.File(Path.of(file));
+      } catch (InvalidPathException e) {
+        throw new ParameterException(where, "--key-file is not a usable path: " + e.getReason());
+      }
+    }
+    return new Request.KeySource.Ask();
   }
 
   private static Optional<Suite> suite(CommandLine where, String value) {
@@ -222,8 +246,8 @@ final class Parser {
         .description("Drives paird, the pairing daemon, over its control socket.")
         .footer(footer(
             "",
-            "To pair two devices, run 'pairctl new-key' on one of them and type the",
-            "command it prints on the other.",
+            "To pair two devices, run 'pairctl new-key' on one of them, then on the",
+            "other 'pairctl pair HOST' and type the key when asked.",
             "",
             "With --json, each answer from paird is printed as one line of JSON (new-key",
             "--wait prints two), and a failure as {\"error\": {\"code\": ..., \"message\": ...}};",
@@ -264,12 +288,22 @@ final class Parser {
             .build()));
 
     top.addSubcommand("pair", command("pair",
-            "Pair with another device, using the key it showed ('pairctl new-key' there).")
+            "Pair with another device, using the key it showed ('pairctl new-key' there). Without"
+                + " KEY or --key-file, pairctl asks for the key on the terminal, without echo, or"
+                + " reads one line from standard input if that is not a terminal.")
         .addPositional(positional(0, "HOST[:PORT]",
             "The other device: a host name or address; the port defaults to "
                 + ControlProtocol.DEFAULT_PAIRING_PORT + "."))
-        .addPositional(positional(1, "KEY",
-            "The key shown on the other device. Quote it if you type it with spaces."))
+        .addPositional(PositionalParamSpec.builder()
+            .index("1")
+            .arity("0..1")
+            .required(false)
+            .paramLabel("KEY")
+            .type(String.class)
+            .description("The key shown on the other device. Better left out: other users of"
+                + " this machine can read a command line while pairctl runs, and the shell may"
+                + " keep it in its history.")
+            .build())
         .addPositional(PositionalParamSpec.builder()
             .index("2..*")
             .arity("0..*")
@@ -277,6 +311,12 @@ final class Parser {
             .type(List.class)
             .auxiliaryTypes(String.class)
             .hidden(true)
+            .build())
+        .addOption(OptionSpec.builder("--key-file")
+            .paramLabel("FILE")
+            .type(String.class)
+            .description("Read the key from the first line of FILE, which other users may not"
+                + " read (for scripts).")
             .build())
         .addOption(OptionSpec.builder("--label")
             .paramLabel("TEXT")

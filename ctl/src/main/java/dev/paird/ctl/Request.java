@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.Suite;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -79,8 +80,36 @@ sealed interface Request {
     }
   }
 
-  /** Pair with {@code host} using {@code key}, which is secret: toString does not show it. */
-  record Pair(String host, String key, Optional<String> label) implements Request {
+  /** Where pair gets its key from. Only {@link Argument} holds the key itself. */
+  sealed interface KeySource {
+    /** The key was on the command line, where other users can see it: it is already public. */
+    record Argument(String key) implements KeySource {
+      public Argument {
+        Objects.requireNonNull(key, "key");
+      }
+
+      @Override
+      public String toString() {
+        return "Argument[redacted]";
+      }
+    }
+
+    /** The first line of a file. */
+    record File(Path path) implements KeySource {
+      public File {
+        Objects.requireNonNull(path, "path");
+      }
+    }
+
+    /** Asked for on the terminal, or read from standard input when that is not a terminal. */
+    record Ask() implements KeySource {}
+  }
+
+  /**
+   * Pair with {@code host} using the key from {@code key}. The key is not among {@link #args()}:
+   * pairctl adds it to the request itself, from an array it wipes.
+   */
+  record Pair(String host, KeySource key, Optional<String> label) implements Request {
     public Pair {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(key, "key");
@@ -94,7 +123,7 @@ sealed interface Request {
 
     @Override
     public ObjectNode args() {
-      ObjectNode args = Json.object().put("host", host).put("key", key);
+      ObjectNode args = Json.object().put("host", host);
       label.ifPresent(l -> args.put("label", l));
       return args;
     }
@@ -102,11 +131,6 @@ sealed interface Request {
     @Override
     public Duration timeout() {
       return PEER_TIMEOUT;
-    }
-
-    @Override
-    public String toString() {
-      return "Pair[host=" + host + ", key=redacted, label=" + label + "]";
     }
   }
 

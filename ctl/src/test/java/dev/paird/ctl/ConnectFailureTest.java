@@ -51,6 +51,21 @@ final class ConnectFailureTest {
   }
 
   @Test
+  void isTransient_aUsableSocketThatFailedToConnect_isTheBacklogBeingFull() {
+    SocketFile usable = new SocketFile(SocketFile.Kind.SOCKET, Optional.of("paird"), true);
+
+    // EAGAIN, in whatever words the C library uses.
+    assertThat(ConnectFailure.isTransient(new SocketException("Ressource temporairement"
+        + " indisponible"), usable)).isTrue();
+    assertThat(ConnectFailure.isTransient(new ConnectException("refused"), usable)).isFalse();
+    assertThat(ConnectFailure.isTransient(new BindException("denied"), usable)).isFalse();
+    assertThat(ConnectFailure.isTransient(new SocketException("x"), LOCKED_PAIRD_SOCKET))
+        .isFalse();
+    assertThat(ConnectFailure.isTransient(new SocketException("x"),
+        new SocketFile(SocketFile.Kind.MISSING, Optional.empty(), false))).isFalse();
+  }
+
+  @Test
   void classify_socketThisUserMayNotWrite_isPermissionDenied_whateverTheMessageSays() {
     // The JDK's message is the C library's, which may be translated.
     PairdException e = ConnectFailure.classify(

@@ -52,7 +52,8 @@ final class ControlClientTest {
   void call_okAnswer_returnsTheResult() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"pending_keys\":1}"))) {
       assertThat(callStatus().path("pending_keys").intValue()).isEqualTo(1);
-      assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"status\",\"args\":{}}");
+      assertThat(paird.requests())
+          .containsExactly("{\"v\":1,\"command\":\"status\",\"args\":{},\"id\":1}");
     }
   }
 

@@ -41,30 +41,31 @@ final class FormatTest {
   }
 
   @Test
-  void newKey_showsKeyExpiryAndTheCommandToType() throws Exception {
+  void newKey_showsTheCommandToType_thenTheKeyOnce_andItsExpiry() throws Exception {
     assertThat(UTC.newKey(newKey("kitchen-pi", 7247))).isEqualTo(""
-        + "New spake2 key, id 42:\n"
+        + "New spake2 key, id 42.\n"
+        + "On the other device, type:\n"
+        + "\n"
+        + "    pairctl pair kitchen-pi\n"
+        + "\n"
+        + "and enter this key when asked:\n"
         + "\n"
         + "    42-1234-5678-9\n"
         + "\n"
         + "It expires at 18:05:00 UTC, in 5 minutes.\n"
-        + "On the other device, type:\n"
-        + "\n"
-        + "    pairctl pair kitchen-pi 42-1234-5678-9\n"
-        + "\n"
         + "The key is shown only this once; 'pairctl cancel-key 42' withdraws it.\n");
   }
 
   @Test
   void newKey_otherPort_isPartOfTheCommand() throws Exception {
     assertThat(UTC.newKey(newKey("kitchen-pi", 7000)))
-        .contains("    pairctl pair kitchen-pi:7000 42-1234-5678-9\n");
+        .contains("    pairctl pair kitchen-pi:7000\n");
   }
 
   @Test
   void newKey_ipv6Host_isBracketed() throws Exception {
     assertThat(UTC.newKey(newKey("fd00::7", 7000)))
-        .contains("    pairctl pair [fd00::7]:7000 42-1234-5678-9\n");
+        .contains("    pairctl pair [fd00::7]:7000\n");
   }
 
   @Test
@@ -84,7 +85,7 @@ final class FormatTest {
   void newKey_hostileHost_isEscaped() throws Exception {
     JsonNode result = newKey("pi\\u001b]0;owned\\u0007", 7247);
 
-    assertThat(UTC.newKey(result)).contains("pairctl pair pi\\x1b]0;owned\\x07 42-1234-5678-9")
+    assertThat(UTC.newKey(result)).contains("pairctl pair pi\\x1b]0;owned\\x07\n")
         .doesNotContain("\u001b");
   }
 

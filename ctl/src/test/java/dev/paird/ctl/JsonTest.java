@@ -51,10 +51,38 @@ final class JsonTest {
 
   @Test
   void request_isOneVersionedLine() {
-    byte[] line = Json.request("cancel-key", Json.object().put("id", "42"));
+    byte[] line = Json.request("cancel-key", Json.object().put("id", "42"), 7);
 
     assertThat(new String(line, StandardCharsets.US_ASCII))
-        .isEqualTo("{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\"42\"}}\n");
+        .isEqualTo("{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\"42\"},\"id\":7}\n");
+  }
+
+  @Test
+  void request_withSecret_isTheSameJsonAsWithTheValueInArgs() throws Exception {
+    byte[] line = Json.request("pair", Json.object().put("host", "h\"x").put("label", "l"), 3,
+        "key", "421234".getBytes(StandardCharsets.US_ASCII));
+
+    String text = new String(line, StandardCharsets.US_ASCII);
+    assertThat(text).endsWith("}\n");
+    assertThat(parse(text.strip())).isEqualTo(parse("{\"v\":1,\"command\":\"pair\",\"args\":"
+        + "{\"host\":\"h\\\"x\",\"label\":\"l\",\"key\":\"421234\"},\"id\":3}"));
+  }
+
+  @Test
+  void request_withSecretAndNoOtherArgs_isValidJson() throws Exception {
+    byte[] line = Json.request("pair", Json.object(), 1, "key", "AB12".getBytes(
+        StandardCharsets.US_ASCII));
+
+    assertThat(parse(new String(line, StandardCharsets.US_ASCII).strip()).path("args").path("key")
+        .textValue()).isEqualTo("AB12");
+  }
+
+  @Test
+  void request_secretThatIsNotLettersAndDigits_isRefusedWithoutEchoingIt() {
+    assertThatThrownBy(() -> Json.request("pair", Json.object(), 1, "key",
+        "12\"}x".getBytes(StandardCharsets.US_ASCII)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("12");
   }
 
   @Test

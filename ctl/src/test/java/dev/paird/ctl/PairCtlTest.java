@@ -5,14 +5,20 @@ import static dev.paird.ctl.FakeDaemon.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paird.api.Spake2Code;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,8 +42,14 @@ final class PairCtlTest {
     return dir.resolve("control.sock");
   }
 
-  /** Runs pairctl with PAIRD_SOCKET pointing at {@link #socket()}. */
+  /** Runs pairctl with PAIRD_SOCKET pointing at {@link #socket()}, an empty stdin, no terminal. */
   private Result pairctl(String... args) {
+    return pairctl(new KeyInput(Optional::empty, () -> new ByteArrayInputStream(new byte[0])),
+        args);
+  }
+
+  /** As {@link #pairctl(String...)}, asking {@code keys} for a key. */
+  private Result pairctl(KeyInput keys, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PairCtl pairctl = new PairCtl(
@@ -45,7 +57,9 @@ final class PairCtlTest {
         new PrintStream(err, true, StandardCharsets.UTF_8),
         Map.of("PAIRD_SOCKET", socket().toString()),
         StandardCharsets.UTF_8,
-        () -> Clock.fixed(NOW, ZoneId.of("UTC")));
+        () -> Clock.fixed(NOW, ZoneId.of("UTC")),
+        keys,
+        Backoff::none);
     int status = pairctl.execute(args);
     return new Result(status, out.toString(StandardCharsets.UTF_8),
         err.toString(StandardCharsets.UTF_8));
@@ -72,7 +86,7 @@ final class PairCtlTest {
       assertThat(result.status).isZero();
       assertThat(result.out).isEqualTo(ISSUED + "\n");
       assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"new-key\","
-          + "\"args\":{\"suite\":\"spake2\",\"ttl_seconds\":300}}");
+          + "\"args\":{\"suite\":\"spake2\",\"ttl_seconds\":300},\"id\":1}");
     }
   }
 
@@ -107,7 +121,7 @@ final class PairCtlTest {
     "invalid_argument, 2", "malformed_key, 2", "ambiguous, 2", "not_found, 7",
     "limit_reached, 5", "key_rejected, 5", "not_trusted, 5", "peer_unreachable, 6",
     "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "busy, 6",
-    "not_implemented, 1", "internal, 1", "something_new, 1",
+    "permission_denied, 4", "internal, 1", "something_new, 1",
   })
   void daemonError_exitsWithItsDocumentedStatus(String code, int status) throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error(code, "no"))) {
@@ -185,22 +199,106 @@ final class PairCtlTest {
         .doesNotContain("hunter2");
   }
 
+  private static final String PEER = "{\"peer\":{\"fingerprint\":\"" + FINGERPRINT + "\","
+      + "\"subject\":\"CN=laptop\",\"added_at\":\"2026-11-25T18:00:00Z\","
+      + "\"updated_at\":\"2026-11-25T18:00:00Z\",\"host\":\"laptop:7000\",\"suite\":\"spake2\","
+      + "\"label\":\"work laptop\"}}";
+  private static final String KEY =
+      Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format();
+
   @Test
-  void pair_sendsTheKeyAsTypedAndShowsThePeer() throws Exception {
-    String peer = "{\"peer\":{\"fingerprint\":\"" + FINGERPRINT + "\",\"subject\":\"CN=laptop\","
-        + "\"added_at\":\"2026-11-25T18:00:00Z\",\"updated_at\":\"2026-11-25T18:00:00Z\","
-        + "\"host\":\"laptop:7000\",\"suite\":\"spake2\",\"label\":\"work laptop\"}}";
-    String typed = Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format()
-        .replace('-', ' ');
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(peer))) {
-      Result result = pairctl("pair", "laptop:7000", typed, "--label", "work laptop");
+  void pair_sendsTheKeysLettersAndDigitsAndShowsThePeer() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl("pair", "laptop:7000", KEY.replace('-', ' '), "--label",
+          "work laptop");
 
       assertThat(result.status).isZero();
       assertThat(result.out).startsWith("Paired with work laptop (CN=laptop). Each device now"
           + " trusts the other.\n  fingerprint  " + FINGERPRINT + "\n");
       assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"pair\",\"args\":{"
-          + "\"host\":\"laptop:7000\",\"key\":\"" + typed + "\",\"label\":\"work laptop\"}}");
+          + "\"host\":\"laptop:7000\",\"label\":\"work laptop\",\"key\":\""
+          + KEY.replace("-", "") + "\"},\"id\":1}");
     }
+  }
+
+  @Test
+  void pair_withoutKey_readsTheFirstLineOfStandardInput_andNoMore() throws Exception {
+    ByteArrayInputStream stdin = new ByteArrayInputStream(
+        (KEY + "\r\nnext line\n").getBytes(StandardCharsets.US_ASCII));
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl(new KeyInput(Optional::empty, () -> stdin), "pair", "laptop");
+
+      assertThat(result.status).as(result.err).isZero();
+      assertThat(paird.requests()).singleElement().asString()
+          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(new String(stdin.readAllBytes(), StandardCharsets.US_ASCII))
+          .isEqualTo("next line\n");
+    }
+  }
+
+  @Test
+  void pair_withoutKey_onATerminal_asksWithoutEcho() throws Exception {
+    List<String> prompts = new ArrayList<>();
+    KeyInput terminal = new KeyInput(() -> Optional.of(prompt -> {
+      prompts.add(prompt);
+      return KEY.toCharArray();
+    }), () -> {
+      throw new AssertionError("standard input is read only without a terminal");
+    });
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl(terminal, "pair", "laptop");
+
+      assertThat(result.status).as(result.err).isZero();
+      assertThat(prompts).containsExactly("Key shown on the other device: ");
+      assertThat(paird.requests()).hasSize(1);
+    }
+  }
+
+  @Test
+  void pair_withoutKey_emptyStandardInput_isUsageError_beforeAskingPaird() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl("pair", "laptop");
+
+      assertThat(result.status).isEqualTo(2);
+      assertThat(result.err).startsWith("pairctl: pair: no key: standard input is empty;");
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  @Test
+  void pair_keyFile_privateToItsOwner_isRead() throws Exception {
+    Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+      assertThat(result.status).as(result.err).isZero();
+      assertThat(paird.requests()).singleElement().asString()
+          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+    }
+  }
+
+  @Test
+  void pair_keyFileOthersMayRead_isRefused_namingTheFileItsModeAndTheFix() throws Exception {
+    Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err).startsWith("pairctl: pair: --key-file " + file + " is open to other"
+        + " users (mode 0644)").contains("chmod 600 " + file).doesNotContain(KEY);
+  }
+
+  @Test
+  void pair_missingKeyFile_namesTheFileAndTheReason() {
+    Path file = dir.resolve("nowhere");
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err).startsWith("pairctl: pair: cannot read --key-file " + file
+        + ": no such file\n");
   }
 
   @Test
@@ -215,7 +313,7 @@ final class PairCtlTest {
           .isLessThan(result.out.indexOf("Waiting"));
       assertThat(paird.requests()).hasSize(2);
       assertThat(paird.requests().get(1))
-          .isEqualTo("{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"42\"}}");
+          .isEqualTo("{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"42\"},\"id\":2}");
     }
   }
 

@@ -136,30 +136,53 @@ final class ParserTest {
     Request request = run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop")
         .request();
 
-    assertThat(request).isEqualTo(
-        new Request.Pair("laptop.local:7000", "42-1234-5678-9", Optional.of("my laptop")));
+    assertThat(request).isEqualTo(new Request.Pair("laptop.local:7000",
+        new Request.KeySource.Argument("42-1234-5678-9"), Optional.of("my laptop")));
   }
 
   @Test
   void parse_pair_keyWithSpacesInOneArgument_isKeptAsTyped() {
     Request.Pair pair = (Request.Pair) run("pair", "[::1]:7000", "42 1234 5678 9").request();
 
-    assertThat(pair.key()).isEqualTo("42 1234 5678 9");
+    assertThat(pair.key()).isEqualTo(new Request.KeySource.Argument("42 1234 5678 9"));
     assertThat(pair.label()).isEmpty();
   }
 
   @Test
-  void parse_pairWithoutKey_isUsageError() {
-    Parsed.Usage usage = usage("pair", "laptop");
+  void parse_pairWithoutKey_asksForIt() {
+    Request.Pair pair = (Request.Pair) run("pair", "laptop", "--label", "work").request();
 
-    assertThat(usage.message()).isEqualTo("Missing required parameter: 'KEY'");
+    assertThat(pair.key()).isEqualTo(new Request.KeySource.Ask());
+    assertThat(pair.host()).isEqualTo("laptop");
+    assertThat(pair.label()).contains("work");
+  }
+
+  @Test
+  void parse_pairWithKeyFile_readsItThere() {
+    Request.Pair pair = (Request.Pair) run("pair", "laptop", "--key-file", "/run/k").request();
+
+    assertThat(pair.key()).isEqualTo(new Request.KeySource.File(Path.of("/run/k")));
+  }
+
+  @Test
+  void parse_pairWithKeyAndKeyFile_isUsageErrorThatDoesNotEchoTheKey() {
+    Parsed.Usage usage = usage("pair", "laptop", "42-1234-5678-9", "--key-file", "/run/k");
+
+    assertThat(usage.message())
+        .isEqualTo("pair takes the key either as KEY or from --key-file, not both");
     assertThat(usage.helpCommand()).isEqualTo("pairctl pair");
+  }
+
+  @Test
+  void parse_pairWithEmptyKeyFile_isUsageError() {
+    assertThat(usage("pair", "laptop", "--key-file", "").message())
+        .isEqualTo("--key-file must not be empty");
   }
 
   @Test
   void parse_pairWithoutHost_isUsageError() {
     assertThat(usage("pair").message())
-        .isEqualTo("Missing required parameters: 'HOST[:PORT]', 'KEY'");
+        .isEqualTo("Missing required parameter: 'HOST[:PORT]'");
   }
 
   @Test
@@ -167,17 +190,18 @@ final class ParserTest {
     Parsed.Usage usage = usage("pair", "laptop", "17", "2468", "1357", "3");
 
     assertThat(usage.message())
-        .startsWith("pair takes HOST and KEY, and got 3 more words; if the key contains spaces,"
-            + " quote it")
+        .startsWith("pair takes HOST and at most KEY, and got 3 more words; leave KEY out to be"
+            + " asked for it")
         .doesNotContain("2468")
         .doesNotContain("1357");
   }
 
   @Test
-  void parse_pair_toStringHidesTheKey() {
-    assertThat(run("pair", "laptop", "42-1234-5678-9").request().toString())
-        .doesNotContain("1234")
-        .contains("key=redacted");
+  void parse_pair_toStringAndArgsHideTheKey() {
+    Request request = run("pair", "laptop", "42-1234-5678-9").request();
+
+    assertThat(request.toString()).doesNotContain("1234").contains("redacted");
+    assertThat(request.args().toString()).doesNotContain("1234");
   }
 
   @Test

@@ -15,12 +15,15 @@ final class Audit {
     if (request instanceof ControlRequest.NewKey newKey) {
       newKey.lifetime().ifPresent(ttl -> field(out, "ttl_seconds", Long.toString(ttl.getSeconds())));
     } else if (request instanceof ControlRequest.CancelKey cancel) {
+      // Named once: the result's id is this one, and a failure has no result.
       field(out, "id", cancel.id());
+      return out.toString();
     } else if (request instanceof ControlRequest.Pair pair) {
       field(out, "host", pair.host());
       pair.label().ifPresent(label -> field(out, "label", label));
     } else if (request instanceof ControlRequest.Remove remove) {
-      field(out, "fingerprint", remove.fingerprint());
+      // What the caller typed, which may be a prefix; the result names the whole fingerprint.
+      field(out, "prefix", remove.fingerprint());
     }
     if (result != null) {
       copy(out, result, "id");

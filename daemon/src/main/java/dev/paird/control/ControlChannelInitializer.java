@@ -5,38 +5,45 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** Builds the pipeline of one control connection. */
 public final class ControlChannelInitializer extends ChannelInitializer<Channel> {
   private final ControlService service;
+  private final PeerCheck peerCheck;
   private final ConnectionLimiter limiter;
-  private final Duration idleTimeout;
-  private final Function<Channel, Caller> credentials;
+  private final Duration requestTimeout;
 
-  public ControlChannelInitializer(
+  /**
+   * @param requestTimeout how long a connection has to complete each request line, from its
+   *     accept or from the previous answer
+   * @param credentials who is on the other end of a channel
+   * @param access who may connect; asked once per connection
+   */
+  ControlChannelInitializer(
       ControlService service,
       int maxConnections,
-      Duration idleTimeout,
-      Function<Channel, Caller> credentials) {
+      Duration requestTimeout,
+      Function<Channel, Caller> credentials,
+      Supplier<ControlAccess> access) {
     this.service = service;
+    this.peerCheck = new PeerCheck(credentials, access);
     this.limiter = new ConnectionLimiter(maxConnections);
-    this.idleTimeout = idleTimeout;
-    this.credentials = credentials;
+    this.requestTimeout = requestTimeout;
   }
 
   @Override
   protected void initChannel(Channel channel) {
     ChannelPipeline pipeline = channel.pipeline();
-    // First, so a connection over the limit costs nothing more than a refusal.
+    // First: a caller who may not use the socket is refused before it counts against a limit.
+    pipeline.addLast("peer", peerCheck);
+    // Next, so a connection over a limit costs nothing more than a refusal.
     pipeline.addLast("limit", limiter);
-    // Closes connections that send nothing; the handler spares one with a request in flight.
-    pipeline.addLast("idle", new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-    // One request per line, bounded: a longer line is refused and skipped, not buffered.
+    // One request per line, bounded: a longer line is refused and skipped, not buffered. Bytes
+    // of an unfinished line stay here; the handler's request deadline does not see them.
     pipeline.addLast("lines", new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true));
-    pipeline.addLast("handler", new ControlHandler(service, credentials));
+    pipeline.addLast("handler", new ControlHandler(service, requestTimeout));
   }
 }

@@ -35,19 +35,39 @@ public final class ControlCodec {
     return MAPPER;
   }
 
-  /** Parses one request line. */
+  /**
+   * Parses one request line: one JSON value and nothing after it but white space. A second
+   * object on the same line is refused rather than dropped, since the caller expects an answer
+   * to each request it sent.
+   */
   public static JsonNode parseLine(byte[] line) throws PairdException {
-    try {
-      JsonNode node = MAPPER.readTree(line);
+    try (JsonParser parser = MAPPER.createParser(line)) {
+      JsonNode node = MAPPER.readTree(parser);
       if (node == null || node.isMissingNode()) {
         throw new PairdException(ErrorCode.BAD_REQUEST, "empty request: send one JSON object per line");
       }
+      checkNothingFollows(parser);
       return node;
     } catch (JsonProcessingException e) {
       throw new PairdException(
           ErrorCode.BAD_REQUEST, "request is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void checkNothingFollows(JsonParser parser) throws IOException, PairdException {
+    long at = parser.currentLocation().getByteOffset();
+    boolean follows;
+    try {
+      follows = parser.nextToken() != null;
+    } catch (JsonProcessingException e) {
+      follows = true; // not even JSON: still something after the request
+    }
+    if (follows) {
+      throw new PairdException(ErrorCode.BAD_REQUEST, "something follows the request's JSON"
+          + " value on the same line (after byte " + at + "); send one JSON object per line and"
+          + " wait for its answer before sending the next");
     }
   }
 

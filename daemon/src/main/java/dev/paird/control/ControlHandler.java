@@ -8,15 +8,15 @@ import dev.paird.api.PairdException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.Function;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * Serves one control connection: one JSON request per line, answered in order, one at a time.
  * Lines that arrive while a request is being executed wait in a small queue; when it fills up
  * the channel stops reading (TCP then pushes back on the client), and a client that pipelines
- * beyond it anyway is told so and disconnected. An idle connection with nothing in flight is
- * closed.
+ * beyond it anyway is told so and disconnected.
+ *
+ * <p>A connection with nothing in flight must complete its next request line within the request
+ * timeout, counted from its accept or from the previous answer. Bytes that do not complete a
+ * line do not restart the count, so a client trickling one byte a minute is closed all the same.
  *
  * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's
  * uid and pid. Audit lines and error messages never contain keys.
@@ -38,24 +41,46 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private static final Logger audit = LoggerFactory.getLogger("paird.audit");
 
   private final ControlService service;
-  private final Function<Channel, Caller> credentials;
+  private final Duration requestTimeout;
   private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
   private Caller caller = Caller.UNKNOWN;
   private boolean inFlight;
+  /** Closes the connection unless a request line arrives first; null while one is served. */
+  private ScheduledFuture<?> deadline;
 
-  ControlHandler(ControlService service, Function<Channel, Caller> credentials) {
+  ControlHandler(ControlService service, Duration requestTimeout) {
     this.service = service;
-    this.credentials = credentials;
+    this.requestTimeout = requestTimeout;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    caller = credentials.apply(ctx.channel());
+    Caller known = ctx.channel().attr(Caller.ATTRIBUTE).get();
+    caller = known == null ? Caller.UNKNOWN : known;
+    armDeadline(ctx);
     super.channelActive(ctx);
+  }
+
+  /** Starts the wait for the next complete request line. */
+  private void armDeadline(ChannelHandlerContext ctx) {
+    cancelDeadline();
+    deadline = ctx.executor().schedule(() -> {
+      log.debug("control connection of uid {} sent no complete request within {}; closing it",
+          caller.uid(), requestTimeout);
+      ctx.close();
+    }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelDeadline() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
+    }
   }
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+    cancelDeadline();
     if (inFlight || !queued.isEmpty()) {
       if (queued.size() >= MAX_QUEUED) {
         ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(ControlCodec.error(null,
@@ -71,6 +96,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       return;
     }
     process(ctx, line);
+    armDeadlineIfIdle(ctx);
   }
 
   /** Handles one request line; sets {@code inFlight} until its answer has been written. */
@@ -128,10 +154,19 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     if (queued.size() < MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);
     }
+    armDeadlineIfIdle(ctx);
+  }
+
+  /** With nothing in flight or queued, the next request line is due within the timeout. */
+  private void armDeadlineIfIdle(ChannelHandlerContext ctx) {
+    if (!inFlight && queued.isEmpty() && ctx.channel().isActive()) {
+      armDeadline(ctx);
+    }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelDeadline();
     queued.forEach(ByteBuf::release);
     queued.clear();
     super.channelInactive(ctx);
@@ -150,15 +185,6 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(response)));
     }
-  }
-
-  @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
-    if (event instanceof IdleStateEvent && !inFlight) {
-      ctx.close();
-      return;
-    }
-    super.userEventTriggered(ctx, event);
   }
 
   @Override

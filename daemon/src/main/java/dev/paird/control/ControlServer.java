@@ -15,12 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control socket: a Unix stream socket served by Netty's native epoll transport, mode 0660,
- * owned by the configured group. Closing it removes the socket file.
+ * owned by the configured group, and checked per connection by {@link ControlAccess}. Closing it
+ * removes the socket file.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -36,6 +38,14 @@ public final class ControlServer implements AutoCloseable {
   /**
    * Binds {@code socket} and starts serving.
    *
+   * <p>The socket never exists at {@code socket} with a mode wider than its final one. A bound
+   * socket file gets its mode from the process umask, which a JVM cannot set, and a hand-started
+   * paird may run with umask 022 (a world-connectable socket until a chmod). So it is bound in a
+   * fresh directory of mode 0700 beside its final path, where nobody but paird's user can reach
+   * it, given its group and mode 0660 there, and only then renamed into place: rename(2) moves
+   * the same, already restricted, socket atomically, and connections find it by that path.
+   *
+   * @param requestTimeout how long a connection has to complete each request line
    * @throws PairdException if another paird holds the socket, the path is unusable, or the
    *     group does not exist
    */
@@ -46,32 +56,42 @@ public final class ControlServer implements AutoCloseable {
       Optional<String> socketGroup,
       ControlService service,
       int maxConnections,
-      java.time.Duration idleTimeout)
+      java.time.Duration requestTimeout)
       throws PairdException {
     SocketFiles.prepare(socket);
+    // Until the socket's owner and group are known, the check lets only root in; nobody else
+    // can reach the socket in its private directory anyway.
+    AtomicReference<ControlAccess> access = new AtomicReference<>(ControlAccess.ROOT_ONLY);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
         .channel(EpollServerDomainSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 16)
         .childHandler(new ControlChannelInitializer(
-            service, maxConnections, idleTimeout, ControlServer::credentials));
+            service, maxConnections, requestTimeout, ControlServer::credentials, access::get));
+    Path privateDir = SocketFiles.privateDirectory(socket);
+    Path bound = privateDir.resolve(SocketFiles.PRIVATE_NAME);
     Channel channel;
     try {
-      channel = bootstrap.bind(new DomainSocketAddress(socket.toString())).sync().channel();
+      channel = bootstrap.bind(new DomainSocketAddress(bound.toString())).sync().channel();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      SocketFiles.removeQuietly(privateDir);
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + socket);
     } catch (Exception e) {
+      SocketFiles.removeQuietly(privateDir);
       throw new PairdException(ErrorCode.CONFIG_INVALID,
           "cannot listen on the control socket " + socket + ": " + e.getMessage(), e);
     }
     ControlServer server = new ControlServer(socket, channel);
     try {
-      SocketFiles.restrict(socket, socketGroup);
+      access.set(SocketFiles.restrict(bound, socketGroup));
+      SocketFiles.moveIntoPlace(bound, socket);
     } catch (PairdException e) {
-      server.close();
+      channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      SocketFiles.removeQuietly(privateDir);
       throw e;
     }
+    SocketFiles.removeQuietly(privateDir);
     log.info("control socket {} ready", socket);
     return server;
   }

@@ -7,16 +7,23 @@ import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.security.SecureRandom;
 import java.util.Optional;
 
-/** Preparing the control socket's path before bind, and its ownership and mode after. */
+/**
+ * Preparing the control socket's path before bind, binding it out of reach, its ownership and
+ * mode after, and moving it into place.
+ */
 final class SocketFiles {
   private SocketFiles() {}
 
@@ -59,23 +66,97 @@ final class SocketFiles {
     }
   }
 
-  /** Gives the bound socket its group (if configured) and then mode 0660. */
-  static void restrict(Path socket, Optional<String> group) throws PairdException {
+  /** The socket's name inside its private directory: short, as sun_path is. */
+  static final String PRIVATE_NAME = "s";
+
+  /** sun_path holds 108 bytes with the terminating NUL. */
+  private static final int MAX_SOCKET_PATH_BYTES = 107;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /**
+   * A new directory of mode 0700 beside {@code socket}, on the same file system so that the
+   * socket bound in it can be renamed into place. Its name is short, so that a socket path
+   * that fits sun_path still fits with this directory in it.
+   */
+  static Path privateDirectory(Path socket) throws PairdException {
+    Path dir = socket.toAbsolutePath().getParent();
+    String letters = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int attempt = 0; ; attempt++) {
+      StringBuilder name = new StringBuilder(".p");
+      for (int i = 0; i < 6; i++) {
+        name.append(letters.charAt(RANDOM.nextInt(letters.length())));
+      }
+      Path candidate = dir.resolve(name.toString());
+      int length = candidate.resolve(PRIVATE_NAME).toString()
+          .getBytes(StandardCharsets.UTF_8).length;
+      if (length > MAX_SOCKET_PATH_BYTES) {
+        throw new PairdException(ErrorCode.CONFIG_INVALID, "socket: the directory of " + socket
+            + " has too long a path: paird binds the socket first in a private directory there"
+            + " (" + candidate.resolve(PRIVATE_NAME) + ", " + length + " bytes, at most "
+            + MAX_SOCKET_PATH_BYTES + "); choose a socket in a directory with a shorter path");
+      }
+      try {
+        // mkdir(2) with mode 0700: the umask can only narrow it.
+        return Files.createDirectory(candidate,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 10) {
+          throw new PairdException(ErrorCode.CONFIG_INVALID, "cannot create a private directory"
+              + " in " + dir + ": every name tried exists (last " + candidate + ")", e);
+        }
+      } catch (IOException e) {
+        throw new PairdException(ErrorCode.CONFIG_INVALID, "cannot create a private directory"
+            + " for the control socket in " + dir + ": " + e, e);
+      }
+    }
+  }
+
+  /**
+   * Gives the bound socket its group (if configured) and then mode 0660, and returns who may
+   * use it: root, the socket's owner (paird's user) and the members of its group.
+   */
+  static ControlAccess restrict(Path socket, Optional<String> group) throws PairdException {
     try {
+      PosixFileAttributeView view = Files.getFileAttributeView(
+          socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
       if (group.isPresent()) {
         GroupPrincipal principal = socket.getFileSystem().getUserPrincipalLookupService()
             .lookupPrincipalByGroupName(group.get());
-        Files.getFileAttributeView(socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-            .setGroup(principal);
+        view.setGroup(principal);
       }
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+      int uid = (Integer) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int gid = (Integer) Files.getAttribute(socket, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+      String groupName = view.readAttributes().group().getName();
+      return new ControlAccess(uid, gid, groupName, GroupMembership.system());
     } catch (UserPrincipalNotFoundException e) {
       throw new PairdException(ErrorCode.CONFIG_INVALID,
           "socket_group: there is no group named '" + group.orElse("") + "' on this system;"
               + " create it (groupadd " + group.orElse("") + ") or change socket_group");
     } catch (IOException e) {
       throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot set the owner group or mode of " + socket + ": " + e.getMessage(), e);
+          "cannot set the owner group or mode of the control socket: " + e, e);
+    }
+  }
+
+  /** Renames the restricted socket to its final path, replacing whatever is there. */
+  static void moveIntoPlace(Path bound, Path socket) throws PairdException {
+    try {
+      Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.CONFIG_INVALID,
+          "cannot move the control socket into place at " + socket + ": " + e, e);
+    }
+  }
+
+  /** Removes the private directory and whatever is left in it; failing to is not an error. */
+  static void removeQuietly(Path privateDir) {
+    try {
+      Files.deleteIfExists(privateDir.resolve(PRIVATE_NAME));
+      Files.deleteIfExists(privateDir);
+    } catch (IOException e) {
+      // A leftover empty directory of mode 0700 harms nobody; the next start makes another.
     }
   }
 

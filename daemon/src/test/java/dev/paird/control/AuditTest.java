@@ -28,6 +28,6 @@ final class AuditTest {
 
     String line = Audit.describe(new ControlRequest.Remove(sent), null);
 
-    assertThat(line).isEqualTo(" fingerprint=" + sent.substring(0, 40) + "...");
+    assertThat(line).isEqualTo(" prefix=" + sent.substring(0, 40) + "...");
   }
 }

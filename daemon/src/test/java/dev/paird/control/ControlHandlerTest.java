@@ -18,7 +18,10 @@ import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.MockTicker;
+import io.netty.util.concurrent.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -27,6 +30,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,11 +42,15 @@ final class ControlHandlerTest {
 
   /** Bound with listen = *:0: the kernel's choice, not the configured (default) port. */
   private static final ListenAddress BOUND = new ListenAddress(Optional.empty(), 40123);
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+  /** A member of the socket's group. */
+  private static final Caller CALLER = new Caller(1000, 1000, 42);
 
   private final FakeClock clock = new FakeClock();
   private final List<CompletableFuture<TrustedPeer>> pairs = new ArrayList<>();
   private PendingKeys keys;
   private EmbeddedChannel channel;
+  private final MockTicker ticker = Ticker.newMockTicker();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -62,8 +71,16 @@ final class ControlHandlerTest {
     };
     ControlService service = new ControlService(identity, keys, TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state"))),
         PairdConfig.defaultConfig(), pairing, "test-host", BOUND, clock, Runnable::run);
-    channel = new EmbeddedChannel(new ControlChannelInitializer(
-        service, 4, Duration.ofSeconds(60), ch -> new Caller(1000, 1000, 42)));
+    // Time stands still until a test moves it, from before the connection starts.
+    channel = EmbeddedChannel.builder().ticker(ticker)
+        .handlers(initializer(service, 4, ch -> CALLER)).build();
+  }
+
+  /** paird runs as uid 999, its socket's group is gid 999, and nobody else is a member. */
+  private static ControlChannelInitializer initializer(
+      ControlService service, int maxConnections, Function<Channel, Caller> credentials) {
+    return new ControlChannelInitializer(service, maxConnections, REQUEST_TIMEOUT, credentials,
+        () -> new ControlAccess(999, 999, "paird", (caller, gid) -> caller.uid() == 1000));
   }
 
   private void send(String text) {
@@ -185,16 +202,134 @@ final class ControlHandlerTest {
   }
 
   @Test
-  void idleConnection_isClosed_butNotWhileARequestIsInFlight() throws Exception {
-    send("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"" + validCode() + "\"}}\n");
-    channel.pipeline().fireUserEventTriggered(io.netty.handler.timeout.IdleStateEvent.READER_IDLE_STATE_EVENT);
+  void requestDeadline_closesAConnectionThatSendsNothing() {
+    elapse(REQUEST_TIMEOUT.minusMillis(1));
     assertThat(channel.isActive()).isTrue();
+
+    elapse(Duration.ofMillis(1));
+
+    assertThat(channel.isActive()).isFalse();
+  }
+
+  @Test
+  void requestDeadline_isNotPutOffByATrickleOfBytesThatNeverEndsALine() {
+    for (int i = 0; i < 59; i++) {
+      send("{");
+      elapse(Duration.ofSeconds(1));
+    }
+    assertThat(channel.isActive()).isTrue();
+
+    send("\"");
+    elapse(Duration.ofSeconds(1));
+
+    assertThat(channel.isActive()).isFalse();
+  }
+
+  @Test
+  void requestDeadline_startsAgainAfterEachAnswer_andSparesARequestInFlight() throws Exception {
+    elapse(REQUEST_TIMEOUT.minusSeconds(1));
+    send("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"" + validCode() + "\"}}\n");
+    elapse(REQUEST_TIMEOUT.multipliedBy(3));
+    assertThat(channel.isActive()).as("open while pair is in flight").isTrue();
 
     pairs.get(0).completeExceptionally(new PairdException(ErrorCode.TIMEOUT, "slow"));
     channel.runPendingTasks();
-    channel.pipeline().fireUserEventTriggered(io.netty.handler.timeout.IdleStateEvent.READER_IDLE_STATE_EVENT);
+    elapse(REQUEST_TIMEOUT.minusSeconds(1));
+    assertThat(channel.isActive()).isTrue();
+    send("{\"v\":1,\"command\":\"status\"}\n");
+    elapse(REQUEST_TIMEOUT.minusSeconds(1));
+    assertThat(channel.isActive()).as("open: the status answer restarted the wait").isTrue();
+    elapse(Duration.ofSeconds(1));
 
     assertThat(channel.isActive()).isFalse();
+    assertThat(responses()).extracting(ControlHandlerTest::code).containsExactly("timeout", "");
+  }
+
+  @Test
+  void twoObjectsOnOneLine_areABadRequest_andNeitherRuns() throws Exception {
+    send("{\"v\":1,\"command\":\"new-key\"} {\"v\":1,\"command\":\"new-key\"}\n");
+    send("{\"v\":1,\"command\":\"status\"} trailing\n");
+
+    List<JsonNode> answers = responses();
+    assertThat(answers).extracting(ControlHandlerTest::code)
+        .containsExactly("bad_request", "bad_request");
+    assertThat(answers.get(0).path("error").path("message").textValue())
+        .startsWith("something follows the request's JSON value on the same line");
+    assertThat(keys.size()).isZero();
+    assertThat(channel.isActive()).isTrue();
+  }
+
+  @Test
+  void callerOutsideTheGroup_isRefusedAndClosedAsItConnects() throws Exception {
+    EmbeddedChannel stranger = new EmbeddedChannel(initializer(service(), 4,
+        ch -> new Caller(65534, 65534, 77)));
+
+    ByteBuf refusal = stranger.readOutbound();
+    JsonNode answer = ControlCodec.mapper().readTree(refusal.toString(StandardCharsets.UTF_8));
+    refusal.release();
+    assertThat(answer.path("error").path("code").textValue()).isEqualTo("permission_denied");
+    assertThat(answer.path("error").path("message").textValue())
+        .startsWith("uid 65534 may not use paird's control socket");
+    assertThat(stranger.isActive()).isFalse();
+    assertThat((Object) stranger.readOutbound()).isNull();
+  }
+
+  @Test
+  void rootPairdsUserAndGroupMembers_areLetIn_andUnreadableCredentialsAreNot() {
+    ControlAccess access = new ControlAccess(999, 999, "paird",
+        (caller, gid) -> caller.uid() == 1000 && gid == 999);
+
+    assertThat(access.refusal(new Caller(0, 0, 1))).isEmpty();
+    assertThat(access.refusal(new Caller(999, 50, 1))).isEmpty();
+    assertThat(access.refusal(new Caller(1001, 999, 1))).as("primary group").isEmpty();
+    assertThat(access.refusal(new Caller(1000, 1000, 1))).as("supplementary group").isEmpty();
+    assertThat(access.refusal(new Caller(1002, 1002, 1))).isPresent();
+    assertThat(access.refusal(Caller.UNKNOWN)).isPresent();
+  }
+
+  @Test
+  void oneUid_getsAQuarterOfTheConnections_andOthersStillGetIn() throws Exception {
+    ControlChannelInitializer initializer = initializer(service(), 8, ch -> ch.attr(UID).get());
+    List<EmbeddedChannel> mine = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      mine.add(connect(initializer, new Caller(1000, 1000, 100 + i)));
+    }
+
+    EmbeddedChannel other = connect(initializer, new Caller(0, 0, 200));
+    mine.get(0).close();
+    EmbeddedChannel again = connect(initializer, new Caller(1000, 1000, 300));
+
+    assertThat(mine).extracting(EmbeddedChannel::isActive).containsExactly(false, true, false);
+    ByteBuf refusal = mine.get(2).readOutbound();
+    assertThat(refusal.toString(StandardCharsets.UTF_8)).contains("\"busy\"",
+        "too many control connections from uid 1000 (2, a quarter of control_max_connections)");
+    refusal.release();
+    assertThat(other.isActive()).isTrue();
+    assertThat(again.isActive()).as("a closed connection frees its place").isTrue();
+  }
+
+  private static final io.netty.util.AttributeKey<Caller> UID =
+      io.netty.util.AttributeKey.valueOf(ControlHandlerTest.class, "test-caller");
+
+  /** A channel whose credentials say {@code caller}. */
+  private static EmbeddedChannel connect(ControlChannelInitializer initializer, Caller caller)
+      throws Exception {
+    EmbeddedChannel connection = new EmbeddedChannel(false, false);
+    connection.attr(UID).set(caller);
+    connection.pipeline().addLast(initializer);
+    connection.register();
+    return connection;
+  }
+
+  private void elapse(Duration time) {
+    ticker.advance(time.toNanos(), TimeUnit.NANOSECONDS);
+    channel.runScheduledPendingTasks();
+  }
+
+  private ControlService service() throws Exception {
+    return new ControlService(TestIdentities.server(dir), keys,
+        TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))),
+        PairdConfig.defaultConfig(), null, "h", BOUND, clock, Runnable::run);
   }
 
   @Test
@@ -207,11 +342,7 @@ final class ControlHandlerTest {
 
   @Test
   void tooManyConnections_getBusy() throws Exception {
-    ControlChannelInitializer initializer = new ControlChannelInitializer(
-        new ControlService(TestIdentities.server(dir), keys,
-            TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))), PairdConfig.defaultConfig(), null, "h",
-            BOUND, clock, Runnable::run),
-        1, Duration.ofSeconds(60), ch -> Caller.UNKNOWN);
+    ControlChannelInitializer initializer = initializer(service(), 1, ch -> CALLER);
     EmbeddedChannel first = new EmbeddedChannel(initializer);
     EmbeddedChannel second = new EmbeddedChannel(initializer);
 

@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,6 +88,48 @@ public final class Pairctl {
     assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
         .as("%s finished", command).isTrue();
     return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+  /** Whether this test runs as root with setpriv, so that it can run commands as nobody. */
+  static boolean canRunAsNobody(Path tmp) throws IOException {
+    return Files.getAttribute(tmp, "unix:uid").equals(0) && Files.isExecutable(SETPRIV);
+  }
+
+  /** The words that run the rest of a command as nobody (uid and gid 65534, no other groups). */
+  static List<String> asNobody() {
+    return List.of(SETPRIV.toString(), "--reuid=65534", "--regid=65534", "--clear-groups");
+  }
+
+  /**
+   * A command that runs pairctl as nobody against {@code socket}: nobody may not be able to
+   * reach the checkout (a clone in a 0700 directory), so it runs a copy of the launch script and
+   * its jars, made in {@code tmp}, which becomes searchable by all.
+   */
+  static List<String> asNobody(Path tmp, Path socket, String... args) throws IOException {
+    Path copy = tmp.resolve("as-nobody");
+    if (!Files.exists(copy)) {
+      Files.createDirectories(copy.resolve("lib"));
+      for (Path dir : List.of(tmp, copy, copy.resolve("lib"))) {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      }
+      Path script = Files.copy(PAIRCTL, copy.resolve("pairctl"));
+      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+      try (var jars = Files.newDirectoryStream(PairdProcess.REPO.resolve("ctl/target/lib"),
+          "*.jar")) {
+        for (Path jar : jars) {
+          Files.setPosixFilePermissions(
+              Files.copy(jar, copy.resolve("lib").resolve(jar.getFileName())),
+              PosixFilePermissions.fromString("rw-r--r--"));
+        }
+      }
+    }
+    List<String> command = new ArrayList<>(asNobody());
+    command.addAll(List.of("/usr/bin/env", "PAIRCTL_LIB=" + copy.resolve("lib"),
+        copy.resolve("pairctl").toString(), "--socket", socket.toString()));
+    command.addAll(List.of(args));
+    return command;
   }
 
   /** A line, waited for with a bound; on timeout the caller closes the stream's source. */

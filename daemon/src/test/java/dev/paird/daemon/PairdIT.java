@@ -88,7 +88,7 @@ final class PairdIT {
     String key = issued(newKey.out());
     String host = Files.readString(HOST_NAME).strip();
     assertThat(newKey.out()).contains("    " + key + "\n",
-        "    pairctl pair " + host + ":" + port + " " + key + "\n", "It expires at ",
+        "    pairctl pair " + host + ":" + port + "\n", "It expires at ",
         "in 5 minutes");
 
     Result keys = ctl.run("list-keys");
@@ -321,29 +321,11 @@ final class PairdIT {
 
   @Test
   void pairctlAsAnotherUser_isToldWhyItMayNotUseTheSocket() throws Exception {
-    Path setpriv = Path.of("/usr/bin/setpriv");
-    assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0) && Files.isExecutable(setpriv),
+    assumeTrue(Pairctl.canRunAsNobody(tmp),
         "needs root and setpriv to run pairctl as another user");
     startPaird(socket, state, freePort());
-    // nobody may not be able to reach the checkout (a clone in a 0700 directory): run a copy of
-    // the launch script and its jars from a directory nobody can read.
-    Path copy = tmp.resolve("as-nobody");
-    Files.createDirectories(copy.resolve("lib"));
-    for (Path dir : List.of(tmp, copy, copy.resolve("lib"))) {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-    Path script = Files.copy(Pairctl.PAIRCTL, copy.resolve("pairctl"));
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    try (var jars = Files.newDirectoryStream(PairdProcess.REPO.resolve("ctl/target/lib"), "*.jar")) {
-      for (Path jar : jars) {
-        Files.setPosixFilePermissions(Files.copy(jar, copy.resolve("lib").resolve(jar.getFileName())),
-            PosixFilePermissions.fromString("rw-r--r--"));
-      }
-    }
 
-    Result asNobody = Pairctl.run(tmp, List.of(setpriv.toString(), "--reuid=65534",
-        "--regid=65534", "--clear-groups", "/usr/bin/env", "PAIRCTL_LIB=" + copy.resolve("lib"),
-        script.toString(), "--socket", socket.toString(), "status"));
+    Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "status"));
 
     // The socket is rw-rw---- for paird's user and group, here root's.
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);

@@ -1,0 +1,79 @@
+package dev.paird.ctl;
+
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+
+/**
+ * How long pairctl waits before connecting again after paird turned a connection away as
+ * {@code busy}: doubling pauses with random jitter, so that many pairctl processes started at
+ * once spread out instead of returning together, within a bounded total time.
+ */
+final class Backoff {
+  /** Sleeps; separate so that tests need not. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  /** Retries for up to 30 s, pausing 10 ms at first and at most 1 s. */
+  static Backoff standard() {
+    return new Backoff(Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofSeconds(1),
+        System::nanoTime,
+        duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
+        ThreadLocalRandom.current());
+  }
+
+  /** Never retries. */
+  static Backoff none() {
+    return new Backoff(Duration.ZERO, Duration.ZERO, Duration.ZERO, System::nanoTime,
+        duration -> {}, new Random(0));
+  }
+
+  private final long budgetNanos;
+  private final long firstNanos;
+  private final long capNanos;
+  private final LongSupplier nanoTime;
+  private final Sleeper sleeper;
+  private final Random random;
+  private final long start;
+
+  /**
+   * @param budget the longest time from now that pauses may end at
+   * @param first the longest first pause; each further one may be twice as long
+   * @param cap the longest any pause may be
+   */
+  Backoff(Duration budget, Duration first, Duration cap, LongSupplier nanoTime, Sleeper sleeper,
+      Random random) {
+    this.budgetNanos = budget.toNanos();
+    this.firstNanos = first.toNanos();
+    this.capNanos = cap.toNanos();
+    this.nanoTime = nanoTime;
+    this.sleeper = sleeper;
+    this.random = random;
+    this.start = nanoTime.getAsLong();
+  }
+
+  /**
+   * Pauses before try number {@code attempt + 1}: between half and all of {@code first * 2^(attempt
+   * - 1)}, at most {@code cap}. False, without pausing, if the pause would end after the budget.
+   */
+  boolean pause(int attempt) {
+    long ceiling = capNanos;
+    if (attempt - 1 < 62 && firstNanos <= (capNanos >> (attempt - 1))) {
+      ceiling = firstNanos << (attempt - 1);
+    }
+    long half = ceiling / 2;
+    long pause = half + random.nextLong(half + 1);
+    if (budgetNanos <= 0 || nanoTime.getAsLong() - start + pause > budgetNanos) {
+      return false;
+    }
+    try {
+      sleeper.sleep(Duration.ofNanos(pause));
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}

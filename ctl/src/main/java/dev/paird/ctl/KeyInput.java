@@ -1,0 +1,235 @@
+package dev.paird.ctl;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.io.Console;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.io.FileNotFoundException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Where {@code pairctl pair} gets a key that is not on its command line, where every user of
+ * the machine could read it ({@code /proc/PID/cmdline}): the terminal, without echo; one line of
+ * standard input when that is not a terminal; or the first line of a {@code --key-file}.
+ *
+ * <p>Keys are returned in arrays that the caller wipes; they never become a {@code String}, and
+ * the buffers used on the way are wiped too. Standard input is read a byte at a time up to the
+ * end of the first line, so that nothing after it is consumed and no buffer keeps the key.
+ */
+final class KeyInput {
+  /** Longest line read as a key; the longest key is 33 characters with its dashes. */
+  static final int MAX_LINE_BYTES = 256;
+
+  /** Asks on the terminal without echo; null if the input ended. */
+  interface Terminal {
+    char[] readPassword(String prompt) throws PairdException;
+  }
+
+  static final String PROMPT = "Key shown on the other device: ";
+
+  private final Supplier<Optional<Terminal>> terminal;
+  private final Supplier<InputStream> stdin;
+
+  /**
+   * @param terminal the terminal, if standard input and output are one
+   * @param stdin standard input, read only when there is no terminal
+   */
+  KeyInput(Supplier<Optional<Terminal>> terminal, Supplier<InputStream> stdin) {
+    this.terminal = terminal;
+    this.stdin = stdin;
+  }
+
+  /** This process's terminal and standard input, looked at only when a key is needed. */
+  static KeyInput system() {
+    return new KeyInput(() -> {
+      Console console = System.console();
+      if (console != null) {
+        return Optional.of(prompt -> console.readPassword("%s", prompt));
+      }
+      return standardInputIsATerminal() ? Optional.of(KeyInput::readWithoutEcho)
+          : Optional.empty();
+    }, () -> new FileInputStream(FileDescriptor.in));
+  }
+
+  /**
+   * Whether standard input is a terminal although the JDK offers no {@link Console}, as when
+   * standard output is redirected ({@code pairctl --json pair HOST > answer.json}).
+   */
+  private static boolean standardInputIsATerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty")
+          || target.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Asks on standard error and reads a line of the terminal on standard input with its echo
+   * turned off by stty(1), and back on afterwards, also if pairctl is interrupted meanwhile.
+   */
+  private static char[] readWithoutEcho(String prompt) throws PairdException {
+    boolean silent = stty("-echo");
+    Thread restore = new Thread(() -> stty("echo"));
+    if (silent) {
+      Runtime.getRuntime().addShutdownHook(restore);
+    }
+    System.err.print(silent ? prompt
+        : "(stty failed: the key will show as you type it) " + prompt);
+    System.err.flush();
+    try {
+      return firstLine(new FileInputStream(FileDescriptor.in), "standard input");
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from the terminal: "
+          + reason(e), e);
+    } finally {
+      if (silent) {
+        stty("echo");
+        try {
+          Runtime.getRuntime().removeShutdownHook(restore);
+        } catch (IllegalStateException e) {
+          // Already shutting down: the hook restores the echo.
+        }
+      }
+      System.err.println();
+    }
+  }
+
+  /** Runs {@code stty MODE} on standard input; whether it succeeded. */
+  private static boolean stty(String mode) {
+    try {
+      Process stty = new ProcessBuilder("stty", mode)
+          .redirectInput(ProcessBuilder.Redirect.INHERIT)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      return stty.waitFor() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The key from the terminal, or else the first line of standard input. */
+  char[] ask() throws PairdException {
+    Optional<Terminal> tty = terminal.get();
+    if (tty.isPresent()) {
+      char[] typed = tty.get().readPassword(PROMPT);
+      if (typed == null) {
+        throw new PairdException(ErrorCode.USAGE, "pair: no key: the input ended before one was"
+            + " typed");
+      }
+      return typed;
+    }
+    try {
+      return firstLine(stdin.get(), "standard input");
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from standard input: "
+          + reason(e), e);
+    }
+  }
+
+  /**
+   * The first line of {@code file}, which other users may neither read nor write: a key they
+   * could read, they could also use first.
+   */
+  char[] fromFile(Path file) throws PairdException {
+    try {
+      Object mode = Files.getAttribute(file, "unix:mode");
+      if (mode instanceof Integer m && (m & 0007) != 0) {
+        throw new PairdException(ErrorCode.USAGE, "pair: --key-file " + file + " is open to other"
+            + " users (mode " + String.format("%04o", m & 07777) + "), who could read the key and"
+            + " use it first; make it private (chmod 600 " + file + ") and, as this key may be"
+            + " known, make a new one on the other device");
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new PairdException(ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular"
+            + " file");
+      }
+      // FileInputStream reads a byte straight into the caller's array: no buffer keeps a copy.
+      try (InputStream in = new FileInputStream(file.toFile())) {
+        return firstLine(in, "--key-file " + file);
+      }
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.USAGE, "pair: cannot read --key-file " + file + ": "
+          + reason(e), e);
+    }
+  }
+
+  /** The first line of {@code in}, without its line end, decoded as UTF-8. */
+  private static char[] firstLine(InputStream in, String what) throws IOException, PairdException {
+    byte[] line = new byte[MAX_LINE_BYTES];
+    int length = 0;
+    try {
+      int b;
+      while ((b = in.read()) >= 0 && b != '\n') {
+        if (length == line.length) {
+          throw new PairdException(ErrorCode.USAGE, "pair: the first line of " + what + " is"
+              + " longer than " + MAX_LINE_BYTES + " bytes, so it is not a key");
+        }
+        line[length++] = (byte) b;
+      }
+      if (b < 0 && length == 0) {
+        throw new PairdException(ErrorCode.USAGE, "pair: no key: " + what + " is empty; pipe the"
+            + " key to pairctl as one line, or run it on a terminal to be asked for it");
+      }
+      if (length > 0 && line[length - 1] == '\r') {
+        length--;
+      }
+      return decode(line, length);
+    } finally {
+      Arrays.fill(line, (byte) 0);
+    }
+  }
+
+  /** UTF-8 into a char array of its own; malformed bytes become U+FFFD, which no key has. */
+  private static char[] decode(byte[] bytes, int length) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPLACE)
+        .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    char[] chars = new char[length];
+    CharBuffer out = CharBuffer.wrap(chars);
+    decoder.decode(ByteBuffer.wrap(bytes, 0, length), out, true);
+    decoder.flush(out);
+    if (out.position() == chars.length) {
+      return chars;
+    }
+    char[] exact = Arrays.copyOf(chars, out.position());
+    Arrays.fill(chars, '\0');
+    return exact;
+  }
+
+  /** What the operating system said, in words, where the JDK's message is only the path. */
+  private static String reason(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    int open = message.lastIndexOf(" (");
+    if (e instanceof FileNotFoundException && open >= 0 && message.endsWith(")")) {
+      // "PATH (REASON)": the path is already in the message around this one.
+      return message.substring(open + 2, message.length() - 1);
+    }
+    return message;
+  }
+}

@@ -1,0 +1,158 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.ctl.PairctlCalls;
+import dev.paird.daemon.Pairctl.Result;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The control socket of a real paird, from outside: its mode from the first moment, the
+ * credential check behind that mode, many callers at once, and a line holding two requests.
+ */
+final class ControlSocketIT {
+  @TempDir Path tmp;
+
+  private Path socket;
+  private Pairctl ctl;
+  private PairdProcess paird;
+
+  @BeforeEach
+  void start() throws Exception {
+    // Searchable by all, so that another user reaches the socket and only its checks stop them.
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
+    socket = tmp.resolve("control.sock");
+    ctl = new Pairctl(socket, tmp);
+    paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
+        "--state-dir", tmp.resolve("state").toString(), "--socket", socket.toString(),
+        "--listen", "127.0.0.1:0")).awaitReady();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    paird.close();
+  }
+
+  @Test
+  void socket_isReadyWithItsFinalMode_andLeavesNothingElseInItsDirectory() throws Exception {
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+        .isEqualTo("rw-rw----");
+    try (var entries = Files.list(tmp)) {
+      assertThat(entries.map(p -> p.getFileName().toString()))
+          .as("the private directory it was bound in is gone")
+          .noneMatch(name -> name.startsWith(".p"));
+    }
+  }
+
+  @Test
+  void callerOutsideTheGroup_isRefusedEvenWhenTheFileModeLetsItIn() throws Exception {
+    assumeTrue(Pairctl.canRunAsNobody(tmp),
+        "needs root and setpriv to run pairctl as another user");
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+    Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
+
+    assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
+    assertThat(asNobody.json().path("error").path("code").textValue())
+        .isEqualTo("permission_denied");
+    assertThat(asNobody.err()).startsWith("pairctl: uid 65534 may not use paird's control"
+        + " socket: only root, paird's user (uid 0) and members of the group 'root' (gid 0)"
+        + " may");
+    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(paird.log()).contains("uid=65534 pid=").contains(" connection refused: not root,"
+        + " paird's user or a member of the socket's group");
+  }
+
+  /**
+   * 200 callers at once, more than six times what paird takes (32 connections, 8 per uid):
+   * every one is served, those turned away as busy connecting again. 200 pairctl JVMs would
+   * take minutes on two cores, so the 200 are calls of pairctl's own client code in this JVM,
+   * all released together; then 40 real pairctl processes, started together.
+   */
+  @Test
+  void manyConcurrentStatusCalls_allSucceed() throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(200);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<JsonNode>> results = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        results.add(callers.submit(() -> {
+          go.await();
+          return PairctlCalls.status(socket);
+        }));
+      }
+      go.countDown();
+      for (Future<JsonNode> result : results) {
+        assertThat(result.get(Pairctl.TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+            .path("pending_keys").intValue()).isZero();
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+
+    List<Process> processes = new ArrayList<>();
+    List<Path> errors = new ArrayList<>();
+    try {
+      for (int i = 0; i < 40; i++) {
+        Path err = tmp.resolve("err" + i + ".txt");
+        errors.add(err);
+        processes.add(new ProcessBuilder(Pairctl.PAIRCTL.toString(), "--socket",
+            socket.toString(), "status")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(err.toFile())
+            .start());
+      }
+      for (int i = 0; i < processes.size(); i++) {
+        Process process = processes.get(i);
+        assertThat(process.waitFor(Pairctl.TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as("pairctl %d: %s", i, Files.readString(errors.get(i)))
+            .isZero();
+      }
+    } finally {
+      processes.forEach(Process::destroyForcibly);
+    }
+  }
+
+  @Test
+  void twoRequestsOnOneLine_areABadRequest_andNeitherRuns() throws Exception {
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      ByteBuffer line = ByteBuffer.wrap(("{\"v\":1,\"command\":\"new-key\"}"
+          + "{\"v\":1,\"command\":\"new-key\"}\n").getBytes(StandardCharsets.UTF_8));
+      while (line.hasRemaining()) {
+        channel.write(line);
+      }
+      JsonNode answer = Pairctl.JSON.readTree(Pairctl.readLine(new BufferedReader(
+          new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))));
+
+      assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
+      assertThat(answer.path("error").path("message").textValue())
+          .startsWith("something follows the request's JSON value on the same line");
+    }
+    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+  }
+}
