@@ -228,7 +228,7 @@ legit_loop() {
     next=$((next + period * 1000000000))
     now=$(now_ns)
     if [ "$next" -gt "$now" ]; then
-      sleep "$(printf '%d.%03d' $(((next - now) / 1000000000)) $((((next - now) / 1000000) % 1000)))"
+      sleep "$(awk -v ns="$((next - now))" 'BEGIN {printf "%.3f", ns / 1e9}')"
     fi
   done
 }
@@ -241,8 +241,14 @@ listen_drops() {
       for (i = 2; i <= NF; i++) if (name[i] == "ListenDrops") print $i }' /proc/net/netstat
 }
 
+# columns: the tab-separated fields on stdin, right-aligned in columns.
+columns() { awk -F'\t' '{for (i = 1; i <= NF; i++) printf " %10s", $i; print ""}'; }
+
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
-cpu_ticks() { [ -r "/proc/$1/stat" ] || return 1; sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+cpu_ticks() {
+  [ -r "/proc/$1/stat" ] || return 1
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
 
 # percentile P: the P-th percentile (nearest rank) of the numbers on stdin; "-" if none.
 percentile() {
@@ -254,9 +260,9 @@ percentile() {
 # --- Scenarios -------------------------------------------------------------------------------
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-machine="${cpu:-unknown CPU}, $(nproc) cores, $(java -version 2>&1 | head -n 1), $(date -u '+%Y-%m-%d %H:%M UTC')"
+machine="${cpu:-unknown CPU}, $(nproc) cores, $(java -version 2>&1 | head -n 1)"
+machine="$machine, $(date -u '+%Y-%m-%d %H:%M UTC')"
 log "machine: $machine"
-log "each scenario: ${seconds}s of flood at ${per_minute}/min per source (burst $burst), a pairing every ${period}s"
 
 rows=() attack_rows=() json_lines=()
 for n in $scenarios; do
@@ -334,50 +340,68 @@ for n in $scenarios; do
   cp "$work/a/paird.log" "$work/paird-a-$n.log"
   cp "$work/b/paird.log" "$work/paird-b-$n.log"
 
-  attempts=$(wc -l < "$work/legit-$n.txt")
-  successes=$(grep -c '^ok' "$work/legit-$n.txt" || true)
+  legit=$work/legit-$n.txt flood=$work/flood-$n.txt
+  attempts=$(wc -l < "$legit")
+  successes=$(grep -c '^ok' "$legit" || true)
   rate=$(awk -v s="$successes" -v a="$attempts" 'BEGIN {printf "%.1f", a ? 100 * s / a : 0}')
-  p50=$(awk '$1 == "ok" {print $3}' "$work/legit-$n.txt" | percentile 50)
-  p95=$(awk '$1 == "ok" {print $3}' "$work/legit-$n.txt" | percentile 95)
-  failures=$(awk '$1 == "fail" {print $2}' "$work/legit-$n.txt" | sort | uniq -c |
+  p50=$(awk '$1 == "ok" {print $3}' "$legit" | percentile 50)
+  p95=$(awk '$1 == "ok" {print $3}' "$legit" | percentile 95)
+  newkey_p50=$(awk '{print $4}' "$legit" | percentile 50)
+  failures=$(awk '$1 == "fail" {print $2}' "$legit" | sort | uniq -c |
     awk '{printf "%s%s×%s", (NR > 1 ? "," : ""), $2, $1}')
-  newkey_p50=$(awk '{print $4}' "$work/legit-$n.txt" | percentile 50)
   ratio=$(awk -v m="$max_rss" -v i="$idle_rss" 'BEGIN {printf "%.2f", i ? m / i : 0}')
-  malformed=$(grep -c 'malformed frame' "$work/a/paird.log" || true)
-  rows+=("$(printf '%4s %5s %6s %6s %7s%% %6s %6s %8s %8s %7s %5s %7s%% %7s%%  %s' \
-    "$n" "$load" "$attempts" "$successes" "$rate" "$p50" "$p95" "$idle_p50" \
-    "$((idle_rss / 1024))" "$((max_rss / 1024))" "$ratio" "$idle_cpu" "$flood_cpu" "${failures:--}")")
-  kinds_json=$(tail -n 1 "$work/flood-$n.txt")
+  rows+=("$(printf '%4s %5s %5s %5s %6s%% %6s %6s %6s %7s %5s %5s %5s %6s%% %6s%% %6s%%  %s' \
+    "$n" "$load" "$attempts" "$successes" "$rate" "$p50" "$p95" "$idle_p50" "$newkey_p50" \
+    "$((idle_rss / 1024))" "$((max_rss / 1024))" "$ratio" "$idle_cpu" "$flood_cpu" \
+    "$attacker_cpu" "${failures:--}")")
+
+  # The attacker's report: a header, one line per kind, "skipped", "seconds", one JSON line.
   while IFS=$'\t' read -r kind rest; do
     case $kind in
       kind|skipped|seconds|'{'*|'') ;;
-      *) attack_rows+=("$(printf '%4s %-10s %s' "$n" "$kind" "$(echo "$rest" | awk '{for (i = 1; i <= NF; i++) printf " %10s", $i}')")") ;;
+      *) attack_rows+=("$(printf '%4s %-10s' "$n" "$kind")$(printf '%s\n' "$rest" | columns)") ;;
     esac
-  done < "$work/flood-$n.txt"
-  skipped=$(sed -n 's/^skipped\t//p' "$work/flood-$n.txt")
-  flood_s=$(sed -n 's/^seconds\t//p' "$work/flood-$n.txt")
-  attack_rows+=("$(printf '%4s %s' "$n" "attacker's JVM used ${attacker_cpu}% of a core; pf-server's kernel dropped $drops connection requests (listen queue full); pairctl new-key p50 ${newkey_p50} ms")")
-  made=$(awk -F'\t' 'NR > 1 && $1 != "skipped" && $1 != "seconds" && $1 !~ /^[{]/ {s += $2} END {print s + 0}' "$work/flood-$n.txt")
-  steady=$(awk -v n="$n" -v b="$burst" -v r="$per_minute" -v t="${flood_s:-0}" 'BEGIN {printf "%d", n * (b + r * t / 60)}')
-  attack_rows+=("$(printf '%4s %s connections in %ss, %s of them not made for want of a thread; a steady attacker: %s' \
-    "$n" "$made" "${flood_s:-?}" "${skipped:-?}" "$steady")")
-  json_lines+=("{\"sources\":$n,\"load_average\":$load,\"seconds\":$seconds,\"per_minute\":$per_minute,\"burst\":$burst,\"legit_attempts\":$attempts,\"legit_successes\":$successes,\"success_percent\":$rate,\"p50_ms\":\"$p50\",\"p95_ms\":\"$p95\",\"idle_p50_ms\":\"$idle_p50\",\"idle_rss_kib\":$idle_rss,\"max_rss_kib\":$max_rss,\"rss_ratio\":$ratio,\"idle_cpu_percent\":$idle_cpu,\"flood_cpu_percent\":$flood_cpu,\"attacker_cpu_percent\":$attacker_cpu,\"listen_drops\":$drops,\"new_key_p50_ms\":\"$newkey_p50\",\"server_malformed_log_lines\":$malformed,\"attacker\":${kinds_json:-null}}")
+  done < "$flood"
+  skipped=$(sed -n 's/^skipped\t//p' "$flood")
+  flood_s=$(sed -n 's/^seconds\t//p' "$flood")
+  made=$(awk -F'\t' '$2 ~ /^[0-9]+$/ && $1 != "skipped" {s += $2} END {print s + 0}' "$flood")
+  steady=$(awk -v n="$n" -v b="$burst" -v r="$per_minute" -v t="${flood_s:-0}" \
+    'BEGIN {printf "%d", n * (b + r * t / 60)}')
+  attack_rows+=("$(printf '%4s %s connections in %s s (a steady attacker: %s), %s skipped;' \
+    "$n" "$made" "${flood_s:-?}" "$steady" "${skipped:-?}") listen queue drops: $drops")
+
+  json_lines+=("$(printf '{"sources":%s,"load_average":%s,"seconds":%s,"per_minute":%s,' \
+    "$n" "$load" "$seconds" "$per_minute"
+    printf '"burst":%s,"legit_attempts":%s,"legit_successes":%s,"success_percent":%s,' \
+    "$burst" "$attempts" "$successes" "$rate"
+    printf '"p50_ms":"%s","p95_ms":"%s","idle_p50_ms":"%s","new_key_p50_ms":"%s",' \
+    "$p50" "$p95" "$idle_p50" "$newkey_p50"
+    printf '"idle_rss_kib":%s,"max_rss_kib":%s,"rss_ratio":%s,"idle_cpu_percent":%s,' \
+    "$idle_rss" "$max_rss" "$ratio" "$idle_cpu"
+    printf '"flood_cpu_percent":%s,"attacker_cpu_percent":%s,"listen_drops":%s,"attacker":%s}' \
+    "$flood_cpu" "$attacker_cpu" "$drops" "$(tail -n 1 "$flood")")")
 done
 
 if [ "$json" = 1 ]; then
   printf '%s\n' "${json_lines[@]}"
   exit 0
 fi
-echo "machine: $machine"
-echo "flood: ${seconds}s per scenario, each source at ${per_minute}/min after a burst of $burst; a pairing every ${period}s"
-echo "latencies in ms (pairctl pair on B, JVM start included; p50/p95 over successful pairings),"
-echo "RSS in MiB (VmRSS of paird A), CPU in % of one core (paird A)"
-echo
-printf '%4s %5s %6s %6s %8s %6s %6s %8s %8s %7s %5s %8s %8s  %s\n' \
-  N load tries ok success p50 p95 "p50 idle" "RSS idle" "RSS max" ratio "CPU idle" "CPU fld" failures
+cat << EOF
+machine: $machine
+flood: $seconds s per scenario, each source at $per_minute/min after a burst of $burst;
+a pairing every $period s (or at once after a slower one). Times in ms: "pair" is pairctl pair
+on B (p50 and p95 over the successful ones), "new-key" is pairctl new-key on A in the same
+rounds, which never touches the pairing port: both include a JVM start. RSS in MiB (VmRSS of
+paird A); CPU in % of one core: paird A idle and under the flood, and the attacker's JVM.
+
+EOF
+printf '%4s %5s %5s %5s %7s %6s %6s %6s %7s %5s %5s %5s %7s %7s %7s  %s\n' \
+  N load tries ok success pair pair pair new-key RSS RSS ratio CPU CPU CPU failures
+printf '%4s %5s %5s %5s %7s %6s %6s %6s %7s %5s %5s %5s %7s %7s %7s\n' \
+  "" "" "" "" "" p50 p95 idle p50 idle max "" idle flood attack
 printf '%s\n' "${rows[@]}"
 echo
 echo "attack connections as the attacker saw them"
 printf '%4s %-10s' N kind
-head -n 1 "$work/flood-${scenarios##* }.txt" | cut -f 2- | awk -F'\t' '{for (i = 1; i <= NF; i++) printf " %10s", $i; print ""}'
+head -n 1 "$work/flood-${scenarios##* }.txt" | cut -f 2- | columns
 printf '%s\n' "${attack_rows[@]}"
