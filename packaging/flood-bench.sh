@@ -201,7 +201,9 @@ pair_once() {
   key=$(echo "$issued" | json_field key)
   id=$(echo "$issued" | json_field id)
   t1=$(now_ns)
-  if answer=$(ctl_b --json pair "$server_ip" "$key" 2> /dev/null); then
+  # The key goes through a pipe, which pairctl reads when its standard input is not a
+  # terminal: on the command line every user of the machine could read it.
+  if answer=$(printf '%s\n' "$key" | ctl_b --json pair "$server_ip" 2> /dev/null); then
     t2=$(now_ns)
     echo "ok - $(((t2 - t1) / 1000000)) $(((t1 - t0) / 1000000))"
   else
