@@ -11,7 +11,7 @@
 # Three network namespaces, joined by a bridge in the first: pf-server (paird A, 10.201.0.1),
 # pf-legit (paird B, 10.201.0.2) and pf-attack (the attacker, 10.201.0.10 and up, one address
 # per source). Both daemons run with an empty config file, every setting at its default, their
-# state and sockets in a temporary directory. The attacker is dev.paird.flood.Flood from the
+# state and sockets in a temporary directory. The attacker is dev.paird.hostile.Flood from the
 # test classes. Needs root, iproute2 and openssl; builds with Maven when the build is missing
 # or older than the sources. Everything it made is removed on exit, Ctrl-C included. With the
 # defaults it takes about 5 minutes. --keep DIR keeps the daemons' logs and the raw figures.
@@ -91,7 +91,7 @@ trap 'exit 143' TERM
 # The stamp is written after a build; Maven leaves an up-to-date jar's time alone, so the jar
 # itself cannot tell whether the sources changed since.
 stamp=$repo/daemon/target/flood-bench.built
-if [ ! -f "$stamp" ] || [ ! -f "$repo/daemon/target/test-classes/dev/paird/flood/Flood.class" ] ||
+if [ ! -f "$stamp" ] || [ ! -f "$repo/daemon/target/test-classes/dev/paird/hostile/Flood.class" ] ||
    [ -n "$(find "$repo/pom.xml" "$repo"/ctl/pom.xml "$repo"/daemon/pom.xml "$repo"/ctl/src \
              "$repo"/daemon/src -newer "$stamp" -type f -print -quit)" ]; then
   log "building (mvn -B -q -DskipTests package)"
@@ -304,7 +304,7 @@ for n in $scenarios; do
   # The attacker shares the machine's CPU with paird, which a real one would not; a positive
   # --attacker-nice lets paird go first, at the risk of an attacker slower than asked.
   ip netns exec pf-attack timeout -k 5 $((seconds + 90)) nice -n "$nice" \
-    java -Xmx256m -cp "$repo/daemon/target/test-classes" dev.paird.flood.Flood "${flood_args[@]}" \
+    java -Xmx256m -cp "$repo/daemon/target/test-classes" dev.paird.hostile.Flood "${flood_args[@]}" \
     > "$work/flood-$n.txt" 2> "$work/flood-$n.err" &
   flood_pid=$!
   pids+=("$flood_pid")

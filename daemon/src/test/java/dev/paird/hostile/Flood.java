@@ -1,5 +1,6 @@
-package dev.paird.flood;
+package dev.paird.hostile;
 
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,19 +11,11 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyFactory;
-import java.security.KeyStore;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,24 +28,21 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * The attacker of packaging/flood-bench.sh: floods a paird pairing port from several source
  * addresses, each at a chosen rate (by default exactly paird's default rate limit, a burst of 30
  * then 30 a minute), with a mix of four kinds of hostile connection, and reports what became of
  * each connection as the attacker saw it. It uses nothing of paird's: the JDK's TLS 1.3 with a
- * certificate of its own and a trust manager that accepts anything, as a stranger would.
+ * certificate of its own and any server certificate accepted ({@link JdkTls}), as a stranger
+ * would.
  *
  * <p>Not a test: run by the script, as root inside a network namespace, with
- * {@code java -cp daemon/target/test-classes dev.paird.flood.Flood --help}. Every connection is
+ * {@code java -cp daemon/target/test-classes dev.paird.hostile.Flood --help}. Every connection is
  * bounded in time and the number of connections open at once by the thread pool, so the program
  * ends within {@code --seconds} plus a few seconds whatever the server does.
  */
@@ -165,7 +155,7 @@ public final class Flood {
       System.out.println(Options.USAGE);
       return;
     }
-    Flood flood = new Flood(options, context(options.cert, options.key));
+    Flood flood = new Flood(options, JdkTls.context(new SelfSigned(options.cert, options.key)));
     flood.run();
     flood.report(System.out);
     // The pool's threads are daemons, but a stuck handshake must not hold the JVM either.
@@ -276,7 +266,7 @@ public final class Flood {
       try {
         socket = (SSLSocket) tls.createSocket(raw, options.target.getHostString(),
             options.target.getPort(), true);
-        socket.setSSLParameters(parameters(socket.getSSLParameters()));
+        socket.setSSLParameters(JdkTls.parameters(socket.getSSLParameters()));
         socket.startHandshake();
       } catch (IOException e) {
         return closedBeforeHandshake(e, connected);
@@ -375,17 +365,11 @@ public final class Flood {
     return type == 0x7f && length == 1 ? body[0] & 0xff : 0x100 + type;
   }
 
-  private static SSLParameters parameters(SSLParameters parameters) {
-    parameters.setProtocols(new String[] {"TLSv1.3"});
-    parameters.setApplicationProtocols(new String[] {"paird/1"});
-    return parameters;
-  }
-
   /** The first {@code count} bytes of a real TLS 1.3 ClientHello, as the JDK would send it. */
   private static byte[] clientHelloStart(SSLContext context, int count) throws IOException {
     SSLEngine engine = context.createSSLEngine("paird", 7247);
     engine.setUseClientMode(true);
-    engine.setSSLParameters(parameters(engine.getSSLParameters()));
+    engine.setSSLParameters(JdkTls.parameters(engine.getSSLParameters()));
     ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
     engine.beginHandshake();
     engine.wrap(ByteBuffer.allocate(0), out);
@@ -393,50 +377,6 @@ public final class Flood {
     byte[] hello = new byte[Math.min(count, out.remaining())];
     out.get(hello);
     return hello;
-  }
-
-  /** A TLS 1.3 client context with the given certificate, trusting any server. */
-  private static SSLContext context(Path certPem, Path keyPem) throws Exception {
-    X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(Files.newInputStream(certPem));
-    byte[] der = pem(keyPem, "PRIVATE KEY");
-    PrivateKey key = KeyFactory.getInstance(cert.getPublicKey().getAlgorithm())
-        .generatePrivate(new PKCS8EncodedKeySpec(der));
-    char[] password = "flood".toCharArray();
-    KeyStore store = KeyStore.getInstance("PKCS12");
-    store.load(null, null);
-    store.setKeyEntry("flood", key, password, new X509Certificate[] {cert});
-    KeyManagerFactory keys = KeyManagerFactory.getInstance("PKIX");
-    keys.init(store, password);
-    SSLContext context = SSLContext.getInstance("TLSv1.3");
-    context.init(keys.getKeyManagers(), new TrustManager[] {new AcceptAnything()}, null);
-    return context;
-  }
-
-  private static byte[] pem(Path file, String label) throws IOException {
-    String text = Files.readString(file, StandardCharsets.US_ASCII);
-    String begin = "-----BEGIN " + label + "-----";
-    String end = "-----END " + label + "-----";
-    int from = text.indexOf(begin);
-    int to = text.indexOf(end);
-    if (from < 0 || to < from) {
-      throw new IOException(file + ": no " + label + " block (PKCS#8, as openssl req writes it)");
-    }
-    return Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
-  }
-
-  /** The attacker does not care who the server is. */
-  private static final class AcceptAnything implements X509TrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
   }
 
   private static void closeQuietly(Socket socket) {
