@@ -482,7 +482,8 @@ new_key() {
 paired=no
 pair() {
   [ -n "$key" ] || { echo "no key: new-key failed"; return 1; }
-  as B alice pairctl pair "${ip[A]}" "$key" --label "${host[A]}" && paired=yes
+  # The key on standard input, as the docs teach: never on a command line other users can read.
+  printf '%s\n' "$key" | as B alice pairctl pair "${ip[A]}" --label "${host[A]}" && paired=yes
 }
 
 trusted_lists() {
@@ -671,7 +672,7 @@ step "TLS and protocol across the veth: ping A -> B before pairing is not_truste
 echo "== pairing (pairctl as alice)"
 step "pairctl --json status: fingerprints" fingerprints || true
 step "pairctl new-key on A" new_key || true
-step "pairctl pair ${ip[A]} KEY on B" pair || true
+step "pairctl pair ${ip[A]} on B, the key on standard input" pair || true
 step "list-trusted: each lists exactly the other" trusted_lists || true
 step "pairctl ping A -> B" ping_peer A B || true
 step "pairctl ping B -> A" ping_peer B A || true
