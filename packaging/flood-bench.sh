@@ -14,10 +14,11 @@
 # state and sockets in a temporary directory. The attacker is dev.paird.hostile.Flood from the
 # test classes. Needs root, iproute2 and openssl; builds with Maven when the build is missing
 # or older than the sources. Everything it made is removed on exit, Ctrl-C included. With the
-# defaults it takes about 5 minutes. --keep DIR keeps the daemons' logs and the raw figures.
+# defaults it takes about 5 minutes on an idle machine. --keep DIR keeps the daemons' logs
+# and the raw figures.
 set -euo pipefail
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
 
 seconds=60 scenarios="1 5 50" per_minute=30 burst="" mix="" period=2 json=0 keep="" nice=0
 while [ $# -gt 0 ]; do
@@ -145,7 +146,7 @@ now_ns() {
   echo $(( ${up/./} * 10000000 ))
 }
 
-# start_device NAME NAMESPACE: paird with all defaults, its files in $work/NAME; prints its pid.
+# start_device NAME NAMESPACE: paird with all defaults, its files and its pid in $work.
 start_device() {
   local name=$1 ns=$2
   rm -rf "${work:?}/$name"
@@ -304,8 +305,8 @@ for n in $scenarios; do
   # The attacker shares the machine's CPU with paird, which a real one would not; a positive
   # --attacker-nice lets paird go first, at the risk of an attacker slower than asked.
   ip netns exec pf-attack timeout -k 5 $((seconds + 90)) nice -n "$nice" \
-    java -Xmx256m -cp "$repo/daemon/target/test-classes" dev.paird.hostile.Flood "${flood_args[@]}" \
-    > "$work/flood-$n.txt" 2> "$work/flood-$n.err" &
+    java -Xmx256m -cp "$repo/daemon/target/test-classes" dev.paird.hostile.Flood \
+    "${flood_args[@]}" > "$work/flood-$n.txt" 2> "$work/flood-$n.err" &
   flood_pid=$!
   pids+=("$flood_pid")
   : > "$work/legit-$n.txt"
@@ -341,6 +342,9 @@ for n in $scenarios; do
   stop_device b
   cp "$work/a/paird.log" "$work/paird-a-$n.log"
   cp "$work/b/paird.log" "$work/paird-b-$n.log"
+  # All four have been waited for: their pids may now be reused by anyone's process, which the
+  # cleanup must not kill.
+  pids=()
 
   legit=$work/legit-$n.txt flood=$work/flood-$n.txt
   attempts=$(wc -l < "$legit")
