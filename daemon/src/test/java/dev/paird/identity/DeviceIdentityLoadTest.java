@@ -11,6 +11,7 @@ import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
@@ -27,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 final class DeviceIdentityLoadTest {
   @TempDir Path dir;
@@ -110,7 +112,8 @@ final class DeviceIdentityLoadTest {
     Path cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
     Files.writeString(cert, Certificates.toPem(expired));
-    Files.write(key, Certificates.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+    OpenSslCli.privateFile(
+        Files.write(key, Certificates.pem("PRIVATE KEY", pair.getPrivate().getEncoded())));
 
     assertThat(DeviceIdentity.load(cert, key).fingerprint())
         .isEqualTo(OpenSslCli.fingerprint(cert));
@@ -328,7 +331,8 @@ final class DeviceIdentityLoadTest {
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
     Path other = OpenSslCli.newKey(dir, "other", KeyType.EC_P256);
     Path twoKeys = dir.resolve("two.pem");
-    Files.writeString(twoKeys, Files.readString(files.key()) + Files.readString(other));
+    OpenSslCli.privateFile(
+        Files.writeString(twoKeys, Files.readString(files.key()) + Files.readString(other)));
 
     assertInvalid(
         () -> DeviceIdentity.load(files.cert(), twoKeys),
@@ -363,6 +367,31 @@ final class DeviceIdentityLoadTest {
                     "the certificate file "
                         + missing
                         + " does not exist; check the path configured for it"));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"rw-r--r--, 0644", "rw-rw-rw-, 0666", "rw-----w-, 0602"})
+  void load_keyFileOthersCanUse_isRefusedNamingModeAndFix(String mode, String octal)
+      throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString(mode));
+
+    assertInvalid(
+        () -> DeviceIdentity.load(files.cert(), files.key()),
+        message ->
+            assertThat(message)
+                .startsWith("the key file " + files.key() + " can be ")
+                .contains("by every user (mode " + octal + ")")
+                .contains("`chmod 600 " + files.key() + "`"));
+  }
+
+  @Test
+  void load_keyFileReadableByItsGroup_isUsed() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+
+    assertThat(DeviceIdentity.load(files.cert(), files.key()).fingerprint())
+        .isEqualTo(OpenSslCli.fingerprint(files.cert()));
   }
 
   @Test

@@ -3,9 +3,11 @@ package dev.paird.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -82,7 +84,19 @@ public final class OpenSslCli {
     command.addAll(type.genpkeyArguments);
     command.addAll(List.of("-out", key.toString()));
     run(command);
-    return key;
+    return privateFile(key);
+  }
+
+  /**
+   * {@code file} made readable by its owner only, as paird requires of a key file; openssl
+   * leaves the mode to the umask.
+   */
+  public static Path privateFile(Path file) {
+    try {
+      return Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A new key of {@code type} and a self-signed certificate {@code CN=name} for it. */
@@ -138,7 +152,7 @@ public final class OpenSslCli {
         out.toString(),
         "-passout",
         "pass:" + PASSPHRASE);
-    return out;
+    return privateFile(out);
   }
 
   private static Path rewriteTraditional(Path key, KeyType type, String suffix, String... options) {
@@ -150,7 +164,7 @@ public final class OpenSslCli {
     command.addAll(List.of(options));
     command.addAll(List.of("-in", key.toString(), "-out", out.toString()));
     run(command);
-    return out;
+    return privateFile(out);
   }
 
   /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
