@@ -35,15 +35,30 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
    *     character, check character) and the expected formats; the message never echoes the key
    */
   static PairingCode parse(String typed) throws PairdException {
-    if (typed == null || typed.isBlank()) {
+    if (typed == null) {
       throw new PairdException(ErrorCode.MALFORMED_KEY, "no key given: " + FORMATS);
     }
-    char[] compact = new char[typed.length()];
+    char[] chars = typed.toCharArray();
+    try {
+      return parse(chars);
+    } finally {
+      java.util.Arrays.fill(chars, '\0');
+    }
+  }
+
+  /**
+   * {@link #parse(String)} for a key held in an array, which the caller can wipe afterwards; no
+   * copy of the key is left behind by parsing.
+   */
+  static PairingCode parse(char[] typed) throws PairdException {
+    if (isBlank(typed)) {
+      throw new PairdException(ErrorCode.MALFORMED_KEY, "no key given: " + FORMATS);
+    }
+    char[] compact = new char[typed.length];
     int length = 0;
     boolean digitsOnly = true;
     try {
-      for (int i = 0; i < typed.length(); i++) {
-        char c = typed.charAt(i);
+      for (char c : typed) {
         if (c == '-' || c == ' ' || c == '\t') {
           continue;
         }
@@ -59,5 +74,14 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
     } finally {
       java.util.Arrays.fill(compact, '\0');
     }
+  }
+
+  private static boolean isBlank(char[] typed) {
+    for (char c : typed) {
+      if (!Character.isWhitespace(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 }
