@@ -84,12 +84,12 @@ public final class OpenSslCli {
     command.addAll(type.genpkeyArguments);
     command.addAll(List.of("-out", key.toString()));
     run(command);
-    return privateFile(key);
+    return key;
   }
 
   /**
    * {@code file} made readable by its owner only, as paird requires of a key file; openssl
-   * leaves the mode to the umask.
+   * writes its keys so, but a key a test assembles or copies gets the umask's mode.
    */
   public static Path privateFile(Path file) {
     try {
@@ -152,7 +152,7 @@ public final class OpenSslCli {
         out.toString(),
         "-passout",
         "pass:" + PASSPHRASE);
-    return privateFile(out);
+    return out;
   }
 
   private static Path rewriteTraditional(Path key, KeyType type, String suffix, String... options) {
@@ -164,7 +164,7 @@ public final class OpenSslCli {
     command.addAll(List.of(options));
     command.addAll(List.of("-in", key.toString(), "-out", out.toString()));
     run(command);
-    return privateFile(out);
+    return out;
   }
 
   /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
