@@ -2,7 +2,11 @@ package dev.paird.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.testing.OpenSslCli;
@@ -26,9 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.LoggerFactory;
 
 final class DeviceIdentityLoadTest {
   @TempDir Path dir;
@@ -392,6 +397,28 @@ final class DeviceIdentityLoadTest {
 
     assertThat(DeviceIdentity.load(files.cert(), files.key()).fingerprint())
         .isEqualTo(OpenSslCli.fingerprint(files.cert()));
+  }
+
+  @Test
+  void load_keyFileReadableByAnotherGroup_isUsedWithAWarningNamingIt() throws Exception {
+    assumeTrue(Files.getAttribute(dir, "unix:uid").equals(0), "needs root to change the group");
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setAttribute(files.key(), "posix:group", dir.getFileSystem()
+        .getUserPrincipalLookupService().lookupPrincipalByGroupName("nogroup"));
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(PemFiles.class);
+    warnings.start();
+    logger.addAppender(warnings);
+    try {
+      DeviceIdentity.load(files.cert(), files.key());
+    } finally {
+      logger.detachAppender(warnings);
+    }
+
+    assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
+        .singleElement().asString()
+        .startsWith("the key file " + files.key() + " is readable by the group nogroup (mode 0640)");
   }
 
   @Test
