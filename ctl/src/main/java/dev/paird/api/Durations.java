@@ -17,8 +17,8 @@ public final class Durations {
       return null;
     }
     char unit = v.charAt(v.length() - 1);
-    String number = Character.isDigit(unit) ? v : v.substring(0, v.length() - 1);
-    if (number.isEmpty() || number.length() > 9 || !number.chars().allMatch(Character::isDigit)) {
+    String number = isAsciiDigit(unit) ? v : v.substring(0, v.length() - 1);
+    if (number.isEmpty() || number.length() > 9 || !isAsciiDigits(number)) {
       return null;
     }
     long n = Long.parseLong(number);
@@ -30,8 +30,21 @@ public final class Durations {
       case 'h':
         return Duration.ofHours(n);
       default:
-        return Character.isDigit(unit) ? Duration.ofSeconds(n) : null;
+        return isAsciiDigit(unit) ? Duration.ofSeconds(n) : null;
     }
+  }
+
+  /**
+   * Whether {@code text} is one or more of the digits 0-9. {@link Character#isDigit} also takes
+   * Arabic-Indic, fullwidth and other digits, which {@link Long#parseLong} then reads as numbers:
+   * a value that looks like one number in an editor and means another is refused instead.
+   */
+  public static boolean isAsciiDigits(String text) {
+    return !text.isEmpty() && text.chars().allMatch(Durations::isAsciiDigit);
+  }
+
+  private static boolean isAsciiDigit(int c) {
+    return c >= '0' && c <= '9';
   }
 
   /** Writes {@code d} in the largest unit that divides it: {@code 1h}, {@code 5m}, {@code 90s}. */

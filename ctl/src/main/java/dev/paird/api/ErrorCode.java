@@ -37,6 +37,8 @@ public enum ErrorCode {
   TIMEOUT("timeout", ExitStatus.PEER_FAILED),
   NOT_PAIRD("not_paird", ExitStatus.PEER_FAILED),
   PROTOCOL_ERROR("protocol_error", ExitStatus.PEER_FAILED),
+  /** The other device accepted the key but failed on its side, such as saving its list. */
+  PEER_FAILED("peer_failed", ExitStatus.PEER_FAILED),
   BUSY("busy", ExitStatus.PEER_FAILED),
 
   // The daemon's own start-up (never sent on the socket; paird exits with EX_CONFIG).

@@ -286,6 +286,11 @@ public final class PairCtl {
         return Optional.of("check the host name, and that paird runs there and accepts"
             + " connections on its pairing port (" + ControlProtocol.DEFAULT_PAIRING_PORT
             + "/tcp unless configured otherwise)");
+      case PEER_FAILED:
+        // The host was right: the other device answered and failed on its own side.
+        return Optional.of("the other device's log ('journalctl -u paird' there) says what"
+            + " failed, often a full or read-only disk; once that is fixed, make a new key there"
+            + " and pair again");
       case BUSY:
         return Optional.of("try again in a moment");
       default:

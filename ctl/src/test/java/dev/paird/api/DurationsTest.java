@@ -15,7 +15,8 @@ final class DurationsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"''", "m", "-5s", "5d", "1.5h", "9999999999s", "5 m"})
+  @CsvSource({"''", "m", "-5s", "5d", "1.5h", "9999999999s", "5 m", "５m", "١٦",
+      "4٥s"})
   void parse_refusesOtherForms(String text) {
     assertThat(Durations.parse(text)).isNull();
   }

@@ -120,8 +120,8 @@ final class PairCtlTest {
     "bad_request, 2", "unknown_command, 2", "request_too_large, 2", "unsupported_version, 2",
     "invalid_argument, 2", "malformed_key, 2", "ambiguous, 2", "not_found, 7",
     "limit_reached, 5", "key_rejected, 5", "not_trusted, 5", "peer_unreachable, 6",
-    "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "busy, 6",
-    "permission_denied, 4", "internal, 1", "something_new, 1",
+    "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "peer_failed, 6",
+    "busy, 6", "permission_denied, 4", "internal, 1", "something_new, 1",
   })
   void daemonError_exitsWithItsDocumentedStatus(String code, int status) throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error(code, "no"))) {
@@ -175,6 +175,20 @@ final class PairCtlTest {
     assertThat(result.status).isZero();
     assertThat(result.out).contains("Exit status:");
     assertThat(result.err).isEmpty();
+  }
+
+  @Test
+  void pair_otherDeviceCouldNotSave_hintsAtItsLogNotTheHostName() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), error("peer_failed",
+        "the other device accepted the key but could not save its trusted list"))) {
+      String key = Spake2Code.create(42,
+          "31415926".getBytes(StandardCharsets.US_ASCII)).format();
+      Result result = pairctl("pair", "laptop", key);
+
+      assertThat(result.status).isEqualTo(6);
+      assertThat(result.err).contains("hint: the other device's log")
+          .doesNotContain("host name");
+    }
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.paird.config;
 
+import dev.paird.api.Durations;
+
 /**
  * A host and an optional port as a person writes them: {@code host}, {@code host:port},
  * {@code [v6]}, {@code [v6]:port}, {@code 192.0.2.1:7247}.
@@ -48,7 +50,7 @@ public record HostPort(String host, int port) {
     }
     int portNumber = defaultPort;
     if (port != null) {
-      if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(Character::isDigit)) {
+      if (port.isEmpty() || port.length() > 5 || !Durations.isAsciiDigits(port)) {
         return null;
       }
       portNumber = Integer.parseInt(port);

@@ -21,7 +21,8 @@ import java.util.function.Function;
 /**
  * paird's validated configuration: built once at start-up from the config file and command-line
  * flags (flags win), immutable afterwards. Every setting, its default and its bounds are listed
- * in {@link #KEYS} and documented in {@code docs/CONFIG.md}.
+ * in {@link #KEYS} and documented in the shipped {@code packaging/paird.conf} (installed as
+ * {@code /etc/paird/paird.conf}) and in paird(8), {@code packaging/man/paird.8}.
  */
 public record PairdConfig(
     Path stateDir,
@@ -44,7 +45,21 @@ public record PairdConfig(
     Duration connectTimeout,
     int controlMaxConnections,
     Duration controlIdleTimeout,
-    String logLevel) {
+    String logLevel,
+    Map<String, String> origins) {
+
+  public PairdConfig {
+    origins = Map.copyOf(origins);
+  }
+
+  /**
+   * Where {@code key} was set, {@code FILE:LINE} or the flag, for errors found after the
+   * configuration was read (a state directory that cannot be used, a key file that others can
+   * read); empty if the setting has its default.
+   */
+  public Optional<String> origin(String key) {
+    return Optional.ofNullable(origins.get(key));
+  }
 
   public static final Path DEFAULT_CONFIG = Path.of("/etc/paird/paird.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/paird");
@@ -159,7 +174,14 @@ public record PairdConfig(
         r.integer("control_max_connections", 1, 1024),
         r.duration("control_idle_timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
         r.parse("log_level", String.join(", ", LOG_LEVELS),
-            v -> LOG_LEVELS.contains(v.toLowerCase(Locale.ROOT)) ? v.toLowerCase(Locale.ROOT) : null));
+            v -> LOG_LEVELS.contains(v.toLowerCase(Locale.ROOT)) ? v.toLowerCase(Locale.ROOT) : null),
+        origins(settings));
+  }
+
+  private static Map<String, String> origins(Map<String, ConfigFile.Setting> settings) {
+    Map<String, String> origins = new HashMap<>();
+    settings.forEach((key, setting) -> origins.put(key, setting.origin()));
+    return origins;
   }
 
   /** Layers {@code overrides} (flags) over {@code file}; both keyed by setting name. */
@@ -218,7 +240,7 @@ public record PairdConfig(
 
     int integer(String key, int min, int max) throws PairdException {
       return parse(key, "a whole number from " + min + " to " + max, v -> {
-        if (v.length() > 9 || !v.chars().allMatch(Character::isDigit)) {
+        if (v.length() > 9 || !Durations.isAsciiDigits(v)) {
           return null;
         }
         int n = Integer.parseInt(v);

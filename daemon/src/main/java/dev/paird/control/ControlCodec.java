@@ -1,25 +1,33 @@
 package dev.paird.control;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * JSON for the control socket: request lines in, response objects out. Parsing is strict
  * (duplicate fields refused, nesting bounded) because the input is whatever a local user sends.
  */
 public final class ControlCodec {
+  // No buffer recycling: a recycled buffer outlives the request in a thread-local pool, and
+  // with it the last key that a pair request or a new-key answer carried.
   private static final ObjectMapper MAPPER = new ObjectMapper(
       JsonFactory.builder()
+          .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
           .streamReadConstraints(StreamReadConstraints.builder()
               .maxNestingDepth(8)
               .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
@@ -36,26 +44,77 @@ public final class ControlCodec {
   }
 
   /**
-   * Parses one request line: one JSON value and nothing after it but white space. A second
-   * object on the same line is refused rather than dropped, since the caller expects an answer
-   * to each request it sent.
+   * One request line parsed: its JSON, and the {@code key} argument of a {@code pair} request
+   * taken out of it as characters, so that no {@code String} of the key is ever made.
+   * {@link #close()} wipes them.
    */
-  public static JsonNode parseLine(byte[] line) throws PairdException {
+  public static final class RequestLine implements AutoCloseable {
+    private final JsonNode root;
+    private final char[] key;
+
+    RequestLine(JsonNode root, char[] key) {
+      this.root = root;
+      this.key = key;
+    }
+
+    /** The request, without {@code args.key}. */
+    public JsonNode root() {
+      return root;
+    }
+
+    /** The {@code args.key} string, if there was one; wiped by {@link #close()}. */
+    char[] key() {
+      return key;
+    }
+
+    @Override
+    public void close() {
+      if (key != null) {
+        Arrays.fill(key, '\0');
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "RequestLine[key redacted]";
+    }
+  }
+
+  /** Parses one request line; see {@link RequestLine}. */
+  public static RequestLine parseLine(byte[] line) throws PairdException {
+    char[][] key = new char[1][];
     try (JsonParser parser = MAPPER.createParser(line)) {
-      JsonNode node = MAPPER.readTree(parser);
-      if (node == null || node.isMissingNode()) {
+      JsonToken first = parser.nextToken();
+      if (first == null) {
         throw new PairdException(ErrorCode.BAD_REQUEST, "empty request: send one JSON object per line");
       }
+      JsonNode root = first == JsonToken.START_OBJECT
+          ? readObject(parser, "args", args -> readObject(args, "key", value -> {
+              key[0] = takeText(value);
+              return TextNode.valueOf("");
+            }))
+          : MAPPER.readTree(parser);
       checkNothingFollows(parser);
-      return node;
+      return new RequestLine(root, key[0]);
+    } catch (PairdException | RuntimeException e) {
+      wipe(key[0]);
+      throw e;
     } catch (JsonProcessingException e) {
-      throw new PairdException(
-          ErrorCode.BAD_REQUEST, "request is not valid JSON: " + e.getOriginalMessage());
+      wipe(key[0]);
+      // Jackson's message quotes the text it could not parse, and that text may be the key.
+      JsonLocation at = e.getLocation();
+      throw new PairdException(ErrorCode.BAD_REQUEST, "request is not valid JSON"
+          + (at == null ? "" : " (column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
+      wipe(key[0]);
       throw new UncheckedIOException(e);
     }
   }
 
+  /**
+   * Refuses anything after the request's JSON value on its line, rather than dropping it: the
+   * caller expects an answer to each request it sent.
+   */
   private static void checkNothingFollows(JsonParser parser) throws IOException, PairdException {
     long at = parser.currentLocation().getByteOffset();
     boolean follows;
@@ -68,6 +127,54 @@ public final class ControlCodec {
       throw new PairdException(ErrorCode.BAD_REQUEST, "something follows the request's JSON"
           + " value on the same line (after byte " + at + "); send one JSON object per line and"
           + " wait for its answer before sending the next");
+    }
+  }
+
+  /** Reads a field's value, the parser at its first token. */
+  @FunctionalInterface
+  private interface FieldReader {
+    JsonNode read(JsonParser parser) throws IOException;
+  }
+
+  /**
+   * The object the parser is at, with the value of field {@code special} read by {@code reader}
+   * when it has the expected shape (an object for {@code args}, a string for {@code key}), and
+   * every other value read as a tree. Duplicate fields are refused by the parser itself.
+   */
+  private static JsonNode readObject(JsonParser parser, String special, FieldReader reader)
+      throws IOException {
+    if (parser.currentToken() != JsonToken.START_OBJECT) {
+      return MAPPER.readTree(parser);
+    }
+    ObjectNode object = MAPPER.createObjectNode();
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String name = parser.currentName();
+      JsonToken value = parser.nextToken();
+      boolean expected = name.equals("args") ? value == JsonToken.START_OBJECT
+          : value == JsonToken.VALUE_STRING;
+      object.set(name, name.equals(special) && expected ? reader.read(parser)
+          : MAPPER.readTree(parser));
+    }
+    return object;
+  }
+
+  /**
+   * The current string token as a new array, wiping the parser's own copy: Jackson returns its
+   * text buffer here, without making a {@code String}. A string longer than one buffer segment
+   * (a few hundred characters, far longer than a key) may leave earlier segments unwiped.
+   */
+  private static char[] takeText(JsonParser parser) throws IOException {
+    char[] buffer = parser.getTextCharacters();
+    int offset = parser.getTextOffset();
+    int length = parser.getTextLength();
+    char[] text = Arrays.copyOfRange(buffer, offset, offset + length);
+    Arrays.fill(buffer, offset, offset + length, '\0');
+    return text;
+  }
+
+  private static void wipe(char[] chars) {
+    if (chars != null) {
+      Arrays.fill(chars, '\0');
     }
   }
 

@@ -14,6 +14,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -103,13 +104,23 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private void process(ChannelHandlerContext ctx, ByteBuf line) {
     JsonNode id = null;
     ControlRequest request;
+    byte[] bytes = ByteBufUtil.getBytes(line);
+    // A pair request's line holds its key: wiped in the socket's buffer and in this copy once
+    // parsed. The key itself moves on as a char[] that the service wipes.
+    line.setZero(line.readerIndex(), line.readableBytes());
+    ControlCodec.RequestLine parsed = null;
     try {
-      JsonNode root = ControlCodec.parseLine(ByteBufUtil.getBytes(line));
-      id = root.get("id");
-      request = ControlRequest.parse(root);
+      parsed = ControlCodec.parseLine(bytes);
+      id = parsed.root().get("id");
+      request = ControlRequest.parse(parsed.root(), parsed.key());
     } catch (PairdException e) {
+      if (parsed != null) {
+        parsed.close();
+      }
       respond(ctx, ControlCodec.error(id, e.code(), e.getMessage()));
       return;
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
     }
     JsonNode requestId = id;
     inFlight = true;

@@ -55,8 +55,11 @@ public sealed interface ControlRequest {
     }
   }
 
-  /** Pair with the device at {@code host} using {@code key}, which is secret. */
-  record Pair(String host, String key, Optional<String> label) implements ControlRequest {
+  /**
+   * Pair with the device at {@code host} using {@code key}, which is secret: whoever executes
+   * the request wipes the array once the key is parsed.
+   */
+  record Pair(String host, char[] key, Optional<String> label) implements ControlRequest {
     @Override
     public Command command() {
       return Command.PAIR;
@@ -99,6 +102,15 @@ public sealed interface ControlRequest {
    *     {@code unknown_command} or {@code invalid_argument}, naming the offending field
    */
   static ControlRequest parse(JsonNode root) throws PairdException {
+    return parse(root, null);
+  }
+
+  /**
+   * {@link #parse(JsonNode)} for a request whose {@code args.key}, if it had one, was taken out
+   * of {@code root} as {@code key} (see {@link ControlCodec.RequestLine}); the request returned
+   * shares that array.
+   */
+  static ControlRequest parse(JsonNode root, char[] key) throws PairdException {
     if (root == null || !root.isObject()) {
       throw new PairdException(ErrorCode.BAD_REQUEST, "a request must be a JSON object");
     }
@@ -151,7 +163,10 @@ public sealed interface ControlRequest {
         return new CancelKey(a.text("id"));
       case PAIR:
         a.allow("host", "key", "label");
-        return new Pair(a.text("host"), a.text("key"), a.optionalText("label"));
+        String host = a.text("host");
+        Optional<String> label = a.optionalText("label");
+        return new Pair(host, key != null ? a.secret("key", key) : a.text("key").toCharArray(),
+            label);
       case PING:
         a.allow("host");
         return new Ping(a.text("host"));
@@ -231,6 +246,19 @@ public sealed interface ControlRequest {
         throw invalid(name, "must not contain control characters");
       }
       return Optional.of(text);
+    }
+
+    /** A string argument taken out of the tree as {@code value}, checked as {@link #text} is. */
+    char[] secret(String name, char[] value) throws PairdException {
+      if (value.length == 0 || value.length > MAX_TEXT) {
+        throw invalid(name, "must be 1 to " + MAX_TEXT + " characters");
+      }
+      for (char c : value) {
+        if (c < 0x20 || c == 0x7f) {
+          throw invalid(name, "must not contain control characters");
+        }
+      }
+      return value;
     }
 
     Optional<Duration> optionalSeconds(String name) throws PairdException {

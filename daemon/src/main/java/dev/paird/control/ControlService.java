@@ -18,6 +18,7 @@ import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -171,7 +172,12 @@ public final class ControlService {
 
   private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request) throws PairdException {
     // The key is checked here, on this device, before any network traffic.
-    PairingCode code = PairingCode.parse(request.key());
+    PairingCode code;
+    try {
+      code = PairingCode.parse(request.key());
+    } finally {
+      Arrays.fill(request.key(), '\0');
+    }
     if (request.label().isPresent()) {
       try {
         TrustedPeer.checkLabel(request.label().get());

@@ -7,6 +7,8 @@ import dev.paird.control.ControlServer;
 import dev.paird.control.ControlService;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.FileProblems;
+import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
 import dev.paird.config.ListenAddress;
 import dev.paird.net.NettyPairingClient;
@@ -23,10 +25,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -73,22 +78,20 @@ final class Daemon implements AutoCloseable {
           "Netty's native epoll transport cannot be loaded on this system ("
               + Epoll.unavailabilityCause().getMessage() + "); paird needs Linux on x86_64 or aarch64");
     }
-    try {
-      AtomicFiles.createDirectory(
-          config.stateDir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-    } catch (IOException e) {
-      throw new PairdException(ErrorCode.STATE_INVALID,
-          "cannot create the state directory " + config.stateDir() + ": " + e.getMessage(), e);
-    }
-    resources.push(StateLock.acquire(config.stateDir()));
+    configured(config, "state_dir", () -> {
+      prepareStateDirectory(config.stateDir());
+      resources.push(StateLock.acquire(config.stateDir()));
+      return null;
+    });
 
     DeviceIdentity identity = config.cert().isPresent()
-        ? DeviceIdentity.load(config.cert().get(), config.key().get())
-        : DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock);
+        ? loadIdentity(config)
+        : configured(config, "state_dir",
+            () -> DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock));
     log.info("device identity {} ({}), fingerprint {}", TrustedPeer.escaped(identity.subject()),
         identity.keyType(),
         identity.fingerprint());
-    TrustStore trust = TrustStore.open(config.stateDir());
+    TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));
     log.info("{} trusted peers in {}", trust.list().size(), trust.jsonFile());
 
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -122,9 +125,9 @@ final class Daemon implements AutoCloseable {
 
     TlsContexts tls = TlsContexts.create(identity);
     TrustPersister persister = new TrustPersister(trust, blocking, clock);
-    PairingServer pairingServer = PairingServer.start(boss, workers,
-        PairingServer.Settings.of(config, config.listen()),
-        tls, keys, persister, random);
+    PairingServer pairingServer = configured(config, "listen", () -> PairingServer.start(boss,
+        workers, PairingServer.Settings.of(config, config.listen()), tls, keys, persister,
+        random));
     resources.push(pairingServer);
     PairingClient pairing = new NettyPairingClient(workers, tls, persister, resolver,
         config.connectTimeout(), config.handshakeTimeout(), config.exchangeTimeout(), random);
@@ -137,6 +140,65 @@ final class Daemon implements AutoCloseable {
     notify = SdNotify.fromEnvironment(workers);
     notify.send("READY=1\nSTATUS=serving " + config.socket());
     log.info("paird ready: control socket {}, pairing on {}", config.socket(), listening);
+  }
+
+  /** A start-up step that fails with a {@link PairdException}. */
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws PairdException;
+  }
+
+  /**
+   * Runs a step that the setting {@code key} configures; if it fails, the message starts with
+   * where that setting was made ({@code FILE:LINE} or the flag), as errors in the file itself do.
+   */
+  private static <T> T configured(PairdConfig config, String key, Step<T> step)
+      throws PairdException {
+    try {
+      return step.run();
+    } catch (PairdException e) {
+      Optional<String> origin = config.origin(key);
+      if (origin.isEmpty()) {
+        throw e;
+      }
+      throw new PairdException(e.code(), origin.get() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The configured identity. Its errors start with where the key was set when they concern the
+   * key file (they name it), and with where the certificate was set otherwise.
+   */
+  private static DeviceIdentity loadIdentity(PairdConfig config) throws PairdException {
+    Path cert = config.cert().orElseThrow();
+    Path key = config.key().orElseThrow();
+    try {
+      return DeviceIdentity.load(cert, key);
+    } catch (PairdException e) {
+      String setting = e.getMessage().contains(key.toString()) ? "key" : "cert";
+      return configured(config, setting, () -> {
+        throw e;
+      });
+    }
+  }
+
+  /**
+   * Creates the state directory, mode 0700, or checks the one that exists: it must belong to
+   * paird's user, and no other user may write to it.
+   */
+  private static void prepareStateDirectory(Path stateDir) throws PairdException {
+    try {
+      AtomicFiles.createDirectory(stateDir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.STATE_INVALID, "cannot create the state directory "
+          + stateDir + ": " + FileProblems.reason(e, stateDir), e);
+    }
+    try {
+      LocalFiles.checkPrivateDirectory(stateDir);
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.STATE_INVALID, "cannot use the state directory "
+          + stateDir + ": " + FileProblems.reason(e, stateDir), e);
+    }
   }
 
   /** The listen address as configured, with the port actually bound. */

@@ -2,11 +2,16 @@ package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.io.FileProblems;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 
 /**
  * An exclusive lock on the state directory, so that two daemons never write the same trusted
@@ -24,7 +29,13 @@ final class StateLock implements AutoCloseable {
   static StateLock acquire(Path stateDir) throws PairdException {
     Path file = stateDir.resolve("paird.lock");
     try {
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      // Not following a link, and never opening a FIFO, which would block until a writer came.
+      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        LocalFiles.checkRegular(file,
+            Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+      }
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
       FileLock lock = channel.tryLock();
       if (lock == null) {
         channel.close();
@@ -35,7 +46,7 @@ final class StateLock implements AutoCloseable {
       return new StateLock(channel, lock);
     } catch (IOException e) {
       throw new PairdException(ErrorCode.STATE_INVALID,
-          "cannot lock " + file + ": " + e.getMessage(), e);
+          "cannot lock " + file + ": " + FileProblems.reason(e, file), e);
     }
   }
 

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -169,6 +170,13 @@ public final class DeviceIdentity {
     }
     boolean haveCert = Files.exists(certPem, LinkOption.NOFOLLOW_LINKS);
     boolean haveKey = Files.exists(keyPem, LinkOption.NOFOLLOW_LINKS);
+    for (Path file : List.of(certPem, keyPem)) {
+      if (Files.isSymbolicLink(file)) {
+        throw invalid(file + " is a symbolic link; paird does not follow links among the files"
+            + " it keeps for itself. To use a key and certificate kept elsewhere, configure them"
+            + " as cert and key instead");
+      }
+    }
     if (haveCert && haveKey) {
       return load(certPem, keyPem);
     }

@@ -2,6 +2,7 @@ package dev.paird.identity;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,10 +12,15 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads a device's certificate file and key file, holding each to what it must contain, and
@@ -28,6 +34,8 @@ import java.util.List;
 final class PemFiles {
   /** A certificate or key PEM file is a few kilobytes; anything this large was misconfigured. */
   static final int MAX_FILE_BYTES = 1 << 20;
+
+  private static final Logger log = LoggerFactory.getLogger(PemFiles.class);
 
   private PemFiles() {}
 
@@ -150,7 +158,51 @@ final class PemFiles {
               + firstOtherThan(blocks, PemBlock.Key.class)
               + " besides the private key; it must hold only the key");
     }
+    // After the content checks, so that swapped files are reported as such.
+    checkKeyPermissions(file);
     return keys.get(0);
+  }
+
+  /**
+   * Refuses a key file that users other than its owner and group may read or write, naming its
+   * mode and the command that fixes it; warns when its group is not paird's, since every member
+   * of that group can read the device's key.
+   */
+  static void checkKeyPermissions(Path file) throws PairdException {
+    PosixFileAttributes attributes;
+    String paird;
+    int pairdGid;
+    try {
+      attributes = Files.readAttributes(file, PosixFileAttributes.class);
+      paird = LocalFiles.processGroup();
+      pairdGid = LocalFiles.processGid();
+    } catch (NoSuchFileException e) {
+      return; // reading it says so
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.IDENTITY_INVALID,
+          "cannot check who may read the key file " + file + ": " + describe(e), e);
+    }
+    Set<PosixFilePermission> permissions = attributes.permissions();
+    if (permissions.contains(PosixFilePermission.OTHERS_READ)
+        || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw invalid("the key file " + file + " can be "
+          + (permissions.contains(PosixFilePermission.OTHERS_READ) ? "read" : "changed")
+          + " by every user (mode " + LocalFiles.mode(attributes) + "), so the device's private"
+          + " key is not private; run `chmod 600 " + file + "` (or `chgrp " + paird + " " + file
+          + "` and `chmod 640 " + file + "`)");
+    }
+    try {
+      int group = (Integer) Files.getAttribute(file, "unix:gid");
+      if (permissions.contains(PosixFilePermission.GROUP_READ) && group != pairdGid) {
+        log.warn("the key file {} is readable by the group {} (mode {}), not only by paird's"
+            + " group {}; every member of {} can read the device's private key. Run `chmod 600"
+            + " {}` or `chgrp {} {}`", file, attributes.group().getName(),
+            LocalFiles.mode(attributes), paird, attributes.group().getName(), file, paird, file);
+      }
+    } catch (IOException e) {
+      throw new PairdException(ErrorCode.IDENTITY_INVALID,
+          "cannot check who may read the key file " + file + ": " + describe(e), e);
+    }
   }
 
   /** What went wrong with a file, for a person: "permission denied" rather than a bare path. */
@@ -212,6 +264,11 @@ final class PemFiles {
     if (Files.isDirectory(file)) {
       throw invalid(
           "the " + role + " file " + file + " is a directory; configure the PEM file in it");
+    }
+    // Opening a FIFO would block start-up until something wrote to it.
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      throw invalid("the " + role + " file " + file + " is not a regular file (a FIFO, socket"
+          + " or device); configure the PEM file itself");
     }
     byte[] bytes;
     try (InputStream in = Files.newInputStream(file)) {

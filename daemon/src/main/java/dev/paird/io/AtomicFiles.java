@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -101,7 +102,12 @@ public final class AtomicFiles {
     }
     Path parent = dir.toAbsolutePath().getParent();
     if (parent != null) {
-      Files.createDirectories(parent);
+      try {
+        Files.createDirectories(parent);
+      } catch (FileAlreadyExistsException e) {
+        // The JDK reports a file where a directory should be with nothing but its path.
+        throw new FileSystemException(e.getFile(), null, "not a directory");
+      }
     }
     try {
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(permissions));
@@ -109,7 +115,7 @@ public final class AtomicFiles {
       fsyncDirectory(parent);
     } catch (FileAlreadyExistsException e) {
       if (!Files.isDirectory(dir)) {
-        throw e;
+        throw new FileSystemException(dir.toString(), null, "not a directory");
       }
     }
   }

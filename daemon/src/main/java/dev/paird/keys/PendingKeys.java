@@ -1,5 +1,6 @@
 package dev.paird.keys;
 
+import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
 import dev.paird.api.PairdException;
@@ -343,7 +344,7 @@ public final class PendingKeys {
   }
 
   private static Optional<Integer> parseId(String id) {
-    if (id == null || id.isEmpty() || id.length() > 2 || !id.chars().allMatch(Character::isDigit)) {
+    if (id == null || id.isEmpty() || id.length() > 2 || !Durations.isAsciiDigits(id)) {
       return Optional.empty();
     }
     return Optional.of(Integer.parseInt(id));

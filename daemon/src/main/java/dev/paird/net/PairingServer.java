@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.Errors;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -93,11 +94,34 @@ public final class PairingServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + configured);
     } catch (Exception e) {
-      String hint = configured.port() < 1024
-          ? " (ports below 1024 need CAP_NET_BIND_SERVICE)" : " (is another program using it?)";
       throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot listen on " + configured + ": " + e.getMessage() + hint, e);
+          "cannot listen on " + configured + ": " + e.getMessage() + bindHint(e, configured.port()),
+          e);
     }
+  }
+
+  private static final int EADDRINUSE = 98;
+  private static final int EACCES = 13;
+
+  /**
+   * What to check after a failed bind, from the errno: another program only when the address is
+   * in use, the capability only when a low port was refused, and nothing otherwise (an address
+   * the host does not have is explained by the message itself).
+   */
+  static String bindHint(Throwable failure, int port) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof Errors.NativeIoException nativeFailure) {
+        int errno = -nativeFailure.expectedErr();
+        if (errno == EADDRINUSE) {
+          return " (is another program using it?)";
+        }
+        if (errno == EACCES && port < 1024) {
+          return " (ports below 1024 need CAP_NET_BIND_SERVICE)";
+        }
+        return "";
+      }
+    }
+    return "";
   }
 
   private static boolean ipv6Unavailable(PairdException e) {

@@ -204,7 +204,7 @@ public final class ClientSession implements Session {
       case TIMEOUT:
         return finish(Step.fail(ErrorCode.TIMEOUT, "the other device gave up waiting"));
       case INTERNAL:
-        return finish(Step.fail(ErrorCode.PROTOCOL_ERROR,
+        return finish(Step.fail(ErrorCode.PEER_FAILED,
             "the other device accepted the key but could not save its trusted list; nothing was"
                 + " trusted here; see its log and pair again with a new key"));
       default:

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The literal scheme's MACs:
@@ -43,10 +42,16 @@ public final class HmacSuite {
   }
 
   private static byte[] mac(HmacCode key, byte[] label, SessionCertificates certificates) {
-    byte[] keyBytes = key.keyBytes();
+    HmacKey secret = new HmacKey(key.keyBytes());
+    Mac mac;
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(keyBytes, "HmacSHA256"));
+      mac = Mac.getInstance("HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      secret.destroy();
+      throw new IllegalStateException("every Java platform has HmacSHA256", e);
+    }
+    try {
+      mac.init(secret);
       mac.update(label);
       mac.update(certificates.client());
       mac.update(certificates.server());
@@ -54,7 +59,20 @@ public final class HmacSuite {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("every Java platform has HmacSHA256", e);
     } finally {
-      java.util.Arrays.fill(keyBytes, (byte) 0);
+      secret.destroy();
+      forgetPads(mac);
+    }
+  }
+
+  /**
+   * Initialises {@code mac} again with a key of zeros, so that the pads it derived from the real
+   * key (key XOR 0x36, key XOR 0x5c) are overwritten; {@code Mac.reset} keeps them.
+   */
+  private static void forgetPads(Mac mac) {
+    try {
+      mac.init(new HmacKey(new byte[HmacCode.KEY_BYTES]));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 refused a key of zeros", e);
     }
   }
 }

@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
@@ -70,6 +72,12 @@ final class TrustFiles {
   /** The order of {@code trusted.json} and of the bundle, and so of {@code list()}. */
   static final Comparator<TrustedPeer> ORDER =
       Comparator.comparing(TrustedPeer::addedAt).thenComparing(TrustedPeer::fingerprint);
+
+  /**
+   * The most JSON values (tokens) a {@code trusted.json} may hold: a peer takes 18, and this
+   * leaves room for many times {@link TrustStore#DEFAULT_MAX_PEERS} of them.
+   */
+  static final int MAX_VALUES = 128 * 1024;
 
   private static final Set<String> TOP_KEYS = Set.of("version", "peers");
   private static final Set<String> PEER_KEYS =
@@ -146,14 +154,17 @@ final class TrustFiles {
   static List<TrustedPeer> decodeJson(Path file, byte[] bytes) throws PairdException {
     JsonNode root;
     try {
+      checkValueCount(file, bytes);
       root = MAPPER.readTree(bytes);
     } catch (JsonProcessingException e) {
+      // Jackson's own message quotes the text it choked on; the file may not be ours (a link
+      // put in its place, a restored backup of something else), so only say where and what.
       JsonLocation at = e.getLocation();
       String where =
-          at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-      throw invalid(file, "it is not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+      throw invalid(file, describe(e) + where);
     } catch (IOException e) {
-      throw invalid(file, "it is not valid JSON: " + e.getMessage(), e);
+      throw invalid(file, "it cannot be parsed (" + e.getClass().getSimpleName() + ")");
     }
     if (root == null || root.isMissingNode()) {
       throw invalid(file, "it is empty");
@@ -266,6 +277,34 @@ final class TrustFiles {
     } catch (IllegalArgumentException e) {
       throw invalid(file, where + " (fingerprint " + fingerprint + "): " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Refuses a file with more JSON values than {@link #MAX_VALUES} before building a tree of it:
+   * a file of small numbers would otherwise become millions of nodes, more than paird's heap.
+   * Counting streams through the bytes and keeps nothing.
+   */
+  private static void checkValueCount(Path file, byte[] bytes)
+      throws IOException, PairdException {
+    try (JsonParser parser = MAPPER.getFactory().createParser(bytes)) {
+      int values = 0;
+      while (parser.nextToken() != null) {
+        if (++values > MAX_VALUES) {
+          throw invalid(file, "it holds more than " + MAX_VALUES + " JSON values, more than a"
+              + " list of " + TrustStore.DEFAULT_MAX_PEERS + " peers needs");
+        }
+      }
+    }
+  }
+
+  private static String describe(JsonProcessingException e) {
+    if (e instanceof StreamConstraintsException) {
+      return "it is nested too deeply or holds too long a value";
+    }
+    if (e instanceof MismatchedInputException) {
+      return "it has more after the end of its JSON object";
+    }
+    return "it is not valid JSON, or it repeats a key,";
   }
 
   private static void checkKeys(Path file, JsonNode node, Set<String> known, String where)

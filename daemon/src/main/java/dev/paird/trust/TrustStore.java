@@ -5,12 +5,10 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.FileProblems;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
@@ -66,9 +64,12 @@ public final class TrustStore {
   public static final int DEFAULT_MAX_PEERS = 1024;
   /**
    * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes:
-   * peers choose their certificates, and a few huge ones must not make the list unreadable.
+   * peers choose their certificates, and a few huge ones must not make the list unreadable. It
+   * is a bound paird's 64 MiB heap holds while parsing (about 4 KiB for each of
+   * {@link #DEFAULT_MAX_PEERS} peers with RSA certificates), so that a larger file is refused
+   * with a message rather than ending start-up in an OutOfMemoryError.
    */
-  static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
+  static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
 
   /** Writes a file atomically and durably; {@link AtomicFiles#write} except in tests. */
   @FunctionalInterface
@@ -333,8 +334,8 @@ public final class TrustStore {
           ErrorCode.LIMIT_REACHED,
           "the trusted list would grow past "
               + size(maxFileBytes)
-              + ", more than paird reads back; remove a peer you no longer use with pairctl"
-              + " untrust first");
+              + ", more than paird reads back; remove a peer you no longer use with `pairctl"
+              + " remove FINGERPRINT` first");
     }
     try {
       writer.write(jsonFile, json, AtomicFiles.PRIVATE);
@@ -385,14 +386,17 @@ public final class TrustStore {
    * @throws PairdException {@link ErrorCode#STATE_INVALID} if it cannot be read or is too large
    */
   private static Optional<byte[]> readBounded(Path file, int maxBytes) throws PairdException {
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] bytes = in.readNBytes(maxBytes + 1);
-      if (bytes.length > maxBytes) {
-        throw TrustFiles.invalid(file, "it is larger than " + size(maxBytes) + ", more than paird writes");
-      }
-      return Optional.of(bytes);
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
+    Optional<byte[]> bytes;
+    try {
+      bytes = LocalFiles.readRegularFile(file, maxBytes);
+    } catch (LocalFiles.UnsafeFileException e) {
+      throw TrustFiles.invalid(
+          file,
+          e.getReason(),
+          "paird reads only regular files in its state directory; move it aside, and restore"
+              + " the list from a backup or start with an empty one (every peer must then be"
+              + " paired again).",
+          e);
     } catch (IOException e) {
       throw TrustFiles.invalid(
           file,
@@ -401,6 +405,11 @@ public final class TrustStore {
               + " aside to start with an empty list (every peer must then be paired again).",
           e);
     }
+    if (bytes.isPresent() && bytes.get().length > maxBytes) {
+      throw TrustFiles.invalid(
+          file, "it is larger than " + size(maxBytes) + ", more than paird writes");
+    }
+    return bytes;
   }
 
   private static String size(int bytes) {
@@ -412,16 +421,6 @@ public final class TrustStore {
     if (e instanceof AtomicFiles.NotDurableException) {
       return e.getMessage() + ": " + reason((IOException) e.getCause());
     }
-    if (e instanceof AccessDeniedException) {
-      return "permission denied";
-    }
-    if (e instanceof NoSuchFileException) {
-      return "no such file or directory";
-    }
-    if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
-      return ((FileSystemException) e).getReason();
-    }
-    String message = e.getMessage();
-    return message == null ? e.getClass().getSimpleName() : message;
+    return FileProblems.reason(e);
   }
 }

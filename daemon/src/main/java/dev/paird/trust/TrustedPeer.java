@@ -130,13 +130,17 @@ public record TrustedPeer(
   /**
    * {@code text} with everything outside printable ASCII written as {@code \}{@code uXXXX}, so
    * that a peer-chosen subject stays on one line of a log, a terminal or the PEM bundle and
-   * cannot smuggle in a line of its own. Meant for reading, not to be parsed back.
+   * cannot smuggle in a line of its own. A backslash is doubled, as pairctl does, so that an
+   * escape always means an escaped character: a subject holding a backslash followed by
+   * {@code u000a} does not read like one holding a line feed.
    */
   public static String escaped(String text) {
     StringBuilder out = new StringBuilder(text.length());
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (c >= 0x20 && c < 0x7f) {
+      if (c == '\\') {
+        out.append("\\\\");
+      } else if (c >= 0x20 && c < 0x7f) {
         out.append(c);
       } else {
         out.append(String.format("\\u%04x", (int) c));

@@ -9,6 +9,7 @@ import dev.paird.net.NettyPairingClient;
 import dev.paird.net.PairingServer;
 import dev.paird.net.TlsContexts;
 import dev.paird.net.TrustPersister;
+import dev.paird.testing.OpenSslCli;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.channel.EventLoopGroup;
@@ -73,7 +74,7 @@ final class Device implements AutoCloseable {
   /** One of the fixed identities in the test resources: "client" or "server". */
   static DeviceIdentity fixtureIdentity(String name) throws Exception {
     return DeviceIdentity.load(resource("/protocol/" + name + ".pem"),
-        resource("/protocol/" + name + ".key"));
+        OpenSslCli.privateFile(resource("/protocol/" + name + ".key")));
   }
 
   private static Path resource(String name) throws URISyntaxException {

@@ -17,7 +17,7 @@ final class AuditTest {
     result.putObject("peer").put("fingerprint", FINGERPRINT).put("suite", "spake2");
 
     String line = Audit.describe(
-        new ControlRequest.Pair("10.77.0.1", "42-1234-5678-9", Optional.of("kitchen")), result);
+        new ControlRequest.Pair("10.77.0.1", "42-1234-5678-9".toCharArray(), Optional.of("kitchen")), result);
 
     assertThat(line).isEqualTo(" host=10.77.0.1 label=kitchen fingerprint=" + FINGERPRINT);
   }

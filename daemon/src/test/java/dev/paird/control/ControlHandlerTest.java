@@ -98,7 +98,7 @@ final class ControlHandlerTest {
     }
     for (String line : text.toString().split("\n")) {
       if (!line.isEmpty()) {
-        out.add(ControlCodec.parseLine(line.getBytes(StandardCharsets.UTF_8)));
+        out.add(ControlCodec.parseLine(line.getBytes(StandardCharsets.UTF_8)).root());
       }
     }
     return out;

@@ -182,9 +182,7 @@ final class DeviceIdentityGenerateTest {
                     .isEqualTo(
                         "cannot write the new device identity to "
                             + notADirectory
-                            + ": "
-                            + notADirectory
-                            + " already exists"));
+                            + ": not a directory"));
   }
 
   @Test

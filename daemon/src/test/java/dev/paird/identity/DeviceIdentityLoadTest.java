@@ -2,7 +2,11 @@ package dev.paird.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.testing.OpenSslCli;
@@ -11,6 +15,7 @@ import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
@@ -25,8 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
 
 final class DeviceIdentityLoadTest {
   @TempDir Path dir;
@@ -110,7 +117,8 @@ final class DeviceIdentityLoadTest {
     Path cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
     Files.writeString(cert, Certificates.toPem(expired));
-    Files.write(key, Certificates.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+    OpenSslCli.privateFile(
+        Files.write(key, Certificates.pem("PRIVATE KEY", pair.getPrivate().getEncoded())));
 
     assertThat(DeviceIdentity.load(cert, key).fingerprint())
         .isEqualTo(OpenSslCli.fingerprint(cert));
@@ -328,7 +336,8 @@ final class DeviceIdentityLoadTest {
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
     Path other = OpenSslCli.newKey(dir, "other", KeyType.EC_P256);
     Path twoKeys = dir.resolve("two.pem");
-    Files.writeString(twoKeys, Files.readString(files.key()) + Files.readString(other));
+    OpenSslCli.privateFile(
+        Files.writeString(twoKeys, Files.readString(files.key()) + Files.readString(other)));
 
     assertInvalid(
         () -> DeviceIdentity.load(files.cert(), twoKeys),
@@ -363,6 +372,53 @@ final class DeviceIdentityLoadTest {
                     "the certificate file "
                         + missing
                         + " does not exist; check the path configured for it"));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"rw-r--r--, 0644", "rw-rw-rw-, 0666", "rw-----w-, 0602"})
+  void load_keyFileOthersCanUse_isRefusedNamingModeAndFix(String mode, String octal)
+      throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString(mode));
+
+    assertInvalid(
+        () -> DeviceIdentity.load(files.cert(), files.key()),
+        message ->
+            assertThat(message)
+                .startsWith("the key file " + files.key() + " can be ")
+                .contains("by every user (mode " + octal + ")")
+                .contains("`chmod 600 " + files.key() + "`"));
+  }
+
+  @Test
+  void load_keyFileReadableByItsGroup_isUsed() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+
+    assertThat(DeviceIdentity.load(files.cert(), files.key()).fingerprint())
+        .isEqualTo(OpenSslCli.fingerprint(files.cert()));
+  }
+
+  @Test
+  void load_keyFileReadableByAnotherGroup_isUsedWithAWarningNamingIt() throws Exception {
+    assumeTrue(Files.getAttribute(dir, "unix:uid").equals(0), "needs root to change the group");
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    Files.setAttribute(files.key(), "posix:group", dir.getFileSystem()
+        .getUserPrincipalLookupService().lookupPrincipalByGroupName("nogroup"));
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(PemFiles.class);
+    warnings.start();
+    logger.addAppender(warnings);
+    try {
+      DeviceIdentity.load(files.cert(), files.key());
+    } finally {
+      logger.detachAppender(warnings);
+    }
+
+    assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
+        .singleElement().asString()
+        .startsWith("the key file " + files.key() + " is readable by the group nogroup (mode 0640)");
   }
 
   @Test

@@ -532,7 +532,7 @@ final class SessionHandlerTest {
 
       assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.INTERNAL);
       PairdException failure = clientHeard.onlyFailure();
-      assertThat(failure.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+      assertThat(failure.code()).isEqualTo(ErrorCode.PEER_FAILED);
       assertThat(failure).hasMessageContaining("could not save its trusted list");
       assertThat(clientStore.list()).isEmpty();
       assertThat(serverStore.list()).extracting(TrustedPeer::certificate)

@@ -3,9 +3,11 @@ package dev.paird.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +85,18 @@ public final class OpenSslCli {
     command.addAll(List.of("-out", key.toString()));
     run(command);
     return key;
+  }
+
+  /**
+   * {@code file} made readable by its owner only, as paird requires of a key file; openssl
+   * writes its keys so, but a key a test assembles or copies gets the umask's mode.
+   */
+  public static Path privateFile(Path file) {
+    try {
+      return Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A new key of {@code type} and a self-signed certificate {@code CN=name} for it. */

@@ -29,7 +29,7 @@ public final class TestIdentities {
   private static DeviceIdentity load(Path dir, String name) {
     try {
       Path cert = copy(dir, name + ".pem");
-      Path key = copy(dir, name + ".key");
+      Path key = OpenSslCli.privateFile(copy(dir, name + ".key"));
       return DeviceIdentity.load(cert, key);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

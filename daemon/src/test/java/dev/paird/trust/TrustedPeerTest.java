@@ -88,4 +88,13 @@ final class TrustedPeerTest {
         .doesNotContain("CERTIFICATE")
         .hasSizeLessThan(300);
   }
+
+  @Test
+  void escaped_backslash_isDoubledSoAnEscapeIsUnambiguous() {
+    String typedEscape = "CN=a\\u000aforged";
+    String realNewline = "CN=a\nforged";
+
+    assertThat(TrustedPeer.escaped(typedEscape)).isEqualTo("CN=a\\\\u000aforged");
+    assertThat(TrustedPeer.escaped(realNewline)).isEqualTo("CN=a\\u000aforged");
+  }
 }

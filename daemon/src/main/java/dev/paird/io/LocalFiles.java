@@ -1,0 +1,127 @@
+package dev.paird.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Checks on the files paird keeps for itself, against other local users and damaged systems: a
+ * state directory only paird's user can change, and state files read only when they are regular
+ * files reached without following a symbolic link.
+ *
+ * <p>Java cannot open a file with {@code O_NONBLOCK}, so a FIFO is recognised from its
+ * attributes before the file is opened. Between the check and the open another process could
+ * put a FIFO or a link in its place; that takes write access to the directory, which {@link
+ * #checkPrivateDirectory} has just limited to paird's own user and root, who need no such trick.
+ */
+public final class LocalFiles {
+  private static final Path PROC_SELF = Path.of("/proc/self");
+
+  /** A file or directory paird refuses to use; the reason says why and what fixes it. */
+  public static final class UnsafeFileException extends FileSystemException {
+    private static final long serialVersionUID = 1L;
+
+    public UnsafeFileException(Path file, String reason) {
+      super(file.toString(), null, reason);
+    }
+  }
+
+  private LocalFiles() {}
+
+  /** The effective user id of this process: the owner the kernel gives {@code /proc/self}. */
+  public static int processUid() throws IOException {
+    return (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
+  }
+
+  /** The effective group id of this process. */
+  public static int processGid() throws IOException {
+    return (Integer) Files.getAttribute(PROC_SELF, "unix:gid");
+  }
+
+  /** The name of this process's group, or its number if it has no name. */
+  public static String processGroup() throws IOException {
+    return Files.readAttributes(PROC_SELF, PosixFileAttributes.class).group().getName();
+  }
+
+  /**
+   * Checks that {@code dir} is a directory owned by this process's user that no other user can
+   * write to: whoever can write there can replace the trusted list or the device's key.
+   *
+   * @throws UnsafeFileException naming the owner or mode and the command that fixes it
+   */
+  public static void checkPrivateDirectory(Path dir) throws IOException {
+    PosixFileAttributes attributes = Files.readAttributes(dir, PosixFileAttributes.class);
+    if (!attributes.isDirectory()) {
+      throw new UnsafeFileException(dir, "not a directory");
+    }
+    int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+    int self = processUid();
+    if (owner != self) {
+      throw new UnsafeFileException(dir, "it is owned by " + attributes.owner().getName()
+          + " (uid " + owner + "), not by uid " + self + " that paird runs as, so another user"
+          + " controls what paird trusts; run `chown -R " + self + " " + dir + "` or give paird"
+          + " a state directory of its own");
+    }
+    Set<PosixFilePermission> permissions = attributes.permissions();
+    if (permissions.contains(PosixFilePermission.GROUP_WRITE)
+        || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw new UnsafeFileException(dir, "other users can write to it (mode " + mode(attributes)
+          + "), and so replace the trusted list or the device's key; run `chmod 700 " + dir + "`");
+    }
+  }
+
+  /**
+   * Reads at most {@code maxBytes + 1} bytes of {@code file}, which must be a regular file;
+   * a symbolic link is refused, not followed. Empty if the file does not exist.
+   *
+   * @throws UnsafeFileException if {@code file} is a link, a FIFO, a directory or any other
+   *     kind of file
+   */
+  public static Optional<byte[]> readRegularFile(Path file, int maxBytes) throws IOException {
+    PosixFileAttributes attributes;
+    try {
+      attributes =
+          Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+    checkRegular(file, attributes);
+    // NOFOLLOW_LINKS opens with O_NOFOLLOW: a link put in place since the check fails (ELOOP).
+    try (InputStream in = Channels.newInputStream(Files.newByteChannel(
+        file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+      return Optional.of(in.readNBytes(maxBytes + 1));
+    }
+  }
+
+  /** Refuses {@code file} unless its attributes say it is a regular file. */
+  public static void checkRegular(Path file, PosixFileAttributes attributes)
+      throws UnsafeFileException {
+    if (attributes.isRegularFile()) {
+      return;
+    }
+    String kind = attributes.isSymbolicLink() ? "a symbolic link, which paird does not follow"
+        + " among its own files"
+        : attributes.isDirectory() ? "a directory"
+        : "not a regular file (a FIFO, socket or device)";
+    throw new UnsafeFileException(file, "it is " + kind);
+  }
+
+  /** The permission bits as {@code ls} and {@code chmod} write them in octal, such as 0644. */
+  public static String mode(PosixFileAttributes attributes) {
+    int mode = 0;
+    for (PosixFilePermission permission : attributes.permissions()) {
+      mode |= 1 << (8 - permission.ordinal());
+    }
+    return String.format("%04o", mode);
+  }
+}

@@ -1,0 +1,56 @@
+package dev.paird.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+final class ControlCodecTest {
+
+  private static ControlCodec.RequestLine parse(String line) throws PairdException {
+    return ControlCodec.parseLine(line.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void parseLine_pairKey_isTakenOutOfTheTreeAsCharacters() throws Exception {
+    ControlCodec.RequestLine line = parse("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
+        + "\"key\":\"42-1234-5678-9\",\"label\":\"x\"},\"id\":7}");
+
+    assertThat(line.root().toString()).doesNotContain("1234");
+    assertThat(line.root().path("args").path("host").textValue()).isEqualTo("h");
+    assertThat(line.root().path("id").intValue()).isEqualTo(7);
+    assertThat(new String(line.key())).isEqualTo("42-1234-5678-9");
+
+    char[] key = line.key();
+    line.close();
+    assertThat(key).containsOnly('\0');
+  }
+
+  @Test
+  void parseLine_keyThatIsNotAString_staysInTheTreeForTheRequestToRefuse() throws Exception {
+    ControlCodec.RequestLine line = parse("{\"v\":1,\"command\":\"pair\",\"args\":{\"key\":5}}");
+
+    assertThat(line.key()).isNull();
+    assertThat(line.root().path("args").path("key").intValue()).isEqualTo(5);
+  }
+
+  @Test
+  void parseLine_invalidJson_doesNotEchoTheText() {
+    assertThatThrownBy(() -> parse("{\"v\":1,\"args\":{\"key\":42-1234-5678-9}}"))
+        .isInstanceOfSatisfying(PairdException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+        .hasMessageContaining("not valid JSON")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("1234"));
+  }
+
+  @Test
+  void parseLine_secondObjectOnTheLine_isABadRequest() {
+    assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\"} {\"v\":1}"))
+        .isInstanceOfSatisfying(PairdException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+        .hasMessageContaining("after the request's JSON object");
+  }
+}

@@ -1,0 +1,162 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real paird refuses hostile or damaged local files at start-up, at once, with a message that
+ * says what is wrong and how to fix it, and exit status 78, which the unit's
+ * RestartPreventExitStatus keeps from becoming a restart loop. Before, a FIFO named
+ * trusted.json hung start-up for ever and a 15 MB list died in an OutOfMemoryError (exit 1,
+ * restarted every 5 s).
+ */
+final class HostileStateIT {
+  /** The refusal comes as soon as the JVM has started; this allows for a loaded machine. */
+  private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+  @TempDir Path tmp;
+
+  private Path state;
+  private final List<PairdProcess> started = new ArrayList<>();
+
+  @BeforeEach
+  void stateDirectory() throws Exception {
+    state = Files.createDirectory(tmp.resolve("state"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (PairdProcess paird : started) {
+      paird.close();
+    }
+  }
+
+  @Test
+  void trustedListOf15Megabytes_isRefusedBySize() throws Exception {
+    byte[] huge = new byte[15 * 1000 * 1000];
+    Arrays.fill(huge, (byte) ' ');
+    byte[] head = "{\"version\": 1, \"peers\": [".getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(head, 0, huge, 0, head.length);
+    Files.write(state.resolve("trusted.json"), huge);
+
+    assertRefused(defaults(), "the trusted-peer list " + state.resolve("trusted.json")
+        + " is unusable: it is larger than 4 MiB");
+  }
+
+  @Test
+  void trustedListThatIsAFifo_isRefusedWithoutWaitingForAWriter() throws Exception {
+    Process mkfifo = new ProcessBuilder("mkfifo", state.resolve("trusted.json").toString())
+        .start();
+    assertThat(mkfifo.waitFor()).isZero();
+
+    assertRefused(defaults(), "is unusable: it is not a regular file");
+  }
+
+  @Test
+  void trustedListThatIsASymlink_isRefusedWithoutShowingTheOtherFile() throws Exception {
+    Path other = Files.writeString(tmp.resolve("shadow"), "zq7firsttoken:$6$salt$hash:19000::\n");
+    Files.createSymbolicLink(state.resolve("trusted.json"), other);
+
+    PairdProcess paird = assertRefused(defaults(), "is unusable: it is a symbolic link");
+    assertThat(paird.log()).doesNotContain("zq7firsttoken");
+  }
+
+  @Test
+  void stateDirectoryWritableByEveryone_isRefusedWithTheChmodThatFixesIt() throws Exception {
+    Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+    assertRefused(defaults(), "cannot use the state directory " + state
+        + ": other users can write to it (mode 0777)", "`chmod 700 " + state + "`");
+  }
+
+  @Test
+  void stateDirectoryOwnedByAnotherUser_isRefused() throws Exception {
+    assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0), "needs root to give it away");
+    UserPrincipal nobody = tmp.getFileSystem().getUserPrincipalLookupService()
+        .lookupPrincipalByName("nobody");
+    Files.setOwner(state, nobody);
+
+    assertRefused(defaults(), "cannot use the state directory " + state + ": it is owned by"
+        + " nobody (uid 65534), not by uid 0 that paird runs as");
+  }
+
+  @Test
+  void generatedKeyReadableByEveryone_isRefusedNamingModeAndFix() throws Exception {
+    Path identity = Files.createDirectory(state.resolve("identity"));
+    SelfSigned files = OpenSslCli.newSelfSigned(identity, "device", KeyType.EC_P256);
+    Files.move(files.cert(), identity.resolve("cert.pem"));
+    Path key = Files.move(files.key(), identity.resolve("key.pem"));
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+
+    assertRefused(defaults(), "the key file " + key + " can be read by every user (mode 0644)",
+        "`chmod 600 " + key + "`");
+  }
+
+  @Test
+  void configuredKeyReadableByEveryone_isRefusedNamingTheConfigLine() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-rw-rw-"));
+    Path config = Files.writeString(tmp.resolve("paird.conf"),
+        "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
+
+    assertRefused(List.of("--config", config.toString(), "--state-dir", state.toString()),
+        config + ":2: the key file "
+        + files.key() + " can be read by every user (mode 0666)");
+  }
+
+  @Test
+  void stateDirectoryThatIsAFile_isRefusedWithTheReasonAndTheConfigLine() throws Exception {
+    Path config = Files.writeString(tmp.resolve("paird.conf"),
+        "# paird\nstate_dir = /etc/hostname\n");
+
+    assertRefused(List.of("--config", config.toString(), "--state-dir", "/etc/hostname"),
+        "--state-dir: cannot create the state directory /etc/hostname: not a directory");
+    assertRefused(List.of("--config", config.toString()),
+        config + ":2: cannot create the state directory /etc/hostname: not a directory");
+  }
+
+  /** An empty config and {@link #state}: what most tests start paird with. */
+  private List<String> defaults() throws Exception {
+    return List.of("--config", Files.writeString(tmp.resolve("empty.conf"), "").toString(),
+        "--state-dir", state.toString());
+  }
+
+  /** Starts paird with {@code options} and checks that it exits 78 promptly, saying {@code what}. */
+  private PairdProcess assertRefused(List<String> options, String... what) throws Exception {
+    List<String> arguments = new ArrayList<>(List.of(
+        "--socket", tmp.resolve("control.sock").toString(),
+        "--listen", "127.0.0.1:0"));
+    arguments.addAll(options);
+    long start = System.nanoTime();
+    PairdProcess paird = PairdProcess.launch(List.of(), arguments);
+    started.add(paird);
+
+    int status = paird.awaitExit();
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+    assertThat(status).as("exit status; log:\n%s", paird.log()).isEqualTo(Paird.EXIT_CONFIG);
+    assertThat(took).as("time to refuse").isLessThan(PROMPTLY);
+    for (String part : what) {
+      assertThat(paird.log()).contains(part);
+    }
+    return paird;
+  }
+}
