@@ -51,6 +51,6 @@ final class ControlCodecTest {
     assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\"} {\"v\":1}"))
         .isInstanceOfSatisfying(PairdException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
-        .hasMessageContaining("after the request's JSON object");
+        .hasMessageContaining("something follows the request's JSON value");
   }
 }
