@@ -16,9 +16,12 @@ final class Backoff {
     void sleep(Duration duration) throws InterruptedException;
   }
 
-  /** Retries for up to 30 s, pausing 10 ms at first and at most 1 s. */
+  /**
+   * Retries for up to 2 minutes, pausing 10 ms at first and at most 1 s: two hundred pairctl
+   * processes started at once on two cores need more than a minute between them.
+   */
   static Backoff standard() {
-    return new Backoff(Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofSeconds(1),
+    return new Backoff(Duration.ofMinutes(2), Duration.ofMillis(10), Duration.ofSeconds(1),
         System::nanoTime,
         duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
         ThreadLocalRandom.current());

@@ -308,6 +308,22 @@ final class ControlHandlerTest {
     assertThat(again.isActive()).as("a closed connection frees its place").isTrue();
   }
 
+  @Test
+  void root_isHeldOnlyToTheTotal() throws Exception {
+    ControlChannelInitializer initializer = initializer(service(), 8, ch -> ch.attr(UID).get());
+    List<EmbeddedChannel> root = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      root.add(connect(initializer, new Caller(0, 0, 100 + i)));
+    }
+
+    assertThat(root).extracting(EmbeddedChannel::isActive)
+        .containsExactly(true, true, true, true, true, true, true, true, false);
+    ByteBuf refusal = root.get(8).readOutbound();
+    assertThat(refusal.toString(StandardCharsets.UTF_8))
+        .contains("\"busy\"", "too many control connections (8, control_max_connections)");
+    refusal.release();
+  }
+
   private static final io.netty.util.AttributeKey<Caller> UID =
       io.netty.util.AttributeKey.valueOf(ControlHandlerTest.class, "test-caller");
 
