@@ -152,6 +152,26 @@ final class HostileClientIT {
     softly.assertAll();
   }
 
+  /**
+   * PROTOCOL.md §1: a client offering several protocols with paird/1 among them gets paird/1
+   * and its exchange; one that does not offer it gets no ALPN, and the server closes after the
+   * handshake without taking its frame.
+   */
+  @Test
+  void alpn_pairdAmongOthers_isSelected_andWithoutIt_theServerClosesUnheard() throws Exception {
+    // s_client writes what it receives as it is: mallory is not trusted, so the PING is
+    // answered ERROR(NOT_TRUSTED).
+    String notTrusted = "\u007f\u0000\u0001\u0006";
+    String among = sClientOffering("h2,paird/1");
+    assertThat(among).contains("ALPN protocol: paird/1").contains(notTrusted);
+
+    String without = sClientOffering("h2,http/1.1");
+    assertThat(without).contains("No ALPN negotiated").doesNotContain("\u007f\u0000\u0001");
+    server.process.awaitLogLine(
+        l -> l.contains("127.0.0.1") && l.contains("ALPN " + JdkTls.ALPN + " was not agreed"),
+        "closing the connection that did not offer paird/1", Duration.ofSeconds(5));
+  }
+
   /** s_client's line saying whether the session is new or resumed: "New, ..." or "Reused, ...". */
   private static String sessionLine(String output) {
     return output.lines().filter(line -> line.matches("(New|Reused), .*")).findFirst()
@@ -170,9 +190,14 @@ final class HostileClientIT {
 
   /** Runs s_client with mallory's certificate, sends PING, reads until the server closes. */
   private static String sClient(String... options) throws Exception {
+    return sClientOffering("paird/1", options);
+  }
+
+  /** As {@link #sClient}, offering the ALPN protocols {@code alpn} (comma-separated). */
+  private static String sClientOffering(String alpn, String... options) throws Exception {
     Path ping = Files.write(dir.resolve("ping.bin"), Wire.frame(Wire.PING, new byte[0]));
     List<String> command = new ArrayList<>(List.of("openssl", "s_client",
-        "-connect", server.address, "-tls1_3", "-alpn", "paird/1",
+        "-connect", server.address, "-tls1_3", "-alpn", alpn,
         "-cert", mallory.cert().toString(), "-key", mallory.key().toString(),
         "-msg", "-ign_eof"));
     command.addAll(List.of(options));
