@@ -49,7 +49,7 @@ public final class Durations {
 
   /** Writes {@code d} in the largest unit that divides it: {@code 1h}, {@code 5m}, {@code 90s}. */
   public static String format(Duration d) {
-    long s = d.getSeconds();
+    long s = d.toSeconds();
     if (s == 0) {
       return "0s";
     }

@@ -140,7 +140,7 @@ final class Json {
    */
   static byte[] request(String command, ObjectNode args, int id, String name, byte[] secret) {
     for (byte b : secret) {
-      if (!(b >= '0' && b <= '9' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z')) {
+      if (!((b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z'))) {
         throw new IllegalArgumentException("a secret argument must be ASCII letters and digits");
       }
     }

@@ -54,6 +54,9 @@ final class KeyInput {
   }
 
   /** This process's terminal and standard input, looked at only when a key is needed. */
+  // On Java 17, the runtime pairctl is built and packaged for, System.console() is null
+  // exactly when there is no terminal; Java 22 and later return one without a terminal.
+  @SuppressWarnings("SystemConsoleNull")
   static KeyInput system() {
     return new KeyInput(() -> {
       Console console = System.console();

@@ -52,7 +52,7 @@ sealed interface Request {
     public ObjectNode args() {
       ObjectNode args = Json.object();
       suite.ifPresent(s -> args.put("suite", s.wireName()));
-      lifetime.ifPresent(ttl -> args.put("ttl_seconds", ttl.getSeconds()));
+      lifetime.ifPresent(ttl -> args.put("ttl_seconds", ttl.toSeconds()));
       return args;
     }
   }

@@ -13,7 +13,7 @@ final class Audit {
   static String describe(ControlRequest request, ObjectNode result) {
     StringBuilder out = new StringBuilder();
     if (request instanceof ControlRequest.NewKey newKey) {
-      newKey.lifetime().ifPresent(ttl -> field(out, "ttl_seconds", Long.toString(ttl.getSeconds())));
+      newKey.lifetime().ifPresent(ttl -> field(out, "ttl_seconds", Long.toString(ttl.toSeconds())));
     } else if (request instanceof ControlRequest.CancelKey cancel) {
       // Named once: the result's id is this one, and a failure has no result.
       field(out, "id", cancel.id());

@@ -38,7 +38,6 @@ public final class ControlService {
   private final PairingClient pairing;
   private final String hostName;
   private final ListenAddress listening;
-  private final InstantSource clock;
   private final Executor blocking;
   private final Instant startedAt;
 
@@ -63,7 +62,6 @@ public final class ControlService {
     this.pairing = pairing;
     this.hostName = hostName;
     this.listening = listening;
-    this.clock = clock;
     this.blocking = blocking;
     this.startedAt = clock.instant();
   }

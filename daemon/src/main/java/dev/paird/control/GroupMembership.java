@@ -89,7 +89,7 @@ final class GroupMembership implements ControlAccess.Membership {
     for (String line : lines(group)) {
       String[] fields = line.split(":", -1);
       if (fields.length >= 4 && fields[2].equals(wantedGid)) {
-        for (String member : fields[3].split(",")) {
+        for (String member : fields[3].split(",", -1)) {
           if (member.strip().equals(name)) {
             return true;
           }

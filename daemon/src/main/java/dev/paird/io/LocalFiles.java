@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.Set;
 
@@ -118,9 +119,13 @@ public final class LocalFiles {
 
   /** The permission bits as {@code ls} and {@code chmod} write them in octal, such as 0644. */
   public static String mode(PosixFileAttributes attributes) {
+    // "rwxr-x---": one letter or '-' per bit, from the owner's read down to others' execute.
+    String bits = PosixFilePermissions.toString(attributes.permissions());
     int mode = 0;
-    for (PosixFilePermission permission : attributes.permissions()) {
-      mode |= 1 << (8 - permission.ordinal());
+    for (int i = 0; i < bits.length(); i++) {
+      if (bits.charAt(i) != '-') {
+        mode |= 1 << (bits.length() - 1 - i);
+      }
     }
     return String.format("%04o", mode);
   }

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
-import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
@@ -63,7 +62,7 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
   }
 
   private void install(SocketChannel channel) {
-    String peer = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
+    String peer = channel.remoteAddress().getAddress().getHostAddress();
     ChannelPipeline pipeline = channel.pipeline();
     // Mutual TLS 1.3; the handshake has its own, shorter timeout.
     SslHandler ssl = tls.newServerHandler(channel.alloc());
