@@ -96,7 +96,7 @@ final class ControlHandlerTest {
       text.append(buf.toString(StandardCharsets.UTF_8));
       buf.release();
     }
-    for (String line : text.toString().split("\n")) {
+    for (String line : text.toString().split("\n", -1)) {
       if (!line.isEmpty()) {
         out.add(ControlCodec.parseLine(line.getBytes(StandardCharsets.UTF_8)).root());
       }
@@ -160,8 +160,8 @@ final class ControlHandlerTest {
   @Test
   void requestSplitAcrossManyReads_isAnswered() throws Exception {
     String request = "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":\"hmac\"}}\n";
-    for (char c : request.toCharArray()) {
-      send(String.valueOf(c));
+    for (int i = 0; i < request.length(); i++) {
+      send(String.valueOf(request.charAt(i)));
     }
 
     assertThat(responses()).singleElement()
@@ -271,7 +271,7 @@ final class ControlHandlerTest {
     assertThat(answer.path("error").path("message").textValue())
         .startsWith("uid 65534 may not use paird's control socket");
     assertThat(stranger.isActive()).isFalse();
-    assertThat((Object) stranger.readOutbound()).isNull();
+    assertThat(stranger.<Object>readOutbound()).isNull();
   }
 
   @Test

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeoutException;
 public final class Pairctl {
   static final Path PAIRCTL = PairdProcess.REPO.resolve("packaging/bin/pairctl");
   /** Bounds every wait for pairctl; pair and ping themselves give up well before. */
-  static final Duration TIMEOUT = Duration.ofSeconds(120);
+  static final Duration TIMEOUT = Duration.ofMinutes(2);
   static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path socket;

@@ -224,9 +224,10 @@ final class PairingIT {
 
     assertThat(List.of(viaB.status(), viaC.status())).as("%s%s", viaB.err(), viaC.err())
         .containsExactlyInAnyOrder(0, 5);
-    Device winner = viaB.status() == 0 ? b : c;
-    Device loser = winner == b ? c : b;
-    assertRejected(winner == b ? viaC : viaB);
+    boolean bWon = viaB.status() == 0;
+    Device winner = bWon ? b : c;
+    Device loser = bWon ? c : b;
+    assertRejected(bWon ? viaC : viaB);
     assertThat(trusted(a)).containsExactly(winner.fingerprint());
     assertThat(trusted(winner)).containsExactly(a.fingerprint());
     assertThat(trusted(loser)).isEmpty();

@@ -46,6 +46,9 @@ import javax.net.ssl.SSLSocketFactory;
  * bounded in time and the number of connections open at once by the thread pool, so the program
  * ends within {@code --seconds} plus a few seconds whatever the server does.
  */
+// The counters are AtomicLongArrays indexed by the enums' ordinals, and the report walks
+// values() in the same order, so the index and the row always agree.
+@SuppressWarnings("EnumOrdinal")
 public final class Flood {
   /** The kinds of hostile connection, taken in turn per source address. */
   enum Kind {
@@ -483,7 +486,7 @@ public final class Flood {
                 Integer.parseInt(value.substring(colon + 1)));
           }
           case "--sources" -> {
-            for (String address : value.split(",")) {
+            for (String address : value.split(",", -1)) {
               options.sources.add(InetAddress.getByName(address.trim()));
             }
           }
@@ -501,7 +504,7 @@ public final class Flood {
           case "--hello-bytes" -> options.helloBytes = positive(name, value);
           case "--mix" -> {
             List<Kind> mix = new ArrayList<>();
-            for (String label : value.split(",")) {
+            for (String label : value.split(",", -1)) {
               mix.add(kind(label.trim()));
             }
             options.mix = List.copyOf(mix);

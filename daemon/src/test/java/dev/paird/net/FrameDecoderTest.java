@@ -43,7 +43,7 @@ final class FrameDecoderTest {
 
     for (int i = 0; i < wire.length - 1; i++) {
       channel.writeInbound(bytes(new byte[] {wire[i]}));
-      assertThat((Object) channel.readInbound())
+      assertThat(channel.<Object>readInbound())
           .as("after %d of %d bytes", i + 1, wire.length).isNull();
     }
     channel.writeInbound(bytes(new byte[] {wire[wire.length - 1]}));
@@ -78,7 +78,7 @@ final class FrameDecoderTest {
   @Test
   void decode_headerAnnouncingMaximumLength_failsAsSoonAsTheHeaderIsComplete() {
     channel.writeInbound(bytes(new byte[] {(byte) FrameType.HMAC_REQUEST.code(), (byte) 0xff}));
-    assertThat((Object) channel.readInbound()).isNull();
+    assertThat(channel.<Object>readInbound()).isNull();
 
     // The third byte completes a header announcing 65535 body bytes: refused before any body.
     assertThatThrownBy(() -> channel.writeInbound(bytes(new byte[] {(byte) 0xff})))

@@ -87,7 +87,7 @@ final class FrameEncoderTest {
   private byte[] writtenBytes() {
     ByteBuf buf = channel.readOutbound();
     try {
-      assertThat((Object) channel.readOutbound()).as("one buffer per frame").isNull();
+      assertThat(channel.<Object>readOutbound()).as("one buffer per frame").isNull();
       return ByteBufUtil.getBytes(buf);
     } finally {
       buf.release();

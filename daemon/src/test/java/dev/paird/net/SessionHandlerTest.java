@@ -578,7 +578,11 @@ final class SessionHandlerTest {
 
   /** Runs both sides and both disks until nothing moves. */
   private void runToEnd(LinkedChannels link) {
-    link.run(() -> serverDisk.runAll() | clientDisk.runAll());
+    link.run(() -> {
+      boolean serverRan = serverDisk.runAll();
+      boolean clientRan = clientDisk.runAll();
+      return serverRan || clientRan;
+    });
   }
 
   /** The server's pipeline, as {@link PairingServerInitializer} builds it after admission. */

@@ -37,6 +37,7 @@ public final class OpenSslCli {
     RSA_3072("RSA 3072", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072");
 
     public final String description;
+    @SuppressWarnings("ImmutableEnumChecker") // List.of: it cannot change
     private final List<String> genpkeyArguments;
 
     KeyType(String description, String... genpkeyArguments) {

@@ -126,7 +126,7 @@ public final class TrustStoreCrashWriter {
   static List<String> fingerprints(String description) {
     List<String> fingerprints = new ArrayList<>();
     if (!description.isEmpty()) {
-      for (String peer : description.split(";")) {
+      for (String peer : description.split(";", -1)) {
         fingerprints.add(peer.substring(0, peer.indexOf(' ')));
       }
     }

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -77,7 +78,7 @@ final class TrustStoreTest {
   void get_acceptsUpperCaseAndColons_andRejectsOtherText() throws Exception {
     TrustStore store = TrustStore.open(dir);
     TrustedPeer peer = store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
-    String typed = withColons(peer.fingerprint().toUpperCase());
+    String typed = withColons(peer.fingerprint().toUpperCase(Locale.ROOT));
 
     assertThat(store.get(typed)).contains(peer);
     assertThat(store.get(peer.fingerprint().substring(1))).isEmpty();
@@ -147,7 +148,7 @@ final class TrustStoreTest {
 
     assertThat(store.findByPrefix(String.valueOf(shared))).extracting(TrustedPeer::host)
         .containsExactly("first", "second");
-    assertThat(store.findByPrefix(withColons(otherPrefix.toUpperCase()))).containsExactly(otherPeer);
+    assertThat(store.findByPrefix(withColons(otherPrefix.toUpperCase(Locale.ROOT)))).containsExactly(otherPeer);
     assertThat(store.findUnique(otherPrefix)).isEqualTo(otherPeer);
     assertThatThrownBy(() -> store.findUnique(String.valueOf(shared)))
         .isInstanceOfSatisfying(
@@ -299,7 +300,7 @@ final class TrustStoreTest {
     List<String> lines = Files.readAllLines(store.pemFile());
     assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\u000a-----END");
     assertThat(lines).filteredOn(line -> line.startsWith("-----BEGIN")).hasSize(1);
-    String ownPemLine = Certificates.toPem(sneaky).split("\n")[1];
+    String ownPemLine = Certificates.toPem(sneaky).split("\n", -1)[1];
     assertThat(peer.toString()).doesNotContain("\n").doesNotContain(ownPemLine);
   }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.paird.api.Suite;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,7 @@ final class TrustedPeerTest {
 
   @Test
   void new_upperCaseFingerprint_fails() {
-    String upper = Certificates.fingerprint(A).toUpperCase();
+    String upper = Certificates.fingerprint(A).toUpperCase(Locale.ROOT);
 
     assertThatThrownBy(
             () -> new TrustedPeer(upper, "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
