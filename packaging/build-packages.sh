@@ -165,6 +165,7 @@ build_deb() {
   put 0644 "$pkg/completion/pairctl" "$root/usr/share/bash-completion/completions/pairctl"
   put 0644 "$pkg/debian/copyright" "$root/usr/share/doc/paird/copyright"
   put_gz "$pkg/debian/changelog" "$root/usr/share/doc/paird/changelog.gz"
+  put 0644 "$pkg/debian/lintian-overrides" "$root/usr/share/lintian/overrides/paird"
 
   # Installed-Size as dpkg-gencontrol counts it: each file in 1 KiB units, rounded up, and 1
   # for every other object. du would depend on the file system.
