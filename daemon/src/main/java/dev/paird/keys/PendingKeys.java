@@ -1,5 +1,6 @@
 package dev.paird.keys;
 
+import dev.paird.api.ControlProtocol;
 import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
@@ -7,7 +8,6 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
-import dev.paird.config.PairdConfig;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -117,13 +117,13 @@ public final class PendingKeys {
    *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
    */
   public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
-    if (lifetime.compareTo(PairdConfig.MIN_KEY_LIFETIME) < 0
-        || lifetime.compareTo(PairdConfig.MAX_KEY_LIFETIME) > 0) {
+    if (lifetime.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
+        || lifetime.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
       throw new PairdException(
           ErrorCode.INVALID_ARGUMENT,
-          "key lifetime must be from " + PairdConfig.formatDuration(PairdConfig.MIN_KEY_LIFETIME)
-              + " to " + PairdConfig.formatDuration(PairdConfig.MAX_KEY_LIFETIME) + ", not "
-              + PairdConfig.formatDuration(lifetime));
+          "key lifetime must be from " + Durations.format(ControlProtocol.MIN_KEY_LIFETIME)
+              + " to " + Durations.format(ControlProtocol.MAX_KEY_LIFETIME) + ", not "
+              + Durations.format(lifetime));
     }
     synchronized (lock) {
       expireLocked();
