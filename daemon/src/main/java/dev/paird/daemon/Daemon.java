@@ -15,7 +15,7 @@ import dev.paird.net.NettyPairingClient;
 import dev.paird.net.PairingClient;
 import dev.paird.net.PairingServer;
 import dev.paird.net.TlsContexts;
-import dev.paird.net.TrustPersister;
+import dev.paird.trust.TrustPersister;
 import java.net.InetSocketAddress;
 import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;

@@ -10,6 +10,7 @@ import dev.paird.config.ListenAddress;
 import dev.paird.identity.Certificates;
 import dev.paird.protocol.ClientSession;
 import dev.paird.protocol.SessionCertificates;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;

@@ -5,6 +5,7 @@ import dev.paird.api.PairdException;
 import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.keys.PendingKeys;
+import dev.paird.trust.TrustPersister;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;

@@ -5,6 +5,7 @@ import dev.paird.keys.PendingKeys;
 import dev.paird.protocol.ServerSession;
 import dev.paird.protocol.SessionCertificates;
 import dev.paird.protocol.Step;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -8,7 +8,7 @@ import dev.paird.keys.PendingKeys;
 import dev.paird.net.NettyPairingClient;
 import dev.paird.net.PairingServer;
 import dev.paird.net.TlsContexts;
-import dev.paird.net.TrustPersister;
+import dev.paird.trust.TrustPersister;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;

@@ -14,6 +14,7 @@ import dev.paird.keys.PendingKeys;
 import dev.paird.testing.FakeClock;
 import dev.paird.testing.TestIdentities;
 import dev.paird.testing.TestKeys;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.channel.EventLoopGroup;

@@ -23,6 +23,7 @@ import dev.paird.testing.LinkedChannels;
 import dev.paird.testing.ManualExecutor;
 import dev.paird.testing.TestIdentities;
 import dev.paird.testing.TestKeys;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBufAllocator;
