@@ -39,7 +39,9 @@ import java.util.function.Predicate;
  *   <li>Lifetimes are measured on the injected monotonic {@code ticker} (nanoseconds, as
  *       {@link System#nanoTime}): stepping the wall clock neither extends nor shortens a key. The
  *       {@link InstantSource} only dates keys for display. Expiry happens on every call and
- *       whenever the owner calls {@link #expire()}.
+ *       whenever the owner calls {@link #expire()}; nothing here runs by itself, so an owner that
+ *       wants a key wiped and its {@code wait-key} outcome told soon after it runs out polls
+ *       {@link #expire()} (the daemon does, once a second).
  * </ul>
  *
  * <p>It does not hide which slots are in use: slots are public by design.

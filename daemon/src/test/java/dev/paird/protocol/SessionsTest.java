@@ -240,7 +240,7 @@ final class SessionsTest {
     Step step = server(Fixtures.HONEST).onFrame(Frame.of(FrameType.HMAC_RESPONSE, new byte[32]));
 
     assertThat(step.send()).containsExactly(Frame.error(ErrorReason.UNEXPECTED));
-    assertThat(step.isFinal()).isTrue();
+    assertThat(step.next()).isInstanceOf(Step.Failed.class);
   }
 
   @Test
