@@ -25,7 +25,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -76,7 +75,7 @@ public final class NettyPairingClient implements PairingClient {
         certificates -> ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
         .thenApply(outcome -> {
           byte[] server = outcome.certificates().server();
-          return new PingResult(Certificates.fingerprint(server), subject(server),
+          return new PingResult(Certificates.fingerprint(server), PeerCertificates.subject(server),
               Duration.ofNanos(System.nanoTime() - start));
         });
   }
@@ -178,13 +177,5 @@ public final class NettyPairingClient implements PairingClient {
           "cannot connect to " + host + " (" + address.getAddress().getHostAddress() + " port "
               + target.port() + "): " + why + "; is paird running there and the port open?"));
     });
-  }
-
-  private static String subject(byte[] der) {
-    try {
-      return Certificates.subject(Certificates.fromDer(der));
-    } catch (CertificateException e) {
-      return "";
-    }
   }
 }

@@ -588,7 +588,8 @@ final class SessionHandlerTest {
         certificates -> {
           serverSessions.incrementAndGet();
           return new SessionHandler.Started(
-              new ServerSession(certificates, keys, serverPersister::isTrusted, RANDOM),
+              new ServerSession(certificates, PeerCertificates.peer(certificates.client()), keys,
+                  serverPersister::isTrusted, RANDOM),
               new Step(List.of(), new Step.AwaitFrame()));
         },
         serverPersister, CLIENT_ADDRESS, Optional.empty(),
