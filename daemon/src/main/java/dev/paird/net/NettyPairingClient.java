@@ -47,7 +47,7 @@ public final class NettyPairingClient implements PairingClient {
   private final Duration exchangeTimeout;
   private final SecureRandom random;
 
-  public NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
+  NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
       Executor resolver, Duration connectTimeout, Duration handshakeTimeout,
       Duration exchangeTimeout, SecureRandom random) {
     this.group = group;

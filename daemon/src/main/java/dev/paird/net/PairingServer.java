@@ -48,7 +48,7 @@ public final class PairingServer implements AutoCloseable {
    *
    * @throws PairdException if the address cannot be bound (in use, not local, no permission)
    */
-  public static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
+  static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
       TlsContexts tls, KeyLedger keys, TrustPersister persister, SecureRandom random)
       throws PairdException {
     Connections connections =
