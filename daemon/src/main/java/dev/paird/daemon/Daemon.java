@@ -2,6 +2,7 @@ package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.control.ControlServer;
 import dev.paird.control.ControlService;
@@ -10,12 +11,7 @@ import dev.paird.io.AtomicFiles;
 import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
-import dev.paird.config.ListenAddress;
-import dev.paird.net.NettyPairingClient;
-import dev.paird.net.PairingClient;
-import dev.paird.net.PairingServer;
-import dev.paird.net.TlsContexts;
-import dev.paird.net.TrustPersister;
+import dev.paird.net.Pairing;
 import java.net.InetSocketAddress;
 import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;
@@ -123,17 +119,17 @@ final class Daemon implements AutoCloseable {
         });
     resources.push(resolver::shutdownNow);
 
-    TlsContexts tls = TlsContexts.create(identity);
-    TrustPersister persister = new TrustPersister(trust, blocking, clock);
-    PairingServer pairingServer = configured(config, "listen", () -> PairingServer.start(boss,
-        workers, PairingServer.Settings.of(config, config.listen()), tls, keys, persister,
-        random));
-    resources.push(pairingServer);
-    PairingClient pairing = new NettyPairingClient(workers, tls, persister, resolver,
-        config.connectTimeout(), config.handshakeTimeout(), config.exchangeTimeout(), random);
-    ListenAddress listening = bound(config, pairingServer.localAddress());
-    ControlService service = new ControlService(identity, keys, trust, config, pairing, hostName,
-        listening, clock, blocking);
+    Pairing.Builder pairingSide = Pairing.builder(identity, trust, keys)
+        .eventLoops(boss, workers)
+        .configured(config, config.listen())
+        .executors(blocking, resolver)
+        .clock(clock)
+        .random(random);
+    Pairing pairing = configured(config, "listen", pairingSide::start);
+    resources.push(pairing);
+    ListenAddress listening = bound(config, pairing.localAddress());
+    ControlService service = new ControlService(identity, keys, trust, config, pairing.client(),
+        hostName, listening, clock, blocking);
     resources.push(ControlServer.start(boss, workers, config.socket(),
         config.socketGroup(), service, config.controlMaxConnections(), config.controlIdleTimeout()));
 

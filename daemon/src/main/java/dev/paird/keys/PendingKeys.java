@@ -1,5 +1,6 @@
 package dev.paird.keys;
 
+import dev.paird.api.ControlProtocol;
 import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
@@ -7,7 +8,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
-import dev.paird.config.PairdConfig;
+import dev.paird.protocol.KeyLedger;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,19 +33,21 @@ import java.util.function.Predicate;
  *       or used, and nothing in this class logs, prints or persists them.
  *   <li>At most {@code maxPending} keys are pending; {@link #issue} refuses more.
  *   <li>A key is used at most once, even when several peers race for it: exactly one
- *       {@link Claim} is ever handed out per key.
+ *       {@link KeyLedger.Claim} is ever handed out per key.
  *   <li>A key is tried at most {@code maxAttempts} times. An hmac attempt is counted when it
  *       fails; a spake2 attempt is counted when the exchange starts, so that parallel
  *       connections cannot run more exchanges than the limit. The last failure burns the key.
  *   <li>Lifetimes are measured on the injected monotonic {@code ticker} (nanoseconds, as
  *       {@link System#nanoTime}): stepping the wall clock neither extends nor shortens a key. The
  *       {@link InstantSource} only dates keys for display. Expiry happens on every call and
- *       whenever the owner calls {@link #expire()}.
+ *       whenever the owner calls {@link #expire()}; nothing here runs by itself, so an owner that
+ *       wants a key wiped and its {@code wait-key} outcome told soon after it runs out polls
+ *       {@link #expire()} (the daemon does, once a second).
  * </ul>
  *
  * <p>It does not hide which slots are in use: slots are public by design.
  */
-public final class PendingKeys {
+public final class PendingKeys implements KeyLedger {
   /** How long the outcome of a finished key stays available to {@code wait-key}. */
   static final Duration OUTCOME_RETENTION = Duration.ofMinutes(10);
 
@@ -117,13 +120,13 @@ public final class PendingKeys {
    *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
    */
   public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
-    if (lifetime.compareTo(PairdConfig.MIN_KEY_LIFETIME) < 0
-        || lifetime.compareTo(PairdConfig.MAX_KEY_LIFETIME) > 0) {
+    if (lifetime.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
+        || lifetime.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
       throw new PairdException(
           ErrorCode.INVALID_ARGUMENT,
-          "key lifetime must be from " + PairdConfig.formatDuration(PairdConfig.MIN_KEY_LIFETIME)
-              + " to " + PairdConfig.formatDuration(PairdConfig.MAX_KEY_LIFETIME) + ", not "
-              + PairdConfig.formatDuration(lifetime));
+          "key lifetime must be from " + Durations.format(ControlProtocol.MIN_KEY_LIFETIME)
+              + " to " + Durations.format(ControlProtocol.MAX_KEY_LIFETIME) + ", not "
+              + Durations.format(lifetime));
     }
     synchronized (lock) {
       expireLocked();
@@ -240,14 +243,12 @@ public final class PendingKeys {
   }
 
   /**
-   * Finds the pending hmac key for which {@code matches} holds and claims it; if none does,
-   * counts a failed attempt against every pending hmac key (any of them could have been the
-   * target) and burns those that reach the limit.
+   * {@inheritDoc}
    *
-   * <p>{@code matches} is evaluated for every pending hmac key, without stopping at the first
-   * match, so the time taken does not depend on which key matched.
+   * <p>Those that reach {@code maxAttempts} failures are burned.
    */
-  public Optional<Claim> redeemHmac(Predicate<HmacCode> matches) {
+  @Override
+  public Optional<KeyLedger.Claim> redeemHmac(Predicate<HmacCode> matches) {
     synchronized (lock) {
       expireLocked();
       PendingKey winner = null;
@@ -262,7 +263,7 @@ public final class PendingKeys {
       }
       if (winner != null) {
         live.remove(winner.slot);
-        return Optional.of(new Claim(this, winner));
+        return Optional.of(new ClaimedKey(this, winner));
       }
       for (PendingKey key : candidates) {
         key.attemptsUsed++;
@@ -275,11 +276,12 @@ public final class PendingKeys {
   }
 
   /**
-   * Starts a spake2 exchange with the key in {@code slot}, reserving one of its attempts. Empty
-   * if there is no usable spake2 key in that slot; the caller must then run the exchange with a
-   * random password so that the peer cannot tell.
+   * {@inheritDoc}
+   *
+   * <p>A key is usable while fewer than {@code maxAttempts} of its attempts were reserved.
    */
-  public Optional<Spake2Attempt> beginSpake2(int slot) {
+  @Override
+  public Optional<KeyLedger.Spake2Attempt> beginSpake2(int slot) {
     synchronized (lock) {
       expireLocked();
       PendingKey key = live.get(slot);
@@ -288,12 +290,12 @@ public final class PendingKeys {
       }
       key.attemptsUsed++;
       key.inFlight++;
-      return Optional.of(new Spake2Attempt(this, key, code.secretDigits()));
+      return Optional.of(new ReservedAttempt(this, key, code.secretDigits()));
     }
   }
 
   /** Ends an attempt: on success claims the key if it is still pending; on failure may burn it. */
-  Optional<Claim> endSpake2(Spake2Attempt attempt, boolean succeeded) {
+  Optional<KeyLedger.Claim> endSpake2(ReservedAttempt attempt, boolean succeeded) {
     synchronized (lock) {
       PendingKey key = attempt.key;
       key.inFlight--;
@@ -303,7 +305,7 @@ public final class PendingKeys {
       }
       if (succeeded) {
         live.remove(key.slot);
-        return Optional.of(new Claim(this, key));
+        return Optional.of(new ClaimedKey(this, key));
       }
       if (key.attemptsUsed >= maxAttempts && key.inFlight == 0) {
         finishLocked(key, KeyOutcome.of(KeyOutcome.Status.BURNED));
@@ -313,7 +315,7 @@ public final class PendingKeys {
   }
 
   /** Records how a claimed key ended and wipes it. */
-  void settle(Claim claim, KeyOutcome outcome) {
+  void settle(ClaimedKey claim, KeyOutcome outcome) {
     synchronized (lock) {
       PendingKey key = claim.key;
       key.code.destroy();

@@ -10,6 +10,7 @@ import dev.paird.config.ListenAddress;
 import dev.paird.identity.Certificates;
 import dev.paird.protocol.ClientSession;
 import dev.paird.protocol.SessionCertificates;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
@@ -24,7 +25,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +47,7 @@ public final class NettyPairingClient implements PairingClient {
   private final Duration exchangeTimeout;
   private final SecureRandom random;
 
-  public NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
+  NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
       Executor resolver, Duration connectTimeout, Duration handshakeTimeout,
       Duration exchangeTimeout, SecureRandom random) {
     this.group = group;
@@ -75,7 +75,7 @@ public final class NettyPairingClient implements PairingClient {
         certificates -> ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
         .thenApply(outcome -> {
           byte[] server = outcome.certificates().server();
-          return new PingResult(Certificates.fingerprint(server), subject(server),
+          return new PingResult(Certificates.fingerprint(server), PeerCertificates.subject(server),
               Duration.ofNanos(System.nanoTime() - start));
         });
   }
@@ -177,13 +177,5 @@ public final class NettyPairingClient implements PairingClient {
           "cannot connect to " + host + " (" + address.getAddress().getHostAddress() + " port "
               + target.port() + "): " + why + "; is paird running there and the port open?"));
     });
-  }
-
-  private static String subject(byte[] der) {
-    try {
-      return Certificates.subject(Certificates.fromDer(der));
-    } catch (CertificateException e) {
-      return "";
-    }
   }
 }

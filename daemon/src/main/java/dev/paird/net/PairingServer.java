@@ -4,7 +4,8 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
-import dev.paird.keys.PendingKeys;
+import dev.paird.protocol.KeyLedger;
+import dev.paird.trust.TrustPersister;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -47,8 +48,8 @@ public final class PairingServer implements AutoCloseable {
    *
    * @throws PairdException if the address cannot be bound (in use, not local, no permission)
    */
-  public static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
-      TlsContexts tls, PendingKeys keys, TrustPersister persister, SecureRandom random)
+  static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
+      TlsContexts tls, KeyLedger keys, TrustPersister persister, SecureRandom random)
       throws PairdException {
     Connections connections =
         new Connections(settings.maxConnections(), settings.maxConnectionsPerSource());

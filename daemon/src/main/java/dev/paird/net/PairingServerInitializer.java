@@ -1,10 +1,11 @@
 package dev.paird.net;
 
 import dev.paird.api.PairdException;
-import dev.paird.keys.PendingKeys;
+import dev.paird.protocol.KeyLedger;
 import dev.paird.protocol.ServerSession;
 import dev.paird.protocol.SessionCertificates;
 import dev.paird.protocol.Step;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -27,12 +28,12 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
   private final AdmissionHandler admission;
   private final TlsContexts tls;
   private final PairingServer.Settings settings;
-  private final PendingKeys keys;
+  private final KeyLedger keys;
   private final TrustPersister persister;
   private final SecureRandom random;
 
   PairingServerInitializer(Connections connections, AdmissionHandler admission, TlsContexts tls,
-      PairingServer.Settings settings, PendingKeys keys, TrustPersister persister,
+      PairingServer.Settings settings, KeyLedger keys, TrustPersister persister,
       SecureRandom random) {
     this.connections = connections;
     this.admission = admission;
@@ -76,7 +77,8 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     // the connection got, which decides what is evicted when the server is full.
     pipeline.addLast("session", new SessionHandler(SessionHandler.Role.SERVER,
         certificates -> new SessionHandler.Started(
-            new ServerSession(certificates, keys, persister::isTrusted, random),
+            new ServerSession(certificates, PeerCertificates.peer(certificates.client()), keys,
+                persister::isTrusted, random),
             new Step(List.of(), new Step.AwaitFrame())),
         persister, peer, Optional.empty(),
         new SessionHandler.Deadlines(Optional.of(settings.firstFrameTimeout()),

@@ -9,6 +9,7 @@ import dev.paird.protocol.PairingProtocol;
 import dev.paird.protocol.Session;
 import dev.paird.protocol.SessionCertificates;
 import dev.paird.protocol.Step;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

@@ -2,15 +2,12 @@ package dev.paird.protocol;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
+import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
-import dev.paird.keys.Claim;
-import dev.paird.keys.PendingKeys;
-import dev.paird.keys.Spake2Attempt;
 import dev.paird.protocol.spake2.Spake2;
 import dev.paird.protocol.spake2.Spake2Confirmation;
 import dev.paird.protocol.spake2.Spake2Party;
 import dev.paird.protocol.spake2.Spake2Scalar;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -32,23 +29,26 @@ public final class ServerSession implements Session {
   private enum State { AWAIT_FIRST, AWAIT_SPAKE2_CONFIRM, AWAIT_PERSIST, DONE }
 
   private final SessionCertificates certificates;
-  private final PendingKeys keys;
+  private final KeyLedger.Peer client;
+  private final KeyLedger keys;
   private final Predicate<byte[]> isTrusted;
   private final SecureRandom random;
 
   private State state = State.AWAIT_FIRST;
-  private Spake2Attempt attempt; // present while a spake2 exchange holds one of a key's attempts
+  private KeyLedger.Spake2Attempt attempt; // while a spake2 exchange holds one of a key's attempts
   private Spake2Confirmation confirmation;
-  private Claim claim;
+  private KeyLedger.Claim claim;
   private Suite suite;
 
   /**
+   * @param client the client's certificate as the key store reports it once paired, read from
+   *     {@code certificates.client()} by the caller
    * @param isTrusted whether a DER certificate is in this device's trusted list (for ping)
    */
-  public ServerSession(
-      SessionCertificates certificates, PendingKeys keys, Predicate<byte[]> isTrusted,
-      SecureRandom random) {
+  public ServerSession(SessionCertificates certificates, KeyLedger.Peer client, KeyLedger keys,
+      Predicate<byte[]> isTrusted, SecureRandom random) {
     this.certificates = certificates;
+    this.client = client;
     this.keys = keys;
     this.isTrusted = isTrusted;
     this.random = random;
@@ -109,8 +109,7 @@ public final class ServerSession implements Session {
     Frame proof = suite == Suite.HMAC
         ? Frame.of(FrameType.HMAC_RESPONSE, HmacSuite.response((HmacCode) claim.code(), certificates))
         : Frame.of(FrameType.SPAKE2_SERVER_CONFIRM, confirmation.ownConfirmation());
-    byte[] client = certificates.client();
-    claim.paired(dev.paird.identity.Certificates.fingerprint(client), subjectOf(client));
+    claim.paired(client);
     wipe();
     return Step.succeed(proof);
   }
@@ -136,7 +135,7 @@ public final class ServerSession implements Session {
 
   private Step hmacRequest(byte[] m1) {
     suite = Suite.HMAC;
-    Optional<Claim> claimed = keys.redeemHmac(
+    Optional<KeyLedger.Claim> claimed = keys.redeemHmac(
         key -> HmacSuite.matches(HmacSuite.request(key, certificates), m1));
     if (claimed.isEmpty()) {
       return reject("its m1 matched no pending hmac key");
@@ -150,7 +149,7 @@ public final class ServerSession implements Session {
     suite = Suite.SPAKE2;
     int slot = body[0] & 0xff;
     byte[] share = Arrays.copyOfRange(body, 1, body.length);
-    attempt = slot < dev.paird.api.Spake2Code.SLOTS ? keys.beginSpake2(slot).orElse(null) : null;
+    attempt = slot < Spake2Code.SLOTS ? keys.beginSpake2(slot).orElse(null) : null;
     byte[] secret = attempt != null ? attempt.secretDigits() : decoySecret();
     Spake2Scalar w = Spake2.passwordScalar(secret);
     Arrays.fill(secret, (byte) 0);
@@ -179,7 +178,7 @@ public final class ServerSession implements Session {
     if (!proven) {
       return reject("its code was wrong");
     }
-    Optional<Claim> claimed = attempt.succeeded();
+    Optional<KeyLedger.Claim> claimed = attempt.succeeded();
     attempt = null;
     if (claimed.isEmpty()) {
       return reject("its code was right, but the key expired or another connection used it"
@@ -216,7 +215,7 @@ public final class ServerSession implements Session {
 
   /** A random secret for a slot without a usable key, so the exchange looks the same. */
   private byte[] decoySecret() {
-    byte[] digits = new byte[dev.paird.api.Spake2Code.MAX_SECRET_DIGITS];
+    byte[] digits = new byte[Spake2Code.MAX_SECRET_DIGITS];
     for (int i = 0; i < digits.length; i++) {
       digits[i] = (byte) ('0' + random.nextInt(10));
     }
@@ -230,14 +229,6 @@ public final class ServerSession implements Session {
     }
     attempt = null;
     claim = null;
-  }
-
-  private static String subjectOf(byte[] der) {
-    try {
-      return dev.paird.identity.Certificates.subject(dev.paird.identity.Certificates.fromDer(der));
-    } catch (java.security.cert.CertificateException e) {
-      return "";
-    }
   }
 
   @Override

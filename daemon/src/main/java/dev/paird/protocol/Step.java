@@ -56,9 +56,4 @@ public record Step(List<Frame> send, Next next) {
   static Step persist(byte[] peerCertificate, Suite suite) {
     return new Step(List.of(), new PersistTrust(peerCertificate, suite));
   }
-
-  /** Whether the session is over after this step. */
-  public boolean isFinal() {
-    return next instanceof Succeeded || next instanceof Failed;
-  }
 }

@@ -5,10 +5,7 @@ import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.PendingKeys;
-import dev.paird.net.NettyPairingClient;
-import dev.paird.net.PairingServer;
-import dev.paird.net.TlsContexts;
-import dev.paird.net.TrustPersister;
+import dev.paird.net.Pairing;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
@@ -25,9 +22,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * An honest paird device on loopback, wired as the daemon wires it and with the defaults of
- * paird.conf: its identity, a trusted list in a directory of its own, its pending keys, the
- * pairing listener and the pairing client. No control socket: the test plays the user.
+ * An honest paird device on loopback, assembled by {@link Pairing} as the daemon assembles it
+ * and with the defaults of paird.conf: its identity, a trusted list in a directory of its own,
+ * its pending keys, the pairing listener and the pairing client. No control socket: the test
+ * plays the user.
  */
 final class Device implements AutoCloseable {
   static final PairdConfig DEFAULTS = PairdConfig.defaultConfig();
@@ -36,33 +34,29 @@ final class Device implements AutoCloseable {
   private final TrustStore trust;
   private final PendingKeys keys;
   private final ExecutorService blocking;
-  private final PairingServer server;
-  private final NettyPairingClient client;
+  private final Pairing pairing;
 
   private Device(DeviceIdentity identity, TrustStore trust, PendingKeys keys,
-      ExecutorService blocking, PairingServer server, NettyPairingClient client) {
+      ExecutorService blocking, Pairing pairing) {
     this.identity = identity;
     this.trust = trust;
     this.keys = keys;
     this.blocking = blocking;
-    this.server = server;
-    this.client = client;
+    this.pairing = pairing;
   }
 
   /** Starts a device with {@code identity}, its trusted list in {@code stateDir}. */
   static Device start(DeviceIdentity identity, Path stateDir, PendingKeys keys,
       EventLoopGroup boss, EventLoopGroup workers) throws Exception {
-    SecureRandom random = new SecureRandom();
     TrustStore trust = TrustStore.open(stateDir);
-    TlsContexts tls = TlsContexts.create(identity);
     ExecutorService blocking = Executors.newSingleThreadExecutor();
-    TrustPersister persister = new TrustPersister(trust, blocking, Clock.systemUTC());
-    PairingServer server = PairingServer.start(boss, workers,
-        PairingServer.Settings.of(DEFAULTS, new ListenAddress(Optional.of("127.0.0.1"), 0)),
-        tls, keys, persister, random);
-    NettyPairingClient client = new NettyPairingClient(workers, tls, persister, blocking,
-        DEFAULTS.connectTimeout(), DEFAULTS.handshakeTimeout(), DEFAULTS.exchangeTimeout(), random);
-    return new Device(identity, trust, keys, blocking, server, client);
+    Pairing pairing = Pairing.builder(identity, trust, keys)
+        .eventLoops(boss, workers)
+        .configured(DEFAULTS, new ListenAddress(Optional.of("127.0.0.1"), 0))
+        .executors(blocking, blocking)
+        .random(new SecureRandom())
+        .start();
+    return new Device(identity, trust, keys, blocking, pairing);
   }
 
   /** Pending keys as the daemon makes them from the default settings. */
@@ -90,12 +84,12 @@ final class Device implements AutoCloseable {
   }
 
   InetSocketAddress address() {
-    return server.localAddress();
+    return pairing.localAddress();
   }
 
   /** What {@code pairctl pair HOST:PORT CODE} does: pairs with whoever answers there. */
   CompletableFuture<TrustedPeer> pair(InetSocketAddress target, PairingCode code) {
-    return client.pair("127.0.0.1:" + target.getPort(), code, Optional.empty());
+    return pairing.client().pair("127.0.0.1:" + target.getPort(), code, Optional.empty());
   }
 
   /** The fingerprints in this device's trusted list. */
@@ -105,7 +99,7 @@ final class Device implements AutoCloseable {
 
   @Override
   public void close() {
-    server.close();
+    pairing.close();
     blocking.shutdownNow();
   }
 }

@@ -33,11 +33,6 @@ final class HmacGuess {
     }
   }
 
-  /** The bytes m1 is computed over. */
-  byte[] message() {
-    return message.clone();
-  }
-
   /** Writes m1 for {@code key} into {@code out}, which has {@link #MAC_BYTES} bytes. */
   void m1(byte[] key, byte[] out) {
     try {

@@ -9,6 +9,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
+import dev.paird.protocol.KeyLedger;
 import dev.paird.testing.FakeClock;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -144,14 +145,14 @@ final class PendingKeysTest {
     byte[] expected = hmacBytes(issued.code());
     CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
 
-    Optional<Claim> claim = keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected));
+    Optional<KeyLedger.Claim> claim = keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected));
 
     assertThat(claim).isPresent();
-    assertThat(claim.get().id()).isEqualTo(issued.id());
+    assertThat(((ClaimedKey) claim.get()).id()).isEqualTo(issued.id());
     assertThat(keys.size()).isEqualTo(1);
     assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected))).isEmpty();
 
-    claim.get().paired("ab".repeat(32), "CN=b");
+    claim.get().paired(new KeyLedger.Peer("ab".repeat(32), "CN=b"));
     assertThat(outcome.getNow(null)).isEqualTo(KeyOutcome.paired("ab".repeat(32), "CN=b"));
     assertThat(claim.get().code().isDestroyed()).isTrue();
   }
@@ -198,9 +199,9 @@ final class PendingKeysTest {
     int slot = Integer.parseInt(issued.id());
 
     // Three exchanges in parallel use up all three attempts; a fourth gets nothing.
-    Spake2Attempt a = keys.beginSpake2(slot).orElseThrow();
-    Spake2Attempt b = keys.beginSpake2(slot).orElseThrow();
-    Spake2Attempt c = keys.beginSpake2(slot).orElseThrow();
+    KeyLedger.Spake2Attempt a = keys.beginSpake2(slot).orElseThrow();
+    KeyLedger.Spake2Attempt b = keys.beginSpake2(slot).orElseThrow();
+    KeyLedger.Spake2Attempt c = keys.beginSpake2(slot).orElseThrow();
     assertThat(keys.beginSpake2(slot)).isEmpty();
 
     a.failed();
@@ -220,7 +221,7 @@ final class PendingKeysTest {
     keys.beginSpake2(slot).orElseThrow().failed();
     keys.beginSpake2(slot).orElseThrow().failed();
 
-    Optional<Claim> claim = keys.beginSpake2(slot).orElseThrow().succeeded();
+    Optional<KeyLedger.Claim> claim = keys.beginSpake2(slot).orElseThrow().succeeded();
 
     assertThat(claim).isPresent();
   }
@@ -230,7 +231,7 @@ final class PendingKeysTest {
     PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, FIVE_MINUTES);
     Spake2Code typed = (Spake2Code) PairingCode.parse(issued.code());
 
-    Spake2Attempt attempt = keys.beginSpake2(typed.slot()).orElseThrow();
+    KeyLedger.Spake2Attempt attempt = keys.beginSpake2(typed.slot()).orElseThrow();
 
     assertThat(attempt.secretDigits()).isEqualTo(typed.secretDigits());
   }
@@ -246,7 +247,7 @@ final class PendingKeysTest {
   @Test
   void spake2_successAfterExpiry_claimsNothing() throws Exception {
     PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, Duration.ofSeconds(30));
-    Spake2Attempt attempt = keys.beginSpake2(Integer.parseInt(issued.id())).orElseThrow();
+    KeyLedger.Spake2Attempt attempt = keys.beginSpake2(Integer.parseInt(issued.id())).orElseThrow();
 
     clock.advance(Duration.ofSeconds(31));
 
@@ -260,13 +261,13 @@ final class PendingKeysTest {
       for (int round = 0; round < 200; round++) {
         PendingKeys racing = new PendingKeys(1, 3, 8, clock, clock::nanoTime, new SecureRandom());
         int slot = Integer.parseInt(racing.issue(Suite.SPAKE2, FIVE_MINUTES).id());
-        List<Spake2Attempt> attempts = new ArrayList<>();
+        List<KeyLedger.Spake2Attempt> attempts = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
           attempts.add(racing.beginSpake2(slot).orElseThrow());
         }
         CountDownLatch start = new CountDownLatch(1);
-        List<Future<Optional<Claim>>> results = new ArrayList<>();
-        for (Spake2Attempt attempt : attempts) {
+        List<Future<Optional<KeyLedger.Claim>>> results = new ArrayList<>();
+        for (KeyLedger.Spake2Attempt attempt : attempts) {
           results.add(pool.submit(() -> {
             start.await();
             return attempt.succeeded();
@@ -274,7 +275,7 @@ final class PendingKeysTest {
         }
         start.countDown();
         int winners = 0;
-        for (Future<Optional<Claim>> result : results) {
+        for (Future<Optional<KeyLedger.Claim>> result : results) {
           winners += result.get(10, TimeUnit.SECONDS).isPresent() ? 1 : 0;
         }
         assertThat(winners).isEqualTo(1);
@@ -319,7 +320,7 @@ final class PendingKeysTest {
   }
 
   private PendingKey keyInSlot(String id) throws Exception {
-    Spake2Attempt attempt = keys.beginSpake2(Integer.parseInt(id)).orElseThrow();
+    ReservedAttempt attempt = (ReservedAttempt) keys.beginSpake2(Integer.parseInt(id)).orElseThrow();
     PendingKey key = attempt.key;
     key.attemptsUsed--; // undo the reservation made only to reach the key
     key.inFlight--;

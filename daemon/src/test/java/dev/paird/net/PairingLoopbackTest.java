@@ -46,9 +46,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Two devices' pairing sides on loopback, as the daemon wires them: the real {@link
- * PairingServer} and {@link NettyPairingClient} on epoll, BoringSSL, trusted lists on disk and
- * pending keys. Every wait is on a future, with a bound.
+ * Two devices' pairing sides on loopback, assembled by {@link Pairing} as the daemon assembles
+ * them: the real {@link PairingServer} and {@link NettyPairingClient} on epoll, BoringSSL,
+ * trusted lists on disk and pending keys. Every wait is on a future, with a bound.
  */
 final class PairingLoopbackTest {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -243,7 +243,7 @@ final class PairingLoopbackTest {
     Device beta = device("client");
     PendingKeys.IssuedKey key = alpha.keys.issue(Suite.SPAKE2, KEY_LIFETIME);
 
-    int port = alpha.server.localAddress().getPort();
+    int port = alpha.pairing.localAddress().getPort();
     try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), port)) { // never says a word
       PairdException failure = failureOf(
           beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.empty()));
@@ -309,17 +309,17 @@ final class PairingLoopbackTest {
       throws Exception {
     Device device = new Device(Files.createDirectory(dir.resolve(fixture)), fixture,
         maxConnections, rateLimitPerMinute);
-    resources.add(device.server);
+    resources.add(device.pairing);
     return device;
   }
 
-  /** One device's pairing side, wired as {@code Daemon} wires it. */
+  /** One device's pairing side, assembled as {@code Daemon} assembles it. */
   private final class Device {
     final DeviceIdentity identity;
     final TrustStore store;
     final PendingKeys keys;
-    final PairingServer server;
-    final NettyPairingClient client;
+    final Pairing pairing;
+    final PairingClient client;
 
     Device(Path home, String fixture, int maxConnections, int rateLimitPerMinute)
         throws Exception {
@@ -327,19 +327,20 @@ final class PairingLoopbackTest {
           ? TestIdentities.server(home) : TestIdentities.client(home);
       store = TrustStore.open(Files.createDirectory(home.resolve("state")));
       keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
-      TlsContexts tls = TlsContexts.create(identity);
-      TrustPersister persister = new TrustPersister(store, blocking, clock);
-      server = PairingServer.start(boss, workers,
-          new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
+      pairing = Pairing.builder(identity, store, keys)
+          .eventLoops(boss, workers)
+          .settings(new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
               maxConnections, maxConnections, rateLimitPerMinute, Duration.ofSeconds(10),
-              Duration.ofSeconds(5), Duration.ofSeconds(20)),
-          tls, keys, persister, RANDOM);
-      client = new NettyPairingClient(workers, tls, persister, blocking, Duration.ofSeconds(5),
-          Duration.ofSeconds(10), Duration.ofSeconds(20), RANDOM);
+              Duration.ofSeconds(5), Duration.ofSeconds(20)), Duration.ofSeconds(5))
+          .executors(blocking, blocking)
+          .clock(clock)
+          .random(RANDOM)
+          .start();
+      client = pairing.client();
     }
 
     String address() {
-      return "127.0.0.1:" + server.localAddress().getPort();
+      return "127.0.0.1:" + pairing.localAddress().getPort();
     }
 
     String fingerprint() {

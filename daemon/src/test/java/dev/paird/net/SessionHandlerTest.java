@@ -23,6 +23,7 @@ import dev.paird.testing.LinkedChannels;
 import dev.paird.testing.ManualExecutor;
 import dev.paird.testing.TestIdentities;
 import dev.paird.testing.TestKeys;
+import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBufAllocator;
@@ -591,7 +592,8 @@ final class SessionHandlerTest {
         certificates -> {
           serverSessions.incrementAndGet();
           return new SessionHandler.Started(
-              new ServerSession(certificates, keys, serverPersister::isTrusted, RANDOM),
+              new ServerSession(certificates, PeerCertificates.peer(certificates.client()), keys,
+                  serverPersister::isTrusted, RANDOM),
               new Step(List.of(), new Step.AwaitFrame()));
         },
         serverPersister, CLIENT_ADDRESS, Optional.empty(),

@@ -24,7 +24,7 @@ final class Exchange {
     while (!toServer.isEmpty()) {
       List<Frame> toClient = new ArrayList<>();
       for (Frame frame : toServer) {
-        if (serverResult != null && serverResult.isFinal()) {
+        if (isOver(serverResult)) {
           break;
         }
         Step step = server.onFrame(wire(frame));
@@ -37,7 +37,7 @@ final class Exchange {
       }
       toServer = new ArrayList<>();
       for (Frame frame : toClient) {
-        if (clientResult != null && clientResult.isFinal()) {
+        if (isOver(clientResult)) {
           break;
         }
         Step step = client.onFrame(wire(tamper.apply(frame)));
@@ -54,6 +54,12 @@ final class Exchange {
 
   Exchange run(ClientSession client, ServerSession server) throws Exception {
     return run(client, server, frame -> frame);
+  }
+
+  /** Whether a side has finished, so that it reads no more frames. */
+  private static boolean isOver(Step step) {
+    return step != null
+        && (step.next() instanceof Step.Succeeded || step.next() instanceof Step.Failed);
   }
 
   private static List<Frame> send(Step step, List<Frame> log) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** The client and server sessions against each other, for both suites and ping. */
@@ -27,7 +28,13 @@ final class SessionsTest {
   private final PendingKeys keys = new PendingKeys(8, 3, 8, clock, clock::nanoTime, RANDOM);
 
   private ServerSession server(SessionCertificates seen) {
-    return new ServerSession(seen, keys, der -> false, RANDOM);
+    return server(seen, der -> false);
+  }
+
+  private ServerSession server(SessionCertificates seen, Predicate<byte[]> isTrusted) {
+    // The listener names the client from its certificate; the subject is not the core's concern.
+    KeyLedger.Peer client = new KeyLedger.Peer(Certificates.fingerprint(seen.client()), "");
+    return new ServerSession(seen, client, keys, isTrusted, RANDOM);
   }
 
   private ClientSession client(String typedKey, SessionCertificates seen) throws Exception {
@@ -219,14 +226,14 @@ final class SessionsTest {
 
   @Test
   void ping_trustedClient_getsPong_untrustedGetsNotTrusted() throws Exception {
-    ServerSession trusting = new ServerSession(Fixtures.HONEST, keys,
-        der -> Arrays.equals(der, Fixtures.CLIENT_DER), RANDOM);
+    ServerSession trusting =
+        server(Fixtures.HONEST, der -> Arrays.equals(der, Fixtures.CLIENT_DER));
     ServerSession distrusting = server(Fixtures.HONEST);
 
     Exchange ok = new Exchange().run(ClientSession.ping(Fixtures.HONEST, true), trusting);
     Exchange refused = new Exchange().run(ClientSession.ping(Fixtures.HONEST, true), distrusting);
     Exchange oneWay = new Exchange().run(ClientSession.ping(Fixtures.HONEST, false),
-        new ServerSession(Fixtures.HONEST, keys, der -> true, RANDOM));
+        server(Fixtures.HONEST, der -> true));
 
     assertThat(ok.clientResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(((Step.Failed) refused.clientResult.next()).message())
@@ -240,7 +247,7 @@ final class SessionsTest {
     Step step = server(Fixtures.HONEST).onFrame(Frame.of(FrameType.HMAC_RESPONSE, new byte[32]));
 
     assertThat(step.send()).containsExactly(Frame.error(ErrorReason.UNEXPECTED));
-    assertThat(step.isFinal()).isTrue();
+    assertThat(step.next()).isInstanceOf(Step.Failed.class);
   }
 
   @Test

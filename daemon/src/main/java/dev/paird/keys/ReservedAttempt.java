@@ -1,25 +1,26 @@
 package dev.paird.keys;
 
+import dev.paird.protocol.KeyLedger;
 import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * One spake2 exchange's use of a pending key: holds a copy of the secret digits for deriving the
- * password scalar, and must be ended exactly once with {@link #succeeded()} or {@link #failed()}.
+ * {@link PendingKeys}' record of one spake2 exchange's use of a key: holds a copy of the secret
+ * digits until the attempt ends, and ends at most once.
  */
-public final class Spake2Attempt {
+final class ReservedAttempt implements KeyLedger.Spake2Attempt {
   private final PendingKeys owner;
   final PendingKey key;
   private final byte[] secretDigits;
   private boolean ended;
 
-  Spake2Attempt(PendingKeys owner, PendingKey key, byte[] secretDigits) {
+  ReservedAttempt(PendingKeys owner, PendingKey key, byte[] secretDigits) {
     this.owner = owner;
     this.key = key;
     this.secretDigits = secretDigits;
   }
 
-  /** A copy of the secret digits (ASCII); the caller wipes it. */
+  @Override
   public byte[] secretDigits() {
     if (ended) {
       throw new IllegalStateException("attempt already ended");
@@ -27,17 +28,17 @@ public final class Spake2Attempt {
     return secretDigits.clone();
   }
 
-  /** The peer's confirmation verified: claims the key unless it expired or was taken meanwhile. */
-  public Optional<Claim> succeeded() {
+  @Override
+  public Optional<KeyLedger.Claim> succeeded() {
     return end(true);
   }
 
-  /** The peer's confirmation did not verify (or the exchange broke off). */
+  @Override
   public void failed() {
     end(false);
   }
 
-  private Optional<Claim> end(boolean success) {
+  private Optional<KeyLedger.Claim> end(boolean success) {
     if (ended) {
       throw new IllegalStateException("attempt already ended");
     }
@@ -48,6 +49,6 @@ public final class Spake2Attempt {
 
   @Override
   public String toString() {
-    return "Spake2Attempt[id=" + key.id() + "]";
+    return "ReservedAttempt[id=" + key.id() + "]";
   }
 }

@@ -1,11 +1,9 @@
-package dev.paird.net;
+package dev.paird.trust;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
-import dev.paird.trust.TrustStore;
-import dev.paird.trust.TrustedPeer;
 import java.security.cert.CertificateException;
 import java.time.InstantSource;
 import java.util.Optional;
