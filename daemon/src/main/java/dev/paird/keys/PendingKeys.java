@@ -117,11 +117,11 @@ public final class PendingKeys {
    *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
    */
   public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
-    if (lifetime.compareTo(PairdConfig.MIN_KEY_LIFETIME) < 0
-        || lifetime.compareTo(PairdConfig.MAX_KEY_LIFETIME) > 0) {
+    Duration floor = PairdConfig.keyLifetimeFloor();
+    if (lifetime.compareTo(floor) < 0 || lifetime.compareTo(PairdConfig.MAX_KEY_LIFETIME) > 0) {
       throw new PairdException(
           ErrorCode.INVALID_ARGUMENT,
-          "key lifetime must be from " + PairdConfig.formatDuration(PairdConfig.MIN_KEY_LIFETIME)
+          "key lifetime must be from " + PairdConfig.formatDuration(floor)
               + " to " + PairdConfig.formatDuration(PairdConfig.MAX_KEY_LIFETIME) + ", not "
               + PairdConfig.formatDuration(lifetime));
     }

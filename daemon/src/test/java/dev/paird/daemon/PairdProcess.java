@@ -2,6 +2,7 @@ package dev.paird.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paird.config.KeyLifetimeFloorPaird;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,6 +16,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,6 +86,41 @@ public final class PairdProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(wrapper);
     command.add(PAIRD.toString());
     command.addAll(arguments);
+    return start(command);
+  }
+
+  /**
+   * Runs paird as the launch script does, from daemon/target/lib, but through {@link
+   * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the test of real
+   * expiry need not wait half a minute. That one class is copied to a directory of its own, so
+   * that nothing else of the test class path (logback-test.xml) changes paird.
+   */
+  public static PairdProcess launchWithKeyLifetimeFloor(Duration floor, List<String> arguments)
+      throws IOException {
+    String name = KeyLifetimeFloorPaird.class.getName();
+    Path classes = Files.createTempDirectory("paird-floor");
+    Path file = classes.resolve(name.replace('.', '/') + ".class");
+    Files.createDirectories(file.getParent());
+    // Removed when the tests end, deepest first (deleteOnExit works in reverse order).
+    for (Path path = classes; !path.equals(file); path = path.resolve(
+        file.getName(path.getNameCount()))) {
+      path.toFile().deleteOnExit();
+    }
+    file.toFile().deleteOnExit();
+    try (InputStream in = KeyLifetimeFloorPaird.class.getResourceAsStream(
+        KeyLifetimeFloorPaird.class.getSimpleName() + ".class")) {
+      Files.copy(in, file);
+    }
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:+UseSerialGC", "-Xshare:auto",
+        "-cp", REPO.resolve("daemon/target/lib") + "/*:" + classes,
+        name, Long.toString(floor.toSeconds())));
+    command.addAll(arguments);
+    return start(command);
+  }
+
+  private static PairdProcess start(List<String> command) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     // Not under systemd, whatever runs the build: terminal log format, and the notifications
