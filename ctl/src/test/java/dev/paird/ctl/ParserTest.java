@@ -180,9 +180,11 @@ final class ParserTest {
   }
 
   @Test
-  void parse_pairWithoutHost_isUsageError() {
-    assertThat(usage("pair").message())
-        .isEqualTo("Missing required parameter: 'HOST[:PORT]'");
+  void parse_pairWithoutHost_isUsageErrorNamingTheParameter() {
+    Parsed.Usage usage = usage("pair");
+
+    assertThat(usage.message()).contains("HOST[:PORT]");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl pair");
   }
 
   @Test
@@ -223,8 +225,11 @@ final class ParserTest {
   }
 
   @Test
-  void parse_removeWithoutFingerprint_isUsageError() {
-    assertThat(usage("remove").message()).isEqualTo("Missing required parameter: 'FINGERPRINT'");
+  void parse_removeWithoutFingerprint_isUsageErrorNamingTheParameter() {
+    Parsed.Usage usage = usage("remove");
+
+    assertThat(usage.message()).contains("FINGERPRINT");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl remove");
   }
 
   @Test
@@ -238,8 +243,11 @@ final class ParserTest {
   }
 
   @Test
-  void parse_cancelKeyWithoutId_isUsageError() {
-    assertThat(usage("cancel-key").message()).isEqualTo("Missing required parameter: 'ID'");
+  void parse_cancelKeyWithoutId_isUsageErrorNamingTheParameter() {
+    Parsed.Usage usage = usage("cancel-key");
+
+    assertThat(usage.message()).contains("ID");
+    assertThat(usage.helpCommand()).isEqualTo("pairctl cancel-key");
   }
 
   @Test
@@ -260,7 +268,7 @@ final class ParserTest {
   void parse_unknownOption_isUsageErrorOfItsCommand() {
     Parsed.Usage usage = usage("status", "--frob");
 
-    assertThat(usage.message()).isEqualTo("Unknown option: '--frob'");
+    assertThat(usage.message()).contains("--frob");
     assertThat(usage.helpCommand()).isEqualTo("pairctl status");
   }
 

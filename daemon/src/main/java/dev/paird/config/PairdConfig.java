@@ -69,6 +69,21 @@ public record PairdConfig(
   public static final Duration MIN_KEY_LIFETIME = ControlProtocol.MIN_KEY_LIFETIME;
   public static final Duration MAX_KEY_LIFETIME = ControlProtocol.MAX_KEY_LIFETIME;
 
+  /**
+   * The shortest key lifetime this process takes, from the config file and from {@code
+   * new-key}: {@link #MIN_KEY_LIFETIME} in every paird that users run. Only the end-to-end test
+   * of real expiry lowers it, so that a key dies in seconds instead of half a minute, from a main
+   * class of its own in the test sources, which are never packaged. No setting, option,
+   * environment variable or system property reaches it: only code compiled into this package can
+   * write it.
+   */
+  static volatile Duration keyLifetimeFloor = MIN_KEY_LIFETIME;
+
+  /** The shortest key lifetime this process takes; see {@link #keyLifetimeFloor}. */
+  public static Duration keyLifetimeFloor() {
+    return keyLifetimeFloor;
+  }
+
   /** A Unix socket path must fit sun_path (108 bytes with the terminating NUL). */
   static final int MAX_SOCKET_PATH_BYTES = 107;
 
@@ -160,7 +175,7 @@ public record PairdConfig(
         cert,
         key,
         r.parse("default_suite", "hmac or spake2", v -> Suite.fromWireName(v).orElse(null)),
-        r.duration("key_lifetime", MIN_KEY_LIFETIME, MAX_KEY_LIFETIME),
+        r.duration("key_lifetime", keyLifetimeFloor(), MAX_KEY_LIFETIME),
         r.integer("max_pending_keys", 1, Spake2Code.SLOTS),
         r.integer("max_attempts", 1, 10),
         r.integer("code_digits", Spake2Code.MIN_SECRET_DIGITS, Spake2Code.MAX_SECRET_DIGITS),

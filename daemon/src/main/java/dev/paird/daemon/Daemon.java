@@ -106,7 +106,7 @@ final class Daemon implements AutoCloseable {
     });
 
     PendingKeys keys = new PendingKeys(config.maxPendingKeys(), config.maxAttempts(),
-        config.codeDigits(), clock, System::nanoTime, random);
+        config.codeDigits(), PairdConfig.keyLifetimeFloor(), clock, System::nanoTime, random);
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 

@@ -57,6 +57,7 @@ public final class PendingKeys implements KeyLedger {
   private final LongSupplier ticker;
   private final SecureRandom random;
   private final CodeGenerator codes;
+  private final Duration minLifetime;
 
   private final Object lock = new Object();
   private final Map<Integer, PendingKey> live = new TreeMap<>(); // guarded by lock
@@ -77,7 +78,18 @@ public final class PendingKeys implements KeyLedger {
    */
   public PendingKeys(int maxPending, int maxAttempts, int codeDigits, InstantSource clock,
       LongSupplier ticker, SecureRandom random) {
-    this(maxPending, maxAttempts, clock, ticker, random,
+    this(maxPending, maxAttempts, codeDigits, ControlProtocol.MIN_KEY_LIFETIME, clock, ticker,
+        random);
+  }
+
+  /**
+   * As above, taking no key shorter than {@code minLifetime}: {@link
+   * ControlProtocol#MIN_KEY_LIFETIME} in every paird users run, lower only in the end-to-end test
+   * of real expiry (see {@code PairdConfig.keyLifetimeFloor}).
+   */
+  public PendingKeys(int maxPending, int maxAttempts, int codeDigits, Duration minLifetime,
+      InstantSource clock, LongSupplier ticker, SecureRandom random) {
+    this(maxPending, maxAttempts, minLifetime, clock, ticker, random,
         (suite, slot) -> suite == Suite.SPAKE2
             ? Spake2Code.generate(random, slot, codeDigits)
             : HmacCode.generate(random));
@@ -91,6 +103,11 @@ public final class PendingKeys implements KeyLedger {
    */
   PendingKeys(int maxPending, int maxAttempts, InstantSource clock, LongSupplier ticker,
       SecureRandom random, CodeGenerator codes) {
+    this(maxPending, maxAttempts, ControlProtocol.MIN_KEY_LIFETIME, clock, ticker, random, codes);
+  }
+
+  private PendingKeys(int maxPending, int maxAttempts, Duration minLifetime, InstantSource clock,
+      LongSupplier ticker, SecureRandom random, CodeGenerator codes) {
     if (maxPending < 1 || maxPending > Spake2Code.SLOTS) {
       throw new IllegalArgumentException("maxPending must be 1-" + Spake2Code.SLOTS);
     }
@@ -103,6 +120,7 @@ public final class PendingKeys implements KeyLedger {
     this.ticker = ticker;
     this.random = random;
     this.codes = codes;
+    this.minLifetime = minLifetime;
   }
 
   /** A key that was just issued: its id, and the code to show the user once. */
@@ -120,11 +138,11 @@ public final class PendingKeys implements KeyLedger {
    *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
    */
   public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
-    if (lifetime.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
+    if (lifetime.compareTo(minLifetime) < 0
         || lifetime.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
       throw new PairdException(
           ErrorCode.INVALID_ARGUMENT,
-          "key lifetime must be from " + Durations.format(ControlProtocol.MIN_KEY_LIFETIME)
+          "key lifetime must be from " + Durations.format(minLifetime)
               + " to " + Durations.format(ControlProtocol.MAX_KEY_LIFETIME) + ", not "
               + Durations.format(lifetime));
     }

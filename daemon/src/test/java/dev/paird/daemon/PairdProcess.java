@@ -2,8 +2,21 @@ package dev.paird.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paird.config.KeyLifetimeFloorPaird;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainDatagramPacket;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,12 +28,14 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /**
  * A paird started by the launch script packaging/bin/paird as a child process, for the
- * end-to-end tests: its stderr (the log) is collected and watched for the line that says it is
- * ready, so that nobody has to guess how long start-up takes.
+ * end-to-end tests. It is ready when it tells systemd so: a {@code READY=1} datagram on the
+ * socket named by {@code $NOTIFY_SOCKET}, here one that this class owns, so that nobody has to
+ * guess how long start-up takes, nor read it from a log line. Its stderr (the log) is collected.
  *
  * <p>The scripts run the jars of "mvn package" (ctl/target/lib, daemon/target/lib); failsafe
  * runs the tests that use this in the verify phase, after package.
@@ -30,17 +45,23 @@ public final class PairdProcess implements AutoCloseable {
   public static final Path REPO = repositoryRoot();
   static final Path PAIRD = REPO.resolve("packaging/bin/paird");
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  /** Receives every paird's notifications; daemon threads, so it never holds the JVM open. */
+  private static final EventLoopGroup NOTIFY_LOOP = new MultiThreadIoEventLoopGroup(
+      1, new DefaultThreadFactory("paird-notify", true), EpollIoHandler.newFactory());
 
   public final Process process;
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
-  /** True once paird says it is ready; false if its log ends first. */
-  private final CompletableFuture<Boolean> ready = new CompletableFuture<>();
+  /** True once paird has sent READY=1; false if its log ends first. */
+  private final CompletableFuture<Boolean> ready;
+  private final Notifications notifications;
   private final Thread reader;
   /** Set, under the log's lock, when paird's stderr has ended. */
   private boolean logEnded;
 
-  private PairdProcess(Process process) {
+  private PairdProcess(Process process, Notifications notifications) {
     this.process = process;
+    this.notifications = notifications;
+    this.ready = notifications.ready;
     this.reader = new Thread(this::readLog, "paird-log-" + process.pid());
     reader.setDaemon(true);
     reader.start();
@@ -65,12 +86,107 @@ public final class PairdProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(wrapper);
     command.add(PAIRD.toString());
     command.addAll(arguments);
+    return start(command);
+  }
+
+  /**
+   * Runs paird as the launch script does, from daemon/target/lib, but through {@link
+   * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the test of real
+   * expiry need not wait half a minute. That one class is copied to a directory of its own, so
+   * that nothing else of the test class path (logback-test.xml) changes paird.
+   */
+  public static PairdProcess launchWithKeyLifetimeFloor(Duration floor, List<String> arguments)
+      throws IOException {
+    String name = KeyLifetimeFloorPaird.class.getName();
+    Path classes = Files.createTempDirectory("paird-floor");
+    Path file = classes.resolve(name.replace('.', '/') + ".class");
+    Files.createDirectories(file.getParent());
+    // Removed when the tests end, deepest first (deleteOnExit works in reverse order).
+    for (Path path = classes; !path.equals(file); path = path.resolve(
+        file.getName(path.getNameCount()))) {
+      path.toFile().deleteOnExit();
+    }
+    file.toFile().deleteOnExit();
+    try (InputStream in = KeyLifetimeFloorPaird.class.getResourceAsStream(
+        KeyLifetimeFloorPaird.class.getSimpleName() + ".class")) {
+      Files.copy(in, file);
+    }
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:+UseSerialGC", "-Xshare:auto",
+        "-cp", REPO.resolve("daemon/target/lib") + "/*:" + classes,
+        name, Long.toString(floor.toSeconds())));
+    command.addAll(arguments);
+    return start(command);
+  }
+
+  private static PairdProcess start(List<String> command) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    // Not under systemd, whatever runs the build: terminal log format, no readiness datagram.
+    // Not under systemd, whatever runs the build: terminal log format, and the notifications
+    // go to this test's socket, not to the service manager of whoever runs the build.
     builder.environment().remove("JOURNAL_STREAM");
-    builder.environment().remove("NOTIFY_SOCKET");
-    return new PairdProcess(builder.start());
+    Notifications notifications = Notifications.open();
+    builder.environment().put("NOTIFY_SOCKET", notifications.socket.toString());
+    try {
+      return new PairdProcess(builder.start(), notifications);
+    } catch (IOException | RuntimeException e) {
+      notifications.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The notify socket of one paird: a Unix datagram socket in a directory of its own (a path,
+   * not an abstract name, so that a paird in another network namespace reaches it too).
+   */
+  private static final class Notifications {
+    final Path dir;
+    final Path socket;
+    final CompletableFuture<Boolean> ready = new CompletableFuture<>();
+    private Channel channel;
+
+    private Notifications(Path dir) {
+      this.dir = dir;
+      this.socket = dir.resolve("notify");
+    }
+
+    static Notifications open() throws IOException {
+      Notifications notifications = new Notifications(Files.createTempDirectory("paird-notify"));
+      try {
+        notifications.channel = new Bootstrap()
+            .group(NOTIFY_LOOP)
+            .channel(EpollDomainDatagramChannel.class)
+            .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
+              @Override
+              protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket packet) {
+                String state = packet.content().toString(StandardCharsets.UTF_8);
+                if (state.lines().anyMatch("READY=1"::equals)) {
+                  notifications.ready.complete(true);
+                }
+              }
+            })
+            .bind(new DomainSocketAddress(notifications.socket.toString()))
+            .syncUninterruptibly()
+            .channel();
+      } catch (RuntimeException e) {
+        notifications.close();
+        throw new IOException("cannot bind a notify socket in " + notifications.dir, e);
+      }
+      return notifications;
+    }
+
+    void close() {
+      if (channel != null) {
+        channel.close().syncUninterruptibly();
+      }
+      try {
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(dir);
+      } catch (IOException e) {
+        // A temporary directory left behind harms nobody.
+      }
+    }
   }
 
   private void readLog() {
@@ -80,9 +196,6 @@ public final class PairdProcess implements AutoCloseable {
         synchronized (log) {
           log.add(line);
           log.notifyAll();
-        }
-        if (line.contains("paird ready: control socket")) {
-          ready.complete(true);
         }
       }
     } catch (IOException e) {
@@ -121,10 +234,20 @@ public final class PairdProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until paird says it is ready; fails, showing its log, if it exits first. */
+  /**
+   * Waits until paird has sent READY=1, at most {@link #START_TIMEOUT}; fails, showing its log,
+   * if it exits first or takes longer.
+   */
   public PairdProcess awaitReady() throws Exception {
-    boolean isReady = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(isReady).as("paird ready; its log:\n%s", log()).isTrue();
+    boolean isReady;
+    try {
+      isReady = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("paird sent no READY=1 within " + START_TIMEOUT + "; its log:\n"
+          + log(), e);
+    }
+    assertThat(isReady).as("paird sent READY=1 before its log ended; its log:\n%s", log())
+        .isTrue();
     return this;
   }
 
@@ -133,6 +256,7 @@ public final class PairdProcess implements AutoCloseable {
     assertThat(process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
         .as("paird exited; its log:\n%s", log()).isTrue();
     reader.join(TimeUnit.SECONDS.toMillis(10));
+    notifications.close();
     return process.exitValue();
   }
 
@@ -161,6 +285,7 @@ public final class PairdProcess implements AutoCloseable {
   @Override
   public void close() throws Exception {
     if (!process.isAlive()) {
+      notifications.close();
       return;
     }
     process.destroy();
@@ -169,5 +294,6 @@ public final class PairdProcess implements AutoCloseable {
       throw new AssertionError("paird ignored SIGTERM and was killed; its log:\n" + log());
     }
     reader.join(TimeUnit.SECONDS.toMillis(10));
+    notifications.close();
   }
 }

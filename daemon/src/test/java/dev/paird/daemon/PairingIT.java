@@ -11,9 +11,11 @@ import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,6 +45,8 @@ final class PairingIT {
   private Device a;
   private Device b;
   private Device c;
+  /** A lower key-lifetime floor for the daemons a test starts; users' daemons have none. */
+  private Optional<Duration> keyLifetimeFloor = Optional.empty();
   /** Every key a daemon issued or was given, wrong ones too: none may appear in a log. */
   private final List<String> keys = new ArrayList<>();
 
@@ -146,16 +150,20 @@ final class PairingIT {
   }
 
   /**
-   * The one test that lets real time pass: 30 s, the shortest lifetime a key may have. Unit
-   * tests expire keys with a fake clock; only here do the daemon's real clock and its periodic
-   * sweep do it. The test does not sleep: it waits for new-key --wait to report the expiry,
-   * which is the event itself, with pairctl's bound.
+   * The one test that lets real time pass. Unit tests expire keys with a fake clock; only here
+   * do the daemon's real clock and its periodic sweep do it. Users' keys live at least 30 s; the
+   * daemons here are started with a floor of 2 s ({@link
+   * PairdProcess#launchWithKeyLifetimeFloor}) and key_lifetime = 2s, so that the test waits
+   * seconds, not half a minute. It does not sleep: it waits for new-key --wait to report the
+   * expiry, which is the event itself, with pairctl's bound.
    */
   @Test
   void pair_expiredKey_isRejected_afterNewKeyWaitReportsTheExpiry() throws Exception {
+    keyLifetimeFloor = Optional.of(Duration.ofSeconds(2));
+    Files.writeString(config, "key_lifetime = 2s\n");
     start(idA, idB);
 
-    try (Running waiting = a.ctl().start("--json", "new-key", "--ttl", "30s", "--wait")) {
+    try (Running waiting = a.ctl().start("--json", "new-key", "--wait")) {
       JsonNode issued = issued(waiting);
       JsonNode outcome = waiting.readJson();
       Instant reported = Instant.now();
@@ -316,12 +324,15 @@ final class PairingIT {
     List<Path> dirs = new ArrayList<>();
     for (Identity identity : identities) {
       Path dir = Files.createDirectory(tmp.resolve(identity.name()));
-      PairdProcess paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
+      List<String> arguments = List.of("--config", config.toString(),
           "--state-dir", dir.resolve("state").toString(),
           "--socket", dir.resolve("control.sock").toString(),
           "--listen", "127.0.0.1:0",
           "--cert", identity.files().cert().toString(),
-          "--key", identity.files().key().toString()));
+          "--key", identity.files().key().toString());
+      PairdProcess paird = keyLifetimeFloor.isPresent()
+          ? PairdProcess.launchWithKeyLifetimeFloor(keyLifetimeFloor.get(), arguments)
+          : PairdProcess.launch(List.of(), arguments);
       started.add(paird);
       launched.add(paird);
       dirs.add(dir);

@@ -77,11 +77,32 @@ final class DeviceIdentityLoadTest {
     assertThat(identity.keyType()).isEqualTo(type.description);
   }
 
+  /**
+   * The one test in which openssl generates a key while the tests run, rather than handing out
+   * one it made earlier: what today's openssl writes still loads.
+   */
+  @Test
+  void load_keyGeneratedByOpensslNow_hasOpensslFingerprint() throws Exception {
+    Path key = OpenSslCli.generateKey(dir, "device", KeyType.EC_P256);
+    Path cert = OpenSslCli.selfSign(dir, "device", key);
+
+    DeviceIdentity identity = DeviceIdentity.load(cert, key);
+
+    assertThat(identity.fingerprint()).isEqualTo(OpenSslCli.fingerprint(cert));
+    assertThat(identity.keyType()).isEqualTo(KeyType.EC_P256.description);
+  }
+
   @Test
   void load_keyAfterEcParametersBlock_loads() throws Exception {
+    // What "openssl ecparam -name prime256v1 -genkey" writes: the curve, then the key.
+    Path parameters = dir.resolve("parameters.pem");
+    OpenSslCli.run("ecparam", "-name", "prime256v1", "-out", parameters.toString());
+    Path traditional =
+        OpenSslCli.traditional(OpenSslCli.newKey(dir, "device", KeyType.EC_P256), KeyType.EC_P256);
     Path key = dir.resolve("key.pem");
-    OpenSslCli.run("ecparam", "-name", "prime256v1", "-genkey", "-out", key.toString());
-    assertThat(Files.readString(key)).contains("-----BEGIN EC PARAMETERS-----");
+    Files.writeString(key, Files.readString(parameters) + Files.readString(traditional));
+    OpenSslCli.privateFile(key);
+    assertThat(Files.readString(key)).startsWith("-----BEGIN EC PARAMETERS-----");
     Path cert = OpenSslCli.selfSign(dir, "device", key);
 
     assertThat(DeviceIdentity.load(cert, key).fingerprint())

@@ -3,45 +3,61 @@ package dev.paird.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Makes keys and certificates with the openssl command-line tool, as an administrator would, so
- * that the tests read files paird's own code did not write.
+ * that the tests read files paird's own code did not write. The keys themselves come from
+ * fixtures openssl made once; see {@link #newKey}.
  */
 public final class OpenSslCli {
   private static final long TIMEOUT_SECONDS = 60;
   private static final String PASSPHRASE = "correct horse";
 
-  /** Key types, as {@code openssl genpkey} arguments. */
+  /** Key types, as {@code openssl genpkey} arguments and the name of their fixture files. */
   public enum KeyType {
-    EC_P256("EC P-256", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
-    EC_P384("EC P-384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
-    EC_P521("EC P-521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
-    EC_SECP256K1("EC secp256k1", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp256k1"),
-    ED25519("Ed25519", "-algorithm", "ED25519"),
-    ED448("Ed448", "-algorithm", "ED448"),
-    X25519("X25519", "-algorithm", "X25519"),
-    DSA("DSA"), // needs parameters first; see newKey
-    RSA_PSS("RSA-PSS 2048", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"),
-    RSA_1024("RSA 1024", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"),
-    RSA_2048("RSA 2048", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
-    RSA_3072("RSA 3072", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072");
+    EC_P256("EC P-256", "ec-p256", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
+    EC_P384("EC P-384", "ec-p384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
+    EC_P521("EC P-521", "ec-p521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
+    EC_SECP256K1(
+        "EC secp256k1", "ec-secp256k1", "-algorithm", "EC", "-pkeyopt",
+        "ec_paramgen_curve:secp256k1"),
+    ED25519("Ed25519", "ed25519", "-algorithm", "ED25519"),
+    ED448("Ed448", "ed448", "-algorithm", "ED448"),
+    X25519("X25519", "x25519", "-algorithm", "X25519"),
+    DSA("DSA", "dsa"), // needs parameters first; see generateKey
+    RSA_PSS(
+        "RSA-PSS 2048", "rsa-pss-2048", "-algorithm", "RSA-PSS", "-pkeyopt",
+        "rsa_keygen_bits:2048"),
+    RSA_1024("RSA 1024", "rsa-1024", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"),
+    RSA_2048("RSA 2048", "rsa-2048", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
+    RSA_3072("RSA 3072", "rsa-3072", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072");
 
     public final String description;
+    private final String fixture;
     @SuppressWarnings("ImmutableEnumChecker") // List.of: it cannot change
     private final List<String> genpkeyArguments;
 
-    KeyType(String description, String... genpkeyArguments) {
+    KeyType(String description, String fixture, String... genpkeyArguments) {
       this.description = description;
+      this.fixture = fixture;
       this.genpkeyArguments = List.of(genpkeyArguments);
     }
 
@@ -63,10 +79,40 @@ public final class OpenSslCli {
   /** A self-signed certificate file and its PKCS#8 key file. */
   public record SelfSigned(Path cert, Path key) {}
 
+  /** How many fixture keys of a type each directory has had, by directory and type. */
+  private static final Map<String, Integer> HANDED_OUT = new ConcurrentHashMap<>();
+  /** What {@link #makeOnce} had openssl write, by command and content of the inputs. */
+  private static final Map<String, Made> MADE = new ConcurrentHashMap<>();
+  /** Fingerprints openssl printed, by the certificate file's digest. */
+  private static final Map<String, String> FINGERPRINTS = new ConcurrentHashMap<>();
+
   private OpenSslCli() {}
 
-  /** A new PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem. */
+  /**
+   * A PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem that openssl made earlier:
+   * one of the fixtures in {@code /openssl/} (see the README there). Each is handed out once per
+   * directory, so that two keys of one type in a test differ; past the last, openssl makes one.
+   * Generating every key would cost seconds for DSA and RSA-3072; {@link #generateKey} does it
+   * for the one test that shows that a key openssl makes now still loads.
+   */
   public static Path newKey(Path dir, String name, KeyType type) {
+    int index = HANDED_OUT.merge(dir.toAbsolutePath() + "\0" + type, 1, Integer::sum);
+    String resource = "/openssl/" + type.fixture + "-" + index + ".key.pem";
+    Path key = dir.resolve(name + ".key.pem");
+    try (InputStream in = OpenSslCli.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        return generateKey(dir, name, type); // more keys of this type than the fixtures hold
+      }
+      Files.copy(in, key, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    // As openssl writes its keys, and as paird requires of a key file.
+    return privateFile(key);
+  }
+
+  /** A PKCS#8 key of {@code type} that openssl generates now: {@code dir}/{@code name}.key.pem. */
+  public static Path generateKey(Path dir, String name, KeyType type) {
     Path key = dir.resolve(name + ".key.pem");
     List<String> command = new ArrayList<>(List.of("genpkey"));
     if (type == KeyType.DSA) {
@@ -114,18 +160,21 @@ public final class OpenSslCli {
   /** A self-signed certificate with {@code subject}, in openssl's /K=V/K=V form, for a year. */
   public static Path selfSign(Path dir, String name, Path key, String subject) {
     Path cert = dir.resolve(name + ".cert.pem");
-    run(
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        key.toString(),
-        "-out",
-        cert.toString(),
-        "-subj",
-        subject,
-        "-days",
-        "365");
+    makeOnce(
+        cert,
+        List.of(key),
+        List.of(
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            key.toString(),
+            "-out",
+            cert.toString(),
+            "-subj",
+            subject,
+            "-days",
+            "365"));
     return cert;
   }
 
@@ -142,17 +191,20 @@ public final class OpenSslCli {
   /** {@code key} encrypted as PKCS#8 under a passphrase, next to it. */
   public static Path encryptedPkcs8(Path key) {
     Path out = key.resolveSibling(key.getFileName() + ".enc");
-    run(
-        "pkcs8",
-        "-topk8",
-        "-v2",
-        "aes-128-cbc",
-        "-in",
-        key.toString(),
-        "-out",
-        out.toString(),
-        "-passout",
-        "pass:" + PASSPHRASE);
+    makeOnce(
+        out,
+        List.of(key),
+        List.of(
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-128-cbc",
+            "-in",
+            key.toString(),
+            "-out",
+            out.toString(),
+            "-passout",
+            "pass:" + PASSPHRASE));
     return out;
   }
 
@@ -164,19 +216,70 @@ public final class OpenSslCli {
     }
     command.addAll(List.of(options));
     command.addAll(List.of("-in", key.toString(), "-out", out.toString()));
-    run(command);
+    makeOnce(out, List.of(key), command);
     return out;
   }
 
   /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
   public static String fingerprint(Path cert) {
-    String line =
-        run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
-            .lines()
-            .filter(l -> l.contains("Fingerprint="))
-            .findFirst()
-            .orElseThrow();
-    return line.substring(line.indexOf('=') + 1).replace(":", "").toLowerCase(Locale.ROOT);
+    return FINGERPRINTS.computeIfAbsent(digest(List.of(cert)), digest -> {
+      String line =
+          run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
+              .lines()
+              .filter(l -> l.contains("Fingerprint="))
+              .findFirst()
+              .orElseThrow();
+      return line.substring(line.indexOf('=') + 1).replace(":", "").toLowerCase(Locale.ROOT);
+    });
+  }
+
+  /**
+   * Has openssl write {@code out} from {@code inputs} by {@code arguments}, or, if it already did
+   * so in this JVM for inputs of the same content, writes what it wrote then: an openssl process
+   * costs a tenth of a second on a busy machine, and the tests ask for the same files again and
+   * again. The arguments name the files only to be run; the inputs' contents make the key.
+   */
+  private static void makeOnce(Path out, List<Path> inputs, List<String> arguments) {
+    List<String> pathless = new ArrayList<>(arguments);
+    pathless.replaceAll(argument -> argument.equals(out.toString()) ? "OUT" : argument);
+    for (int i = 0; i < inputs.size(); i++) {
+      String input = inputs.get(i).toString();
+      String placeholder = "IN" + i;
+      pathless.replaceAll(argument -> argument.equals(input) ? placeholder : argument);
+    }
+    String key = String.join("\0", pathless) + "\0" + digest(inputs);
+    Made made = MADE.computeIfAbsent(key, k -> {
+      run(arguments);
+      try {
+        return new Made(Files.readAllBytes(out), Files.getPosixFilePermissions(out));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    try {
+      Files.write(out, made.content());
+      Files.setPosixFilePermissions(out, made.permissions());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** What openssl wrote once, with the mode it gave the file. */
+  private record Made(byte[] content, Set<PosixFilePermission> permissions) {}
+
+  private static String digest(List<Path> files) {
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      for (Path file : files) {
+        sha256.update(Files.readAllBytes(file));
+        sha256.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(sha256.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** The first line of a file, to check which PEM form a command wrote. */

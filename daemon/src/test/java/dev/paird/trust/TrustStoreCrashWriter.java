@@ -22,7 +22,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
- * The process {@link TrustStoreCrashTest} kills: opens a trust store and changes it until it is
+ * The process {@link TrustStoreCrashIT} kills: opens a trust store and changes it until it is
  * killed, saying on stdout what the list will be before each change and what it is after.
  *
  * <p>Arguments: the state directory, a PEM file of the certificates to trust and remove, and a
