@@ -240,8 +240,8 @@ final class ConnectFailureTest {
     Path lib = dir.resolve("lib");
     if (!Files.exists(lib)) {
       Files.createDirectory(lib);
-      for (Class<?> type : List.of(PairCtl.class, JsonFactory.class, JsonNode.class,
-          JsonProperty.class, CommandLine.class)) {
+      for (Class<?> type : List.of(PairCtl.class, PairdException.class, JsonFactory.class,
+          JsonNode.class, JsonProperty.class, CommandLine.class)) {
         copy(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()), lib);
       }
     }
@@ -260,7 +260,10 @@ final class ConnectFailureTest {
     return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
   }
 
-  /** A jar into lib, or a classes directory (PairCtl's own, from the build) to lib/classes. */
+  /**
+   * A jar into lib, or a classes directory (pairctl's and paird-api's, from the build) merged
+   * into lib/classes.
+   */
   private static void copy(Path codeSource, Path lib) throws IOException {
     if (Files.isRegularFile(codeSource)) {
       Files.copy(codeSource, lib.resolve(codeSource.getFileName()));
@@ -269,7 +272,12 @@ final class ConnectFailureTest {
     Path classes = lib.resolve("classes");
     try (Stream<Path> files = Files.walk(codeSource)) {
       for (Path file : (Iterable<Path>) files::iterator) {
-        Files.copy(file, classes.resolve(codeSource.relativize(file).toString()));
+        Path target = classes.resolve(codeSource.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(file, target);
+        }
       }
     }
   }
