@@ -6,6 +6,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import java.time.Duration;
 import java.util.Iterator;
@@ -95,6 +96,9 @@ public sealed interface ControlRequest {
   /** Longest host name, label or id accepted. */
   int MAX_TEXT = 255;
 
+  /** How much of a name the caller sent an error message echoes, in characters. */
+  int ECHO_LIMIT = 40;
+
   /**
    * Parses one request object: {@code {"v": 1, "command": NAME, "args": {...}}}.
    *
@@ -131,7 +135,7 @@ public sealed interface ControlRequest {
       throw new PairdException(ErrorCode.BAD_REQUEST, "missing \"command\" (a string)");
     }
     Command command = Command.fromWireName(name.textValue()).orElseThrow(() -> new PairdException(
-        ErrorCode.UNKNOWN_COMMAND, "unknown command '" + printable(name.textValue())
+        ErrorCode.UNKNOWN_COMMAND, "unknown command '" + Printable.escaped(name.textValue(), ECHO_LIMIT)
             + "'; see docs/CONTROL.md for the commands"));
     JsonNode args = root.get("args");
     if (args == null || args.isNull()) {
@@ -187,24 +191,9 @@ public sealed interface ControlRequest {
       String field = names.next();
       if (!allowed.contains(field)) {
         throw new PairdException(
-            ErrorCode.BAD_REQUEST, "unknown field \"" + printable(field) + "\" in " + what);
+            ErrorCode.BAD_REQUEST, "unknown field \"" + Printable.escaped(field, ECHO_LIMIT) + "\" in " + what);
       }
     }
-  }
-
-  /** A user-supplied name made safe to echo: bounded, printable ASCII. */
-  static String printable(String text) {
-    return printable(text, 40);
-  }
-
-  /** {@code text} as printable ASCII, cut to {@code limit} characters and "...". */
-  static String printable(String text, int limit) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < limit; i++) {
-      char c = text.charAt(i);
-      out.append(c >= 0x20 && c < 0x7f ? c : '?');
-    }
-    return text.length() > limit ? out + "..." : out.toString();
   }
 
   /** Typed access to one command's arguments with messages naming the argument. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
 import dev.paird.config.ListenAddress;
@@ -134,7 +135,7 @@ public final class ControlService {
   private CompletableFuture<ObjectNode> waitKey(String id) throws PairdException {
     CompletableFuture<KeyOutcome> outcome = keys.outcome(id).orElseThrow(() -> new PairdException(
         ErrorCode.NOT_FOUND, "no pending or recently finished key has id '"
-            + ControlRequest.printable(id) + "'; 'pairctl list-keys' shows the pending ones"));
+            + Printable.escaped(id, ControlRequest.ECHO_LIMIT) + "'; 'pairctl list-keys' shows the pending ones"));
     return outcome.thenApply(result -> {
       ObjectNode out = object();
       out.put("id", id);
@@ -162,7 +163,7 @@ public final class ControlService {
   private ObjectNode cancelKey(String id) throws PairdException {
     if (!keys.cancel(id)) {
       throw new PairdException(ErrorCode.NOT_FOUND, "no pending key has id '"
-          + ControlRequest.printable(id) + "'; 'pairctl list-keys' shows the pending ones");
+          + Printable.escaped(id, ControlRequest.ECHO_LIMIT) + "'; 'pairctl list-keys' shows the pending ones");
     }
     ObjectNode out = object();
     out.put("id", id);

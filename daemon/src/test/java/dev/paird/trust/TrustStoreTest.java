@@ -297,7 +297,7 @@ final class TrustStoreTest {
     assertThat(peer.subject()).contains("\n");
     assertThat(TestCertificates.bundleFingerprints(store.pemFile())).containsExactly(fingerprint(sneaky));
     List<String> lines = Files.readAllLines(store.pemFile());
-    assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\u000a-----END");
+    assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\x0a-----END");
     assertThat(lines).filteredOn(line -> line.startsWith("-----BEGIN")).hasSize(1);
     String ownPemLine = Certificates.toPem(sneaky).split("\n")[1];
     assertThat(peer.toString()).doesNotContain("\n").doesNotContain(ownPemLine);
