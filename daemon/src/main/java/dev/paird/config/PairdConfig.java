@@ -63,7 +63,6 @@ public record PairdConfig(
 
   public static final Path DEFAULT_CONFIG = Path.of("/etc/paird/paird.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/paird");
-  public static final Path DEFAULT_SOCKET = Path.of("/run/paird/control.sock");
 
   /** Bounds on a key's lifetime, for the config default and for each {@code new-key}. */
   public static final Duration MIN_KEY_LIFETIME = ControlProtocol.MIN_KEY_LIFETIME;
@@ -80,7 +79,7 @@ public record PairdConfig(
   private static Map<String, String> defaults() {
     Map<String, String> keys = new LinkedHashMap<>();
     keys.put("state_dir", DEFAULT_STATE_DIR.toString());
-    keys.put("socket", DEFAULT_SOCKET.toString());
+    keys.put("socket", ControlProtocol.DEFAULT_SOCKET);
     keys.put("socket_group", "");
     keys.put("listen", ListenAddress.defaultAddress().toString());
     keys.put("cert", "");
@@ -160,7 +159,8 @@ public record PairdConfig(
         cert,
         key,
         r.parse("default_suite", "hmac or spake2", v -> Suite.fromWireName(v).orElse(null)),
-        r.duration("key_lifetime", MIN_KEY_LIFETIME, MAX_KEY_LIFETIME),
+        r.duration("key_lifetime", ControlProtocol.MIN_KEY_LIFETIME,
+            ControlProtocol.MAX_KEY_LIFETIME),
         r.integer("max_pending_keys", 1, Spake2Code.SLOTS),
         r.integer("max_attempts", 1, 10),
         r.integer("code_digits", Spake2Code.MIN_SECRET_DIGITS, Spake2Code.MAX_SECRET_DIGITS),
@@ -190,14 +190,6 @@ public record PairdConfig(
     Map<String, ConfigFile.Setting> merged = new HashMap<>(file);
     merged.putAll(overrides);
     return merged;
-  }
-
-  /**
-   * Parses a duration written as a whole number with a unit: {@code 45s}, {@code 5m},
-   * {@code 1h}; a bare number means seconds. Returns null when malformed.
-   */
-  public static Duration parseDuration(String value) {
-    return Durations.parse(value);
   }
 
   /** Formats a duration the way the config file writes it. */
@@ -250,10 +242,10 @@ public record PairdConfig(
 
     Duration duration(String key, Duration min, Duration max) throws PairdException {
       return parse(key,
-          "a duration from " + formatDuration(min) + " to " + formatDuration(max)
+          "a duration from " + Durations.format(min) + " to " + Durations.format(max)
               + " written like 45s, 5m or 1h",
           v -> {
-            Duration d = parseDuration(v);
+            Duration d = Durations.parse(v);
             return d != null && d.compareTo(min) >= 0 && d.compareTo(max) <= 0 ? d : null;
           });
     }

@@ -126,7 +126,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     inFlight = true;
     CompletableFuture<ObjectNode> result;
     try {
-      result = service.execute(request, caller);
+      result = service.execute(request);
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }

@@ -70,7 +70,7 @@ public final class ControlService {
   }
 
   /** Runs one request. Never throws: failures complete the future exceptionally. */
-  public CompletableFuture<ObjectNode> execute(ControlRequest request, Caller caller) {
+  public CompletableFuture<ObjectNode> execute(ControlRequest request) {
     try {
       if (request instanceof ControlRequest.Status) {
         return CompletableFuture.completedFuture(status());

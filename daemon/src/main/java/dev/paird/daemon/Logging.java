@@ -24,7 +24,10 @@ final class Logging {
     }
   }
 
-  /** Sets the level of paird's own loggers and of the root logger. */
+  /**
+   * Sets the root logger's level, which paird's own loggers inherit; Netty's keeps the WARN that
+   * logback.xml gives it, whatever {@code level} says.
+   */
   static void setLevel(String level) {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(level, Level.INFO));

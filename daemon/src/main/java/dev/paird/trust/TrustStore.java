@@ -192,12 +192,6 @@ public final class TrustStore {
         .map(hex -> snapshot.byFingerprint().get(hex));
   }
 
-  /** Whether exactly this certificate (byte for byte) is trusted. */
-  public boolean isTrusted(X509Certificate certificate) {
-    TrustedPeer peer = snapshot.byFingerprint().get(Certificates.fingerprint(certificate));
-    return peer != null && peer.certificate().equals(certificate);
-  }
-
   /**
    * The peers whose fingerprint starts with {@code hexPrefix} (either case, colons ignored), in
    * list order.
@@ -316,11 +310,6 @@ public final class TrustStore {
   /** The list file, for messages. */
   public Path jsonFile() {
     return jsonFile;
-  }
-
-  /** The bundle file, for messages and for configuring other TLS software. */
-  public Path pemFile() {
-    return pemFile;
   }
 
   /**
