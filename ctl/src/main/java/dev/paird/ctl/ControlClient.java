@@ -7,6 +7,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

@@ -4,6 +4,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
 import java.nio.charset.StandardCharsets;
@@ -67,9 +68,6 @@ public record PairdConfig(
   /** Bounds on a key's lifetime, for the config default and for each {@code new-key}. */
   public static final Duration MIN_KEY_LIFETIME = ControlProtocol.MIN_KEY_LIFETIME;
   public static final Duration MAX_KEY_LIFETIME = ControlProtocol.MAX_KEY_LIFETIME;
-
-  /** A Unix socket path must fit sun_path (108 bytes with the terminating NUL). */
-  static final int MAX_SOCKET_PATH_BYTES = 107;
 
   private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
@@ -139,10 +137,10 @@ public record PairdConfig(
               + " generates an identity in the state directory)");
     }
     Path socket = r.path("socket");
-    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > SocketFile.MAX_PATH_BYTES) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          r.origin("socket") + ": socket path is longer than " + MAX_SOCKET_PATH_BYTES
+          r.origin("socket") + ": socket path is longer than " + SocketFile.MAX_PATH_BYTES
               + " bytes, the limit for Unix sockets; choose a shorter path");
     }
     return new PairdConfig(

@@ -1,6 +1,7 @@
 package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.config.PairdConfig;
@@ -8,7 +9,6 @@ import dev.paird.control.ControlServer;
 import dev.paird.control.ControlService;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.AtomicFiles;
-import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
 import dev.paird.config.ListenAddress;

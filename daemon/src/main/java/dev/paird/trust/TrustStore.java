@@ -1,11 +1,11 @@
 package dev.paird.trust;
 
+import dev.paird.api.FileProblems;
 import dev.paird.identity.Certificates;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.io.AtomicFiles;
-import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
