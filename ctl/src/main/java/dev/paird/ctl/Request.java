@@ -2,6 +2,7 @@ package dev.paird.ctl;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.Suite;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +11,8 @@ import java.util.Optional;
 
 /**
  * A request pairctl makes of paird, as parsed from its command line: one record per command,
- * each knowing its control-protocol name, its {@code args} and how long paird may take to answer.
+ * each holding the {@link ControlRequest} it sends (whose name and {@code args} are the shared
+ * model's), what pairctl does around it, and how long paird may take to answer.
  */
 sealed interface Request {
   /** How long paird may take to answer a command that does not wait for another device. */
@@ -22,11 +24,16 @@ sealed interface Request {
    */
   Duration PEER_TIMEOUT = Duration.ofSeconds(90);
 
-  Command command();
+  /** What goes to paird; for pair, without the key, which pairctl adds as it sends. */
+  ControlRequest control();
+
+  default Command command() {
+    return control().command();
+  }
 
   /** The request's {@code args} object; empty for the commands that take no arguments. */
   default ObjectNode args() {
-    return Json.object();
+    return Json.object(control().args());
   }
 
   default Duration timeout() {
@@ -35,8 +42,8 @@ sealed interface Request {
 
   record Status() implements Request {
     @Override
-    public Command command() {
-      return Command.STATUS;
+    public ControlRequest control() {
+      return new ControlRequest.Status();
     }
   }
 
@@ -44,23 +51,15 @@ sealed interface Request {
   record NewKey(Optional<Suite> suite, Optional<Duration> lifetime, boolean waitForPeer)
       implements Request {
     @Override
-    public Command command() {
-      return Command.NEW_KEY;
-    }
-
-    @Override
-    public ObjectNode args() {
-      ObjectNode args = Json.object();
-      suite.ifPresent(s -> args.put("suite", s.wireName()));
-      lifetime.ifPresent(ttl -> args.put("ttl_seconds", ttl.getSeconds()));
-      return args;
+    public ControlRequest control() {
+      return new ControlRequest.NewKey(suite, lifetime);
     }
   }
 
   record ListKeys() implements Request {
     @Override
-    public Command command() {
-      return Command.LIST_KEYS;
+    public ControlRequest control() {
+      return new ControlRequest.ListKeys();
     }
   }
 
@@ -70,13 +69,8 @@ sealed interface Request {
     }
 
     @Override
-    public Command command() {
-      return Command.CANCEL_KEY;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("id", id);
+    public ControlRequest control() {
+      return new ControlRequest.CancelKey(id);
     }
   }
 
@@ -117,15 +111,8 @@ sealed interface Request {
     }
 
     @Override
-    public Command command() {
-      return Command.PAIR;
-    }
-
-    @Override
-    public ObjectNode args() {
-      ObjectNode args = Json.object().put("host", host);
-      label.ifPresent(l -> args.put("label", l));
-      return args;
+    public ControlRequest control() {
+      return new ControlRequest.Pair(host, label);
     }
 
     @Override
@@ -140,13 +127,8 @@ sealed interface Request {
     }
 
     @Override
-    public Command command() {
-      return Command.PING;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("host", host);
+    public ControlRequest control() {
+      return new ControlRequest.Ping(host);
     }
 
     @Override
@@ -158,8 +140,8 @@ sealed interface Request {
   /** {@code full}: show whole fingerprints (only the display differs). */
   record ListTrusted(boolean full) implements Request {
     @Override
-    public Command command() {
-      return Command.LIST_TRUSTED;
+    public ControlRequest control() {
+      return new ControlRequest.ListTrusted();
     }
   }
 
@@ -169,13 +151,8 @@ sealed interface Request {
     }
 
     @Override
-    public Command command() {
-      return Command.REMOVE;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("fingerprint", fingerprint);
+    public ControlRequest control() {
+      return new ControlRequest.Remove(fingerprint);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.paird.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.Printable;
 
 /** The safe details of a state-changing command for its audit line: never a key. */
@@ -54,6 +55,7 @@ final class Audit {
 
   /** A value the caller sent: bounded, since it may be anything. */
   private static void field(StringBuilder out, String name, String value) {
-    out.append(' ').append(name).append('=').append(Printable.escaped(value, ControlRequest.ECHO_LIMIT));
+    out.append(' ').append(name).append('=')
+        .append(Printable.escaped(value, ControlRequest.ECHO_LIMIT));
   }
 }

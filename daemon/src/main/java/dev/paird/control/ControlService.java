@@ -2,6 +2,7 @@ package dev.paird.control;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
@@ -69,8 +70,16 @@ public final class ControlService {
     this.startedAt = clock.instant();
   }
 
-  /** Runs one request. Never throws: failures complete the future exceptionally. */
-  public CompletableFuture<ObjectNode> execute(ControlRequest request) {
+  /**
+   * Runs one request. Never throws: failures complete the future exceptionally.
+   *
+   * @param key the {@code args.key} string the request line carried, if any: the secret of a
+   *     {@code pair} request, and ignored by the other commands as it always was; wiped here
+   */
+  public CompletableFuture<ObjectNode> execute(ControlRequest request, char[] key) {
+    if (!(request instanceof ControlRequest.Pair) && key != null) {
+      Arrays.fill(key, '\0');
+    }
     try {
       if (request instanceof ControlRequest.Status) {
         return CompletableFuture.completedFuture(status());
@@ -83,7 +92,7 @@ public final class ControlService {
       } else if (request instanceof ControlRequest.CancelKey cancel) {
         return CompletableFuture.completedFuture(cancelKey(cancel.id()));
       } else if (request instanceof ControlRequest.Pair pair) {
-        return pair(pair);
+        return pair(pair, key);
       } else if (request instanceof ControlRequest.Ping ping) {
         return pairing.ping(ping.host()).thenApply(result -> {
           ObjectNode out = object();
@@ -171,13 +180,14 @@ public final class ControlService {
     return out;
   }
 
-  private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request) throws PairdException {
+  private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request, char[] key)
+      throws PairdException {
     // The key is checked here, on this device, before any network traffic.
     PairingCode code;
     try {
-      code = PairingCode.parse(request.key());
+      code = PairingCode.parse(key);
     } finally {
-      Arrays.fill(request.key(), '\0');
+      Arrays.fill(key, '\0');
     }
     if (request.label().isPresent()) {
       try {
