@@ -3,16 +3,14 @@ package dev.paird.ctl;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.ControlRequest;
-import dev.paird.api.Suite;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * A request pairctl makes of paird, as parsed from its command line: one record per command,
- * each holding the {@link ControlRequest} it sends (whose name and {@code args} are the shared
- * model's), what pairctl does around it, and how long paird may take to answer.
+ * A request pairctl makes of paird, as parsed from its command line: the {@link ControlRequest}
+ * it sends (whose name and {@code args} are the shared model's), with what only pairctl needs
+ * around it, and how long paird may take to answer.
  */
 sealed interface Request {
   /** How long paird may take to answer a command that does not wait for another device. */
@@ -40,37 +38,22 @@ sealed interface Request {
     return DEFAULT_TIMEOUT;
   }
 
-  record Status() implements Request {
+  /** A command whose answer pairctl only shows: status, list-keys, cancel-key, ping, remove. */
+  record Send(ControlRequest control) implements Request {
+    public Send {
+      Objects.requireNonNull(control, "control");
+    }
+
     @Override
-    public ControlRequest control() {
-      return new ControlRequest.Status();
+    public Duration timeout() {
+      return control instanceof ControlRequest.Ping ? PEER_TIMEOUT : DEFAULT_TIMEOUT;
     }
   }
 
   /** {@code waitForPeer}: after the key is shown, wait until it is used or ends. */
-  record NewKey(Optional<Suite> suite, Optional<Duration> lifetime, boolean waitForPeer)
-      implements Request {
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.NewKey(suite, lifetime);
-    }
-  }
-
-  record ListKeys() implements Request {
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.ListKeys();
-    }
-  }
-
-  record CancelKey(String id) implements Request {
-    public CancelKey {
-      Objects.requireNonNull(id, "id");
-    }
-
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.CancelKey(id);
+  record NewKey(ControlRequest.NewKey control, boolean waitForPeer) implements Request {
+    public NewKey {
+      Objects.requireNonNull(control, "control");
     }
   }
 
@@ -100,35 +83,13 @@ sealed interface Request {
   }
 
   /**
-   * Pair with {@code host} using the key from {@code key}. The key is not among {@link #args()}:
-   * pairctl adds it to the request itself, from an array it wipes.
+   * Pair using the key from {@code key}. The key is not among {@link #args()}: pairctl adds it to
+   * the request itself, from an array it wipes.
    */
-  record Pair(String host, KeySource key, Optional<String> label) implements Request {
+  record Pair(ControlRequest.Pair control, KeySource key) implements Request {
     public Pair {
-      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(control, "control");
       Objects.requireNonNull(key, "key");
-      Objects.requireNonNull(label, "label");
-    }
-
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.Pair(host, label);
-    }
-
-    @Override
-    public Duration timeout() {
-      return PEER_TIMEOUT;
-    }
-  }
-
-  record Ping(String host) implements Request {
-    public Ping {
-      Objects.requireNonNull(host, "host");
-    }
-
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.Ping(host);
     }
 
     @Override
@@ -142,17 +103,6 @@ sealed interface Request {
     @Override
     public ControlRequest control() {
       return new ControlRequest.ListTrusted();
-    }
-  }
-
-  record Remove(String fingerprint) implements Request {
-    public Remove {
-      Objects.requireNonNull(fingerprint, "fingerprint");
-    }
-
-    @Override
-    public ControlRequest control() {
-      return new ControlRequest.Remove(fingerprint);
     }
   }
 }

@@ -144,7 +144,8 @@ public final class ControlService {
   private CompletableFuture<ObjectNode> waitKey(String id) throws PairdException {
     CompletableFuture<KeyOutcome> outcome = keys.outcome(id).orElseThrow(() -> new PairdException(
         ErrorCode.NOT_FOUND, "no pending or recently finished key has id '"
-            + Printable.escaped(id, ControlRequest.ECHO_LIMIT) + "'; 'pairctl list-keys' shows the pending ones"));
+            + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+            + "'; 'pairctl list-keys' shows the pending ones"));
     return outcome.thenApply(result -> {
       ObjectNode out = object();
       out.put("id", id);
@@ -172,7 +173,8 @@ public final class ControlService {
   private ObjectNode cancelKey(String id) throws PairdException {
     if (!keys.cancel(id)) {
       throw new PairdException(ErrorCode.NOT_FOUND, "no pending key has id '"
-          + Printable.escaped(id, ControlRequest.ECHO_LIMIT) + "'; 'pairctl list-keys' shows the pending ones");
+          + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+          + "'; 'pairctl list-keys' shows the pending ones");
     }
     ObjectNode out = object();
     out.put("id", id);

@@ -198,8 +198,8 @@ public sealed interface ControlRequest {
       throw new PairdException(ErrorCode.BAD_REQUEST, "a request must be a JSON object");
     }
     if (!(request.get("v") instanceof Integer version)) {
-      throw new PairdException(
-          ErrorCode.BAD_REQUEST, "missing \"v\": send {\"v\": " + ControlProtocol.VERSION + ", ...}");
+      throw new PairdException(ErrorCode.BAD_REQUEST,
+          "missing \"v\": send {\"v\": " + ControlProtocol.VERSION + ", ...}");
     }
     if (version != ControlProtocol.VERSION) {
       throw new PairdException(
