@@ -112,6 +112,15 @@ has_class "$daemon_lib/paird-daemon-$version.jar" dev/paird/daemon/Paird.class |
   die "paird-daemon-$version.jar has no dev.paird.daemon.Paird: paird would not start"
 has_class "$ctl_lib/paird-ctl-$version.jar" dev/paird/ctl/PairCtl.class ||
   die "paird-ctl-$version.jar has no dev.paird.ctl.PairCtl: pairctl would not run"
+for lib in "$daemon_lib" "$ctl_lib"; do
+  has_class "$lib/paird-api-$version.jar" dev/paird/api/ErrorCode.class ||
+    die "$lib has no paird-api-$version.jar: neither program would run"
+done
+# copy-dependencies never deletes: a daemon/target/lib from before paird-api had its own module
+# still holds paird-ctl, which must not ship with paird.
+if compgen -G "$daemon_lib/paird-ctl-*.jar" >/dev/null; then
+  die "$daemon_lib holds a paird-ctl jar from an older build: run mvn clean package"
+fi
 
 # --- Assembly helpers ------------------------------------------------------------------------
 stage=$out/.stage

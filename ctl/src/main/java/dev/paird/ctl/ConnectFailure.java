@@ -2,6 +2,7 @@ package dev.paird.ctl;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
@@ -53,7 +54,8 @@ final class ConnectFailure {
     String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
     if (message.contains(PATH_TOO_LONG)) {
       return new PairdException(ErrorCode.USAGE, "the socket path " + socket + " is too long"
-          + " for a Unix socket (at most 107 bytes); choose a shorter one", failure);
+          + " for a Unix socket (at most " + SocketFile.MAX_PATH_BYTES + " bytes); choose a"
+          + " shorter one", failure);
     }
     if (file.kind() == SocketFile.Kind.MISSING) {
       return unreachable("paird is not running (no socket at " + socket + "); start it with"

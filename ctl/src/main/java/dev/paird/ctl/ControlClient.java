@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -168,7 +170,7 @@ final class ControlClient implements AutoCloseable {
     IOException writeFailure = null;
     byte[] request = secret == null
         ? Json.request(command.wireName(), args, id)
-        : Json.request(command.wireName(), args, id, "key", secret);
+        : Json.request(command.wireName(), args, id, ControlRequest.Pair.KEY, secret);
     ByteBuffer direct = ByteBuffer.allocateDirect(request.length);
     try {
       direct.put(request).flip();

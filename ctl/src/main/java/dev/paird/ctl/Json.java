@@ -46,6 +46,24 @@ final class Json {
     return NODES.objectNode();
   }
 
+  /** An object node of {@code fields}, in their order: strings, ints and longs. */
+  static ObjectNode object(Map<String, Object> fields) {
+    ObjectNode object = NODES.objectNode();
+    fields.forEach((name, value) -> {
+      if (value instanceof String text) {
+        object.put(name, text);
+      } else if (value instanceof Long number) {
+        object.put(name, number);
+      } else if (value instanceof Integer number) {
+        object.put(name, number);
+      } else {
+        throw new IllegalArgumentException("no JSON for the " + value.getClass().getSimpleName()
+            + " of \"" + name + "\"");
+      }
+    });
+    return object;
+  }
+
   /**
    * Parses one JSON value that makes up the whole of {@code text}.
    *

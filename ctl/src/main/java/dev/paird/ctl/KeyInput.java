@@ -1,6 +1,7 @@
 package dev.paird.ctl;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import java.io.Console;
 import java.io.FileDescriptor;
@@ -12,10 +13,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.io.FileNotFoundException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -99,7 +97,7 @@ final class KeyInput {
       return firstLine(new FileInputStream(FileDescriptor.in), "standard input");
     } catch (IOException e) {
       throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from the terminal: "
-          + reason(e), e);
+          + FileProblems.reason(e), e);
     } finally {
       if (silent) {
         stty("echo");
@@ -145,7 +143,7 @@ final class KeyInput {
       return firstLine(stdin.get(), "standard input");
     } catch (IOException e) {
       throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from standard input: "
-          + reason(e), e);
+          + FileProblems.reason(e), e);
     }
   }
 
@@ -172,7 +170,7 @@ final class KeyInput {
       }
     } catch (IOException e) {
       throw new PairdException(ErrorCode.USAGE, "pair: cannot read --key-file " + file + ": "
-          + reason(e), e);
+          + FileProblems.reason(e), e);
     }
   }
 
@@ -217,22 +215,5 @@ final class KeyInput {
     char[] exact = Arrays.copyOf(chars, out.position());
     Arrays.fill(chars, '\0');
     return exact;
-  }
-
-  /** What the operating system said, in words, where the JDK's message is only the path. */
-  private static String reason(IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "no such file";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "permission denied";
-    }
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
-    int open = message.lastIndexOf(" (");
-    if (e instanceof FileNotFoundException && open >= 0 && message.endsWith(")")) {
-      // "PATH (REASON)": the path is already in the message around this one.
-      return message.substring(open + 2, message.length() - 1);
-    }
-    return message;
   }
 }

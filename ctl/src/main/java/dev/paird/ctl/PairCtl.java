@@ -165,24 +165,27 @@ public final class PairCtl {
 
   private String text(Request request, JsonNode result) {
     Format format = format();
-    if (request instanceof Request.NewKey) {
-      return format.newKey(result);
-    } else if (request instanceof Request.Pair) {
-      return format.paired(result);
-    } else if (request instanceof Request.ListTrusted listTrusted) {
+    if (request instanceof Request.ListTrusted listTrusted) {
       return format.listTrusted(result, listTrusted.full());
-    } else if (request instanceof Request.Remove) {
-      return format.removed(result);
-    } else if (request instanceof Request.Status) {
-      return format.status(result);
-    } else if (request instanceof Request.ListKeys) {
-      return format.listKeys(result);
-    } else if (request instanceof Request.CancelKey) {
-      return format.cancelled(result);
-    } else if (request instanceof Request.Ping) {
-      return format.ping(result);
     }
-    throw new IllegalStateException("no text for " + request);
+    switch (request.command()) {
+      case NEW_KEY:
+        return format.newKey(result);
+      case PAIR:
+        return format.paired(result);
+      case REMOVE:
+        return format.removed(result);
+      case STATUS:
+        return format.status(result);
+      case LIST_KEYS:
+        return format.listKeys(result);
+      case CANCEL_KEY:
+        return format.cancelled(result);
+      case PING:
+        return format.ping(result);
+      default:
+        throw new IllegalStateException("no text for " + request);
+    }
   }
 
   /**
@@ -263,7 +266,7 @@ public final class PairCtl {
         return Optional.of("type more of the fingerprint; 'pairctl list-trusted --full' shows"
             + " them whole");
       case NOT_FOUND:
-        return request instanceof Request.Remove
+        return request.command() == Command.REMOVE
             ? Optional.of("'pairctl list-trusted' lists the trusted devices")
             : Optional.empty();
       case USAGE:

@@ -1,6 +1,7 @@
 package dev.paird.ctl;
 
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.Durations;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
@@ -152,26 +153,29 @@ final class Parser {
     switch (command.commandSpec().name()) {
       case "new-key":
         return new Request.NewKey(
-            suite(where, command.matchedOptionValue("--suite", null)),
-            lifetime(where, command.matchedOptionValue("--ttl", null)),
+            new ControlRequest.NewKey(
+                suite(where, command.matchedOptionValue("--suite", null)),
+                lifetime(where, command.matchedOptionValue("--ttl", null))),
             command.hasMatchedOption("--wait"));
       case "pair":
         return new Request.Pair(
-            command.matchedPositionalValue(0, ""),
-            keySource(command),
-            Optional.ofNullable(command.matchedOptionValue("--label", null)));
+            new ControlRequest.Pair(
+                command.matchedPositionalValue(0, ""),
+                Optional.ofNullable(command.matchedOptionValue("--label", null))),
+            keySource(command));
       case "list-trusted":
         return new Request.ListTrusted(command.hasMatchedOption("--full"));
       case "remove":
-        return new Request.Remove(command.matchedPositionalValue(0, ""));
+        return new Request.Send(new ControlRequest.Remove(command.matchedPositionalValue(0, "")));
       case "status":
-        return new Request.Status();
+        return new Request.Send(new ControlRequest.Status());
       case "list-keys":
-        return new Request.ListKeys();
+        return new Request.Send(new ControlRequest.ListKeys());
       case "cancel-key":
-        return new Request.CancelKey(command.matchedPositionalValue(0, ""));
+        return new Request.Send(
+            new ControlRequest.CancelKey(command.matchedPositionalValue(0, "")));
       case "ping":
-        return new Request.Ping(command.matchedPositionalValue(0, ""));
+        return new Request.Send(new ControlRequest.Ping(command.matchedPositionalValue(0, "")));
       default:
         throw new IllegalStateException("no request for command " + command.commandSpec().name());
     }

@@ -2,15 +2,15 @@ package dev.paird.ctl;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol.Command;
-import dev.paird.api.Suite;
+import dev.paird.api.ControlRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * A request pairctl makes of paird, as parsed from its command line: one record per command,
- * each knowing its control-protocol name, its {@code args} and how long paird may take to answer.
+ * A request pairctl makes of paird, as parsed from its command line: the {@link ControlRequest}
+ * it sends (whose name and {@code args} are the shared model's), with what only pairctl needs
+ * around it, and how long paird may take to answer.
  */
 sealed interface Request {
   /** How long paird may take to answer a command that does not wait for another device. */
@@ -22,61 +22,38 @@ sealed interface Request {
    */
   Duration PEER_TIMEOUT = Duration.ofSeconds(90);
 
-  Command command();
+  /** What goes to paird; for pair, without the key, which pairctl adds as it sends. */
+  ControlRequest control();
+
+  default Command command() {
+    return control().command();
+  }
 
   /** The request's {@code args} object; empty for the commands that take no arguments. */
   default ObjectNode args() {
-    return Json.object();
+    return Json.object(control().args());
   }
 
   default Duration timeout() {
     return DEFAULT_TIMEOUT;
   }
 
-  record Status() implements Request {
+  /** A command whose answer pairctl only shows: status, list-keys, cancel-key, ping, remove. */
+  record Send(ControlRequest control) implements Request {
+    public Send {
+      Objects.requireNonNull(control, "control");
+    }
+
     @Override
-    public Command command() {
-      return Command.STATUS;
+    public Duration timeout() {
+      return control instanceof ControlRequest.Ping ? PEER_TIMEOUT : DEFAULT_TIMEOUT;
     }
   }
 
   /** {@code waitForPeer}: after the key is shown, wait until it is used or ends. */
-  record NewKey(Optional<Suite> suite, Optional<Duration> lifetime, boolean waitForPeer)
-      implements Request {
-    @Override
-    public Command command() {
-      return Command.NEW_KEY;
-    }
-
-    @Override
-    public ObjectNode args() {
-      ObjectNode args = Json.object();
-      suite.ifPresent(s -> args.put("suite", s.wireName()));
-      lifetime.ifPresent(ttl -> args.put("ttl_seconds", ttl.toSeconds()));
-      return args;
-    }
-  }
-
-  record ListKeys() implements Request {
-    @Override
-    public Command command() {
-      return Command.LIST_KEYS;
-    }
-  }
-
-  record CancelKey(String id) implements Request {
-    public CancelKey {
-      Objects.requireNonNull(id, "id");
-    }
-
-    @Override
-    public Command command() {
-      return Command.CANCEL_KEY;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("id", id);
+  record NewKey(ControlRequest.NewKey control, boolean waitForPeer) implements Request {
+    public NewKey {
+      Objects.requireNonNull(control, "control");
     }
   }
 
@@ -106,47 +83,13 @@ sealed interface Request {
   }
 
   /**
-   * Pair with {@code host} using the key from {@code key}. The key is not among {@link #args()}:
-   * pairctl adds it to the request itself, from an array it wipes.
+   * Pair using the key from {@code key}. The key is not among {@link #args()}: pairctl adds it to
+   * the request itself, from an array it wipes.
    */
-  record Pair(String host, KeySource key, Optional<String> label) implements Request {
+  record Pair(ControlRequest.Pair control, KeySource key) implements Request {
     public Pair {
-      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(control, "control");
       Objects.requireNonNull(key, "key");
-      Objects.requireNonNull(label, "label");
-    }
-
-    @Override
-    public Command command() {
-      return Command.PAIR;
-    }
-
-    @Override
-    public ObjectNode args() {
-      ObjectNode args = Json.object().put("host", host);
-      label.ifPresent(l -> args.put("label", l));
-      return args;
-    }
-
-    @Override
-    public Duration timeout() {
-      return PEER_TIMEOUT;
-    }
-  }
-
-  record Ping(String host) implements Request {
-    public Ping {
-      Objects.requireNonNull(host, "host");
-    }
-
-    @Override
-    public Command command() {
-      return Command.PING;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("host", host);
     }
 
     @Override
@@ -158,24 +101,8 @@ sealed interface Request {
   /** {@code full}: show whole fingerprints (only the display differs). */
   record ListTrusted(boolean full) implements Request {
     @Override
-    public Command command() {
-      return Command.LIST_TRUSTED;
-    }
-  }
-
-  record Remove(String fingerprint) implements Request {
-    public Remove {
-      Objects.requireNonNull(fingerprint, "fingerprint");
-    }
-
-    @Override
-    public Command command() {
-      return Command.REMOVE;
-    }
-
-    @Override
-    public ObjectNode args() {
-      return Json.object().put("fingerprint", fingerprint);
+    public ControlRequest control() {
+      return new ControlRequest.ListTrusted();
     }
   }
 }

@@ -8,10 +8,10 @@ import java.nio.charset.CharsetEncoder;
  * Makes text safe to print: subjects, labels and host names come from other devices, and a
  * control character in one could move the cursor, recolour the screen or hide what follows.
  *
- * <p>Control, formatting (such as bidirectional overrides), line-separator, private-use and
- * unassigned characters, lone surrogates and whatever the output's charset cannot encode are
- * written as C-style escapes ({@code \x1b}, {@code \u202e}, {@code \U000e0001}); a backslash is
- * doubled, so an escape in the output always means an escaped character.
+ * <p>The rule is {@link Printable}'s, with the output's charset deciding what it can show:
+ * control, formatting (such as bidirectional overrides), line-separator, private-use and
+ * unassigned characters, lone surrogates and whatever the charset cannot encode are written as
+ * C-style escapes ({@code \x1b}, {@code \u202e}, {@code \U000e0001}); a backslash is doubled.
  */
 final class Terminal {
   private final CharsetEncoder encoder;
@@ -45,35 +45,10 @@ final class Terminal {
 
   /** {@code text} with everything unsafe escaped; null becomes "-". */
   String safe(String text) {
-    if (text == null) {
-      return "-";
-    }
-    StringBuilder out = new StringBuilder(text.length());
-    for (int i = 0; i < text.length(); ) {
-      int c = text.codePointAt(i);
-      i += Character.charCount(c);
-      if (c == '\\') {
-        out.append("\\\\");
-      } else if (!Printable.isPrintable(c) || !canEncode(c)) {
-        escape(out, c);
-      } else {
-        out.appendCodePoint(c);
-      }
-    }
-    return out.toString();
+    return text == null ? "-" : Printable.escaped(text, this::canEncode);
   }
 
   private boolean canEncode(int c) {
     return c < 0x80 || encoder.canEncode(new String(Character.toChars(c)));
-  }
-
-  private static void escape(StringBuilder out, int c) {
-    if (c < 0x100) {
-      out.append(String.format("\\x%02x", c));
-    } else if (c < 0x10000) {
-      out.append(String.format("\\u%04x", c));
-    } else {
-      out.append(String.format("\\U%08x", c));
-    }
   }
 }

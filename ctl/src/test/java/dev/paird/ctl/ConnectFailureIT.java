@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.PairdException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -115,7 +116,7 @@ final class ConnectFailureIT {
     Path lib = dir.resolve("lib");
     if (!Files.exists(lib)) {
       Files.createDirectory(lib);
-      for (Class<?> type : List.of(PairCtl.class, JsonFactory.class, JsonNode.class,
+      for (Class<?> type : List.of(PairCtl.class, PairdException.class, JsonFactory.class, JsonNode.class,
           JsonProperty.class, CommandLine.class)) {
         copy(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()), lib);
       }
@@ -135,7 +136,10 @@ final class ConnectFailureIT {
     return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
   }
 
-  /** A jar into lib, or a classes directory (PairCtl's own, from the build) to lib/classes. */
+  /**
+   * A jar into lib, or a classes directory (pairctl's and paird-api's, from the build) merged
+   * into lib/classes.
+   */
   private static void copy(Path codeSource, Path lib) throws IOException {
     if (Files.isRegularFile(codeSource)) {
       Files.copy(codeSource, lib.resolve(codeSource.getFileName()));
@@ -144,7 +148,12 @@ final class ConnectFailureIT {
     Path classes = lib.resolve("classes");
     try (Stream<Path> files = Files.walk(codeSource)) {
       for (Path file : (Iterable<Path>) files::iterator) {
-        Files.copy(file, classes.resolve(codeSource.relativize(file).toString()));
+        Path target = classes.resolve(codeSource.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(file, target);
+        }
       }
     }
   }

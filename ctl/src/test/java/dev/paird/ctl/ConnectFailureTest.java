@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.SocketException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -118,22 +116,5 @@ final class ConnectFailureTest {
     assertThat(e.code()).isEqualTo(ErrorCode.DAEMON_UNREACHABLE);
     assertThat(e.getMessage()).isEqualTo(
         "cannot connect to /run/paird/control.sock: Resource temporarily unavailable");
-  }
-
-  @Test
-  void probe_tellsSocketsFromOtherFiles() throws Exception {
-    Path socket = dir.resolve("s.sock");
-    Path file = dir.resolve("file");
-    Files.writeString(file, "");
-    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      server.bind(UnixDomainSocketAddress.of(socket));
-
-      assertThat(SocketFile.probe(socket).kind()).isEqualTo(SocketFile.Kind.SOCKET);
-      assertThat(SocketFile.probe(socket).writable()).isTrue();
-      assertThat(SocketFile.probe(socket).group()).isPresent();
-    }
-    assertThat(SocketFile.probe(file).kind()).isEqualTo(SocketFile.Kind.NOT_A_SOCKET);
-    assertThat(SocketFile.probe(dir).kind()).isEqualTo(SocketFile.Kind.NOT_A_SOCKET);
-    assertThat(SocketFile.probe(dir.resolve("none")).kind()).isEqualTo(SocketFile.Kind.MISSING);
   }
 }

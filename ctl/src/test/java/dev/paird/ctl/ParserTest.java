@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.Suite;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,8 @@ final class ParserTest {
   void parse_status_usesDefaultSocketAndText() {
     Parsed.Run run = run("status");
 
-    assertThat(run.request()).isEqualTo(new Request.Status());
+    assertThat(run.request())
+        .isEqualTo(new Request.Send(new ControlRequest.Status()));
     assertThat(run.socket()).isEqualTo(Path.of(ControlProtocol.DEFAULT_SOCKET));
     assertThat(run.json()).isFalse();
   }
@@ -85,14 +87,15 @@ final class ParserTest {
   @Test
   void parse_newKey_withoutOptions_leavesSuiteAndLifetimeToPaird() {
     assertThat(run("new-key").request())
-        .isEqualTo(new Request.NewKey(Optional.empty(), Optional.empty(), false));
+        .isEqualTo(new Request.NewKey(
+            new ControlRequest.NewKey(Optional.empty(), Optional.empty()), false));
   }
 
   @Test
   void parse_newKey_withEveryOption() {
     assertThat(run("new-key", "--suite", "hmac", "--ttl", "90s", "--wait").request())
-        .isEqualTo(new Request.NewKey(
-            Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90)), true));
+        .isEqualTo(new Request.NewKey(new ControlRequest.NewKey(
+            Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90))), true));
   }
 
   @ParameterizedTest
@@ -100,7 +103,7 @@ final class ParserTest {
   void parse_newKey_ttlForms(String ttl, Duration expected) {
     Request.NewKey request = (Request.NewKey) run("new-key", "--ttl=" + ttl).request();
 
-    assertThat(request.lifetime()).contains(expected);
+    assertThat(request.control().lifetime()).contains(expected);
   }
 
   @ParameterizedTest
@@ -127,7 +130,7 @@ final class ParserTest {
 
   @Test
   void parse_newKey_suiteIgnoresCase() {
-    assertThat(((Request.NewKey) run("new-key", "--suite", "SPAKE2").request()).suite())
+    assertThat(((Request.NewKey) run("new-key", "--suite", "SPAKE2").request()).control().suite())
         .contains(Suite.SPAKE2);
   }
 
@@ -136,8 +139,9 @@ final class ParserTest {
     Request request = run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop")
         .request();
 
-    assertThat(request).isEqualTo(new Request.Pair("laptop.local:7000",
-        new Request.KeySource.Argument("42-1234-5678-9"), Optional.of("my laptop")));
+    assertThat(request).isEqualTo(new Request.Pair(
+        new ControlRequest.Pair("laptop.local:7000", Optional.of("my laptop")),
+        new Request.KeySource.Argument("42-1234-5678-9")));
   }
 
   @Test
@@ -145,7 +149,7 @@ final class ParserTest {
     Request.Pair pair = (Request.Pair) run("pair", "[::1]:7000", "42 1234 5678 9").request();
 
     assertThat(pair.key()).isEqualTo(new Request.KeySource.Argument("42 1234 5678 9"));
-    assertThat(pair.label()).isEmpty();
+    assertThat(pair.control().label()).isEmpty();
   }
 
   @Test
@@ -153,8 +157,8 @@ final class ParserTest {
     Request.Pair pair = (Request.Pair) run("pair", "laptop", "--label", "work").request();
 
     assertThat(pair.key()).isEqualTo(new Request.KeySource.Ask());
-    assertThat(pair.host()).isEqualTo("laptop");
-    assertThat(pair.label()).contains("work");
+    assertThat(pair.control().host()).isEqualTo("laptop");
+    assertThat(pair.control().label()).contains("work");
   }
 
   @Test
@@ -210,7 +214,7 @@ final class ParserTest {
   void parse_atArgument_isNotReadAsAFile() {
     Request.Pair pair = (Request.Pair) run("pair", "@laptop", "42-1234-5678-9").request();
 
-    assertThat(pair.host()).isEqualTo("@laptop");
+    assertThat(pair.control().host()).isEqualTo("@laptop");
   }
 
   @Test
@@ -221,7 +225,8 @@ final class ParserTest {
 
   @Test
   void parse_remove_takesAFingerprint() {
-    assertThat(run("remove", "9f86:d0").request()).isEqualTo(new Request.Remove("9f86:d0"));
+    assertThat(run("remove", "9f86:d0").request())
+        .isEqualTo(new Request.Send(new ControlRequest.Remove("9f86:d0")));
   }
 
   @Test
@@ -234,12 +239,14 @@ final class ParserTest {
 
   @Test
   void parse_listKeys() {
-    assertThat(run("list-keys").request()).isEqualTo(new Request.ListKeys());
+    assertThat(run("list-keys").request())
+        .isEqualTo(new Request.Send(new ControlRequest.ListKeys()));
   }
 
   @Test
   void parse_cancelKey_takesAnId() {
-    assertThat(run("cancel-key", "42").request()).isEqualTo(new Request.CancelKey("42"));
+    assertThat(run("cancel-key", "42").request())
+        .isEqualTo(new Request.Send(new ControlRequest.CancelKey("42")));
   }
 
   @Test
@@ -252,7 +259,8 @@ final class ParserTest {
 
   @Test
   void parse_ping_takesAHost() {
-    assertThat(run("ping", "kitchen-pi").request()).isEqualTo(new Request.Ping("kitchen-pi"));
+    assertThat(run("ping", "kitchen-pi").request())
+        .isEqualTo(new Request.Send(new ControlRequest.Ping("kitchen-pi")));
   }
 
   @Test

@@ -11,18 +11,15 @@ import java.util.Optional;
  * a free port, which {@code pairctl status} then shows (for tests and demos).
  */
 public record ListenAddress(Optional<String> host, int port) {
-  /** The pairing port when none is configured: 7247 spells PAIR on a phone keypad. */
-  public static final int DEFAULT_PORT = ControlProtocol.DEFAULT_PAIRING_PORT;
-
   public ListenAddress {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0-65535, not " + port);
     }
   }
 
-  /** Every address on the default port. */
+  /** Every address on the default pairing port. */
   public static ListenAddress defaultAddress() {
-    return new ListenAddress(Optional.empty(), DEFAULT_PORT);
+    return new ListenAddress(Optional.empty(), ControlProtocol.DEFAULT_PAIRING_PORT);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
 import java.nio.charset.StandardCharsets;
@@ -63,29 +64,21 @@ public record PairdConfig(
 
   public static final Path DEFAULT_CONFIG = Path.of("/etc/paird/paird.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/paird");
-  public static final Path DEFAULT_SOCKET = Path.of("/run/paird/control.sock");
-
-  /** Bounds on a key's lifetime, for the config default and for each {@code new-key}. */
-  public static final Duration MIN_KEY_LIFETIME = ControlProtocol.MIN_KEY_LIFETIME;
-  public static final Duration MAX_KEY_LIFETIME = ControlProtocol.MAX_KEY_LIFETIME;
 
   /**
    * The shortest key lifetime this process takes, from the config file and from {@code
-   * new-key}: {@link #MIN_KEY_LIFETIME} in every paird that users run. Only the end-to-end test
-   * of real expiry lowers it, so that a key dies in seconds instead of half a minute, from a main
+   * new-key}: {@link ControlProtocol#MIN_KEY_LIFETIME} in every paird that users run. Only the
+   * end-to-end test of real expiry lowers it, so that a key dies in seconds instead of half a minute, from a main
    * class of its own in the test sources, which are never packaged. No setting, option,
    * environment variable or system property reaches it: only code compiled into this package can
    * write it.
    */
-  static volatile Duration keyLifetimeFloor = MIN_KEY_LIFETIME;
+  static volatile Duration keyLifetimeFloor = ControlProtocol.MIN_KEY_LIFETIME;
 
   /** The shortest key lifetime this process takes; see {@link #keyLifetimeFloor}. */
   public static Duration keyLifetimeFloor() {
     return keyLifetimeFloor;
   }
-
-  /** A Unix socket path must fit sun_path (108 bytes with the terminating NUL). */
-  static final int MAX_SOCKET_PATH_BYTES = 107;
 
   private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
@@ -95,7 +88,7 @@ public record PairdConfig(
   private static Map<String, String> defaults() {
     Map<String, String> keys = new LinkedHashMap<>();
     keys.put("state_dir", DEFAULT_STATE_DIR.toString());
-    keys.put("socket", DEFAULT_SOCKET.toString());
+    keys.put("socket", ControlProtocol.DEFAULT_SOCKET);
     keys.put("socket_group", "");
     keys.put("listen", ListenAddress.defaultAddress().toString());
     keys.put("cert", "");
@@ -155,10 +148,10 @@ public record PairdConfig(
               + " generates an identity in the state directory)");
     }
     Path socket = r.path("socket");
-    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > SocketFile.MAX_PATH_BYTES) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          r.origin("socket") + ": socket path is longer than " + MAX_SOCKET_PATH_BYTES
+          r.origin("socket") + ": socket path is longer than " + SocketFile.MAX_PATH_BYTES
               + " bytes, the limit for Unix sockets; choose a shorter path");
     }
     return new PairdConfig(
@@ -175,7 +168,7 @@ public record PairdConfig(
         cert,
         key,
         r.parse("default_suite", "hmac or spake2", v -> Suite.fromWireName(v).orElse(null)),
-        r.duration("key_lifetime", keyLifetimeFloor(), MAX_KEY_LIFETIME),
+        r.duration("key_lifetime", keyLifetimeFloor(), ControlProtocol.MAX_KEY_LIFETIME),
         r.integer("max_pending_keys", 1, Spake2Code.SLOTS),
         r.integer("max_attempts", 1, 10),
         r.integer("code_digits", Spake2Code.MIN_SECRET_DIGITS, Spake2Code.MAX_SECRET_DIGITS),
@@ -205,19 +198,6 @@ public record PairdConfig(
     Map<String, ConfigFile.Setting> merged = new HashMap<>(file);
     merged.putAll(overrides);
     return merged;
-  }
-
-  /**
-   * Parses a duration written as a whole number with a unit: {@code 45s}, {@code 5m},
-   * {@code 1h}; a bare number means seconds. Returns null when malformed.
-   */
-  public static Duration parseDuration(String value) {
-    return Durations.parse(value);
-  }
-
-  /** Formats a duration the way the config file writes it. */
-  public static String formatDuration(Duration d) {
-    return Durations.format(d);
   }
 
   /** Reads settings with defaults, producing messages that name the key and allowed values. */
@@ -265,10 +245,10 @@ public record PairdConfig(
 
     Duration duration(String key, Duration min, Duration max) throws PairdException {
       return parse(key,
-          "a duration from " + formatDuration(min) + " to " + formatDuration(max)
+          "a duration from " + Durations.format(min) + " to " + Durations.format(max)
               + " written like 45s, 5m or 1h",
           v -> {
-            Duration d = parseDuration(v);
+            Duration d = Durations.parse(v);
             return d != null && d.compareTo(min) >= 0 && d.compareTo(max) <= 0 ? d : null;
           });
     }

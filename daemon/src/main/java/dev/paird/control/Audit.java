@@ -2,6 +2,8 @@ package dev.paird.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlRequest;
+import dev.paird.api.Printable;
 
 /** The safe details of a state-changing command for its audit line: never a key. */
 final class Audit {
@@ -47,12 +49,13 @@ final class Audit {
     JsonNode value = node.get(name);
     if (value != null && value.isTextual()) {
       out.append(' ').append(name).append('=')
-          .append(ControlRequest.printable(value.textValue(), FINGERPRINT_LENGTH));
+          .append(Printable.escaped(value.textValue(), FINGERPRINT_LENGTH));
     }
   }
 
   /** A value the caller sent: bounded, since it may be anything. */
   private static void field(StringBuilder out, String name, String value) {
-    out.append(' ').append(name).append('=').append(ControlRequest.printable(value));
+    out.append(' ').append(name).append('=')
+        .append(Printable.escaped(value, ControlRequest.ECHO_LIMIT));
   }
 }

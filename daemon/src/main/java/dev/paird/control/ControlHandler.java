@@ -3,6 +3,7 @@ package dev.paird.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import io.netty.buffer.ByteBuf;
@@ -104,6 +105,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private void process(ChannelHandlerContext ctx, ByteBuf line) {
     JsonNode id = null;
     ControlRequest request;
+    char[] key;
     byte[] bytes = ByteBufUtil.getBytes(line);
     // A pair request's line holds its key: wiped in the socket's buffer and in this copy once
     // parsed. The key itself moves on as a char[] that the service wipes.
@@ -112,7 +114,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     try {
       parsed = ControlCodec.parseLine(bytes);
       id = parsed.root().get("id");
-      request = ControlRequest.parse(parsed.root(), parsed.key());
+      request = ControlRequest.parse(JsonFields.of(parsed.root()), parsed.key());
+      key = parsed.key();
     } catch (PairdException e) {
       if (parsed != null) {
         parsed.close();
@@ -126,7 +129,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     inFlight = true;
     CompletableFuture<ObjectNode> result;
     try {
-      result = service.execute(request, caller);
+      result = service.execute(request, key);
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }

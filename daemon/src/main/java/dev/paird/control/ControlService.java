@@ -2,9 +2,11 @@ package dev.paird.control;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
 import dev.paird.config.ListenAddress;
@@ -66,8 +68,16 @@ public final class ControlService {
     this.startedAt = clock.instant();
   }
 
-  /** Runs one request. Never throws: failures complete the future exceptionally. */
-  public CompletableFuture<ObjectNode> execute(ControlRequest request, Caller caller) {
+  /**
+   * Runs one request. Never throws: failures complete the future exceptionally.
+   *
+   * @param key the {@code args.key} string the request line carried, if any: the secret of a
+   *     {@code pair} request, and ignored by the other commands as it always was; wiped here
+   */
+  public CompletableFuture<ObjectNode> execute(ControlRequest request, char[] key) {
+    if (!(request instanceof ControlRequest.Pair) && key != null) {
+      Arrays.fill(key, '\0');
+    }
     try {
       if (request instanceof ControlRequest.Status) {
         return CompletableFuture.completedFuture(status());
@@ -80,7 +90,7 @@ public final class ControlService {
       } else if (request instanceof ControlRequest.CancelKey cancel) {
         return CompletableFuture.completedFuture(cancelKey(cancel.id()));
       } else if (request instanceof ControlRequest.Pair pair) {
-        return pair(pair);
+        return pair(pair, key);
       } else if (request instanceof ControlRequest.Ping ping) {
         return pairing.ping(ping.host()).thenApply(result -> {
           ObjectNode out = object();
@@ -132,7 +142,8 @@ public final class ControlService {
   private CompletableFuture<ObjectNode> waitKey(String id) throws PairdException {
     CompletableFuture<KeyOutcome> outcome = keys.outcome(id).orElseThrow(() -> new PairdException(
         ErrorCode.NOT_FOUND, "no pending or recently finished key has id '"
-            + ControlRequest.printable(id) + "'; 'pairctl list-keys' shows the pending ones"));
+            + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+            + "'; 'pairctl list-keys' shows the pending ones"));
     return outcome.thenApply(result -> {
       ObjectNode out = object();
       out.put("id", id);
@@ -160,7 +171,8 @@ public final class ControlService {
   private ObjectNode cancelKey(String id) throws PairdException {
     if (!keys.cancel(id)) {
       throw new PairdException(ErrorCode.NOT_FOUND, "no pending key has id '"
-          + ControlRequest.printable(id) + "'; 'pairctl list-keys' shows the pending ones");
+          + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+          + "'; 'pairctl list-keys' shows the pending ones");
     }
     ObjectNode out = object();
     out.put("id", id);
@@ -168,13 +180,14 @@ public final class ControlService {
     return out;
   }
 
-  private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request) throws PairdException {
+  private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request, char[] key)
+      throws PairdException {
     // The key is checked here, on this device, before any network traffic.
     PairingCode code;
     try {
-      code = PairingCode.parse(request.key());
+      code = PairingCode.parse(key);
     } finally {
-      Arrays.fill(request.key(), '\0');
+      Arrays.fill(key, '\0');
     }
     if (request.label().isPresent()) {
       try {

@@ -2,6 +2,7 @@ package dev.paird.control;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.SocketFile;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -42,7 +43,7 @@ final class SocketFiles {
     if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    if (!isSocket(socket)) {
+    if (SocketFile.probe(socket, LinkOption.NOFOLLOW_LINKS).kind() != SocketFile.Kind.SOCKET) {
       throw new PairdException(ErrorCode.CONFIG_INVALID,
           socket + " exists and is not a socket; move it away or choose another socket path");
     }
@@ -69,9 +70,6 @@ final class SocketFiles {
   /** The socket's name inside its private directory: short, as sun_path is. */
   static final String PRIVATE_NAME = "s";
 
-  /** sun_path holds 108 bytes with the terminating NUL. */
-  private static final int MAX_SOCKET_PATH_BYTES = 107;
-
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /**
@@ -90,11 +88,11 @@ final class SocketFiles {
       Path candidate = dir.resolve(name.toString());
       int length = candidate.resolve(PRIVATE_NAME).toString()
           .getBytes(StandardCharsets.UTF_8).length;
-      if (length > MAX_SOCKET_PATH_BYTES) {
+      if (length > SocketFile.MAX_PATH_BYTES) {
         throw new PairdException(ErrorCode.CONFIG_INVALID, "socket: the directory of " + socket
             + " has too long a path: paird binds the socket first in a private directory there"
             + " (" + candidate.resolve(PRIVATE_NAME) + ", " + length + " bytes, at most "
-            + MAX_SOCKET_PATH_BYTES + "); choose a socket in a directory with a shorter path");
+            + SocketFile.MAX_PATH_BYTES + "); choose a socket in a directory with a shorter path");
       }
       try {
         // mkdir(2) with mode 0700: the umask can only narrow it.
@@ -157,15 +155,6 @@ final class SocketFiles {
       Files.deleteIfExists(privateDir);
     } catch (IOException e) {
       // A leftover empty directory of mode 0700 harms nobody; the next start makes another.
-    }
-  }
-
-  private static boolean isSocket(Path path) {
-    try {
-      Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      return mode instanceof Integer m && (m & 0170000) == 0140000;
-    } catch (IOException | UnsupportedOperationException e) {
-      return false;
     }
   }
 }

@@ -1,21 +1,21 @@
 package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.control.ControlServer;
 import dev.paird.control.ControlService;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.AtomicFiles;
-import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.Pairing;
 import java.net.InetSocketAddress;
 import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;
-import dev.paird.trust.TrustedPeer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -84,7 +84,7 @@ final class Daemon implements AutoCloseable {
         ? loadIdentity(config)
         : configured(config, "state_dir",
             () -> DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock));
-    log.info("device identity {} ({}), fingerprint {}", TrustedPeer.escaped(identity.subject()),
+    log.info("device identity {} ({}), fingerprint {}", Printable.escaped(identity.subject()),
         identity.keyType(),
         identity.fingerprint());
     TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));

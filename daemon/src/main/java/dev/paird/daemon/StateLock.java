@@ -1,8 +1,8 @@
 package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
-import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,12 +1,12 @@
 package dev.paird.net;
 
+import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
 import dev.paird.config.HostPort;
-import dev.paird.config.ListenAddress;
 import dev.paird.identity.Certificates;
 import dev.paird.protocol.ClientSession;
 import dev.paird.protocol.SessionCertificates;
@@ -84,7 +84,7 @@ public final class NettyPairingClient implements PairingClient {
 
   private CompletableFuture<Outcome> run(String host, Optional<String> label,
       Function<SessionCertificates, ClientSession> sessions) {
-    HostPort target = HostPort.parse(host, ListenAddress.DEFAULT_PORT);
+    HostPort target = HostPort.parse(host, ControlProtocol.DEFAULT_PAIRING_PORT);
     if (target == null || target.host().isEmpty()) {
       return CompletableFuture.failedFuture(new PairdException(ErrorCode.INVALID_ARGUMENT,
           "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));

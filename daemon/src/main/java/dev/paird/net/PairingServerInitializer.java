@@ -1,6 +1,7 @@
 package dev.paird.net;
 
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.protocol.KeyLedger;
 import dev.paird.protocol.ServerSession;
 import dev.paird.protocol.SessionCertificates;
@@ -100,7 +101,7 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
         TrustedPeer t = trusted.get();
         // The subject is the peer's choice: escaped, it cannot forge a log line of its own.
         log.info("paired with {} ({}) from {} using {}; it is now trusted",
-            TrustedPeer.escaped(t.subject()), t.fingerprint(), peer, t.suite());
+            Printable.escaped(t.subject()), t.fingerprint(), peer, t.suite());
       } else {
         log.info("answered a ping from {} ({})", peer,
             dev.paird.identity.Certificates.fingerprint(certificates.client()));

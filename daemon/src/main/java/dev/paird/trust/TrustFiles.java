@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -138,7 +139,7 @@ final class TrustFiles {
       out.append("# ")
           .append(peer.fingerprint())
           .append(' ')
-          .append(TrustedPeer.escaped(peer.subject()))
+          .append(Printable.escaped(peer.subject()))
           .append('\n')
           .append(Certificates.toPem(peer.certificate()));
     }
@@ -237,7 +238,7 @@ final class TrustFiles {
           file,
           where
               + ": its fingerprint "
-              + TrustedPeer.escaped(fingerprint)
+              + Printable.escaped(fingerprint)
               + " does not match its certificate, whose fingerprint is "
               + actual);
     }
@@ -253,7 +254,7 @@ final class TrustFiles {
                         file,
                         where
                             + ": unknown suite \""
-                            + TrustedPeer.escaped(suiteName)
+                            + Printable.escaped(suiteName)
                             + "\" (known: hmac, spake2)"));
     JsonNode labelNode = node.get("label");
     Optional<String> label;
@@ -313,7 +314,7 @@ final class TrustFiles {
       String name = names.next();
       if (!known.contains(name)) {
         throw invalid(
-            file, where + "unknown key \"" + TrustedPeer.escaped(name) + "\"; known: " + known);
+            file, where + "unknown key \"" + Printable.escaped(name) + "\"; known: " + known);
       }
     }
   }

@@ -1,11 +1,11 @@
 package dev.paird.trust;
 
+import dev.paird.api.FileProblems;
 import dev.paird.identity.Certificates;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.io.AtomicFiles;
-import dev.paird.io.FileProblems;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -192,12 +192,6 @@ public final class TrustStore {
         .map(hex -> snapshot.byFingerprint().get(hex));
   }
 
-  /** Whether exactly this certificate (byte for byte) is trusted. */
-  public boolean isTrusted(X509Certificate certificate) {
-    TrustedPeer peer = snapshot.byFingerprint().get(Certificates.fingerprint(certificate));
-    return peer != null && peer.certificate().equals(certificate);
-  }
-
   /**
    * The peers whose fingerprint starts with {@code hexPrefix} (either case, colons ignored), in
    * list order.
@@ -316,11 +310,6 @@ public final class TrustStore {
   /** The list file, for messages. */
   public Path jsonFile() {
     return jsonFile;
-  }
-
-  /** The bundle file, for messages and for configuring other TLS software. */
-  public Path pemFile() {
-    return pemFile;
   }
 
   /**

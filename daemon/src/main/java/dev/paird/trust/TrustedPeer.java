@@ -127,41 +127,19 @@ public record TrustedPeer(
     }
   }
 
-  /**
-   * {@code text} with everything outside printable ASCII written as {@code \}{@code uXXXX}, so
-   * that a peer-chosen subject stays on one line of a log, a terminal or the PEM bundle and
-   * cannot smuggle in a line of its own. A backslash is doubled, as pairctl does, so that an
-   * escape always means an escaped character: a subject holding a backslash followed by
-   * {@code u000a} does not read like one holding a line feed.
-   */
-  public static String escaped(String text) {
-    StringBuilder out = new StringBuilder(text.length());
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == '\\') {
-        out.append("\\\\");
-      } else if (c >= 0x20 && c < 0x7f) {
-        out.append(c);
-      } else {
-        out.append(String.format("\\u%04x", (int) c));
-      }
-    }
-    return out.toString();
-  }
-
   /** Every component but the certificate, escaped to stay on one printable line. */
   @Override
   public String toString() {
     return "TrustedPeer[fingerprint="
         + fingerprint
         + ", subject="
-        + escaped(subject)
+        + Printable.escaped(subject)
         + ", host="
-        + escaped(host)
+        + Printable.escaped(host)
         + ", suite="
         + suite
         + ", label="
-        + label.map(TrustedPeer::escaped).orElse("none")
+        + label.map(Printable::escaped).orElse("none")
         + ", addedAt="
         + addedAt
         + ", updatedAt="

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paird.api.ControlRequest;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ final class AuditTest {
     result.putObject("peer").put("fingerprint", FINGERPRINT).put("suite", "spake2");
 
     String line = Audit.describe(
-        new ControlRequest.Pair("10.77.0.1", "42-1234-5678-9".toCharArray(), Optional.of("kitchen")), result);
+        new ControlRequest.Pair("10.77.0.1", Optional.of("kitchen")), result);
 
     assertThat(line).isEqualTo(" host=10.77.0.1 label=kitchen fingerprint=" + FINGERPRINT);
   }

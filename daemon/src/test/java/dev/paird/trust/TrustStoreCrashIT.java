@@ -67,6 +67,7 @@ final class TrustStoreCrashIT {
   void sigkill_atEveryStageOfAChange_leavesTheLastOrTheNextListWithAMatchingBundle()
       throws Exception {
     Path stateDir = Files.createDirectory(dir.resolve("state"));
+    Path bundle = stateDir.resolve(TrustFiles.PEM_NAME);
     Path certificates = dir.resolve("certificates.pem");
     Files.write(certificates, TestCertificates.toPem(TestCertificates.selfSigned("crash", 5)));
     Path stderr = dir.resolve("writer.stderr");
@@ -135,8 +136,7 @@ final class TrustStoreCrashIT {
       assertThat(lastOk).as(context).isNotNull();
 
       // What the kill left, before open() repairs anything.
-      List<String> bundleAsLeft =
-          TestCertificates.bundleFingerprints(stateDir.resolve("trusted.pem"));
+      List<String> bundleAsLeft = TestCertificates.bundleFingerprints(bundle);
 
       TrustStore store = TrustStore.open(stateDir);
       String onDisk = TrustStoreCrashWriter.describe(store.list());
@@ -153,7 +153,7 @@ final class TrustStoreCrashIT {
           .as("%s: the bundle left behind is that of the list on disk or of the one before",
               context)
           .isIn(onDiskFingerprints, TrustStoreCrashWriter.fingerprints(lastOk));
-      assertThat(TestCertificates.bundleFingerprints(store.pemFile()))
+      assertThat(TestCertificates.bundleFingerprints(bundle))
           .as("%s: after open the bundle is that of the list", context)
           .isEqualTo(onDiskFingerprints);
       assertThat(names(stateDir))

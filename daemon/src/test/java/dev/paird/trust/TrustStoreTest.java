@@ -36,6 +36,11 @@ final class TrustStoreTest {
 
   @TempDir Path dir;
 
+  /** trusted.pem in {@code dir}, where the store writes its bundle. */
+  private Path bundle() {
+    return dir.resolve(TrustFiles.PEM_NAME);
+  }
+
   @Test
   void open_emptyDirectory_isEmptyAndWritesOnlyAnEmptyBundle() throws Exception {
     TrustStore store = TrustStore.open(dir);
@@ -86,15 +91,6 @@ final class TrustStoreTest {
   }
 
   @Test
-  void isTrusted_onlyForStoredCertificates() throws Exception {
-    TrustStore store = TrustStore.open(dir);
-    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
-
-    assertThat(store.isTrusted(A)).isTrue();
-    assertThat(store.isTrusted(B)).isFalse();
-  }
-
-  @Test
   void put_sameCertificateAgain_updatesInPlaceAndKeepsAddedAt() throws Exception {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "old-host", Suite.HMAC, Optional.of("Laptop"), T0);
@@ -109,7 +105,7 @@ final class TrustStoreTest {
     assertThat(again.updatedAt()).isEqualTo(T0.plusSeconds(60));
     assertThat(store.list()).extracting(TrustedPeer::host).containsExactly("new-host", "b");
     assertThat(TrustStore.open(dir).list()).isEqualTo(store.list());
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile()))
+    assertThat(TestCertificates.bundleFingerprints(bundle()))
         .containsExactly(fingerprint(A), fingerprint(B));
 
     TrustedPeer relabelled = store.put(A, "new-host", Suite.SPAKE2, Optional.of("Work"), T0);
@@ -130,7 +126,7 @@ final class TrustStoreTest {
     expected.add(fingerprint(C));
 
     assertThat(store.list()).extracting(TrustedPeer::fingerprint).isEqualTo(expected);
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile())).isEqualTo(expected);
+    assertThat(TestCertificates.bundleFingerprints(bundle())).isEqualTo(expected);
   }
 
   @Test
@@ -176,14 +172,14 @@ final class TrustStoreTest {
 
     assertThat(store.list()).containsExactly(b);
     assertThat(TrustStore.open(dir).list()).containsExactly(b);
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile())).containsExactly(fingerprint(B));
+    assertThat(TestCertificates.bundleFingerprints(bundle())).containsExactly(fingerprint(B));
 
     assertThat(store.remove(fingerprint(B))).contains(b);
 
     assertThat(store.list()).isEmpty();
     assertThat(TrustStore.open(dir).list()).isEmpty();
-    assertThat(store.pemFile()).isEmptyFile();
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile())).isEmpty();
+    assertThat(bundle()).isEmptyFile();
+    assertThat(TestCertificates.bundleFingerprints(bundle())).isEmpty();
   }
 
   @Test
@@ -283,7 +279,7 @@ final class TrustStoreTest {
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.jsonFile())))
         .isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.pemFile())))
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle())))
         .isEqualTo("rw-r--r--");
   }
 
@@ -296,9 +292,9 @@ final class TrustStoreTest {
     TrustedPeer peer = store.put(sneaky, "sneaky", Suite.HMAC, Optional.empty(), T0);
 
     assertThat(peer.subject()).contains("\n");
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile())).containsExactly(fingerprint(sneaky));
-    List<String> lines = Files.readAllLines(store.pemFile());
-    assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\u000a-----END");
+    assertThat(TestCertificates.bundleFingerprints(bundle())).containsExactly(fingerprint(sneaky));
+    List<String> lines = Files.readAllLines(bundle());
+    assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\x0a-----END");
     assertThat(lines).filteredOn(line -> line.startsWith("-----BEGIN")).hasSize(1);
     String ownPemLine = Certificates.toPem(sneaky).split("\n", -1)[1];
     assertThat(peer.toString()).doesNotContain("\n").doesNotContain(ownPemLine);
@@ -309,19 +305,19 @@ final class TrustStoreTest {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
     store.put(B, "b", Suite.HMAC, Optional.empty(), T0.plusSeconds(1));
-    byte[] current = Files.readAllBytes(store.pemFile());
+    byte[] current = Files.readAllBytes(bundle());
 
-    Files.write(store.pemFile(), TrustFiles.encodePem(store.list().subList(0, 1)));
+    Files.write(bundle(), TrustFiles.encodePem(store.list().subList(0, 1)));
     TrustStore.open(dir);
-    assertThat(store.pemFile()).hasBinaryContent(current);
+    assertThat(bundle()).hasBinaryContent(current);
 
-    Files.delete(store.pemFile());
+    Files.delete(bundle());
     TrustStore.open(dir);
-    assertThat(store.pemFile()).hasBinaryContent(current);
+    assertThat(bundle()).hasBinaryContent(current);
 
-    Files.write(store.pemFile(), "garbage".getBytes(StandardCharsets.US_ASCII));
+    Files.write(bundle(), "garbage".getBytes(StandardCharsets.US_ASCII));
     TrustStore.open(dir);
-    assertThat(store.pemFile()).hasBinaryContent(current);
+    assertThat(bundle()).hasBinaryContent(current);
   }
 
   @Test
@@ -345,7 +341,7 @@ final class TrustStoreTest {
 
     assertThat(store.list()).hasSize(16);
     assertThat(TrustStore.open(dir).list()).isEqualTo(store.list());
-    assertThat(TestCertificates.bundleFingerprints(store.pemFile()))
+    assertThat(TestCertificates.bundleFingerprints(bundle()))
         .isEqualTo(store.list().stream().map(TrustedPeer::fingerprint).toList());
   }
 

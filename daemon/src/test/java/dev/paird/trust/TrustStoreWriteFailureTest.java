@@ -31,6 +31,11 @@ final class TrustStoreWriteFailureTest {
   private static final X509Certificate C = CERTS.get(2);
 
   @TempDir Path dir;
+
+  /** trusted.pem in {@code dir}, where the store writes its bundle. */
+  private Path bundle() {
+    return dir.resolve(TrustFiles.PEM_NAME);
+  }
   private final FailingWriter writer = new FailingWriter();
 
   /** A writer that fails on the chosen file, after really writing it if asked to. */
@@ -65,27 +70,27 @@ final class TrustStoreWriteFailureTest {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
     Saved before = Saved.of(store);
-    replaceWithDirectory(store.pemFile());
+    replaceWithDirectory(bundle());
 
     assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
-        .hasMessageContaining(store.pemFile().toString())
+        .hasMessageContaining(bundle().toString())
         .hasMessageContaining("nothing was changed");
     assertFailsAsInternal(() -> store.remove(Certificates.fingerprint(A)));
     assertFailsAsInternal(() -> store.put(A, "a2", Suite.SPAKE2, Optional.of("A"), T0));
 
     assertThat(store.list()).isEqualTo(before.peers);
     assertThat(store.jsonFile()).hasBinaryContent(before.json);
-    Files.delete(store.pemFile().resolve("blocker"));
-    Files.delete(store.pemFile());
+    Files.delete(bundle().resolve("blocker"));
+    Files.delete(bundle());
     TrustStore reopened = TrustStore.open(dir);
     assertThat(reopened.list()).isEqualTo(before.peers);
-    assertThat(store.pemFile()).hasBinaryContent(before.pem);
+    assertThat(bundle()).hasBinaryContent(before.pem);
   }
 
   @Test
   void put_firstChangeFails_leavesNoListFile() throws Exception {
     TrustStore store = TrustStore.open(dir);
-    replaceWithDirectory(store.pemFile());
+    replaceWithDirectory(bundle());
 
     assertFailsAsInternal(() -> store.put(A, "a", Suite.HMAC, Optional.empty(), T0));
 
@@ -104,7 +109,7 @@ final class TrustStoreWriteFailureTest {
         .hasMessageContaining(store.jsonFile().toString());
 
     assertThat(store.list()).isEqualTo(before.peers);
-    assertThat(store.pemFile()).hasBinaryContent(before.pem);
+    assertThat(bundle()).hasBinaryContent(before.pem);
   }
 
   @Test
@@ -205,14 +210,19 @@ final class TrustStoreWriteFailureTest {
     }
 
     static Saved of(TrustStore store) throws IOException {
-      return new Saved(
-          store.list(), Files.readAllBytes(store.jsonFile()), Files.readAllBytes(store.pemFile()));
+      return new Saved(store.list(), Files.readAllBytes(store.jsonFile()),
+          Files.readAllBytes(pemFile(store)));
+    }
+
+    /** The bundle beside the list, where TrustStore writes it. */
+    private static Path pemFile(TrustStore store) {
+      return store.jsonFile().resolveSibling(TrustFiles.PEM_NAME);
     }
 
     void assertUnchanged(TrustStore store) throws PairdException {
       assertThat(store.list()).isEqualTo(peers);
       assertThat(store.jsonFile()).hasBinaryContent(json);
-      assertThat(store.pemFile()).hasBinaryContent(pem);
+      assertThat(pemFile(store)).hasBinaryContent(pem);
       assertThat(TrustStore.open(store.jsonFile().getParent()).list()).isEqualTo(peers);
     }
   }

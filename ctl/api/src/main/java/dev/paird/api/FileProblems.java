@@ -1,5 +1,6 @@
-package dev.paird.io;
+package dev.paird.api;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,13 +31,13 @@ public final class FileProblems {
     return reason;
   }
 
-  /** Why {@code e} happened, without any path. */
+  /** Why {@code e} happened, without any path: for a message that names the file already. */
   public static String reason(IOException e) {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
     if (e instanceof NoSuchFileException) {
-      return "no such file or directory";
+      return "no such file";
     }
     if (e instanceof FileAlreadyExistsException) {
       return "it already exists";
@@ -48,6 +49,14 @@ public final class FileProblems {
       return fileSystem.getReason();
     }
     String message = e.getMessage();
-    return message == null ? e.getClass().getSimpleName() : message;
+    if (message == null) {
+      return e.getClass().getSimpleName();
+    }
+    int open = message.lastIndexOf(" (");
+    if (e instanceof FileNotFoundException && open >= 0 && message.endsWith(")")) {
+      // java.io writes "PATH (REASON)".
+      return message.substring(open + 2, message.length() - 1);
+    }
+    return message;
   }
 }

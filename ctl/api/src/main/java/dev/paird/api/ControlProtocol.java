@@ -23,7 +23,10 @@ public final class ControlProtocol {
   /** Default socket path. */
   public static final String DEFAULT_SOCKET = "/run/paird/control.sock";
 
-  /** The pairing port a {@code pair} or {@code ping} host without {@code :PORT} means. */
+  /**
+   * The pairing port a {@code pair} or {@code ping} host without {@code :PORT} means, and the one
+   * paird listens on unless configured otherwise: 7247 spells PAIR on a phone keypad.
+   */
   public static final int DEFAULT_PAIRING_PORT = 7247;
 
   /** Shortest lifetime {@code new-key} accepts (and {@code key_lifetime} in the config). */
