@@ -394,7 +394,7 @@ files_and_socket() {
   local c=$1
   expect "user paird" "paird:/var/lib/paird:/usr/sbin/nologin" \
     "$(ct "$c" getent passwd paird | cut -d: -f1,6,7)" &&
-    expect "/var/lib/paird" "paird:paird 700" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
+    expect "/var/lib/paird" "paird:paird 711" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
     expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
     expect "/etc/paird/paird.conf" "root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&

@@ -114,7 +114,12 @@ final class TrustStoreCrashTest {
       try (Stream<Path> files = Files.list(stateDir)) {
         assertThat(files.map(f -> f.getFileName().toString()))
             .as("%s: open removed the temporary files", context)
-            .containsExactlyInAnyOrder("trusted.json", "trusted.pem");
+            .containsExactlyInAnyOrder("trusted.json", "trusted.pem", "trusted-certs", "trusted.p12");
+      }
+      try (Stream<Path> files = Files.list(stateDir.resolve("trusted-certs"))) {
+        assertThat(files.count())
+            .as("%s: after open the CApath directory holds one file per peer", context)
+            .isEqualTo(onDiskFingerprints.size());
       }
 
       if (!onDisk.equals(lastOk)) {
