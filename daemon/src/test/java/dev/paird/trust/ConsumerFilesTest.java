@@ -8,6 +8,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
 import dev.paird.io.AtomicFiles;
+import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -3,6 +3,7 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paird.identity.Certificates;
+import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;

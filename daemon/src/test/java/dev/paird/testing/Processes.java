@@ -1,4 +1,4 @@
-package dev.paird.trust;
+package dev.paird.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -6,19 +6,19 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a command-line tool (openssl, keytool) and keeps its exit status and output. */
-final class Processes {
+public final class Processes {
   private static final long TIMEOUT_SECONDS = 60;
 
   /** What a finished command left: its exit status and its output and errors together. */
-  record Result(int exitStatus, String output) {}
+  public record Result(int exitStatus, String output) {}
 
   private Processes() {}
 
-  static Result run(String... command) {
+  public static Result run(String... command) {
     return run(List.of(command));
   }
 
-  static Result run(List<String> command) {
+  public static Result run(List<String> command) {
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       process.getOutputStream().close();
