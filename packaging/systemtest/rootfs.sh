@@ -22,7 +22,10 @@ suite=bookworm
 # with which "systemd-analyze verify" checks the unit's Documentation= man pages.
 base=(systemd systemd-sysv dbus iproute2 util-linux sudo jq ca-certificates procps man-db)
 java=(openjdk-17-jre-headless)
-packages=("${base[@]}" "${java[@]}")
+# Consumers of paird's trusted list, configured as docs/INTEGRATION.md says: nginx requiring
+# client certificates, curl presenting one, openssl for "verify -CApath".
+consumers=(nginx curl openssl)
+packages=("${base[@]}" "${java[@]}" "${consumers[@]}")
 
 log() { printf 'rootfs: %s\n' "$*" >&2; }
 
