@@ -171,6 +171,8 @@ public final class PairCtl {
       return format.paired(result);
     } else if (request instanceof Request.ListTrusted listTrusted) {
       return format.listTrusted(result, listTrusted.full());
+    } else if (request instanceof Request.Show show) {
+      return show.pem() ? format.certificate(result) : format.shown(result);
     } else if (request instanceof Request.Remove) {
       return format.removed(result);
     } else if (request instanceof Request.Status) {

@@ -163,6 +163,23 @@ sealed interface Request {
     }
   }
 
+  /** {@code pem}: print only the certificate (only the display differs). */
+  record Show(String fingerprint, boolean pem) implements Request {
+    public Show {
+      Objects.requireNonNull(fingerprint, "fingerprint");
+    }
+
+    @Override
+    public Command command() {
+      return Command.SHOW;
+    }
+
+    @Override
+    public ObjectNode args() {
+      return Json.object().put("fingerprint", fingerprint);
+    }
+  }
+
   record Remove(String fingerprint) implements Request {
     public Remove {
       Objects.requireNonNull(fingerprint, "fingerprint");

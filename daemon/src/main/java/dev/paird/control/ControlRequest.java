@@ -85,6 +85,13 @@ public sealed interface ControlRequest {
     }
   }
 
+  record Show(String fingerprint) implements ControlRequest {
+    @Override
+    public Command command() {
+      return Command.SHOW;
+    }
+  }
+
   record Remove(String fingerprint) implements ControlRequest {
     @Override
     public Command command() {
@@ -173,6 +180,9 @@ public sealed interface ControlRequest {
       case LIST_TRUSTED:
         a.allow();
         return new ListTrusted();
+      case SHOW:
+        a.allow("fingerprint");
+        return new Show(a.text("fingerprint"));
       case REMOVE:
         a.allow("fingerprint");
         return new Remove(a.text("fingerprint"));

@@ -28,6 +28,8 @@ final class ConsumerFiles {
   static void write(Path stateDir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer)
       throws IOException {
     CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer);
+    // Last, and it must stay last: paird-trust-changed.path watches this file to know that
+    // every output of a change is on disk.
     Path pkcs12 = stateDir.resolve(PKCS12_NAME);
     byte[] store = TrustedPkcs12.encode(peers);
     if (!holds(pkcs12, store)) {
