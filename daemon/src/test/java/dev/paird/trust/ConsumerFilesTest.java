@@ -82,6 +82,40 @@ final class ConsumerFilesTest {
   }
 
   @Test
+  void javaDefaultTrustStore_fromSystemProperties_isTheTrustedList() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0);
+    // What a Java service gets from -Djavax.net.ssl.trustStore as INTEGRATION.md sets it: the
+    // default trust manager, built by the JDK from those properties without a password.
+    Path program = dir.resolve("Issuers.java");
+    Files.writeString(
+        program,
+        String.join(
+            "\n",
+            "import javax.net.ssl.*;",
+            "public class Issuers {",
+            "  public static void main(String[] args) throws Exception {",
+            "    TrustManagerFactory f = TrustManagerFactory.getInstance(\"PKIX\");",
+            "    f.init((java.security.KeyStore) null);",
+            "    for (var c : ((X509TrustManager) f.getTrustManagers()[0]).getAcceptedIssuers()) {",
+            "      System.out.println(c.getSubjectX500Principal().getName());",
+            "    }",
+            "  }",
+            "}",
+            ""));
+    Processes.Result java =
+        Processes.run(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Djavax.net.ssl.trustStore=" + pkcs12(),
+            "-Djavax.net.ssl.trustStoreType=PKCS12",
+            program.toString());
+
+    assertThat(java.exitStatus()).as(java.output()).isZero();
+    assertThat(java.output().lines()).containsExactlyInAnyOrder("CN=peer-1", "CN=peer-2");
+  }
+
+  @Test
   void put_sameSubjectTwice_numbersTheHashFiles() throws Exception {
     TrustStore store = TrustStore.open(dir);
     store.put(TWIN_1, "one", Suite.HMAC, Optional.empty(), T0);
