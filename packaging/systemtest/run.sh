@@ -3,7 +3,9 @@
 # containers with systemd, each in its own network namespace, joined by a veth pair
 # (A = 10.77.0.1, B = 10.77.0.2); installs the .deb in both; checks the service, its sandbox
 # and the control socket's permissions; pairs the two devices with pairctl as an ordinary user
-# in group paird; restarts; purges; and installs the tarball as its INSTALL note says.
+# in group paird; checks that nginx on A and curl on B trust each other through paird's
+# outputs, and follow a removal and a new pairing with no manual reload (docs/INTEGRATION.md);
+# restarts; purges; and installs the tarball as its INSTALL note says.
 #
 #   packaging/systemtest/run.sh [--packages DIR] [--skip-build] [--keep] [--logs DIR]
 #
