@@ -167,6 +167,11 @@ build_deb() {
   put_jars "$daemon_lib" "$root/usr/share/paird/lib/daemon" "$skip"
   put_jars "$ctl_lib" "$root/usr/share/paird/lib/ctl" "$skip"
   put 0644 "$top/systemd/paird.service" "$root/lib/systemd/system/paird.service"
+  put 0644 "$top/systemd/paird-trust-changed.path" "$root/lib/systemd/system/paird-trust-changed.path"
+  put 0644 "$top/systemd/paird-trust-changed.service" \
+    "$root/lib/systemd/system/paird-trust-changed.service"
+  put 0755 "$pkg/libexec/trust-changed" "$root/usr/lib/paird/trust-changed"
+  put 0644 "$top/docs/INTEGRATION.md" "$root/usr/share/doc/paird/INTEGRATION.md"
   put 0644 "$pkg/sysusers.d/paird.conf" "$root/usr/lib/sysusers.d/paird.conf"
   put 0644 "$pkg/paird.conf" "$root/etc/paird/paird.conf"
   put_gz "$pkg/man/paird.8" "$root/usr/share/man/man8/paird.8.gz"
@@ -217,6 +222,15 @@ build_tarball() {
   grep -qx 'ExecStart=/usr/local/bin/paird' "$root/lib/systemd/system/paird.service" ||
     die "systemd/paird.service has no 'ExecStart=/usr/bin/paird' line to relocate"
   chmod 0644 "$root/lib/systemd/system/paird.service"
+  put 0644 "$top/systemd/paird-trust-changed.path" "$root/lib/systemd/system/paird-trust-changed.path"
+  sed 's|^ExecStart=/usr/lib/paird/trust-changed$|ExecStart=/usr/local/lib/paird/trust-changed|' \
+    "$top/systemd/paird-trust-changed.service" >"$root/lib/systemd/system/paird-trust-changed.service"
+  grep -qx 'ExecStart=/usr/local/lib/paird/trust-changed' \
+    "$root/lib/systemd/system/paird-trust-changed.service" ||
+    die "systemd/paird-trust-changed.service has no 'ExecStart=/usr/lib/paird/trust-changed' line"
+  chmod 0644 "$root/lib/systemd/system/paird-trust-changed.service"
+  put 0755 "$pkg/libexec/trust-changed" "$root/lib/paird/trust-changed"
+  put 0644 "$top/docs/INTEGRATION.md" "$root/share/doc/paird/INTEGRATION.md"
   put 0644 "$pkg/sysusers.d/paird.conf" "$root/lib/sysusers.d/paird.conf"
   put 0644 "$pkg/paird.conf" "$root/etc/paird/paird.conf"
   put_gz "$pkg/man/paird.8" "$root/share/man/man8/paird.8.gz"

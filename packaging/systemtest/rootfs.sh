@@ -22,7 +22,10 @@ suite=bookworm
 # with which "systemd-analyze verify" checks the unit's Documentation= man pages.
 base=(systemd systemd-sysv dbus iproute2 util-linux sudo jq ca-certificates procps man-db)
 java=(openjdk-17-jre-headless)
-packages=("${base[@]}" "${java[@]}")
+# Consumers of paird's trusted list, configured as docs/INTEGRATION.md says: nginx requiring
+# client certificates, curl presenting one, openssl for "verify -CApath".
+consumers=(nginx curl openssl)
+packages=("${base[@]}" "${java[@]}" "${consumers[@]}")
 
 log() { printf 'rootfs: %s\n' "$*" >&2; }
 
@@ -78,8 +81,8 @@ trap cleanup EXIT
 
 log "debootstrap $suite ($arch) from $mirror into $root"
 started=$(date +%s)
-# minbase plus the base packages; Java is installed in a second step with apt, which runs
-# its maintainer scripts (ca-certificates-java needs a working java and /proc) reliably.
+# minbase plus the base packages; Java and the consumers are installed in a second step with
+# apt, which runs their maintainer scripts (ca-certificates-java needs a working java and /proc) reliably.
 debootstrap --variant=minbase --arch="$arch" --include="$(IFS=,; echo "${base[*]}")" \
   "$suite" "$root" "$mirror" >&2
 
@@ -91,10 +94,10 @@ done
 # No service may start inside the chroot while packages are installed.
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
-log "installing ${java[*]}"
+log "installing ${java[*]} ${consumers[*]}"
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
   sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends "$@" && apt-get clean' \
-  sh "${java[@]}" >&2
+  sh "${java[@]}" "${consumers[@]}" >&2
 rm -f "$root/usr/sbin/policy-rc.d"
 for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
   umount -l "${mounted[i]}"

@@ -3,7 +3,9 @@
 # containers with systemd, each in its own network namespace, joined by a veth pair
 # (A = 10.77.0.1, B = 10.77.0.2); installs the .deb in both; checks the service, its sandbox
 # and the control socket's permissions; pairs the two devices with pairctl as an ordinary user
-# in group paird; restarts; purges; and installs the tarball as its INSTALL note says.
+# in group paird; checks that nginx on A and curl on B trust each other through paird's
+# outputs, and follow a removal and a new pairing with no manual reload (docs/INTEGRATION.md);
+# restarts; purges; and installs the tarball as its INSTALL note says.
 #
 #   packaging/systemtest/run.sh [--packages DIR] [--skip-build] [--keep] [--logs DIR]
 #
@@ -362,9 +364,10 @@ service_ready() {
 
 unit_verifies() {
   local out
-  out=$(ct A systemd-analyze verify paird.service 2>&1) || { echo "$out"; return 1; }
+  out=$(ct A systemd-analyze verify paird.service paird-trust-changed.path \
+    paird-trust-changed.service 2>&1) || { echo "$out"; return 1; }
   [ -z "$out" ] || { echo "$out"; return 1; }
-  echo "systemd-analyze verify paird.service: no findings"
+  echo "systemd-analyze verify paird.service paird-trust-changed.{path,service}: no findings"
   # The score of the running unit, and of the installed file alone (what SYSTEMD.md quotes).
   echo "security paird: $(ct A systemd-analyze security paird --no-pager | tail -n 1)"
   echo "security --offline=true: $(ct A systemd-analyze security --offline=true --no-pager \
@@ -394,7 +397,7 @@ files_and_socket() {
   local c=$1
   expect "user paird" "paird:/var/lib/paird:/usr/sbin/nologin" \
     "$(ct "$c" getent passwd paird | cut -d: -f1,6,7)" &&
-    expect "/var/lib/paird" "paird:paird 700" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
+    expect "/var/lib/paird" "paird:paird 711" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
     expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
     expect "/etc/paird/paird.conf" "root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&
@@ -555,6 +558,90 @@ no_key_logged() {
   expect "journals containing the key" "" "${found[*]}"
 }
 
+# --- Consumers: nginx on A, curl on B, configured as docs/INTEGRATION.md says ---------------
+# The nginx site of INTEGRATION.md: client certificates required, trusted from paird's output
+# only, through the file the 50-nginx program of INTEGRATION.md derives.
+nginx_site='server {
+    listen 8443 ssl;
+    server_name paird-a;
+    ssl_certificate        /var/lib/paird/identity/cert.pem;
+    ssl_certificate_key    /var/lib/paird/identity/key.pem;
+    ssl_verify_client      on;
+    ssl_verify_depth       0;
+    ssl_client_certificate /var/lib/paird-trust-changed/nginx-clients.pem;
+    location / {
+        return 200 "hello $ssl_client_s_dn\n";
+    }
+}'
+nginx_hook='#!/bin/sh
+# nginx reads ssl_client_certificate only when it (re)loads, and refuses an empty file: when
+# paird trusts nobody, this device'"'"'s own certificate stands in (only this device has its key).
+set -e
+src=$PAIRD_TRUSTED_PEM
+[ -s "$src" ] || src=$PAIRD_STATE_DIR/identity/cert.pem
+cp "$src" "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new"
+mv "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new" "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem"
+exec systemctl reload nginx'
+
+nginx_setup() {
+  local c=$1
+  printf '%s\n' "$nginx_site" >"${root[$c]}/etc/nginx/sites-available/paird" &&
+    ln -sf ../sites-available/paird "${root[$c]}/etc/nginx/sites-enabled/paird" &&
+    rm -f "${root[$c]}/etc/nginx/sites-enabled/default" &&
+    mkdir -p "${root[$c]}/etc/paird/trust-changed.d" &&
+    printf '%s\n' "$nginx_hook" >"${root[$c]}/etc/paird/trust-changed.d/50-nginx" &&
+    chmod 0755 "${root[$c]}/etc/paird/trust-changed.d/50-nginx" || return 1
+  expect "paird-trust-changed.path" "active" "$(ct "$c" systemctl is-active paird-trust-changed.path)" ||
+    return 1
+  # Once by hand, as INTEGRATION.md says, so that the file nginx reads exists before a change.
+  # Polled: in a container, systemd may still be removing the cgroup of the run the pairing
+  # started, and then fails this start (status 219/CGROUP) without running anything.
+  poll 15 ct "$c" systemctl start paird-trust-changed.service &&
+    ct "$c" nginx -t 2>&1 &&
+    ct "$c" systemctl restart nginx &&
+    expect "nginx" "active" "$(ct "$c" systemctl is-active nginx)"
+}
+
+# https_code FROM TO [CURL OPTION...]: the HTTP status curl on FROM gets from nginx on TO,
+# presenting FROM's paird identity; 000 if the TLS handshake failed.
+https_code() {
+  local from=$1 to=$2
+  shift 2
+  ct "$from" curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    --cert /var/lib/paird/identity/cert.pem --key /var/lib/paird/identity/key.pem \
+    "$@" "https://${host[$to]}:8443/" || true
+}
+# curl_gets FROM TO CODE: polls (nginx reloads in the background) until curl gets CODE.
+curl_gets() {
+  local from=$1 to=$2 want=$3 got
+  code_is() { got=$(https_code "$from" "$to" --cacert /var/lib/paird/trusted.pem); [ "$got" = "$want" ]; }
+  poll 30 code_is
+  expect "curl on $from (--cacert trusted.pem) -> nginx on $to" "$want" "$got"
+}
+curl_with_pin() {
+  local pin
+  pin=$(as B alice pairctl --json show "${fingerprint[A]}" | ct B jq -r .peer.spki_pin)
+  echo "A's pin, from pairctl show on B: $pin"
+  # --insecure turns off the CA check only; curl still refuses a key that is not the pinned one.
+  expect "curl on B (--pinnedpubkey) -> nginx on A" 200 \
+    "$(https_code B A --insecure --pinnedpubkey "$pin")" &&
+    expect "curl on B (another pin) -> nginx on A" 000 \
+      "$(https_code B A --insecure --pinnedpubkey 'sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=')"
+}
+remove_b_on_a() {
+  as A alice pairctl remove "${fingerprint[B]}"
+}
+# The other outputs: keytool reads the PKCS#12 store, openssl verify -CApath accepts the peer.
+other_outputs() {
+  local c=$1 other=$2 aliases
+  aliases=$(ct "$c" keytool -list -keystore /var/lib/paird/trusted.p12 -storetype PKCS12 </dev/null 2>&1 |
+    grep -oE '^[0-9a-f]{64}' | tr '\n' ' ' | sed 's/ $//')
+  expect "keytool -list on $c: aliases" "${fingerprint[$other]}" "$aliases" || return 1
+  as "$c" alice pairctl show --pem "${fingerprint[$other]}" >"${root[$c]}/root/peer.pem" &&
+    ct "$c" openssl verify -no-CAfile -no-CAstore -CApath /var/lib/paird/trusted-certs \
+      -verify_hostname "${host[$other]}" /root/peer.pem
+}
+
 # --- Restart, journal, purge, tarball --------------------------------------------------------
 restart() {
   local c=$1 before after
@@ -596,7 +683,9 @@ purge() {
   for path in /usr/bin/paird /usr/bin/pairctl /lib/systemd/system/paird.service \
     /usr/lib/systemd/system/paird.service /usr/lib/sysusers.d/paird.conf /usr/share/paird \
     /usr/share/man/man8/paird.8.gz /usr/share/man/man1/pairctl.1.gz \
-    /usr/share/bash-completion/completions/pairctl /usr/share/doc/paird /etc/paird \
+    /usr/share/bash-completion/completions/pairctl /usr/share/doc/paird /etc/paird/paird.conf \
+    /lib/systemd/system/paird-trust-changed.path /lib/systemd/system/paird-trust-changed.service \
+    /usr/lib/paird /var/lib/paird-trust-changed \
     /var/lib/paird /run/paird /etc/systemd/system/multi-user.target.wants/paird.service; do
     ct "$c" test -e "$path" && left+=("$path")
   done
@@ -631,7 +720,9 @@ tarball_install() {
     rm -r /usr/local/bin/paird /usr/local/bin/pairctl /usr/local/share/paird \
       /usr/local/share/man/man8/paird.8.gz /usr/local/share/man/man1/pairctl.1.gz \
       /usr/local/share/bash-completion/completions/pairctl /usr/local/share/doc/paird \
-      /usr/local/lib/systemd/system/paird.service /usr/local/lib/sysusers.d/paird.conf
+      /usr/local/lib/systemd/system/paird.service /usr/local/lib/sysusers.d/paird.conf \
+      /usr/local/lib/systemd/system/paird-trust-changed.path \
+      /usr/local/lib/systemd/system/paird-trust-changed.service /usr/local/lib/paird
     systemctl daemon-reload' &&
     expect "after uninstalling" "not-found" "$(ct "$c" systemctl show paird -p LoadState --value)"
 }
@@ -677,6 +768,18 @@ step "list-trusted: each lists exactly the other" trusted_lists || true
 step "pairctl ping A -> B" ping_peer A B || true
 step "pairctl ping B -> A" ping_peer B A || true
 step "journal: A logged the pairing, B the audit line of pair" pairing_logged || true
+
+echo "== consumers: nginx on A requires client certificates, curl on B (INTEGRATION.md)"
+step "nginx on A trusting paird's output, reloaded by /etc/paird/trust-changed.d" nginx_setup A || true
+step "curl on B with its identity and A's trusted.pem gets 200" curl_gets B A 200 || true
+step "curl on B with A's pin from pairctl show gets 200, another pin fails" curl_with_pin || true
+step "PKCS#12 and CApath on A: keytool lists B, openssl verify -CApath accepts it" other_outputs A B || true
+step "PKCS#12 and CApath on B: keytool lists A, openssl verify -CApath accepts it" other_outputs B A || true
+step "pairctl remove B on A" remove_b_on_a || true
+step "without a manual reload, nginx on A now refuses B" curl_gets B A 400 || true
+step "pairctl new-key on A again" new_key || true
+step "pair B with A again" pair || true
+step "without a manual reload, nginx on A accepts B again" curl_gets B A 200 || true
 
 echo "== restart"
 for c in A B; do

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The human-readable form of paird's answers. Every string that came from paird is passed through
@@ -21,6 +22,8 @@ final class Format {
   private static final DateTimeFormatter DATE_MINUTES = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
   private static final DateTimeFormatter ZONE = DateTimeFormatter.ofPattern("z");
   private static final int SHORT_FINGERPRINT = 16;
+  private static final Pattern PEM_CERTIFICATE =
+      Pattern.compile("-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n");
 
   private final Terminal terminal;
   private final Clock clock;
@@ -142,6 +145,35 @@ final class Format {
           date(peer.path("added_at"), DATE_MINUTES));
     }
     return table.toString();
+  }
+
+  /** A {@code show} result. */
+  String shown(JsonNode result) {
+    JsonNode peer = result.path("peer");
+    String fingerprint = text(peer, "fingerprint");
+    return name(peer) + "\n"
+        + fields(
+            row("fingerprint", fingerprint),
+            row("", grouped(fingerprint)),
+            row("subject", text(peer, "subject")),
+            row("label", text(peer, "label")),
+            row("host", text(peer, "host")),
+            row("suite", text(peer, "suite")),
+            row("added", date(peer.path("added_at"), DATE_TIME)),
+            row("updated", date(peer.path("updated_at"), DATE_TIME)),
+            row("public key pin", text(peer, "spki_pin")));
+  }
+
+  /**
+   * A {@code show --pem} result: the certificate, if it is one PEM block of base64 text, and
+   * nothing else, so that the output can go straight to a file.
+   */
+  String certificate(JsonNode result) {
+    String pem = result.path("certificate").asText("");
+    if (!PEM_CERTIFICATE.matcher(pem).matches()) {
+      return terminal.safe("paird's answer holds no certificate") + "\n";
+    }
+    return pem;
   }
 
   String removed(JsonNode result) {

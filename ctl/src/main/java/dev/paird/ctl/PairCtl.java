@@ -167,6 +167,8 @@ public final class PairCtl {
     Format format = format();
     if (request instanceof Request.ListTrusted listTrusted) {
       return format.listTrusted(result, listTrusted.full());
+    } else if (request instanceof Request.Show show) {
+      return show.pem() ? format.certificate(result) : format.shown(result);
     }
     switch (request.command()) {
       case NEW_KEY:

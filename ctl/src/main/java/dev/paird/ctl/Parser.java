@@ -165,6 +165,9 @@ final class Parser {
             keySource(command));
       case "list-trusted":
         return new Request.ListTrusted(command.hasMatchedOption("--full"));
+      case "show":
+        return new Request.Show(
+            command.matchedPositionalValue(0, ""), command.hasMatchedOption("--pem"));
       case "remove":
         return new Request.Send(new ControlRequest.Remove(command.matchedPositionalValue(0, "")));
       case "status":
@@ -334,6 +337,16 @@ final class Parser {
         .addOption(OptionSpec.builder("--full")
             .type(boolean.class)
             .description("Show whole fingerprints, not their first 16 digits.")
+            .build()));
+
+    top.addSubcommand("show", command("show",
+            "Show one trusted device: its entry, its certificate's SHA-256 public key pin as"
+                + " curl's --pinnedpubkey takes it, or with --pem its certificate.")
+        .addPositional(positional(0, "FINGERPRINT",
+            "The device's fingerprint, or enough of its start to name one device."))
+        .addOption(OptionSpec.builder("--pem")
+            .type(boolean.class)
+            .description("Print only the device's certificate, in PEM.")
             .build()));
 
     top.addSubcommand("remove", command("remove",

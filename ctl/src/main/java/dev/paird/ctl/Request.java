@@ -105,4 +105,16 @@ sealed interface Request {
       return new ControlRequest.ListTrusted();
     }
   }
+
+  /** {@code pem}: print only the certificate (only the display differs). */
+  record Show(String fingerprint, boolean pem) implements Request {
+    public Show {
+      Objects.requireNonNull(fingerprint, "fingerprint");
+    }
+
+    @Override
+    public ControlRequest control() {
+      return new ControlRequest.Show(fingerprint);
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -190,6 +191,35 @@ final class FormatTest {
     assertThat(table).doesNotContain("\u001b").doesNotContain("\u202e");
     assertThat(table.lines()).hasSize(2);
     assertThat(table).contains("\\u202etop\\\\  CN=\\x1b[2J\\x1b[1;1Hpwned\\x0aEVIL  10.0.0.7");
+  }
+
+  @Test
+  void shown_listsTheEntryWithItsPublicKeyPin() throws Exception {
+    ObjectNode peer = (ObjectNode) peer("CN=laptop", "'laptop'");
+    peer.put("updated_at", "2026-11-21T10:00:00Z");
+    peer.put("spki_pin", "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+
+    assertThat(UTC.shown(Json.object().set("peer", peer))).isEqualTo(""
+        + "laptop (CN=laptop)\n"
+        + "  fingerprint     " + FINGERPRINT + "\n"
+        + "                  9f86 d081 884c 7d65  9a2f eaa0 c55a d015  a3bf 4f1b 2b0b 822c"
+        + "  d15d 6c15 b0f0 0a08\n"
+        + "  subject         CN=laptop\n"
+        + "  label           laptop\n"
+        + "  host            10.0.0.7\n"
+        + "  suite           spake2\n"
+        + "  added           2026-11-20 09:30:00\n"
+        + "  updated         2026-11-21 10:00:00\n"
+        + "  public key pin  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+  }
+
+  @Test
+  void certificate_printsOnlyAPemCertificate() throws Exception {
+    String pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    assertThat(UTC.certificate(Json.object().put("certificate", pem))).isEqualTo(pem);
+    assertThat(UTC.certificate(Json.object().put("certificate", pem + "\u001b[2J")))
+        .doesNotContain("\u001b").doesNotContain("BEGIN");
   }
 
   @Test

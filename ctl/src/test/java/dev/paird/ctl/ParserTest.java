@@ -224,6 +224,14 @@ final class ParserTest {
   }
 
   @Test
+  void parse_show_takesAFingerprintAndOptionallyPem() {
+    assertThat(run("show", "9f86").request()).isEqualTo(new Request.Show("9f86", false));
+    assertThat(run("show", "--pem", "9f86").request()).isEqualTo(new Request.Show("9f86", true));
+    assertThat(run("show", "9f86").request().args().toString())
+        .isEqualTo("{\"fingerprint\":\"9f86\"}");
+  }
+
+  @Test
   void parse_remove_takesAFingerprint() {
     assertThat(run("remove", "9f86:d0").request())
         .isEqualTo(new Request.Send(new ControlRequest.Remove("9f86:d0")));
@@ -268,7 +276,7 @@ final class ParserTest {
     Parsed.Usage usage = usage("frobnicate");
 
     assertThat(usage.message()).isEqualTo("unknown command 'frobnicate'; the commands are new-key,"
-        + " pair, list-trusted, remove, status, list-keys, cancel-key, ping");
+        + " pair, list-trusted, show, remove, status, list-keys, cancel-key, ping");
     assertThat(usage.helpCommand()).isEqualTo("pairctl");
   }
 

@@ -11,6 +11,7 @@ import dev.paird.api.Suite;
 import dev.paird.api.Version;
 import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
+import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.KeyInfo;
 import dev.paird.keys.KeyOutcome;
@@ -101,6 +102,8 @@ public final class ControlService {
         });
       } else if (request instanceof ControlRequest.ListTrusted) {
         return CompletableFuture.completedFuture(listTrusted());
+      } else if (request instanceof ControlRequest.Show show) {
+        return CompletableFuture.completedFuture(show(show.fingerprint()));
       } else if (request instanceof ControlRequest.Remove remove) {
         return onBlocking(() -> remove(remove.fingerprint()));
       }
@@ -215,6 +218,14 @@ public final class ControlService {
     return out;
   }
 
+  private ObjectNode show(String fingerprintPrefix) throws PairdException {
+    TrustedPeer peer = trust.findUnique(fingerprintPrefix);
+    ObjectNode out = object();
+    out.set("peer", peerJson(peer));
+    out.put("certificate", Certificates.toPem(peer.certificate()));
+    return out;
+  }
+
   private ObjectNode remove(String fingerprintPrefix) throws PairdException {
     TrustedPeer peer = trust.findUnique(fingerprintPrefix);
     TrustedPeer removed = trust.remove(peer.fingerprint()).orElseThrow(() -> new PairdException(
@@ -238,6 +249,7 @@ public final class ControlService {
     } else {
       item.putNull("label");
     }
+    item.put("spki_pin", Certificates.spkiPin(peer.certificate()));
     return item;
   }
 

@@ -83,7 +83,8 @@ final class Daemon implements AutoCloseable {
     DeviceIdentity identity = config.cert().isPresent()
         ? loadIdentity(config)
         : configured(config, "state_dir",
-            () -> DeviceIdentity.loadOrGenerate(config.stateDir(), hostName, random, clock));
+            () -> DeviceIdentity.loadOrGenerate(config.stateDir(), hostName,
+                config.listen().host().stream().toList(), random, clock));
     log.info("device identity {} ({}), fingerprint {}", Printable.escaped(identity.subject()),
         identity.keyType(),
         identity.fingerprint());

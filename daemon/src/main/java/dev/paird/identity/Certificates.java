@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1Encoding;
 
 /**
  * Conversions of X.509 certificates between DER, PEM and the names paird shows for them.
@@ -36,6 +37,29 @@ public final class Certificates {
   public static String fingerprint(byte[] der) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /**
+   * The pin of the certificate's public key as curl's {@code --pinnedpubkey} takes it: {@code
+   * sha256//} and the base64 of the SHA-256 of its DER SubjectPublicKeyInfo, exactly as the
+   * certificate encodes it (HPKP's pin-sha256, RFC 7469).
+   */
+  public static String spkiPin(X509Certificate certificate) {
+    byte[] spki;
+    try {
+      spki =
+          org.bouncycastle.asn1.x509.Certificate.getInstance(der(certificate))
+              .getSubjectPublicKeyInfo()
+              .getEncoded(ASN1Encoding.DER);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("certificate has no readable public key", e);
+    }
+    try {
+      return "sha256//"
+          + Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(spki));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }

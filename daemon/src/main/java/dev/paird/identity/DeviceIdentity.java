@@ -137,7 +137,7 @@ public final class DeviceIdentity {
    * if both exist, checked as {@link #load} checks them; generated there if neither does.
    *
    * <p>A generated identity is an EC P-256 key and a self-signed certificate for it with subject
-   * {@code CN=commonName}, valid from a day before {@code clock}'s now for 100 years. The key is
+   * {@code CN=commonName} and the host's names as subjectAltNames ({@link HostNames}), valid from a day before {@code clock}'s now for 100 years. The key is
    * written first, with mode 0600 from its creation, then the certificate, mode 0644, each
    * atomically; the directory is created with mode 0700. Later calls load the same identity, with
    * the same fingerprint.
@@ -151,6 +151,23 @@ public final class DeviceIdentity {
    */
   public static DeviceIdentity loadOrGenerate(
       Path stateDir, String commonName, SecureRandom random, Clock clock) throws PairdException {
+    return loadOrGenerate(stateDir, commonName, List.of(), random, clock);
+  }
+
+  /**
+   * {@link #loadOrGenerate(Path, String, SecureRandom, Clock)}, where a generated certificate
+   * also names {@code addressLiterals} (IP addresses the device is known by, such as a
+   * configured listen address) as subjectAltNames beside the host names ({@link HostNames}).
+   * An identity that exists is loaded as it is, whatever names it has.
+   */
+  public static DeviceIdentity loadOrGenerate(
+      Path stateDir,
+      String commonName,
+      List<String> addressLiterals,
+      SecureRandom random,
+      Clock clock)
+      throws PairdException {
+    Objects.requireNonNull(addressLiterals, "addressLiterals");
     Objects.requireNonNull(random, "random");
     Objects.requireNonNull(clock, "clock");
     Path directory = stateDir.resolve(DIRECTORY);
@@ -195,7 +212,7 @@ public final class DeviceIdentity {
               + present
               + " away and restart paird");
     }
-    return generate(directory, certPem, keyPem, commonName, random, clock);
+    return generate(directory, certPem, keyPem, commonName, addressLiterals, random, clock);
   }
 
   private static DeviceIdentity generate(
@@ -203,6 +220,7 @@ public final class DeviceIdentity {
       Path certPem,
       Path keyPem,
       String commonName,
+      List<String> addressLiterals,
       SecureRandom random,
       Clock clock)
       throws PairdException {
@@ -228,7 +246,13 @@ public final class DeviceIdentity {
       Instant now = clock.instant();
       Instant notAfter = now.atOffset(ZoneOffset.UTC).plusYears(VALIDITY_YEARS).toInstant();
       certificate =
-          SelfSignedCertificates.create(keyPair, commonName, now.minus(BACKDATE), notAfter, random);
+          SelfSignedCertificates.create(
+              keyPair,
+              commonName,
+              HostNames.of(commonName, addressLiterals),
+              now.minus(BACKDATE),
+              notAfter,
+              random);
     } catch (GeneralSecurityException e) {
       throw new PairdException(
           ErrorCode.IDENTITY_INVALID, "cannot generate a device identity: " + e.getMessage(), e);

@@ -24,8 +24,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The devices this one trusts, kept in {@code trusted.json} in the state directory, with
- * {@code trusted.pem} beside it: the same certificates as a PEM bundle for other TLS software.
+ * The devices this one trusts, kept in {@code trusted.json} in the state directory, with the same
+ * certificates beside it in the forms other TLS software reads: {@code trusted.pem}, a PEM
+ * bundle, and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code
+ * trusted-certs/} and a PKCS#12 trust store {@code trusted.p12}).
  *
  * <p>What it guarantees:
  *
@@ -33,19 +35,20 @@ import java.util.stream.Collectors;
  *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
  *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
  *       {@link #list()} is as before.
- *   <li><b>Durable once a method returns.</b> Both files are written to a temporary file, fsynced,
- *       renamed over the old one and the directory fsynced before the method returns.
+ *   <li><b>Durable once a method returns.</b> Every file is written to a temporary file,
+ *       fsynced, renamed over the old one and the directory fsynced before the method returns.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
  *       trusted.json} holding either the list before the change in flight or the list after it,
- *       never a torn file. {@code trusted.json} is written before {@code trusted.pem}, so after a
- *       crash the bundle is either that of the list on disk or of the list one change before;
- *       {@link #open} rewrites it whenever it is not exactly the bundle of the list.
+ *       never a torn file. {@code trusted.json} is written before {@code trusted.pem} and the other
+ *       outputs, so after a crash each of them is either that of the list on disk or of the list
+ *       one change before; {@link #open} rewrites each one that is not exactly what the list
+ *       says.
  *   <li><b>Never silently empty.</b> A {@code trusted.json} that is unreadable, malformed, of an
  *       unknown version or inconsistent makes {@link #open} fail with {@link
  *       ErrorCode#STATE_INVALID}, naming the file and what to do; only a missing file means an
  *       empty list.
  *   <li><b>Thread-safe.</b> Changes are serialized by one lock; reads take no lock and see an
- *       immutable snapshot that a change replaces only after both files are on disk.
+ *       immutable snapshot that a change replaces only after every file is on disk.
  * </ul>
  *
  * <p>What it does not do: it does not stop two processes from writing the same directory (the
@@ -95,6 +98,7 @@ public final class TrustStore {
     }
   }
 
+  private final Path stateDir;
   private final Path jsonFile;
   private final Path pemFile;
   private final int maxPeers;
@@ -105,6 +109,7 @@ public final class TrustStore {
 
   private TrustStore(
       Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, Snapshot snapshot) {
+    this.stateDir = stateDir;
     this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
     this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
     this.maxPeers = maxPeers;
@@ -120,8 +125,9 @@ public final class TrustStore {
 
   /**
    * Reads the trusted list from {@code stateDir}, which must exist. Removes temporary files left
-   * by a crashed write and rewrites {@code trusted.pem} if it is missing or not the bundle of the
-   * list. Creates no {@code trusted.json} until the first change.
+   * by a crashed write and rewrites {@code trusted.pem} and the {@link ConsumerFiles} outputs
+   * where they are missing or not what the list says. Creates no {@code trusted.json} until the
+   * first change.
    *
    * <p>A list longer than {@code maxPeers} (the limit was lowered) is loaded; it only takes no new
    * peers until it is shorter.
@@ -147,6 +153,7 @@ public final class TrustStore {
     try {
       AtomicFiles.removeLeftovers(jsonFile);
       AtomicFiles.removeLeftovers(pemFile);
+      ConsumerFiles.removeLeftovers(stateDir);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
@@ -174,6 +181,17 @@ public final class TrustStore {
             "cannot bring the trusted-certificate bundle " + pemFile + " up to date: " + reason(e),
             e);
       }
+    }
+    try {
+      ConsumerFiles.write(stateDir, snapshot.peers(), writer);
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "cannot bring the trusted certificates for other software in "
+              + stateDir
+              + " up to date: "
+              + reason(e),
+          e);
     }
     return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, snapshot);
   }
@@ -242,7 +260,7 @@ public final class TrustStore {
 
   /**
    * Trusts {@code certificate}, or updates its entry if it is already trusted (see the class
-   * comment), and returns the entry as stored. On return both files are on disk.
+   * comment), and returns the entry as stored. On return every file is on disk.
    *
    * @throws PairdException {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not
    *     acceptable, {@link ErrorCode#LIMIT_REACHED} if the certificate is new and the list is
@@ -288,7 +306,7 @@ public final class TrustStore {
 
   /**
    * Stops trusting the peer with this fingerprint (64 hex digits, either case, colons allowed)
-   * and returns its entry; empty, and nothing written, if there is none. On return both files are
+   * and returns its entry; empty, and nothing written, if there is none. On return every file is
    * on disk.
    *
    * @throws PairdException {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
@@ -313,7 +331,7 @@ public final class TrustStore {
   }
 
   /**
-   * Writes {@code next} to both files, list first, then publishes it. On failure puts back what
+   * Writes {@code next} to every file, list first, then publishes it. On failure puts back what
    * the failed change had already replaced, so that disk and memory keep agreeing.
    */
   private void commit(Snapshot current, Snapshot next) throws PairdException {
@@ -329,19 +347,33 @@ public final class TrustStore {
     try {
       writer.write(jsonFile, json, AtomicFiles.PRIVATE);
     } catch (IOException e) {
-      throw failed(e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false);
+      throw failed(
+          e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
     }
     try {
       writer.write(pemFile, TrustFiles.encodePem(next.peers()), AtomicFiles.PUBLIC);
     } catch (IOException e) {
-      throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException);
+      throw failed(
+          e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
+    }
+    try {
+      ConsumerFiles.write(stateDir, next.peers(), writer);
+    } catch (IOException e) {
+      // Some outputs may already be new: put them all back with the list, so that what other
+      // software trusts stays what pairctl list-trusted shows.
+      throw failed(e, stateDir, current, true, true, true);
     }
     snapshot = next;
   }
 
   /** Undoes what a failed change replaced and says what happened. */
   private PairdException failed(
-      IOException cause, Path file, Snapshot current, boolean undoJson, boolean undoPem) {
+      IOException cause,
+      Path file,
+      Snapshot current,
+      boolean undoJson,
+      boolean undoPem,
+      boolean undoOutputs) {
     String what = "could not save the trusted list (" + file + ": " + reason(cause) + ")";
     try {
       if (undoJson) {
@@ -353,6 +385,9 @@ public final class TrustStore {
       }
       if (undoPem) {
         writer.write(pemFile, TrustFiles.encodePem(current.peers()), AtomicFiles.PUBLIC);
+      }
+      if (undoOutputs) {
+        ConsumerFiles.write(stateDir, current.peers(), writer);
       }
     } catch (IOException undo) {
       PairdException failure =

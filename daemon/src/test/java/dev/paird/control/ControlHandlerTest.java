@@ -7,8 +7,10 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.api.Suite;
 import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
+import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.PairingClient;
@@ -25,9 +27,12 @@ import io.netty.util.concurrent.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +54,7 @@ final class ControlHandlerTest {
   private final FakeClock clock = new FakeClock();
   private final List<CompletableFuture<TrustedPeer>> pairs = new ArrayList<>();
   private PendingKeys keys;
+  private TrustStore trust;
   private EmbeddedChannel channel;
   private final MockTicker ticker = Ticker.newMockTicker();
 
@@ -69,7 +75,8 @@ final class ControlHandlerTest {
         return CompletableFuture.failedFuture(new PairdException(ErrorCode.NOT_TRUSTED, "no"));
       }
     };
-    ControlService service = new ControlService(identity, keys, TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state"))),
+    trust = TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state")));
+    ControlService service = new ControlService(identity, keys, trust,
         PairdConfig.defaultConfig(), pairing, "test-host", BOUND, clock, Runnable::run);
     // Time stands still until a test moves it, from before the connection starts.
     channel = EmbeddedChannel.builder().ticker(ticker)
@@ -127,6 +134,29 @@ final class ControlHandlerTest {
     List<JsonNode> answers = responses();
     assertThat(answers.get(0).path("result").path("port").asInt()).isEqualTo(40123);
     assertThat(answers.get(1).path("result").path("listen").asText()).isEqualTo("*:40123");
+  }
+
+  @Test
+  void listTrustedAndShow_giveThePublicKeyPin_andShowGivesTheCertificate() throws Exception {
+    X509Certificate certificate = TestIdentities.client(dir).certificate();
+    TrustedPeer peer =
+        trust.put(certificate, "laptop", Suite.HMAC, Optional.empty(), Instant.EPOCH);
+    String pin = Certificates.spkiPin(certificate);
+
+    send("{\"v\":1,\"command\":\"list-trusted\"}\n");
+    send("{\"v\":1,\"command\":\"show\",\"args\":{\"fingerprint\":\""
+        + peer.fingerprint().substring(0, 8).toUpperCase(Locale.ROOT) + "\"}}\n");
+    send("{\"v\":1,\"command\":\"show\",\"args\":{\"fingerprint\":\"00\"}}\n");
+
+    List<JsonNode> answers = responses();
+    assertThat(answers.get(0).path("result").path("peers").get(0).path("spki_pin").asText())
+        .isEqualTo(pin)
+        .startsWith("sha256//");
+    JsonNode shown = answers.get(1).path("result");
+    assertThat(shown.path("peer").path("fingerprint").asText()).isEqualTo(peer.fingerprint());
+    assertThat(shown.path("peer").path("spki_pin").asText()).isEqualTo(pin);
+    assertThat(shown.path("certificate").asText()).isEqualTo(Certificates.toPem(certificate));
+    assertThat(code(answers.get(2))).isEqualTo("not_found");
   }
 
   @Test

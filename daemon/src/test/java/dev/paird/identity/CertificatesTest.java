@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.Processes;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.file.Files;
@@ -12,6 +13,8 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 final class CertificatesTest {
@@ -26,6 +29,25 @@ final class CertificatesTest {
 
     assertThat(Certificates.fingerprint(cert)).isEqualTo(expected).matches("[0-9a-f]{64}");
     assertThat(Certificates.fingerprint(cert.getEncoded())).isEqualTo(expected);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = KeyType.class, names = {"EC_P256", "RSA_2048"})
+  void spkiPin_isTheSha256OfThePublicKeyAsOpensslComputesIt(KeyType type) throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", type);
+    X509Certificate cert = Certificates.parsePem(Files.readString(files.cert()));
+    // curl's documented recipe for a --pinnedpubkey value.
+    Processes.Result openssl =
+        Processes.run(
+            "sh",
+            "-c",
+            "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der"
+                + " | openssl dgst -sha256 -binary | base64",
+            "sh",
+            files.cert().toString());
+
+    assertThat(openssl.exitStatus()).as(openssl.output()).isZero();
+    assertThat(Certificates.spkiPin(cert)).isEqualTo("sha256//" + openssl.output().strip());
   }
 
   @Test

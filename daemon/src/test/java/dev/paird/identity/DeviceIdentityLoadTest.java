@@ -22,6 +22,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
+import java.util.List;
 import java.util.Base64;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -132,6 +133,7 @@ final class DeviceIdentityLoadTest {
         SelfSignedCertificates.create(
             pair,
             "old-device",
+            HostNames.of("old-device", List.of()),
             Instant.parse("2001-01-01T00:00:00Z"),
             Instant.parse("2002-01-01T00:00:00Z"),
             new SecureRandom());

@@ -26,14 +26,16 @@ import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Self-signed P-256 certificates such as paird devices have, made fresh for tests. */
-final class TestCertificates {
+public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(1);
 
   private TestCertificates() {}
@@ -42,11 +44,32 @@ final class TestCertificates {
    * A self-signed certificate whose subject is {@code CN=commonName}, any length and any
    * characters: what a peer chooses is not bound by what well-behaved tools would write.
    */
-  static X509Certificate selfSigned(String commonName) {
-    X500Name name =
+  public static X509Certificate selfSigned(String commonName) {
+    return selfSigned(
         new X500NameBuilder(BCStyle.INSTANCE)
             .addRDN(BCStyle.CN, new DERUTF8String(commonName))
-            .build();
+            .build());
+  }
+
+  /** A self-signed certificate with exactly this subject (and issuer), encoded as given. */
+  public static X509Certificate selfSigned(X500Name name) {
+    return selfSigned(name, false);
+  }
+
+  /**
+   * A self-signed certificate {@code CN=commonName} with subject and authority key identifiers,
+   * as {@code openssl req -x509} makes them: what lets OpenSSL tell apart two trusted
+   * certificates with the same subject.
+   */
+  static X509Certificate selfSignedWithKeyIdentifiers(String commonName) {
+    return selfSigned(
+        new X500NameBuilder(BCStyle.INSTANCE)
+            .addRDN(BCStyle.CN, new DERUTF8String(commonName))
+            .build(),
+        true);
+  }
+
+  private static X509Certificate selfSigned(X500Name name, boolean keyIdentifiers) {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
       generator.initialize(new ECGenParameterSpec("secp256r1"));
@@ -60,10 +83,21 @@ final class TestCertificates {
               Date.from(now.plus(3650, ChronoUnit.DAYS)),
               name,
               keys.getPublic());
+      if (keyIdentifiers) {
+        JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+        builder.addExtension(
+            Extension.subjectKeyIdentifier,
+            false,
+            utils.createSubjectKeyIdentifier(keys.getPublic()));
+        builder.addExtension(
+            Extension.authorityKeyIdentifier,
+            false,
+            utils.createAuthorityKeyIdentifier(keys.getPublic()));
+      }
       return new JcaX509CertificateConverter()
           .getCertificate(
               builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
-    } catch (GeneralSecurityException | OperatorCreationException e) {
+    } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
       throw new AssertionError("cannot make a test certificate", e);
     }
   }

@@ -158,7 +158,10 @@ final class TrustStoreCrashIT {
           .isEqualTo(onDiskFingerprints);
       assertThat(names(stateDir))
           .as("%s: open removed the temporary files", context)
-          .containsExactlyInAnyOrder("trusted.json", "trusted.pem");
+          .containsExactlyInAnyOrder("trusted.json", "trusted.pem", "trusted-certs", "trusted.p12");
+      assertThat(names(stateDir.resolve("trusted-certs")))
+          .as("%s: after open the CApath directory holds one file per peer", context)
+          .hasSize(onDiskFingerprints.size());
 
       if (!onDisk.equals(lastOk)) {
         inFlightLanded++;

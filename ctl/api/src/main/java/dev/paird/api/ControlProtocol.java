@@ -47,6 +47,7 @@ public final class ControlProtocol {
     PAIR("pair", true),
     PING("ping", false),
     LIST_TRUSTED("list-trusted", false),
+    SHOW("show", false),
     REMOVE("remove", true);
 
     private final String wireName;

@@ -152,6 +152,22 @@ public sealed interface ControlRequest {
     }
   }
 
+  record Show(String fingerprint) implements ControlRequest {
+    public Show {
+      Objects.requireNonNull(fingerprint, "fingerprint");
+    }
+
+    @Override
+    public Command command() {
+      return Command.SHOW;
+    }
+
+    @Override
+    public Map<String, Object> args() {
+      return Map.of("fingerprint", fingerprint);
+    }
+  }
+
   record Remove(String fingerprint) implements ControlRequest {
     public Remove {
       Objects.requireNonNull(fingerprint, "fingerprint");
@@ -252,6 +268,9 @@ public sealed interface ControlRequest {
       case LIST_TRUSTED:
         a.allow();
         return new ListTrusted();
+      case SHOW:
+        a.allow("fingerprint");
+        return new Show(a.text("fingerprint"));
       case REMOVE:
         a.allow("fingerprint");
         return new Remove(a.text("fingerprint"));

@@ -3,6 +3,7 @@ package dev.paird.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.paird.api.ControlProtocol.Command;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +54,14 @@ final class ControlRequestTest {
         new ControlRequest.Pair("[::1]", Optional.empty()),
         new ControlRequest.Ping("10.0.0.7"),
         new ControlRequest.ListTrusted(),
+        new ControlRequest.Show("9f86"),
         new ControlRequest.Remove("9f86"));
+  }
+
+  @Test
+  void everyCommand_coversEachCommand() {
+    assertThat(everyCommand().stream().map(ControlRequest::command).distinct())
+        .containsExactlyInAnyOrder(Command.values());
   }
 
   @ParameterizedTest

@@ -1,0 +1,184 @@
+package dev.paird.identity;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1String;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+
+/**
+ * OpenSSL's subject name hash ({@code X509_NAME_hash}, what {@code openssl x509 -hash} prints
+ * and what {@code openssl rehash} names a CApath file after), computed without OpenSSL.
+ *
+ * <p>The hash is the first four bytes, read little-endian, of the SHA-1 of the name's canonical
+ * encoding: the DER of each RDN's SET, concatenated without the outer SEQUENCE, where every
+ * value of a string type OpenSSL canonicalises (UTF8String, BMPString, UniversalString,
+ * PrintableString, T61String, IA5String, VisibleString) is converted to UTF-8, stripped of
+ * leading and trailing ASCII white space, with each inner run of it collapsed to one space and
+ * ASCII letters lowercased, and re-encoded as a UTF8String. Values of other types are kept as
+ * they are. An empty name has an empty canonical encoding. This mirrors {@code
+ * x509_name_canon} and {@code asn1_string_canon} in OpenSSL's {@code crypto/x509/x_name.c}.
+ */
+public final class SubjectHash {
+  // Universal tags of the string types OpenSSL canonicalises (ASN1_MASK_CANON).
+  private static final int UTF8_STRING = 12;
+  private static final int PRINTABLE_STRING = 19;
+  private static final int T61_STRING = 20;
+  private static final int IA5_STRING = 22;
+  private static final int VISIBLE_STRING = 26;
+  private static final int UNIVERSAL_STRING = 28;
+  private static final int BMP_STRING = 30;
+
+  private SubjectHash() {}
+
+  /**
+   * The subject hash of {@code certificate} as eight lowercase hex digits; empty if OpenSSL could
+   * not hash it either (a value that is not valid in its string type), so it could not look the
+   * certificate up by subject.
+   */
+  public static Optional<String> of(X509Certificate certificate) {
+    return of(certificate.getSubjectX500Principal().getEncoded());
+  }
+
+  /** The hash of a DER-encoded name, as {@link #of(X509Certificate)}. */
+  static Optional<String> of(byte[] nameDer) {
+    Optional<byte[]> canonical = canonicalEncoding(nameDer);
+    if (canonical.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] sha1;
+    try {
+      sha1 = MessageDigest.getInstance("SHA-1").digest(canonical.get());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-1", e);
+    }
+    long hash =
+        (sha1[0] & 0xffL)
+            | (sha1[1] & 0xffL) << 8
+            | (sha1[2] & 0xffL) << 16
+            | (sha1[3] & 0xffL) << 24;
+    return Optional.of(String.format("%08x", hash));
+  }
+
+  private static Optional<byte[]> canonicalEncoding(byte[] nameDer) {
+    X500Name name;
+    try {
+      name = X500Name.getInstance(ASN1Primitive.fromByteArray(nameDer));
+    } catch (IOException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      for (RDN rdn : name.getRDNs()) {
+        ASN1EncodableVector entries = new ASN1EncodableVector();
+        for (AttributeTypeAndValue entry : rdn.getTypesAndValues()) {
+          Optional<ASN1Primitive> value = canonicalValue(entry.getValue().toASN1Primitive());
+          if (value.isEmpty()) {
+            return Optional.empty();
+          }
+          entries.add(new DERSequence(new ASN1Encodable[] {entry.getType(), value.get()}));
+        }
+        // A DER SET sorts its members by their encoding, as OpenSSL's encoder does.
+        out.write(new DERSet(entries).getEncoded(ASN1Encoding.DER));
+      }
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    return Optional.of(out.toByteArray());
+  }
+
+  private static Optional<ASN1Primitive> canonicalValue(ASN1Primitive value) throws IOException {
+    if (!(value instanceof ASN1String)) {
+      return Optional.of(value);
+    }
+    byte[] encoded = value.getEncoded(ASN1Encoding.DER);
+    int tag = encoded[0] & 0xff;
+    Charset charset;
+    switch (tag) {
+      case UTF8_STRING -> charset = StandardCharsets.UTF_8;
+      case BMP_STRING -> charset = StandardCharsets.UTF_16BE;
+      case UNIVERSAL_STRING -> charset = Charset.forName("UTF-32BE");
+      // OpenSSL reads these byte by byte, each byte one character: Latin-1.
+      case PRINTABLE_STRING, T61_STRING, IA5_STRING, VISIBLE_STRING ->
+          charset = StandardCharsets.ISO_8859_1;
+      default -> {
+        return Optional.of(value);
+      }
+    }
+    String text;
+    try {
+      text =
+          charset
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(contents(encoded)))
+              .toString();
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
+    // OpenSSL reads a BMPString as UCS-2 and refuses surrogates, paired or not.
+    if (tag == BMP_STRING && text.chars().anyMatch(c -> Character.isSurrogate((char) c))) {
+      return Optional.empty();
+    }
+    return Optional.of(new DERUTF8String(canonicalText(text)));
+  }
+
+  /** The contents octets of a DER encoding with a one-byte tag. */
+  private static byte[] contents(byte[] encoded) {
+    int lengthByte = encoded[1] & 0xff;
+    int offset = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
+    byte[] contents = new byte[encoded.length - offset];
+    System.arraycopy(encoded, offset, contents, 0, contents.length);
+    return contents;
+  }
+
+  /** {@code asn1_string_canon}: trim, collapse and lowercase ASCII; leave the rest alone. */
+  static String canonicalText(String text) {
+    int start = 0;
+    int end = text.length();
+    while (start < end && isAsciiSpace(text.charAt(start))) {
+      start++;
+    }
+    while (end > start && isAsciiSpace(text.charAt(end - 1))) {
+      end--;
+    }
+    StringBuilder out = new StringBuilder(end - start);
+    for (int i = start; i < end; i++) {
+      char c = text.charAt(i);
+      if (isAsciiSpace(c)) {
+        out.append(' ');
+        while (isAsciiSpace(text.charAt(i + 1))) {
+          i++;
+        }
+      } else if (c >= 'A' && c <= 'Z') {
+        out.append((char) (c + ('a' - 'A')));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  /** OpenSSL's {@code ossl_isspace}: space, tab, line feed, vertical tab, form feed, return. */
+  private static boolean isAsciiSpace(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
+  }
+}

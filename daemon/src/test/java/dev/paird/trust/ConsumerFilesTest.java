@@ -1,0 +1,362 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
+import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
+import dev.paird.io.AtomicFiles;
+import dev.paird.testing.Processes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The outputs for other software (the CApath directory and the PKCS#12 store) hold exactly the
+ * trusted list after every change, and are rebuilt from the list when a crash left them behind.
+ * Each is checked with the tools that read it: {@code openssl verify -CApath}, Java's key store
+ * and {@code keytool -list}.
+ */
+final class ConsumerFilesTest {
+  private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("peer", 3);
+  private static final X509Certificate A = CERTS.get(0);
+  private static final X509Certificate B = CERTS.get(1);
+  private static final X509Certificate C = CERTS.get(2);
+  /**
+   * Two certificates with the same subject, so the same hash: {@code .0} and {@code .1}. OpenSSL
+   * tells them apart by their key identifiers; without those it would try only the first.
+   */
+  private static final X509Certificate TWIN_1 =
+      TestCertificates.selfSignedWithKeyIdentifiers("Twin");
+  private static final X509Certificate TWIN_2 =
+      TestCertificates.selfSignedWithKeyIdentifiers("Twin");
+
+  @TempDir Path dir;
+
+  private Path capath() {
+    return dir.resolve("trusted-certs");
+  }
+
+  private Path pkcs12() {
+    return dir.resolve("trusted.p12");
+  }
+
+  @Test
+  void open_emptyDirectory_writesEmptyOutputs() throws Exception {
+    TrustStore.open(dir);
+
+    assertThat(capath()).isDirectory().isEmptyDirectory();
+    assertThat(javaStore()).isEmpty();
+  }
+
+  @Test
+  void put_eachPeer_isInEveryOutput() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    for (X509Certificate certificate : CERTS) {
+      store.put(certificate, "host", Suite.SPAKE2, Optional.empty(), T0);
+    }
+
+    assertOutputsHold(A, B, C);
+    assertThat(verify(A)).isTrue();
+    assertThat(javaStore()).containsOnlyKeys(fingerprints(A, B, C));
+  }
+
+  @Test
+  void javaDefaultTrustStore_fromSystemProperties_isTheTrustedList() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0);
+    // What a Java service gets from -Djavax.net.ssl.trustStore as INTEGRATION.md sets it: the
+    // default trust manager, built by the JDK from those properties without a password.
+    Path program = dir.resolve("Issuers.java");
+    Files.writeString(
+        program,
+        String.join(
+            "\n",
+            "import javax.net.ssl.*;",
+            "public class Issuers {",
+            "  public static void main(String[] args) throws Exception {",
+            "    TrustManagerFactory f = TrustManagerFactory.getInstance(\"PKIX\");",
+            "    f.init((java.security.KeyStore) null);",
+            "    for (var c : ((X509TrustManager) f.getTrustManagers()[0]).getAcceptedIssuers()) {",
+            "      System.out.println(c.getSubjectX500Principal().getName());",
+            "    }",
+            "  }",
+            "}",
+            ""));
+    Processes.Result java =
+        Processes.run(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Djavax.net.ssl.trustStore=" + pkcs12(),
+            "-Djavax.net.ssl.trustStoreType=PKCS12",
+            program.toString());
+
+    assertThat(java.exitStatus()).as(java.output()).isZero();
+    assertThat(java.output().lines()).containsExactlyInAnyOrder("CN=peer-1", "CN=peer-2");
+  }
+
+  @Test
+  void put_sameSubjectTwice_numbersTheHashFiles() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(TWIN_1, "one", Suite.HMAC, Optional.empty(), T0);
+    store.put(TWIN_2, "two", Suite.HMAC, Optional.empty(), T0.plusSeconds(1));
+
+    String hash = opensslHash(TWIN_1);
+    assertThat(files(capath())).containsExactly(hash + ".0", hash + ".1");
+    assertThat(Files.readString(capath().resolve(hash + ".0")))
+        .isEqualTo(Certificates.toPem(TWIN_1));
+    assertThat(Files.readString(capath().resolve(hash + ".1")))
+        .isEqualTo(Certificates.toPem(TWIN_2));
+    assertThat(verify(TWIN_1)).isTrue();
+    assertThat(verify(TWIN_2)).isTrue();
+  }
+
+  @Test
+  void remove_dropsThePeerFromEveryOutput() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    for (X509Certificate certificate : CERTS) {
+      store.put(certificate, "host", Suite.SPAKE2, Optional.empty(), T0);
+    }
+
+    store.remove(Certificates.fingerprint(B));
+
+    assertOutputsHold(A, C);
+    assertThat(verify(B)).as("openssl verify of the removed peer").isFalse();
+    assertThat(javaStore()).containsOnlyKeys(fingerprints(A, C));
+  }
+
+  @Test
+  void remove_firstOfTwoEqualSubjects_renumbersAndLeavesNoStaleFile() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(TWIN_1, "one", Suite.HMAC, Optional.empty(), T0);
+    store.put(TWIN_2, "two", Suite.HMAC, Optional.empty(), T0.plusSeconds(1));
+
+    store.remove(Certificates.fingerprint(TWIN_1));
+
+    String hash = opensslHash(TWIN_2);
+    assertThat(files(capath())).containsExactly(hash + ".0");
+    assertThat(verify(TWIN_1)).isFalse();
+    assertThat(verify(TWIN_2)).isTrue();
+  }
+
+  @Test
+  void put_samePeerAgain_leavesTheOutputsAsTheyWere() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0);
+    Map<String, byte[]> before = snapshot();
+
+    store.put(A, "elsewhere", Suite.HMAC, Optional.of("Laptop"), T0.plusSeconds(60));
+
+    Map<String, byte[]> after = snapshot();
+    assertThat(after).containsOnlyKeys(before.keySet());
+    before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+    assertOutputsHold(A, B);
+  }
+
+  @Test
+  void removeThenPairAgain_isInEveryOutputAgain() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    store.remove(Certificates.fingerprint(A));
+    assertThat(verify(A)).isFalse();
+
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(5));
+
+    assertOutputsHold(A);
+    assertThat(verify(A)).isTrue();
+  }
+
+  @Test
+  void open_afterCrashBetweenListAndOutputs_rebuildsThemFromTheList() throws Exception {
+    // The outputs of {A, B}, and a list that has moved on to {B, C}: what a crash after
+    // trusted.json was replaced and before the outputs were leaves behind.
+    Path old = Files.createDirectory(dir.resolve("old"));
+    TrustStore before = TrustStore.open(old);
+    before.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    before.put(B, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(1));
+    TrustStore after = TrustStore.open(dir);
+    after.put(B, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(1));
+    after.put(C, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(2));
+    replaceOutputs(old, dir);
+    Files.writeString(capath().resolve(".0badc0de.0.tmp-123456"), "torn");
+    Files.writeString(dir.resolve(".trusted.p12.tmp-123456"), "torn");
+    assertThat(verify(A)).as("the crash left A trusted").isTrue();
+
+    TrustStore.open(dir);
+
+    assertOutputsHold(B, C);
+    assertThat(verify(A)).isFalse();
+    assertThat(javaStore()).containsOnlyKeys(fingerprints(B, C));
+    try (Stream<Path> left = Files.list(dir)) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("old", "trusted.json", "trusted.pem", "trusted-certs",
+              "trusted.p12");
+    }
+  }
+
+  @Test
+  void open_leavesFilesItDoesNotNameAlone() throws Exception {
+    Files.createDirectory(capath());
+    Files.writeString(capath().resolve("README"), "mine");
+    Files.writeString(capath().resolve("0badc0de.0"), "stale");
+
+    TrustStore.open(dir);
+
+    assertThat(files(capath())).containsExactly("README");
+  }
+
+  @Test
+  void put_outputWriteFails_changesNothingAnywhere() throws Exception {
+    FailingOnce writer = new FailingOnce();
+    TrustStore store = TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    Map<String, byte[]> before = snapshot();
+    byte[] json = Files.readAllBytes(dir.resolve("trusted.json"));
+    writer.failOn = "trusted.p12";
+
+    assertThatThrownBy(() -> store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL));
+
+    assertThat(store.list()).extracting(TrustedPeer::certificate).containsExactly(A);
+    assertThat(Files.readAllBytes(dir.resolve("trusted.json"))).isEqualTo(json);
+    assertThat(snapshot()).containsOnlyKeys(before.keySet());
+    assertOutputsHold(A);
+    assertThat(verify(B)).as("the CApath file of the failed change is gone").isFalse();
+  }
+
+  /** Fails the first write of one file name, then writes normally. */
+  private static final class FailingOnce implements TrustStore.AtomicWriter {
+    String failOn;
+
+    @Override
+    public void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
+        throws IOException {
+      if (target.getFileName().toString().equals(failOn)) {
+        failOn = null;
+        throw new IOException("No space left on device");
+      }
+      AtomicFiles.write(target, content, permissions);
+    }
+  }
+
+  /** Checks the CApath directory and the PKCS#12 store hold exactly these, in this order. */
+  private void assertOutputsHold(X509Certificate... expected) throws Exception {
+    List<String> wanted = new ArrayList<>();
+    for (X509Certificate certificate : expected) {
+      wanted.add(Certificates.toPem(certificate));
+      assertThat(verify(certificate))
+          .as("openssl verify -CApath %s", Certificates.subject(certificate))
+          .isTrue();
+    }
+    List<String> held = new ArrayList<>();
+    for (String name : files(capath())) {
+      assertThat(name).matches("[0-9a-f]{8}\\.[0-9]+");
+      held.add(Files.readString(capath().resolve(name), StandardCharsets.US_ASCII));
+    }
+    assertThat(held).containsExactlyInAnyOrderElementsOf(wanted);
+    Map<String, X509Certificate> store = javaStore();
+    assertThat(store).hasSize(expected.length);
+    for (X509Certificate certificate : expected) {
+      assertThat(store.get(Certificates.fingerprint(certificate))).isEqualTo(certificate);
+    }
+    Processes.Result keytool =
+        Processes.run(
+            "keytool", "-list", "-keystore", pkcs12().toString(), "-storetype", "PKCS12");
+    assertThat(keytool.exitStatus()).as(keytool.output()).isZero();
+    for (X509Certificate certificate : expected) {
+      assertThat(keytool.output()).contains(Certificates.fingerprint(certificate));
+    }
+  }
+
+  /** Whether {@code openssl verify -CApath} accepts the certificate. */
+  private boolean verify(X509Certificate certificate) throws IOException {
+    Path pem = Files.createTempFile(dir, "verify", ".pem");
+    Files.writeString(pem, Certificates.toPem(certificate));
+    Processes.Result result =
+        Processes.run(
+            "openssl", "verify", "-no-CAfile", "-no-CAstore", "-CApath", capath().toString(),
+            pem.toString());
+    Files.delete(pem);
+    return result.exitStatus() == 0;
+  }
+
+  private String opensslHash(X509Certificate certificate) throws IOException {
+    Path pem = Files.createTempFile(dir, "hash", ".pem");
+    Files.writeString(pem, Certificates.toPem(certificate));
+    Processes.Result result =
+        Processes.run("openssl", "x509", "-noout", "-hash", "-in", pem.toString());
+    Files.delete(pem);
+    assertThat(result.exitStatus()).isZero();
+    return result.output().strip();
+  }
+
+  /** The PKCS#12 store as Java loads it without a password: trusted entries by alias. */
+  private Map<String, X509Certificate> javaStore() throws Exception {
+    KeyStore keyStore = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(pkcs12())) {
+      keyStore.load(in, null);
+    }
+    Map<String, X509Certificate> entries = new TreeMap<>();
+    for (String alias : Collections.list(keyStore.aliases())) {
+      assertThat(keyStore.isCertificateEntry(alias)).as(alias).isTrue();
+      entries.put(alias, (X509Certificate) keyStore.getCertificate(alias));
+    }
+    return entries;
+  }
+
+  private static List<String> fingerprints(X509Certificate... certificates) {
+    return Stream.of(certificates).map(Certificates::fingerprint).collect(Collectors.toList());
+  }
+
+  private static List<String> files(Path directory) throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      return files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  /** Every output file by its path relative to the state directory, with its bytes. */
+  private Map<String, byte[]> snapshot() throws IOException {
+    Map<String, byte[]> files = new TreeMap<>();
+    files.put("trusted.pem", Files.readAllBytes(dir.resolve("trusted.pem")));
+    files.put("trusted.p12", Files.readAllBytes(pkcs12()));
+    for (String name : files(capath())) {
+      files.put("trusted-certs/" + name, Files.readAllBytes(capath().resolve(name)));
+    }
+    return files;
+  }
+
+  /** Puts the outputs of {@code from} in place of those of {@code to}, as a crash could. */
+  private static void replaceOutputs(Path from, Path to) throws IOException {
+    for (String name : files(to.resolve("trusted-certs"))) {
+      Files.delete(to.resolve("trusted-certs").resolve(name));
+    }
+    for (String name : files(from.resolve("trusted-certs"))) {
+      Files.copy(from.resolve("trusted-certs").resolve(name), to.resolve("trusted-certs/" + name));
+    }
+    for (String name : List.of("trusted.pem", "trusted.p12")) {
+      Files.write(to.resolve(name), Files.readAllBytes(from.resolve(name)));
+    }
+  }
+}

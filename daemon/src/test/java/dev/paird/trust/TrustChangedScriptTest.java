@@ -1,0 +1,121 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * packaging/libexec/trust-changed, which paird-trust-changed.service runs: the administrator's
+ * programs run in order, each isolated from the others' failures and time-outs, and again when
+ * the trusted list changed while they ran.
+ */
+final class TrustChangedScriptTest {
+  private static final Path SCRIPT =
+      Path.of(System.getProperty("user.dir")).resolve("../packaging/libexec/trust-changed");
+  private static final long PATIENCE_SECONDS = 60;
+
+  @TempDir Path dir;
+  private Path hooks;
+  private Path state;
+  private Path log;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    hooks = Files.createDirectory(dir.resolve("trust-changed.d"));
+    state = Files.createDirectory(dir.resolve("state"));
+    log = dir.resolve("log");
+    Files.writeString(state.resolve("trusted.pem"), "");
+    Files.writeString(state.resolve("trusted.p12"), "v1");
+  }
+
+  @Test
+  void run_executablesWithRunPartsNames_runInNameOrderWithTheOutputsPaths() throws Exception {
+    hook("20-second", "echo \"second $PAIRD_TRUSTED_CAPATH\" >> " + log);
+    hook("10-first", "echo \"first $PAIRD_TRUSTED_PEM $PAIRD_TRUSTED_P12\" >> " + log);
+    hook("30.bak", "echo backup >> " + log);
+    Files.writeString(hooks.resolve("40-not-executable"), "#!/bin/sh\necho no >> " + log + "\n");
+
+    assertThat(run()).isZero();
+
+    assertThat(Files.readAllLines(log))
+        .containsExactly(
+            "first " + state.resolve("trusted.pem") + " " + state.resolve("trusted.p12"),
+            "second " + state.resolve("trusted-certs"));
+  }
+
+  @Test
+  void run_oneProgramFails_theOthersStillRunAndTheRunFails() throws Exception {
+    hook("10-broken", "exit 3");
+    hook("20-fine", "echo fine >> " + log);
+
+    assertThat(run()).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).containsExactly("fine");
+  }
+
+  @Test
+  void run_programTooSlow_isStoppedAndTheOthersStillRun() throws Exception {
+    hook("10-hangs", "exec sleep 600");
+    hook("20-fine", "echo fine >> " + log);
+
+    assertThat(run("PAIRD_HOOK_TIMEOUT=1")).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).containsExactly("fine");
+  }
+
+  @Test
+  void run_listChangesWhileProgramsRun_runsThemAgain() throws Exception {
+    // The first run replaces trusted.p12 as paird does (a new file renamed over it).
+    hook(
+        "10-changes-once",
+        "echo run >> " + log + "\n"
+            + "if [ ! -e " + dir.resolve("changed") + " ]; then\n"
+            + "  touch " + dir.resolve("changed") + "\n"
+            + "  echo v2 > " + state.resolve(".new") + " && mv " + state.resolve(".new") + " "
+            + state.resolve("trusted.p12") + "\n"
+            + "fi");
+
+    assertThat(run()).isZero();
+
+    assertThat(Files.readAllLines(log)).containsExactly("run", "run");
+  }
+
+  @Test
+  void run_noDirectory_succeedsWithNothingToDo() throws Exception {
+    Files.delete(hooks);
+
+    assertThat(run()).isZero();
+  }
+
+  private void hook(String name, String body) throws IOException {
+    Path file = hooks.resolve(name);
+    Files.writeString(file, "#!/bin/sh\n" + body + "\n", StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private int run(String... environment) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(SCRIPT.toString()).redirectErrorStream(true);
+    builder.environment().put("PAIRD_TRUST_HOOKS", hooks.toString());
+    builder.environment().put("PAIRD_STATE_DIR", state.toString());
+    for (String setting : environment) {
+      String[] pair = setting.split("=", 2);
+      builder.environment().put(pair[0], pair[1]);
+    }
+    builder.redirectOutput(dir.resolve("output").toFile());
+    Process process = builder.start();
+    assertThat(process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)).isTrue();
+    if (!Files.exists(log)) {
+      Files.write(log, List.of());
+    }
+    return process.exitValue();
+  }
+}
