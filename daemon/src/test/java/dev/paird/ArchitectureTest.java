@@ -11,17 +11,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The package structure docs/ARCHITECTURE.md draws, as rules over the compiled main classes:
- * a package that imports one it may not fails the build, naming the class and the dependency.
+ * The package structure docs/ARCHITECTURE.md draws, as rules over the compiled main classes: a
+ * package that imports one it may not fails the build, naming the class and the dependency.
  */
 final class ArchitectureTest {
   private static JavaClasses main;
 
   @BeforeAll
   static void importMainClasses() {
-    main = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("dev.paird");
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.paird");
   }
 
   @Test
@@ -29,35 +30,65 @@ final class ArchitectureTest {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .ensureAllClassesAreContainedInArchitecture()
-        .layer("api").definedBy("dev.paird.api..")
-        .layer("spake2").definedBy("dev.paird.protocol.spake2..")
-        .layer("protocol").definedBy("dev.paird.protocol")
-        .layer("io").definedBy("dev.paird.io..")
-        .layer("config").definedBy("dev.paird.config..")
-        .layer("identity").definedBy("dev.paird.identity..")
-        .layer("trust").definedBy("dev.paird.trust..")
-        .layer("keys").definedBy("dev.paird.keys..")
-        .layer("net").definedBy("dev.paird.net..")
-        .layer("control").definedBy("dev.paird.control..")
-        .layer("daemon").definedBy("dev.paird.daemon..")
+        .layer("api")
+        .definedBy("dev.paird.api..")
+        .layer("spake2")
+        .definedBy("dev.paird.protocol.spake2..")
+        .layer("protocol")
+        .definedBy("dev.paird.protocol")
+        .layer("io")
+        .definedBy("dev.paird.io..")
+        .layer("config")
+        .definedBy("dev.paird.config..")
+        .layer("identity")
+        .definedBy("dev.paird.identity..")
+        .layer("trust")
+        .definedBy("dev.paird.trust..")
+        .layer("keys")
+        .definedBy("dev.paird.keys..")
+        .layer("net")
+        .definedBy("dev.paird.net..")
+        .layer("control")
+        .definedBy("dev.paird.control..")
+        .layer("daemon")
+        .definedBy("dev.paird.daemon..")
         // pairctl's own classes; absent once the vocabulary has a module of its own.
-        .optionalLayer("cli").definedBy("dev.paird.ctl..")
-
-        .whereLayer("api").mayNotAccessAnyLayer()
-        .whereLayer("spake2").mayOnlyAccessLayers("api")
-        .whereLayer("protocol").mayOnlyAccessLayers("api", "spake2")
-        .whereLayer("io").mayOnlyAccessLayers("api")
-        .whereLayer("config").mayOnlyAccessLayers("api")
-        .whereLayer("identity").mayOnlyAccessLayers("api", "io")
-        .whereLayer("trust").mayOnlyAccessLayers("api", "io", "identity")
-        .whereLayer("keys").mayOnlyAccessLayers("api", "protocol")
+        .optionalLayer("cli")
+        .definedBy("dev.paird.ctl..")
+        .whereLayer("api")
+        .mayNotAccessAnyLayer()
+        .whereLayer("spake2")
+        .mayOnlyAccessLayers("api")
+        .whereLayer("protocol")
+        .mayOnlyAccessLayers("api", "spake2")
+        .whereLayer("io")
+        .mayOnlyAccessLayers("api")
+        .whereLayer("config")
+        .mayOnlyAccessLayers("api")
+        .whereLayer("identity")
+        .mayOnlyAccessLayers("api", "io")
+        .whereLayer("trust")
+        .mayOnlyAccessLayers("api", "io", "identity")
+        .whereLayer("keys")
+        .mayOnlyAccessLayers("api", "protocol")
         .whereLayer("net")
         .mayOnlyAccessLayers("api", "protocol", "io", "config", "identity", "trust")
-        .whereLayer("control").mayOnlyAccessLayers(
-            "api", "protocol", "io", "config", "identity", "trust", "keys", "net")
-        .whereLayer("daemon").mayOnlyAccessLayers("api", "protocol", "spake2", "io", "config",
-            "identity", "trust", "keys", "net", "control")
-        .whereLayer("cli").mayOnlyAccessLayers("api")
+        .whereLayer("control")
+        .mayOnlyAccessLayers("api", "protocol", "io", "config", "identity", "trust", "keys", "net")
+        .whereLayer("daemon")
+        .mayOnlyAccessLayers(
+            "api",
+            "protocol",
+            "spake2",
+            "io",
+            "config",
+            "identity",
+            "trust",
+            "keys",
+            "net",
+            "control")
+        .whereLayer("cli")
+        .mayOnlyAccessLayers("api")
         .check(main);
   }
 
@@ -70,36 +101,62 @@ final class ArchitectureTest {
   void protocol_isPureComputation() {
     // No I/O framework, no JSON, no sockets or files, no X.509 parsing, and none of the
     // daemon's stateful parts: the core takes bytes and returns bytes and a verdict.
-    noClasses().that().resideInAPackage("dev.paird.protocol..")
-        .should().dependOnClassesThat().resideInAnyPackage(
-            "io.netty..", "com.fasterxml..", "org.slf4j..",
-            "java.net..", "java.nio.channels..", "java.nio.file..", "java.security.cert..",
-            "dev.paird.keys..", "dev.paird.identity..", "dev.paird.trust..", "dev.paird.net..",
-            "dev.paird.control..", "dev.paird.config..", "dev.paird.io..", "dev.paird.daemon..")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.paird.protocol..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.netty..",
+            "com.fasterxml..",
+            "org.slf4j..",
+            "java.net..",
+            "java.nio.channels..",
+            "java.nio.file..",
+            "java.security.cert..",
+            "dev.paird.keys..",
+            "dev.paird.identity..",
+            "dev.paird.trust..",
+            "dev.paird.net..",
+            "dev.paird.control..",
+            "dev.paird.config..",
+            "dev.paird.io..",
+            "dev.paird.daemon..")
         .check(main);
   }
 
   @Test
   void bouncyCastle_onlyInSpake2AndIdentity() {
     noClasses()
-        .that().resideOutsideOfPackages("dev.paird.protocol.spake2..", "dev.paird.identity..")
-        .should().dependOnClassesThat().resideInAPackage("org.bouncycastle..")
+        .that()
+        .resideOutsideOfPackages("dev.paird.protocol.spake2..", "dev.paird.identity..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.bouncycastle..")
         .check(main);
   }
 
   @Test
   void netty_onlyInNetControlAndDaemon() {
-    noClasses().that().resideOutsideOfPackages(
-            "dev.paird.net..", "dev.paird.control..", "dev.paird.daemon..")
-        .should().dependOnClassesThat().resideInAPackage("io.netty..")
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.paird.net..", "dev.paird.control..", "dev.paird.daemon..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.netty..")
         .check(main);
   }
 
   @Test
   void daemon_neverDependsOnTheCli() {
-    noClasses().that().resideInAPackage("dev.paird..")
-        .and().resideOutsideOfPackage("dev.paird.ctl..")
-        .should().dependOnClassesThat().resideInAPackage("dev.paird.ctl..")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.paird..")
+        .and()
+        .resideOutsideOfPackage("dev.paird.ctl..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.paird.ctl..")
         .check(main);
   }
 }

@@ -6,9 +6,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
- * How long pairctl waits before connecting again after paird turned a connection away as
- * {@code busy}: doubling pauses with random jitter, so that many pairctl processes started at
- * once spread out instead of returning together, within a bounded total time.
+ * How long pairctl waits before connecting again after paird turned a connection away as {@code
+ * busy}: doubling pauses with random jitter, so that many pairctl processes started at once spread
+ * out instead of returning together, within a bounded total time.
  */
 final class Backoff {
   /** Sleeps; separate so that tests need not. */
@@ -21,7 +21,10 @@ final class Backoff {
    * processes started at once on two cores need more than a minute between them.
    */
   static Backoff standard() {
-    return new Backoff(Duration.ofMinutes(2), Duration.ofMillis(10), Duration.ofSeconds(1),
+    return new Backoff(
+        Duration.ofMinutes(2),
+        Duration.ofMillis(10),
+        Duration.ofSeconds(1),
         System::nanoTime,
         duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
         ThreadLocalRandom.current());
@@ -29,8 +32,13 @@ final class Backoff {
 
   /** Never retries. */
   static Backoff none() {
-    return new Backoff(Duration.ZERO, Duration.ZERO, Duration.ZERO, System::nanoTime,
-        duration -> {}, new Random(0));
+    return new Backoff(
+        Duration.ZERO,
+        Duration.ZERO,
+        Duration.ZERO,
+        System::nanoTime,
+        duration -> {},
+        new Random(0));
   }
 
   private final long budgetNanos;
@@ -46,7 +54,12 @@ final class Backoff {
    * @param first the longest first pause; each further one may be twice as long
    * @param cap the longest any pause may be
    */
-  Backoff(Duration budget, Duration first, Duration cap, LongSupplier nanoTime, Sleeper sleeper,
+  Backoff(
+      Duration budget,
+      Duration first,
+      Duration cap,
+      LongSupplier nanoTime,
+      Sleeper sleeper,
       Random random) {
     this.budgetNanos = budget.toNanos();
     this.firstNanos = first.toNanos();

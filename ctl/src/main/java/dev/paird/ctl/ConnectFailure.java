@@ -24,8 +24,8 @@ import java.util.Optional;
  *   <li>a path longer than sun_path: {@code SocketException} "Unix domain path too long".
  * </ul>
  *
- * Only the exception types and the JDK's own "path too long" text are relied on; the file
- * system (see {@link SocketFile}) tells a missing socket from one this user may not open.
+ * Only the exception types and the JDK's own "path too long" text are relied on; the file system
+ * (see {@link SocketFile}) tells a missing socket from one this user may not open.
  */
 final class ConnectFailure {
   /** Where the JDK refuses a path that does not fit in sun_path; its own text, not errno's. */
@@ -39,40 +39,57 @@ final class ConnectFailure {
   static PairdException classify(Path socket, IOException failure, SocketFile file) {
     if (failure instanceof ConnectException) {
       if (file.kind() == SocketFile.Kind.NOT_A_SOCKET) {
-        return unreachable(socket + " is not a socket; point --socket or PAIRD_SOCKET at"
-            + " paird's control socket");
+        return unreachable(
+            socket
+                + " is not a socket; point --socket or PAIRD_SOCKET at"
+                + " paird's control socket");
       }
-      return unreachable("nothing is listening on " + socket + "; paird may have crashed"
-          + " (see 'systemctl status paird' and 'journalctl -u paird')");
+      return unreachable(
+          "nothing is listening on "
+              + socket
+              + "; paird may have crashed"
+              + " (see 'systemctl status paird' and 'journalctl -u paird')");
     }
     if (failure instanceof BindException
         || file.kind() == SocketFile.Kind.HIDDEN
         || (file.kind() == SocketFile.Kind.SOCKET && !file.writable())) {
-      return permissionDenied(socket, file.kind() == SocketFile.Kind.HIDDEN
-          ? Optional.empty() : file.group());
+      return permissionDenied(
+          socket, file.kind() == SocketFile.Kind.HIDDEN ? Optional.empty() : file.group());
     }
     String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
     if (message.contains(PATH_TOO_LONG)) {
-      return new PairdException(ErrorCode.USAGE, "the socket path " + socket + " is too long"
-          + " for a Unix socket (at most " + SocketFile.MAX_PATH_BYTES + " bytes); choose a"
-          + " shorter one", failure);
+      return new PairdException(
+          ErrorCode.USAGE,
+          "the socket path "
+              + socket
+              + " is too long"
+              + " for a Unix socket (at most "
+              + SocketFile.MAX_PATH_BYTES
+              + " bytes); choose a"
+              + " shorter one",
+          failure);
     }
     if (file.kind() == SocketFile.Kind.MISSING) {
-      return unreachable("paird is not running (no socket at " + socket + "); start it with"
-          + " 'systemctl start paird' or point --socket/PAIRD_SOCKET at the right socket");
+      return unreachable(
+          "paird is not running (no socket at "
+              + socket
+              + "); start it with"
+              + " 'systemctl start paird' or point --socket/PAIRD_SOCKET at the right socket");
     }
     return unreachable("cannot connect to " + socket + ": " + message);
   }
 
   /**
-   * Whether connecting may work in a moment: the socket is there, this user may write it, and
-   * yet the connect failed, and not because nobody listens. That is paird's backlog of
-   * connections not yet accepted being full, which a non-blocking connect reports as EAGAIN.
+   * Whether connecting may work in a moment: the socket is there, this user may write it, and yet
+   * the connect failed, and not because nobody listens. That is paird's backlog of connections not
+   * yet accepted being full, which a non-blocking connect reports as EAGAIN.
    */
   static boolean isTransient(IOException failure, SocketFile file) {
     String message = failure.getMessage() == null ? "" : failure.getMessage();
-    return !(failure instanceof ConnectException) && !(failure instanceof BindException)
-        && file.kind() == SocketFile.Kind.SOCKET && file.writable()
+    return !(failure instanceof ConnectException)
+        && !(failure instanceof BindException)
+        && file.kind() == SocketFile.Kind.SOCKET
+        && file.writable()
         && !message.contains(PATH_TOO_LONG);
   }
 
@@ -83,16 +100,25 @@ final class ConnectFailure {
   private static PairdException permissionDenied(Path socket, Optional<String> group) {
     String advice;
     if (group.isEmpty()) {
-      advice = "ask an administrator to add you to the socket's group (usually '" + USUAL_GROUP
-          + "': sudo usermod -aG " + USUAL_GROUP + " $USER, then log in again)";
+      advice =
+          "ask an administrator to add you to the socket's group (usually '"
+              + USUAL_GROUP
+              + "': sudo usermod -aG "
+              + USUAL_GROUP
+              + " $USER, then log in again)";
     } else if (group.get().equals("root")) {
-      advice = "its group is 'root': run pairctl as root, or ask an administrator to set"
-          + " socket_group in paird's configuration to a group you are in";
+      advice =
+          "its group is 'root': run pairctl as root, or ask an administrator to set"
+              + " socket_group in paird's configuration to a group you are in";
     } else {
-      advice = "ask an administrator to add you to the socket's group ('" + group.get()
-          + "': sudo usermod -aG " + group.get() + " $USER, then log in again)";
+      advice =
+          "ask an administrator to add you to the socket's group ('"
+              + group.get()
+              + "': sudo usermod -aG "
+              + group.get()
+              + " $USER, then log in again)";
     }
-    return new PairdException(ErrorCode.PERMISSION_DENIED,
-        "you may not use " + socket + "; " + advice);
+    return new PairdException(
+        ErrorCode.PERMISSION_DENIED, "you may not use " + socket + "; " + advice);
   }
 }

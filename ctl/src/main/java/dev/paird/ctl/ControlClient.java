@@ -23,15 +23,15 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * A connection to paird's control socket: one request line out, one response line back, as
- * often as needed (see {@code docs/CONTROL.md}).
+ * A connection to paird's control socket: one request line out, one response line back, as often as
+ * needed (see {@code docs/CONTROL.md}).
  *
  * <p>Every step has a deadline, connecting included: the channel is non-blocking and waits in a
- * selector, so a hung paird makes pairctl fail, not hang. Responses are read up to
- * {@link ControlProtocol#MAX_RESPONSE_BYTES}. Failures are {@link PairdException}s whose code
- * says what happened: {@code daemon_unreachable} and {@code permission_denied} when connecting,
- * the daemon's own code for its error answers, {@code internal} for anything pairctl cannot
- * read (a malformed, oversized, cut-off or missing answer, or none in time).
+ * selector, so a hung paird makes pairctl fail, not hang. Responses are read up to {@link
+ * ControlProtocol#MAX_RESPONSE_BYTES}. Failures are {@link PairdException}s whose code says what
+ * happened: {@code daemon_unreachable} and {@code permission_denied} when connecting, the daemon's
+ * own code for its error answers, {@code internal} for anything pairctl cannot read (a malformed,
+ * oversized, cut-off or missing answer, or none in time).
  */
 final class ControlClient implements AutoCloseable {
   private static final int CHUNK = 16 * 1024;
@@ -39,10 +39,13 @@ final class ControlClient implements AutoCloseable {
   private final SocketChannel channel;
   private final Selector selector;
   private final SelectionKey key;
+
   /** Bytes read after the end of the last response line. */
   private final ByteArrayOutputStream unread = new ByteArrayOutputStream();
+
   /** The id of the next request; answers echo it, a refusal of the connection does not. */
   private int nextId = 1;
+
   /** Whether paird refused this connection as busy before reading a request from it. */
   private boolean turnedAway;
 
@@ -62,9 +65,9 @@ final class ControlClient implements AutoCloseable {
   }
 
   /**
-   * A connect that failed although the socket is there and this user may use it: paird's queue
-   * of connections not yet accepted is full (EAGAIN, as the connect does not block), which a
-   * moment's wait cures.
+   * A connect that failed although the socket is there and this user may use it: paird's queue of
+   * connections not yet accepted is full (EAGAIN, as the connect does not block), which a moment's
+   * wait cures.
    */
   private static final class BacklogFull extends Exception {
     private static final long serialVersionUID = 1L;
@@ -103,7 +106,8 @@ final class ControlClient implements AutoCloseable {
       return client;
     } catch (IOException e) {
       closeQuietly(channel, selector);
-      throw new PairdException(ErrorCode.INTERNAL, "cannot open a Unix socket: " + e.getMessage(), e);
+      throw new PairdException(
+          ErrorCode.INTERNAL, "cannot open a Unix socket: " + e.getMessage(), e);
     } catch (PairdException | RuntimeException e) {
       closeQuietly(channel, selector);
       throw e;
@@ -114,17 +118,24 @@ final class ControlClient implements AutoCloseable {
   record Opened(ControlClient client, JsonNode result) {}
 
   /**
-   * Connects and sends one request, connecting again after a pause from {@code backoff} while
-   * paird turns the connection away as {@code busy} before reading the request (too many
-   * connections), or cannot take it at all yet (its queue of connections to accept is full):
-   * the request was not run then, so sending it again is safe whatever it does.
-   * A {@code busy} answer to the request itself is not retried.
+   * Connects and sends one request, connecting again after a pause from {@code backoff} while paird
+   * turns the connection away as {@code busy} before reading the request (too many connections), or
+   * cannot take it at all yet (its queue of connections to accept is full): the request was not run
+   * then, so sending it again is safe whatever it does. A {@code busy} answer to the request itself
+   * is not retried.
    *
    * @param secret the value of the argument {@code key}, or null; see {@link #call(Command,
    *     ObjectNode, byte[], Duration)}
    */
-  static Opened open(Path socket, Duration connectTimeout, Command command, ObjectNode args,
-      byte[] secret, Duration timeout, Backoff backoff) throws PairdException {
+  static Opened open(
+      Path socket,
+      Duration connectTimeout,
+      Command command,
+      ObjectNode args,
+      byte[] secret,
+      Duration timeout,
+      Backoff backoff)
+      throws PairdException {
     for (int attempt = 1; ; attempt++) {
       ControlClient client;
       try {
@@ -149,28 +160,29 @@ final class ControlClient implements AutoCloseable {
   /**
    * Sends one request and returns the {@code result} object of its answer.
    *
-   * @throws PairdException the daemon's error, or {@code internal} if there was no answer
-   *     pairctl could read within {@code timeout}
+   * @throws PairdException the daemon's error, or {@code internal} if there was no answer pairctl
+   *     could read within {@code timeout}
    */
   JsonNode call(Command command, ObjectNode args, Duration timeout) throws PairdException {
     return call(command, args, null, timeout);
   }
 
   /**
-   * As {@link #call(Command, ObjectNode, Duration)}, with the argument {@code key} set to
-   * {@code secret} (ASCII letters and digits) unless that is null. The request line holding it
-   * is built in an array and sent from a direct buffer of its own, both wiped once sent, so
-   * that no copy of it stays in this process: a heap buffer would be copied into a direct
-   * buffer that the JDK caches for reuse.
+   * As {@link #call(Command, ObjectNode, Duration)}, with the argument {@code key} set to {@code
+   * secret} (ASCII letters and digits) unless that is null. The request line holding it is built in
+   * an array and sent from a direct buffer of its own, both wiped once sent, so that no copy of it
+   * stays in this process: a heap buffer would be copied into a direct buffer that the JDK caches
+   * for reuse.
    */
   JsonNode call(Command command, ObjectNode args, byte[] secret, Duration timeout)
       throws PairdException {
     long deadline = System.nanoTime() + timeout.toNanos();
     int id = nextId++;
     IOException writeFailure = null;
-    byte[] request = secret == null
-        ? Json.request(command.wireName(), args, id)
-        : Json.request(command.wireName(), args, id, ControlRequest.Pair.KEY, secret);
+    byte[] request =
+        secret == null
+            ? Json.request(command.wireName(), args, id)
+            : Json.request(command.wireName(), args, id, ControlRequest.Pair.KEY, secret);
     ByteBuffer direct = ByteBuffer.allocateDirect(request.length);
     try {
       direct.put(request).flip();
@@ -195,18 +207,21 @@ final class ControlClient implements AutoCloseable {
       if (writeFailure != null) {
         throw lost(writeFailure);
       }
-      throw new PairdException(ErrorCode.INTERNAL, "paird closed the connection without"
-          + " answering; its log may say why (journalctl -u paird)");
+      throw new PairdException(
+          ErrorCode.INTERNAL,
+          "paird closed the connection without"
+              + " answering; its log may say why (journalctl -u paird)");
     }
     JsonNode response = parse(line.get());
-    turnedAway = response.path("error").path("code").asText("").equals(
-        ErrorCode.BUSY.wireName()) && !response.has("id");
+    turnedAway =
+        response.path("error").path("code").asText("").equals(ErrorCode.BUSY.wireName())
+            && !response.has("id");
     return decode(response);
   }
 
   /**
-   * The {@code result} of one response line, or the exception its {@code error} stands for.
-   * Error codes this pairctl does not know become {@code internal}, with the code in the message.
+   * The {@code result} of one response line, or the exception its {@code error} stands for. Error
+   * codes this pairctl does not know become {@code internal}, with the code in the message.
    */
   static JsonNode decode(byte[] line) throws PairdException {
     return decode(parse(line));
@@ -229,9 +244,13 @@ final class ControlClient implements AutoCloseable {
       throw unreadable("it has no protocol version \"v\"");
     }
     if (version.intValue() != ControlProtocol.VERSION) {
-      throw new PairdException(ErrorCode.INTERNAL, "paird answered in control protocol version "
-          + version.intValue() + ", and this pairctl speaks version " + ControlProtocol.VERSION
-          + "; use the pairctl of paird's release");
+      throw new PairdException(
+          ErrorCode.INTERNAL,
+          "paird answered in control protocol version "
+              + version.intValue()
+              + ", and this pairctl speaks version "
+              + ControlProtocol.VERSION
+              + "; use the pairctl of paird's release");
     }
     JsonNode ok = response.path("ok");
     if (!ok.isBoolean()) {
@@ -251,8 +270,12 @@ final class ControlClient implements AutoCloseable {
     }
     Optional<ErrorCode> known = ErrorCode.fromWireName(code.textValue());
     if (known.isEmpty()) {
-      throw new PairdException(ErrorCode.INTERNAL, message.textValue() + " (paird's error code '"
-          + code.textValue() + "' is unknown to this pairctl)");
+      throw new PairdException(
+          ErrorCode.INTERNAL,
+          message.textValue()
+              + " (paird's error code '"
+              + code.textValue()
+              + "' is unknown to this pairctl)");
     }
     throw new PairdException(known.get(), message.textValue());
   }
@@ -319,9 +342,12 @@ final class ControlClient implements AutoCloseable {
     while (true) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new PairdException(ErrorCode.INTERNAL, "paird did not answer within "
-            + timeout.toSeconds() + " s; it may be hung (see 'systemctl status paird' and"
-            + " 'journalctl -u paird')");
+        throw new PairdException(
+            ErrorCode.INTERNAL,
+            "paird did not answer within "
+                + timeout.toSeconds()
+                + " s; it may be hung (see 'systemctl status paird' and"
+                + " 'journalctl -u paird')");
       }
       if (selector.select(Math.max(1, left / 1_000_000)) > 0) {
         selector.selectedKeys().clear();
@@ -331,13 +357,17 @@ final class ControlClient implements AutoCloseable {
   }
 
   private static PairdException unreadable(String problem) {
-    return new PairdException(ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: "
-        + problem);
+    return new PairdException(
+        ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: " + problem);
   }
 
   private static PairdException lost(IOException e) {
-    return new PairdException(ErrorCode.INTERNAL, "lost the connection to paird ("
-        + e.getMessage() + "); its log may say why (journalctl -u paird)", e);
+    return new PairdException(
+        ErrorCode.INTERNAL,
+        "lost the connection to paird ("
+            + e.getMessage()
+            + "); its log may say why (journalctl -u paird)",
+        e);
   }
 
   @Override

@@ -18,8 +18,10 @@ import java.util.regex.Pattern;
  */
 final class Format {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
-  private static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
-  private static final DateTimeFormatter DATE_MINUTES = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
+  private static final DateTimeFormatter DATE_TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+  private static final DateTimeFormatter DATE_MINUTES =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
   private static final DateTimeFormatter ZONE = DateTimeFormatter.ofPattern("z");
   private static final int SHORT_FINGERPRINT = 16;
   private static final Pattern PEM_CERTIFICATE =
@@ -36,8 +38,8 @@ final class Format {
 
   /**
    * A {@code new-key} result: what to type on the other device, the key (once, apart from the
-   * command, so that it is typed when pairctl asks and never lands on a command line), and when
-   * it expires.
+   * command, so that it is typed when pairctl asks and never lands on a command line), and when it
+   * expires.
    */
   String newKey(JsonNode result) {
     String key = text(result, "key");
@@ -49,7 +51,8 @@ final class Format {
     out.append("and enter this key when asked:\n\n");
     out.append("    ").append(key).append("\n\n");
     out.append("It expires ").append(when(result.path("expires_at"))).append(".\n");
-    out.append("The key is shown only this once; 'pairctl cancel-key ").append(id)
+    out.append("The key is shown only this once; 'pairctl cancel-key ")
+        .append(id)
         .append("' withdraws it.\n");
     return out.toString();
   }
@@ -57,14 +60,20 @@ final class Format {
   /** What {@code new-key --wait} says while it waits. */
   String waiting() {
     return "Waiting for the other device (Ctrl-C stops waiting; the key stays valid until it"
-        + " expires)" + terminal.ellipsis() + "\n";
+        + " expires)"
+        + terminal.ellipsis()
+        + "\n";
   }
 
   /** A {@code wait-key} result whose outcome is {@code paired}. */
   String pairedByKey(JsonNode result) {
     JsonNode peer = result.path("peer");
     String fingerprint = text(peer, "fingerprint");
-    return "Paired with " + text(peer, "subject") + " using key " + text(result, "id") + ".\n"
+    return "Paired with "
+        + text(peer, "subject")
+        + " using key "
+        + text(result, "id")
+        + ".\n"
         + fields(
             row("fingerprint", fingerprint),
             row("", grouped(fingerprint)),
@@ -75,7 +84,9 @@ final class Format {
   String paired(JsonNode result) {
     JsonNode peer = result.path("peer");
     String fingerprint = text(peer, "fingerprint");
-    return "Paired with " + name(peer) + ". Each device now trusts the other.\n"
+    return "Paired with "
+        + name(peer)
+        + ". Each device now trusts the other.\n"
         + fields(
             row("fingerprint", fingerprint),
             row("", grouped(fingerprint)),
@@ -94,19 +105,27 @@ final class Format {
       case "burned":
         return Optional.of("key " + id + " was burned: there were too many wrong attempts with it");
       case "cancelled":
-        return Optional.of("key " + id + " was cancelled, by 'pairctl cancel-key' or because paird"
-            + " stopped");
+        return Optional.of(
+            "key " + id + " was cancelled, by 'pairctl cancel-key' or because paird" + " stopped");
       case "failed":
-        return Optional.of("a device proved it knew key " + id + ", but paird could not save that"
-            + " it trusts it, so it does not; paird's log says why (journalctl -u paird)");
+        return Optional.of(
+            "a device proved it knew key "
+                + id
+                + ", but paird could not save that"
+                + " it trusts it, so it does not; paird's log says why (journalctl -u paird)");
       default:
         return Optional.empty();
     }
   }
 
   String status(JsonNode result) {
-    return "paird " + text(result, "version") + " on " + text(result, "host") + ", running since "
-        + date(result.path("started_at"), DATE_TIME) + "\n"
+    return "paird "
+        + text(result, "version")
+        + " on "
+        + text(result, "host")
+        + ", running since "
+        + date(result.path("started_at"), DATE_TIME)
+        + "\n"
         + fields(
             row("fingerprint", text(result, "fingerprint")),
             row("subject", text(result, "subject")),
@@ -125,7 +144,10 @@ final class Format {
     }
     Table table = new Table("ID", "SUITE", "EXPIRES", "ATTEMPTS LEFT");
     for (JsonNode key : keys) {
-      table.row(text(key, "id"), text(key, "suite"), soon(key.path("expires_at")),
+      table.row(
+          text(key, "id"),
+          text(key, "suite"),
+          soon(key.path("expires_at")),
           text(key, "attempts_left"));
     }
     return table.toString();
@@ -140,8 +162,12 @@ final class Format {
     Table table = new Table("FINGERPRINT", "LABEL", "SUBJECT", "HOST", "SUITE", "ADDED");
     for (JsonNode peer : peers) {
       String fingerprint = text(peer, "fingerprint");
-      table.row(full ? fingerprint : shortFingerprint(fingerprint), text(peer, "label"),
-          text(peer, "subject"), text(peer, "host"), text(peer, "suite"),
+      table.row(
+          full ? fingerprint : shortFingerprint(fingerprint),
+          text(peer, "label"),
+          text(peer, "subject"),
+          text(peer, "host"),
+          text(peer, "suite"),
           date(peer.path("added_at"), DATE_MINUTES));
     }
     return table.toString();
@@ -151,7 +177,8 @@ final class Format {
   String shown(JsonNode result) {
     JsonNode peer = result.path("peer");
     String fingerprint = text(peer, "fingerprint");
-    return name(peer) + "\n"
+    return name(peer)
+        + "\n"
         + fields(
             row("fingerprint", fingerprint),
             row("", grouped(fingerprint)),
@@ -178,8 +205,11 @@ final class Format {
 
   String removed(JsonNode result) {
     JsonNode peer = result.path("removed");
-    return "Removed " + name(peer) + "; this device no longer trusts it.\n"
-        + fields(row("fingerprint", text(peer, "fingerprint")), row("subject", text(peer, "subject")))
+    return "Removed "
+        + name(peer)
+        + "; this device no longer trusts it.\n"
+        + fields(
+            row("fingerprint", text(peer, "fingerprint")), row("subject", text(peer, "subject")))
         + "Run 'pairctl remove' on that device too, or it still trusts this one.\n";
   }
 
@@ -189,9 +219,13 @@ final class Format {
 
   String ping(JsonNode result) {
     JsonNode peer = result.path("peer");
-    return text(result, "host") + " (" + text(peer, "subject") + ", "
+    return text(result, "host")
+        + " ("
+        + text(peer, "subject")
+        + ", "
         + shortFingerprint(text(peer, "fingerprint"))
-        + ") trusts this device and is trusted by it; round trip " + text(result, "rtt_ms")
+        + ") trusts this device and is trusted by it; round trip "
+        + text(result, "rtt_ms")
         + " ms\n";
   }
 
@@ -217,7 +251,8 @@ final class Format {
   /** The label if the peer has one, else its subject. */
   private String name(JsonNode peer) {
     JsonNode label = peer.path("label");
-    return label.isTextual() ? text(peer, "label") + " (" + text(peer, "subject") + ")"
+    return label.isTextual()
+        ? text(peer, "label") + " (" + text(peer, "subject") + ")"
         : text(peer, "subject");
   }
 
@@ -246,8 +281,13 @@ final class Format {
       return "at " + terminal.safe(instant.asText(null));
     }
     ZonedDateTime local = at.get().atZone(clock.getZone());
-    boolean today = local.toLocalDate().equals(clock.instant().atZone(clock.getZone()).toLocalDate());
-    return "at " + (today ? TIME : DATE_TIME).format(local) + " " + ZONE.format(local) + ", "
+    boolean today =
+        local.toLocalDate().equals(clock.instant().atZone(clock.getZone()).toLocalDate());
+    return "at "
+        + (today ? TIME : DATE_TIME).format(local)
+        + " "
+        + ZONE.format(local)
+        + ", "
         + relative(Duration.between(clock.instant(), at.get()));
   }
 
@@ -257,13 +297,16 @@ final class Format {
     if (at.isEmpty()) {
       return terminal.safe(instant.asText(null));
     }
-    return TIME.format(at.get().atZone(clock.getZone())) + " ("
-        + relative(Duration.between(clock.instant(), at.get())) + ")";
+    return TIME.format(at.get().atZone(clock.getZone()))
+        + " ("
+        + relative(Duration.between(clock.instant(), at.get()))
+        + ")";
   }
 
   private String date(JsonNode instant, DateTimeFormatter format) {
     Optional<Instant> at = instant(instant);
-    return at.isPresent() ? format.format(at.get().atZone(clock.getZone()))
+    return at.isPresent()
+        ? format.format(at.get().atZone(clock.getZone()))
         : terminal.safe(instant.asText(null));
   }
 
@@ -292,7 +335,8 @@ final class Format {
     if (minutes < 60) {
       return "in " + count(minutes, "minute");
     }
-    return "in " + count(minutes / 60, "hour")
+    return "in "
+        + count(minutes / 60, "hour")
         + (minutes % 60 == 0 ? "" : " " + count(minutes % 60, "minute"));
   }
 
@@ -312,8 +356,11 @@ final class Format {
     }
     StringBuilder out = new StringBuilder();
     for (String[] row : rows) {
-      out.append("  ").append(row[0]).append(" ".repeat(width - row[0].length() + 2))
-          .append(row[1]).append('\n');
+      out.append("  ")
+          .append(row[0])
+          .append(" ".repeat(width - row[0].length() + 2))
+          .append(row[1])
+          .append('\n');
     }
     return out.toString();
   }

@@ -23,19 +23,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * JSON for pairctl, on jackson-core's streaming parser and generator. Building a databind
- * {@code ObjectMapper} costs more than the rest of a pairctl run put together, so the tree nodes
- * are databind's but reading and writing them is done here.
+ * JSON for pairctl, on jackson-core's streaming parser and generator. Building a databind {@code
+ * ObjectMapper} costs more than the rest of a pairctl run put together, so the tree nodes are
+ * databind's but reading and writing them is done here.
  *
  * <p>What pairctl writes is plain ASCII: every character outside printable ASCII is escaped, so
  * that {@code --json} output cannot carry a terminal escape sequence from another device.
  */
 final class Json {
-  private static final JsonFactory FACTORY = new JsonFactoryBuilder()
-      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
-      .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
-      .characterEscapes(new AsciiOnly())
-      .build();
+  private static final JsonFactory FACTORY =
+      new JsonFactoryBuilder()
+          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
+          .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+          .characterEscapes(new AsciiOnly())
+          .build();
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -49,18 +50,19 @@ final class Json {
   /** An object node of {@code fields}, in their order: strings, ints and longs. */
   static ObjectNode object(Map<String, Object> fields) {
     ObjectNode object = NODES.objectNode();
-    fields.forEach((name, value) -> {
-      if (value instanceof String text) {
-        object.put(name, text);
-      } else if (value instanceof Long number) {
-        object.put(name, number);
-      } else if (value instanceof Integer number) {
-        object.put(name, number);
-      } else {
-        throw new IllegalArgumentException("no JSON for the " + value.getClass().getSimpleName()
-            + " of \"" + name + "\"");
-      }
-    });
+    fields.forEach(
+        (name, value) -> {
+          if (value instanceof String text) {
+            object.put(name, text);
+          } else if (value instanceof Long number) {
+            object.put(name, number);
+          } else if (value instanceof Integer number) {
+            object.put(name, number);
+          } else {
+            throw new IllegalArgumentException(
+                "no JSON for the " + value.getClass().getSimpleName() + " of \"" + name + "\"");
+          }
+        });
     return object;
   }
 
@@ -138,8 +140,8 @@ final class Json {
   }
 
   /**
-   * One request line, newline included: {@code {"v":1,"command":...,"args":{...},"id":N}}. The
-   * id tells an answer to this request from a refusal of the whole connection, which has none.
+   * One request line, newline included: {@code {"v":1,"command":...,"args":{...},"id":N}}. The id
+   * tells an answer to this request from a refusal of the whole connection, which has none.
    */
   static byte[] request(String command, ObjectNode args, int id) {
     ObjectNode request = NODES.objectNode();
@@ -151,10 +153,10 @@ final class Json {
   }
 
   /**
-   * As {@link #request(String, ObjectNode, int)}, with one more argument, {@code name}, whose
-   * value is {@code secret}: ASCII letters and digits, copied straight into the returned array
-   * so that it passes through no {@code String} and no buffer of the JSON library. The caller
-   * wipes the array when it has been sent.
+   * As {@link #request(String, ObjectNode, int)}, with one more argument, {@code name}, whose value
+   * is {@code secret}: ASCII letters and digits, copied straight into the returned array so that it
+   * passes through no {@code String} and no buffer of the JSON library. The caller wipes the array
+   * when it has been sent.
    */
   static byte[] request(String command, ObjectNode args, int id, String name, byte[] secret) {
     for (byte b : secret) {
@@ -164,10 +166,16 @@ final class Json {
     }
     String open = write(args);
     // The args object without its closing brace, then the secret as its last field.
-    String head = "{\"v\":" + ControlProtocol.VERSION
-        + ",\"command\":" + write(NODES.textNode(command))
-        + ",\"args\":" + open.substring(0, open.length() - 1) + (args.isEmpty() ? "" : ",")
-        + write(NODES.textNode(name)) + ":\"";
+    String head =
+        "{\"v\":"
+            + ControlProtocol.VERSION
+            + ",\"command\":"
+            + write(NODES.textNode(command))
+            + ",\"args\":"
+            + open.substring(0, open.length() - 1)
+            + (args.isEmpty() ? "" : ",")
+            + write(NODES.textNode(name))
+            + ":\"";
     byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
     byte[] tailBytes = ("\"},\"id\":" + id + "}\n").getBytes(StandardCharsets.US_ASCII);
     byte[] line = new byte[headBytes.length + secret.length + tailBytes.length];

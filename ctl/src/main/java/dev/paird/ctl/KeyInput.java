@@ -20,13 +20,13 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Where {@code pairctl pair} gets a key that is not on its command line, where every user of
- * the machine could read it ({@code /proc/PID/cmdline}): the terminal, without echo; one line of
+ * Where {@code pairctl pair} gets a key that is not on its command line, where every user of the
+ * machine could read it ({@code /proc/PID/cmdline}): the terminal, without echo; one line of
  * standard input when that is not a terminal; or the first line of a {@code --key-file}.
  *
- * <p>Keys are returned in arrays that the caller wipes; they never become a {@code String}, and
- * the buffers used on the way are wiped too. Standard input is read a byte at a time up to the
- * end of the first line, so that nothing after it is consumed and no buffer keeps the key.
+ * <p>Keys are returned in arrays that the caller wipes; they never become a {@code String}, and the
+ * buffers used on the way are wiped too. Standard input is read a byte at a time up to the end of
+ * the first line, so that nothing after it is consumed and no buffer keeps the key.
  */
 final class KeyInput {
   /** Longest line read as a key; the longest key is 33 characters with its dashes. */
@@ -56,14 +56,17 @@ final class KeyInput {
   // exactly when there is no terminal; Java 22 and later return one without a terminal.
   @SuppressWarnings("SystemConsoleNull")
   static KeyInput system() {
-    return new KeyInput(() -> {
-      Console console = System.console();
-      if (console != null) {
-        return Optional.of(prompt -> console.readPassword("%s", prompt));
-      }
-      return standardInputIsATerminal() ? Optional.of(KeyInput::readWithoutEcho)
-          : Optional.empty();
-    }, () -> new FileInputStream(FileDescriptor.in));
+    return new KeyInput(
+        () -> {
+          Console console = System.console();
+          if (console != null) {
+            return Optional.of(prompt -> console.readPassword("%s", prompt));
+          }
+          return standardInputIsATerminal()
+              ? Optional.of(KeyInput::readWithoutEcho)
+              : Optional.empty();
+        },
+        () -> new FileInputStream(FileDescriptor.in));
   }
 
   /**
@@ -73,7 +76,8 @@ final class KeyInput {
   private static boolean standardInputIsATerminal() {
     try {
       String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty")
+      return target.startsWith("/dev/pts/")
+          || target.startsWith("/dev/tty")
           || target.equals("/dev/console");
     } catch (IOException | UnsupportedOperationException e) {
       return false;
@@ -81,8 +85,8 @@ final class KeyInput {
   }
 
   /**
-   * Asks on standard error and reads a line of the terminal on standard input with its echo
-   * turned off by stty(1), and back on afterwards, also if pairctl is interrupted meanwhile.
+   * Asks on standard error and reads a line of the terminal on standard input with its echo turned
+   * off by stty(1), and back on afterwards, also if pairctl is interrupted meanwhile.
    */
   private static char[] readWithoutEcho(String prompt) throws PairdException {
     boolean silent = stty("-echo");
@@ -90,14 +94,15 @@ final class KeyInput {
     if (silent) {
       Runtime.getRuntime().addShutdownHook(restore);
     }
-    System.err.print(silent ? prompt
-        : "(stty failed: the key will show as you type it) " + prompt);
+    System.err.print(silent ? prompt : "(stty failed: the key will show as you type it) " + prompt);
     System.err.flush();
     try {
       return firstLine(new FileInputStream(FileDescriptor.in), "standard input");
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from the terminal: "
-          + FileProblems.reason(e), e);
+      throw new PairdException(
+          ErrorCode.USAGE,
+          "pair: cannot read the key from the terminal: " + FileProblems.reason(e),
+          e);
     } finally {
       if (silent) {
         stty("echo");
@@ -114,11 +119,12 @@ final class KeyInput {
   /** Runs {@code stty MODE} on standard input; whether it succeeded. */
   private static boolean stty(String mode) {
     try {
-      Process stty = new ProcessBuilder("stty", mode)
-          .redirectInput(ProcessBuilder.Redirect.INHERIT)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .redirectError(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      Process stty =
+          new ProcessBuilder("stty", mode)
+              .redirectInput(ProcessBuilder.Redirect.INHERIT)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
       return stty.waitFor() == 0;
     } catch (IOException e) {
       return false;
@@ -134,43 +140,55 @@ final class KeyInput {
     if (tty.isPresent()) {
       char[] typed = tty.get().readPassword(PROMPT);
       if (typed == null) {
-        throw new PairdException(ErrorCode.USAGE, "pair: no key: the input ended before one was"
-            + " typed");
+        throw new PairdException(
+            ErrorCode.USAGE, "pair: no key: the input ended before one was" + " typed");
       }
       return typed;
     }
     try {
       return firstLine(stdin.get(), "standard input");
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.USAGE, "pair: cannot read the key from standard input: "
-          + FileProblems.reason(e), e);
+      throw new PairdException(
+          ErrorCode.USAGE,
+          "pair: cannot read the key from standard input: " + FileProblems.reason(e),
+          e);
     }
   }
 
   /**
-   * The first line of {@code file}, which other users may neither read nor write: a key they
-   * could read, they could also use first.
+   * The first line of {@code file}, which other users may neither read nor write: a key they could
+   * read, they could also use first.
    */
   char[] fromFile(Path file) throws PairdException {
     try {
       Object mode = Files.getAttribute(file, "unix:mode");
       if (mode instanceof Integer m && (m & 0007) != 0) {
-        throw new PairdException(ErrorCode.USAGE, "pair: --key-file " + file + " is open to other"
-            + " users (mode " + String.format("%04o", m & 07777) + "), who could read the key and"
-            + " use it first; make it private (chmod 600 " + file + ") and, as this key may be"
-            + " known, make a new one on the other device");
+        throw new PairdException(
+            ErrorCode.USAGE,
+            "pair: --key-file "
+                + file
+                + " is open to other"
+                + " users (mode "
+                + String.format("%04o", m & 07777)
+                + "), who could read the key and"
+                + " use it first; make it private (chmod 600 "
+                + file
+                + ") and, as this key may be"
+                + " known, make a new one on the other device");
       }
       if (!Files.isRegularFile(file)) {
-        throw new PairdException(ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular"
-            + " file");
+        throw new PairdException(
+            ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular" + " file");
       }
       // FileInputStream reads a byte straight into the caller's array: no buffer keeps a copy.
       try (InputStream in = new FileInputStream(file.toFile())) {
         return firstLine(in, "--key-file " + file);
       }
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.USAGE, "pair: cannot read --key-file " + file + ": "
-          + FileProblems.reason(e), e);
+      throw new PairdException(
+          ErrorCode.USAGE,
+          "pair: cannot read --key-file " + file + ": " + FileProblems.reason(e),
+          e);
     }
   }
 
@@ -182,14 +200,24 @@ final class KeyInput {
       int b;
       while ((b = in.read()) >= 0 && b != '\n') {
         if (length == line.length) {
-          throw new PairdException(ErrorCode.USAGE, "pair: the first line of " + what + " is"
-              + " longer than " + MAX_LINE_BYTES + " bytes, so it is not a key");
+          throw new PairdException(
+              ErrorCode.USAGE,
+              "pair: the first line of "
+                  + what
+                  + " is"
+                  + " longer than "
+                  + MAX_LINE_BYTES
+                  + " bytes, so it is not a key");
         }
         line[length++] = (byte) b;
       }
       if (b < 0 && length == 0) {
-        throw new PairdException(ErrorCode.USAGE, "pair: no key: " + what + " is empty; pipe the"
-            + " key to pairctl as one line, or run it on a terminal to be asked for it");
+        throw new PairdException(
+            ErrorCode.USAGE,
+            "pair: no key: "
+                + what
+                + " is empty; pipe the"
+                + " key to pairctl as one line, or run it on a terminal to be asked for it");
       }
       if (length > 0 && line[length - 1] == '\r') {
         length--;
@@ -202,9 +230,11 @@ final class KeyInput {
 
   /** UTF-8 into a char array of its own; malformed bytes become U+FFFD, which no key has. */
   private static char[] decode(byte[] bytes, int length) {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPLACE)
-        .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE);
     char[] chars = new char[length];
     CharBuffer out = CharBuffer.wrap(chars);
     decoder.decode(ByteBuffer.wrap(bytes, 0, length), out, true);

@@ -19,12 +19,12 @@ import java.util.function.Supplier;
 
 /**
  * pairctl, the command-line client of paird: parses the command line ({@link Parser}), sends the
- * request over the control socket ({@link ControlClient}) and prints the answer, as text
- * ({@link Format}) or with {@code --json} as paird's JSON.
+ * request over the control socket ({@link ControlClient}) and prints the answer, as text ({@link
+ * Format}) or with {@code --json} as paird's JSON.
  *
- * <p>Failures go to stderr as {@code pairctl: MESSAGE}, often with a {@code hint:} line, and
- * the exit status is the {@link ExitStatus} of the failure's {@link ErrorCode}. With {@code
- * --json} a failure is also printed on stdout as {@code {"error": {"code", "message"}}}.
+ * <p>Failures go to stderr as {@code pairctl: MESSAGE}, often with a {@code hint:} line, and the
+ * exit status is the {@link ExitStatus} of the failure's {@link ErrorCode}. With {@code --json} a
+ * failure is also printed on stdout as {@code {"error": {"code", "message"}}}.
  */
 public final class PairCtl {
   /** How long after its key's expiry {@code new-key --wait} still waits for paird to say so. */
@@ -41,11 +41,17 @@ public final class PairCtl {
 
   /**
    * @param charset what {@code out} encodes with, to know which characters it can show
-   * @param clock now, and the zone times are shown in; asked for only when needed, because
-   *     finding the local zone loads the time-zone database, a noticeable part of a short run
+   * @param clock now, and the zone times are shown in; asked for only when needed, because finding
+   *     the local zone loads the time-zone database, a noticeable part of a short run
    */
-  PairCtl(PrintStream out, PrintStream err, Map<String, String> environment, Charset charset,
-      Supplier<Clock> clock, KeyInput keys, Supplier<Backoff> backoff) {
+  PairCtl(
+      PrintStream out,
+      PrintStream err,
+      Map<String, String> environment,
+      Charset charset,
+      Supplier<Clock> clock,
+      KeyInput keys,
+      Supplier<Backoff> backoff) {
     this.out = out;
     this.err = err;
     this.environment = environment;
@@ -56,8 +62,15 @@ public final class PairCtl {
   }
 
   public static void main(String[] args) {
-    PairCtl pairctl = new PairCtl(System.out, System.err, System.getenv(),
-        Terminal.stdoutCharset(), Clock::systemDefaultZone, KeyInput.system(), Backoff::standard);
+    PairCtl pairctl =
+        new PairCtl(
+            System.out,
+            System.err,
+            System.getenv(),
+            Terminal.stdoutCharset(),
+            Clock::systemDefaultZone,
+            KeyInput.system(),
+            Backoff::standard);
     System.exit(pairctl.execute(args));
   }
 
@@ -69,7 +82,9 @@ public final class PairCtl {
       return ExitStatus.OK.code();
     }
     if (parsed instanceof Parsed.Usage usage) {
-      return fail(new PairdException(ErrorCode.USAGE, usage.message()), usage.json(),
+      return fail(
+          new PairdException(ErrorCode.USAGE, usage.message()),
+          usage.json(),
           Optional.of("see '" + usage.helpCommand() + " --help'"));
     }
     Parsed.Run run = (Parsed.Run) parsed;
@@ -89,8 +104,8 @@ public final class PairCtl {
   }
 
   /**
-   * Gets the key, checks it and sends it. It stays in arrays that are wiped once paird has it:
-   * as typed (for the check) and as the letters and digits that go to paird.
+   * Gets the key, checks it and sends it. It stays in arrays that are wiped once paird has it: as
+   * typed (for the check) and as the letters and digits that go to paird.
    */
   private int pair(Parsed.Run run, Request.Pair pair) throws PairdException {
     char[] typed = key(pair.key());
@@ -118,9 +133,9 @@ public final class PairCtl {
   }
 
   /**
-   * The key's letters and digits, upper case, without the dashes and spaces a person may type:
-   * a form paird parses as it would the typed one, and plain ASCII for the request line. Only
-   * for a key that {@link PairingCode#parse(char[])} accepted, which maps letters to ASCII.
+   * The key's letters and digits, upper case, without the dashes and spaces a person may type: a
+   * form paird parses as it would the typed one, and plain ASCII for the request line. Only for a
+   * key that {@link PairingCode#parse(char[])} accepted, which maps letters to ASCII.
    */
   static byte[] compact(char[] typed) {
     byte[] out = new byte[typed.length];
@@ -144,8 +159,15 @@ public final class PairCtl {
   /** Sends the request, with {@code key} as its key argument unless null, and shows the answer. */
   private int send(Parsed.Run run, byte[] key) throws PairdException {
     Request request = run.request();
-    ControlClient.Opened opened = ControlClient.open(run.socket(), Request.DEFAULT_TIMEOUT,
-        request.command(), request.args(), key, request.timeout(), backoff.get());
+    ControlClient.Opened opened =
+        ControlClient.open(
+            run.socket(),
+            Request.DEFAULT_TIMEOUT,
+            request.command(),
+            request.args(),
+            key,
+            request.timeout(),
+            backoff.get());
     try (ControlClient client = opened.client()) {
       JsonNode result = opened.result();
       if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
@@ -191,20 +213,20 @@ public final class PairCtl {
   }
 
   /**
-   * Shows the new key, then waits on the same connection until it is used or ends. Succeeds only
-   * if a device paired; any other outcome is {@link ExitStatus#REJECTED}.
+   * Shows the new key, then waits on the same connection until it is used or ends. Succeeds only if
+   * a device paired; any other outcome is {@link ExitStatus#REJECTED}.
    */
   private int waitForPeer(ControlClient client, JsonNode issued, boolean json)
       throws PairdException {
     JsonNode id = issued.path("id");
     if (!id.isTextual()) {
-      throw new PairdException(ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait"
-          + " for");
+      throw new PairdException(
+          ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait" + " for");
     }
     // Printed and flushed before waiting: the person needs the key to make the wait end.
     print(json ? Json.write(issued) + "\n" : format().newKey(issued) + "\n" + format().waiting());
-    JsonNode outcome = client.call(
-        Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
+    JsonNode outcome =
+        client.call(Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
     if (json) {
       print(Json.write(outcome) + "\n");
     }
@@ -216,24 +238,33 @@ public final class PairCtl {
     }
     Optional<String> why = format().unpairedOutcome(outcome);
     if (why.isEmpty()) {
-      return report("paird reported the outcome '"
-          + terminal.safe(outcome.path("outcome").asText("")) + "', which this pairctl does not"
-          + " know", Optional.empty(), ExitStatus.INTERNAL);
+      return report(
+          "paird reported the outcome '"
+              + terminal.safe(outcome.path("outcome").asText(""))
+              + "', which this pairctl does not"
+              + " know",
+          Optional.empty(),
+          ExitStatus.INTERNAL);
     }
-    Optional<String> hint = switch (outcome.path("outcome").asText()) {
-      case "expired" -> Optional.of("'pairctl new-key' makes a new one");
-      case "burned" -> Optional.of("make a new key; if nobody mistyped this one, someone else may"
-          + " have tried to guess it");
-      default -> Optional.empty();
-    };
+    Optional<String> hint =
+        switch (outcome.path("outcome").asText()) {
+          case "expired" -> Optional.of("'pairctl new-key' makes a new one");
+          case "burned" ->
+              Optional.of(
+                  "make a new key; if nobody mistyped this one, someone else may"
+                      + " have tried to guess it");
+          default -> Optional.empty();
+        };
     return report(why.get(), hint, ExitStatus.REJECTED);
   }
 
   /** Until the key has certainly expired and paird has had time to say so. */
   private Duration waitTimeout(JsonNode issued) {
     Optional<Instant> expiry = Format.instant(issued.path("expires_at"));
-    Duration left = expiry.map(at -> Duration.between(Instant.now(clocks.get()), at))
-        .orElse(ControlProtocol.MAX_KEY_LIFETIME);
+    Duration left =
+        expiry
+            .map(at -> Duration.between(Instant.now(clocks.get()), at))
+            .orElse(ControlProtocol.MAX_KEY_LIFETIME);
     return (left.isNegative() ? Duration.ZERO : left).plus(WAIT_MARGIN);
   }
 
@@ -262,11 +293,11 @@ public final class PairCtl {
     String help = "see 'pairctl " + request.command().wireName() + " --help'";
     switch (code) {
       case MALFORMED_KEY:
-        return Optional.of("type the key as the other device shows it; dashes and spaces do not"
-            + " matter");
+        return Optional.of(
+            "type the key as the other device shows it; dashes and spaces do not" + " matter");
       case AMBIGUOUS:
-        return Optional.of("type more of the fingerprint; 'pairctl list-trusted --full' shows"
-            + " them whole");
+        return Optional.of(
+            "type more of the fingerprint; 'pairctl list-trusted --full' shows" + " them whole");
       case NOT_FOUND:
         return request.command() == Command.REMOVE
             ? Optional.of("'pairctl list-trusted' lists the trusted devices")
@@ -281,21 +312,25 @@ public final class PairCtl {
       case KEY_REJECTED:
         return Optional.of("make a new key on the other device ('pairctl new-key') and try again");
       case NOT_TRUSTED:
-        return Optional.of("pair the two devices again: 'pairctl new-key' on one, 'pairctl pair'"
-            + " on the other");
+        return Optional.of(
+            "pair the two devices again: 'pairctl new-key' on one, 'pairctl pair'"
+                + " on the other");
       case PEER_UNREACHABLE:
       case TLS_FAILED:
       case NOT_PAIRD:
       case TIMEOUT:
       case PROTOCOL_ERROR:
-        return Optional.of("check the host name, and that paird runs there and accepts"
-            + " connections on its pairing port (" + ControlProtocol.DEFAULT_PAIRING_PORT
-            + "/tcp unless configured otherwise)");
+        return Optional.of(
+            "check the host name, and that paird runs there and accepts"
+                + " connections on its pairing port ("
+                + ControlProtocol.DEFAULT_PAIRING_PORT
+                + "/tcp unless configured otherwise)");
       case PEER_FAILED:
         // The host was right: the other device answered and failed on its own side.
-        return Optional.of("the other device's log ('journalctl -u paird' there) says what"
-            + " failed, often a full or read-only disk; once that is fixed, make a new key there"
-            + " and pair again");
+        return Optional.of(
+            "the other device's log ('journalctl -u paird' there) says what"
+                + " failed, often a full or read-only disk; once that is fixed, make a new key there"
+                + " and pair again");
       case BUSY:
         return Optional.of("try again in a moment");
       default:

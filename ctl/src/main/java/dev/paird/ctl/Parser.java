@@ -24,12 +24,12 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * pairctl's command line: options, commands and their help, and the translation of a command
- * line into a {@link Parsed} value. Nothing here touches a socket.
+ * pairctl's command line: options, commands and their help, and the translation of a command line
+ * into a {@link Parsed} value. Nothing here touches a socket.
  *
  * <p>The command model is built with picocli's programmatic API rather than its annotations:
- * reflecting over annotated classes doubles the time picocli takes, and pairctl is run by
- * scripts and people who wait for it.
+ * reflecting over annotated classes doubles the time picocli takes, and pairctl is run by scripts
+ * and people who wait for it.
  */
 final class Parser {
   static final String NAME = "pairctl";
@@ -59,9 +59,10 @@ final class Parser {
   /** Parses {@code args}. Never throws for a bad command line: that is a {@link Parsed.Usage}. */
   Parsed parse(String... args) {
     CommandSpec top = commands();
-    CommandLine commandLine = new CommandLine(top)
-        .setExpandAtFiles(false) // "@name" is a label or a host, never a file to read
-        .setColorScheme(Help.defaultColorScheme(Help.Ansi.OFF));
+    CommandLine commandLine =
+        new CommandLine(top)
+            .setExpandAtFiles(false) // "@name" is a label or a host, never a file to read
+            .setColorScheme(Help.defaultColorScheme(Help.Ansi.OFF));
     StringWriter shown = new StringWriter();
     commandLine.setOut(new PrintWriter(shown, true));
     boolean json = asksForJson(args);
@@ -77,7 +78,8 @@ final class Parser {
     if (!result.hasSubcommand()) {
       return new Parsed.Usage(
           "no command given; the commands are " + String.join(", ", top.subcommands().keySet()),
-          NAME, json);
+          NAME,
+          json);
     }
     ParseResult command = result.subcommand();
     try {
@@ -94,8 +96,11 @@ final class Parser {
     if (e instanceof UnmatchedArgumentException unmatched) {
       List<String> words = unmatched.getUnmatched();
       if (where.parent() == null && !unmatched.isUnknownOption() && !words.isEmpty()) {
-        message = "unknown command '" + words.get(0) + "'; the commands are "
-            + String.join(", ", where.subcommands().keySet());
+        message =
+            "unknown command '"
+                + words.get(0)
+                + "'; the commands are "
+                + String.join(", ", where.subcommands().keySet());
       }
     }
     return new Parsed.Usage(message, where.qualifiedName(), json);
@@ -189,16 +194,21 @@ final class Parser {
     CommandLine where = command.commandSpec().commandLine();
     List<String> extra = command.matchedPositionalValue(2, List.of());
     if (!extra.isEmpty()) {
-      throw new ParameterException(where, "pair takes HOST and at most KEY, and got "
-          + extra.size() + " more word" + (extra.size() == 1 ? "" : "s") + "; leave KEY out to"
-          + " be asked for it (other users can read a command line), or quote it if you type it"
-          + " with spaces");
+      throw new ParameterException(
+          where,
+          "pair takes HOST and at most KEY, and got "
+              + extra.size()
+              + " more word"
+              + (extra.size() == 1 ? "" : "s")
+              + "; leave KEY out to"
+              + " be asked for it (other users can read a command line), or quote it if you type it"
+              + " with spaces");
     }
     String key = command.matchedPositionalValue(1, null);
     String file = command.matchedOptionValue("--key-file", null);
     if (key != null && file != null) {
-      throw new ParameterException(where, "pair takes the key either as KEY or from --key-file,"
-          + " not both");
+      throw new ParameterException(
+          where, "pair takes the key either as KEY or from --key-file," + " not both");
     }
     if (key != null) {
       return new Request.KeySource.Argument(key);
@@ -220,8 +230,12 @@ final class Parser {
     if (value == null) {
       return Optional.empty();
     }
-    return Optional.of(Suite.fromWireName(value).orElseThrow(() -> new ParameterException(where,
-        "--suite must be spake2 or hmac, not '" + value + "'")));
+    return Optional.of(
+        Suite.fromWireName(value)
+            .orElseThrow(
+                () ->
+                    new ParameterException(
+                        where, "--suite must be spake2 or hmac, not '" + value + "'")));
   }
 
   private static Optional<Duration> lifetime(CommandLine where, String value) {
@@ -229,157 +243,222 @@ final class Parser {
       return Optional.empty();
     }
     Duration ttl = Durations.parse(value);
-    String bounds = Durations.format(ControlProtocol.MIN_KEY_LIFETIME) + " to "
-        + Durations.format(ControlProtocol.MAX_KEY_LIFETIME);
+    String bounds =
+        Durations.format(ControlProtocol.MIN_KEY_LIFETIME)
+            + " to "
+            + Durations.format(ControlProtocol.MAX_KEY_LIFETIME);
     if (ttl == null) {
-      throw new ParameterException(where, "--ttl takes a duration such as 90s, 5m or 1h"
-          + " (" + bounds + "), not '" + value + "'");
+      throw new ParameterException(
+          where,
+          "--ttl takes a duration such as 90s, 5m or 1h"
+              + " ("
+              + bounds
+              + "), not '"
+              + value
+              + "'");
     }
     if (ttl.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
         || ttl.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
-      throw new ParameterException(where, "--ttl must be from " + bounds + ", not "
-          + Durations.format(ttl));
+      throw new ParameterException(
+          where, "--ttl must be from " + bounds + ", not " + Durations.format(ttl));
     }
     return Optional.of(ttl);
   }
 
   /** The whole command model, help texts included. */
   static CommandSpec commands() {
-    CommandSpec top = CommandSpec.create()
-        .name(NAME)
-        .version(NAME + " " + Version.current())
-        .mixinStandardHelpOptions(true);
+    CommandSpec top =
+        CommandSpec.create()
+            .name(NAME)
+            .version(NAME + " " + Version.current())
+            .mixinStandardHelpOptions(true);
     top.usageMessage()
         .description("Drives paird, the pairing daemon, over its control socket.")
-        .footer(footer(
-            "",
-            "To pair two devices, run 'pairctl new-key' on one of them, then on the",
-            "other 'pairctl pair HOST' and type the key when asked.",
-            "",
-            "With --json, each answer from paird is printed as one line of JSON (new-key",
-            "--wait prints two), and a failure as {\"error\": {\"code\": ..., \"message\": ...}};",
-            "the message also goes to stderr. The exit status is the same either way."));
-    top.addOption(OptionSpec.builder("--socket")
-        .paramLabel("PATH")
-        .type(String.class)
-        .scopeType(ScopeType.INHERIT)
-        .description("paird's control socket (default: $" + ControlProtocol.SOCKET_ENV
-            + ", else " + ControlProtocol.DEFAULT_SOCKET + ").")
-        .build());
-    top.addOption(OptionSpec.builder("--json")
-        .type(boolean.class)
-        .scopeType(ScopeType.INHERIT)
-        .description("Print paird's answer as JSON, for scripts.")
-        .build());
-
-    top.addSubcommand("new-key", command("new-key",
-            "Make a key for another device to pair with this one. The key is shown once;"
-                + " type it on the other device with 'pairctl pair'.")
-        .addOption(OptionSpec.builder("--suite")
-            .paramLabel("SUITE")
+        .footer(
+            footer(
+                "",
+                "To pair two devices, run 'pairctl new-key' on one of them, then on the",
+                "other 'pairctl pair HOST' and type the key when asked.",
+                "",
+                "With --json, each answer from paird is printed as one line of JSON (new-key",
+                "--wait prints two), and a failure as {\"error\": {\"code\": ..., \"message\": ...}};",
+                "the message also goes to stderr. The exit status is the same either way."));
+    top.addOption(
+        OptionSpec.builder("--socket")
+            .paramLabel("PATH")
             .type(String.class)
-            .description("spake2: a short numeric code; hmac: 27 letters and digits"
-                + " (default: paird's default_suite, normally spake2).")
-            .build())
-        .addOption(OptionSpec.builder("--ttl")
-            .paramLabel("DURATION")
-            .type(String.class)
-            .description("How long the key is valid, from 30s to 1h, written like 90s, 5m"
-                + " or 1h (default: paird's key_lifetime, normally 5m).")
-            .build())
-        .addOption(OptionSpec.builder("--wait")
+            .scopeType(ScopeType.INHERIT)
+            .description(
+                "paird's control socket (default: $"
+                    + ControlProtocol.SOCKET_ENV
+                    + ", else "
+                    + ControlProtocol.DEFAULT_SOCKET
+                    + ").")
+            .build());
+    top.addOption(
+        OptionSpec.builder("--json")
             .type(boolean.class)
-            .description("Then wait until a device pairs with the key or it ends; exit 0 only"
-                + " if one paired, 5 if the key expired, was burned or cancelled, or pairing"
-                + " failed.")
-            .build()));
+            .scopeType(ScopeType.INHERIT)
+            .description("Print paird's answer as JSON, for scripts.")
+            .build());
 
-    top.addSubcommand("pair", command("pair",
-            "Pair with another device, using the key it showed ('pairctl new-key' there). Without"
-                + " KEY or --key-file, pairctl asks for the key on the terminal, without echo, or"
-                + " reads one line from standard input if that is not a terminal.")
-        .addPositional(positional(0, "HOST[:PORT]",
-            "The other device: a host name or address; the port defaults to "
-                + ControlProtocol.DEFAULT_PAIRING_PORT + "."))
-        .addPositional(PositionalParamSpec.builder()
-            .index("1")
-            .arity("0..1")
-            .required(false)
-            .paramLabel("KEY")
-            .type(String.class)
-            .description("The key shown on the other device. Better left out: other users of"
-                + " this machine can read a command line while pairctl runs, and the shell may"
-                + " keep it in its history.")
-            .build())
-        .addPositional(PositionalParamSpec.builder()
-            .index("2..*")
-            .arity("0..*")
-            .paramLabel("EXTRA")
-            .type(List.class)
-            .auxiliaryTypes(String.class)
-            .hidden(true)
-            .build())
-        .addOption(OptionSpec.builder("--key-file")
-            .paramLabel("FILE")
-            .type(String.class)
-            .description("Read the key from the first line of FILE, which other users may not"
-                + " read (for scripts).")
-            .build())
-        .addOption(OptionSpec.builder("--label")
-            .paramLabel("TEXT")
-            .type(String.class)
-            .description("A name for the other device in 'pairctl list-trusted' (1 to 64"
-                + " characters).")
-            .build()));
+    top.addSubcommand(
+        "new-key",
+        command(
+                "new-key",
+                "Make a key for another device to pair with this one. The key is shown once;"
+                    + " type it on the other device with 'pairctl pair'.")
+            .addOption(
+                OptionSpec.builder("--suite")
+                    .paramLabel("SUITE")
+                    .type(String.class)
+                    .description(
+                        "spake2: a short numeric code; hmac: 27 letters and digits"
+                            + " (default: paird's default_suite, normally spake2).")
+                    .build())
+            .addOption(
+                OptionSpec.builder("--ttl")
+                    .paramLabel("DURATION")
+                    .type(String.class)
+                    .description(
+                        "How long the key is valid, from 30s to 1h, written like 90s, 5m"
+                            + " or 1h (default: paird's key_lifetime, normally 5m).")
+                    .build())
+            .addOption(
+                OptionSpec.builder("--wait")
+                    .type(boolean.class)
+                    .description(
+                        "Then wait until a device pairs with the key or it ends; exit 0 only"
+                            + " if one paired, 5 if the key expired, was burned or cancelled, or pairing"
+                            + " failed.")
+                    .build()));
 
-    top.addSubcommand("list-trusted", command("list-trusted",
-            "List the devices this one trusts, oldest first.")
-        .addOption(OptionSpec.builder("--full")
-            .type(boolean.class)
-            .description("Show whole fingerprints, not their first 16 digits.")
-            .build()));
+    top.addSubcommand(
+        "pair",
+        command(
+                "pair",
+                "Pair with another device, using the key it showed ('pairctl new-key' there). Without"
+                    + " KEY or --key-file, pairctl asks for the key on the terminal, without echo, or"
+                    + " reads one line from standard input if that is not a terminal.")
+            .addPositional(
+                positional(
+                    0,
+                    "HOST[:PORT]",
+                    "The other device: a host name or address; the port defaults to "
+                        + ControlProtocol.DEFAULT_PAIRING_PORT
+                        + "."))
+            .addPositional(
+                PositionalParamSpec.builder()
+                    .index("1")
+                    .arity("0..1")
+                    .required(false)
+                    .paramLabel("KEY")
+                    .type(String.class)
+                    .description(
+                        "The key shown on the other device. Better left out: other users of"
+                            + " this machine can read a command line while pairctl runs, and the shell may"
+                            + " keep it in its history.")
+                    .build())
+            .addPositional(
+                PositionalParamSpec.builder()
+                    .index("2..*")
+                    .arity("0..*")
+                    .paramLabel("EXTRA")
+                    .type(List.class)
+                    .auxiliaryTypes(String.class)
+                    .hidden(true)
+                    .build())
+            .addOption(
+                OptionSpec.builder("--key-file")
+                    .paramLabel("FILE")
+                    .type(String.class)
+                    .description(
+                        "Read the key from the first line of FILE, which other users may not"
+                            + " read (for scripts).")
+                    .build())
+            .addOption(
+                OptionSpec.builder("--label")
+                    .paramLabel("TEXT")
+                    .type(String.class)
+                    .description(
+                        "A name for the other device in 'pairctl list-trusted' (1 to 64"
+                            + " characters).")
+                    .build()));
 
-    top.addSubcommand("show", command("show",
-            "Show one trusted device: its entry, its certificate's SHA-256 public key pin as"
-                + " curl's --pinnedpubkey takes it, or with --pem its certificate.")
-        .addPositional(positional(0, "FINGERPRINT",
-            "The device's fingerprint, or enough of its start to name one device."))
-        .addOption(OptionSpec.builder("--pem")
-            .type(boolean.class)
-            .description("Print only the device's certificate, in PEM.")
-            .build()));
+    top.addSubcommand(
+        "list-trusted",
+        command("list-trusted", "List the devices this one trusts, oldest first.")
+            .addOption(
+                OptionSpec.builder("--full")
+                    .type(boolean.class)
+                    .description("Show whole fingerprints, not their first 16 digits.")
+                    .build()));
 
-    top.addSubcommand("remove", command("remove",
-            "Stop trusting a device. The other device still trusts this one until you run"
-                + " 'pairctl remove' there too.")
-        .addPositional(positional(0, "FINGERPRINT",
-            "The device's fingerprint, or enough of its start to name one device.")));
+    top.addSubcommand(
+        "show",
+        command(
+                "show",
+                "Show one trusted device: its entry, its certificate's SHA-256 public key pin as"
+                    + " curl's --pinnedpubkey takes it, or with --pem its certificate.")
+            .addPositional(
+                positional(
+                    0,
+                    "FINGERPRINT",
+                    "The device's fingerprint, or enough of its start to name one device."))
+            .addOption(
+                OptionSpec.builder("--pem")
+                    .type(boolean.class)
+                    .description("Print only the device's certificate, in PEM.")
+                    .build()));
 
-    top.addSubcommand("status", command("status",
-        "Show this device's fingerprint and paird's state."));
+    top.addSubcommand(
+        "remove",
+        command(
+                "remove",
+                "Stop trusting a device. The other device still trusts this one until you run"
+                    + " 'pairctl remove' there too.")
+            .addPositional(
+                positional(
+                    0,
+                    "FINGERPRINT",
+                    "The device's fingerprint, or enough of its start to name one device.")));
 
-    top.addSubcommand("list-keys", command("list-keys",
-        "List the keys waiting for a device, soonest expiry first (never their values)."));
+    top.addSubcommand(
+        "status", command("status", "Show this device's fingerprint and paird's state."));
 
-    top.addSubcommand("cancel-key", command("cancel-key",
-            "Withdraw a pending key, so that no device can use it.")
-        .addPositional(positional(0, "ID", "The key's id, as new-key and list-keys show it.")));
+    top.addSubcommand(
+        "list-keys",
+        command(
+            "list-keys",
+            "List the keys waiting for a device, soonest expiry first (never their values)."));
 
-    top.addSubcommand("ping", command("ping",
-            "Check that another device and this one trust each other.")
-        .addPositional(positional(0, "HOST[:PORT]",
-            "The other device; the port defaults to "
-                + ControlProtocol.DEFAULT_PAIRING_PORT + ".")));
+    top.addSubcommand(
+        "cancel-key",
+        command("cancel-key", "Withdraw a pending key, so that no device can use it.")
+            .addPositional(positional(0, "ID", "The key's id, as new-key and list-keys show it.")));
+
+    top.addSubcommand(
+        "ping",
+        command("ping", "Check that another device and this one trust each other.")
+            .addPositional(
+                positional(
+                    0,
+                    "HOST[:PORT]",
+                    "The other device; the port defaults to "
+                        + ControlProtocol.DEFAULT_PAIRING_PORT
+                        + ".")));
     return top;
   }
 
   private static CommandSpec command(String name, String description) {
-    CommandSpec command = CommandSpec.create()
-        .name(name)
-        .addOption(OptionSpec.builder("-h", "--help")
-            .usageHelp(true)
-            .description("Show this help message and exit.")
-            .build());
+    CommandSpec command =
+        CommandSpec.create()
+            .name(name)
+            .addOption(
+                OptionSpec.builder("-h", "--help")
+                    .usageHelp(true)
+                    .description("Show this help message and exit.")
+                    .build());
     command.usageMessage().description(description);
     return command;
   }

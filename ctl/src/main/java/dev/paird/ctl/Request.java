@@ -8,17 +8,17 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * A request pairctl makes of paird, as parsed from its command line: the {@link ControlRequest}
- * it sends (whose name and {@code args} are the shared model's), with what only pairctl needs
- * around it, and how long paird may take to answer.
+ * A request pairctl makes of paird, as parsed from its command line: the {@link ControlRequest} it
+ * sends (whose name and {@code args} are the shared model's), with what only pairctl needs around
+ * it, and how long paird may take to answer.
  */
 sealed interface Request {
   /** How long paird may take to answer a command that does not wait for another device. */
   Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   /**
-   * How long pair and ping may take: paird itself gives up on the other device after its
-   * connect, handshake and exchange timeouts (50 s together by default) and then answers.
+   * How long pair and ping may take: paird itself gives up on the other device after its connect,
+   * handshake and exchange timeouts (50 s together by default) and then answers.
    */
   Duration PEER_TIMEOUT = Duration.ofSeconds(90);
 

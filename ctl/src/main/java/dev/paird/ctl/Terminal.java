@@ -5,13 +5,13 @@ import java.nio.charset.Charset;
 import java.nio.charset.CharsetEncoder;
 
 /**
- * Makes text safe to print: subjects, labels and host names come from other devices, and a
- * control character in one could move the cursor, recolour the screen or hide what follows.
+ * Makes text safe to print: subjects, labels and host names come from other devices, and a control
+ * character in one could move the cursor, recolour the screen or hide what follows.
  *
- * <p>The rule is {@link Printable}'s, with the output's charset deciding what it can show:
- * control, formatting (such as bidirectional overrides), line-separator, private-use and
- * unassigned characters, lone surrogates and whatever the charset cannot encode are written as
- * C-style escapes ({@code \x1b}, {@code \u202e}, {@code \U000e0001}); a backslash is doubled.
+ * <p>The rule is {@link Printable}'s, with the output's charset deciding what it can show: control,
+ * formatting (such as bidirectional overrides), line-separator, private-use and unassigned
+ * characters, lone surrogates and whatever the charset cannot encode are written as C-style escapes
+ * ({@code \x1b}, {@code \u202e}, {@code \U000e0001}); a backslash is doubled.
  */
 final class Terminal {
   private final CharsetEncoder encoder;

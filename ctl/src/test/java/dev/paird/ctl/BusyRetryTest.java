@@ -26,14 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * pairctl against a paird that turns connections away as busy: it connects again after
- * jittered, growing pauses, within its time budget, and never repeats a request that paird
- * answered. Time is a counter that the pauses advance; nothing sleeps.
+ * pairctl against a paird that turns connections away as busy: it connects again after jittered,
+ * growing pauses, within its time budget, and never repeats a request that paird answered. Time is
+ * a counter that the pauses advance; nothing sleeps.
  */
 final class BusyRetryTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
-  private static final String TURNED_AWAY = "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\","
-      + "\"message\":\"too many control connections\"}}";
+  private static final String TURNED_AWAY =
+      "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\","
+          + "\"message\":\"too many control connections\"}}";
 
   @TempDir Path dir;
 
@@ -48,30 +49,34 @@ final class BusyRetryTest {
   private void serve(int refusals, String answer) throws IOException {
     server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(dir.resolve("control.sock")));
-    thread = new Thread(() -> {
-      try {
-        while (true) {
-          try (SocketChannel channel = server.accept()) {
-            if (connections.incrementAndGet() <= refusals) {
-              write(channel, TURNED_AWAY);
-              continue;
-            }
-            ByteBuffer in = ByteBuffer.allocate(8192);
-            while (in.position() == 0 || in.get(in.position() - 1) != '\n') {
-              if (channel.read(in) < 0) {
-                break;
+    thread =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  try (SocketChannel channel = server.accept()) {
+                    if (connections.incrementAndGet() <= refusals) {
+                      write(channel, TURNED_AWAY);
+                      continue;
+                    }
+                    ByteBuffer in = ByteBuffer.allocate(8192);
+                    while (in.position() == 0 || in.get(in.position() - 1) != '\n') {
+                      if (channel.read(in) < 0) {
+                        break;
+                      }
+                    }
+                    synchronized (requests) {
+                      requests.add(
+                          new String(in.array(), 0, in.position(), StandardCharsets.UTF_8));
+                    }
+                    write(channel, answer);
+                  }
+                }
+              } catch (IOException e) {
+                // The test closed the server.
               }
-            }
-            synchronized (requests) {
-              requests.add(new String(in.array(), 0, in.position(), StandardCharsets.UTF_8));
-            }
-            write(channel, answer);
-          }
-        }
-      } catch (IOException e) {
-        // The test closed the server.
-      }
-    }, "busy-paird");
+            },
+            "busy-paird");
     thread.setDaemon(true);
     thread.start();
   }
@@ -92,16 +97,28 @@ final class BusyRetryTest {
   }
 
   private Backoff backoff(Duration budget) {
-    return new Backoff(budget, Duration.ofMillis(10), Duration.ofSeconds(1), now::get,
+    return new Backoff(
+        budget,
+        Duration.ofMillis(10),
+        Duration.ofSeconds(1),
+        now::get,
         pause -> {
           pauses.add(pause);
           now.addAndGet(pause.toNanos());
-        }, new Random(1));
+        },
+        new Random(1));
   }
 
   private JsonNode status(Backoff backoff) throws PairdException {
-    ControlClient.Opened opened = ControlClient.open(dir.resolve("control.sock"), TIMEOUT,
-        Command.STATUS, Json.object(), null, TIMEOUT, backoff);
+    ControlClient.Opened opened =
+        ControlClient.open(
+            dir.resolve("control.sock"),
+            TIMEOUT,
+            Command.STATUS,
+            Json.object(),
+            null,
+            TIMEOUT,
+            backoff);
     opened.client().close();
     return opened.result();
   }
@@ -118,8 +135,7 @@ final class BusyRetryTest {
     assertThat(pauses).hasSize(3);
     for (int i = 0; i < pauses.size(); i++) {
       Duration ceiling = Duration.ofMillis(10L << i);
-      assertThat(pauses.get(i)).as("pause %d", i + 1)
-          .isBetween(ceiling.dividedBy(2), ceiling);
+      assertThat(pauses.get(i)).as("pause %d", i + 1).isBetween(ceiling.dividedBy(2), ceiling);
     }
   }
 
@@ -128,9 +144,10 @@ final class BusyRetryTest {
     serve(Integer.MAX_VALUE, "unused");
 
     assertThatThrownBy(() -> status(backoff(Duration.ofSeconds(5))))
-        .isInstanceOfSatisfying(PairdException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
-    assertThat(Duration.ofNanos(now.get())).isLessThanOrEqualTo(Duration.ofSeconds(5))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
+    assertThat(Duration.ofNanos(now.get()))
+        .isLessThanOrEqualTo(Duration.ofSeconds(5))
         .isGreaterThan(Duration.ofSeconds(3));
     assertThat(pauses).allSatisfy(p -> assertThat(p).isLessThanOrEqualTo(Duration.ofSeconds(1)));
     assertThat(connections.get()).isEqualTo(pauses.size() + 1);
@@ -138,12 +155,14 @@ final class BusyRetryTest {
 
   @Test
   void open_busyAnswerToTheRequestItself_isNotRetried() throws Exception {
-    serve(0, "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":\"the other device"
-        + " is busy\"},\"id\":1}");
+    serve(
+        0,
+        "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":\"the other device"
+            + " is busy\"},\"id\":1}");
 
     assertThatThrownBy(() -> status(backoff(Duration.ofSeconds(30))))
-        .isInstanceOfSatisfying(PairdException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
     assertThat(connections.get()).isEqualTo(1);
     assertThat(pauses).isEmpty();
   }

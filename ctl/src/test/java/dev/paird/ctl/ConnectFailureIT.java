@@ -53,9 +53,13 @@ final class ConnectFailureIT {
       Run run = asNobody("--socket", socket.toString(), "status");
 
       assertThat(run.status).isEqualTo(4);
-      assertThat(run.err).isEqualTo("pairctl: you may not use " + socket + "; ask an"
-          + " administrator to add you to the socket's group ('daemon': sudo usermod -aG daemon"
-          + " $USER, then log in again)\n");
+      assertThat(run.err)
+          .isEqualTo(
+              "pairctl: you may not use "
+                  + socket
+                  + "; ask an"
+                  + " administrator to add you to the socket's group ('daemon': sudo usermod -aG daemon"
+                  + " $USER, then log in again)\n");
     }
   }
 
@@ -74,8 +78,10 @@ final class ConnectFailureIT {
 
   @Test
   void pairctlAsNobody_socketInADirectoryItMayNotEnter_exitsPermissionDenied() throws Exception {
-    Path hidden = Files.createDirectory(dir.resolve("hidden"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path hidden =
+        Files.createDirectory(
+            dir.resolve("hidden"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path socket = hidden.resolve("control.sock");
     try (FakeDaemon paird = FakeDaemon.start(socket)) {
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -96,8 +102,8 @@ final class ConnectFailureIT {
   private static void restrict(Path socket, String group) throws IOException {
     GroupPrincipal principal;
     try {
-      principal = socket.getFileSystem().getUserPrincipalLookupService()
-          .lookupPrincipalByGroupName(group);
+      principal =
+          socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
     } catch (UserPrincipalNotFoundException e) {
       assumeTrue(false, "no group '" + group + "' on this system");
       return;
@@ -110,35 +116,50 @@ final class ConnectFailureIT {
   /** Runs pairctl, from a copy of its class path nobody may read, as nobody:nogroup. */
   private Run asNobody(String... args) throws Exception {
     Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    assumeTrue(uid.equals(0) && Files.isExecutable(SETPRIV),
+    assumeTrue(
+        uid.equals(0) && Files.isExecutable(SETPRIV),
         "needs root and setpriv to run pairctl as another user");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path lib = dir.resolve("lib");
     if (!Files.exists(lib)) {
       Files.createDirectory(lib);
-      for (Class<?> type : List.of(PairCtl.class, PairdException.class, JsonFactory.class, JsonNode.class,
-          JsonProperty.class, CommandLine.class)) {
+      for (Class<?> type :
+          List.of(
+              PairCtl.class,
+              PairdException.class,
+              JsonFactory.class,
+              JsonNode.class,
+              JsonProperty.class,
+              CommandLine.class)) {
         copy(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()), lib);
       }
     }
-    List<String> command = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + NOBODY,
-        "--regid=" + NOBODY, "--clear-groups",
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", lib + "/classes:" + lib + "/*", PairCtl.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                SETPRIV.toString(),
+                "--reuid=" + NOBODY,
+                "--regid=" + NOBODY,
+                "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                lib + "/classes:" + lib + "/*",
+                PairCtl.class.getName()));
     command.addAll(List.of(args));
     Path out = dir.resolve("out");
     Path err = dir.resolve("err");
-    Process process = new ProcessBuilder(command)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .start();
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("pairctl finished").isTrue();
     return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
   }
 
   /**
-   * A jar into lib, or a classes directory (pairctl's and paird-api's, from the build) merged
-   * into lib/classes.
+   * A jar into lib, or a classes directory (pairctl's and paird-api's, from the build) merged into
+   * lib/classes.
    */
   private static void copy(Path codeSource, Path lib) throws IOException {
     if (Files.isRegularFile(codeSource)) {

@@ -42,10 +42,12 @@ final class ControlClientTest {
 
   private static void assertFails(ThrowingCallable call, ErrorCode code, String message) {
     assertThatThrownBy(call)
-        .isInstanceOfSatisfying(PairdException.class, e -> {
-          assertThat(e.code()).isEqualTo(code);
-          assertThat(e.getMessage()).contains(message);
-        });
+        .isInstanceOfSatisfying(
+            PairdException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(code);
+              assertThat(e.getMessage()).contains(message);
+            });
   }
 
   @Test
@@ -59,8 +61,9 @@ final class ControlClientTest {
 
   @Test
   void call_twice_usesOneConnection() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(),
-            ok("{\"id\":\"42\"}"), ok("{\"id\":\"42\",\"outcome\":\"expired\"}"));
+    try (FakeDaemon paird =
+            FakeDaemon.start(
+                socket(), ok("{\"id\":\"42\"}"), ok("{\"id\":\"42\",\"outcome\":\"expired\"}"));
         ControlClient client = ControlClient.connect(socket(), TIMEOUT)) {
       client.call(Command.NEW_KEY, Json.object(), TIMEOUT);
 
@@ -83,39 +86,45 @@ final class ControlClientTest {
   @Test
   void call_errorCodeFromANewerDaemon_isInternalNamingTheCode() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error("quantum_flux", "try again later"))) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL,
+      assertFails(
+          this::callStatus,
+          ErrorCode.INTERNAL,
           "try again later (paird's error code 'quantum_flux' is unknown to this pairctl)");
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "garbage",
-    "[]",
-    "{}",
-    "{\"ok\":true,\"result\":{}}",
-    "{\"v\":\"1\",\"ok\":true,\"result\":{}}",
-    "{\"v\":1}",
-    "{\"v\":1,\"ok\":\"yes\",\"result\":{}}",
-    "{\"v\":1,\"ok\":true}",
-    "{\"v\":1,\"ok\":true,\"result\":[]}",
-    "{\"v\":1,\"ok\":false}",
-    "{\"v\":1,\"ok\":false,\"error\":{\"code\":5,\"message\":\"x\"}}",
-    "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\"}}",
-    "{\"v\":1,\"ok\":true,\"result\":{}} trailing",
-    "",
-  })
+  @ValueSource(
+      strings = {
+        "garbage",
+        "[]",
+        "{}",
+        "{\"ok\":true,\"result\":{}}",
+        "{\"v\":\"1\",\"ok\":true,\"result\":{}}",
+        "{\"v\":1}",
+        "{\"v\":1,\"ok\":\"yes\",\"result\":{}}",
+        "{\"v\":1,\"ok\":true}",
+        "{\"v\":1,\"ok\":true,\"result\":[]}",
+        "{\"v\":1,\"ok\":false}",
+        "{\"v\":1,\"ok\":false,\"error\":{\"code\":5,\"message\":\"x\"}}",
+        "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\"}}",
+        "{\"v\":1,\"ok\":true,\"result\":{}} trailing",
+        "",
+      })
   void call_malformedAnswer_isInternal(String answer) throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), line(answer))) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL,
-          "paird sent an answer this pairctl cannot read: ");
+      assertFails(
+          this::callStatus, ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: ");
     }
   }
 
   @Test
   void call_otherProtocolVersion_saysWhichPairctlToUse() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), line("{\"v\":2,\"ok\":true,\"result\":{}}"))) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL,
+    try (FakeDaemon paird =
+        FakeDaemon.start(socket(), line("{\"v\":2,\"ok\":true,\"result\":{}}"))) {
+      assertFails(
+          this::callStatus,
+          ErrorCode.INTERNAL,
           "paird answered in control protocol version 2, and this pairctl speaks version 1");
     }
   }
@@ -133,12 +142,14 @@ final class ControlClientTest {
 
   @Test
   void call_oversizedAnswer_isInternal() throws Exception {
-    String huge = "{\"v\":1,\"ok\":true,\"result\":{\"pad\":\""
-        + "x".repeat(ControlProtocol.MAX_RESPONSE_BYTES) + "\"}}";
+    String huge =
+        "{\"v\":1,\"ok\":true,\"result\":{\"pad\":\""
+            + "x".repeat(ControlProtocol.MAX_RESPONSE_BYTES)
+            + "\"}}";
 
     try (FakeDaemon paird = FakeDaemon.start(socket(), line(huge))) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL,
-          "cannot read: it is longer than 1048576 bytes");
+      assertFails(
+          this::callStatus, ErrorCode.INTERNAL, "cannot read: it is longer than 1048576 bytes");
     }
   }
 
@@ -155,8 +166,8 @@ final class ControlClientTest {
   @Test
   void call_connectionClosedWithoutAnswer_isInternal() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), new FakeDaemon.Reply.Hangup())) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL,
-          "paird closed the connection without answering");
+      assertFails(
+          this::callStatus, ErrorCode.INTERNAL, "paird closed the connection without answering");
     }
   }
 
@@ -175,26 +186,34 @@ final class ControlClientTest {
         ControlClient client = ControlClient.connect(socket(), TIMEOUT)) {
       long start = System.nanoTime();
 
-      assertFails(() -> client.call(Command.STATUS, Json.object(), Duration.ofMillis(300)),
-          ErrorCode.INTERNAL, "paird did not answer within 0 s; it may be hung");
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(
-          Duration.ofMillis(300), Duration.ofSeconds(5));
+      assertFails(
+          () -> client.call(Command.STATUS, Json.object(), Duration.ofMillis(300)),
+          ErrorCode.INTERNAL,
+          "paird did not answer within 0 s; it may be hung");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
     }
   }
 
   @Test
   void call_refusedAsBusyBeforeTheRequest_reportsBusy() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.refusing(socket(),
-        "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":\"too many control"
-            + " connections\"}}")) {
+    try (FakeDaemon paird =
+        FakeDaemon.refusing(
+            socket(),
+            "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":\"too many control"
+                + " connections\"}}")) {
       assertFails(this::callStatus, ErrorCode.BUSY, "too many control connections");
     }
   }
 
   @Test
   void connect_noSocket_isDaemonUnreachable() {
-    assertFails(this::callStatus, ErrorCode.DAEMON_UNREACHABLE,
-        "paird is not running (no socket at " + socket() + "); start it with 'systemctl start"
+    assertFails(
+        this::callStatus,
+        ErrorCode.DAEMON_UNREACHABLE,
+        "paird is not running (no socket at "
+            + socket()
+            + "); start it with 'systemctl start"
             + " paird' or point --socket/PAIRD_SOCKET at the right socket");
   }
 
@@ -202,7 +221,9 @@ final class ControlClientTest {
   void connect_noDirectory_isDaemonUnreachable() {
     Path nowhere = dir.resolve("missing/control.sock");
 
-    assertFails(() -> ControlClient.connect(nowhere, TIMEOUT), ErrorCode.DAEMON_UNREACHABLE,
+    assertFails(
+        () -> ControlClient.connect(nowhere, TIMEOUT),
+        ErrorCode.DAEMON_UNREACHABLE,
         "paird is not running (no socket at " + nowhere + ")");
   }
 
@@ -214,7 +235,9 @@ final class ControlClientTest {
     }
     assertThat(socket()).exists();
 
-    assertFails(this::callStatus, ErrorCode.DAEMON_UNREACHABLE,
+    assertFails(
+        this::callStatus,
+        ErrorCode.DAEMON_UNREACHABLE,
         "nothing is listening on " + socket() + "; paird may have crashed");
   }
 
@@ -222,7 +245,9 @@ final class ControlClientTest {
   void connect_regularFile_isNotASocket() throws Exception {
     Files.writeString(socket(), "not a socket");
 
-    assertFails(this::callStatus, ErrorCode.DAEMON_UNREACHABLE,
+    assertFails(
+        this::callStatus,
+        ErrorCode.DAEMON_UNREACHABLE,
         socket() + " is not a socket; point --socket or PAIRD_SOCKET at paird's control socket");
   }
 
@@ -230,7 +255,9 @@ final class ControlClientTest {
   void connect_pathTooLongForAUnixSocket_isUsage() {
     Path deep = dir.resolve("d".repeat(120) + ".sock");
 
-    assertFails(() -> ControlClient.connect(deep, TIMEOUT), ErrorCode.USAGE,
+    assertFails(
+        () -> ControlClient.connect(deep, TIMEOUT),
+        ErrorCode.USAGE,
         "is too long for a Unix socket (at most 107 bytes)");
   }
 }

@@ -51,8 +51,12 @@ final class FakeDaemon implements AutoCloseable {
   }
 
   static Reply error(String code, String message) {
-    return line("{\"v\":1,\"ok\":false,\"error\":{\"code\":\"" + code + "\",\"message\":\""
-        + message + "\"}}");
+    return line(
+        "{\"v\":1,\"ok\":false,\"error\":{\"code\":\""
+            + code
+            + "\",\"message\":\""
+            + message
+            + "\"}}");
   }
 
   private FakeDaemon(ServerSocketChannel server, Optional<Reply> greeting, List<Reply> replies) {
@@ -82,8 +86,10 @@ final class FakeDaemon implements AutoCloseable {
    * paird does with a connection over its limit.
    */
   static FakeDaemon refusing(Path socket, String line) throws IOException {
-    return start(socket,
-        Optional.of(new Reply.Raw((line + "\n").getBytes(StandardCharsets.UTF_8))), List.of());
+    return start(
+        socket,
+        Optional.of(new Reply.Raw((line + "\n").getBytes(StandardCharsets.UTF_8))),
+        List.of());
   }
 
   /** The request lines received so far, without newlines. */

@@ -31,30 +31,44 @@ final class FormatTest {
   }
 
   private static JsonNode newKey(String host, int port) throws Exception {
-    return json("{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
-        + "'expires_at':'2026-11-25T18:05:00.123Z','host':'" + host + "','port':" + port + "}");
+    return json(
+        "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
+            + "'expires_at':'2026-11-25T18:05:00.123Z','host':'"
+            + host
+            + "','port':"
+            + port
+            + "}");
   }
 
   private static JsonNode peer(String subject, String label) throws Exception {
-    return json("{'fingerprint':'" + FINGERPRINT + "','subject':'" + subject + "',"
-        + "'added_at':'2026-11-20T09:30:00Z','updated_at':'2026-11-20T09:30:00Z',"
-        + "'host':'10.0.0.7','suite':'spake2','label':" + label + "}");
+    return json(
+        "{'fingerprint':'"
+            + FINGERPRINT
+            + "','subject':'"
+            + subject
+            + "',"
+            + "'added_at':'2026-11-20T09:30:00Z','updated_at':'2026-11-20T09:30:00Z',"
+            + "'host':'10.0.0.7','suite':'spake2','label':"
+            + label
+            + "}");
   }
 
   @Test
   void newKey_showsTheCommandToType_thenTheKeyOnce_andItsExpiry() throws Exception {
-    assertThat(UTC.newKey(newKey("kitchen-pi", 7247))).isEqualTo(""
-        + "New spake2 key, id 42.\n"
-        + "On the other device, type:\n"
-        + "\n"
-        + "    pairctl pair kitchen-pi\n"
-        + "\n"
-        + "and enter this key when asked:\n"
-        + "\n"
-        + "    42-1234-5678-9\n"
-        + "\n"
-        + "It expires at 18:05:00 UTC, in 5 minutes.\n"
-        + "The key is shown only this once; 'pairctl cancel-key 42' withdraws it.\n");
+    assertThat(UTC.newKey(newKey("kitchen-pi", 7247)))
+        .isEqualTo(
+            ""
+                + "New spake2 key, id 42.\n"
+                + "On the other device, type:\n"
+                + "\n"
+                + "    pairctl pair kitchen-pi\n"
+                + "\n"
+                + "and enter this key when asked:\n"
+                + "\n"
+                + "    42-1234-5678-9\n"
+                + "\n"
+                + "It expires at 18:05:00 UTC, in 5 minutes.\n"
+                + "The key is shown only this once; 'pairctl cancel-key 42' withdraws it.\n");
   }
 
   @Test
@@ -65,8 +79,7 @@ final class FormatTest {
 
   @Test
   void newKey_ipv6Host_isBracketed() throws Exception {
-    assertThat(UTC.newKey(newKey("fd00::7", 7000)))
-        .contains("    pairctl pair [fd00::7]:7000\n");
+    assertThat(UTC.newKey(newKey("fd00::7", 7000))).contains("    pairctl pair [fd00::7]:7000\n");
   }
 
   @Test
@@ -77,8 +90,11 @@ final class FormatTest {
 
   @Test
   void newKey_expiryOnAnotherDay_showsTheDate() throws Exception {
-    assertThat(UTC.newKey(json("{'id':'42','key':'k','suite':'hmac','host':'h','port':7247,"
-        + "'expires_at':'2026-11-26T00:30:00Z'}")))
+    assertThat(
+            UTC.newKey(
+                json(
+                    "{'id':'42','key':'k','suite':'hmac','host':'h','port':7247,"
+                        + "'expires_at':'2026-11-26T00:30:00Z'}")))
         .contains("It expires at 2026-11-26 00:30:00 UTC, in 6 hours 30 minutes.\n");
   }
 
@@ -86,7 +102,8 @@ final class FormatTest {
   void newKey_hostileHost_isEscaped() throws Exception {
     JsonNode result = newKey("pi\\u001b]0;owned\\u0007", 7247);
 
-    assertThat(UTC.newKey(result)).contains("pairctl pair pi\\x1b]0;owned\\x07\n")
+    assertThat(UTC.newKey(result))
+        .contains("pairctl pair pi\\x1b]0;owned\\x07\n")
         .doesNotContain("\u001b");
   }
 
@@ -112,32 +129,42 @@ final class FormatTest {
 
   @Test
   void waiting_saysHowToStop() {
-    assertThat(UTC.waiting()).isEqualTo("Waiting for the other device (Ctrl-C stops waiting; the"
-        + " key stays valid until it expires)\u2026\n");
+    assertThat(UTC.waiting())
+        .isEqualTo(
+            "Waiting for the other device (Ctrl-C stops waiting; the"
+                + " key stays valid until it expires)\u2026\n");
   }
 
   @Test
   void paired_showsFingerprintPlainAndGrouped() throws Exception {
     JsonNode result = Json.object().set("peer", peer("CN=laptop", "'laptop'"));
 
-    assertThat(UTC.paired(result)).isEqualTo(""
-        + "Paired with laptop (CN=laptop). Each device now trusts the other.\n"
-        + "  fingerprint  " + FINGERPRINT + "\n"
-        + "               9f86 d081 884c 7d65  9a2f eaa0 c55a d015  a3bf 4f1b 2b0b 822c"
-        + "  d15d 6c15 b0f0 0a08\n"
-        + "  subject      CN=laptop\n"
-        + "  label        laptop\n"
-        + "  host         10.0.0.7\n"
-        + "  suite        spake2\n");
+    assertThat(UTC.paired(result))
+        .isEqualTo(
+            ""
+                + "Paired with laptop (CN=laptop). Each device now trusts the other.\n"
+                + "  fingerprint  "
+                + FINGERPRINT
+                + "\n"
+                + "               9f86 d081 884c 7d65  9a2f eaa0 c55a d015  a3bf 4f1b 2b0b 822c"
+                + "  d15d 6c15 b0f0 0a08\n"
+                + "  subject      CN=laptop\n"
+                + "  label        laptop\n"
+                + "  host         10.0.0.7\n"
+                + "  suite        spake2\n");
   }
 
   @Test
   void pairedByKey_namesThePeerAndTheKey() throws Exception {
-    JsonNode result = json("{'id':'42','outcome':'paired','peer':{'fingerprint':'"
-        + FINGERPRINT + "','subject':'CN=laptop'}}");
+    JsonNode result =
+        json(
+            "{'id':'42','outcome':'paired','peer':{'fingerprint':'"
+                + FINGERPRINT
+                + "','subject':'CN=laptop'}}");
 
-    assertThat(UTC.pairedByKey(result)).startsWith("Paired with CN=laptop using key 42.\n"
-        + "  fingerprint  " + FINGERPRINT + "\n");
+    assertThat(UTC.pairedByKey(result))
+        .startsWith(
+            "Paired with CN=laptop using key 42.\n" + "  fingerprint  " + FINGERPRINT + "\n");
   }
 
   @ParameterizedTest
@@ -160,22 +187,33 @@ final class FormatTest {
 
   @Test
   void listTrusted_isATableWithShortFingerprints() throws Exception {
-    JsonNode result = Json.object().set("peers", Json.object().arrayNode()
-        .add(peer("CN=laptop", "'laptop'"))
-        .add(json("{'fingerprint':'" + OTHER_FINGERPRINT + "','subject':'CN=kitchen-pi',"
-            + "'added_at':'2026-11-25T17:59:00Z','host':'kitchen-pi.local','suite':'hmac',"
-            + "'label':null}")));
+    JsonNode result =
+        Json.object()
+            .set(
+                "peers",
+                Json.object()
+                    .arrayNode()
+                    .add(peer("CN=laptop", "'laptop'"))
+                    .add(
+                        json(
+                            "{'fingerprint':'"
+                                + OTHER_FINGERPRINT
+                                + "','subject':'CN=kitchen-pi',"
+                                + "'added_at':'2026-11-25T17:59:00Z','host':'kitchen-pi.local','suite':'hmac',"
+                                + "'label':null}")));
 
-    assertThat(UTC.listTrusted(result, false)).isEqualTo(""
-        + "FINGERPRINT        LABEL   SUBJECT        HOST              SUITE   ADDED\n"
-        + "9f86d081884c7d65\u2026  laptop  CN=laptop      10.0.0.7          spake2  2026-11-20 09:30\n"
-        + "60303ae22b998861\u2026  -       CN=kitchen-pi  kitchen-pi.local  hmac    2026-11-25 17:59\n");
+    assertThat(UTC.listTrusted(result, false))
+        .isEqualTo(
+            ""
+                + "FINGERPRINT        LABEL   SUBJECT        HOST              SUITE   ADDED\n"
+                + "9f86d081884c7d65\u2026  laptop  CN=laptop      10.0.0.7          spake2  2026-11-20 09:30\n"
+                + "60303ae22b998861\u2026  -       CN=kitchen-pi  kitchen-pi.local  hmac    2026-11-25 17:59\n");
   }
 
   @Test
   void listTrusted_full_showsWholeFingerprints() throws Exception {
-    JsonNode result = Json.object().set("peers", Json.object().arrayNode()
-        .add(peer("CN=laptop", "null")));
+    JsonNode result =
+        Json.object().set("peers", Json.object().arrayNode().add(peer("CN=laptop", "null")));
 
     assertThat(UTC.listTrusted(result, true).lines().skip(1).findFirst().orElseThrow())
         .startsWith(FINGERPRINT + "  -      CN=laptop");
@@ -183,8 +221,13 @@ final class FormatTest {
 
   @Test
   void listTrusted_hostileSubjectAndLabel_areEscapedAndKeepTheTableIntact() throws Exception {
-    JsonNode result = Json.object().set("peers", Json.object().arrayNode()
-        .add(peer("CN=\\u001b[2J\\u001b[1;1Hpwned\\nEVIL", "'\u202etop\\\\'")));
+    JsonNode result =
+        Json.object()
+            .set(
+                "peers",
+                Json.object()
+                    .arrayNode()
+                    .add(peer("CN=\\u001b[2J\\u001b[1;1Hpwned\\nEVIL", "'\u202etop\\\\'")));
 
     String table = UTC.listTrusted(result, false);
 
@@ -199,18 +242,22 @@ final class FormatTest {
     peer.put("updated_at", "2026-11-21T10:00:00Z");
     peer.put("spki_pin", "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
 
-    assertThat(UTC.shown(Json.object().set("peer", peer))).isEqualTo(""
-        + "laptop (CN=laptop)\n"
-        + "  fingerprint     " + FINGERPRINT + "\n"
-        + "                  9f86 d081 884c 7d65  9a2f eaa0 c55a d015  a3bf 4f1b 2b0b 822c"
-        + "  d15d 6c15 b0f0 0a08\n"
-        + "  subject         CN=laptop\n"
-        + "  label           laptop\n"
-        + "  host            10.0.0.7\n"
-        + "  suite           spake2\n"
-        + "  added           2026-11-20 09:30:00\n"
-        + "  updated         2026-11-21 10:00:00\n"
-        + "  public key pin  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+    assertThat(UTC.shown(Json.object().set("peer", peer)))
+        .isEqualTo(
+            ""
+                + "laptop (CN=laptop)\n"
+                + "  fingerprint     "
+                + FINGERPRINT
+                + "\n"
+                + "                  9f86 d081 884c 7d65  9a2f eaa0 c55a d015  a3bf 4f1b 2b0b 822c"
+                + "  d15d 6c15 b0f0 0a08\n"
+                + "  subject         CN=laptop\n"
+                + "  label           laptop\n"
+                + "  host            10.0.0.7\n"
+                + "  suite           spake2\n"
+                + "  added           2026-11-20 09:30:00\n"
+                + "  updated         2026-11-21 10:00:00\n"
+                + "  public key pin  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
   }
 
   @Test
@@ -219,7 +266,8 @@ final class FormatTest {
 
     assertThat(UTC.certificate(Json.object().put("certificate", pem))).isEqualTo(pem);
     assertThat(UTC.certificate(Json.object().put("certificate", pem + "\u001b[2J")))
-        .doesNotContain("\u001b").doesNotContain("BEGIN");
+        .doesNotContain("\u001b")
+        .doesNotContain("BEGIN");
   }
 
   @Test
@@ -230,16 +278,20 @@ final class FormatTest {
 
   @Test
   void listKeys_isATableWithoutKeyValues() throws Exception {
-    JsonNode result = json("{'keys':["
-        + "{'id':'07','suite':'spake2','created_at':'2026-11-25T17:59:00Z',"
-        + "'expires_at':'2026-11-25T18:00:45Z','attempts_left':3},"
-        + "{'id':'42','suite':'hmac','created_at':'2026-11-25T17:59:30Z',"
-        + "'expires_at':'2026-11-25T18:58:00Z','attempts_left':1}]}");
+    JsonNode result =
+        json(
+            "{'keys':["
+                + "{'id':'07','suite':'spake2','created_at':'2026-11-25T17:59:00Z',"
+                + "'expires_at':'2026-11-25T18:00:45Z','attempts_left':3},"
+                + "{'id':'42','suite':'hmac','created_at':'2026-11-25T17:59:30Z',"
+                + "'expires_at':'2026-11-25T18:58:00Z','attempts_left':1}]}");
 
-    assertThat(UTC.listKeys(result)).isEqualTo(""
-        + "ID  SUITE   EXPIRES                   ATTEMPTS LEFT\n"
-        + "07  spake2  18:00:45 (in 45 seconds)  3\n"
-        + "42  hmac    18:58:00 (in 58 minutes)  1\n");
+    assertThat(UTC.listKeys(result))
+        .isEqualTo(
+            ""
+                + "ID  SUITE   EXPIRES                   ATTEMPTS LEFT\n"
+                + "07  spake2  18:00:45 (in 45 seconds)  3\n"
+                + "42  hmac    18:58:00 (in 58 minutes)  1\n");
   }
 
   @Test
@@ -250,21 +302,29 @@ final class FormatTest {
 
   @Test
   void status_listsIdentityAndCounts() throws Exception {
-    JsonNode result = json("{'version':'0.1.0','fingerprint':'" + FINGERPRINT + "',"
-        + "'subject':'CN=kitchen-pi','key_type':'EC P-256','host':'kitchen-pi',"
-        + "'listen':'*:7247','pending_keys':1,'trusted_peers':2,'default_suite':'spake2',"
-        + "'state_dir':'/var/lib/paird','started_at':'2026-11-25T08:00:00.5Z'}");
+    JsonNode result =
+        json(
+            "{'version':'0.1.0','fingerprint':'"
+                + FINGERPRINT
+                + "',"
+                + "'subject':'CN=kitchen-pi','key_type':'EC P-256','host':'kitchen-pi',"
+                + "'listen':'*:7247','pending_keys':1,'trusted_peers':2,'default_suite':'spake2',"
+                + "'state_dir':'/var/lib/paird','started_at':'2026-11-25T08:00:00.5Z'}");
 
-    assertThat(UTC.status(result)).isEqualTo(""
-        + "paird 0.1.0 on kitchen-pi, running since 2026-11-25 08:00:00\n"
-        + "  fingerprint    " + FINGERPRINT + "\n"
-        + "  subject        CN=kitchen-pi\n"
-        + "  key type       EC P-256\n"
-        + "  listening on   *:7247\n"
-        + "  pending keys   1\n"
-        + "  trusted peers  2\n"
-        + "  default suite  spake2\n"
-        + "  state dir      /var/lib/paird\n");
+    assertThat(UTC.status(result))
+        .isEqualTo(
+            ""
+                + "paird 0.1.0 on kitchen-pi, running since 2026-11-25 08:00:00\n"
+                + "  fingerprint    "
+                + FINGERPRINT
+                + "\n"
+                + "  subject        CN=kitchen-pi\n"
+                + "  key type       EC P-256\n"
+                + "  listening on   *:7247\n"
+                + "  pending keys   1\n"
+                + "  trusted peers  2\n"
+                + "  default suite  spake2\n"
+                + "  state dir      /var/lib/paird\n");
   }
 
   @Test
@@ -277,11 +337,15 @@ final class FormatTest {
   void removed_namesThePeerAndTheOtherHalf() throws Exception {
     JsonNode result = Json.object().set("removed", peer("CN=laptop", "'laptop'"));
 
-    assertThat(UTC.removed(result)).isEqualTo(""
-        + "Removed laptop (CN=laptop); this device no longer trusts it.\n"
-        + "  fingerprint  " + FINGERPRINT + "\n"
-        + "  subject      CN=laptop\n"
-        + "Run 'pairctl remove' on that device too, or it still trusts this one.\n");
+    assertThat(UTC.removed(result))
+        .isEqualTo(
+            ""
+                + "Removed laptop (CN=laptop); this device no longer trusts it.\n"
+                + "  fingerprint  "
+                + FINGERPRINT
+                + "\n"
+                + "  subject      CN=laptop\n"
+                + "Run 'pairctl remove' on that device too, or it still trusts this one.\n");
   }
 
   @Test
@@ -292,20 +356,27 @@ final class FormatTest {
 
   @Test
   void ping_saysBothDirectionsAndTheRoundTrip() throws Exception {
-    JsonNode result = json("{'host':'kitchen-pi','peer':{'fingerprint':'" + FINGERPRINT + "',"
-        + "'subject':'CN=kitchen-pi'},'rtt_ms':12}");
+    JsonNode result =
+        json(
+            "{'host':'kitchen-pi','peer':{'fingerprint':'"
+                + FINGERPRINT
+                + "',"
+                + "'subject':'CN=kitchen-pi'},'rtt_ms':12}");
 
-    assertThat(UTC.ping(result)).isEqualTo("kitchen-pi (CN=kitchen-pi, 9f86d081884c7d65\u2026)"
-        + " trusts this device and is trusted by it; round trip 12 ms\n");
+    assertThat(UTC.ping(result))
+        .isEqualTo(
+            "kitchen-pi (CN=kitchen-pi, 9f86d081884c7d65\u2026)"
+                + " trusts this device and is trusted by it; round trip 12 ms\n");
   }
 
   @Test
   void asciiTerminal_getsDotsAndEscapes() throws Exception {
-    Format ascii = new Format(new Terminal(StandardCharsets.US_ASCII),
-        Clock.fixed(NOW, ZoneId.of("UTC")));
-    JsonNode result = Json.object().set("peers", Json.object().arrayNode()
-        .add(peer("CN=K\u00fcche", "null")));
+    Format ascii =
+        new Format(new Terminal(StandardCharsets.US_ASCII), Clock.fixed(NOW, ZoneId.of("UTC")));
+    JsonNode result =
+        Json.object().set("peers", Json.object().arrayNode().add(peer("CN=K\u00fcche", "null")));
 
-    assertThat(ascii.listTrusted(result, false)).contains("9f86d081884c7d65...  -      CN=K\\xfcche");
+    assertThat(ascii.listTrusted(result, false))
+        .contains("9f86d081884c7d65...  -      CN=K\\xfcche");
   }
 }

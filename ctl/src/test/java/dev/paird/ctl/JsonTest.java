@@ -18,8 +18,9 @@ final class JsonTest {
 
   @Test
   void parse_thenWrite_keepsValuesAndOrder() throws Exception {
-    String text = "{\"b\":1,\"a\":[true,false,null,\"x\",-2.5,12345678901,"
-        + "123456789012345678901234567890],\"o\":{}}";
+    String text =
+        "{\"b\":1,\"a\":[true,false,null,\"x\",-2.5,12345678901,"
+            + "123456789012345678901234567890],\"o\":{}}";
 
     assertThat(Json.write(parse(text))).isEqualTo(text);
   }
@@ -43,8 +44,7 @@ final class JsonTest {
 
     String written = Json.write(value);
 
-    assertThat(written)
-        .isEqualTo("{\"subject\":\"CN=\\u001B[31mK\\u00FCche\\u007F\\u202E\\n\"}");
+    assertThat(written).isEqualTo("{\"subject\":\"CN=\\u001B[31mK\\u00FCche\\u007F\\u202E\\n\"}");
     assertThat(written.chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
     assertThat(parse(written)).isEqualTo(value);
   }
@@ -59,28 +59,42 @@ final class JsonTest {
 
   @Test
   void request_withSecret_isTheSameJsonAsWithTheValueInArgs() throws Exception {
-    byte[] line = Json.request("pair", Json.object().put("host", "h\"x").put("label", "l"), 3,
-        "key", "421234".getBytes(StandardCharsets.US_ASCII));
+    byte[] line =
+        Json.request(
+            "pair",
+            Json.object().put("host", "h\"x").put("label", "l"),
+            3,
+            "key",
+            "421234".getBytes(StandardCharsets.US_ASCII));
 
     String text = new String(line, StandardCharsets.US_ASCII);
     assertThat(text).endsWith("}\n");
-    assertThat(parse(text.strip())).isEqualTo(parse("{\"v\":1,\"command\":\"pair\",\"args\":"
-        + "{\"host\":\"h\\\"x\",\"label\":\"l\",\"key\":\"421234\"},\"id\":3}"));
+    assertThat(parse(text.strip()))
+        .isEqualTo(
+            parse(
+                "{\"v\":1,\"command\":\"pair\",\"args\":"
+                    + "{\"host\":\"h\\\"x\",\"label\":\"l\",\"key\":\"421234\"},\"id\":3}"));
   }
 
   @Test
   void request_withSecretAndNoOtherArgs_isValidJson() throws Exception {
-    byte[] line = Json.request("pair", Json.object(), 1, "key", "AB12".getBytes(
-        StandardCharsets.US_ASCII));
+    byte[] line =
+        Json.request("pair", Json.object(), 1, "key", "AB12".getBytes(StandardCharsets.US_ASCII));
 
-    assertThat(parse(new String(line, StandardCharsets.US_ASCII).strip()).path("args").path("key")
-        .textValue()).isEqualTo("AB12");
+    assertThat(
+            parse(new String(line, StandardCharsets.US_ASCII).strip())
+                .path("args")
+                .path("key")
+                .textValue())
+        .isEqualTo("AB12");
   }
 
   @Test
   void request_secretThatIsNotLettersAndDigits_isRefusedWithoutEchoingIt() {
-    assertThatThrownBy(() -> Json.request("pair", Json.object(), 1, "key",
-        "12\"}x".getBytes(StandardCharsets.US_ASCII)))
+    assertThatThrownBy(
+            () ->
+                Json.request(
+                    "pair", Json.object(), 1, "key", "12\"}x".getBytes(StandardCharsets.US_ASCII)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageNotContaining("12");
   }

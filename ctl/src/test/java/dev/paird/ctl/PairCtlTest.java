@@ -28,11 +28,15 @@ final class PairCtlTest {
   private static final Instant NOW = Instant.parse("2026-11-25T18:00:00Z");
   private static final String FINGERPRINT =
       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-  private static final String ISSUED = "{\"id\":\"42\",\"key\":\"42-1234-5678-9\","
-      + "\"suite\":\"spake2\",\"expires_at\":\"2026-11-25T18:05:00Z\",\"host\":\"kitchen-pi\","
-      + "\"port\":7247}";
-  private static final String PAIRED = "{\"id\":\"42\",\"outcome\":\"paired\",\"peer\":"
-      + "{\"fingerprint\":\"" + FINGERPRINT + "\",\"subject\":\"CN=laptop\"}}";
+  private static final String ISSUED =
+      "{\"id\":\"42\",\"key\":\"42-1234-5678-9\","
+          + "\"suite\":\"spake2\",\"expires_at\":\"2026-11-25T18:05:00Z\",\"host\":\"kitchen-pi\","
+          + "\"port\":7247}";
+  private static final String PAIRED =
+      "{\"id\":\"42\",\"outcome\":\"paired\",\"peer\":"
+          + "{\"fingerprint\":\""
+          + FINGERPRINT
+          + "\",\"subject\":\"CN=laptop\"}}";
 
   @TempDir Path dir;
 
@@ -44,36 +48,43 @@ final class PairCtlTest {
 
   /** Runs pairctl with PAIRD_SOCKET pointing at {@link #socket()}, an empty stdin, no terminal. */
   private Result pairctl(String... args) {
-    return pairctl(new KeyInput(Optional::empty, () -> new ByteArrayInputStream(new byte[0])),
-        args);
+    return pairctl(
+        new KeyInput(Optional::empty, () -> new ByteArrayInputStream(new byte[0])), args);
   }
 
   /** As {@link #pairctl(String...)}, asking {@code keys} for a key. */
   private Result pairctl(KeyInput keys, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PairCtl pairctl = new PairCtl(
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("PAIRD_SOCKET", socket().toString()),
-        StandardCharsets.UTF_8,
-        () -> Clock.fixed(NOW, ZoneId.of("UTC")),
-        keys,
-        Backoff::none);
+    PairCtl pairctl =
+        new PairCtl(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("PAIRD_SOCKET", socket().toString()),
+            StandardCharsets.UTF_8,
+            () -> Clock.fixed(NOW, ZoneId.of("UTC")),
+            keys,
+            Backoff::none);
     int status = pairctl.execute(args);
-    return new Result(status, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+    return new Result(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
   void status_printsTextAndSucceeds() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"version\":\"0.1.0\","
-        + "\"fingerprint\":\"" + FINGERPRINT + "\",\"pending_keys\":1}"))) {
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            ok(
+                "{\"version\":\"0.1.0\","
+                    + "\"fingerprint\":\""
+                    + FINGERPRINT
+                    + "\",\"pending_keys\":1}"))) {
       Result result = pairctl("status");
 
       assertThat(result.status).isZero();
-      assertThat(result.out).contains("  fingerprint    " + FINGERPRINT + "\n",
-          "  pending keys   1\n");
+      assertThat(result.out)
+          .contains("  fingerprint    " + FINGERPRINT + "\n", "  pending keys   1\n");
       assertThat(result.err).isEmpty();
     }
   }
@@ -85,22 +96,30 @@ final class PairCtlTest {
 
       assertThat(result.status).isZero();
       assertThat(result.out).isEqualTo(ISSUED + "\n");
-      assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"new-key\","
-          + "\"args\":{\"suite\":\"spake2\",\"ttl_seconds\":300},\"id\":1}");
+      assertThat(paird.requests())
+          .containsExactly(
+              "{\"v\":1,\"command\":\"new-key\","
+                  + "\"args\":{\"suite\":\"spake2\",\"ttl_seconds\":300},\"id\":1}");
     }
   }
 
   @Test
   void json_failure_printsTheErrorObjectAndTheMessageOnStderr() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(),
-        error("not_found", "no trusted peer has a fingerprint starting with that prefix"))) {
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            error("not_found", "no trusted peer has a fingerprint starting with that prefix"))) {
       Result result = pairctl("remove", "abcd", "--json");
 
       assertThat(result.status).isEqualTo(7);
-      assertThat(result.out).isEqualTo("{\"error\":{\"code\":\"not_found\",\"message\":\"no trusted"
-          + " peer has a fingerprint starting with that prefix\"}}\n");
-      assertThat(result.err).isEqualTo("pairctl: no trusted peer has a fingerprint starting with"
-          + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
+      assertThat(result.out)
+          .isEqualTo(
+              "{\"error\":{\"code\":\"not_found\",\"message\":\"no trusted"
+                  + " peer has a fingerprint starting with that prefix\"}}\n");
+      assertThat(result.err)
+          .isEqualTo(
+              "pairctl: no trusted peer has a fingerprint starting with"
+                  + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
     }
   }
 
@@ -117,11 +136,27 @@ final class PairCtlTest {
 
   @ParameterizedTest
   @CsvSource({
-    "bad_request, 2", "unknown_command, 2", "request_too_large, 2", "unsupported_version, 2",
-    "invalid_argument, 2", "malformed_key, 2", "ambiguous, 2", "not_found, 7",
-    "limit_reached, 5", "key_rejected, 5", "not_trusted, 5", "peer_unreachable, 6",
-    "tls_failed, 6", "not_paird, 6", "timeout, 6", "protocol_error, 6", "peer_failed, 6",
-    "busy, 6", "permission_denied, 4", "internal, 1", "something_new, 1",
+    "bad_request, 2",
+    "unknown_command, 2",
+    "request_too_large, 2",
+    "unsupported_version, 2",
+    "invalid_argument, 2",
+    "malformed_key, 2",
+    "ambiguous, 2",
+    "not_found, 7",
+    "limit_reached, 5",
+    "key_rejected, 5",
+    "not_trusted, 5",
+    "peer_unreachable, 6",
+    "tls_failed, 6",
+    "not_paird, 6",
+    "timeout, 6",
+    "protocol_error, 6",
+    "peer_failed, 6",
+    "busy, 6",
+    "permission_denied, 4",
+    "internal, 1",
+    "something_new, 1",
   })
   void daemonError_exitsWithItsDocumentedStatus(String code, int status) throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error(code, "no"))) {
@@ -131,11 +166,12 @@ final class PairCtlTest {
 
   @Test
   void daemonError_hostileMessage_isEscapedOnStderrButExactInJson() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(),
-        error("tls_failed", "peer CN=\\u001b[31mevil\\nsays no"))) {
+    try (FakeDaemon paird =
+        FakeDaemon.start(socket(), error("tls_failed", "peer CN=\\u001b[31mevil\\nsays no"))) {
       Result result = pairctl("--json", "ping", "kitchen-pi");
 
-      assertThat(result.err).startsWith("pairctl: peer CN=\\x1b[31mevil\\x0asays no\n")
+      assertThat(result.err)
+          .startsWith("pairctl: peer CN=\\x1b[31mevil\\x0asays no\n")
           .doesNotContain("\u001b");
       assertThat(result.out).contains("\"message\":\"peer CN=\\u001B[31mevil\\nsays no\"");
     }
@@ -155,8 +191,10 @@ final class PairCtlTest {
 
     assertThat(result.status).isEqualTo(2);
     assertThat(result.out).isEmpty();
-    assertThat(result.err).isEqualTo("pairctl: --ttl must be from 30s to 1h, not 2h\n"
-        + "hint: see 'pairctl new-key --help'\n");
+    assertThat(result.err)
+        .isEqualTo(
+            "pairctl: --ttl must be from 30s to 1h, not 2h\n"
+                + "hint: see 'pairctl new-key --help'\n");
   }
 
   @Test
@@ -164,8 +202,9 @@ final class PairCtlTest {
     Result result = pairctl("--json", "frobnicate");
 
     assertThat(result.status).isEqualTo(2);
-    assertThat(result.out).startsWith("{\"error\":{\"code\":\"usage\",\"message\":\"unknown command"
-        + " 'frobnicate'");
+    assertThat(result.out)
+        .startsWith(
+            "{\"error\":{\"code\":\"usage\",\"message\":\"unknown command" + " 'frobnicate'");
   }
 
   @Test
@@ -179,15 +218,17 @@ final class PairCtlTest {
 
   @Test
   void pair_otherDeviceCouldNotSave_hintsAtItsLogNotTheHostName() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), error("peer_failed",
-        "the other device accepted the key but could not save its trusted list"))) {
-      String key = Spake2Code.create(42,
-          "31415926".getBytes(StandardCharsets.US_ASCII)).format();
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            error(
+                "peer_failed",
+                "the other device accepted the key but could not save its trusted list"))) {
+      String key = Spake2Code.create(42, "31415926".getBytes(StandardCharsets.US_ASCII)).format();
       Result result = pairctl("pair", "laptop", key);
 
       assertThat(result.status).isEqualTo(6);
-      assertThat(result.err).contains("hint: the other device's log")
-          .doesNotContain("host name");
+      assertThat(result.err).contains("hint: the other device's log").doesNotContain("host name");
     }
   }
 
@@ -197,8 +238,9 @@ final class PairCtlTest {
       Result result = pairctl("pair", "laptop", "42-1234-5678-8");
 
       assertThat(result.status).isEqualTo(2);
-      assertThat(result.err).startsWith("pairctl: spake2 code: the check digit (the last one)"
-          + " does not match").contains("hint: type the key as the other device shows it");
+      assertThat(result.err)
+          .startsWith("pairctl: spake2 code: the check digit (the last one)" + " does not match")
+          .contains("hint: type the key as the other device shows it");
       assertThat(paird.requests()).isEmpty();
     }
   }
@@ -209,41 +251,54 @@ final class PairCtlTest {
 
     assertThat(result.status).isEqualTo(2);
     assertThat(result.out).startsWith("{\"error\":{\"code\":\"malformed_key\"");
-    assertThat(result.err).contains("a spake2 code is 9 to 13 digits such as 42-1234-5678-9")
+    assertThat(result.err)
+        .contains("a spake2 code is 9 to 13 digits such as 42-1234-5678-9")
         .doesNotContain("hunter2");
   }
 
-  private static final String PEER = "{\"peer\":{\"fingerprint\":\"" + FINGERPRINT + "\","
-      + "\"subject\":\"CN=laptop\",\"added_at\":\"2026-11-25T18:00:00Z\","
-      + "\"updated_at\":\"2026-11-25T18:00:00Z\",\"host\":\"laptop:7000\",\"suite\":\"spake2\","
-      + "\"label\":\"work laptop\"}}";
+  private static final String PEER =
+      "{\"peer\":{\"fingerprint\":\""
+          + FINGERPRINT
+          + "\","
+          + "\"subject\":\"CN=laptop\",\"added_at\":\"2026-11-25T18:00:00Z\","
+          + "\"updated_at\":\"2026-11-25T18:00:00Z\",\"host\":\"laptop:7000\",\"suite\":\"spake2\","
+          + "\"label\":\"work laptop\"}}";
   private static final String KEY =
       Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format();
 
   @Test
   void pair_sendsTheKeysLettersAndDigitsAndShowsThePeer() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
-      Result result = pairctl("pair", "laptop:7000", KEY.replace('-', ' '), "--label",
-          "work laptop");
+      Result result =
+          pairctl("pair", "laptop:7000", KEY.replace('-', ' '), "--label", "work laptop");
 
       assertThat(result.status).isZero();
-      assertThat(result.out).startsWith("Paired with work laptop (CN=laptop). Each device now"
-          + " trusts the other.\n  fingerprint  " + FINGERPRINT + "\n");
-      assertThat(paird.requests()).containsExactly("{\"v\":1,\"command\":\"pair\",\"args\":{"
-          + "\"host\":\"laptop:7000\",\"label\":\"work laptop\",\"key\":\""
-          + KEY.replace("-", "") + "\"},\"id\":1}");
+      assertThat(result.out)
+          .startsWith(
+              "Paired with work laptop (CN=laptop). Each device now"
+                  + " trusts the other.\n  fingerprint  "
+                  + FINGERPRINT
+                  + "\n");
+      assertThat(paird.requests())
+          .containsExactly(
+              "{\"v\":1,\"command\":\"pair\",\"args\":{"
+                  + "\"host\":\"laptop:7000\",\"label\":\"work laptop\",\"key\":\""
+                  + KEY.replace("-", "")
+                  + "\"},\"id\":1}");
     }
   }
 
   @Test
   void pair_withoutKey_readsTheFirstLineOfStandardInput_andNoMore() throws Exception {
-    ByteArrayInputStream stdin = new ByteArrayInputStream(
-        (KEY + "\r\nnext line\n").getBytes(StandardCharsets.US_ASCII));
+    ByteArrayInputStream stdin =
+        new ByteArrayInputStream((KEY + "\r\nnext line\n").getBytes(StandardCharsets.US_ASCII));
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
       Result result = pairctl(new KeyInput(Optional::empty, () -> stdin), "pair", "laptop");
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests()).singleElement().asString()
+      assertThat(paird.requests())
+          .singleElement()
+          .asString()
           .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
       assertThat(new String(stdin.readAllBytes(), StandardCharsets.US_ASCII))
           .isEqualTo("next line\n");
@@ -253,12 +308,17 @@ final class PairCtlTest {
   @Test
   void pair_withoutKey_onATerminal_asksWithoutEcho() throws Exception {
     List<String> prompts = new ArrayList<>();
-    KeyInput terminal = new KeyInput(() -> Optional.of(prompt -> {
-      prompts.add(prompt);
-      return KEY.toCharArray();
-    }), () -> {
-      throw new AssertionError("standard input is read only without a terminal");
-    });
+    KeyInput terminal =
+        new KeyInput(
+            () ->
+                Optional.of(
+                    prompt -> {
+                      prompts.add(prompt);
+                      return KEY.toCharArray();
+                    }),
+            () -> {
+              throw new AssertionError("standard input is read only without a terminal");
+            });
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
       Result result = pairctl(terminal, "pair", "laptop");
 
@@ -287,7 +347,9 @@ final class PairCtlTest {
       Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests()).singleElement().asString()
+      assertThat(paird.requests())
+          .singleElement()
+          .asString()
           .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
@@ -300,8 +362,11 @@ final class PairCtlTest {
     Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
     assertThat(result.status).isEqualTo(2);
-    assertThat(result.err).startsWith("pairctl: pair: --key-file " + file + " is open to other"
-        + " users (mode 0644)").contains("chmod 600 " + file).doesNotContain(KEY);
+    assertThat(result.err)
+        .startsWith(
+            "pairctl: pair: --key-file " + file + " is open to other" + " users (mode 0644)")
+        .contains("chmod 600 " + file)
+        .doesNotContain(KEY);
   }
 
   @Test
@@ -311,8 +376,8 @@ final class PairCtlTest {
     Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
     assertThat(result.status).isEqualTo(2);
-    assertThat(result.err).startsWith("pairctl: pair: cannot read --key-file " + file
-        + ": no such file\n");
+    assertThat(result.err)
+        .startsWith("pairctl: pair: cannot read --key-file " + file + ": no such file\n");
   }
 
   @Test
@@ -321,10 +386,12 @@ final class PairCtlTest {
       Result result = pairctl("new-key", "--wait");
 
       assertThat(result.status).isZero();
-      assertThat(result.out).contains("    42-1234-5678-9\n", "Waiting for the other device",
-          "Paired with CN=laptop using key 42.\n  fingerprint  " + FINGERPRINT);
-      assertThat(result.out.indexOf("42-1234-5678-9"))
-          .isLessThan(result.out.indexOf("Waiting"));
+      assertThat(result.out)
+          .contains(
+              "    42-1234-5678-9\n",
+              "Waiting for the other device",
+              "Paired with CN=laptop using key 42.\n  fingerprint  " + FINGERPRINT);
+      assertThat(result.out.indexOf("42-1234-5678-9")).isLessThan(result.out.indexOf("Waiting"));
       assertThat(paird.requests()).hasSize(2);
       assertThat(paird.requests().get(1))
           .isEqualTo("{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"42\"},\"id\":2}");
@@ -375,26 +442,33 @@ final class PairCtlTest {
 
   @Test
   void newKeyWait_unknownOutcome_isInternal() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED),
-        ok("{\"id\":\"42\",\"outcome\":\"teleported\"}"))) {
+    try (FakeDaemon paird =
+        FakeDaemon.start(socket(), ok(ISSUED), ok("{\"id\":\"42\",\"outcome\":\"teleported\"}"))) {
       Result result = pairctl("new-key", "--wait");
 
       assertThat(result.status).isEqualTo(1);
-      assertThat(result.err).isEqualTo("pairctl: paird reported the outcome 'teleported', which"
-          + " this pairctl does not know\n");
+      assertThat(result.err)
+          .isEqualTo(
+              "pairctl: paird reported the outcome 'teleported', which"
+                  + " this pairctl does not know\n");
     }
   }
 
   @Test
   void newKeyWait_keyUnknownToWaitKey_exitsNotFound() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED),
-        error("not_found", "no pending or recently finished key has id '42'"))) {
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            ok(ISSUED),
+            error("not_found", "no pending or recently finished key has id '42'"))) {
       Result result = pairctl("new-key", "--wait", "--json");
 
       assertThat(result.status).isEqualTo(7);
-      assertThat(result.out.lines()).containsExactly(ISSUED,
-          "{\"error\":{\"code\":\"not_found\",\"message\":\"no pending or recently finished key"
-              + " has id '42'\"}}");
+      assertThat(result.out.lines())
+          .containsExactly(
+              ISSUED,
+              "{\"error\":{\"code\":\"not_found\",\"message\":\"no pending or recently finished key"
+                  + " has id '42'\"}}");
     }
   }
 

@@ -33,8 +33,7 @@ final class ParserTest {
   void parse_status_usesDefaultSocketAndText() {
     Parsed.Run run = run("status");
 
-    assertThat(run.request())
-        .isEqualTo(new Request.Send(new ControlRequest.Status()));
+    assertThat(run.request()).isEqualTo(new Request.Send(new ControlRequest.Status()));
     assertThat(run.socket()).isEqualTo(Path.of(ControlProtocol.DEFAULT_SOCKET));
     assertThat(run.json()).isFalse();
   }
@@ -87,15 +86,19 @@ final class ParserTest {
   @Test
   void parse_newKey_withoutOptions_leavesSuiteAndLifetimeToPaird() {
     assertThat(run("new-key").request())
-        .isEqualTo(new Request.NewKey(
-            new ControlRequest.NewKey(Optional.empty(), Optional.empty()), false));
+        .isEqualTo(
+            new Request.NewKey(
+                new ControlRequest.NewKey(Optional.empty(), Optional.empty()), false));
   }
 
   @Test
   void parse_newKey_withEveryOption() {
     assertThat(run("new-key", "--suite", "hmac", "--ttl", "90s", "--wait").request())
-        .isEqualTo(new Request.NewKey(new ControlRequest.NewKey(
-            Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90))), true));
+        .isEqualTo(
+            new Request.NewKey(
+                new ControlRequest.NewKey(
+                    Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90))),
+                true));
   }
 
   @ParameterizedTest
@@ -136,12 +139,14 @@ final class ParserTest {
 
   @Test
   void parse_pair_hostKeyAndLabel() {
-    Request request = run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop")
-        .request();
+    Request request =
+        run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop").request();
 
-    assertThat(request).isEqualTo(new Request.Pair(
-        new ControlRequest.Pair("laptop.local:7000", Optional.of("my laptop")),
-        new Request.KeySource.Argument("42-1234-5678-9")));
+    assertThat(request)
+        .isEqualTo(
+            new Request.Pair(
+                new ControlRequest.Pair("laptop.local:7000", Optional.of("my laptop")),
+                new Request.KeySource.Argument("42-1234-5678-9")));
   }
 
   @Test
@@ -196,8 +201,9 @@ final class ParserTest {
     Parsed.Usage usage = usage("pair", "laptop", "17", "2468", "1357", "3");
 
     assertThat(usage.message())
-        .startsWith("pair takes HOST and at most KEY, and got 3 more words; leave KEY out to be"
-            + " asked for it")
+        .startsWith(
+            "pair takes HOST and at most KEY, and got 3 more words; leave KEY out to be"
+                + " asked for it")
         .doesNotContain("2468")
         .doesNotContain("1357");
   }
@@ -275,8 +281,10 @@ final class ParserTest {
   void parse_unknownCommand_isUsageErrorListingTheCommands() {
     Parsed.Usage usage = usage("frobnicate");
 
-    assertThat(usage.message()).isEqualTo("unknown command 'frobnicate'; the commands are new-key,"
-        + " pair, list-trusted, show, remove, status, list-keys, cancel-key, ping");
+    assertThat(usage.message())
+        .isEqualTo(
+            "unknown command 'frobnicate'; the commands are new-key,"
+                + " pair, list-trusted, show, remove, status, list-keys, cancel-key, ping");
     assertThat(usage.helpCommand()).isEqualTo("pairctl");
   }
 
@@ -310,16 +318,29 @@ final class ParserTest {
 
     assertThat(parsed).isInstanceOf(Parsed.Show.class);
     String help = ((Parsed.Show) parsed).text();
-    assertThat(help).contains("Usage: pairctl", "new-key", "list-trusted", "cancel-key", "ping",
-        "Exit status:", "  3  paird is not running", "  7  not found");
+    assertThat(help)
+        .contains(
+            "Usage: pairctl",
+            "new-key",
+            "list-trusted",
+            "cancel-key",
+            "ping",
+            "Exit status:",
+            "  3  paird is not running",
+            "  7  not found");
   }
 
   @Test
   void parse_commandHelp_describesItsOptions() {
     String help = ((Parsed.Show) PARSER.parse("new-key", "--help")).text();
 
-    assertThat(help).contains("Usage: pairctl new-key", "--ttl=DURATION", "--suite=SUITE",
-        "--wait", "from 30s to 1h");
+    assertThat(help)
+        .contains(
+            "Usage: pairctl new-key",
+            "--ttl=DURATION",
+            "--suite=SUITE",
+            "--wait",
+            "from 30s to 1h");
   }
 
   @Test

@@ -18,16 +18,16 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * How many guesses of an hmac key an attacker who received m1 tests per second: the inner loop
- * of {@link HmacKeySearch}, a new key for every guess, over the m1 input of a real session (the
- * label and the two EC P-256 fixture certificates, the kind paird generates: 763 bytes). On one
- * thread and on every core.
+ * How many guesses of an hmac key an attacker who received m1 tests per second: the inner loop of
+ * {@link HmacKeySearch}, a new key for every guess, over the m1 input of a real session (the label
+ * and the two EC P-256 fixture certificates, the kind paird generates: 763 bytes). On one thread
+ * and on every core.
  *
  * <p>{@code jca} is {@link HmacGuess}: {@code javax.crypto.Mac} re-keyed for each guess, on the
  * JDK's SHA-256, which uses the CPU's SHA instructions where there are any. HMAC hashes the key
- * first, so no work carries over from one guess to the next, and HMAC written out by hand over
- * two digests was measured no faster. A GPU does far better; these numbers are a floor for what
- * an attacker can do.
+ * first, so no work carries over from one guess to the next, and HMAC written out by hand over two
+ * digests was measured no faster. A GPU does far better; these numbers are a floor for what an
+ * attacker can do.
  *
  * <p>Run with {@code mvn -B -q -Pbench -pl daemon -am verify -Djmh.args=HmacGuess}.
  */
@@ -45,9 +45,10 @@ public class HmacGuessBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    SessionCertificates observed = SessionCertificates.of(
-        Device.fixtureIdentity("client").certificate().getEncoded(),
-        Device.fixtureIdentity("server").certificate().getEncoded());
+    SessionCertificates observed =
+        SessionCertificates.of(
+            Device.fixtureIdentity("client").certificate().getEncoded(),
+            Device.fixtureIdentity("server").certificate().getEncoded());
     jca = new HmacGuess(observed);
     // It must compute the product's m1, or the numbers measure something else.
     byte[] expected = HmacSuite.request(HmacCode.create(HmacKeySearch.key(7)), observed);

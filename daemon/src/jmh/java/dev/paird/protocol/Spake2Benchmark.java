@@ -23,9 +23,9 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The CPU time of one side of a SPAKE2 run as the sessions do it, per role: the password scalar
- * from the code's digits, a fresh scalar and the share, finish on the peer's share (validation,
- * K, transcript, keys) and the confirmations, this side's taken and the peer's checked. The
- * identities are the two fixture certificates and the AAD is the protocol's, as in a real run.
+ * from the code's digits, a fresh scalar and the share, finish on the peer's share (validation, K,
+ * transcript, keys) and the confirmations, this side's taken and the peer's checked. The identities
+ * are the two fixture certificates and the AAD is the protocol's, as in a real run.
  *
  * <p>The peer's share is a valid one for the same code, made once; its confirmation cannot match
  * this side's fresh share, so the check fails, which costs the same as one that succeeds (a
@@ -51,15 +51,23 @@ public class Spake2Benchmark {
   @Setup
   public void setUp() {
     Spake2.Role peer = role == Spake2.Role.A ? Spake2.Role.B : Spake2.Role.A;
-    peerShare = Spake2.start(peer, Spake2.passwordScalar(digits), Fixtures.CLIENT_DER,
-        Fixtures.SERVER_DER, PairingProtocol.SPAKE2_AAD, random).share();
+    peerShare =
+        Spake2.start(
+                peer,
+                Spake2.passwordScalar(digits),
+                Fixtures.CLIENT_DER,
+                Fixtures.SERVER_DER,
+                PairingProtocol.SPAKE2_AAD,
+                random)
+            .share();
   }
 
   @Benchmark
   public boolean oneSide(Blackhole sent) throws GeneralSecurityException {
     Spake2Scalar w = Spake2.passwordScalar(digits);
-    Spake2Party party = Spake2.start(role, w, Fixtures.CLIENT_DER, Fixtures.SERVER_DER,
-        PairingProtocol.SPAKE2_AAD, random);
+    Spake2Party party =
+        Spake2.start(
+            role, w, Fixtures.CLIENT_DER, Fixtures.SERVER_DER, PairingProtocol.SPAKE2_AAD, random);
     w.destroy();
     sent.consume(party.share());
     Spake2Confirmation confirmation = party.finish(peerShare);

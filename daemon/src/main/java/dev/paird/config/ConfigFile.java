@@ -3,10 +3,10 @@ package dev.paird.config;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,8 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads paird's configuration file: UTF-8 text, one {@code key = value} per line, {@code #}
- * starts a comment line, blank lines are ignored, a key may appear once.
+ * Reads paird's configuration file: UTF-8 text, one {@code key = value} per line, {@code #} starts
+ * a comment line, blank lines are ignored, a key may appear once.
  *
  * <p>This class only splits lines; {@link PairdConfig} validates keys and values.
  */
@@ -29,8 +29,8 @@ public final class ConfigFile {
   public record Setting(String key, String value, String origin) {}
 
   /**
-   * Reads {@code path}. A missing file is an error only if {@code required}; otherwise it
-   * yields no settings (paird then runs on defaults).
+   * Reads {@code path}. A missing file is an error only if {@code required}; otherwise it yields no
+   * settings (paird then runs on defaults).
    */
   public static Map<String, Setting> read(Path path, boolean required) throws PairdException {
     byte[] bytes;
@@ -38,14 +38,20 @@ public final class ConfigFile {
       if (Files.size(path) > MAX_BYTES) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            "config file " + path + " is larger than " + MAX_BYTES + " bytes; is it the right file?");
+            "config file "
+                + path
+                + " is larger than "
+                + MAX_BYTES
+                + " bytes; is it the right file?");
       }
       bytes = Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
       if (required) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            "config file " + path + " does not exist; create it or leave out --config to use "
+            "config file "
+                + path
+                + " does not exist; create it or leave out --config to use "
                 + PairdConfig.DEFAULT_CONFIG);
       }
       return Map.of();
@@ -82,8 +88,7 @@ public final class ConfigFile {
       int equals = line.indexOf('=');
       if (equals < 0) {
         throw new PairdException(
-            ErrorCode.CONFIG_INVALID,
-            origin + ": expected 'key = value', found no '='");
+            ErrorCode.CONFIG_INVALID, origin + ": expected 'key = value', found no '='");
       }
       String key = line.substring(0, equals).strip();
       String value = line.substring(equals + 1).strip();

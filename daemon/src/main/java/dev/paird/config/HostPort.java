@@ -3,14 +3,14 @@ package dev.paird.config;
 import dev.paird.api.Durations;
 
 /**
- * A host and an optional port as a person writes them: {@code host}, {@code host:port},
- * {@code [v6]}, {@code [v6]:port}, {@code 192.0.2.1:7247}.
+ * A host and an optional port as a person writes them: {@code host}, {@code host:port}, {@code
+ * [v6]}, {@code [v6]:port}, {@code 192.0.2.1:7247}.
  */
 public record HostPort(String host, int port) {
 
   /**
-   * Splits {@code value}; a missing port becomes {@code defaultPort}. Returns null when the
-   * value is not of this form (bad brackets, a port that is not 1-65535).
+   * Splits {@code value}; a missing port becomes {@code defaultPort}. Returns null when the value
+   * is not of this form (bad brackets, a port that is not 1-65535).
    */
   public static HostPort parse(String value, int defaultPort) {
     return parse(value, defaultPort, 1);

@@ -6,9 +6,9 @@ import dev.paird.api.PairdException;
 import java.util.Optional;
 
 /**
- * Where the pairing listener binds: a host (absent means every address) and a TCP port.
- * Written {@code HOST:PORT}, {@code [IPV6]:PORT} or {@code *:PORT}. Port 0 lets the kernel pick
- * a free port, which {@code pairctl status} then shows (for tests and demos).
+ * Where the pairing listener binds: a host (absent means every address) and a TCP port. Written
+ * {@code HOST:PORT}, {@code [IPV6]:PORT} or {@code *:PORT}. Port 0 lets the kernel pick a free
+ * port, which {@code pairctl status} then shows (for tests and demos).
  */
 public record ListenAddress(Optional<String> host, int port) {
   public ListenAddress {
@@ -32,11 +32,14 @@ public record ListenAddress(Optional<String> host, int port) {
     if (hostPort == null || hostPort.port() < 0) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          origin + ": listen must be HOST:PORT, [IPV6]:PORT or *:PORT (port 0-65535), not '"
-              + value + "'");
+          origin
+              + ": listen must be HOST:PORT, [IPV6]:PORT or *:PORT (port 0-65535), not '"
+              + value
+              + "'");
     }
     String host = hostPort.host();
-    Optional<String> bindHost = host.isEmpty() || host.equals("*") ? Optional.empty() : Optional.of(host);
+    Optional<String> bindHost =
+        host.isEmpty() || host.equals("*") ? Optional.empty() : Optional.of(host);
     return new ListenAddress(bindHost, hostPort.port());
   }
 

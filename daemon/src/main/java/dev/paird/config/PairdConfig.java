@@ -21,9 +21,9 @@ import java.util.function.Function;
 
 /**
  * paird's validated configuration: built once at start-up from the config file and command-line
- * flags (flags win), immutable afterwards. Every setting, its default and its bounds are listed
- * in {@link #KEYS} and documented in the shipped {@code packaging/paird.conf} (installed as
- * {@code /etc/paird/paird.conf}) and in paird(8), {@code packaging/man/paird.8}.
+ * flags (flags win), immutable afterwards. Every setting, its default and its bounds are listed in
+ * {@link #KEYS} and documented in the shipped {@code packaging/paird.conf} (installed as {@code
+ * /etc/paird/paird.conf}) and in paird(8), {@code packaging/man/paird.8}.
  */
 public record PairdConfig(
     Path stateDir,
@@ -66,10 +66,10 @@ public record PairdConfig(
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/paird");
 
   /**
-   * The shortest key lifetime this process takes, from the config file and from {@code
-   * new-key}: {@link ControlProtocol#MIN_KEY_LIFETIME} in every paird that users run. Only the
-   * end-to-end test of real expiry lowers it, so that a key dies in seconds instead of half a minute, from a main
-   * class of its own in the test sources, which are never packaged. No setting, option,
+   * The shortest key lifetime this process takes, from the config file and from {@code new-key}:
+   * {@link ControlProtocol#MIN_KEY_LIFETIME} in every paird that users run. Only the end-to-end
+   * test of real expiry lowers it, so that a key dies in seconds instead of half a minute, from a
+   * main class of its own in the test sources, which are never packaged. No setting, option,
    * environment variable or system property reaches it: only code compiled into this package can
    * write it.
    */
@@ -123,15 +123,18 @@ public record PairdConfig(
   /**
    * Validates {@code settings} (from the file, then flags layered on top) and fills in defaults.
    *
-   * @throws PairdException {@link ErrorCode#CONFIG_INVALID} naming the first bad key, where it
-   *     was set, and the allowed values
+   * @throws PairdException {@link ErrorCode#CONFIG_INVALID} naming the first bad key, where it was
+   *     set, and the allowed values
    */
   public static PairdConfig from(Map<String, ConfigFile.Setting> settings) throws PairdException {
     for (ConfigFile.Setting setting : settings.values()) {
       if (!KEYS.containsKey(setting.key())) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            setting.origin() + ": unknown setting '" + setting.key() + "'; known settings are "
+            setting.origin()
+                + ": unknown setting '"
+                + setting.key()
+                + "'; known settings are "
                 + String.join(", ", KEYS.keySet()));
       }
     }
@@ -143,7 +146,12 @@ public record PairdConfig(
       String given = cert.isPresent() ? "cert" : "key";
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          r.origin(given) + ": '" + given + "' is set but '" + missing + "' is not; set both (the"
+          r.origin(given)
+              + ": '"
+              + given
+              + "' is set but '"
+              + missing
+              + "' is not; set both (the"
               + " device's certificate and its private key) or neither (paird then uses or"
               + " generates an identity in the state directory)");
     }
@@ -151,20 +159,25 @@ public record PairdConfig(
     if (socket.toString().getBytes(StandardCharsets.UTF_8).length > SocketFile.MAX_PATH_BYTES) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          r.origin("socket") + ": socket path is longer than " + SocketFile.MAX_PATH_BYTES
+          r.origin("socket")
+              + ": socket path is longer than "
+              + SocketFile.MAX_PATH_BYTES
               + " bytes, the limit for Unix sockets; choose a shorter path");
     }
     return new PairdConfig(
         r.path("state_dir"),
         socket,
         r.optionalName("socket_group"),
-        r.parse("listen", "HOST:PORT, [IPV6]:PORT or *:PORT", v -> {
-          try {
-            return ListenAddress.parse(v, r.origin("listen"));
-          } catch (PairdException e) {
-            return null;
-          }
-        }),
+        r.parse(
+            "listen",
+            "HOST:PORT, [IPV6]:PORT or *:PORT",
+            v -> {
+              try {
+                return ListenAddress.parse(v, r.origin("listen"));
+              } catch (PairdException e) {
+                return null;
+              }
+            }),
         cert,
         key,
         r.parse("default_suite", "hmac or spake2", v -> Suite.fromWireName(v).orElse(null)),
@@ -181,8 +194,13 @@ public record PairdConfig(
         r.duration("connect_timeout", Duration.ofSeconds(1), Duration.ofMinutes(2)),
         r.integer("control_max_connections", 1, 1024),
         r.duration("control_idle_timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
-        r.parse("log_level", String.join(", ", LOG_LEVELS),
-            v -> LOG_LEVELS.contains(v.toLowerCase(Locale.ROOT)) ? v.toLowerCase(Locale.ROOT) : null),
+        r.parse(
+            "log_level",
+            String.join(", ", LOG_LEVELS),
+            v ->
+                LOG_LEVELS.contains(v.toLowerCase(Locale.ROOT))
+                    ? v.toLowerCase(Locale.ROOT)
+                    : null),
         origins(settings));
   }
 
@@ -234,18 +252,25 @@ public record PairdConfig(
     }
 
     int integer(String key, int min, int max) throws PairdException {
-      return parse(key, "a whole number from " + min + " to " + max, v -> {
-        if (v.length() > 9 || !Durations.isAsciiDigits(v)) {
-          return null;
-        }
-        int n = Integer.parseInt(v);
-        return n >= min && n <= max ? n : null;
-      });
+      return parse(
+          key,
+          "a whole number from " + min + " to " + max,
+          v -> {
+            if (v.length() > 9 || !Durations.isAsciiDigits(v)) {
+              return null;
+            }
+            int n = Integer.parseInt(v);
+            return n >= min && n <= max ? n : null;
+          });
     }
 
     Duration duration(String key, Duration min, Duration max) throws PairdException {
-      return parse(key,
-          "a duration from " + Durations.format(min) + " to " + Durations.format(max)
+      return parse(
+          key,
+          "a duration from "
+              + Durations.format(min)
+              + " to "
+              + Durations.format(max)
               + " written like 45s, 5m or 1h",
           v -> {
             Duration d = Durations.parse(v);
@@ -266,8 +291,11 @@ public record PairdConfig(
       if (value.isEmpty()) {
         return Optional.empty();
       }
-      return Optional.of(parse(key, "a group name such as paird",
-          v -> v.matches("[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?") ? v : null));
+      return Optional.of(
+          parse(
+              key,
+              "a group name such as paird",
+              v -> v.matches("[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?") ? v : null));
     }
 
     private static Path toPath(String value) {

@@ -42,20 +42,24 @@ final class Audit {
   }
 
   /**
-   * A value of paird's own answer, whole up to a fingerprint's length, so that the audit line
-   * names the same peer that {@code list-trusted} shows.
+   * A value of paird's own answer, whole up to a fingerprint's length, so that the audit line names
+   * the same peer that {@code list-trusted} shows.
    */
   private static void copy(StringBuilder out, JsonNode node, String name) {
     JsonNode value = node.get(name);
     if (value != null && value.isTextual()) {
-      out.append(' ').append(name).append('=')
+      out.append(' ')
+          .append(name)
+          .append('=')
           .append(Printable.escaped(value.textValue(), FINGERPRINT_LENGTH));
     }
   }
 
   /** A value the caller sent: bounded, since it may be anything. */
   private static void field(StringBuilder out, String name, String value) {
-    out.append(' ').append(name).append('=')
+    out.append(' ')
+        .append(name)
+        .append('=')
         .append(Printable.escaped(value, ControlRequest.ECHO_LIMIT));
   }
 }

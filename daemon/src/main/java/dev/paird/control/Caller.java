@@ -3,8 +3,8 @@ package dev.paird.control;
 import io.netty.util.AttributeKey;
 
 /**
- * Who is on the other end of a control connection, from the kernel (SO_PEERCRED): the
- * effective uid and gid of the process that connected, and its pid.
+ * Who is on the other end of a control connection, from the kernel (SO_PEERCRED): the effective uid
+ * and gid of the process that connected, and its pid.
  */
 public record Caller(int uid, int gid, int pid) {
   /** Used where credentials are unavailable (tests over embedded channels). */

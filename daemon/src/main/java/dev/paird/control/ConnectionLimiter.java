@@ -11,11 +11,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Bounds the number of open control connections, in all and per caller uid. One over either
- * limit is told {@code busy} and closed before anything is read from it, so a runaway script
- * cannot exhaust the daemon's file descriptors, and one user cannot take every connection from
- * the others: each uid may hold a quarter of them (at least one). Root is held only to the
- * total: it can stop the daemon anyway, and its scripts are the ones that run many calls.
+ * Bounds the number of open control connections, in all and per caller uid. One over either limit
+ * is told {@code busy} and closed before anything is read from it, so a runaway script cannot
+ * exhaust the daemon's file descriptors, and one user cannot take every connection from the others:
+ * each uid may hold a quarter of them (at least one). Root is held only to the total: it can stop
+ * the daemon anyway, and its scripts are the ones that run many calls.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
@@ -61,7 +61,11 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
       return "too many control connections (" + max + ", control_max_connections); try again";
     }
     if (ofUid > maxPerUid && uid != 0) {
-      return "too many control connections from uid " + uid + " (" + maxPerUid + ", a quarter"
+      return "too many control connections from uid "
+          + uid
+          + " ("
+          + maxPerUid
+          + ", a quarter"
           + " of control_max_connections); try again";
     }
     return null;

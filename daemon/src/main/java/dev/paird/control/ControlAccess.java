@@ -3,10 +3,10 @@ package dev.paird.control;
 import java.util.Optional;
 
 /**
- * Who may use the control socket: root, paird's own user and the members of the socket's group.
- * The socket file's mode (0660) is the first lock; this is the second, checked on every accepted
- * connection, so that a socket made world-writable by mistake (or by a chmod in a test) still
- * lets nobody else in.
+ * Who may use the control socket: root, paird's own user and the members of the socket's group. The
+ * socket file's mode (0660) is the first lock; this is the second, checked on every accepted
+ * connection, so that a socket made world-writable by mistake (or by a chmod in a test) still lets
+ * nobody else in.
  */
 final class ControlAccess {
   /** Whether a caller is a member of a group, as far as the system can tell. */
@@ -45,8 +45,16 @@ final class ControlAccess {
     if (groupId >= 0 && (caller.gid() == groupId || membership.isMember(caller, groupId))) {
       return Optional.empty();
     }
-    return Optional.of("uid " + caller.uid() + " may not use paird's control socket: only root,"
-        + " paird's user (uid " + ownUid + ") and members of the group '" + groupName + "' (gid "
-        + groupId + ") may; ask an administrator to add you to that group");
+    return Optional.of(
+        "uid "
+            + caller.uid()
+            + " may not use paird's control socket: only root,"
+            + " paird's user (uid "
+            + ownUid
+            + ") and members of the group '"
+            + groupName
+            + "' (gid "
+            + groupId
+            + ") may; ask an administrator to add you to that group");
   }
 }

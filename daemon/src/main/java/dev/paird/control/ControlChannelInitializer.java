@@ -17,8 +17,8 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
   private final Duration requestTimeout;
 
   /**
-   * @param requestTimeout how long a connection has to complete each request line, from its
-   *     accept or from the previous answer
+   * @param requestTimeout how long a connection has to complete each request line, from its accept
+   *     or from the previous answer
    * @param credentials who is on the other end of a channel
    * @param access who may connect; asked once per connection
    */
@@ -43,7 +43,8 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
     pipeline.addLast("limit", limiter);
     // One request per line, bounded: a longer line is refused and skipped, not buffered. Bytes
     // of an unfinished line stay here; the handler's request deadline does not see them.
-    pipeline.addLast("lines", new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true));
+    pipeline.addLast(
+        "lines", new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true));
     pipeline.addLast("handler", new ControlHandler(service, requestTimeout));
   }
 }

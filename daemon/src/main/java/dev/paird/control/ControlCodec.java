@@ -19,22 +19,24 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
- * JSON for the control socket: request lines in, response objects out. Parsing is strict
- * (duplicate fields refused, nesting bounded) because the input is whatever a local user sends.
+ * JSON for the control socket: request lines in, response objects out. Parsing is strict (duplicate
+ * fields refused, nesting bounded) because the input is whatever a local user sends.
  */
 public final class ControlCodec {
   // No buffer recycling: a recycled buffer outlives the request in a thread-local pool, and
   // with it the last key that a pair request or a new-key answer carried.
-  private static final ObjectMapper MAPPER = new ObjectMapper(
-      JsonFactory.builder()
-          .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
-          .streamReadConstraints(StreamReadConstraints.builder()
-              .maxNestingDepth(8)
-              .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
-              .maxNumberLength(20)
-              .build())
-          .build())
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper(
+              JsonFactory.builder()
+                  .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxNestingDepth(8)
+                          .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
+                          .maxNumberLength(20)
+                          .build())
+                  .build())
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private ControlCodec() {}
 
@@ -44,9 +46,9 @@ public final class ControlCodec {
   }
 
   /**
-   * One request line parsed: its JSON, and the {@code key} argument of a {@code pair} request
-   * taken out of it as characters, so that no {@code String} of the key is ever made.
-   * {@link #close()} wipes them.
+   * One request line parsed: its JSON, and the {@code key} argument of a {@code pair} request taken
+   * out of it as characters, so that no {@code String} of the key is ever made. {@link #close()}
+   * wipes them.
    */
   public static final class RequestLine implements AutoCloseable {
     private final JsonNode root;
@@ -86,14 +88,23 @@ public final class ControlCodec {
     try (JsonParser parser = MAPPER.createParser(line)) {
       JsonToken first = parser.nextToken();
       if (first == null) {
-        throw new PairdException(ErrorCode.BAD_REQUEST, "empty request: send one JSON object per line");
+        throw new PairdException(
+            ErrorCode.BAD_REQUEST, "empty request: send one JSON object per line");
       }
-      JsonNode root = first == JsonToken.START_OBJECT
-          ? readObject(parser, "args", args -> readObject(args, "key", value -> {
-              key[0] = takeText(value);
-              return TextNode.valueOf("");
-            }))
-          : MAPPER.readTree(parser);
+      JsonNode root =
+          first == JsonToken.START_OBJECT
+              ? readObject(
+                  parser,
+                  "args",
+                  args ->
+                      readObject(
+                          args,
+                          "key",
+                          value -> {
+                            key[0] = takeText(value);
+                            return TextNode.valueOf("");
+                          }))
+              : MAPPER.readTree(parser);
       checkNothingFollows(parser);
       return new RequestLine(root, key[0]);
     } catch (PairdException | RuntimeException e) {
@@ -103,8 +114,9 @@ public final class ControlCodec {
       wipe(key[0]);
       // Jackson's message quotes the text it could not parse, and that text may be the key.
       JsonLocation at = e.getLocation();
-      throw new PairdException(ErrorCode.BAD_REQUEST, "request is not valid JSON"
-          + (at == null ? "" : " (column " + at.getColumnNr() + ")"));
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "request is not valid JSON" + (at == null ? "" : " (column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
       wipe(key[0]);
       throw new UncheckedIOException(e);
@@ -124,9 +136,13 @@ public final class ControlCodec {
       follows = true; // not even JSON: still something after the request
     }
     if (follows) {
-      throw new PairdException(ErrorCode.BAD_REQUEST, "something follows the request's JSON"
-          + " value on the same line (after byte " + at + "); send one JSON object per line and"
-          + " wait for its answer before sending the next");
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "something follows the request's JSON"
+              + " value on the same line (after byte "
+              + at
+              + "); send one JSON object per line and"
+              + " wait for its answer before sending the next");
     }
   }
 
@@ -150,18 +166,18 @@ public final class ControlCodec {
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String name = parser.currentName();
       JsonToken value = parser.nextToken();
-      boolean expected = name.equals("args") ? value == JsonToken.START_OBJECT
-          : value == JsonToken.VALUE_STRING;
-      object.set(name, name.equals(special) && expected ? reader.read(parser)
-          : MAPPER.readTree(parser));
+      boolean expected =
+          name.equals("args") ? value == JsonToken.START_OBJECT : value == JsonToken.VALUE_STRING;
+      object.set(
+          name, name.equals(special) && expected ? reader.read(parser) : MAPPER.readTree(parser));
     }
     return object;
   }
 
   /**
-   * The current string token as a new array, wiping the parser's own copy: Jackson returns its
-   * text buffer here, without making a {@code String}. A string longer than one buffer segment
-   * (a few hundred characters, far longer than a key) may leave earlier segments unwiped.
+   * The current string token as a new array, wiping the parser's own copy: Jackson returns its text
+   * buffer here, without making a {@code String}. A string longer than one buffer segment (a few
+   * hundred characters, far longer than a key) may leave earlier segments unwiped.
    */
   private static char[] takeText(JsonParser parser) throws IOException {
     char[] buffer = parser.getTextCharacters();

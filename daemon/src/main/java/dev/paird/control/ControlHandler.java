@@ -23,17 +23,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one control connection: one JSON request per line, answered in order, one at a time.
- * Lines that arrive while a request is being executed wait in a small queue; when it fills up
- * the channel stops reading (TCP then pushes back on the client), and a client that pipelines
- * beyond it anyway is told so and disconnected.
+ * Serves one control connection: one JSON request per line, answered in order, one at a time. Lines
+ * that arrive while a request is being executed wait in a small queue; when it fills up the channel
+ * stops reading (TCP then pushes back on the client), and a client that pipelines beyond it anyway
+ * is told so and disconnected.
  *
  * <p>A connection with nothing in flight must complete its next request line within the request
- * timeout, counted from its accept or from the previous answer. Bytes that do not complete a
- * line do not restart the count, so a client trickling one byte a minute is closed all the same.
+ * timeout, counted from its accept or from the previous answer. Bytes that do not complete a line
+ * do not restart the count, so a client trickling one byte a minute is closed all the same.
  *
- * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's
- * uid and pid. Audit lines and error messages never contain keys.
+ * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's uid
+ * and pid. Audit lines and error messages never contain keys.
  */
 final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   /** Requests that may wait behind the one in flight; reading pauses once this many wait. */
@@ -47,6 +47,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
   private Caller caller = Caller.UNKNOWN;
   private boolean inFlight;
+
   /** Closes the connection unless a request line arrives first; null while one is served. */
   private ScheduledFuture<?> deadline;
 
@@ -66,11 +67,18 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   /** Starts the wait for the next complete request line. */
   private void armDeadline(ChannelHandlerContext ctx) {
     cancelDeadline();
-    deadline = ctx.executor().schedule(() -> {
-      log.debug("control connection of uid {} sent no complete request within {}; closing it",
-          caller.uid(), requestTimeout);
-      ctx.close();
-    }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    deadline =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  log.debug(
+                      "control connection of uid {} sent no complete request within {}; closing it",
+                      caller.uid(),
+                      requestTimeout);
+                  ctx.close();
+                },
+                requestTimeout.toNanos(),
+                TimeUnit.NANOSECONDS);
   }
 
   private void cancelDeadline() {
@@ -85,9 +93,16 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     cancelDeadline();
     if (inFlight || !queued.isEmpty()) {
       if (queued.size() >= MAX_QUEUED) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(ControlCodec.error(null,
-            ErrorCode.BUSY, "more than " + MAX_QUEUED + " requests sent ahead of their answers;"
-                + " wait for each answer before sending the next request"))))
+        ctx.writeAndFlush(
+                Unpooled.wrappedBuffer(
+                    ControlCodec.encode(
+                        ControlCodec.error(
+                            null,
+                            ErrorCode.BUSY,
+                            "more than "
+                                + MAX_QUEUED
+                                + " requests sent ahead of their answers;"
+                                + " wait for each answer before sending the next request"))))
             .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
         return;
       }
@@ -133,26 +148,36 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }
-    result.whenComplete((value, failure) -> ctx.executor().execute(() -> {
-      ObjectNode response;
-      if (failure == null) {
-        response = ControlCodec.ok(requestId, value);
-        auditLine(request, value, null);
-      } else {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        PairdException error = cause instanceof PairdException p ? p
-            : new PairdException(ErrorCode.INTERNAL, "internal error; see the daemon's log");
-        if (!(cause instanceof PairdException)) {
-          log.error("control command {} failed", request.command().wireName(), cause);
-        }
-        response = ControlCodec.error(requestId, error.code(), error.getMessage());
-        auditLine(request, null, error);
-      }
-      inFlight = false;
-      respond(ctx, response);
-      drain(ctx);
-    }));
+    result.whenComplete(
+        (value, failure) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      ObjectNode response;
+                      if (failure == null) {
+                        response = ControlCodec.ok(requestId, value);
+                        auditLine(request, value, null);
+                      } else {
+                        Throwable cause =
+                            failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause()
+                                : failure;
+                        PairdException error =
+                            cause instanceof PairdException p
+                                ? p
+                                : new PairdException(
+                                    ErrorCode.INTERNAL, "internal error; see the daemon's log");
+                        if (!(cause instanceof PairdException)) {
+                          log.error(
+                              "control command {} failed", request.command().wireName(), cause);
+                        }
+                        response = ControlCodec.error(requestId, error.code(), error.getMessage());
+                        auditLine(request, null, error);
+                      }
+                      inFlight = false;
+                      respond(ctx, response);
+                      drain(ctx);
+                    }));
   }
 
   /** Serves the queued requests until one goes asynchronous or none is left. */
@@ -191,8 +216,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       return;
     }
     String outcome = error == null ? "ok" : "error=" + error.code().wireName();
-    audit.info("uid={} pid={} command={}{} result={}", caller.uid(), caller.pid(),
-        request.command().wireName(), Audit.describe(request, result), outcome);
+    audit.info(
+        "uid={} pid={} command={}{} result={}",
+        caller.uid(),
+        caller.pid(),
+        request.command().wireName(),
+        Audit.describe(request, result),
+        outcome);
   }
 
   private static void respond(ChannelHandlerContext ctx, JsonNode response) {
@@ -206,9 +236,14 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     if (cause instanceof TooLongFrameException) {
       // The line decoder skips to the next newline; the connection stays usable. The answer
       // may overtake one still being computed; the error carries no id, so clients can tell.
-      respond(ctx, ControlCodec.error(null, ErrorCode.REQUEST_TOO_LARGE,
-          "request is longer than " + ControlProtocol.MAX_REQUEST_BYTES
-              + " bytes; send one JSON object per line"));
+      respond(
+          ctx,
+          ControlCodec.error(
+              null,
+              ErrorCode.REQUEST_TOO_LARGE,
+              "request is longer than "
+                  + ControlProtocol.MAX_REQUEST_BYTES
+                  + " bytes; send one JSON object per line"));
       return;
     }
     log.debug("control connection from uid {} failed; closing it", caller.uid(), cause);

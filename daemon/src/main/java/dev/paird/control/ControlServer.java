@@ -41,13 +41,13 @@ public final class ControlServer implements AutoCloseable {
    * <p>The socket never exists at {@code socket} with a mode wider than its final one. A bound
    * socket file gets its mode from the process umask, which a JVM cannot set, and a hand-started
    * paird may run with umask 022 (a world-connectable socket until a chmod). So it is bound in a
-   * fresh directory of mode 0700 beside its final path, where nobody but paird's user can reach
-   * it, given its group and mode 0660 there, and only then renamed into place: rename(2) moves
-   * the same, already restricted, socket atomically, and connections find it by that path.
+   * fresh directory of mode 0700 beside its final path, where nobody but paird's user can reach it,
+   * given its group and mode 0660 there, and only then renamed into place: rename(2) moves the
+   * same, already restricted, socket atomically, and connections find it by that path.
    *
    * @param requestTimeout how long a connection has to complete each request line
-   * @throws PairdException if another paird holds the socket, the path is unusable, or the
-   *     group does not exist
+   * @throws PairdException if another paird holds the socket, the path is unusable, or the group
+   *     does not exist
    */
   public static ControlServer start(
       EventLoopGroup boss,
@@ -62,12 +62,18 @@ public final class ControlServer implements AutoCloseable {
     // Until the socket's owner and group are known, the check lets only root in; nobody else
     // can reach the socket in its private directory anyway.
     AtomicReference<ControlAccess> access = new AtomicReference<>(ControlAccess.ROOT_ONLY);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(boss, workers)
-        .channel(EpollServerDomainSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 16)
-        .childHandler(new ControlChannelInitializer(
-            service, maxConnections, requestTimeout, ControlServer::credentials, access::get));
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(EpollServerDomainSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 16)
+            .childHandler(
+                new ControlChannelInitializer(
+                    service,
+                    maxConnections,
+                    requestTimeout,
+                    ControlServer::credentials,
+                    access::get));
     Path privateDir = SocketFiles.privateDirectory(socket);
     Path bound = privateDir.resolve(SocketFiles.PRIVATE_NAME);
     Channel channel;
@@ -79,8 +85,10 @@ public final class ControlServer implements AutoCloseable {
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + socket);
     } catch (Exception e) {
       SocketFiles.removeQuietly(privateDir);
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot listen on the control socket " + socket + ": " + e.getMessage(), e);
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot listen on the control socket " + socket + ": " + e.getMessage(),
+          e);
     }
     ControlServer server = new ControlServer(socket, channel);
     try {

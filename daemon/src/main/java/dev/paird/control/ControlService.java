@@ -27,8 +27,8 @@ import java.util.concurrent.Executor;
 
 /**
  * What each control command does, independent of the socket: requests in, JSON results out. A
- * failure completes the future with a {@link PairdException} whose message is meant for the
- * person at pairctl.
+ * failure completes the future with a {@link PairdException} whose message is meant for the person
+ * at pairctl.
  *
  * <p>Commands that touch the disk run on {@code blocking}, never on the caller's thread (a Netty
  * event loop); commands that wait (pair, ping, wait-key) are asynchronous throughout.
@@ -45,8 +45,8 @@ public final class ControlService {
   private final Instant startedAt;
 
   /**
-   * @param listening where the pairing listener is bound, with the actual port (the
-   *     configuration may say 0)
+   * @param listening where the pairing listener is bound, with the actual port (the configuration
+   *     may say 0)
    */
   public ControlService(
       DeviceIdentity identity,
@@ -72,8 +72,8 @@ public final class ControlService {
   /**
    * Runs one request. Never throws: failures complete the future exceptionally.
    *
-   * @param key the {@code args.key} string the request line carried, if any: the secret of a
-   *     {@code pair} request, and ignored by the other commands as it always was; wiped here
+   * @param key the {@code args.key} string the request line carried, if any: the secret of a {@code
+   *     pair} request, and ignored by the other commands as it always was; wiped here
    */
   public CompletableFuture<ObjectNode> execute(ControlRequest request, char[] key) {
     if (!(request instanceof ControlRequest.Pair) && key != null) {
@@ -93,13 +93,16 @@ public final class ControlService {
       } else if (request instanceof ControlRequest.Pair pair) {
         return pair(pair, key);
       } else if (request instanceof ControlRequest.Ping ping) {
-        return pairing.ping(ping.host()).thenApply(result -> {
-          ObjectNode out = object();
-          out.put("host", ping.host());
-          out.set("peer", peerSummary(result.fingerprint(), result.subject()));
-          out.put("rtt_ms", result.roundTrip().toMillis());
-          return out;
-        });
+        return pairing
+            .ping(ping.host())
+            .thenApply(
+                result -> {
+                  ObjectNode out = object();
+                  out.put("host", ping.host());
+                  out.set("peer", peerSummary(result.fingerprint(), result.subject()));
+                  out.put("rtt_ms", result.roundTrip().toMillis());
+                  return out;
+                });
       } else if (request instanceof ControlRequest.ListTrusted) {
         return CompletableFuture.completedFuture(listTrusted());
       } else if (request instanceof ControlRequest.Show show) {
@@ -131,7 +134,8 @@ public final class ControlService {
 
   private ObjectNode newKey(ControlRequest.NewKey request) throws PairdException {
     Suite suite = request.suite().orElse(config.defaultSuite());
-    PendingKeys.IssuedKey issued = keys.issue(suite, request.lifetime().orElse(config.keyLifetime()));
+    PendingKeys.IssuedKey issued =
+        keys.issue(suite, request.lifetime().orElse(config.keyLifetime()));
     ObjectNode out = object();
     out.put("id", issued.id());
     out.put("key", issued.code());
@@ -143,18 +147,27 @@ public final class ControlService {
   }
 
   private CompletableFuture<ObjectNode> waitKey(String id) throws PairdException {
-    CompletableFuture<KeyOutcome> outcome = keys.outcome(id).orElseThrow(() -> new PairdException(
-        ErrorCode.NOT_FOUND, "no pending or recently finished key has id '"
-            + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
-            + "'; 'pairctl list-keys' shows the pending ones"));
-    return outcome.thenApply(result -> {
-      ObjectNode out = object();
-      out.put("id", id);
-      out.put("outcome", result.status().wireName());
-      result.peerFingerprint().ifPresent(fingerprint ->
-          out.set("peer", peerSummary(fingerprint, result.peerSubject().orElse(""))));
-      return out;
-    });
+    CompletableFuture<KeyOutcome> outcome =
+        keys.outcome(id)
+            .orElseThrow(
+                () ->
+                    new PairdException(
+                        ErrorCode.NOT_FOUND,
+                        "no pending or recently finished key has id '"
+                            + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+                            + "'; 'pairctl list-keys' shows the pending ones"));
+    return outcome.thenApply(
+        result -> {
+          ObjectNode out = object();
+          out.put("id", id);
+          out.put("outcome", result.status().wireName());
+          result
+              .peerFingerprint()
+              .ifPresent(
+                  fingerprint ->
+                      out.set("peer", peerSummary(fingerprint, result.peerSubject().orElse(""))));
+          return out;
+        });
   }
 
   private ObjectNode listKeys() {
@@ -173,9 +186,11 @@ public final class ControlService {
 
   private ObjectNode cancelKey(String id) throws PairdException {
     if (!keys.cancel(id)) {
-      throw new PairdException(ErrorCode.NOT_FOUND, "no pending key has id '"
-          + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
-          + "'; 'pairctl list-keys' shows the pending ones");
+      throw new PairdException(
+          ErrorCode.NOT_FOUND,
+          "no pending key has id '"
+              + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+              + "'; 'pairctl list-keys' shows the pending ones");
     }
     ObjectNode out = object();
     out.put("id", id);
@@ -200,13 +215,15 @@ public final class ControlService {
         throw new PairdException(ErrorCode.INVALID_ARGUMENT, "pair: " + e.getMessage());
       }
     }
-    return pairing.pair(request.host(), code, request.label())
+    return pairing
+        .pair(request.host(), code, request.label())
         .whenComplete((peer, failure) -> code.destroy())
-        .thenApply(peer -> {
-          ObjectNode out = object();
-          out.set("peer", peerJson(peer));
-          return out;
-        });
+        .thenApply(
+            peer -> {
+              ObjectNode out = object();
+              out.set("peer", peerJson(peer));
+              return out;
+            });
   }
 
   private ObjectNode listTrusted() {
@@ -228,8 +245,11 @@ public final class ControlService {
 
   private ObjectNode remove(String fingerprintPrefix) throws PairdException {
     TrustedPeer peer = trust.findUnique(fingerprintPrefix);
-    TrustedPeer removed = trust.remove(peer.fingerprint()).orElseThrow(() -> new PairdException(
-        ErrorCode.NOT_FOUND, "the peer was removed meanwhile"));
+    TrustedPeer removed =
+        trust
+            .remove(peer.fingerprint())
+            .orElseThrow(
+                () -> new PairdException(ErrorCode.NOT_FOUND, "the peer was removed meanwhile"));
     ObjectNode out = object();
     out.set("removed", peerJson(removed));
     return out;
@@ -271,16 +291,17 @@ public final class ControlService {
   private CompletableFuture<ObjectNode> onBlocking(Blocking work) {
     CompletableFuture<ObjectNode> result = new CompletableFuture<>();
     try {
-      blocking.execute(() -> {
-        try {
-          result.complete(work.run());
-        } catch (PairdException | RuntimeException e) {
-          result.completeExceptionally(e);
-        }
-      });
+      blocking.execute(
+          () -> {
+            try {
+              result.complete(work.run());
+            } catch (PairdException | RuntimeException e) {
+              result.completeExceptionally(e);
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      result.completeExceptionally(new PairdException(ErrorCode.BUSY,
-          "the daemon is busy with other commands; try again"));
+      result.completeExceptionally(
+          new PairdException(ErrorCode.BUSY, "the daemon is busy with other commands; try again"));
     }
     return result;
   }

@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Whether a caller belongs to a group: from the groups of the calling process itself
- * ({@code /proc/PID/status}), which is what the kernel checked against the socket's mode, or,
- * where that process is hidden from paird (the unit's {@code ProtectProc=invisible}) or gone,
- * from the group database in {@code /etc/passwd} and {@code /etc/group}.
+ * Whether a caller belongs to a group: from the groups of the calling process itself ({@code
+ * /proc/PID/status}), which is what the kernel checked against the socket's mode, or, where that
+ * process is hidden from paird (the unit's {@code ProtectProc=invisible}) or gone, from the group
+ * database in {@code /etc/passwd} and {@code /etc/group}.
  *
- * <p>Not consulted: users and groups known only to a network directory (NSS modules such as
- * LDAP or sssd). Their members are refused unless their process is visible to paird; list them
- * in {@code /etc/group}, or run pairctl as root.
+ * <p>Not consulted: users and groups known only to a network directory (NSS modules such as LDAP or
+ * sssd). Their members are refused unless their process is visible to paird; list them in {@code
+ * /etc/group}, or run pairctl as root.
  */
 final class GroupMembership implements ControlAccess.Membership {
   /** Longest file read here; /proc status files are about 1.5 KB. */
@@ -37,8 +37,8 @@ final class GroupMembership implements ControlAccess.Membership {
   }
 
   /**
-   * Reads small local files, on the event loop of the connection: they are in memory (procfs)
-   * or in the page cache, and only connections that already passed the socket's mode get here.
+   * Reads small local files, on the event loop of the connection: they are in memory (procfs) or in
+   * the page cache, and only connections that already passed the socket's mode get here.
    */
   @Override
   public boolean isMember(Caller caller, int gid) {
@@ -56,7 +56,9 @@ final class GroupMembership implements ControlAccess.Membership {
     String[] groups = field(status, "Groups:");
     // Uid: real, effective, saved, fs. A different effective uid means the pid is another
     // process now, or the process changed its identity: ask the database instead.
-    if (uids == null || uids.length < 2 || !uids[1].equals(Integer.toString(caller.uid()))
+    if (uids == null
+        || uids.length < 2
+        || !uids[1].equals(Integer.toString(caller.uid()))
         || groups == null) {
       return Optional.empty();
     }

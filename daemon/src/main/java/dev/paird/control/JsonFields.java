@@ -12,9 +12,9 @@ final class JsonFields implements ControlRequest.Fields {
   }
 
   /**
-   * {@code node} as {@link ControlRequest.Fields#get} presents a value: null for none or JSON
-   * null, a String, an Integer for a whole number that fits an int, Fields for an object, and
-   * the node itself for anything else.
+   * {@code node} as {@link ControlRequest.Fields#get} presents a value: null for none or JSON null,
+   * a String, an Integer for a whole number that fits an int, Fields for an object, and the node
+   * itself for anything else.
    */
   static Object of(JsonNode node) {
     if (node == null || node.isNull()) {

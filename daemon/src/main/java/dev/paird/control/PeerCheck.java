@@ -41,17 +41,19 @@ final class PeerCheck extends ChannelInboundHandlerAdapter {
       refusal = access.get().refusal(caller);
     } catch (RuntimeException e) {
       // Fail closed: a check that cannot be made lets nobody in.
-      log.warn("cannot check the credentials of a control connection from uid {}", caller.uid(),
-          e);
-      refusal = Optional.of("paird could not check this connection's credentials; its log says"
-          + " why");
+      log.warn("cannot check the credentials of a control connection from uid {}", caller.uid(), e);
+      refusal =
+          Optional.of("paird could not check this connection's credentials; its log says" + " why");
     }
     if (refusal.isPresent()) {
-      audit.info("uid={} pid={} connection refused: not root, paird's user or a member of the"
-          + " socket's group", caller.uid(), caller.pid());
+      audit.info(
+          "uid={} pid={} connection refused: not root, paird's user or a member of the"
+              + " socket's group",
+          caller.uid(),
+          caller.pid());
       ctx.channel().config().setAutoRead(false);
-      byte[] denied = ControlCodec.encode(
-          ControlCodec.error(null, ErrorCode.PERMISSION_DENIED, refusal.get()));
+      byte[] denied =
+          ControlCodec.encode(ControlCodec.error(null, ErrorCode.PERMISSION_DENIED, refusal.get()));
       ctx.writeAndFlush(Unpooled.wrappedBuffer(denied)).addListener(ChannelFutureListener.CLOSE);
       return;
     }

@@ -22,8 +22,8 @@ import java.security.SecureRandom;
 import java.util.Optional;
 
 /**
- * Preparing the control socket's path before bind, binding it out of reach, its ownership and
- * mode after, and moving it into place.
+ * Preparing the control socket's path before bind, binding it out of reach, its ownership and mode
+ * after, and moving it into place.
  */
 final class SocketFiles {
   private SocketFiles() {}
@@ -37,33 +37,42 @@ final class SocketFiles {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot create the socket's directory " + dir + ": " + e.getMessage(), e);
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot create the socket's directory " + dir + ": " + e.getMessage(),
+          e);
     }
     if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     if (SocketFile.probe(socket, LinkOption.NOFOLLOW_LINKS).kind() != SocketFile.Kind.SOCKET) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
           socket + " exists and is not a socket; move it away or choose another socket path");
     }
     try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       probe.connect(UnixDomainSocketAddress.of(socket));
-      throw new PairdException(ErrorCode.ALREADY_RUNNING,
-          "another paird is already serving " + socket + "; stop it first (systemctl stop paird)"
+      throw new PairdException(
+          ErrorCode.ALREADY_RUNNING,
+          "another paird is already serving "
+              + socket
+              + "; stop it first (systemctl stop paird)"
               + " or give this one another --socket");
     } catch (ConnectException e) {
       // Nobody listens: a crashed daemon left it behind.
       try {
         Files.delete(socket);
       } catch (IOException deleteFailure) {
-        throw new PairdException(ErrorCode.CONFIG_INVALID,
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
             "cannot remove the stale socket " + socket + ": " + deleteFailure.getMessage(),
             deleteFailure);
       }
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot check whether " + socket + " is in use: " + e.getMessage(), e);
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot check whether " + socket + " is in use: " + e.getMessage(),
+          e);
     }
   }
 
@@ -73,9 +82,9 @@ final class SocketFiles {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /**
-   * A new directory of mode 0700 beside {@code socket}, on the same file system so that the
-   * socket bound in it can be renamed into place. Its name is short, so that a socket path
-   * that fits sun_path still fits with this directory in it.
+   * A new directory of mode 0700 beside {@code socket}, on the same file system so that the socket
+   * bound in it can be renamed into place. Its name is short, so that a socket path that fits
+   * sun_path still fits with this directory in it.
    */
   static Path privateDirectory(Path socket) throws PairdException {
     Path dir = socket.toAbsolutePath().getParent();
@@ -86,41 +95,63 @@ final class SocketFiles {
         name.append(letters.charAt(RANDOM.nextInt(letters.length())));
       }
       Path candidate = dir.resolve(name.toString());
-      int length = candidate.resolve(PRIVATE_NAME).toString()
-          .getBytes(StandardCharsets.UTF_8).length;
+      int length =
+          candidate.resolve(PRIVATE_NAME).toString().getBytes(StandardCharsets.UTF_8).length;
       if (length > SocketFile.MAX_PATH_BYTES) {
-        throw new PairdException(ErrorCode.CONFIG_INVALID, "socket: the directory of " + socket
-            + " has too long a path: paird binds the socket first in a private directory there"
-            + " (" + candidate.resolve(PRIVATE_NAME) + ", " + length + " bytes, at most "
-            + SocketFile.MAX_PATH_BYTES + "); choose a socket in a directory with a shorter path");
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            "socket: the directory of "
+                + socket
+                + " has too long a path: paird binds the socket first in a private directory there"
+                + " ("
+                + candidate.resolve(PRIVATE_NAME)
+                + ", "
+                + length
+                + " bytes, at most "
+                + SocketFile.MAX_PATH_BYTES
+                + "); choose a socket in a directory with a shorter path");
       }
       try {
         // mkdir(2) with mode 0700: the umask can only narrow it.
-        return Files.createDirectory(candidate,
+        return Files.createDirectory(
+            candidate,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } catch (FileAlreadyExistsException e) {
         if (attempt >= 10) {
-          throw new PairdException(ErrorCode.CONFIG_INVALID, "cannot create a private directory"
-              + " in " + dir + ": every name tried exists (last " + candidate + ")", e);
+          throw new PairdException(
+              ErrorCode.CONFIG_INVALID,
+              "cannot create a private directory"
+                  + " in "
+                  + dir
+                  + ": every name tried exists (last "
+                  + candidate
+                  + ")",
+              e);
         }
       } catch (IOException e) {
-        throw new PairdException(ErrorCode.CONFIG_INVALID, "cannot create a private directory"
-            + " for the control socket in " + dir + ": " + e, e);
+        throw new PairdException(
+            ErrorCode.CONFIG_INVALID,
+            "cannot create a private directory" + " for the control socket in " + dir + ": " + e,
+            e);
       }
     }
   }
 
   /**
-   * Gives the bound socket its group (if configured) and then mode 0660, and returns who may
-   * use it: root, the socket's owner (paird's user) and the members of its group.
+   * Gives the bound socket its group (if configured) and then mode 0660, and returns who may use
+   * it: root, the socket's owner (paird's user) and the members of its group.
    */
   static ControlAccess restrict(Path socket, Optional<String> group) throws PairdException {
     try {
-      PosixFileAttributeView view = Files.getFileAttributeView(
-          socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      PosixFileAttributeView view =
+          Files.getFileAttributeView(
+              socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
       if (group.isPresent()) {
-        GroupPrincipal principal = socket.getFileSystem().getUserPrincipalLookupService()
-            .lookupPrincipalByGroupName(group.get());
+        GroupPrincipal principal =
+            socket
+                .getFileSystem()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByGroupName(group.get());
         view.setGroup(principal);
       }
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
@@ -129,12 +160,19 @@ final class SocketFiles {
       String groupName = view.readAttributes().group().getName();
       return new ControlAccess(uid, gid, groupName, GroupMembership.system());
     } catch (UserPrincipalNotFoundException e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "socket_group: there is no group named '" + group.orElse("") + "' on this system;"
-              + " create it (groupadd " + group.orElse("") + ") or change socket_group");
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "socket_group: there is no group named '"
+              + group.orElse("")
+              + "' on this system;"
+              + " create it (groupadd "
+              + group.orElse("")
+              + ") or change socket_group");
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot set the owner group or mode of the control socket: " + e, e);
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot set the owner group or mode of the control socket: " + e,
+          e);
     }
   }
 
@@ -143,8 +181,10 @@ final class SocketFiles {
     try {
       Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
-          "cannot move the control socket into place at " + socket + ": " + e, e);
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot move the control socket into place at " + socket + ": " + e,
+          e);
     }
   }
 

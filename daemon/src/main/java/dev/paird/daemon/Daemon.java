@@ -13,14 +13,13 @@ import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.Pairing;
-import java.net.InetSocketAddress;
-import java.util.concurrent.SynchronousQueue;
 import dev.paird.trust.TrustStore;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -30,15 +29,16 @@ import java.util.Deque;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running paird: state directory lock, identity, trusted list, pending keys, pairing listener
- * and control socket, started in that order and stopped in reverse. systemd hears READY only
- * when both sockets are up.
+ * A running paird: state directory lock, identity, trusted list, pending keys, pairing listener and
+ * control socket, started in that order and stopped in reverse. systemd hears READY only when both
+ * sockets are up.
  */
 final class Daemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -70,22 +70,37 @@ final class Daemon implements AutoCloseable {
     String hostName = HostName.current();
 
     if (!Epoll.isAvailable()) {
-      throw new PairdException(ErrorCode.INTERNAL,
+      throw new PairdException(
+          ErrorCode.INTERNAL,
           "Netty's native epoll transport cannot be loaded on this system ("
-              + Epoll.unavailabilityCause().getMessage() + "); paird needs Linux on x86_64 or aarch64");
+              + Epoll.unavailabilityCause().getMessage()
+              + "); paird needs Linux on x86_64 or aarch64");
     }
-    configured(config, "state_dir", () -> {
-      prepareStateDirectory(config.stateDir());
-      resources.push(StateLock.acquire(config.stateDir()));
-      return null;
-    });
+    configured(
+        config,
+        "state_dir",
+        () -> {
+          prepareStateDirectory(config.stateDir());
+          resources.push(StateLock.acquire(config.stateDir()));
+          return null;
+        });
 
-    DeviceIdentity identity = config.cert().isPresent()
-        ? loadIdentity(config)
-        : configured(config, "state_dir",
-            () -> DeviceIdentity.loadOrGenerate(config.stateDir(), hostName,
-                config.listen().host().stream().toList(), random, clock));
-    log.info("device identity {} ({}), fingerprint {}", Printable.escaped(identity.subject()),
+    DeviceIdentity identity =
+        config.cert().isPresent()
+            ? loadIdentity(config)
+            : configured(
+                config,
+                "state_dir",
+                () ->
+                    DeviceIdentity.loadOrGenerate(
+                        config.stateDir(),
+                        hostName,
+                        config.listen().host().stream().toList(),
+                        random,
+                        clock));
+    log.info(
+        "device identity {} ({}), fingerprint {}",
+        Printable.escaped(identity.subject()),
         identity.keyType(),
         identity.fingerprint());
     TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));
@@ -95,44 +110,73 @@ final class Daemon implements AutoCloseable {
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
     resources.push(() -> shutdown(boss, workers));
     // Disk writes (the trusted list) run here, off the event loops; the queue bounds backlog.
-    ThreadPoolExecutor blocking = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(64), runnable -> {
-          Thread thread = new Thread(runnable, "paird-store");
-          thread.setDaemon(true);
-          return thread;
+    ThreadPoolExecutor blocking =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(64),
+            runnable -> {
+              Thread thread = new Thread(runnable, "paird-store");
+              thread.setDaemon(true);
+              return thread;
+            });
+    resources.push(
+        () -> {
+          blocking.shutdown();
+          blocking.awaitTermination(10, TimeUnit.SECONDS);
         });
-    resources.push(() -> {
-      blocking.shutdown();
-      blocking.awaitTermination(10, TimeUnit.SECONDS);
-    });
 
-    PendingKeys keys = new PendingKeys(config.maxPendingKeys(), config.maxAttempts(),
-        config.codeDigits(), PairdConfig.keyLifetimeFloor(), clock, System::nanoTime, random);
+    PendingKeys keys =
+        new PendingKeys(
+            config.maxPendingKeys(),
+            config.maxAttempts(),
+            config.codeDigits(),
+            PairdConfig.keyLifetimeFloor(),
+            clock,
+            System::nanoTime,
+            random);
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 
     // Name lookups for pair and ping block in the JDK; a few threads at most, never a queue.
-    ThreadPoolExecutor resolver = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), runnable -> {
-          Thread thread = new Thread(runnable, "paird-resolver");
-          thread.setDaemon(true);
-          return thread;
-        });
+    ThreadPoolExecutor resolver =
+        new ThreadPoolExecutor(
+            0,
+            4,
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            runnable -> {
+              Thread thread = new Thread(runnable, "paird-resolver");
+              thread.setDaemon(true);
+              return thread;
+            });
     resources.push(resolver::shutdownNow);
 
-    Pairing.Builder pairingSide = Pairing.builder(identity, trust, keys)
-        .eventLoops(boss, workers)
-        .configured(config, config.listen())
-        .executors(blocking, resolver)
-        .clock(clock)
-        .random(random);
+    Pairing.Builder pairingSide =
+        Pairing.builder(identity, trust, keys)
+            .eventLoops(boss, workers)
+            .configured(config, config.listen())
+            .executors(blocking, resolver)
+            .clock(clock)
+            .random(random);
     Pairing pairing = configured(config, "listen", pairingSide::start);
     resources.push(pairing);
     ListenAddress listening = bound(config, pairing.localAddress());
-    ControlService service = new ControlService(identity, keys, trust, config, pairing.client(),
-        hostName, listening, clock, blocking);
-    resources.push(ControlServer.start(boss, workers, config.socket(),
-        config.socketGroup(), service, config.controlMaxConnections(), config.controlIdleTimeout()));
+    ControlService service =
+        new ControlService(
+            identity, keys, trust, config, pairing.client(), hostName, listening, clock, blocking);
+    resources.push(
+        ControlServer.start(
+            boss,
+            workers,
+            config.socket(),
+            config.socketGroup(),
+            service,
+            config.controlMaxConnections(),
+            config.controlIdleTimeout()));
 
     notify = SdNotify.fromEnvironment(workers);
     notify.send("READY=1\nSTATUS=serving " + config.socket());
@@ -146,8 +190,8 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Runs a step that the setting {@code key} configures; if it fails, the message starts with
-   * where that setting was made ({@code FILE:LINE} or the flag), as errors in the file itself do.
+   * Runs a step that the setting {@code key} configures; if it fails, the message starts with where
+   * that setting was made ({@code FILE:LINE} or the flag), as errors in the file itself do.
    */
   private static <T> T configured(PairdConfig config, String key, Step<T> step)
       throws PairdException {
@@ -163,8 +207,8 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * The configured identity. Its errors start with where the key was set when they concern the
-   * key file (they name it), and with where the certificate was set otherwise.
+   * The configured identity. Its errors start with where the key was set when they concern the key
+   * file (they name it), and with where the certificate was set otherwise.
    */
   private static DeviceIdentity loadIdentity(PairdConfig config) throws PairdException {
     Path cert = config.cert().orElseThrow();
@@ -173,9 +217,12 @@ final class Daemon implements AutoCloseable {
       return DeviceIdentity.load(cert, key);
     } catch (PairdException e) {
       String setting = e.getMessage().contains(key.toString()) ? "key" : "cert";
-      return configured(config, setting, () -> {
-        throw e;
-      });
+      return configured(
+          config,
+          setting,
+          () -> {
+            throw e;
+          });
     }
   }
 
@@ -187,14 +234,18 @@ final class Daemon implements AutoCloseable {
     try {
       AtomicFiles.createDirectory(stateDir, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.STATE_INVALID, "cannot create the state directory "
-          + stateDir + ": " + FileProblems.reason(e, stateDir), e);
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "cannot create the state directory " + stateDir + ": " + FileProblems.reason(e, stateDir),
+          e);
     }
     try {
       LocalFiles.checkPrivateDirectory(stateDir);
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.STATE_INVALID, "cannot use the state directory "
-          + stateDir + ": " + FileProblems.reason(e, stateDir), e);
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "cannot use the state directory " + stateDir + ": " + FileProblems.reason(e, stateDir),
+          e);
     }
   }
 

@@ -5,14 +5,15 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses the log format before the first logger exists, and the level once the configuration
- * is read. Under systemd (which sets {@code JOURNAL_STREAM}) lines carry a priority prefix and no
+ * Chooses the log format before the first logger exists, and the level once the configuration is
+ * read. Under systemd (which sets {@code JOURNAL_STREAM}) lines carry a priority prefix and no
  * timestamp, because journald adds its own; on a terminal they carry a timestamp.
  */
 final class Logging {
   static final String PATTERN_PROPERTY = "paird.log.pattern";
   private static final String JOURNAL = "%sdprio%logger{0}: %msg%n";
-  private static final String TERMINAL = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%n";
+  private static final String TERMINAL =
+      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%n";
 
   private Logging() {}
 

@@ -33,19 +33,28 @@ public final class Paird implements Callable<Integer> {
   /** sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping. */
   static final int EXIT_CONFIG = 78;
 
-  @Option(names = "--config", paramLabel = "FILE",
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
       description = "Configuration file (default: ${DEFAULT-VALUE}; optional unless given).")
   Path configFile;
 
-  @Option(names = "--state-dir", paramLabel = "DIR",
-      description = "Directory for the trusted list and the generated identity (default /var/lib/paird).")
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "Directory for the trusted list and the generated identity (default /var/lib/paird).")
   String stateDir;
 
-  @Option(names = "--socket", paramLabel = "PATH",
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
       description = "Control socket for pairctl (default /run/paird/control.sock).")
   String socket;
 
-  @Option(names = "--listen", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
       description = "Pairing listener address (default *:7247).")
   String listen;
 
@@ -94,7 +103,8 @@ public final class Paird implements Callable<Integer> {
     return PairdConfig.from(PairdConfig.merge(ConfigFile.read(file, explicit), flags));
   }
 
-  private static void flag(Map<String, ConfigFile.Setting> flags, String key, String flag, String value) {
+  private static void flag(
+      Map<String, ConfigFile.Setting> flags, String key, String flag, String value) {
     if (value != null) {
       flags.put(key, new ConfigFile.Setting(key, value, flag));
     }

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The systemd readiness protocol (sd_notify): datagrams such as {@code READY=1} sent to the Unix
- * socket named by {@code $NOTIFY_SOCKET}, through Netty's epoll transport since the JDK cannot
- * send Unix datagrams. Does nothing when paird was not started by systemd with Type=notify.
+ * socket named by {@code $NOTIFY_SOCKET}, through Netty's epoll transport since the JDK cannot send
+ * Unix datagrams. Does nothing when paird was not started by systemd with Type=notify.
  */
 final class SdNotify {
   private static final Logger log = LoggerFactory.getLogger(SdNotify.class);
@@ -49,15 +49,16 @@ final class SdNotify {
     try {
       // Connected, because a datagram channel that is only registered is not active, and Netty
       // fails every write on an inactive channel (NotYetConnectedException).
-      ChannelFuture connected = new Bootstrap()
-          .group(group)
-          .channel(EpollDomainDatagramChannel.class)
-          .handler(new ChannelInboundHandlerAdapter())
-          .connect(new DomainSocketAddress(path));
+      ChannelFuture connected =
+          new Bootstrap()
+              .group(group)
+              .channel(EpollDomainDatagramChannel.class)
+              .handler(new ChannelInboundHandlerAdapter())
+              .connect(new DomainSocketAddress(path));
       channel = connected.channel();
       return completed(connected, state)
-          && completed(channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)),
-              state);
+          && completed(
+              channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)), state);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
@@ -75,7 +76,10 @@ final class SdNotify {
       return false;
     }
     if (!step.isSuccess()) {
-      log.warn("cannot notify systemd at {} ({}): {}", socket.get(), firstLine(state),
+      log.warn(
+          "cannot notify systemd at {} ({}): {}",
+          socket.get(),
+          firstLine(state),
           step.cause().toString());
       return false;
     }

@@ -5,8 +5,8 @@ import ch.qos.logback.classic.pattern.ClassicConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 
 /**
- * The {@code <N>} syslog priority prefix that journald reads from a service's output, so
- * {@code journalctl -p warning} works without a timestamp of our own in each line.
+ * The {@code <N>} syslog priority prefix that journald reads from a service's output, so {@code
+ * journalctl -p warning} works without a timestamp of our own in each line.
  */
 public final class SdPriorityConverter extends ClassicConverter {
   @Override

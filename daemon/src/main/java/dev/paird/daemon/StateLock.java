@@ -14,8 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 
 /**
- * An exclusive lock on the state directory, so that two daemons never write the same trusted
- * list. The kernel releases it when the process dies, however it dies.
+ * An exclusive lock on the state directory, so that two daemons never write the same trusted list.
+ * The kernel releases it when the process dies, however it dies.
  */
 final class StateLock implements AutoCloseable {
   private final FileChannel channel;
@@ -31,22 +31,25 @@ final class StateLock implements AutoCloseable {
     try {
       // Not following a link, and never opening a FIFO, which would block until a writer came.
       if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-        LocalFiles.checkRegular(file,
-            Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        LocalFiles.checkRegular(
+            file, Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
       }
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+      FileChannel channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
       FileLock lock = channel.tryLock();
       if (lock == null) {
         channel.close();
-        throw new PairdException(ErrorCode.ALREADY_RUNNING,
-            "another paird is using the state directory " + stateDir
+        throw new PairdException(
+            ErrorCode.ALREADY_RUNNING,
+            "another paird is using the state directory "
+                + stateDir
                 + "; stop it first or give this one another --state-dir");
       }
       return new StateLock(channel, lock);
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.STATE_INVALID,
-          "cannot lock " + file + ": " + FileProblems.reason(e, file), e);
+      throw new PairdException(
+          ErrorCode.STATE_INVALID, "cannot lock " + file + ": " + FileProblems.reason(e, file), e);
     }
   }
 

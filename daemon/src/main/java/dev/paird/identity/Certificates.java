@@ -19,8 +19,8 @@ import org.bouncycastle.asn1.ASN1Encoding;
 /**
  * Conversions of X.509 certificates between DER, PEM and the names paird shows for them.
  *
- * <p>A certificate's fingerprint is the SHA-256 hash of its DER encoding in lowercase hex, the
- * same value {@code openssl x509 -noout -fingerprint -sha256} prints, without the colons.
+ * <p>A certificate's fingerprint is the SHA-256 hash of its DER encoding in lowercase hex, the same
+ * value {@code openssl x509 -noout -fingerprint -sha256} prints, without the colons.
  */
 public final class Certificates {
   private static final Base64.Encoder PEM_BASE64 =
@@ -132,8 +132,8 @@ public final class Certificates {
   }
 
   /**
-   * One PEM block with the given label around the base64 of {@code der}, as ASCII bytes the
-   * caller may wipe (private keys pass through here too).
+   * One PEM block with the given label around the base64 of {@code der}, as ASCII bytes the caller
+   * may wipe (private keys pass through here too).
    */
   static byte[] pem(String label, byte[] der) {
     byte[] begin = ("-----BEGIN " + label + "-----\n").getBytes(StandardCharsets.US_ASCII);

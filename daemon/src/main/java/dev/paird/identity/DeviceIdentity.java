@@ -28,20 +28,20 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The device's TLS identity: the certificate its peers pin by fingerprint, and the private key
- * that proves it holds that certificate. Immutable.
+ * The device's TLS identity: the certificate its peers pin by fingerprint, and the private key that
+ * proves it holds that certificate. Immutable.
  *
- * <p>Guarantees, for every instance: the key is of a kind paird can use in a TLS 1.3 handshake
- * with BoringSSL (EC P-256, EC P-384, RSA of at least 2048 bits; see {@link KeyKind} for why not
- * Ed25519 or P-521), and the key is the private half of the certificate's public key.
+ * <p>Guarantees, for every instance: the key is of a kind paird can use in a TLS 1.3 handshake with
+ * BoringSSL (EC P-256, EC P-384, RSA of at least 2048 bits; see {@link KeyKind} for why not Ed25519
+ * or P-521), and the key is the private half of the certificate's public key.
  *
- * <p>Does not guarantee that the certificate is self-signed, unexpired, or names this host.
- * Peers trust it by its fingerprint alone, so none of that changes what it proves; and a
- * certificate cannot be renewed without changing its fingerprint, so an expired one is accepted.
+ * <p>Does not guarantee that the certificate is self-signed, unexpired, or names this host. Peers
+ * trust it by its fingerprint alone, so none of that changes what it proves; and a certificate
+ * cannot be renewed without changing its fingerprint, so an expired one is accepted.
  *
- * <p>A daemon uses exactly one of the two ways in: {@link #load} when both a certificate and a
- * key are configured, {@link #loadOrGenerate} when neither is. There is deliberately no way in
- * with only one of them.
+ * <p>A daemon uses exactly one of the two ways in: {@link #load} when both a certificate and a key
+ * are configured, {@link #loadOrGenerate} when neither is. There is deliberately no way in with
+ * only one of them.
  */
 public final class DeviceIdentity {
   /** The directory under the state directory that holds a generated identity. */
@@ -87,9 +87,9 @@ public final class DeviceIdentity {
   /**
    * The identity in a configured certificate file and key file, both PEM.
    *
-   * <p>The certificate file must hold exactly one certificate and nothing else. The key file
-   * must hold exactly one unencrypted private key, PKCS#8 ({@code PRIVATE KEY}) or traditional
-   * ({@code EC PRIVATE KEY}, {@code RSA PRIVATE KEY}), and nothing else.
+   * <p>The certificate file must hold exactly one certificate and nothing else. The key file must
+   * hold exactly one unencrypted private key, PKCS#8 ({@code PRIVATE KEY}) or traditional ({@code
+   * EC PRIVATE KEY}, {@code RSA PRIVATE KEY}), and nothing else.
    *
    * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID} and a message naming the file,
    *     what is wrong with it and what to do
@@ -133,21 +133,21 @@ public final class DeviceIdentity {
   }
 
   /**
-   * The identity in {@code stateDir/identity/}: loaded from {@code cert.pem} and {@code key.pem}
-   * if both exist, checked as {@link #load} checks them; generated there if neither does.
+   * The identity in {@code stateDir/identity/}: loaded from {@code cert.pem} and {@code key.pem} if
+   * both exist, checked as {@link #load} checks them; generated there if neither does.
    *
    * <p>A generated identity is an EC P-256 key and a self-signed certificate for it with subject
-   * {@code CN=commonName} and the host's names as subjectAltNames ({@link HostNames}), valid from a day before {@code clock}'s now for 100 years. The key is
-   * written first, with mode 0600 from its creation, then the certificate, mode 0644, each
-   * atomically; the directory is created with mode 0700. Later calls load the same identity, with
-   * the same fingerprint.
+   * {@code CN=commonName} and the host's names as subjectAltNames ({@link HostNames}), valid from a
+   * day before {@code clock}'s now for 100 years. The key is written first, with mode 0600 from its
+   * creation, then the certificate, mode 0644, each atomically; the directory is created with mode
+   * 0700. Later calls load the same identity, with the same fingerprint.
    *
-   * <p>If only one of the two files exists this refuses, and never writes: the other half of
-   * the identity may be all that is left of a device its peers already trust.
+   * <p>If only one of the two files exists this refuses, and never writes: the other half of the
+   * identity may be all that is left of a device its peers already trust.
    *
    * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID} if the existing identity is
-   *     unusable or incomplete, the common name is too long for a certificate, or the new
-   *     identity cannot be written
+   *     unusable or incomplete, the common name is too long for a certificate, or the new identity
+   *     cannot be written
    */
   public static DeviceIdentity loadOrGenerate(
       Path stateDir, String commonName, SecureRandom random, Clock clock) throws PairdException {
@@ -155,10 +155,10 @@ public final class DeviceIdentity {
   }
 
   /**
-   * {@link #loadOrGenerate(Path, String, SecureRandom, Clock)}, where a generated certificate
-   * also names {@code addressLiterals} (IP addresses the device is known by, such as a
-   * configured listen address) as subjectAltNames beside the host names ({@link HostNames}).
-   * An identity that exists is loaded as it is, whatever names it has.
+   * {@link #loadOrGenerate(Path, String, SecureRandom, Clock)}, where a generated certificate also
+   * names {@code addressLiterals} (IP addresses the device is known by, such as a configured listen
+   * address) as subjectAltNames beside the host names ({@link HostNames}). An identity that exists
+   * is loaded as it is, whatever names it has.
    */
   public static DeviceIdentity loadOrGenerate(
       Path stateDir,
@@ -189,9 +189,11 @@ public final class DeviceIdentity {
     boolean haveKey = Files.exists(keyPem, LinkOption.NOFOLLOW_LINKS);
     for (Path file : List.of(certPem, keyPem)) {
       if (Files.isSymbolicLink(file)) {
-        throw invalid(file + " is a symbolic link; paird does not follow links among the files"
-            + " it keeps for itself. To use a key and certificate kept elsewhere, configure them"
-            + " as cert and key instead");
+        throw invalid(
+            file
+                + " is a symbolic link; paird does not follow links among the files"
+                + " it keeps for itself. To use a key and certificate kept elsewhere, configure them"
+                + " as cert and key instead");
       }
     }
     if (haveCert && haveKey) {

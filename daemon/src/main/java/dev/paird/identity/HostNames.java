@@ -10,15 +10,15 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The names a generated certificate gives its host as subjectAltNames, so that clients that
- * check host names (curl, Go, Java's HTTPS check, PostgreSQL's {@code verify-full}) accept it
- * when they reach the device by one of them.
+ * The names a generated certificate gives its host as subjectAltNames, so that clients that check
+ * host names (curl, Go, Java's HTTPS check, PostgreSQL's {@code verify-full}) accept it when they
+ * reach the device by one of them.
  *
- * <p>DNS names: the host name, lowercased, if it is a valid DNS name, and {@code NAME.local}
- * (mDNS) when the host name has no dot. IP addresses: those given, which must be literals; paird
- * passes the listen address when one is configured. A host name that is an IP literal is an IP
- * address, never a DNS name. Names resolved at start-up are not added: a certificate is made
- * once and kept, and a DHCP lease or a resolver's answer is not.
+ * <p>DNS names: the host name, lowercased, if it is a valid DNS name, and {@code NAME.local} (mDNS)
+ * when the host name has no dot. IP addresses: those given, which must be literals; paird passes
+ * the listen address when one is configured. A host name that is an IP literal is an IP address,
+ * never a DNS name. Names resolved at start-up are not added: a certificate is made once and kept,
+ * and a DHCP lease or a resolver's answer is not.
  *
  * @param dnsNames DNS names, in order, without duplicates
  * @param addresses IP addresses, in order, without duplicates
@@ -35,8 +35,8 @@ public record HostNames(List<String> dnsNames, List<InetAddress> addresses) {
   }
 
   /**
-   * The names of a host called {@code hostName} that listens on {@code addressLiterals}; text
-   * that is neither a DNS name nor an IP literal is left out.
+   * The names of a host called {@code hostName} that listens on {@code addressLiterals}; text that
+   * is neither a DNS name nor an IP literal is left out.
    */
   public static HostNames of(String hostName, List<String> addressLiterals) {
     Set<String> dns = new LinkedHashSet<>();
@@ -81,7 +81,8 @@ public record HostNames(List<String> dnsNames, List<InetAddress> addresses) {
 
   /** The address an IP literal names, or null if it is not one; never asks a resolver. */
   private static InetAddress literal(String text) {
-    String bare = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+    String bare =
+        text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
     if (!IPV4.matcher(bare).matches() && !IPV6.matcher(bare).matches()) {
       return null;
     }

@@ -18,13 +18,13 @@ import java.security.spec.ECParameterSpec;
 import java.security.spec.NamedParameterSpec;
 
 /**
- * The kinds of device key paird accepts: the ones BoringSSL, through netty-tcnative, can sign a
- * TLS 1.3 handshake with and that its peers' BoringSSL will verify.
+ * The kinds of device key paird accepts: the ones BoringSSL, through netty-tcnative, can sign a TLS
+ * 1.3 handshake with and that its peers' BoringSSL will verify.
  *
  * <p>BoringSSL's default signature algorithms, which netty-tcnative offers no way to change, are
- * ECDSA on P-256 and P-384 and RSA-PSS (plus PKCS#1, for TLS 1.2). Ed25519 and ECDSA on P-521
- * are not among them: a handshake with such a key fails with NO_COMMON_SIGNATURE_ALGORITHMS, so
- * paird refuses those keys when it loads them rather than at the first pairing.
+ * ECDSA on P-256 and P-384 and RSA-PSS (plus PKCS#1, for TLS 1.2). Ed25519 and ECDSA on P-521 are
+ * not among them: a handshake with such a key fails with NO_COMMON_SIGNATURE_ALGORITHMS, so paird
+ * refuses those keys when it loads them rather than at the first pairing.
  */
 enum KeyKind {
   EC_P256("SHA256withECDSA"),
@@ -50,8 +50,8 @@ enum KeyKind {
   /**
    * The kind of {@code key}.
    *
-   * @throws InvalidKeyException if paird does not accept the key; the message says what the key
-   *     is and why, worded to follow "it", as in "it is a 1024-bit RSA key; ..."
+   * @throws InvalidKeyException if paird does not accept the key; the message says what the key is
+   *     and why, worded to follow "it", as in "it is a 1024-bit RSA key; ..."
    */
   static KeyKind of(PrivateKey key) throws InvalidKeyException {
     if (key instanceof ECKey ec) {
@@ -102,8 +102,8 @@ enum KeyKind {
   }
 
   /**
-   * Whether {@code publicKey} is the public half of {@code privateKey}: a signature over a
-   * random challenge made with the private key verifies with the public key.
+   * Whether {@code publicKey} is the public half of {@code privateKey}: a signature over a random
+   * challenge made with the private key verifies with the public key.
    *
    * @throws GeneralSecurityException if the private key cannot sign
    */

@@ -23,19 +23,19 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * Reads the blocks of a PEM text with BouncyCastle's {@link PEMParser} and turns them into JDK
  * certificates and keys, so that no other class needs BouncyCastle's types to read PEM.
  *
- * <p>Keys are converted with the JDK's own providers, never BouncyCastle's, so that the keys
- * paird hands to Netty and signs with are ordinary JDK keys.
+ * <p>Keys are converted with the JDK's own providers, never BouncyCastle's, so that the keys paird
+ * hands to Netty and signs with are ordinary JDK keys.
  */
 final class PemBlocks {
   private PemBlocks() {}
 
   /**
-   * Every block in {@code text}, in order. {@code EC PARAMETERS} blocks, which
-   * {@code openssl ecparam -genkey} writes before the key they describe, are left out: the key
-   * names its curve itself.
+   * Every block in {@code text}, in order. {@code EC PARAMETERS} blocks, which {@code openssl
+   * ecparam -genkey} writes before the key they describe, are left out: the key names its curve
+   * itself.
    *
-   * @throws IOException with a message for a person if a block is malformed, of a kind PEM
-   *     readers do not know, or holds a certificate or key that cannot be decoded
+   * @throws IOException with a message for a person if a block is malformed, of a kind PEM readers
+   *     do not know, or holds a certificate or key that cannot be decoded
    */
   static List<PemBlock> read(String text) throws IOException {
     List<PemBlock> blocks = new ArrayList<>();

@@ -23,13 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a device's certificate file and key file, holding each to what it must contain, and
- * says in every refusal which file is wrong, how, and what to do about it.
+ * Reads a device's certificate file and key file, holding each to what it must contain, and says in
+ * every refusal which file is wrong, how, and what to do about it.
  *
- * <p>A certificate file holds exactly one certificate: the device's own, not a chain, and never
- * its key, since a certificate file is public. A key file holds exactly one unencrypted private
- * key. Whether the key suits paird and matches the certificate is {@link DeviceIdentity}'s
- * concern.
+ * <p>A certificate file holds exactly one certificate: the device's own, not a chain, and never its
+ * key, since a certificate file is public. A key file holds exactly one unencrypted private key.
+ * Whether the key suits paird and matches the certificate is {@link DeviceIdentity}'s concern.
  */
 final class PemFiles {
   /** A certificate or key PEM file is a few kilobytes; anything this large was misconfigured. */
@@ -164,9 +163,9 @@ final class PemFiles {
   }
 
   /**
-   * Refuses a key file that users other than its owner and group may read or write, naming its
-   * mode and the command that fixes it; warns when its group is not paird's, since every member
-   * of that group can read the device's key.
+   * Refuses a key file that users other than its owner and group may read or write, naming its mode
+   * and the command that fixes it; warns when its group is not paird's, since every member of that
+   * group can read the device's key.
    */
   static void checkKeyPermissions(Path file) throws PairdException {
     PosixFileAttributes attributes;
@@ -179,29 +178,53 @@ final class PemFiles {
     } catch (NoSuchFileException e) {
       return; // reading it says so
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.IDENTITY_INVALID,
-          "cannot check who may read the key file " + file + ": " + describe(e), e);
+      throw new PairdException(
+          ErrorCode.IDENTITY_INVALID,
+          "cannot check who may read the key file " + file + ": " + describe(e),
+          e);
     }
     Set<PosixFilePermission> permissions = attributes.permissions();
     if (permissions.contains(PosixFilePermission.OTHERS_READ)
         || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw invalid("the key file " + file + " can be "
-          + (permissions.contains(PosixFilePermission.OTHERS_READ) ? "read" : "changed")
-          + " by every user (mode " + LocalFiles.mode(attributes) + "), so the device's private"
-          + " key is not private; run `chmod 600 " + file + "` (or `chgrp " + paird + " " + file
-          + "` and `chmod 640 " + file + "`)");
+      throw invalid(
+          "the key file "
+              + file
+              + " can be "
+              + (permissions.contains(PosixFilePermission.OTHERS_READ) ? "read" : "changed")
+              + " by every user (mode "
+              + LocalFiles.mode(attributes)
+              + "), so the device's private"
+              + " key is not private; run `chmod 600 "
+              + file
+              + "` (or `chgrp "
+              + paird
+              + " "
+              + file
+              + "` and `chmod 640 "
+              + file
+              + "`)");
     }
     try {
       int group = (Integer) Files.getAttribute(file, "unix:gid");
       if (permissions.contains(PosixFilePermission.GROUP_READ) && group != pairdGid) {
-        log.warn("the key file {} is readable by the group {} (mode {}), not only by paird's"
-            + " group {}; every member of {} can read the device's private key. Run `chmod 600"
-            + " {}` or `chgrp {} {}`", file, attributes.group().getName(),
-            LocalFiles.mode(attributes), paird, attributes.group().getName(), file, paird, file);
+        log.warn(
+            "the key file {} is readable by the group {} (mode {}), not only by paird's"
+                + " group {}; every member of {} can read the device's private key. Run `chmod 600"
+                + " {}` or `chgrp {} {}`",
+            file,
+            attributes.group().getName(),
+            LocalFiles.mode(attributes),
+            paird,
+            attributes.group().getName(),
+            file,
+            paird,
+            file);
       }
     } catch (IOException e) {
-      throw new PairdException(ErrorCode.IDENTITY_INVALID,
-          "cannot check who may read the key file " + file + ": " + describe(e), e);
+      throw new PairdException(
+          ErrorCode.IDENTITY_INVALID,
+          "cannot check who may read the key file " + file + ": " + describe(e),
+          e);
     }
   }
 
@@ -267,8 +290,13 @@ final class PemFiles {
     }
     // Opening a FIFO would block start-up until something wrote to it.
     if (Files.exists(file) && !Files.isRegularFile(file)) {
-      throw invalid("the " + role + " file " + file + " is not a regular file (a FIFO, socket"
-          + " or device); configure the PEM file itself");
+      throw invalid(
+          "the "
+              + role
+              + " file "
+              + file
+              + " is not a regular file (a FIFO, socket"
+              + " or device); configure the PEM file itself");
     }
     byte[] bytes;
     try (InputStream in = Files.newInputStream(file)) {

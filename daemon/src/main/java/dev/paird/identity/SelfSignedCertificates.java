@@ -17,9 +17,9 @@ import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
@@ -30,31 +30,31 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Builds the self-signed X.509 v3 certificate of a generated device identity with BouncyCastle,
- * the one class that needs its certificate builder.
+ * Builds the self-signed X.509 v3 certificate of a generated device identity with BouncyCastle, the
+ * one class that needs its certificate builder.
  *
- * <p>Peers pin the certificate by fingerprint, so for paird its names and dates carry no trust.
- * The profile is chosen for the other software that trusts it through paird's outputs, which
- * uses it as a self-signed trust anchor (OpenSSL, Java's PKIX, Go) and may check host names:
+ * <p>Peers pin the certificate by fingerprint, so for paird its names and dates carry no trust. The
+ * profile is chosen for the other software that trusts it through paird's outputs, which uses it as
+ * a self-signed trust anchor (OpenSSL, Java's PKIX, Go) and may check host names:
  *
  * <ul>
  *   <li>basicConstraints CA:FALSE (critical) and keyUsage digitalSignature only (critical): an
  *       end-entity certificate for both ends of a TLS 1.3 connection. A peer's certificate is
- *       trusted for that peer alone; one that could sign (CA:TRUE, keyCertSign) would let the
- *       peer mint certificates that every consumer of the trusted list would accept.
+ *       trusted for that peer alone; one that could sign (CA:TRUE, keyCertSign) would let the peer
+ *       mint certificates that every consumer of the trusted list would accept.
  *   <li>extendedKeyUsage serverAuth and clientAuth: OpenSSL, Java and Go check the purpose of a
  *       server's and a client's certificate when the extension is present, and accept both.
- *   <li>subjectAltName: the host's DNS names and configured IP addresses ({@link HostNames}).
- *       Go, curl, Java's HTTPS check and PostgreSQL's verify-full match host names only there
- *       (they ignore the common name when a subjectAltName is present, and Go always).
+ *   <li>subjectAltName: the host's DNS names and configured IP addresses ({@link HostNames}). Go,
+ *       curl, Java's HTTPS check and PostgreSQL's verify-full match host names only there (they
+ *       ignore the common name when a subjectAltName is present, and Go always).
  *   <li>subjectKeyIdentifier and authorityKeyIdentifier (the same key id): OpenSSL looks a trust
  *       anchor up by subject, and when two trusted certificates share one (two devices called
- *       raspberrypi) it tells them apart only by the authority key identifier; without it,
- *       the second device is refused.
+ *       raspberrypi) it tells them apart only by the authority key identifier; without it, the
+ *       second device is refused.
  * </ul>
  *
- * <p>The validity is a century from a day before now: TLS stacks that check dates do not refuse
- * it, and a certificate cannot be renewed without its peers pairing again.
+ * <p>The validity is a century from a day before now: TLS stacks that check dates do not refuse it,
+ * and a certificate cannot be renewed without its peers pairing again.
  */
 final class SelfSignedCertificates {
   /** The only signature algorithm: generated identities are EC P-256. */

@@ -24,17 +24,17 @@ import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 
 /**
- * OpenSSL's subject name hash ({@code X509_NAME_hash}, what {@code openssl x509 -hash} prints
- * and what {@code openssl rehash} names a CApath file after), computed without OpenSSL.
+ * OpenSSL's subject name hash ({@code X509_NAME_hash}, what {@code openssl x509 -hash} prints and
+ * what {@code openssl rehash} names a CApath file after), computed without OpenSSL.
  *
  * <p>The hash is the first four bytes, read little-endian, of the SHA-1 of the name's canonical
- * encoding: the DER of each RDN's SET, concatenated without the outer SEQUENCE, where every
- * value of a string type OpenSSL canonicalises (UTF8String, BMPString, UniversalString,
- * PrintableString, T61String, IA5String, VisibleString) is converted to UTF-8, stripped of
- * leading and trailing ASCII white space, with each inner run of it collapsed to one space and
- * ASCII letters lowercased, and re-encoded as a UTF8String. Values of other types are kept as
- * they are. An empty name has an empty canonical encoding. This mirrors {@code
- * x509_name_canon} and {@code asn1_string_canon} in OpenSSL's {@code crypto/x509/x_name.c}.
+ * encoding: the DER of each RDN's SET, concatenated without the outer SEQUENCE, where every value
+ * of a string type OpenSSL canonicalises (UTF8String, BMPString, UniversalString, PrintableString,
+ * T61String, IA5String, VisibleString) is converted to UTF-8, stripped of leading and trailing
+ * ASCII white space, with each inner run of it collapsed to one space and ASCII letters lowercased,
+ * and re-encoded as a UTF8String. Values of other types are kept as they are. An empty name has an
+ * empty canonical encoding. This mirrors {@code x509_name_canon} and {@code asn1_string_canon} in
+ * OpenSSL's {@code crypto/x509/x_name.c}.
  */
 public final class SubjectHash {
   // Universal tags of the string types OpenSSL canonicalises (ASN1_MASK_CANON).

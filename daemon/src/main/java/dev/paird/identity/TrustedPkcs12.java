@@ -17,18 +17,18 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS12SafeBagBuilder;
  * The trusted certificates as a PKCS#12 trust store for Java programs ({@code
  * -Djavax.net.ssl.trustStore=trusted.p12 -Djavax.net.ssl.trustStoreType=PKCS12}).
  *
- * <p>The store has no password: it holds only certificates, which are public, so a password
- * would protect nothing, and a MAC keyed by a password written in every consumer's
- * configuration would prove nothing the file's owner and mode do not. So the certificates are
- * not encrypted and there is no MAC. Java loads it with no password set and also with any
- * password given (there is no MAC to check it against); {@code keytool -list} lists it after
- * warning that there is no integrity check. Without salts the encoding is a function of the list,
- * so an unchanged list is an unchanged file.
+ * <p>The store has no password: it holds only certificates, which are public, so a password would
+ * protect nothing, and a MAC keyed by a password written in every consumer's configuration would
+ * prove nothing the file's owner and mode do not. So the certificates are not encrypted and there
+ * is no MAC. Java loads it with no password set and also with any password given (there is no MAC
+ * to check it against); {@code keytool -list} lists it after warning that there is no integrity
+ * check. Without salts the encoding is a function of the list, so an unchanged list is an unchanged
+ * file.
  *
- * <p>Each certificate is a trusted-certificate entry whose alias is the peer's fingerprint: the
- * bag carries a friendly name and the attribute Java's PKCS#12 key store reads as "trusted for
- * any purpose" (Oracle's {@code 2.16.840.1.113894.746875.1.1} with {@code
- * anyExtendedKeyUsage}); without it Java ignores a certificate that has no key.
+ * <p>Each certificate is a trusted-certificate entry whose alias is the peer's fingerprint: the bag
+ * carries a friendly name and the attribute Java's PKCS#12 key store reads as "trusted for any
+ * purpose" (Oracle's {@code 2.16.840.1.113894.746875.1.1} with {@code anyExtendedKeyUsage});
+ * without it Java ignores a certificate that has no key.
  */
 public final class TrustedPkcs12 {
   /** Java's "trusted key usage" bag attribute (sun.security.pkcs12.PKCS12KeyStore). */

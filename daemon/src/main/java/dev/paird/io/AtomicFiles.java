@@ -19,12 +19,12 @@ import java.util.Set;
 
 /**
  * Replaces a file's contents so that a crash at any instant leaves either the old file or the new
- * one, complete: write a temporary file in the same directory, fsync it, rename it over the
- * target, fsync the directory.
+ * one, complete: write a temporary file in the same directory, fsync it, rename it over the target,
+ * fsync the directory.
  *
- * <p>The temporary file is created with its final permissions, so a private key is never
- * readable by others, not even for a moment. Temporary files left by a crash are named
- * {@code .NAME.tmp-*}; {@link #removeLeftovers} deletes them.
+ * <p>The temporary file is created with its final permissions, so a private key is never readable
+ * by others, not even for a moment. Temporary files left by a crash are named {@code .NAME.tmp-*};
+ * {@link #removeLeftovers} deletes them.
  */
 public final class AtomicFiles {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -32,14 +32,17 @@ public final class AtomicFiles {
   private AtomicFiles() {}
 
   /** Owner read and write only. */
-  public static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+  public static final Set<PosixFilePermission> PRIVATE =
+      PosixFilePermissions.fromString("rw-------");
+
   /** Owner read and write, everyone read. */
-  public static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
+  public static final Set<PosixFilePermission> PUBLIC =
+      PosixFilePermissions.fromString("rw-r--r--");
 
   /**
    * Thrown by {@link #write} when the target was already replaced but the directory could not be
-   * fsynced: the new content is in place and visible, but a crash may still bring back the old.
-   * A caller that must undo a failed write has to undo this one too.
+   * fsynced: the new content is in place and visible, but a crash may still bring back the old. A
+   * caller that must undo a failed write has to undo this one too.
    */
   public static final class NotDurableException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -60,7 +63,8 @@ public final class AtomicFiles {
       throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
-    FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(permissions);
+    FileAttribute<Set<PosixFilePermission>> mode =
+        PosixFilePermissions.asFileAttribute(permissions);
     try {
       try (FileChannel channel =
           FileChannel.open(
@@ -74,7 +78,8 @@ public final class AtomicFiles {
       // The umask may have narrowed the mode given at creation; set it exactly.
       Files.setPosixFilePermissions(temp, permissions);
       try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("cannot replace " + target + " atomically on this file system", e);
       }
@@ -127,7 +132,8 @@ public final class AtomicFiles {
       return;
     }
     String prefix = tempPrefix(target);
-    try (var entries = Files.newDirectoryStream(dir, entry -> entry.getFileName().toString().startsWith(prefix))) {
+    try (var entries =
+        Files.newDirectoryStream(dir, entry -> entry.getFileName().toString().startsWith(prefix))) {
       for (Path leftover : entries) {
         Files.deleteIfExists(leftover);
       }

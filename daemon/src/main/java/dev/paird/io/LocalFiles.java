@@ -20,10 +20,10 @@ import java.util.Set;
  * state directory only paird's user can change, and state files read only when they are regular
  * files reached without following a symbolic link.
  *
- * <p>Java cannot open a file with {@code O_NONBLOCK}, so a FIFO is recognised from its
- * attributes before the file is opened. Between the check and the open another process could
- * put a FIFO or a link in its place; that takes write access to the directory, which {@link
- * #checkPrivateDirectory} has just limited to paird's own user and root, who need no such trick.
+ * <p>Java cannot open a file with {@code O_NONBLOCK}, so a FIFO is recognised from its attributes
+ * before the file is opened. Between the check and the open another process could put a FIFO or a
+ * link in its place; that takes write access to the directory, which {@link #checkPrivateDirectory}
+ * has just limited to paird's own user and root, who need no such trick.
  */
 public final class LocalFiles {
   private static final Path PROC_SELF = Path.of("/proc/self");
@@ -68,38 +68,55 @@ public final class LocalFiles {
     int owner = (Integer) Files.getAttribute(dir, "unix:uid");
     int self = processUid();
     if (owner != self) {
-      throw new UnsafeFileException(dir, "it is owned by " + attributes.owner().getName()
-          + " (uid " + owner + "), not by uid " + self + " that paird runs as, so another user"
-          + " controls what paird trusts; run `chown -R " + self + " " + dir + "` or give paird"
-          + " a state directory of its own");
+      throw new UnsafeFileException(
+          dir,
+          "it is owned by "
+              + attributes.owner().getName()
+              + " (uid "
+              + owner
+              + "), not by uid "
+              + self
+              + " that paird runs as, so another user"
+              + " controls what paird trusts; run `chown -R "
+              + self
+              + " "
+              + dir
+              + "` or give paird"
+              + " a state directory of its own");
     }
     Set<PosixFilePermission> permissions = attributes.permissions();
     if (permissions.contains(PosixFilePermission.GROUP_WRITE)
         || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new UnsafeFileException(dir, "other users can write to it (mode " + mode(attributes)
-          + "), and so replace the trusted list or the device's key; run `chmod 700 " + dir + "`");
+      throw new UnsafeFileException(
+          dir,
+          "other users can write to it (mode "
+              + mode(attributes)
+              + "), and so replace the trusted list or the device's key; run `chmod 700 "
+              + dir
+              + "`");
     }
   }
 
   /**
-   * Reads at most {@code maxBytes + 1} bytes of {@code file}, which must be a regular file;
-   * a symbolic link is refused, not followed. Empty if the file does not exist.
+   * Reads at most {@code maxBytes + 1} bytes of {@code file}, which must be a regular file; a
+   * symbolic link is refused, not followed. Empty if the file does not exist.
    *
-   * @throws UnsafeFileException if {@code file} is a link, a FIFO, a directory or any other
-   *     kind of file
+   * @throws UnsafeFileException if {@code file} is a link, a FIFO, a directory or any other kind of
+   *     file
    */
   public static Optional<byte[]> readRegularFile(Path file, int maxBytes) throws IOException {
     PosixFileAttributes attributes;
     try {
-      attributes =
-          Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      attributes = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
     checkRegular(file, attributes);
     // NOFOLLOW_LINKS opens with O_NOFOLLOW: a link put in place since the check fails (ELOOP).
-    try (InputStream in = Channels.newInputStream(Files.newByteChannel(
-        file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+    try (InputStream in =
+        Channels.newInputStream(
+            Files.newByteChannel(
+                file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
       return Optional.of(in.readNBytes(maxBytes + 1));
     }
   }
@@ -110,10 +127,12 @@ public final class LocalFiles {
     if (attributes.isRegularFile()) {
       return;
     }
-    String kind = attributes.isSymbolicLink() ? "a symbolic link, which paird does not follow"
-        + " among its own files"
-        : attributes.isDirectory() ? "a directory"
-        : "not a regular file (a FIFO, socket or device)";
+    String kind =
+        attributes.isSymbolicLink()
+            ? "a symbolic link, which paird does not follow" + " among its own files"
+            : attributes.isDirectory()
+                ? "a directory"
+                : "not a regular file (a FIFO, socket or device)";
     throw new UnsafeFileException(file, "it is " + kind);
   }
 

@@ -4,7 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /** How a pending key ended: used by a peer, or not. */
-public record KeyOutcome(Status status, Optional<String> peerFingerprint, Optional<String> peerSubject) {
+public record KeyOutcome(
+    Status status, Optional<String> peerFingerprint, Optional<String> peerSubject) {
 
   /** The ways a pending key leaves the map. */
   public enum Status {

@@ -6,19 +6,24 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One key issued by {@code new-key} and not yet used, expired, burned or cancelled. Mutable
- * state is guarded by the owning {@link PendingKeys}' lock.
+ * One key issued by {@code new-key} and not yet used, expired, burned or cancelled. Mutable state
+ * is guarded by the owning {@link PendingKeys}' lock.
  */
 final class PendingKey {
   final int slot;
   final PairingCode code;
+
   /** Wall-clock times, for display only. */
   final Instant createdAt;
+
   final Instant expiresAt;
+
   /** The monotonic tick at which the key expires: what expiry is decided by. */
   final long expiresAtTick;
+
   final CompletableFuture<KeyOutcome> outcome = new CompletableFuture<>();
   int attemptsUsed;
+
   /** A spake2 exchange that reserved one of the attempts is still running. */
   int inFlight;
 

@@ -29,20 +29,20 @@ import java.util.function.Predicate;
  * <p>Guarantees:
  *
  * <ul>
- *   <li>Keys live only here, in memory. They are wiped when they expire, are burned, cancelled
- *       or used, and nothing in this class logs, prints or persists them.
+ *   <li>Keys live only here, in memory. They are wiped when they expire, are burned, cancelled or
+ *       used, and nothing in this class logs, prints or persists them.
  *   <li>At most {@code maxPending} keys are pending; {@link #issue} refuses more.
- *   <li>A key is used at most once, even when several peers race for it: exactly one
- *       {@link KeyLedger.Claim} is ever handed out per key.
- *   <li>A key is tried at most {@code maxAttempts} times. An hmac attempt is counted when it
- *       fails; a spake2 attempt is counted when the exchange starts, so that parallel
- *       connections cannot run more exchanges than the limit. The last failure burns the key.
- *   <li>Lifetimes are measured on the injected monotonic {@code ticker} (nanoseconds, as
- *       {@link System#nanoTime}): stepping the wall clock neither extends nor shortens a key. The
- *       {@link InstantSource} only dates keys for display. Expiry happens on every call and
- *       whenever the owner calls {@link #expire()}; nothing here runs by itself, so an owner that
- *       wants a key wiped and its {@code wait-key} outcome told soon after it runs out polls
- *       {@link #expire()} (the daemon does, once a second).
+ *   <li>A key is used at most once, even when several peers race for it: exactly one {@link
+ *       KeyLedger.Claim} is ever handed out per key.
+ *   <li>A key is tried at most {@code maxAttempts} times. An hmac attempt is counted when it fails;
+ *       a spake2 attempt is counted when the exchange starts, so that parallel connections cannot
+ *       run more exchanges than the limit. The last failure burns the key.
+ *   <li>Lifetimes are measured on the injected monotonic {@code ticker} (nanoseconds, as {@link
+ *       System#nanoTime}): stepping the wall clock neither extends nor shortens a key. The {@link
+ *       InstantSource} only dates keys for display. Expiry happens on every call and whenever the
+ *       owner calls {@link #expire()}; nothing here runs by itself, so an owner that wants a key
+ *       wiped and its {@code wait-key} outcome told soon after it runs out polls {@link #expire()}
+ *       (the daemon does, once a second).
  * </ul>
  *
  * <p>It does not hide which slots are in use: slots are public by design.
@@ -76,9 +76,20 @@ public final class PendingKeys implements KeyLedger {
    * {@code ticker} is a monotonic clock in nanoseconds ({@code System::nanoTime}); {@code clock}
    * only dates keys for display.
    */
-  public PendingKeys(int maxPending, int maxAttempts, int codeDigits, InstantSource clock,
-      LongSupplier ticker, SecureRandom random) {
-    this(maxPending, maxAttempts, codeDigits, ControlProtocol.MIN_KEY_LIFETIME, clock, ticker,
+  public PendingKeys(
+      int maxPending,
+      int maxAttempts,
+      int codeDigits,
+      InstantSource clock,
+      LongSupplier ticker,
+      SecureRandom random) {
+    this(
+        maxPending,
+        maxAttempts,
+        codeDigits,
+        ControlProtocol.MIN_KEY_LIFETIME,
+        clock,
+        ticker,
         random);
   }
 
@@ -87,27 +98,51 @@ public final class PendingKeys implements KeyLedger {
    * ControlProtocol#MIN_KEY_LIFETIME} in every paird users run, lower only in the end-to-end test
    * of real expiry (see {@code PairdConfig.keyLifetimeFloor}).
    */
-  public PendingKeys(int maxPending, int maxAttempts, int codeDigits, Duration minLifetime,
-      InstantSource clock, LongSupplier ticker, SecureRandom random) {
-    this(maxPending, maxAttempts, minLifetime, clock, ticker, random,
-        (suite, slot) -> suite == Suite.SPAKE2
-            ? Spake2Code.generate(random, slot, codeDigits)
-            : HmacCode.generate(random));
+  public PendingKeys(
+      int maxPending,
+      int maxAttempts,
+      int codeDigits,
+      Duration minLifetime,
+      InstantSource clock,
+      LongSupplier ticker,
+      SecureRandom random) {
+    this(
+        maxPending,
+        maxAttempts,
+        minLifetime,
+        clock,
+        ticker,
+        random,
+        (suite, slot) ->
+            suite == Suite.SPAKE2
+                ? Spake2Code.generate(random, slot, codeDigits)
+                : HmacCode.generate(random));
   }
 
   /**
    * Test-only: pending keys whose secrets come from {@code codes} instead of {@code random}, so
    * that a test can issue a key of known shape, such as the deliberately weak hmac key of the
-   * man-in-the-middle test (the product never issues one). Slots are still drawn from
-   * {@code random}.
+   * man-in-the-middle test (the product never issues one). Slots are still drawn from {@code
+   * random}.
    */
-  PendingKeys(int maxPending, int maxAttempts, InstantSource clock, LongSupplier ticker,
-      SecureRandom random, CodeGenerator codes) {
+  PendingKeys(
+      int maxPending,
+      int maxAttempts,
+      InstantSource clock,
+      LongSupplier ticker,
+      SecureRandom random,
+      CodeGenerator codes) {
     this(maxPending, maxAttempts, ControlProtocol.MIN_KEY_LIFETIME, clock, ticker, random, codes);
   }
 
-  private PendingKeys(int maxPending, int maxAttempts, Duration minLifetime, InstantSource clock,
-      LongSupplier ticker, SecureRandom random, CodeGenerator codes) {
+  private PendingKeys(
+      int maxPending,
+      int maxAttempts,
+      Duration minLifetime,
+      InstantSource clock,
+      LongSupplier ticker,
+      SecureRandom random,
+      CodeGenerator codes) {
     if (maxPending < 1 || maxPending > Spake2Code.SLOTS) {
       throw new IllegalArgumentException("maxPending must be 1-" + Spake2Code.SLOTS);
     }
@@ -127,23 +162,32 @@ public final class PendingKeys implements KeyLedger {
   public record IssuedKey(String id, Suite suite, String code, Instant expiresAt) {
     @Override
     public String toString() {
-      return "IssuedKey[id=" + id + ", suite=" + suite + ", code=redacted, expiresAt=" + expiresAt + "]";
+      return "IssuedKey[id="
+          + id
+          + ", suite="
+          + suite
+          + ", code=redacted, expiresAt="
+          + expiresAt
+          + "]";
     }
   }
 
   /**
    * Issues a fresh random key.
    *
-   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if {@code maxPending} keys are
-   *     pending; {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if {@code maxPending} keys are pending;
+   *     {@link ErrorCode#INVALID_ARGUMENT} if the lifetime is out of bounds
    */
   public IssuedKey issue(Suite suite, Duration lifetime) throws PairdException {
     if (lifetime.compareTo(minLifetime) < 0
         || lifetime.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
       throw new PairdException(
           ErrorCode.INVALID_ARGUMENT,
-          "key lifetime must be from " + Durations.format(minLifetime)
-              + " to " + Durations.format(ControlProtocol.MAX_KEY_LIFETIME) + ", not "
+          "key lifetime must be from "
+              + Durations.format(minLifetime)
+              + " to "
+              + Durations.format(ControlProtocol.MAX_KEY_LIFETIME)
+              + ", not "
               + Durations.format(lifetime));
     }
     synchronized (lock) {
@@ -151,15 +195,17 @@ public final class PendingKeys implements KeyLedger {
       if (live.size() >= maxPending) {
         throw new PairdException(
             ErrorCode.LIMIT_REACHED,
-            live.size() + " keys are already pending, the most this daemon allows"
+            live.size()
+                + " keys are already pending, the most this daemon allows"
                 + " (max_pending_keys); wait for one to be used or expire, or cancel one with"
                 + " 'pairctl cancel-key ID'");
       }
       int slot = chooseSlotLocked();
       PairingCode code = codes.generate(suite, slot);
       Instant now = clock.instant();
-      PendingKey key = new PendingKey(
-          slot, code, now, now.plus(lifetime), ticker.getAsLong() + lifetime.toNanos());
+      PendingKey key =
+          new PendingKey(
+              slot, code, now, now.plus(lifetime), ticker.getAsLong() + lifetime.toNanos());
       live.put(slot, key);
       finished.remove(slot);
       return new IssuedKey(key.id(), suite, code.format(), key.expiresAt);
@@ -167,8 +213,8 @@ public final class PendingKeys implements KeyLedger {
   }
 
   /**
-   * A free slot drawn uniformly at random, preferring slots whose last outcome is no longer
-   * kept. The slot is public; it is drawn independently of the key's secret.
+   * A free slot drawn uniformly at random, preferring slots whose last outcome is no longer kept.
+   * The slot is public; it is drawn independently of the key's secret.
    */
   private int chooseSlotLocked() {
     List<Integer> fresh = new ArrayList<>();
@@ -192,12 +238,18 @@ public final class PendingKeys implements KeyLedger {
       long now = ticker.getAsLong();
       List<PendingKey> keys = new ArrayList<>(live.values());
       // By the monotonic expiry, not the displayed one, which a step of the wall clock skews.
-      keys.sort(Comparator.comparingLong((PendingKey key) -> key.expiresAtTick - now)
-          .thenComparing(PendingKey::id));
+      keys.sort(
+          Comparator.comparingLong((PendingKey key) -> key.expiresAtTick - now)
+              .thenComparing(PendingKey::id));
       List<KeyInfo> infos = new ArrayList<>(keys.size());
       for (PendingKey key : keys) {
-        infos.add(new KeyInfo(key.id(), key.suite(), key.createdAt, key.expiresAt,
-            Math.max(0, maxAttempts - key.attemptsUsed)));
+        infos.add(
+            new KeyInfo(
+                key.id(),
+                key.suite(),
+                key.createdAt,
+                key.expiresAt,
+                Math.max(0, maxAttempts - key.attemptsUsed)));
       }
       return infos;
     }
@@ -303,7 +355,9 @@ public final class PendingKeys implements KeyLedger {
     synchronized (lock) {
       expireLocked();
       PendingKey key = live.get(slot);
-      if (key == null || !(key.code instanceof Spake2Code code) || key.attemptsUsed >= maxAttempts) {
+      if (key == null
+          || !(key.code instanceof Spake2Code code)
+          || key.attemptsUsed >= maxAttempts) {
         return Optional.empty();
       }
       key.attemptsUsed++;

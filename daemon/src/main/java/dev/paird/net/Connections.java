@@ -7,25 +7,30 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The open pairing connections and how far each has got. It admits a new connection within
- * {@code max_connections_per_source} and, when {@code max_connections} are open, makes room by
- * evicting a connection that has shown least: one that has not delivered its first frame, else
- * one still in an exchange; of those, one from the source that holds the most connections, and
- * of its connections the oldest. A connection saving trust is never evicted.
+ * The open pairing connections and how far each has got. It admits a new connection within {@code
+ * max_connections_per_source} and, when {@code max_connections} are open, makes room by evicting a
+ * connection that has shown least: one that has not delivered its first frame, else one still in an
+ * exchange; of those, one from the source that holds the most connections, and of its connections
+ * the oldest. A connection saving trust is never evicted.
  *
- * <p>Guarantees: at most {@code maxPerSource} connections of one {@link SourceAddress} are
- * admitted at once; at most {@code max} are counted at once; a connection is counted from
- * {@link #admit} until {@link #remove} or until it is chosen for eviction. Hosts holding
- * connections open therefore cannot lock a legitimate device out: while they come from fewer
- * sources than there are slots, one of them holds two and loses one first; with more sources
- * than slots, a device is delayed by at most the age of their youngest held connection.
+ * <p>Guarantees: at most {@code maxPerSource} connections of one {@link SourceAddress} are admitted
+ * at once; at most {@code max} are counted at once; a connection is counted from {@link #admit}
+ * until {@link #remove} or until it is chosen for eviction. Hosts holding connections open
+ * therefore cannot lock a legitimate device out: while they come from fewer sources than there are
+ * slots, one of them holds two and loses one first; with more sources than slots, a device is
+ * delayed by at most the age of their youngest held connection.
  *
  * <p>It does not close anything: the caller tells the evicted connection. Thread-safe.
  */
 final class Connections {
 
   /** How far a connection has got, in order: a later stage is never downgraded. */
-  enum Stage { HANDSHAKE, AWAIT_FIRST_FRAME, EXCHANGE, SAVING }
+  enum Stage {
+    HANDSHAKE,
+    AWAIT_FIRST_FRAME,
+    EXCHANGE,
+    SAVING
+  }
 
   /** The answer to {@link #admit}. */
   sealed interface Admission {
@@ -70,8 +75,8 @@ final class Connections {
         evicted = victim(Stage.EXCHANGE);
       }
       if (evicted == null) {
-        return new Admission.Refused(max + " connections are open (max_connections), every one"
-            + " of them saving trust");
+        return new Admission.Refused(
+            max + " connections are open (max_connections), every one" + " of them saving trust");
       }
       removeLocked(evicted);
     }
@@ -97,8 +102,8 @@ final class Connections {
   }
 
   /**
-   * Of the connections whose stage is at most {@code latest}, the oldest from the source that
-   * holds the most connections; null if there is none.
+   * Of the connections whose stage is at most {@code latest}, the oldest from the source that holds
+   * the most connections; null if there is none.
    */
   private Channel victim(Stage latest) {
     Channel victim = null;

@@ -12,12 +12,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Bytes to {@link Frame}s, through the sans-IO {@link Frames#decode}. The header is checked as
- * soon as it arrives, so a peer can make this buffer hold at most one frame's worth of bytes
- * ({@value PairingProtocol#MAX_BODY_BYTES} plus the header) before it is refused. Failures are
- * raised as {@link MalformedFrame}, which the session handlers answer with ERROR MALFORMED.
- * After a malformed frame every later byte is discarded: there is no frame boundary left to
- * trust.
+ * Bytes to {@link Frame}s, through the sans-IO {@link Frames#decode}. The header is checked as soon
+ * as it arrives, so a peer can make this buffer hold at most one frame's worth of bytes ({@value
+ * PairingProtocol#MAX_BODY_BYTES} plus the header) before it is refused. Failures are raised as
+ * {@link MalformedFrame}, which the session handlers answer with ERROR MALFORMED. After a malformed
+ * frame every later byte is discarded: there is no frame boundary left to trust.
  */
 final class FrameDecoder extends ByteToMessageDecoder {
 
@@ -38,7 +37,8 @@ final class FrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       return;
     }
-    int available = Math.min(in.readableBytes(), PairingProtocol.HEADER_BYTES + PairingProtocol.MAX_BODY_BYTES);
+    int available =
+        Math.min(in.readableBytes(), PairingProtocol.HEADER_BYTES + PairingProtocol.MAX_BODY_BYTES);
     java.nio.ByteBuffer view = in.nioBuffer(in.readerIndex(), available);
     try {
       Optional<Frame> frame = Frames.decode(view);

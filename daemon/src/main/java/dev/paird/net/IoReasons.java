@@ -5,11 +5,11 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The reason an I/O or TLS operation failed, in words a user can act on: the operating system's
- * or the TLS library's text, without the name of the native call Netty prefixes it with
- * ({@code "finishConnect(..) failed: Connection refused"} gives {@code "Connection refused"}).
- * Anything that is not an {@link IOException} is a programming error, whose text is for the log,
- * not for the user: it gives empty.
+ * The reason an I/O or TLS operation failed, in words a user can act on: the operating system's or
+ * the TLS library's text, without the name of the native call Netty prefixes it with ({@code
+ * "finishConnect(..) failed: Connection refused"} gives {@code "Connection refused"}). Anything
+ * that is not an {@link IOException} is a programming error, whose text is for the log, not for the
+ * user: it gives empty.
  */
 final class IoReasons {
   private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed: ");

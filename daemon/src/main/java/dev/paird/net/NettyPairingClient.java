@@ -47,9 +47,15 @@ public final class NettyPairingClient implements PairingClient {
   private final Duration exchangeTimeout;
   private final SecureRandom random;
 
-  NettyPairingClient(EventLoopGroup group, TlsContexts tls, TrustPersister persister,
-      Executor resolver, Duration connectTimeout, Duration handshakeTimeout,
-      Duration exchangeTimeout, SecureRandom random) {
+  NettyPairingClient(
+      EventLoopGroup group,
+      TlsContexts tls,
+      TrustPersister persister,
+      Executor resolver,
+      Duration connectTimeout,
+      Duration handshakeTimeout,
+      Duration exchangeTimeout,
+      SecureRandom random) {
     this.group = group;
     this.tls = tls;
     this.persister = persister;
@@ -61,42 +67,56 @@ public final class NettyPairingClient implements PairingClient {
   }
 
   @Override
-  public CompletableFuture<TrustedPeer> pair(String host, PairingCode code, Optional<String> label) {
-    return run(host, label, certificates -> code instanceof Spake2Code spake2
-            ? ClientSession.spake2(spake2, certificates, random)
-            : ClientSession.hmac((HmacCode) code, certificates))
+  public CompletableFuture<TrustedPeer> pair(
+      String host, PairingCode code, Optional<String> label) {
+    return run(
+            host,
+            label,
+            certificates ->
+                code instanceof Spake2Code spake2
+                    ? ClientSession.spake2(spake2, certificates, random)
+                    : ClientSession.hmac((HmacCode) code, certificates))
         .thenApply(outcome -> outcome.trusted().orElseThrow());
   }
 
   @Override
   public CompletableFuture<PingResult> ping(String host) {
     long start = System.nanoTime();
-    return run(host, Optional.empty(),
-        certificates -> ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
-        .thenApply(outcome -> {
-          byte[] server = outcome.certificates().server();
-          return new PingResult(Certificates.fingerprint(server), PeerCertificates.subject(server),
-              Duration.ofNanos(System.nanoTime() - start));
-        });
+    return run(
+            host,
+            Optional.empty(),
+            certificates ->
+                ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
+        .thenApply(
+            outcome -> {
+              byte[] server = outcome.certificates().server();
+              return new PingResult(
+                  Certificates.fingerprint(server),
+                  PeerCertificates.subject(server),
+                  Duration.ofNanos(System.nanoTime() - start));
+            });
   }
 
   private record Outcome(SessionCertificates certificates, Optional<TrustedPeer> trusted) {}
 
-  private CompletableFuture<Outcome> run(String host, Optional<String> label,
-      Function<SessionCertificates, ClientSession> sessions) {
+  private CompletableFuture<Outcome> run(
+      String host, Optional<String> label, Function<SessionCertificates, ClientSession> sessions) {
     HostPort target = HostPort.parse(host, ControlProtocol.DEFAULT_PAIRING_PORT);
     if (target == null || target.host().isEmpty()) {
-      return CompletableFuture.failedFuture(new PairdException(ErrorCode.INVALID_ARGUMENT,
-          "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
+      return CompletableFuture.failedFuture(
+          new PairdException(
+              ErrorCode.INVALID_ARGUMENT, "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
     }
     CompletableFuture<Outcome> result = new CompletableFuture<>();
-    resolve(target).whenComplete((addresses, failure) -> {
-      if (failure != null) {
-        result.completeExceptionally(failure);
-      } else {
-        connect(target, addresses, 0, host, label, sessions, result);
-      }
-    });
+    resolve(target)
+        .whenComplete(
+            (addresses, failure) -> {
+              if (failure != null) {
+                result.completeExceptionally(failure);
+              } else {
+                connect(target, addresses, 0, host, label, sessions, result);
+              }
+            });
     return result;
   }
 
@@ -104,78 +124,109 @@ public final class NettyPairingClient implements PairingClient {
   private CompletableFuture<InetAddress[]> resolve(HostPort target) {
     CompletableFuture<InetAddress[]> addresses = new CompletableFuture<>();
     try {
-      resolver.execute(() -> {
-        try {
-          addresses.complete(InetAddress.getAllByName(target.host()));
-        } catch (UnknownHostException e) {
-          addresses.completeExceptionally(new PairdException(ErrorCode.PEER_UNREACHABLE,
-              "cannot resolve '" + target.host() + "'; check the name, or use the other device's"
-                  + " IP address (its 'pairctl status' shows its host name)"));
-        }
-      });
+      resolver.execute(
+          () -> {
+            try {
+              addresses.complete(InetAddress.getAllByName(target.host()));
+            } catch (UnknownHostException e) {
+              addresses.completeExceptionally(
+                  new PairdException(
+                      ErrorCode.PEER_UNREACHABLE,
+                      "cannot resolve '"
+                          + target.host()
+                          + "'; check the name, or use the other device's"
+                          + " IP address (its 'pairctl status' shows its host name)"));
+            }
+          });
     } catch (RejectedExecutionException e) {
-      addresses.completeExceptionally(new PairdException(ErrorCode.BUSY,
-          "too many name lookups in progress; try again"));
+      addresses.completeExceptionally(
+          new PairdException(ErrorCode.BUSY, "too many name lookups in progress; try again"));
     }
     return addresses;
   }
 
   /** Tries each address in turn until one accepts the connection. */
-  private void connect(HostPort target, InetAddress[] addresses, int index, String host,
-      Optional<String> label, Function<SessionCertificates, ClientSession> sessions,
+  private void connect(
+      HostPort target,
+      InetAddress[] addresses,
+      int index,
+      String host,
+      Optional<String> label,
+      Function<SessionCertificates, ClientSession> sessions,
       CompletableFuture<Outcome> result) {
     InetSocketAddress address = new InetSocketAddress(addresses[index], target.port());
-    SessionHandler.Listener listener = new SessionHandler.Listener() {
-      @Override
-      public void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted) {
-        result.complete(new Outcome(certificates, trusted));
-      }
-
-      @Override
-      public void failed(PairdException failure, Optional<SessionCertificates> certificates) {
-        result.completeExceptionally(failure);
-      }
-    };
-    ChannelFuture connected = new Bootstrap()
-        .group(group)
-        .channel(EpollSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .handler(new ChannelInitializer<SocketChannel>() {
+    SessionHandler.Listener listener =
+        new SessionHandler.Listener() {
           @Override
-          protected void initChannel(SocketChannel channel) {
-            SslHandler ssl = tls.newClientHandler(channel.alloc());
-            ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            channel.pipeline()
-                .addLast("tls", ssl)
-                .addLast("decoder", new FrameDecoder())
-                .addLast("encoder", FrameEncoder.INSTANCE)
-                .addLast("session", new SessionHandler(SessionHandler.Role.CLIENT,
-                    certificates -> {
-                      ClientSession session = sessions.apply(certificates);
-                      return new SessionHandler.Started(session, session.start());
-                    },
-                    persister, host, label,
-                    new SessionHandler.Deadlines(Optional.empty(), exchangeTimeout),
-                    stage -> { }, listener));
+          public void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted) {
+            result.complete(new Outcome(certificates, trusted));
           }
-        })
-        .connect(address);
-    connected.addListener(future -> {
-      if (future.isSuccess()) {
-        return;
-      }
-      if (index + 1 < addresses.length) {
-        connect(target, addresses, index + 1, host, label, sessions, result);
-        return;
-      }
-      Throwable cause = future.cause();
-      String why = cause instanceof ConnectTimeoutException
-          ? "no answer within connect_timeout"
-          : IoReasons.of(cause).orElse("the connection failed");
-      result.completeExceptionally(new PairdException(ErrorCode.PEER_UNREACHABLE,
-          "cannot connect to " + host + " (" + address.getAddress().getHostAddress() + " port "
-              + target.port() + "): " + why + "; is paird running there and the port open?"));
-    });
+
+          @Override
+          public void failed(PairdException failure, Optional<SessionCertificates> certificates) {
+            result.completeExceptionally(failure);
+          }
+        };
+    ChannelFuture connected =
+        new Bootstrap()
+            .group(group)
+            .channel(EpollSocketChannel.class)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    SslHandler ssl = tls.newClientHandler(channel.alloc());
+                    ssl.setHandshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    channel
+                        .pipeline()
+                        .addLast("tls", ssl)
+                        .addLast("decoder", new FrameDecoder())
+                        .addLast("encoder", FrameEncoder.INSTANCE)
+                        .addLast(
+                            "session",
+                            new SessionHandler(
+                                SessionHandler.Role.CLIENT,
+                                certificates -> {
+                                  ClientSession session = sessions.apply(certificates);
+                                  return new SessionHandler.Started(session, session.start());
+                                },
+                                persister,
+                                host,
+                                label,
+                                new SessionHandler.Deadlines(Optional.empty(), exchangeTimeout),
+                                stage -> {},
+                                listener));
+                  }
+                })
+            .connect(address);
+    connected.addListener(
+        future -> {
+          if (future.isSuccess()) {
+            return;
+          }
+          if (index + 1 < addresses.length) {
+            connect(target, addresses, index + 1, host, label, sessions, result);
+            return;
+          }
+          Throwable cause = future.cause();
+          String why =
+              cause instanceof ConnectTimeoutException
+                  ? "no answer within connect_timeout"
+                  : IoReasons.of(cause).orElse("the connection failed");
+          result.completeExceptionally(
+              new PairdException(
+                  ErrorCode.PEER_UNREACHABLE,
+                  "cannot connect to "
+                      + host
+                      + " ("
+                      + address.getAddress().getHostAddress()
+                      + " port "
+                      + target.port()
+                      + "): "
+                      + why
+                      + "; is paird running there and the port open?"));
+        });
   }
 }

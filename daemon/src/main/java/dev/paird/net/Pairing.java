@@ -17,10 +17,10 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * The pairing side of one device, assembled in one place: the listener, which redeems the
- * device's pending keys, and the client, sharing the TLS contexts built from the device's
- * identity and the trusted list they both write to. The daemon and the tests that run whole
- * devices build it here, so that what the tests prove is what the daemon runs.
+ * The pairing side of one device, assembled in one place: the listener, which redeems the device's
+ * pending keys, and the client, sharing the TLS contexts built from the device's identity and the
+ * trusted list they both write to. The daemon and the tests that run whole devices build it here,
+ * so that what the tests prove is what the daemon runs.
  */
 public final class Pairing implements AutoCloseable {
   private final PairingServer server;
@@ -92,8 +92,8 @@ public final class Pairing implements AutoCloseable {
     }
 
     /**
-     * The listener's settings; the client uses their handshake and exchange timeouts too, and
-     * gives up connecting after {@code connectTimeout}.
+     * The listener's settings; the client uses their handshake and exchange timeouts too, and gives
+     * up connecting after {@code connectTimeout}.
      */
     public Builder settings(PairingServer.Settings settings, Duration connectTimeout) {
       this.settings = settings;
@@ -137,8 +137,16 @@ public final class Pairing implements AutoCloseable {
       TrustPersister persister = new TrustPersister(trust, disk, clock);
       PairingServer server =
           PairingServer.start(boss, workers, settings, tls, keys, persister, random);
-      NettyPairingClient client = new NettyPairingClient(workers, tls, persister, resolver,
-          connectTimeout, settings.handshakeTimeout(), settings.exchangeTimeout(), random);
+      NettyPairingClient client =
+          new NettyPairingClient(
+              workers,
+              tls,
+              persister,
+              resolver,
+              connectTimeout,
+              settings.handshakeTimeout(),
+              settings.exchangeTimeout(),
+              random);
       return new Pairing(server, client);
     }
   }

@@ -7,15 +7,15 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The client side of the pairing port, run by the daemon on behalf of pairctl so that the
- * device's private key never leaves it.
+ * The client side of the pairing port, run by the daemon on behalf of pairctl so that the device's
+ * private key never leaves it.
  */
 public interface PairingClient {
 
   /**
-   * Pairs with the device at {@code host} ({@code HOST[:PORT]}) using {@code code}. Completes
-   * with the peer as now trusted, or with a {@code PairdException} saying what failed; on any
-   * failure nothing was trusted on this side. The caller keeps ownership of {@code code}.
+   * Pairs with the device at {@code host} ({@code HOST[:PORT]}) using {@code code}. Completes with
+   * the peer as now trusted, or with a {@code PairdException} saying what failed; on any failure
+   * nothing was trusted on this side. The caller keeps ownership of {@code code}.
    */
   CompletableFuture<TrustedPeer> pair(String host, PairingCode code, Optional<String> label);
 

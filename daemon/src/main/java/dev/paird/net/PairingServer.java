@@ -30,38 +30,57 @@ public final class PairingServer implements AutoCloseable {
   }
 
   /** The settings of the listener; see paird.conf for what each bounds. */
-  public record Settings(ListenAddress listen, int maxConnections, int maxConnectionsPerSource,
-      int rateLimitPerMinute, Duration handshakeTimeout, Duration firstFrameTimeout,
+  public record Settings(
+      ListenAddress listen,
+      int maxConnections,
+      int maxConnectionsPerSource,
+      int rateLimitPerMinute,
+      Duration handshakeTimeout,
+      Duration firstFrameTimeout,
       Duration exchangeTimeout) {
 
     /** The configured settings, listening on {@code listen}. */
     public static Settings of(PairdConfig config, ListenAddress listen) {
-      return new Settings(listen, config.maxConnections(), config.maxConnectionsPerSource(),
-          config.rateLimitPerMinute(), config.handshakeTimeout(), config.firstFrameTimeout(),
+      return new Settings(
+          listen,
+          config.maxConnections(),
+          config.maxConnectionsPerSource(),
+          config.rateLimitPerMinute(),
+          config.handshakeTimeout(),
+          config.firstFrameTimeout(),
           config.exchangeTimeout());
     }
   }
 
   /**
-   * Binds and starts serving. With no host configured it binds every address: IPv6 and IPv4
-   * through one dual-stack socket, or IPv4 only where IPv6 is unavailable.
+   * Binds and starts serving. With no host configured it binds every address: IPv6 and IPv4 through
+   * one dual-stack socket, or IPv4 only where IPv6 is unavailable.
    *
    * @throws PairdException if the address cannot be bound (in use, not local, no permission)
    */
-  static PairingServer start(EventLoopGroup boss, EventLoopGroup workers, Settings settings,
-      TlsContexts tls, KeyLedger keys, TrustPersister persister, SecureRandom random)
+  static PairingServer start(
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      Settings settings,
+      TlsContexts tls,
+      KeyLedger keys,
+      TrustPersister persister,
+      SecureRandom random)
       throws PairdException {
     Connections connections =
         new Connections(settings.maxConnections(), settings.maxConnectionsPerSource());
-    AdmissionHandler admission = new AdmissionHandler(connections,
-        new RateLimiter(settings.rateLimitPerMinute(), System::nanoTime));
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(boss, workers)
-        .channel(EpollServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 64)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new PairingServerInitializer(connections, admission, tls, settings,
-            keys, persister, random));
+    AdmissionHandler admission =
+        new AdmissionHandler(
+            connections, new RateLimiter(settings.rateLimitPerMinute(), System::nanoTime));
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(EpollServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 64)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new PairingServerInitializer(
+                    connections, admission, tls, settings, keys, persister, random));
     ListenAddress listen = settings.listen();
     Channel channel;
     if (listen.host().isPresent()) {
@@ -83,10 +102,12 @@ public final class PairingServer implements AutoCloseable {
     return new PairingServer(channel);
   }
 
-  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address,
-      ListenAddress configured) throws PairdException {
+  private static Channel bind(
+      ServerBootstrap bootstrap, InetSocketAddress address, ListenAddress configured)
+      throws PairdException {
     if (address.isUnresolved()) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
           "listen = " + configured + ": cannot resolve " + address.getHostString());
     }
     try {
@@ -95,7 +116,8 @@ public final class PairingServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + configured);
     } catch (Exception e) {
-      throw new PairdException(ErrorCode.CONFIG_INVALID,
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
           "cannot listen on " + configured + ": " + e.getMessage() + bindHint(e, configured.port()),
           e);
     }
@@ -105,9 +127,9 @@ public final class PairingServer implements AutoCloseable {
   private static final int EACCES = 13;
 
   /**
-   * What to check after a failed bind, from the errno: another program only when the address is
-   * in use, the capability only when a low port was refused, and nothing otherwise (an address
-   * the host does not have is explained by the message itself).
+   * What to check after a failed bind, from the errno: another program only when the address is in
+   * use, the capability only when a low port was refused, and nothing otherwise (an address the
+   * host does not have is explained by the message itself).
    */
   static String bindHint(Throwable failure, int port) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -128,7 +150,8 @@ public final class PairingServer implements AutoCloseable {
   private static boolean ipv6Unavailable(PairdException e) {
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
       String message = String.valueOf(t.getMessage());
-      if (message.contains("Address family not supported") || message.contains("EAFNOSUPPORT")
+      if (message.contains("Address family not supported")
+          || message.contains("EAFNOSUPPORT")
           || message.contains("Cannot assign requested address")) {
         return true;
       }

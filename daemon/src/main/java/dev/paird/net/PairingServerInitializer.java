@@ -33,8 +33,13 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
   private final TrustPersister persister;
   private final SecureRandom random;
 
-  PairingServerInitializer(Connections connections, AdmissionHandler admission, TlsContexts tls,
-      PairingServer.Settings settings, KeyLedger keys, TrustPersister persister,
+  PairingServerInitializer(
+      Connections connections,
+      AdmissionHandler admission,
+      TlsContexts tls,
+      PairingServer.Settings settings,
+      KeyLedger keys,
+      TrustPersister persister,
       SecureRandom random) {
     this.connections = connections;
     this.admission = admission;
@@ -51,16 +56,21 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     // pipeline, TLS included, is built only for an admitted connection, so a refused one costs
     // one accept.
     channel.pipeline().addLast("admission", admission);
-    channel.pipeline().addLast("install", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        // Build the rest first, then pass the event on from this context while it is still in
-        // the pipeline: that is what starts the TLS handshake and the session's deadlines.
-        install(channel);
-        ctx.fireChannelActive();
-        ctx.pipeline().remove(this);
-      }
-    });
+    channel
+        .pipeline()
+        .addLast(
+            "install",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelActive(ChannelHandlerContext ctx) throws Exception {
+                // Build the rest first, then pass the event on from this context while it is still
+                // in
+                // the pipeline: that is what starts the TLS handshake and the session's deadlines.
+                install(channel);
+                ctx.fireChannelActive();
+                ctx.pipeline().remove(this);
+              }
+            });
   }
 
   private void install(SocketChannel channel) {
@@ -76,15 +86,26 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
     // The protocol itself, in the sans-IO ServerSession. Its deadlines: the first frame soon
     // after the handshake, the whole connection within exchange_timeout. It reports how far
     // the connection got, which decides what is evicted when the server is full.
-    pipeline.addLast("session", new SessionHandler(SessionHandler.Role.SERVER,
-        certificates -> new SessionHandler.Started(
-            new ServerSession(certificates, PeerCertificates.peer(certificates.client()), keys,
-                persister::isTrusted, random),
-            new Step(List.of(), new Step.AwaitFrame())),
-        persister, peer, Optional.empty(),
-        new SessionHandler.Deadlines(Optional.of(settings.firstFrameTimeout()),
-            settings.exchangeTimeout()),
-        stage -> connections.advance(channel, stage), new Listener(peer)));
+    pipeline.addLast(
+        "session",
+        new SessionHandler(
+            SessionHandler.Role.SERVER,
+            certificates ->
+                new SessionHandler.Started(
+                    new ServerSession(
+                        certificates,
+                        PeerCertificates.peer(certificates.client()),
+                        keys,
+                        persister::isTrusted,
+                        random),
+                    new Step(List.of(), new Step.AwaitFrame())),
+            persister,
+            peer,
+            Optional.empty(),
+            new SessionHandler.Deadlines(
+                Optional.of(settings.firstFrameTimeout()), settings.exchangeTimeout()),
+            stage -> connections.advance(channel, stage),
+            new Listener(peer)));
   }
 
   /** Logs each incoming exchange's outcome: who, from where, which suite; never a key. */
@@ -100,19 +121,26 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
       if (trusted.isPresent()) {
         TrustedPeer t = trusted.get();
         // The subject is the peer's choice: escaped, it cannot forge a log line of its own.
-        log.info("paired with {} ({}) from {} using {}; it is now trusted",
-            Printable.escaped(t.subject()), t.fingerprint(), peer, t.suite());
+        log.info(
+            "paired with {} ({}) from {} using {}; it is now trusted",
+            Printable.escaped(t.subject()),
+            t.fingerprint(),
+            peer,
+            t.suite());
       } else {
-        log.info("answered a ping from {} ({})", peer,
+        log.info(
+            "answered a ping from {} ({})",
+            peer,
             dev.paird.identity.Certificates.fingerprint(certificates.client()));
       }
     }
 
     @Override
     public void failed(PairdException failure, Optional<SessionCertificates> certificates) {
-      String who = certificates
-          .map(c -> " (" + dev.paird.identity.Certificates.fingerprint(c.client()) + ")")
-          .orElse("");
+      String who =
+          certificates
+              .map(c -> " (" + dev.paird.identity.Certificates.fingerprint(c.client()) + ")")
+              .orElse("");
       switch (failure.code()) {
         case KEY_REJECTED:
           log.warn("rejected a pairing attempt from {}{}: {}", peer, who, failure.getMessage());
@@ -125,5 +153,4 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
       }
     }
   }
-
 }

@@ -11,10 +11,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <p>Devices have self-signed certificates nobody can vouch for, so TLS cannot decide whether to
  * trust one; the pairing protocol does, with MACs over the certificates each side observed, and
- * ping does, by looking the certificate up in the trusted list. What TLS still guarantees, and
- * what the protocol relies on, is that the peer holds the private key of the certificate it
- * presented: TLS 1.3 requires a CertificateVerify signature from both sides (the server demands
- * a client certificate), and the handshake fails without it.
+ * ping does, by looking the certificate up in the trusted list. What TLS still guarantees, and what
+ * the protocol relies on, is that the peer holds the private key of the certificate it presented:
+ * TLS 1.3 requires a CertificateVerify signature from both sides (the server demands a client
+ * certificate), and the handshake fails without it.
  *
  * <p>This class therefore checks only that a certificate was presented at all.
  */
@@ -30,12 +30,14 @@ final class PairingTrustManager extends X509ExtendedTrustManager {
   }
 
   @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+  public void checkClientTrusted(X509Certificate[] chain, String authType)
+      throws CertificateException {
     requirePresented(chain);
   }
 
   @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+  public void checkServerTrusted(X509Certificate[] chain, String authType)
+      throws CertificateException {
     requirePresented(chain);
   }
 

@@ -6,8 +6,8 @@ import java.security.cert.CertificateException;
 
 /**
  * Names the other device from the DER certificate it presented. The X.509 parsing happens here,
- * beside the TLS that delivered the certificate, so that the protocol core receives only bytes
- * and the values read from them.
+ * beside the TLS that delivered the certificate, so that the protocol core receives only bytes and
+ * the values read from them.
  */
 final class PeerCertificates {
   private PeerCertificates() {}

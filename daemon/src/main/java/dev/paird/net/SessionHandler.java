@@ -34,12 +34,12 @@ import javax.net.ssl.SSLSession;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries one pairing connection's frames to and from its sans-IO {@link Session}, for either
- * role. It starts the session only after the TLS handshake succeeded with ALPN
- * {@code paird/1}, hands it the certificates exactly as this side observed them, persists trust
- * when the session asks (off the event loop) and closes the connection when the session is done
- * or the deadline passes. It reports the outcome exactly once, or not at all for a connection
- * that was refused before it reached this handler.
+ * Carries one pairing connection's frames to and from its sans-IO {@link Session}, for either role.
+ * It starts the session only after the TLS handshake succeeded with ALPN {@code paird/1}, hands it
+ * the certificates exactly as this side observed them, persists trust when the session asks (off
+ * the event loop) and closes the connection when the session is done or the deadline passes. It
+ * reports the outcome exactly once, or not at all for a connection that was refused before it
+ * reached this handler.
  */
 final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
@@ -57,12 +57,15 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     void failed(PairdException failure, Optional<SessionCertificates> certificates);
   }
 
-  enum Role { CLIENT, SERVER }
+  enum Role {
+    CLIENT,
+    SERVER
+  }
 
   /**
-   * How long the peer may take: to deliver its first frame after the TLS handshake (the
-   * server's deadline; the client speaks first), and for the whole connection from the moment it
-   * became active.
+   * How long the peer may take: to deliver its first frame after the TLS handshake (the server's
+   * deadline; the client speaks first), and for the whole connection from the moment it became
+   * active.
    */
   record Deadlines(Optional<Duration> firstFrame, Duration exchange) {}
 
@@ -87,11 +90,17 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private ScheduledFuture<?> firstFrameTimer;
 
   /**
-   * @param progress hears each {@link Connections.Stage} the connection reaches after the
-   *     handshake starts
+   * @param progress hears each {@link Connections.Stage} the connection reaches after the handshake
+   *     starts
    */
-  SessionHandler(Role role, Starter starter, TrustPersister persister, String peerHost,
-      Optional<String> label, Deadlines deadlines, Consumer<Connections.Stage> progress,
+  SessionHandler(
+      Role role,
+      Starter starter,
+      TrustPersister persister,
+      String peerHost,
+      Optional<String> label,
+      Deadlines deadlines,
+      Consumer<Connections.Stage> progress,
       Listener listener) {
     this.role = role;
     this.starter = starter;
@@ -107,8 +116,13 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     active = true;
     Duration exchange = deadlines.exchange();
-    timer = ctx.executor().schedule(() -> expire(ctx, "the exchange did not finish within "
-        + Durations.format(exchange)), exchange.toNanos(), TimeUnit.NANOSECONDS);
+    timer =
+        ctx.executor()
+            .schedule(
+                () ->
+                    expire(ctx, "the exchange did not finish within " + Durations.format(exchange)),
+                exchange.toNanos(),
+                TimeUnit.NANOSECONDS);
     super.channelActive(ctx);
   }
 
@@ -116,8 +130,12 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
     if (event == AdmissionHandler.EVICTED) {
       if (!finished && !persisting) {
-        fail(ctx, new PairdException(ErrorCode.BUSY, "closed to make room for a newer connection"
-            + " (max_connections were open)"), Optional.of(ErrorReason.BUSY));
+        fail(
+            ctx,
+            new PairdException(
+                ErrorCode.BUSY,
+                "closed to make room for a newer connection" + " (max_connections were open)"),
+            Optional.of(ErrorReason.BUSY));
       }
       return;
     }
@@ -131,19 +149,36 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     }
     handshakeDone = true;
     progress.accept(Connections.Stage.AWAIT_FIRST_FRAME);
-    deadlines.firstFrame().ifPresent(wait -> firstFrameTimer = ctx.executor().schedule(
-        () -> expire(ctx, "the other device sent no request within " + Durations.format(wait)
-            + " of the TLS handshake"), wait.toNanos(), TimeUnit.NANOSECONDS));
+    deadlines
+        .firstFrame()
+        .ifPresent(
+            wait ->
+                firstFrameTimer =
+                    ctx.executor()
+                        .schedule(
+                            () ->
+                                expire(
+                                    ctx,
+                                    "the other device sent no request within "
+                                        + Durations.format(wait)
+                                        + " of the TLS handshake"),
+                            wait.toNanos(),
+                            TimeUnit.NANOSECONDS));
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
     if (!PairingProtocol.ALPN.equals(ssl.applicationProtocol())) {
-      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD,
-          "the other end completed TLS but does not speak the pairing protocol (ALPN "
-              + PairingProtocol.ALPN + " was not agreed); is " + peerHost + " a paird pairing port?"),
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.NOT_PAIRD,
+              "the other end completed TLS but does not speak the pairing protocol (ALPN "
+                  + PairingProtocol.ALPN
+                  + " was not agreed); is "
+                  + peerHost
+                  + " a paird pairing port?"),
           Optional.empty());
       return;
     }
-    Optional<SessionCertificates> observed =
-        observedCertificates(ctx, ssl.engine().getSession());
+    Optional<SessionCertificates> observed = observedCertificates(ctx, ssl.engine().getSession());
     if (observed.isEmpty()) {
       return; // failed
     }
@@ -161,11 +196,11 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   /**
    * Each side's end-entity certificate as this side observed it, or empty after failing the
-   * exchange: the server asks for a client certificate and refuses a handshake without one, so
-   * a client that presented none was not asked, and the other end is no paird.
+   * exchange: the server asks for a client certificate and refuses a handshake without one, so a
+   * client that presented none was not asked, and the other end is no paird.
    */
-  private Optional<SessionCertificates> observedCertificates(ChannelHandlerContext ctx,
-      SSLSession tls) {
+  private Optional<SessionCertificates> observedCertificates(
+      ChannelHandlerContext ctx, SSLSession tls) {
     Certificate[] local = tls.getLocalCertificates();
     Certificate[] peer;
     try {
@@ -174,25 +209,40 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       peer = null;
     }
     if (local == null || local.length == 0) {
-      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD, role == Role.CLIENT
-          ? peerHost + " did not ask for this device's certificate, so it is not a paird pairing"
-              + " port; check the host and port"
-          : "this device presented no certificate"), Optional.empty());
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.NOT_PAIRD,
+              role == Role.CLIENT
+                  ? peerHost
+                      + " did not ask for this device's certificate, so it is not a paird pairing"
+                      + " port; check the host and port"
+                  : "this device presented no certificate"),
+          Optional.empty());
       return Optional.empty();
     }
     if (peer == null || peer.length == 0) {
-      fail(ctx, new PairdException(ErrorCode.NOT_PAIRD,
-          "the other device presented no certificate, so it is not a paird"), Optional.empty());
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.NOT_PAIRD,
+              "the other device presented no certificate, so it is not a paird"),
+          Optional.empty());
       return Optional.empty();
     }
     try {
       byte[] own = local[0].getEncoded();
       byte[] theirs = peer[0].getEncoded();
-      return Optional.of(role == Role.CLIENT
-          ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own));
+      return Optional.of(
+          role == Role.CLIENT
+              ? SessionCertificates.of(own, theirs)
+              : SessionCertificates.of(theirs, own));
     } catch (CertificateEncodingException e) {
-      fail(ctx, new PairdException(ErrorCode.TLS_FAILED,
-          "the other device's certificate cannot be encoded"), Optional.empty());
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.TLS_FAILED, "the other device's certificate cannot be encoded"),
+          Optional.empty());
       return Optional.empty();
     }
   }
@@ -223,27 +273,31 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       // and may already have closed. Finish saving, then report.
       persisting = true;
       progress.accept(Connections.Stage.SAVING);
-      persister.persist(persist.peerCertificate(), peerHost, persist.suite(), label)
-          .whenComplete((peer, failure) -> {
-            try {
-              ctx.executor().execute(() -> persisted(ctx, peer, failure));
-            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-              // The event loop is gone: nobody else will ever report this exchange.
-              if (!finished) {
-                finished = true;
-                listener.failed(new PairdException(ErrorCode.INTERNAL,
-                    "the daemon shut down while saving the trusted list"),
-                    Optional.ofNullable(certificates));
-              }
-            }
-          });
+      persister
+          .persist(persist.peerCertificate(), peerHost, persist.suite(), label)
+          .whenComplete(
+              (peer, failure) -> {
+                try {
+                  ctx.executor().execute(() -> persisted(ctx, peer, failure));
+                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                  // The event loop is gone: nobody else will ever report this exchange.
+                  if (!finished) {
+                    finished = true;
+                    listener.failed(
+                        new PairdException(
+                            ErrorCode.INTERNAL,
+                            "the daemon shut down while saving the trusted list"),
+                        Optional.ofNullable(certificates));
+                  }
+                }
+              });
     } else if (next instanceof Step.Succeeded) {
       finish(ctx);
       listener.succeeded(certificates, Optional.ofNullable(trusted));
     } else if (next instanceof Step.Failed failed) {
       finish(ctx);
-      listener.failed(new PairdException(failed.code(), failed.message()),
-          Optional.ofNullable(certificates));
+      listener.failed(
+          new PairdException(failed.code(), failed.message()), Optional.ofNullable(certificates));
     }
   }
 
@@ -268,17 +322,25 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       return;
     }
     if (cause instanceof FrameDecoder.MalformedFrame malformed) {
-      fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
-          "the other device sent a malformed frame: " + malformed.getMessage()),
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.PROTOCOL_ERROR,
+              "the other device sent a malformed frame: " + malformed.getMessage()),
           Optional.of(ErrorReason.MALFORMED));
-    } else if (!handshakeDone && (cause instanceof DecoderException || cause instanceof SSLException)) {
+    } else if (!handshakeDone
+        && (cause instanceof DecoderException || cause instanceof SSLException)) {
       fail(ctx, tlsFailure(cause), Optional.empty());
     } else if (!handshakeDone && cause instanceof IOException) {
       // reset: closed before reading what we sent
       fail(ctx, closedDuringHandshake(), Optional.empty());
     } else {
-      fail(ctx, new PairdException(ErrorCode.PROTOCOL_ERROR,
-          "the connection to the other device failed: " + describe(cause)), Optional.empty());
+      fail(
+          ctx,
+          new PairdException(
+              ErrorCode.PROTOCOL_ERROR,
+              "the connection to the other device failed: " + describe(cause)),
+          Optional.empty());
     }
   }
 
@@ -286,10 +348,14 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelTimers();
     if (!finished && !persisting) {
-      fail(ctx, handshakeDone
-          ? new PairdException(ErrorCode.PROTOCOL_ERROR,
-              "the other device closed the connection before the exchange finished")
-          : closedDuringHandshake(), Optional.empty());
+      fail(
+          ctx,
+          handshakeDone
+              ? new PairdException(
+                  ErrorCode.PROTOCOL_ERROR,
+                  "the other device closed the connection before the exchange finished")
+              : closedDuringHandshake(),
+          Optional.empty());
     }
     super.channelInactive(ctx);
   }
@@ -302,11 +368,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   /**
-   * Ends the exchange with a failure: tells the peer {@code tell} if TLS is up, aborts the
-   * session (which counts an attempt it reserved as failed), reports, closes.
+   * Ends the exchange with a failure: tells the peer {@code tell} if TLS is up, aborts the session
+   * (which counts an attempt it reserved as failed), reports, closes.
    */
-  private void fail(ChannelHandlerContext ctx, PairdException failure,
-      Optional<ErrorReason> tell) {
+  private void fail(ChannelHandlerContext ctx, PairdException failure, Optional<ErrorReason> tell) {
     if (finished) {
       return;
     }
@@ -339,18 +404,21 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       session.abort(); // a no-op for a session that already finished
     }
     // Close once everything written so far has been flushed.
-    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+        .addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
-   * The peer hung up before the handshake finished. A server refusing connections (too many, or
-   * too many from this address) does that, so the client is told it may be that.
+   * The peer hung up before the handshake finished. A server refusing connections (too many, or too
+   * many from this address) does that, so the client is told it may be that.
    */
   private PairdException closedDuringHandshake() {
-    return new PairdException(ErrorCode.TLS_FAILED, role == Role.CLIENT
-        ? "the other device closed the connection during the TLS handshake; it may be limiting"
-            + " connections (try again in a minute) or not be a paird"
-        : "the other device closed the connection during the TLS handshake");
+    return new PairdException(
+        ErrorCode.TLS_FAILED,
+        role == Role.CLIENT
+            ? "the other device closed the connection during the TLS handshake; it may be limiting"
+                + " connections (try again in a minute) or not be a paird"
+            : "the other device closed the connection during the TLS handshake");
   }
 
   private PairdException tlsFailure(Throwable cause) {
@@ -363,34 +431,39 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       return closedDuringHandshake();
     }
     if (cause instanceof NotSslRecordException || root instanceof NotSslRecordException) {
-      return new PairdException(ErrorCode.NOT_PAIRD,
-          peerHost + " does not speak TLS; is it a paird pairing port?");
+      return new PairdException(
+          ErrorCode.NOT_PAIRD, peerHost + " does not speak TLS; is it a paird pairing port?");
     }
     if (cause instanceof SslHandshakeTimeoutException) {
-      return new PairdException(ErrorCode.TIMEOUT, "the TLS handshake with " + peerHost + " timed out");
+      return new PairdException(
+          ErrorCode.TIMEOUT, "the TLS handshake with " + peerHost + " timed out");
     }
     String text = describe(cause);
     if (text.contains("NO_APPLICATION_PROTOCOL") || text.contains("no_application_protocol")) {
-      return new PairdException(ErrorCode.NOT_PAIRD,
-          peerHost + " speaks TLS but not the pairing protocol (ALPN " + PairingProtocol.ALPN + ")");
+      return new PairdException(
+          ErrorCode.NOT_PAIRD,
+          peerHost
+              + " speaks TLS but not the pairing protocol (ALPN "
+              + PairingProtocol.ALPN
+              + ")");
     }
-    return new PairdException(ErrorCode.TLS_FAILED, "the TLS handshake with " + peerHost
-        + " failed: " + text);
+    return new PairdException(
+        ErrorCode.TLS_FAILED, "the TLS handshake with " + peerHost + " failed: " + text);
   }
 
   /**
-   * What to tell a user about {@code cause}: the operating system's or the TLS library's reason
-   * for an I/O or TLS failure, never the text of a programming error, which is logged instead.
+   * What to tell a user about {@code cause}: the operating system's or the TLS library's reason for
+   * an I/O or TLS failure, never the text of a programming error, which is logged instead.
    */
   private static String describe(Throwable cause) {
-    Throwable inner = cause instanceof DecoderException && cause.getCause() != null
-        ? cause.getCause() : cause;
+    Throwable inner =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     Optional<String> reason = IoReasons.of(inner);
     if (reason.isPresent()) {
       return reason.get();
     }
-    LoggerFactory.getLogger(SessionHandler.class).warn("unexpected failure on a pairing connection",
-        inner);
+    LoggerFactory.getLogger(SessionHandler.class)
+        .warn("unexpected failure on a pairing connection", inner);
     return "an internal error (the daemon's log has the details)";
   }
 }

@@ -5,8 +5,8 @@ import java.net.InetAddress;
 import java.util.Arrays;
 
 /**
- * The unit that per-source limits count: an IPv4 address, or the /64 of an IPv6 address, since
- * one IPv6 host commonly holds a whole /64. {@code ::ffff:a.b.c.d} is the IPv4 host a.b.c.d.
+ * The unit that per-source limits count: an IPv4 address, or the /64 of an IPv6 address, since one
+ * IPv6 host commonly holds a whole /64. {@code ::ffff:a.b.c.d} is the IPv4 host a.b.c.d.
  */
 final class SourceAddress {
   private final byte[] prefix;
@@ -20,8 +20,8 @@ final class SourceAddress {
     if (!(address instanceof Inet6Address)) {
       return new SourceAddress(bytes);
     }
-    return new SourceAddress(isMappedV4(bytes)
-        ? Arrays.copyOfRange(bytes, 12, 16) : Arrays.copyOf(bytes, 8));
+    return new SourceAddress(
+        isMappedV4(bytes) ? Arrays.copyOfRange(bytes, 12, 16) : Arrays.copyOf(bytes, 8));
   }
 
   private static boolean isMappedV4(byte[] bytes) {

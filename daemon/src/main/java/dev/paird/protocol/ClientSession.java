@@ -14,16 +14,23 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The client side of one pairing connection, as pure computation: {@link #start()} gives the
- * first frame, each server frame gives the next {@link Step}. The client proves first; it trusts
- * the server only after checking the server's proof, and reports success only after that trust
- * has been persisted.
+ * The client side of one pairing connection, as pure computation: {@link #start()} gives the first
+ * frame, each server frame gives the next {@link Step}. The client proves first; it trusts the
+ * server only after checking the server's proof, and reports success only after that trust has been
+ * persisted.
  *
  * <p>Not thread-safe: one session belongs to one connection.
  */
 public final class ClientSession implements Session {
-  private enum State { NEW, AWAIT_HMAC_RESPONSE, AWAIT_SPAKE2_SHARE, AWAIT_SPAKE2_CONFIRM,
-      AWAIT_PONG, AWAIT_PERSIST, DONE }
+  private enum State {
+    NEW,
+    AWAIT_HMAC_RESPONSE,
+    AWAIT_SPAKE2_SHARE,
+    AWAIT_SPAKE2_CONFIRM,
+    AWAIT_PONG,
+    AWAIT_PERSIST,
+    DONE
+  }
 
   private final Suite suite; // null for ping
   private final SessionCertificates certificates;
@@ -36,8 +43,13 @@ public final class ClientSession implements Session {
   private Spake2Party party;
   private Spake2Confirmation confirmation;
 
-  private ClientSession(Suite suite, SessionCertificates certificates, HmacCode hmacKey,
-      Spake2Code spake2Code, boolean serverTrusted, SecureRandom random) {
+  private ClientSession(
+      Suite suite,
+      SessionCertificates certificates,
+      HmacCode hmacKey,
+      Spake2Code spake2Code,
+      boolean serverTrusted,
+      SecureRandom random) {
     this.suite = suite;
     this.certificates = certificates;
     this.hmacKey = hmacKey;
@@ -52,8 +64,8 @@ public final class ClientSession implements Session {
   }
 
   /** Pairs with the spake2 suite; the caller keeps ownership of {@code code}. */
-  public static ClientSession spake2(Spake2Code code, SessionCertificates certificates,
-      SecureRandom random) {
+  public static ClientSession spake2(
+      Spake2Code code, SessionCertificates certificates, SecureRandom random) {
     return new ClientSession(Suite.SPAKE2, certificates, null, code, false, random);
   }
 
@@ -86,8 +98,14 @@ public final class ClientSession implements Session {
     byte[] secret = spake2Code.secretDigits();
     Spake2Scalar w = Spake2.passwordScalar(secret);
     Arrays.fill(secret, (byte) 0);
-    party = Spake2.start(Spake2.Role.A, w, certificates.client(), certificates.server(),
-        PairingProtocol.SPAKE2_AAD, random);
+    party =
+        Spake2.start(
+            Spake2.Role.A,
+            w,
+            certificates.client(),
+            certificates.server(),
+            PairingProtocol.SPAKE2_AAD,
+            random);
     w.destroy();
     byte[] share = party.share();
     byte[] body = new byte[1 + share.length];
@@ -121,9 +139,11 @@ public final class ClientSession implements Session {
           confirmation = party.finish(frame.body());
         } catch (GeneralSecurityException e) {
           // Not a valid point, or one that makes the shared point K the identity.
-          return finish(Step.fail(ErrorCode.PROTOCOL_ERROR,
-              "the other device sent an invalid SPAKE2 share; nothing was trusted",
-              Frame.error(ErrorReason.MALFORMED)));
+          return finish(
+              Step.fail(
+                  ErrorCode.PROTOCOL_ERROR,
+                  "the other device sent an invalid SPAKE2 share; nothing was trusted",
+                  Frame.error(ErrorReason.MALFORMED)));
         } finally {
           if (party != null) { // finish() above has already destroyed it
             party.destroy();
@@ -131,7 +151,8 @@ public final class ClientSession implements Session {
           }
         }
         state = State.AWAIT_SPAKE2_CONFIRM;
-        return Step.await(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, confirmation.ownConfirmation()));
+        return Step.await(
+            Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, confirmation.ownConfirmation()));
       case AWAIT_SPAKE2_CONFIRM:
         if (frame.type() != FrameType.SPAKE2_SERVER_CONFIRM) {
           return unexpected(frame);
@@ -146,9 +167,11 @@ public final class ClientSession implements Session {
           return unexpected(frame);
         }
         if (!serverTrusted) {
-          return finish(Step.fail(ErrorCode.NOT_TRUSTED,
-              "the other device trusts this one, but this device does not trust the other's"
-                  + " certificate; pair with it to trust it"));
+          return finish(
+              Step.fail(
+                  ErrorCode.NOT_TRUSTED,
+                  "the other device trusts this one, but this device does not trust the other's"
+                      + " certificate; pair with it to trust it"));
         }
         return finish(Step.succeed());
       default:
@@ -163,9 +186,11 @@ public final class ClientSession implements Session {
       throw new IllegalStateException("not waiting for trust to be persisted");
     }
     if (!ok) {
-      return finish(Step.fail(ErrorCode.INTERNAL,
-          "the other device accepted the key and trusts this one, but this device could not save"
-              + " its trusted list; see the daemon's log, then pair again with a new key"));
+      return finish(
+          Step.fail(
+              ErrorCode.INTERNAL,
+              "the other device accepted the key and trusts this one, but this device could not save"
+                  + " its trusted list; see the daemon's log, then pair again with a new key"));
     }
     return finish(Step.succeed());
   }
@@ -184,46 +209,62 @@ public final class ClientSession implements Session {
   private Step serverError(Frame frame) {
     Optional<ErrorReason> reason = frame.errorReason();
     if (reason.isEmpty()) {
-      return finish(Step.fail(ErrorCode.PROTOCOL_ERROR, "the other device reported an unknown error"));
+      return finish(
+          Step.fail(ErrorCode.PROTOCOL_ERROR, "the other device reported an unknown error"));
     }
     switch (reason.get()) {
       case REJECTED:
-        return finish(Step.fail(ErrorCode.KEY_REJECTED,
-            "the other device rejected the key: it was mistyped, expired, already used, or burned"
-                + " by failed attempts (the other device does not say which); make a new key"
-                + " there with 'pairctl new-key' and try again"));
+        return finish(
+            Step.fail(
+                ErrorCode.KEY_REJECTED,
+                "the other device rejected the key: it was mistyped, expired, already used, or burned"
+                    + " by failed attempts (the other device does not say which); make a new key"
+                    + " there with 'pairctl new-key' and try again"));
       case NOT_TRUSTED:
-        return finish(Step.fail(ErrorCode.NOT_TRUSTED, serverTrusted
-            ? "this device trusts the other, but the other device does not trust this one;"
-                + " pair again to fix it"
-            : "neither device trusts the other; pair them first"));
+        return finish(
+            Step.fail(
+                ErrorCode.NOT_TRUSTED,
+                serverTrusted
+                    ? "this device trusts the other, but the other device does not trust this one;"
+                        + " pair again to fix it"
+                    : "neither device trusts the other; pair them first"));
       case BUSY:
-        return finish(Step.fail(ErrorCode.BUSY,
-            "the other device is busy or is limiting attempts from this address; try again in a"
-                + " minute"));
+        return finish(
+            Step.fail(
+                ErrorCode.BUSY,
+                "the other device is busy or is limiting attempts from this address; try again in a"
+                    + " minute"));
       case TIMEOUT:
         return finish(Step.fail(ErrorCode.TIMEOUT, "the other device gave up waiting"));
       case INTERNAL:
-        return finish(Step.fail(ErrorCode.PEER_FAILED,
-            "the other device accepted the key but could not save its trusted list; nothing was"
-                + " trusted here; see its log and pair again with a new key"));
+        return finish(
+            Step.fail(
+                ErrorCode.PEER_FAILED,
+                "the other device accepted the key but could not save its trusted list; nothing was"
+                    + " trusted here; see its log and pair again with a new key"));
       default:
-        return finish(Step.fail(ErrorCode.PROTOCOL_ERROR,
-            "the other device reported a protocol error (" + reason.get() + ")"));
+        return finish(
+            Step.fail(
+                ErrorCode.PROTOCOL_ERROR,
+                "the other device reported a protocol error (" + reason.get() + ")"));
     }
   }
 
   private Step notProven() {
-    return finish(Step.fail(ErrorCode.KEY_REJECTED,
-        "the other device's answer does not prove it knows the key: it may be an impostor, or"
-            + " the key was wrong; nothing was trusted on this device",
-        Frame.error(ErrorReason.REJECTED)));
+    return finish(
+        Step.fail(
+            ErrorCode.KEY_REJECTED,
+            "the other device's answer does not prove it knows the key: it may be an impostor, or"
+                + " the key was wrong; nothing was trusted on this device",
+            Frame.error(ErrorReason.REJECTED)));
   }
 
   private Step unexpected(Frame frame) {
-    return finish(Step.fail(ErrorCode.PROTOCOL_ERROR,
-        "the other device sent an unexpected " + frame.type() + " frame",
-        Frame.error(ErrorReason.UNEXPECTED)));
+    return finish(
+        Step.fail(
+            ErrorCode.PROTOCOL_ERROR,
+            "the other device sent an unexpected " + frame.type() + " frame",
+            Frame.error(ErrorReason.UNEXPECTED)));
   }
 
   private Step finish(Step step) {

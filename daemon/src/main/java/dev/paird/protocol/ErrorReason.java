@@ -3,8 +3,8 @@ package dev.paird.protocol;
 import java.util.Optional;
 
 /**
- * Why an exchange failed, as the one body byte of an ERROR frame. Deliberately coarse: the
- * server never says whether a key exists, expired, was used or was burned.
+ * Why an exchange failed, as the one body byte of an ERROR frame. Deliberately coarse: the server
+ * never says whether a key exists, expired, was used or was burned.
  */
 public enum ErrorReason {
   /** The key did not prove out. Sent for every key failure alike. */

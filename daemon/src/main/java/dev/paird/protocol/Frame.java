@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One protocol frame: a type and its body. Bodies carry MACs and SPAKE2 values, which an
- * attacker could use to test guesses of a key, so {@code toString()} shows only type and length.
+ * One protocol frame: a type and its body. Bodies carry MACs and SPAKE2 values, which an attacker
+ * could use to test guesses of a key, so {@code toString()} shows only type and length.
  */
 public final class Frame {
   private final FrameType type;
@@ -51,7 +51,9 @@ public final class Frame {
 
   /** The reason of an ERROR frame; empty for other frames or an unknown reason byte. */
   public java.util.Optional<ErrorReason> errorReason() {
-    return type == FrameType.ERROR ? ErrorReason.fromCode(body[0] & 0xff) : java.util.Optional.empty();
+    return type == FrameType.ERROR
+        ? ErrorReason.fromCode(body[0] & 0xff)
+        : java.util.Optional.empty();
   }
 
   @Override

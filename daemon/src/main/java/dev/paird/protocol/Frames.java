@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
- * Encoding and decoding of frames: {@code type (1) | length (2, big-endian) | body (length)}.
- * Pure functions over buffers, shared by the Netty codec, the tests and the fuzzers.
+ * Encoding and decoding of frames: {@code type (1) | length (2, big-endian) | body (length)}. Pure
+ * functions over buffers, shared by the Netty codec, the tests and the fuzzers.
  */
 public final class Frames {
   private Frames() {}
@@ -22,9 +22,9 @@ public final class Frames {
 
   /**
    * Decodes one frame from the start of {@code in} if it is all there, advancing the buffer past
-   * it; returns empty (buffer untouched) if more bytes are needed. The header is checked as soon
-   * as it has arrived, so a frame of unknown type or a length other than the type's is refused
-   * before its body is buffered.
+   * it; returns empty (buffer untouched) if more bytes are needed. The header is checked as soon as
+   * it has arrived, so a frame of unknown type or a length other than the type's is refused before
+   * its body is buffered.
    *
    * @throws MalformedFrameException if the bytes cannot be a valid frame
    */
@@ -35,11 +35,18 @@ public final class Frames {
     int start = in.position();
     int code = in.get(start) & 0xff;
     int length = in.getShort(start + 1) & 0xffff;
-    FrameType type = FrameType.fromCode(code).orElseThrow(() ->
-        new MalformedFrameException("unknown frame type 0x" + Integer.toHexString(code)));
+    FrameType type =
+        FrameType.fromCode(code)
+            .orElseThrow(
+                () ->
+                    new MalformedFrameException(
+                        "unknown frame type 0x" + Integer.toHexString(code)));
     if (length > PairingProtocol.MAX_BODY_BYTES) {
       throw new MalformedFrameException(
-          "frame body of " + length + " bytes exceeds the maximum of " + PairingProtocol.MAX_BODY_BYTES);
+          "frame body of "
+              + length
+              + " bytes exceeds the maximum of "
+              + PairingProtocol.MAX_BODY_BYTES);
     }
     if (length != type.bodyLength()) {
       throw new MalformedFrameException(

@@ -14,10 +14,10 @@ import javax.crypto.Mac;
  * m2 = HMAC-SHA256(K, "response" || DER(client certificate) || DER(server certificate))
  * </pre>
  *
- * <p>K is the 16 key bytes; each side uses the certificates as observed in its own TLS session.
- * DER is self-delimiting, so the concatenation is unambiguous. The different labels keep m1 from
- * being replayed as m2. Whoever receives m1 can test guesses of K offline, which is why K must
- * be 128 bits (see docs/SECURITY.md).
+ * <p>K is the 16 key bytes; each side uses the certificates as observed in its own TLS session. DER
+ * is self-delimiting, so the concatenation is unambiguous. The different labels keep m1 from being
+ * replayed as m2. Whoever receives m1 can test guesses of K offline, which is why K must be 128
+ * bits (see docs/SECURITY.md).
  */
 public final class HmacSuite {
   public static final int MAC_BYTES = 32;

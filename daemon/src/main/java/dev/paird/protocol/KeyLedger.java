@@ -7,14 +7,13 @@ import java.util.function.Predicate;
 
 /**
  * The pending keys as a {@link ServerSession} uses them: it redeems an hmac key, or reserves an
- * attempt on a spake2 key, and later says how the pairing ended. The protocol owns this
- * interface and the key store implements it, so that the core depends on no store, lock or
- * clock.
+ * attempt on a spake2 key, and later says how the pairing ended. The protocol owns this interface
+ * and the key store implements it, so that the core depends on no store, lock or clock.
  *
- * <p>An implementation guarantees: a key is claimed at most once, however many sessions race
- * for it; a failed hmac redemption counts an attempt against every pending hmac key; a spake2
- * attempt is counted when it is reserved; a key is wiped once its claim is settled. It does not
- * guarantee that a key reserved for an attempt is still there when the attempt succeeds.
+ * <p>An implementation guarantees: a key is claimed at most once, however many sessions race for
+ * it; a failed hmac redemption counts an attempt against every pending hmac key; a spake2 attempt
+ * is counted when it is reserved; a key is wiped once its claim is settled. It does not guarantee
+ * that a key reserved for an attempt is still there when the attempt succeeds.
  */
 public interface KeyLedger {
 
@@ -26,16 +25,15 @@ public interface KeyLedger {
   Optional<Claim> redeemHmac(Predicate<HmacCode> matches);
 
   /**
-   * Reserves one attempt on the spake2 key in {@code slot}. Empty if there is no usable spake2
-   * key there; the caller then runs the exchange with a random password, so that the peer
-   * cannot tell.
+   * Reserves one attempt on the spake2 key in {@code slot}. Empty if there is no usable spake2 key
+   * there; the caller then runs the exchange with a random password, so that the peer cannot tell.
    */
   Optional<Spake2Attempt> beginSpake2(int slot);
 
   /**
-   * The right to complete a pairing with one key. The holder computes its last message with
-   * {@link #code()}, has the peer's trust persisted, then calls {@link #paired} or {@link
-   * #failed}, exactly once; either wipes the key.
+   * The right to complete a pairing with one key. The holder computes its last message with {@link
+   * #code()}, has the peer's trust persisted, then calls {@link #paired} or {@link #failed},
+   * exactly once; either wipes the key.
    */
   interface Claim {
     /** The claimed key; valid until {@link #paired} or {@link #failed}. */

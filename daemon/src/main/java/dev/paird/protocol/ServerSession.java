@@ -15,18 +15,23 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * The server side of one pairing connection, as pure computation: frames in, {@link Step}s out.
- * The first frame chooses what the client wants: an hmac exchange, a spake2 exchange, or a ping.
+ * The server side of one pairing connection, as pure computation: frames in, {@link Step}s out. The
+ * first frame chooses what the client wants: an hmac exchange, a spake2 exchange, or a ping.
  *
- * <p>Guarantees: a key is claimed only after the client proved it (m1, or the SPAKE2
- * confirmation); trust is persisted before the server's proof (m2) is released; every failure,
- * whatever its cause, is answered with the same {@code ERROR REJECTED}, and a spake2 exchange
- * for a slot without a usable key runs with a random password so that it looks the same.
+ * <p>Guarantees: a key is claimed only after the client proved it (m1, or the SPAKE2 confirmation);
+ * trust is persisted before the server's proof (m2) is released; every failure, whatever its cause,
+ * is answered with the same {@code ERROR REJECTED}, and a spake2 exchange for a slot without a
+ * usable key runs with a random password so that it looks the same.
  *
  * <p>Not thread-safe: one session belongs to one connection and is driven from its event loop.
  */
 public final class ServerSession implements Session {
-  private enum State { AWAIT_FIRST, AWAIT_SPAKE2_CONFIRM, AWAIT_PERSIST, DONE }
+  private enum State {
+    AWAIT_FIRST,
+    AWAIT_SPAKE2_CONFIRM,
+    AWAIT_PERSIST,
+    DONE
+  }
 
   private final SessionCertificates certificates;
   private final KeyLedger.Peer client;
@@ -45,8 +50,12 @@ public final class ServerSession implements Session {
    *     {@code certificates.client()} by the caller
    * @param isTrusted whether a DER certificate is in this device's trusted list (for ping)
    */
-  public ServerSession(SessionCertificates certificates, KeyLedger.Peer client, KeyLedger keys,
-      Predicate<byte[]> isTrusted, SecureRandom random) {
+  public ServerSession(
+      SessionCertificates certificates,
+      KeyLedger.Peer client,
+      KeyLedger keys,
+      Predicate<byte[]> isTrusted,
+      SecureRandom random) {
     this.certificates = certificates;
     this.client = client;
     this.keys = keys;
@@ -65,8 +74,10 @@ public final class ServerSession implements Session {
     if (frame.type() == FrameType.ERROR && state != State.DONE) {
       // The client gave up: no answer; an attempt it reserved counts as failed.
       abort();
-      return Step.fail(ErrorCode.PROTOCOL_ERROR, "the other device ended the exchange with "
-          + frame.errorReason().map(ErrorReason::name).orElse("an unknown error"));
+      return Step.fail(
+          ErrorCode.PROTOCOL_ERROR,
+          "the other device ended the exchange with "
+              + frame.errorReason().map(ErrorReason::name).orElse("an unknown error"));
     }
     switch (state) {
       case AWAIT_FIRST:
@@ -103,12 +114,14 @@ public final class ServerSession implements Session {
     if (!ok) {
       claim.failed();
       wipe();
-      return Step.fail(ErrorCode.INTERNAL, "could not save the trusted list",
-          Frame.error(ErrorReason.INTERNAL));
+      return Step.fail(
+          ErrorCode.INTERNAL, "could not save the trusted list", Frame.error(ErrorReason.INTERNAL));
     }
-    Frame proof = suite == Suite.HMAC
-        ? Frame.of(FrameType.HMAC_RESPONSE, HmacSuite.response((HmacCode) claim.code(), certificates))
-        : Frame.of(FrameType.SPAKE2_SERVER_CONFIRM, confirmation.ownConfirmation());
+    Frame proof =
+        suite == Suite.HMAC
+            ? Frame.of(
+                FrameType.HMAC_RESPONSE, HmacSuite.response((HmacCode) claim.code(), certificates))
+            : Frame.of(FrameType.SPAKE2_SERVER_CONFIRM, confirmation.ownConfirmation());
     claim.paired(client);
     wipe();
     return Step.succeed(proof);
@@ -135,8 +148,8 @@ public final class ServerSession implements Session {
 
   private Step hmacRequest(byte[] m1) {
     suite = Suite.HMAC;
-    Optional<KeyLedger.Claim> claimed = keys.redeemHmac(
-        key -> HmacSuite.matches(HmacSuite.request(key, certificates), m1));
+    Optional<KeyLedger.Claim> claimed =
+        keys.redeemHmac(key -> HmacSuite.matches(HmacSuite.request(key, certificates), m1));
     if (claimed.isEmpty()) {
       return reject("its m1 matched no pending hmac key");
     }
@@ -153,8 +166,14 @@ public final class ServerSession implements Session {
     byte[] secret = attempt != null ? attempt.secretDigits() : decoySecret();
     Spake2Scalar w = Spake2.passwordScalar(secret);
     Arrays.fill(secret, (byte) 0);
-    Spake2Party party = Spake2.start(Spake2.Role.B, w, certificates.client(), certificates.server(),
-        PairingProtocol.SPAKE2_AAD, random);
+    Spake2Party party =
+        Spake2.start(
+            Spake2.Role.B,
+            w,
+            certificates.client(),
+            certificates.server(),
+            PairingProtocol.SPAKE2_AAD,
+            random);
     w.destroy();
     try {
       byte[] ownShare = party.share();
@@ -163,7 +182,9 @@ public final class ServerSession implements Session {
       return Step.await(Frame.of(FrameType.SPAKE2_SERVER_SHARE, ownShare));
     } catch (GeneralSecurityException e) {
       abort();
-      return Step.fail(ErrorCode.PROTOCOL_ERROR, "client share is not a valid point",
+      return Step.fail(
+          ErrorCode.PROTOCOL_ERROR,
+          "client share is not a valid point",
           Frame.error(ErrorReason.MALFORMED));
     } finally {
       party.destroy();
@@ -181,8 +202,9 @@ public final class ServerSession implements Session {
     Optional<KeyLedger.Claim> claimed = attempt.succeeded();
     attempt = null;
     if (claimed.isEmpty()) {
-      return reject("its code was right, but the key expired or another connection used it"
-          + " during the exchange");
+      return reject(
+          "its code was right, but the key expired or another connection used it"
+              + " during the exchange");
     }
     claim = claimed.get();
     state = State.AWAIT_PERSIST;
@@ -194,13 +216,15 @@ public final class ServerSession implements Session {
     if (isTrusted.test(certificates.client())) {
       return Step.succeed(Frame.empty(FrameType.PONG));
     }
-    return Step.fail(ErrorCode.NOT_TRUSTED, "ping from a certificate this device does not trust",
+    return Step.fail(
+        ErrorCode.NOT_TRUSTED,
+        "ping from a certificate this device does not trust",
         Frame.error(ErrorReason.NOT_TRUSTED));
   }
 
   /**
-   * Ends the exchange with the one answer every key failure gets on the wire. {@code why} is
-   * for this device's log only; the peer never learns it.
+   * Ends the exchange with the one answer every key failure gets on the wire. {@code why} is for
+   * this device's log only; the peer never learns it.
    */
   private Step reject(String why) {
     abort();
@@ -209,7 +233,9 @@ public final class ServerSession implements Session {
 
   private Step unexpected(Frame frame) {
     abort();
-    return Step.fail(ErrorCode.PROTOCOL_ERROR, "unexpected " + frame.type() + " frame",
+    return Step.fail(
+        ErrorCode.PROTOCOL_ERROR,
+        "unexpected " + frame.type() + " frame",
         Frame.error(ErrorReason.UNEXPECTED));
   }
 

@@ -37,6 +37,10 @@ public final class SessionCertificates {
 
   @Override
   public String toString() {
-    return "SessionCertificates[client=" + client.length + " bytes, server=" + server.length + " bytes]";
+    return "SessionCertificates[client="
+        + client.length
+        + " bytes, server="
+        + server.length
+        + " bytes]";
   }
 }

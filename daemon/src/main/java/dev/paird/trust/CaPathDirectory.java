@@ -23,14 +23,13 @@ import java.util.regex.Pattern;
  * The trusted certificates as a directory OpenSSL reads as its CApath ({@code openssl verify
  * -CApath}, nginx's and stunnel's {@code CApath}, mosquitto's {@code capath}): one PEM file per
  * certificate, named as {@code openssl rehash} names them, {@code HASH.N}, where HASH is the
- * subject's {@link SubjectHash} and N counts certificates with the same hash from 0, in list
- * order.
+ * subject's {@link SubjectHash} and N counts certificates with the same hash from 0, in list order.
  *
- * <p>Files are regular files, not links, each replaced atomically and durably; a change writes
- * the files whose content changes, then deletes the {@code HASH.N} files the list no longer
- * names, then fsyncs the directory. The directory as a whole changes file by file, not at once:
- * while a change is in flight a reader may see a mix of the two lists, never a torn file; a
- * removed certificate is gone when the change returns. Files with other names are left alone.
+ * <p>Files are regular files, not links, each replaced atomically and durably; a change writes the
+ * files whose content changes, then deletes the {@code HASH.N} files the list no longer names, then
+ * fsyncs the directory. The directory as a whole changes file by file, not at once: while a change
+ * is in flight a reader may see a mix of the two lists, never a torn file; a removed certificate is
+ * gone when the change returns. Files with other names are left alone.
  *
  * <p>A certificate whose subject OpenSSL could not hash (a value invalid in its string type) is
  * left out: OpenSSL could not look it up by subject either.
@@ -63,8 +62,8 @@ final class CaPathDirectory {
 
   /**
    * Makes {@code dir} hold exactly {@link #entries} of {@code peers} among its {@code HASH.N}
-   * files, creating it if needed and removing temporary files a crash left. Files that already
-   * hold the right bytes are not rewritten.
+   * files, creating it if needed and removing temporary files a crash left. Files that already hold
+   * the right bytes are not rewritten.
    */
   static void sync(Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer)
       throws IOException {

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The trusted list in the forms other TLS software reads, beside {@code trusted.pem} in the
- * state directory and derived from the list in the same way: {@value #CAPATH_NAME}/, an OpenSSL
- * CApath directory ({@link CaPathDirectory}), and {@value #PKCS12_NAME}, a PKCS#12 trust store
- * for Java ({@link TrustedPkcs12}). docs/INTEGRATION.md says which software reads which.
+ * The trusted list in the forms other TLS software reads, beside {@code trusted.pem} in the state
+ * directory and derived from the list in the same way: {@value #CAPATH_NAME}/, an OpenSSL CApath
+ * directory ({@link CaPathDirectory}), and {@value #PKCS12_NAME}, a PKCS#12 trust store for Java
+ * ({@link TrustedPkcs12}). docs/INTEGRATION.md says which software reads which.
  *
  * <p>Writing is idempotent: a file that already holds what the list says is not touched, so that
  * {@link TrustStore#open} can call it on every start to heal outputs a crash left one change

@@ -1,6 +1,5 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -18,6 +17,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,11 +37,11 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The trust store's two files: {@code trusted.json}, the list itself, and {@code trusted.pem},
- * the bundle of the listed certificates derived from it.
+ * The trust store's two files: {@code trusted.json}, the list itself, and {@code trusted.pem}, the
+ * bundle of the listed certificates derived from it.
  *
- * <p>{@code trusted.json}, version 1, pretty-printed, keys in this order, peers ordered by
- * {@code added_at} then {@code fingerprint}, so that one list always has one encoding:
+ * <p>{@code trusted.json}, version 1, pretty-printed, keys in this order, peers ordered by {@code
+ * added_at} then {@code fingerprint}, so that one list always has one encoding:
  *
  * <pre>{@code
  * {
@@ -61,9 +61,9 @@ import java.util.Set;
  * }
  * }</pre>
  *
- * <p>Reading is strict: unknown keys, duplicate keys, trailing data, a fingerprint that is not
- * its certificate's and two entries for one certificate are refused rather than guessed at. A
- * change that needs a new key gets a new version number.
+ * <p>Reading is strict: unknown keys, duplicate keys, trailing data, a fingerprint that is not its
+ * certificate's and two entries for one certificate are refused rather than guessed at. A change
+ * that needs a new key gets a new version number.
  */
 final class TrustFiles {
   static final String JSON_NAME = "trusted.json";
@@ -75,15 +75,21 @@ final class TrustFiles {
       Comparator.comparing(TrustedPeer::addedAt).thenComparing(TrustedPeer::fingerprint);
 
   /**
-   * The most JSON values (tokens) a {@code trusted.json} may hold: a peer takes 18, and this
-   * leaves room for many times {@link TrustStore#DEFAULT_MAX_PEERS} of them.
+   * The most JSON values (tokens) a {@code trusted.json} may hold: a peer takes 18, and this leaves
+   * room for many times {@link TrustStore#DEFAULT_MAX_PEERS} of them.
    */
   static final int MAX_VALUES = 128 * 1024;
 
   private static final Set<String> TOP_KEYS = Set.of("version", "peers");
   private static final Set<String> PEER_KEYS =
       Set.of(
-          "fingerprint", "subject", "certificate", "added_at", "updated_at", "host", "suite",
+          "fingerprint",
+          "subject",
+          "certificate",
+          "added_at",
+          "updated_at",
+          "host",
+          "suite",
           "label");
 
   private static final ObjectMapper MAPPER =
@@ -130,8 +136,8 @@ final class TrustFiles {
    * The bundle of the listed certificates as {@code trusted.pem}: each PEM block preceded by a
    * comment line {@code # FINGERPRINT SUBJECT}; no peers, no bytes.
    *
-   * <p>The subject is the peer's choice, so it is escaped to printable ASCII: a subject with a
-   * line break must not be able to write a certificate of its own into the bundle.
+   * <p>The subject is the peer's choice, so it is escaped to printable ASCII: a subject with a line
+   * break must not be able to write a certificate of its own into the bundle.
    */
   static byte[] encodePem(List<TrustedPeer> peers) {
     StringBuilder out = new StringBuilder();
@@ -281,18 +287,23 @@ final class TrustFiles {
   }
 
   /**
-   * Refuses a file with more JSON values than {@link #MAX_VALUES} before building a tree of it:
-   * a file of small numbers would otherwise become millions of nodes, more than paird's heap.
+   * Refuses a file with more JSON values than {@link #MAX_VALUES} before building a tree of it: a
+   * file of small numbers would otherwise become millions of nodes, more than paird's heap.
    * Counting streams through the bytes and keeps nothing.
    */
-  private static void checkValueCount(Path file, byte[] bytes)
-      throws IOException, PairdException {
+  private static void checkValueCount(Path file, byte[] bytes) throws IOException, PairdException {
     try (JsonParser parser = MAPPER.getFactory().createParser(bytes)) {
       int values = 0;
       while (parser.nextToken() != null) {
         if (++values > MAX_VALUES) {
-          throw invalid(file, "it holds more than " + MAX_VALUES + " JSON values, more than a"
-              + " list of " + TrustStore.DEFAULT_MAX_PEERS + " peers needs");
+          throw invalid(
+              file,
+              "it holds more than "
+                  + MAX_VALUES
+                  + " JSON values, more than a"
+                  + " list of "
+                  + TrustStore.DEFAULT_MAX_PEERS
+                  + " peers needs");
         }
       }
     }

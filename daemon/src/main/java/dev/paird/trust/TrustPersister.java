@@ -33,19 +33,25 @@ public final class TrustPersister {
       byte[] der, String host, Suite suite, Optional<String> label) {
     CompletableFuture<TrustedPeer> result = new CompletableFuture<>();
     try {
-      blocking.execute(() -> {
-        try {
-          result.complete(store.put(Certificates.fromDer(der), host, suite, label, clock.instant()));
-        } catch (PairdException | RuntimeException e) {
-          result.completeExceptionally(e);
-        } catch (CertificateException e) {
-          result.completeExceptionally(new PairdException(ErrorCode.PROTOCOL_ERROR,
-              "the peer's certificate cannot be parsed: " + e.getMessage(), e));
-        }
-      });
+      blocking.execute(
+          () -> {
+            try {
+              result.complete(
+                  store.put(Certificates.fromDer(der), host, suite, label, clock.instant()));
+            } catch (PairdException | RuntimeException e) {
+              result.completeExceptionally(e);
+            } catch (CertificateException e) {
+              result.completeExceptionally(
+                  new PairdException(
+                      ErrorCode.PROTOCOL_ERROR,
+                      "the peer's certificate cannot be parsed: " + e.getMessage(),
+                      e));
+            }
+          });
     } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new PairdException(ErrorCode.BUSY,
-          "the daemon is too busy to save the trusted list; try again"));
+      result.completeExceptionally(
+          new PairdException(
+              ErrorCode.BUSY, "the daemon is too busy to save the trusted list; try again"));
     }
     return result;
   }

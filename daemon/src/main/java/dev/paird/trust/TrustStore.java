@@ -1,10 +1,10 @@
 package dev.paird.trust;
 
-import dev.paird.api.FileProblems;
-import dev.paird.identity.Certificates;
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
@@ -25,9 +25,9 @@ import java.util.stream.Collectors;
 
 /**
  * The devices this one trusts, kept in {@code trusted.json} in the state directory, with the same
- * certificates beside it in the forms other TLS software reads: {@code trusted.pem}, a PEM
- * bundle, and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code
- * trusted-certs/} and a PKCS#12 trust store {@code trusted.p12}).
+ * certificates beside it in the forms other TLS software reads: {@code trusted.pem}, a PEM bundle,
+ * and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code trusted-certs/} and
+ * a PKCS#12 trust store {@code trusted.p12}).
  *
  * <p>What it guarantees:
  *
@@ -35,14 +35,13 @@ import java.util.stream.Collectors;
  *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
  *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
  *       {@link #list()} is as before.
- *   <li><b>Durable once a method returns.</b> Every file is written to a temporary file,
- *       fsynced, renamed over the old one and the directory fsynced before the method returns.
+ *   <li><b>Durable once a method returns.</b> Every file is written to a temporary file, fsynced,
+ *       renamed over the old one and the directory fsynced before the method returns.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
  *       trusted.json} holding either the list before the change in flight or the list after it,
  *       never a torn file. {@code trusted.json} is written before {@code trusted.pem} and the other
  *       outputs, so after a crash each of them is either that of the list on disk or of the list
- *       one change before; {@link #open} rewrites each one that is not exactly what the list
- *       says.
+ *       one change before; {@link #open} rewrites each one that is not exactly what the list says.
  *   <li><b>Never silently empty.</b> A {@code trusted.json} that is unreadable, malformed, of an
  *       unknown version or inconsistent makes {@link #open} fail with {@link
  *       ErrorCode#STATE_INVALID}, naming the file and what to do; only a missing file means an
@@ -52,25 +51,26 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * <p>What it does not do: it does not stop two processes from writing the same directory (the
- * daemon holds a lock on its state directory for that); it does not judge certificates (expiry,
- * key strength): a peer is trusted by its exact certificate, whatever that says; and if a failed
- * write cannot be undone either (a failing disk), the change may reappear after a restart, as the
+ * daemon holds a lock on its state directory for that); it does not judge certificates (expiry, key
+ * strength): a peer is trusted by its exact certificate, whatever that says; and if a failed write
+ * cannot be undone either (a failing disk), the change may reappear after a restart, as the
  * exception then says.
  *
- * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the
- * host and suite become those of the new pairing, the label too if one is given (otherwise the
- * old label stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's
- * time, so the list's order does not change.
+ * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the host
+ * and suite become those of the new pairing, the label too if one is given (otherwise the old label
+ * stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's time, so the
+ * list's order does not change.
  */
 public final class TrustStore {
   /** The most peers a store takes unless told otherwise. */
   public static final int DEFAULT_MAX_PEERS = 1024;
+
   /**
-   * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes:
-   * peers choose their certificates, and a few huge ones must not make the list unreadable. It
-   * is a bound paird's 64 MiB heap holds while parsing (about 4 KiB for each of
-   * {@link #DEFAULT_MAX_PEERS} peers with RSA certificates), so that a larger file is refused
-   * with a message rather than ending start-up in an OutOfMemoryError.
+   * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes: peers
+   * choose their certificates, and a few huge ones must not make the list unreadable. It is a bound
+   * paird's 64 MiB heap holds while parsing (about 4 KiB for each of {@link #DEFAULT_MAX_PEERS}
+   * peers with RSA certificates), so that a larger file is refused with a message rather than
+   * ending start-up in an OutOfMemoryError.
    */
   static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -82,8 +82,8 @@ public final class TrustStore {
   }
 
   /**
-   * What readers see: the list in order, an index by fingerprint, and whether {@code
-   * trusted.json} exists (to undo a failed first change by deleting it again).
+   * What readers see: the list in order, an index by fingerprint, and whether {@code trusted.json}
+   * exists (to undo a failed first change by deleting it again).
    */
   private record Snapshot(
       List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint, boolean jsonExists) {
@@ -124,10 +124,10 @@ public final class TrustStore {
   }
 
   /**
-   * Reads the trusted list from {@code stateDir}, which must exist. Removes temporary files left
-   * by a crashed write and rewrites {@code trusted.pem} and the {@link ConsumerFiles} outputs
-   * where they are missing or not what the list says. Creates no {@code trusted.json} until the
-   * first change.
+   * Reads the trusted list from {@code stateDir}, which must exist. Removes temporary files left by
+   * a crashed write and rewrites {@code trusted.pem} and the {@link ConsumerFiles} outputs where
+   * they are missing or not what the list says. Creates no {@code trusted.json} until the first
+   * change.
    *
    * <p>A list longer than {@code maxPeers} (the limit was lowered) is loaded; it only takes no new
    * peers until it is shorter.
@@ -206,8 +206,7 @@ public final class TrustStore {
    * none or the text is not a fingerprint.
    */
   public Optional<TrustedPeer> get(String fingerprint) {
-    return Fingerprints.normalizeHex(fingerprint)
-        .map(hex -> snapshot.byFingerprint().get(hex));
+    return Fingerprints.normalizeHex(fingerprint).map(hex -> snapshot.byFingerprint().get(hex));
   }
 
   /**
@@ -235,9 +234,9 @@ public final class TrustStore {
   /**
    * The one peer whose fingerprint starts with {@code hexPrefix}, as {@link #findByPrefix}.
    *
-   * @throws PairdException {@link ErrorCode#NOT_FOUND} if none matches, {@link
-   *     ErrorCode#AMBIGUOUS} (listing the candidates) if several do, {@link
-   *     ErrorCode#INVALID_ARGUMENT} if the prefix is malformed
+   * @throws PairdException {@link ErrorCode#NOT_FOUND} if none matches, {@link ErrorCode#AMBIGUOUS}
+   *     (listing the candidates) if several do, {@link ErrorCode#INVALID_ARGUMENT} if the prefix is
+   *     malformed
    */
   public TrustedPeer findUnique(String hexPrefix) throws PairdException {
     List<TrustedPeer> found = findByPrefix(hexPrefix);
@@ -263,8 +262,8 @@ public final class TrustStore {
    * comment), and returns the entry as stored. On return every file is on disk.
    *
    * @throws PairdException {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not
-   *     acceptable, {@link ErrorCode#LIMIT_REACHED} if the certificate is new and the list is
-   *     full, {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
+   *     acceptable, {@link ErrorCode#LIMIT_REACHED} if the certificate is new and the list is full,
+   *     {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
    */
   public TrustedPeer put(
       X509Certificate certificate, String host, Suite suite, Optional<String> label, Instant now)
@@ -276,8 +275,7 @@ public final class TrustStore {
     Objects.requireNonNull(now, "now");
     synchronized (writeLock) {
       Snapshot current = snapshot;
-      TrustedPeer existing =
-          current.byFingerprint().get(Certificates.fingerprint(certificate));
+      TrustedPeer existing = current.byFingerprint().get(Certificates.fingerprint(certificate));
       TrustedPeer peer;
       try {
         peer =
@@ -305,9 +303,9 @@ public final class TrustStore {
   }
 
   /**
-   * Stops trusting the peer with this fingerprint (64 hex digits, either case, colons allowed)
-   * and returns its entry; empty, and nothing written, if there is none. On return every file is
-   * on disk.
+   * Stops trusting the peer with this fingerprint (64 hex digits, either case, colons allowed) and
+   * returns its entry; empty, and nothing written, if there is none. On return every file is on
+   * disk.
    *
    * @throws PairdException {@link ErrorCode#INTERNAL} if writing failed (nothing was changed)
    */
@@ -331,8 +329,8 @@ public final class TrustStore {
   }
 
   /**
-   * Writes {@code next} to every file, list first, then publishes it. On failure puts back what
-   * the failed change had already replaced, so that disk and memory keep agreeing.
+   * Writes {@code next} to every file, list first, then publishes it. On failure puts back what the
+   * failed change had already replaced, so that disk and memory keep agreeing.
    */
   private void commit(Snapshot current, Snapshot next) throws PairdException {
     byte[] json = TrustFiles.encodeJson(next.peers());
@@ -353,8 +351,7 @@ public final class TrustStore {
     try {
       writer.write(pemFile, TrustFiles.encodePem(next.peers()), AtomicFiles.PUBLIC);
     } catch (IOException e) {
-      throw failed(
-          e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
+      throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
       ConsumerFiles.write(stateDir, next.peers(), writer);

@@ -1,8 +1,8 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import dev.paird.api.Printable;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Objects;
@@ -11,14 +11,14 @@ import java.util.Optional;
 /**
  * A device this one trusts: its pinned certificate and what the user knows it by.
  *
- * <p>The fingerprint and subject are derived from the certificate and checked against it, so a
- * peer whose fingerprint does not name its certificate cannot be constructed. Nothing here is
- * secret; {@link #toString()} shows everything but the certificate itself, with any character
- * that could disturb a log line or a terminal escaped.
+ * <p>The fingerprint and subject are derived from the certificate and checked against it, so a peer
+ * whose fingerprint does not name its certificate cannot be constructed. Nothing here is secret;
+ * {@link #toString()} shows everything but the certificate itself, with any character that could
+ * disturb a log line or a terminal escaped.
  *
  * @param fingerprint SHA-256 of the certificate's DER encoding, 64 lowercase hex digits
- * @param subject the certificate's subject in RFC 2253 form; may hold any character the peer
- *     chose, so escape it (see {@link #toString()}) before printing it
+ * @param subject the certificate's subject in RFC 2253 form; may hold any character the peer chose,
+ *     so escape it (see {@link #toString()}) before printing it
  * @param certificate the pinned certificate
  * @param addedAt when the peer was first paired; kept when it is paired again
  * @param updatedAt when the peer was last paired; equal to {@code addedAt} until it is re-paired
@@ -38,10 +38,13 @@ public record TrustedPeer(
 
   /** The longest label, in characters (code points). */
   public static final int MAX_LABEL_LENGTH = 64;
+
   /** The longest host, in characters (code points); room for a DNS name, brackets and a port. */
   public static final int MAX_HOST_LENGTH = 255;
 
-  /** @throws IllegalArgumentException naming the component that is wrong */
+  /**
+   * @throws IllegalArgumentException naming the component that is wrong
+   */
   public TrustedPeer {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(subject, "subject");

@@ -21,8 +21,8 @@ import javax.net.ssl.SSLSession;
 
 /**
  * One of Mallory's TLS connections, from either end: it tells her the two certificates as she
- * observed them, queues the frames the other end sends, and sends whatever she decides. She runs
- * no session; the test drives her one frame at a time. Every wait is bounded.
+ * observed them, queues the frames the other end sends, and sends whatever she decides. She runs no
+ * session; the test drives her one frame at a time. Every wait is bounded.
  */
 final class AttackerConnection extends SimpleChannelInboundHandler<Frame> {
   /** Far longer than any step takes on loopback; reaching it means the step will not happen. */
@@ -39,8 +39,8 @@ final class AttackerConnection extends SimpleChannelInboundHandler<Frame> {
   }
 
   /**
-   * The pipeline of one of Mallory's connections: TLS with her own certificate, the pairing
-   * port's frame codec, and a new connection, handed to {@code opened} once the channel exists.
+   * The pipeline of one of Mallory's connections: TLS with her own certificate, the pairing port's
+   * frame codec, and a new connection, handed to {@code opened} once the channel exists.
    */
   static ChannelInitializer<SocketChannel> initializer(
       SslContext tls, boolean isClient, Consumer<AttackerConnection> opened) {
@@ -48,7 +48,8 @@ final class AttackerConnection extends SimpleChannelInboundHandler<Frame> {
       @Override
       protected void initChannel(SocketChannel channel) {
         AttackerConnection connection = new AttackerConnection(isClient);
-        channel.pipeline()
+        channel
+            .pipeline()
             .addLast("tls", tls.newHandler(channel.alloc()))
             .addLast("decoder", FrameCodecs.decoder())
             .addLast("encoder", FrameCodecs.encoder())
@@ -72,8 +73,11 @@ final class AttackerConnection extends SimpleChannelInboundHandler<Frame> {
   Frame receive() throws InterruptedException {
     Frame frame = received.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
     if (frame == null) {
-      throw new AssertionError("no frame within " + WAIT.toSeconds() + " s"
-          + (closed.isDone() ? "; the other end closed the connection" : ""));
+      throw new AssertionError(
+          "no frame within "
+              + WAIT.toSeconds()
+              + " s"
+              + (closed.isDone() ? "; the other end closed the connection" : ""));
     }
     return frame;
   }
@@ -106,8 +110,8 @@ final class AttackerConnection extends SimpleChannelInboundHandler<Frame> {
     SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
     byte[] own = tls.getLocalCertificates()[0].getEncoded();
     byte[] theirs = tls.getPeerCertificates()[0].getEncoded();
-    certificates.complete(isClient
-        ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own));
+    certificates.complete(
+        isClient ? SessionCertificates.of(own, theirs) : SessionCertificates.of(theirs, own));
   }
 
   @Override

@@ -22,10 +22,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * An honest paird device on loopback, assembled by {@link Pairing} as the daemon assembles it
- * and with the defaults of paird.conf: its identity, a trusted list in a directory of its own,
- * its pending keys, the pairing listener and the pairing client. No control socket: the test
- * plays the user.
+ * An honest paird device on loopback, assembled by {@link Pairing} as the daemon assembles it and
+ * with the defaults of paird.conf: its identity, a trusted list in a directory of its own, its
+ * pending keys, the pairing listener and the pairing client. No control socket: the test plays the
+ * user.
  */
 final class Device implements AutoCloseable {
   static final PairdConfig DEFAULTS = PairdConfig.defaultConfig();
@@ -36,8 +36,12 @@ final class Device implements AutoCloseable {
   private final ExecutorService blocking;
   private final Pairing pairing;
 
-  private Device(DeviceIdentity identity, TrustStore trust, PendingKeys keys,
-      ExecutorService blocking, Pairing pairing) {
+  private Device(
+      DeviceIdentity identity,
+      TrustStore trust,
+      PendingKeys keys,
+      ExecutorService blocking,
+      Pairing pairing) {
     this.identity = identity;
     this.trust = trust;
     this.keys = keys;
@@ -46,28 +50,40 @@ final class Device implements AutoCloseable {
   }
 
   /** Starts a device with {@code identity}, its trusted list in {@code stateDir}. */
-  static Device start(DeviceIdentity identity, Path stateDir, PendingKeys keys,
-      EventLoopGroup boss, EventLoopGroup workers) throws Exception {
+  static Device start(
+      DeviceIdentity identity,
+      Path stateDir,
+      PendingKeys keys,
+      EventLoopGroup boss,
+      EventLoopGroup workers)
+      throws Exception {
     TrustStore trust = TrustStore.open(stateDir);
     ExecutorService blocking = Executors.newSingleThreadExecutor();
-    Pairing pairing = Pairing.builder(identity, trust, keys)
-        .eventLoops(boss, workers)
-        .configured(DEFAULTS, new ListenAddress(Optional.of("127.0.0.1"), 0))
-        .executors(blocking, blocking)
-        .random(new SecureRandom())
-        .start();
+    Pairing pairing =
+        Pairing.builder(identity, trust, keys)
+            .eventLoops(boss, workers)
+            .configured(DEFAULTS, new ListenAddress(Optional.of("127.0.0.1"), 0))
+            .executors(blocking, blocking)
+            .random(new SecureRandom())
+            .start();
     return new Device(identity, trust, keys, blocking, pairing);
   }
 
   /** Pending keys as the daemon makes them from the default settings. */
   static PendingKeys defaultKeys() {
-    return new PendingKeys(DEFAULTS.maxPendingKeys(), DEFAULTS.maxAttempts(),
-        DEFAULTS.codeDigits(), Clock.systemUTC(), System::nanoTime, new SecureRandom());
+    return new PendingKeys(
+        DEFAULTS.maxPendingKeys(),
+        DEFAULTS.maxAttempts(),
+        DEFAULTS.codeDigits(),
+        Clock.systemUTC(),
+        System::nanoTime,
+        new SecureRandom());
   }
 
   /** One of the fixed identities in the test resources: "client" or "server". */
   static DeviceIdentity fixtureIdentity(String name) throws Exception {
-    return DeviceIdentity.load(resource("/protocol/" + name + ".pem"),
+    return DeviceIdentity.load(
+        resource("/protocol/" + name + ".pem"),
         OpenSslCli.privateFile(resource("/protocol/" + name + ".key")));
   }
 

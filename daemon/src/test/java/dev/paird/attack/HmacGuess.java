@@ -8,10 +8,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The attacker's inner loop against the hmac suite: m1 for a guessed key, {@code
- * HMAC-SHA256(key, "request" || DER(client) || DER(server))} over the certificates of the session
- * in which she received the real m1. Plain JCA, re-keyed for every guess; nothing of one guess
- * can be reused for the next, because HMAC hashes the key first. Not thread-safe: one per thread.
+ * The attacker's inner loop against the hmac suite: m1 for a guessed key, {@code HMAC-SHA256(key,
+ * "request" || DER(client) || DER(server))} over the certificates of the session in which she
+ * received the real m1. Plain JCA, re-keyed for every guess; nothing of one guess can be reused for
+ * the next, because HMAC hashes the key first. Not thread-safe: one per thread.
  */
 final class HmacGuess {
   static final int KEY_BYTES = 16;
@@ -24,8 +24,12 @@ final class HmacGuess {
     byte[] label = "request".getBytes(StandardCharsets.US_ASCII);
     byte[] client = observed.client();
     byte[] server = observed.server();
-    message = ByteBuffer.allocate(label.length + client.length + server.length)
-        .put(label).put(client).put(server).array();
+    message =
+        ByteBuffer.allocate(label.length + client.length + server.length)
+            .put(label)
+            .put(client)
+            .put(server)
+            .array();
     try {
       mac = Mac.getInstance("HmacSHA256");
     } catch (GeneralSecurityException e) {

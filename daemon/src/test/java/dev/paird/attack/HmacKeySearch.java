@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Mallory's offline search for a weak hmac key, on every core: she tries the keys of a space she
- * knows the shape of until one reproduces the m1 she received. The space here is the 16-byte
- * keys that are zero but for their last {@code unknownBits} bits, as a key would be that a
- * broken generator or a user's "easy" choice filled with a few bits of chance.
+ * knows the shape of until one reproduces the m1 she received. The space here is the 16-byte keys
+ * that are zero but for their last {@code unknownBits} bits, as a key would be that a broken
+ * generator or a user's "easy" choice filled with a few bits of chance.
  */
 final class HmacKeySearch {
   /** What a search found and what it cost. */
@@ -38,9 +38,9 @@ final class HmacKeySearch {
   }
 
   /**
-   * Searches the keys with {@code unknownBits} unknown bits for the one whose m1 over
-   * {@code observed} is {@code m1}, on {@code threads} threads, each taking every
-   * {@code threads}-th key; stops as soon as one finds it.
+   * Searches the keys with {@code unknownBits} unknown bits for the one whose m1 over {@code
+   * observed} is {@code m1}, on {@code threads} threads, each taking every {@code threads}-th key;
+   * stops as soon as one finds it.
    */
   static Result search(byte[] m1, SessionCertificates observed, int unknownBits, int threads)
       throws InterruptedException {
@@ -51,21 +51,24 @@ final class HmacKeySearch {
     long start = System.nanoTime();
     for (int t = 0; t < threads; t++) {
       long first = t;
-      workers[t] = new Thread(() -> {
-        HmacGuess guess = new HmacGuess(observed);
-        byte[] key = new byte[HmacGuess.KEY_BYTES];
-        byte[] mac = new byte[HmacGuess.MAC_BYTES];
-        long tried = 0;
-        for (long index = first; index < space && found.get() == null; index += threads) {
-          setIndex(key, index);
-          guess.m1(key, mac);
-          tried++;
-          if (Arrays.equals(mac, m1)) {
-            found.set(key.clone());
-          }
-        }
-        guesses.add(tried);
-      }, "mallory-search-" + t);
+      workers[t] =
+          new Thread(
+              () -> {
+                HmacGuess guess = new HmacGuess(observed);
+                byte[] key = new byte[HmacGuess.KEY_BYTES];
+                byte[] mac = new byte[HmacGuess.MAC_BYTES];
+                long tried = 0;
+                for (long index = first; index < space && found.get() == null; index += threads) {
+                  setIndex(key, index);
+                  guess.m1(key, mac);
+                  tried++;
+                  if (Arrays.equals(mac, m1)) {
+                    found.set(key.clone());
+                  }
+                }
+                guesses.add(tried);
+              },
+              "mallory-search-" + t);
       workers[t].start();
     }
     for (Thread worker : workers) {

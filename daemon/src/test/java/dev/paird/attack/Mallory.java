@@ -17,11 +17,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The attacker: a device of her own, with her own certificate and key, in the middle between B
- * and A. B reaches her listener believing it is A (how she got there, by ARP or DNS spoofing or a
- * rogue access point, does not matter), and she reaches A as a TLS client. TLS holds on both
- * legs, so each leg carries her certificate where the honest device's would be; the pairing
- * protocol is what has to notice.
+ * The attacker: a device of her own, with her own certificate and key, in the middle between B and
+ * A. B reaches her listener believing it is A (how she got there, by ARP or DNS spoofing or a rogue
+ * access point, does not matter), and she reaches A as a TLS client. TLS holds on both legs, so
+ * each leg carries her certificate where the honest device's would be; the pairing protocol is what
+ * has to notice.
  */
 final class Mallory implements AutoCloseable {
   private final DeviceIdentity identity;
@@ -30,7 +30,11 @@ final class Mallory implements AutoCloseable {
   private final Channel listener;
   private final BlockingQueue<AttackerConnection> accepted;
 
-  private Mallory(DeviceIdentity identity, TlsContexts tls, EventLoopGroup group, Channel listener,
+  private Mallory(
+      DeviceIdentity identity,
+      TlsContexts tls,
+      EventLoopGroup group,
+      Channel listener,
       BlockingQueue<AttackerConnection> accepted) {
     this.identity = identity;
     this.tls = tls;
@@ -45,11 +49,14 @@ final class Mallory implements AutoCloseable {
         DeviceIdentity.loadOrGenerate(dir, "mallory", new SecureRandom(), Clock.systemUTC());
     TlsContexts tls = TlsContexts.create(identity);
     BlockingQueue<AttackerConnection> accepted = new LinkedBlockingQueue<>();
-    Channel listener = new ServerBootstrap()
-        .group(boss, group)
-        .channel(EpollServerSocketChannel.class)
-        .childHandler(AttackerConnection.initializer(tls.server(), false, accepted::add))
-        .bind("127.0.0.1", 0).sync().channel();
+    Channel listener =
+        new ServerBootstrap()
+            .group(boss, group)
+            .channel(EpollServerSocketChannel.class)
+            .childHandler(AttackerConnection.initializer(tls.server(), false, accepted::add))
+            .bind("127.0.0.1", 0)
+            .sync()
+            .channel();
     return new Mallory(identity, tls, group, listener, accepted);
   }
 
@@ -79,7 +86,8 @@ final class Mallory implements AutoCloseable {
         .group(group)
         .channel(EpollSocketChannel.class)
         .handler(AttackerConnection.initializer(tls.client(), true, opened::add))
-        .connect(target).sync();
+        .connect(target)
+        .sync();
     return opened.remove(); // added when the channel was registered, before it connected
   }
 

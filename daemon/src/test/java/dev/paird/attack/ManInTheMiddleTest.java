@@ -33,7 +33,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,29 +48,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The man in the middle of docs/SECURITY.md, run against real devices on loopback. A made the
- * key; B types it and connects to A, but reaches Mallory, who holds her own certificate and can
- * also connect to A. TLS holds on both legs, so all she can do is what the pairing protocol lets
- * her do with the messages she receives.
+ * The man in the middle of docs/SECURITY.md, run against real devices on loopback. A made the key;
+ * B types it and connects to A, but reaches Mallory, who holds her own certificate and can also
+ * connect to A. TLS holds on both legs, so all she can do is what the pairing protocol lets her do
+ * with the messages she receives.
  *
- * <p>With the hmac suite, m1 lets her test guesses of the key offline: a key of a few random
- * bits falls at once, and then both devices trust her. This is why hmac keys are 128 bits.
- * With the spake2 suite, what B sends her tests no code offline, not even the real one, and each
- * guess at A costs one of the key's three attempts, however she opens her connections.
+ * <p>With the hmac suite, m1 lets her test guesses of the key offline: a key of a few random bits
+ * falls at once, and then both devices trust her. This is why hmac keys are 128 bits. With the
+ * spake2 suite, what B sends her tests no code offline, not even the real one, and each guess at A
+ * costs one of the key's three attempts, however she opens her connections.
  */
 final class ManInTheMiddleTest {
   /**
-   * Random bits of the deliberately weak hmac key: enough that Mallory must search (65,536
-   * keys), few enough that she is done in a fraction of a second on two cores. More bits only
-   * make the same demonstration longer.
+   * Random bits of the deliberately weak hmac key: enough that Mallory must search (65,536 keys),
+   * few enough that she is done in a fraction of a second on two cores. More bits only make the
+   * same demonstration longer.
    */
   private static final int WEAK_KEY_BITS = 16;
+
   /**
-   * Candidate codes Mallory tries offline against what B sent her, the real one aside. The point
-   * is that none explains it, the real one included; each costs a SPAKE2 computation, and more of
-   * them only make the test longer.
+   * Candidate codes Mallory tries offline against what B sent her, the real one aside. The point is
+   * that none explains it, the real one included; each costs a SPAKE2 computation, and more of them
+   * only make the test longer.
    */
   private static final int CANDIDATES = 200;
+
   /** The SPAKE2 AAD of the pairing protocol: its ALPN name. */
   private static final byte[] AAD = PairingProtocol.ALPN.getBytes(StandardCharsets.US_ASCII);
 
@@ -102,8 +103,9 @@ final class ManInTheMiddleTest {
   }
 
   private Device deviceB() throws Exception {
-    return started(Device.start(
-        Device.fixtureIdentity("client"), dir("b"), Device.defaultKeys(), boss, workers));
+    return started(
+        Device.start(
+            Device.fixtureIdentity("client"), dir("b"), Device.defaultKeys(), boss, workers));
   }
 
   private Mallory mallory() throws Exception {
@@ -123,8 +125,14 @@ final class ManInTheMiddleTest {
   void hmac_weakKey_malloryFindsItOffline_andBothDevicesTrustHer() throws Exception {
     long secret = random.nextLong() >>> (Long.SIZE - WEAK_KEY_BITS);
     HmacCode weak = HmacCode.create(HmacKeySearch.key(secret));
-    Device a = deviceA(TestPendingKeys.withHmacKeys(Device.DEFAULTS.maxPendingKeys(),
-        Device.DEFAULTS.maxAttempts(), Clock.systemUTC(), random, () -> weak));
+    Device a =
+        deviceA(
+            TestPendingKeys.withHmacKeys(
+                Device.DEFAULTS.maxPendingKeys(),
+                Device.DEFAULTS.maxAttempts(),
+                Clock.systemUTC(),
+                random,
+                () -> weak));
     Device b = deviceB();
     Mallory mallory = mallory();
     PendingKeys.IssuedKey issued = a.keys().issue(Suite.HMAC, Device.DEFAULTS.keyLifetime());
@@ -142,11 +150,16 @@ final class ManInTheMiddleTest {
     // Offline, while B waits for her answer.
     int threads = Runtime.getRuntime().availableProcessors();
     HmacKeySearch.Result search = HmacKeySearch.search(m1.body(), legB, WEAK_KEY_BITS, threads);
-    System.out.printf("[attack] hmac offline search: %d-bit key found after %,d guesses in %d ms"
-            + " on %d threads: %,.0f guesses/s%n", WEAK_KEY_BITS, search.guesses(),
-        search.elapsed().toMillis(), threads, search.guessesPerSecond());
-    assertThat(search.key()).hasValueSatisfying(
-        found -> assertThat(found).isEqualTo(HmacKeySearch.key(secret)));
+    System.out.printf(
+        "[attack] hmac offline search: %d-bit key found after %,d guesses in %d ms"
+            + " on %d threads: %,.0f guesses/s%n",
+        WEAK_KEY_BITS,
+        search.guesses(),
+        search.elapsed().toMillis(),
+        threads,
+        search.guessesPerSecond());
+    assertThat(search.key())
+        .hasValueSatisfying(found -> assertThat(found).isEqualTo(HmacKeySearch.key(secret)));
     HmacCode key = HmacCode.create(search.key().get());
 
     // To A, with her own certificate and an m1 that is valid for it.
@@ -195,11 +208,14 @@ final class ManInTheMiddleTest {
 
     // Offline: no candidate explains B's confirmation, not even the real code.
     List<byte[]> candidates = candidates(code, guess);
-    long explained = candidates.parallelStream()
-        .filter(candidate -> explains(impostor, candidate, pA, confirmation.body()))
-        .count();
-    System.out.printf("[attack] spake2 offline test: %,d candidate codes, the real one among them:"
-        + " %d explain B's confirmation%n", candidates.size(), explained);
+    long explained =
+        candidates.parallelStream()
+            .filter(candidate -> explains(impostor, candidate, pA, confirmation.body()))
+            .count();
+    System.out.printf(
+        "[attack] spake2 offline test: %,d candidate codes, the real one among them:"
+            + " %d explain B's confirmation%n",
+        candidates.size(), explained);
     assertThat(explained).isZero();
 
     // Online at A, in the slot B's share named: each connection costs one attempt.
@@ -241,9 +257,10 @@ final class ManInTheMiddleTest {
   void spake2_offlineTest_findsTheCode_onlyWhenTheOnlineGuessWasRight() throws Exception {
     Spake2Code code = Spake2Code.generate(random, 42, Spake2Code.DEFAULT_SECRET_DIGITS);
     // B's leg, sans IO; the server fixture stands in for Mallory's certificate.
-    SessionCertificates legB = SessionCertificates.of(
-        Device.fixtureIdentity("client").certificate().getEncoded(),
-        Device.fixtureIdentity("server").certificate().getEncoded());
+    SessionCertificates legB =
+        SessionCertificates.of(
+            Device.fixtureIdentity("client").certificate().getEncoded(),
+            Device.fixtureIdentity("server").certificate().getEncoded());
     ClientSession b = ClientSession.spake2(code, legB, random);
     byte[] first = b.start().send().get(0).body();
     byte[] pA = Arrays.copyOfRange(first, 1, first.length);
@@ -252,9 +269,10 @@ final class ManInTheMiddleTest {
     Frame confirmation =
         b.onFrame(Frame.of(FrameType.SPAKE2_SERVER_SHARE, impostor.share())).send().get(0);
 
-    List<byte[]> explaining = candidates(code).parallelStream()
-        .filter(candidate -> explains(impostor, candidate, pA, confirmation.body()))
-        .toList();
+    List<byte[]> explaining =
+        candidates(code).parallelStream()
+            .filter(candidate -> explains(impostor, candidate, pA, confirmation.body()))
+            .toList();
 
     assertThat(explaining).singleElement().isEqualTo(code.secretDigits());
   }
@@ -315,8 +333,10 @@ final class ManInTheMiddleTest {
 
   /** Mallory's exchange ended with A's ERROR REJECTED. */
   private static void assertRejected(Step.Next outcome) {
-    assertThat(outcome).isInstanceOfSatisfying(Step.Failed.class,
-        failed -> assertThat(failed.code()).isEqualTo(ErrorCode.KEY_REJECTED));
+    assertThat(outcome)
+        .isInstanceOfSatisfying(
+            Step.Failed.class,
+            failed -> assertThat(failed.code()).isEqualTo(ErrorCode.KEY_REJECTED));
   }
 
   private static <T> T within(CompletableFuture<T> future) throws Exception {
@@ -328,7 +348,7 @@ final class ManInTheMiddleTest {
     assertThatThrownBy(() -> within(pairing))
         .isInstanceOf(ExecutionException.class)
         .cause()
-        .isInstanceOfSatisfying(PairdException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.KEY_REJECTED));
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.KEY_REJECTED));
   }
 }

@@ -9,8 +9,8 @@ import java.security.SecureRandom;
 
 /**
  * One online guess of a spake2 code at A: Mallory runs paird's own client session for her guess
- * over a connection of her own, one step at a time, so that a test can hold several guesses at
- * the same point of the exchange.
+ * over a connection of her own, one step at a time, so that a test can hold several guesses at the
+ * same point of the exchange.
  */
 final class OnlineGuess {
   private final AttackerConnection connection;

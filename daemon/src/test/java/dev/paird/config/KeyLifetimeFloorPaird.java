@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * paird with a lower key-lifetime floor ({@link PairdConfig#keyLifetimeFloor}), for the one
- * end-to-end test that waits for a key to expire by the daemon's real clock. Arguments: the
- * floor in seconds, then paird's own.
+ * end-to-end test that waits for a key to expire by the daemon's real clock. Arguments: the floor
+ * in seconds, then paird's own.
  */
 public final class KeyLifetimeFloorPaird {
   private KeyLifetimeFloorPaird() {}

@@ -40,16 +40,19 @@ final class PairdConfigTest {
 
   @Test
   void parse_fileWithCommentsAndBlankLines_setsValues() throws Exception {
-    PairdConfig config = parse(String.join("\n",
-        "# paird test",
-        "",
-        "listen = 127.0.0.1:9000",
-        "  key_lifetime=90s  ",
-        "default_suite = HMAC",
-        "socket_group = paird",
-        "cert = /etc/paird/device.crt",
-        "key = /etc/paird/device.key",
-        "log_level = DEBUG"));
+    PairdConfig config =
+        parse(
+            String.join(
+                "\n",
+                "# paird test",
+                "",
+                "listen = 127.0.0.1:9000",
+                "  key_lifetime=90s  ",
+                "default_suite = HMAC",
+                "socket_group = paird",
+                "cert = /etc/paird/device.crt",
+                "key = /etc/paird/device.key",
+                "log_level = DEBUG"));
 
     assertThat(config.listen()).isEqualTo(new ListenAddress(Optional.of("127.0.0.1"), 9000));
     assertThat(config.keyLifetime()).isEqualTo(Duration.ofSeconds(90));
@@ -60,44 +63,49 @@ final class PairdConfigTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "listen = [::1]:7000 | [::1]:7000",
-      "listen = *:7000     | *:7000",
-      "listen = :7000      | *:7000",
-      "listen = host.example:1 | host.example:1",
-      "listen = 127.0.0.1:0    | 127.0.0.1:0",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "listen = [::1]:7000 | [::1]:7000",
+        "listen = *:7000     | *:7000",
+        "listen = :7000      | *:7000",
+        "listen = host.example:1 | host.example:1",
+        "listen = 127.0.0.1:0    | 127.0.0.1:0",
+      })
   void parse_listenForms(String line, String expected) throws Exception {
     assertThat(parse(line).listen().toString()).isEqualTo(expected);
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "listen = 127.0.0.1           | listen",
-      "listen = 127.0.0.1:-1        | listen",
-      "listen = 127.0.0.1:65536     | listen",
-      "key_lifetime = 10s           | from 30s to 1h",
-      "key_lifetime = 2h            | from 30s to 1h",
-      "key_lifetime = five minutes  | key_lifetime",
-      "max_attempts = 0             | from 1 to 10",
-      "max_attempts = 11            | from 1 to 10",
-      "code_digits = 5              | from 6 to 10",
-      "max_pending_keys = 101       | from 1 to 100",
-      "max_pending_keys = ١٦        | from 1 to 100",
-      "max_attempts = ３            | from 1 to 10",
-      "key_lifetime = ５m           | from 30s to 1h",
-      "listen = 127.0.0.1:٧٢٤٧    | listen",
-      "default_suite = rsa          | hmac or spake2",
-      "log_level = loud             | error, warn, info, debug, trace",
-      "socket_group = 'wheel'       | group name",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "listen = 127.0.0.1           | listen",
+        "listen = 127.0.0.1:-1        | listen",
+        "listen = 127.0.0.1:65536     | listen",
+        "key_lifetime = 10s           | from 30s to 1h",
+        "key_lifetime = 2h            | from 30s to 1h",
+        "key_lifetime = five minutes  | key_lifetime",
+        "max_attempts = 0             | from 1 to 10",
+        "max_attempts = 11            | from 1 to 10",
+        "code_digits = 5              | from 6 to 10",
+        "max_pending_keys = 101       | from 1 to 100",
+        "max_pending_keys = ١٦        | from 1 to 100",
+        "max_attempts = ３            | from 1 to 10",
+        "key_lifetime = ５m           | from 30s to 1h",
+        "listen = 127.0.0.1:٧٢٤٧    | listen",
+        "default_suite = rsa          | hmac or spake2",
+        "log_level = loud             | error, warn, info, debug, trace",
+        "socket_group = 'wheel'       | group name",
+      })
   void parse_badValue_namesTheKeyAndTheAllowedValues(String line, String expected) {
     assertThatThrownBy(() -> parse(line))
         .isInstanceOf(PairdException.class)
         .hasMessageContaining("test.conf:1")
         .hasMessageContaining(line.substring(0, line.indexOf(' ')))
         .hasMessageContaining(expected)
-        .satisfies(e -> assertThat(((PairdException) e).code()).isEqualTo(ErrorCode.CONFIG_INVALID));
+        .satisfies(
+            e -> assertThat(((PairdException) e).code()).isEqualTo(ErrorCode.CONFIG_INVALID));
   }
 
   @Test
@@ -133,7 +141,8 @@ final class PairdConfigTest {
 
   @Test
   void merge_flagsOverrideTheFile() throws Exception {
-    Map<String, ConfigFile.Setting> file = ConfigFile.parse("listen = *:1000\nmax_attempts = 5", "f");
+    Map<String, ConfigFile.Setting> file =
+        ConfigFile.parse("listen = *:1000\nmax_attempts = 5", "f");
     Map<String, ConfigFile.Setting> flags =
         Map.of("listen", new ConfigFile.Setting("listen", "127.0.0.1:2000", "--listen"));
 
@@ -178,14 +187,17 @@ final class PairdConfigTest {
     assertThat(ConfigFile.parse(text, "paird.conf")).isEmpty();
 
     // Uncommenting every "# key = value" line must give exactly the built-in defaults.
-    String uncommented = text.lines()
-        .filter(line -> line.matches("# [a-z_]+ =.*"))
-        .map(line -> line.substring(2))
-        .reduce("", (a, b) -> a + b + "\n");
+    String uncommented =
+        text.lines()
+            .filter(line -> line.matches("# [a-z_]+ =.*"))
+            .map(line -> line.substring(2))
+            .reduce("", (a, b) -> a + b + "\n");
     Map<String, ConfigFile.Setting> settings = ConfigFile.parse(uncommented, "paird.conf");
 
     assertThat(settings.keySet()).containsExactlyInAnyOrderElementsOf(PairdConfig.KEYS.keySet());
-    assertThat(PairdConfig.from(settings)).usingRecursiveComparison().ignoringFields("origins")
+    assertThat(PairdConfig.from(settings))
+        .usingRecursiveComparison()
+        .ignoringFields("origins")
         .isEqualTo(PairdConfig.defaultConfig());
   }
 }

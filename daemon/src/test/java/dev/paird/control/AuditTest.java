@@ -17,8 +17,8 @@ final class AuditTest {
     ObjectNode result = JsonNodeFactory.instance.objectNode();
     result.putObject("peer").put("fingerprint", FINGERPRINT).put("suite", "spake2");
 
-    String line = Audit.describe(
-        new ControlRequest.Pair("10.77.0.1", Optional.of("kitchen")), result);
+    String line =
+        Audit.describe(new ControlRequest.Pair("10.77.0.1", Optional.of("kitchen")), result);
 
     assertThat(line).isEqualTo(" host=10.77.0.1 label=kitchen fingerprint=" + FINGERPRINT);
   }

@@ -16,8 +16,10 @@ final class ControlCodecTest {
 
   @Test
   void parseLine_pairKey_isTakenOutOfTheTreeAsCharacters() throws Exception {
-    ControlCodec.RequestLine line = parse("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
-        + "\"key\":\"42-1234-5678-9\",\"label\":\"x\"},\"id\":7}");
+    ControlCodec.RequestLine line =
+        parse(
+            "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
+                + "\"key\":\"42-1234-5678-9\",\"label\":\"x\"},\"id\":7}");
 
     assertThat(line.root().toString()).doesNotContain("1234");
     assertThat(line.root().path("args").path("host").textValue()).isEqualTo("h");
@@ -40,8 +42,8 @@ final class ControlCodecTest {
   @Test
   void parseLine_invalidJson_doesNotEchoTheText() {
     assertThatThrownBy(() -> parse("{\"v\":1,\"args\":{\"key\":42-1234-5678-9}}"))
-        .isInstanceOfSatisfying(PairdException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
         .hasMessageContaining("not valid JSON")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("1234"));
   }
@@ -49,8 +51,8 @@ final class ControlCodecTest {
   @Test
   void parseLine_secondObjectOnTheLine_isABadRequest() {
     assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\"} {\"v\":1}"))
-        .isInstanceOfSatisfying(PairdException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
         .hasMessageContaining("something follows the request's JSON value");
   }
 }

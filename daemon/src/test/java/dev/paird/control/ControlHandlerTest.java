@@ -47,7 +47,9 @@ final class ControlHandlerTest {
 
   /** Bound with listen = *:0: the kernel's choice, not the configured (default) port. */
   private static final ListenAddress BOUND = new ListenAddress(Optional.empty(), 40123);
+
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
   /** A member of the socket's group. */
   private static final Caller CALLER = new Caller(1000, 1000, 42);
 
@@ -62,31 +64,49 @@ final class ControlHandlerTest {
   void setUp() throws Exception {
     DeviceIdentity identity = TestIdentities.server(dir);
     keys = new PendingKeys(4, 3, 8, clock, clock::nanoTime, new SecureRandom());
-    PairingClient pairing = new PairingClient() {
-      @Override
-      public CompletableFuture<TrustedPeer> pair(String host, PairingCode code, Optional<String> label) {
-        CompletableFuture<TrustedPeer> pending = new CompletableFuture<>();
-        pairs.add(pending);
-        return pending;
-      }
+    PairingClient pairing =
+        new PairingClient() {
+          @Override
+          public CompletableFuture<TrustedPeer> pair(
+              String host, PairingCode code, Optional<String> label) {
+            CompletableFuture<TrustedPeer> pending = new CompletableFuture<>();
+            pairs.add(pending);
+            return pending;
+          }
 
-      @Override
-      public CompletableFuture<PingResult> ping(String host) {
-        return CompletableFuture.failedFuture(new PairdException(ErrorCode.NOT_TRUSTED, "no"));
-      }
-    };
+          @Override
+          public CompletableFuture<PingResult> ping(String host) {
+            return CompletableFuture.failedFuture(new PairdException(ErrorCode.NOT_TRUSTED, "no"));
+          }
+        };
     trust = TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state")));
-    ControlService service = new ControlService(identity, keys, trust,
-        PairdConfig.defaultConfig(), pairing, "test-host", BOUND, clock, Runnable::run);
+    ControlService service =
+        new ControlService(
+            identity,
+            keys,
+            trust,
+            PairdConfig.defaultConfig(),
+            pairing,
+            "test-host",
+            BOUND,
+            clock,
+            Runnable::run);
     // Time stands still until a test moves it, from before the connection starts.
-    channel = EmbeddedChannel.builder().ticker(ticker)
-        .handlers(initializer(service, 4, ch -> CALLER)).build();
+    channel =
+        EmbeddedChannel.builder()
+            .ticker(ticker)
+            .handlers(initializer(service, 4, ch -> CALLER))
+            .build();
   }
 
   /** paird runs as uid 999, its socket's group is gid 999, and nobody else is a member. */
   private static ControlChannelInitializer initializer(
       ControlService service, int maxConnections, Function<Channel, Caller> credentials) {
-    return new ControlChannelInitializer(service, maxConnections, REQUEST_TIMEOUT, credentials,
+    return new ControlChannelInitializer(
+        service,
+        maxConnections,
+        REQUEST_TIMEOUT,
+        credentials,
         () -> new ControlAccess(999, 999, "paird", (caller, gid) -> caller.uid() == 1000));
   }
 
@@ -144,8 +164,10 @@ final class ControlHandlerTest {
     String pin = Certificates.spkiPin(certificate);
 
     send("{\"v\":1,\"command\":\"list-trusted\"}\n");
-    send("{\"v\":1,\"command\":\"show\",\"args\":{\"fingerprint\":\""
-        + peer.fingerprint().substring(0, 8).toUpperCase(Locale.ROOT) + "\"}}\n");
+    send(
+        "{\"v\":1,\"command\":\"show\",\"args\":{\"fingerprint\":\""
+            + peer.fingerprint().substring(0, 8).toUpperCase(Locale.ROOT)
+            + "\"}}\n");
     send("{\"v\":1,\"command\":\"show\",\"args\":{\"fingerprint\":\"00\"}}\n");
 
     List<JsonNode> answers = responses();
@@ -172,9 +194,19 @@ final class ControlHandlerTest {
     send("{\"v\":1,\"command\":\"status\",\"command\":\"status\"}\n");
     send("{\"v\":1,\"command\":\"status\"}\n");
 
-    assertThat(responses()).extracting(ControlHandlerTest::code).containsExactly(
-        "bad_request", "bad_request", "unsupported_version", "unknown_command", "bad_request",
-        "invalid_argument", "invalid_argument", "not_found", "bad_request", "");
+    assertThat(responses())
+        .extracting(ControlHandlerTest::code)
+        .containsExactly(
+            "bad_request",
+            "bad_request",
+            "unsupported_version",
+            "unknown_command",
+            "bad_request",
+            "invalid_argument",
+            "invalid_argument",
+            "not_found",
+            "bad_request",
+            "");
   }
 
   @Test
@@ -183,7 +215,9 @@ final class ControlHandlerTest {
     send("{\"v\":1,\"command\":\"status\"}\n");
 
     List<JsonNode> answers = responses();
-    assertThat(answers).extracting(ControlHandlerTest::code).containsExactly("request_too_large", "");
+    assertThat(answers)
+        .extracting(ControlHandlerTest::code)
+        .containsExactly("request_too_large", "");
     assertThat(channel.isActive()).isTrue();
   }
 
@@ -194,23 +228,28 @@ final class ControlHandlerTest {
       send(String.valueOf(request.charAt(i)));
     }
 
-    assertThat(responses()).singleElement()
+    assertThat(responses())
+        .singleElement()
         .satisfies(r -> assertThat(r.path("result").path("suite").asText()).isEqualTo("hmac"));
   }
 
   @Test
   void pipelinedRequests_areAnsweredInOrder_evenBehindASlowOne() throws Exception {
-    send("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"" + validCode() + "\"},\"id\":1}\n"
-        + "{\"v\":1,\"command\":\"status\",\"id\":2}\n"
-        + "garbage\n"
-        + "{\"v\":1,\"command\":\"list-keys\",\"id\":4}\n");
+    send(
+        "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+            + validCode()
+            + "\"},\"id\":1}\n"
+            + "{\"v\":1,\"command\":\"status\",\"id\":2}\n"
+            + "garbage\n"
+            + "{\"v\":1,\"command\":\"list-keys\",\"id\":4}\n");
     assertThat(responses()).isEmpty(); // everything waits behind the pair in flight
 
     pairs.get(0).completeExceptionally(new PairdException(ErrorCode.KEY_REJECTED, "rejected"));
     channel.runPendingTasks();
 
     List<JsonNode> answers = responses();
-    assertThat(answers).extracting(ControlHandlerTest::code)
+    assertThat(answers)
+        .extracting(ControlHandlerTest::code)
         .containsExactly("key_rejected", "", "bad_request", "");
     assertThat(answers.get(0).get("id").asInt()).isEqualTo(1);
     assertThat(answers.get(3).get("id").asInt()).isEqualTo(4);
@@ -219,8 +258,10 @@ final class ControlHandlerTest {
   @Test
   void tooManyQueuedRequests_closeTheConnection() throws Exception {
     StringBuilder burst = new StringBuilder();
-    burst.append("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"")
-        .append(validCode()).append("\"}}\n");
+    burst
+        .append("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"")
+        .append(validCode())
+        .append("\"}}\n");
     for (int i = 0; i <= ControlHandler.MAX_QUEUED; i++) {
       burst.append("{\"v\":1,\"command\":\"status\"}\n");
     }
@@ -258,7 +299,10 @@ final class ControlHandlerTest {
   @Test
   void requestDeadline_startsAgainAfterEachAnswer_andSparesARequestInFlight() throws Exception {
     elapse(REQUEST_TIMEOUT.minusSeconds(1));
-    send("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"" + validCode() + "\"}}\n");
+    send(
+        "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+            + validCode()
+            + "\"}}\n");
     elapse(REQUEST_TIMEOUT.multipliedBy(3));
     assertThat(channel.isActive()).as("open while pair is in flight").isTrue();
 
@@ -281,7 +325,8 @@ final class ControlHandlerTest {
     send("{\"v\":1,\"command\":\"status\"} trailing\n");
 
     List<JsonNode> answers = responses();
-    assertThat(answers).extracting(ControlHandlerTest::code)
+    assertThat(answers)
+        .extracting(ControlHandlerTest::code)
         .containsExactly("bad_request", "bad_request");
     assertThat(answers.get(0).path("error").path("message").textValue())
         .startsWith("something follows the request's JSON value on the same line");
@@ -291,8 +336,8 @@ final class ControlHandlerTest {
 
   @Test
   void callerOutsideTheGroup_isRefusedAndClosedAsItConnects() throws Exception {
-    EmbeddedChannel stranger = new EmbeddedChannel(initializer(service(), 4,
-        ch -> new Caller(65534, 65534, 77)));
+    EmbeddedChannel stranger =
+        new EmbeddedChannel(initializer(service(), 4, ch -> new Caller(65534, 65534, 77)));
 
     ByteBuf refusal = stranger.readOutbound();
     JsonNode answer = ControlCodec.mapper().readTree(refusal.toString(StandardCharsets.UTF_8));
@@ -306,8 +351,8 @@ final class ControlHandlerTest {
 
   @Test
   void rootPairdsUserAndGroupMembers_areLetIn_andUnreadableCredentialsAreNot() {
-    ControlAccess access = new ControlAccess(999, 999, "paird",
-        (caller, gid) -> caller.uid() == 1000 && gid == 999);
+    ControlAccess access =
+        new ControlAccess(999, 999, "paird", (caller, gid) -> caller.uid() == 1000 && gid == 999);
 
     assertThat(access.refusal(new Caller(0, 0, 1))).isEmpty();
     assertThat(access.refusal(new Caller(999, 50, 1))).isEmpty();
@@ -331,8 +376,10 @@ final class ControlHandlerTest {
 
     assertThat(mine).extracting(EmbeddedChannel::isActive).containsExactly(false, true, false);
     ByteBuf refusal = mine.get(2).readOutbound();
-    assertThat(refusal.toString(StandardCharsets.UTF_8)).contains("\"busy\"",
-        "too many control connections from uid 1000 (2, a quarter of control_max_connections)");
+    assertThat(refusal.toString(StandardCharsets.UTF_8))
+        .contains(
+            "\"busy\"",
+            "too many control connections from uid 1000 (2, a quarter of control_max_connections)");
     refusal.release();
     assertThat(other.isActive()).isTrue();
     assertThat(again.isActive()).as("a closed connection frees its place").isTrue();
@@ -346,7 +393,8 @@ final class ControlHandlerTest {
       root.add(connect(initializer, new Caller(0, 0, 100 + i)));
     }
 
-    assertThat(root).extracting(EmbeddedChannel::isActive)
+    assertThat(root)
+        .extracting(EmbeddedChannel::isActive)
         .containsExactly(true, true, true, true, true, true, true, true, false);
     ByteBuf refusal = root.get(8).readOutbound();
     assertThat(refusal.toString(StandardCharsets.UTF_8))
@@ -373,9 +421,16 @@ final class ControlHandlerTest {
   }
 
   private ControlService service() throws Exception {
-    return new ControlService(TestIdentities.server(dir), keys,
+    return new ControlService(
+        TestIdentities.server(dir),
+        keys,
         TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))),
-        PairdConfig.defaultConfig(), null, "h", BOUND, clock, Runnable::run);
+        PairdConfig.defaultConfig(),
+        null,
+        "h",
+        BOUND,
+        clock,
+        Runnable::run);
   }
 
   @Test
@@ -400,6 +455,7 @@ final class ControlHandlerTest {
   }
 
   private String validCode() throws Exception {
-    return dev.paird.api.Spake2Code.create(12, "90210573".getBytes(StandardCharsets.US_ASCII)).format();
+    return dev.paird.api.Spake2Code.create(12, "90210573".getBytes(StandardCharsets.US_ASCII))
+        .format();
   }
 }

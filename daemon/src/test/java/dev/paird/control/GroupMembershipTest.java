@@ -18,24 +18,31 @@ final class GroupMembershipTest {
 
   @BeforeEach
   void files() throws Exception {
-    Files.writeString(dir.resolve("passwd"), ""
-        + "root:x:0:0:root:/root:/bin/bash\n"
-        + "alice:x:1000:1000::/home/alice:/bin/bash\n"
-        + "bob:x:1001:1001::/home/bob:/bin/bash\n"
-        + "svc:x:1002:990::/:/usr/sbin/nologin\n");
-    Files.writeString(dir.resolve("group"), ""
-        + "root:x:0:\n"
-        + "paird:x:990:carol, alice\n"
-        + "alice:x:1000:\n");
+    Files.writeString(
+        dir.resolve("passwd"),
+        ""
+            + "root:x:0:0:root:/root:/bin/bash\n"
+            + "alice:x:1000:1000::/home/alice:/bin/bash\n"
+            + "bob:x:1001:1001::/home/bob:/bin/bash\n"
+            + "svc:x:1002:990::/:/usr/sbin/nologin\n");
+    Files.writeString(
+        dir.resolve("group"),
+        "" + "root:x:0:\n" + "paird:x:990:carol, alice\n" + "alice:x:1000:\n");
     Files.createDirectories(dir.resolve("proc"));
-    membership = new GroupMembership(dir.resolve("proc"), dir.resolve("passwd"),
-        dir.resolve("group"));
+    membership =
+        new GroupMembership(dir.resolve("proc"), dir.resolve("passwd"), dir.resolve("group"));
   }
 
   private void process(int pid, String uids, String groups) throws Exception {
     Path status = Files.createDirectories(dir.resolve("proc/" + pid)).resolve("status");
-    Files.writeString(status, "Name:\tpairctl\nUid:\t" + uids + "\nGid:\t1000\t1000\t1000\t1000\n"
-        + "Groups:\t" + groups + "\n");
+    Files.writeString(
+        status,
+        "Name:\tpairctl\nUid:\t"
+            + uids
+            + "\nGid:\t1000\t1000\t1000\t1000\n"
+            + "Groups:\t"
+            + groups
+            + "\n");
   }
 
   @Test
@@ -56,13 +63,10 @@ final class GroupMembershipTest {
 
   @Test
   void hiddenOrGoneProcess_fallsBackToTheDatabase() {
-    assertThat(membership.isMember(new Caller(1000, 1000, 42), PAIRD)).as("listed member")
-        .isTrue();
-    assertThat(membership.isMember(new Caller(1002, 1002, 42), PAIRD)).as("primary group")
-        .isTrue();
+    assertThat(membership.isMember(new Caller(1000, 1000, 42), PAIRD)).as("listed member").isTrue();
+    assertThat(membership.isMember(new Caller(1002, 1002, 42), PAIRD)).as("primary group").isTrue();
     assertThat(membership.isMember(new Caller(1001, 1001, 42), PAIRD)).isFalse();
-    assertThat(membership.isMember(new Caller(4242, 4242, 42), PAIRD)).as("unknown uid")
-        .isFalse();
+    assertThat(membership.isMember(new Caller(4242, 4242, 42), PAIRD)).as("unknown uid").isFalse();
   }
 
   @Test

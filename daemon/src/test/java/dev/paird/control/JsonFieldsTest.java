@@ -26,10 +26,13 @@ final class JsonFieldsTest {
 
   @Test
   void parse_newKey_readsSuiteAndSeconds() throws Exception {
-    assertThat(parse("{\"v\": 1, \"command\": \"new-key\","
-        + " \"args\": {\"suite\": \"hmac\", \"ttl_seconds\": 90}}"))
-        .isEqualTo(new ControlRequest.NewKey(
-            Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90))));
+    assertThat(
+            parse(
+                "{\"v\": 1, \"command\": \"new-key\","
+                    + " \"args\": {\"suite\": \"hmac\", \"ttl_seconds\": 90}}"))
+        .isEqualTo(
+            new ControlRequest.NewKey(
+                Optional.of(Suite.HMAC), Optional.of(Duration.ofSeconds(90))));
   }
 
   @Test
@@ -54,8 +57,8 @@ final class JsonFieldsTest {
 
   @Test
   void parse_secondsBeyondAnInt_isAnInvalidArgument() {
-    PairdException e = refused(
-        "{\"v\": 1, \"command\": \"new-key\", \"args\": {\"ttl_seconds\": 10000000000}}");
+    PairdException e =
+        refused("{\"v\": 1, \"command\": \"new-key\", \"args\": {\"ttl_seconds\": 10000000000}}");
 
     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
   }

@@ -14,8 +14,15 @@ public final class PairctlCalls {
 
   /** {@code status} as pairctl sends it, retrying busy as pairctl does; the result object. */
   public static JsonNode status(Path socket) throws PairdException {
-    ControlClient.Opened opened = ControlClient.open(socket, Request.DEFAULT_TIMEOUT,
-        Command.STATUS, Json.object(), null, Request.DEFAULT_TIMEOUT, Backoff.standard());
+    ControlClient.Opened opened =
+        ControlClient.open(
+            socket,
+            Request.DEFAULT_TIMEOUT,
+            Command.STATUS,
+            Json.object(),
+            null,
+            Request.DEFAULT_TIMEOUT,
+            Backoff.standard());
     opened.client().close();
     return opened.result();
   }

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The control socket of a real paird, from outside: its mode from the first moment, the
- * credential check behind that mode, many callers at once, and a line holding two requests.
+ * The control socket of a real paird, from outside: its mode from the first moment, the credential
+ * check behind that mode, many callers at once, and a line holding two requests.
  */
 final class ControlSocketIT {
   @TempDir Path tmp;
@@ -47,9 +47,19 @@ final class ControlSocketIT {
     Path config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
     socket = tmp.resolve("control.sock");
     ctl = new Pairctl(socket, tmp);
-    paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
-        "--state-dir", tmp.resolve("state").toString(), "--socket", socket.toString(),
-        "--listen", "127.0.0.1:0")).awaitReady();
+    paird =
+        PairdProcess.launch(
+                List.of(),
+                List.of(
+                    "--config",
+                    config.toString(),
+                    "--state-dir",
+                    tmp.resolve("state").toString(),
+                    "--socket",
+                    socket.toString(),
+                    "--listen",
+                    "127.0.0.1:0"))
+            .awaitReady();
   }
 
   @AfterEach
@@ -70,8 +80,8 @@ final class ControlSocketIT {
 
   @Test
   void callerOutsideTheGroup_isRefusedEvenWhenTheFileModeLetsItIn() throws Exception {
-    assumeTrue(Pairctl.canRunAsNobody(tmp),
-        "needs root and setpriv to run pairctl as another user");
+    assumeTrue(
+        Pairctl.canRunAsNobody(tmp), "needs root and setpriv to run pairctl as another user");
     Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
 
     Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
@@ -79,19 +89,23 @@ final class ControlSocketIT {
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
     assertThat(asNobody.json().path("error").path("code").textValue())
         .isEqualTo("permission_denied");
-    assertThat(asNobody.err()).startsWith("pairctl: uid 65534 may not use paird's control"
-        + " socket: only root, paird's user (uid 0) and members of the group 'root' (gid 0)"
-        + " may");
+    assertThat(asNobody.err())
+        .startsWith(
+            "pairctl: uid 65534 may not use paird's control"
+                + " socket: only root, paird's user (uid 0) and members of the group 'root' (gid 0)"
+                + " may");
     assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
-    assertThat(paird.log()).contains("uid=65534 pid=").contains(" connection refused: not root,"
-        + " paird's user or a member of the socket's group");
+    assertThat(paird.log())
+        .contains("uid=65534 pid=")
+        .contains(
+            " connection refused: not root," + " paird's user or a member of the socket's group");
   }
 
   /**
-   * 200 callers at once, more than six times what paird takes (32 connections, 8 per uid):
-   * every one is served, those turned away as busy connecting again. 200 pairctl JVMs would
-   * take minutes on two cores, so the 200 are calls of pairctl's own client code in this JVM,
-   * all released together; then 40 real pairctl processes, started together.
+   * 200 callers at once, more than six times what paird takes (32 connections, 8 per uid): every
+   * one is served, those turned away as busy connecting again. 200 pairctl JVMs would take minutes
+   * on two cores, so the 200 are calls of pairctl's own client code in this JVM, all released
+   * together; then 40 real pairctl processes, started together.
    */
   @Test
   void manyConcurrentStatusCalls_allSucceed() throws Exception {
@@ -100,15 +114,21 @@ final class ControlSocketIT {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<JsonNode>> results = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
-        results.add(callers.submit(() -> {
-          go.await();
-          return PairctlCalls.status(socket);
-        }));
+        results.add(
+            callers.submit(
+                () -> {
+                  go.await();
+                  return PairctlCalls.status(socket);
+                }));
       }
       go.countDown();
       for (Future<JsonNode> result : results) {
-        assertThat(result.get(Pairctl.TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-            .path("pending_keys").intValue()).isZero();
+        assertThat(
+                result
+                    .get(Pairctl.TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .path("pending_keys")
+                    .intValue())
+            .isZero();
       }
     } finally {
       callers.shutdownNow();
@@ -120,16 +140,17 @@ final class ControlSocketIT {
       for (int i = 0; i < 40; i++) {
         Path err = tmp.resolve("err" + i + ".txt");
         errors.add(err);
-        processes.add(new ProcessBuilder(Pairctl.PAIRCTL.toString(), "--socket",
-            socket.toString(), "status")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(err.toFile())
-            .start());
+        processes.add(
+            new ProcessBuilder(Pairctl.PAIRCTL.toString(), "--socket", socket.toString(), "status")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(err.toFile())
+                .start());
       }
       for (int i = 0; i < processes.size(); i++) {
         Process process = processes.get(i);
         assertThat(process.waitFor(Pairctl.TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as("pairctl %d: %s", i, Files.readString(errors.get(i)))
+        assertThat(process.exitValue())
+            .as("pairctl %d: %s", i, Files.readString(errors.get(i)))
             .isZero();
       }
     } finally {
@@ -141,13 +162,19 @@ final class ControlSocketIT {
   void twoRequestsOnOneLine_areABadRequest_andNeitherRuns() throws Exception {
     try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       channel.connect(UnixDomainSocketAddress.of(socket));
-      ByteBuffer line = ByteBuffer.wrap(("{\"v\":1,\"command\":\"new-key\"}"
-          + "{\"v\":1,\"command\":\"new-key\"}\n").getBytes(StandardCharsets.UTF_8));
+      ByteBuffer line =
+          ByteBuffer.wrap(
+              ("{\"v\":1,\"command\":\"new-key\"}" + "{\"v\":1,\"command\":\"new-key\"}\n")
+                  .getBytes(StandardCharsets.UTF_8));
       while (line.hasRemaining()) {
         channel.write(line);
       }
-      JsonNode answer = Pairctl.JSON.readTree(Pairctl.readLine(new BufferedReader(
-          new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))));
+      JsonNode answer =
+          Pairctl.JSON.readTree(
+              Pairctl.readLine(
+                  new BufferedReader(
+                      new InputStreamReader(
+                          Channels.newInputStream(channel), StandardCharsets.UTF_8))));
 
       assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
       assertThat(answer.path("error").path("message").textValue())

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real paird refuses hostile or damaged local files at start-up, at once, with a message that
  * says what is wrong and how to fix it, and exit status 78, which the unit's
- * RestartPreventExitStatus keeps from becoming a restart loop. Before, a FIFO named
- * trusted.json hung start-up for ever and a 15 MB list died in an OutOfMemoryError (exit 1,
- * restarted every 5 s).
+ * RestartPreventExitStatus keeps from becoming a restart loop. Before, a FIFO named trusted.json
+ * hung start-up for ever and a 15 MB list died in an OutOfMemoryError (exit 1, restarted every 5
+ * s).
  */
 final class HostileStateIT {
   /** The refusal comes as soon as the JVM has started; this allows for a loaded machine. */
@@ -38,8 +38,10 @@ final class HostileStateIT {
 
   @BeforeEach
   void stateDirectory() throws Exception {
-    state = Files.createDirectory(tmp.resolve("state"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    state =
+        Files.createDirectory(
+            tmp.resolve("state"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
   }
 
   @AfterEach
@@ -57,14 +59,16 @@ final class HostileStateIT {
     System.arraycopy(head, 0, huge, 0, head.length);
     Files.write(state.resolve("trusted.json"), huge);
 
-    assertRefused(defaults(), "the trusted-peer list " + state.resolve("trusted.json")
-        + " is unusable: it is larger than 4 MiB");
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.json")
+            + " is unusable: it is larger than 4 MiB");
   }
 
   @Test
   void trustedListThatIsAFifo_isRefusedWithoutWaitingForAWriter() throws Exception {
-    Process mkfifo = new ProcessBuilder("mkfifo", state.resolve("trusted.json").toString())
-        .start();
+    Process mkfifo = new ProcessBuilder("mkfifo", state.resolve("trusted.json").toString()).start();
     assertThat(mkfifo.waitFor()).isZero();
 
     assertRefused(defaults(), "is unusable: it is not a regular file");
@@ -83,19 +87,25 @@ final class HostileStateIT {
   void stateDirectoryWritableByEveryone_isRefusedWithTheChmodThatFixesIt() throws Exception {
     Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
 
-    assertRefused(defaults(), "cannot use the state directory " + state
-        + ": other users can write to it (mode 0777)", "`chmod 700 " + state + "`");
+    assertRefused(
+        defaults(),
+        "cannot use the state directory " + state + ": other users can write to it (mode 0777)",
+        "`chmod 700 " + state + "`");
   }
 
   @Test
   void stateDirectoryOwnedByAnotherUser_isRefused() throws Exception {
     assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0), "needs root to give it away");
-    UserPrincipal nobody = tmp.getFileSystem().getUserPrincipalLookupService()
-        .lookupPrincipalByName("nobody");
+    UserPrincipal nobody =
+        tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
     Files.setOwner(state, nobody);
 
-    assertRefused(defaults(), "cannot use the state directory " + state + ": it is owned by"
-        + " nobody (uid 65534), not by uid 0 that paird runs as");
+    assertRefused(
+        defaults(),
+        "cannot use the state directory "
+            + state
+            + ": it is owned by"
+            + " nobody (uid 65534), not by uid 0 that paird runs as");
   }
 
   @Test
@@ -106,7 +116,9 @@ final class HostileStateIT {
     Path key = Files.move(files.key(), identity.resolve("key.pem"));
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
 
-    assertRefused(defaults(), "the key file " + key + " can be read by every user (mode 0644)",
+    assertRefused(
+        defaults(),
+        "the key file " + key + " can be read by every user (mode 0644)",
         "`chmod 600 " + key + "`");
   }
 
@@ -114,36 +126,44 @@ final class HostileStateIT {
   void configuredKeyReadableByEveryone_isRefusedNamingTheConfigLine() throws Exception {
     SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-rw-rw-"));
-    Path config = Files.writeString(tmp.resolve("paird.conf"),
-        "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
+    Path config =
+        Files.writeString(
+            tmp.resolve("paird.conf"), "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
 
-    assertRefused(List.of("--config", config.toString(), "--state-dir", state.toString()),
-        config + ":2: the key file "
-        + files.key() + " can be read by every user (mode 0666)");
+    assertRefused(
+        List.of("--config", config.toString(), "--state-dir", state.toString()),
+        config + ":2: the key file " + files.key() + " can be read by every user (mode 0666)");
   }
 
   @Test
   void stateDirectoryThatIsAFile_isRefusedWithTheReasonAndTheConfigLine() throws Exception {
-    Path config = Files.writeString(tmp.resolve("paird.conf"),
-        "# paird\nstate_dir = /etc/hostname\n");
+    Path config =
+        Files.writeString(tmp.resolve("paird.conf"), "# paird\nstate_dir = /etc/hostname\n");
 
-    assertRefused(List.of("--config", config.toString(), "--state-dir", "/etc/hostname"),
+    assertRefused(
+        List.of("--config", config.toString(), "--state-dir", "/etc/hostname"),
         "--state-dir: cannot create the state directory /etc/hostname: not a directory");
-    assertRefused(List.of("--config", config.toString()),
+    assertRefused(
+        List.of("--config", config.toString()),
         config + ":2: cannot create the state directory /etc/hostname: not a directory");
   }
 
   /** An empty config and {@link #state}: what most tests start paird with. */
   private List<String> defaults() throws Exception {
-    return List.of("--config", Files.writeString(tmp.resolve("empty.conf"), "").toString(),
-        "--state-dir", state.toString());
+    return List.of(
+        "--config",
+        Files.writeString(tmp.resolve("empty.conf"), "").toString(),
+        "--state-dir",
+        state.toString());
   }
 
-  /** Starts paird with {@code options} and checks that it exits 78 promptly, saying {@code what}. */
+  /**
+   * Starts paird with {@code options} and checks that it exits 78 promptly, saying {@code what}.
+   */
   private PairdProcess assertRefused(List<String> options, String... what) throws Exception {
-    List<String> arguments = new ArrayList<>(List.of(
-        "--socket", tmp.resolve("control.sock").toString(),
-        "--listen", "127.0.0.1:0"));
+    List<String> arguments =
+        new ArrayList<>(
+            List.of("--socket", tmp.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
     arguments.addAll(options);
     long start = System.nanoTime();
     PairdProcess paird = PairdProcess.launch(List.of(), arguments);

@@ -23,11 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * After one pairing with each suite, neither daemon's heap holds the key in any form: a heap
- * dump of each ({@code jcmd PID GC.heap_dump}, which collects garbage first and writes the live
- * objects) is searched for the typed key with and without dashes, in ASCII and in UTF-16 of
- * either byte order, for the 16 bytes of the hmac key and for the spake2 code's secret digits.
- * The dumps are deleted afterwards; they are as large as the heap.
+ * After one pairing with each suite, neither daemon's heap holds the key in any form: a heap dump
+ * of each ({@code jcmd PID GC.heap_dump}, which collects garbage first and writes the live objects)
+ * is searched for the typed key with and without dashes, in ASCII and in UTF-16 of either byte
+ * order, for the 16 bytes of the hmac key and for the spake2 code's secret digits. The dumps are
+ * deleted afterwards; they are as large as the heap.
  */
 final class KeyHeapDumpIT {
   @TempDir Path tmp;
@@ -59,8 +59,9 @@ final class KeyHeapDumpIT {
     secrets.put("spake2 secret digits", ((Spake2Code) spake2Code).secretDigits());
     secrets.put("hmac key bytes", ((HmacCode) hmacKey).keyBytes());
     for (PairdProcess paird : started) {
-      assertThat(found(heapDump(paird), secrets)).as("secrets in the heap of paird %d",
-          paird.process.pid()).isEmpty();
+      assertThat(found(heapDump(paird), secrets))
+          .as("secrets in the heap of paird %d", paird.process.pid())
+          .isEmpty();
     }
   }
 
@@ -77,12 +78,22 @@ final class KeyHeapDumpIT {
   private Pairctl start(String name, Path config) throws Exception {
     Path dir = Files.createDirectory(tmp.resolve(name));
     SelfSigned identity = OpenSslCli.newSelfSigned(dir, name, KeyType.EC_P256);
-    PairdProcess paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
-        "--state-dir", dir.resolve("state").toString(),
-        "--socket", dir.resolve("control.sock").toString(),
-        "--listen", "127.0.0.1:0",
-        "--cert", identity.cert().toString(),
-        "--key", identity.key().toString()));
+    PairdProcess paird =
+        PairdProcess.launch(
+            List.of(),
+            List.of(
+                "--config",
+                config.toString(),
+                "--state-dir",
+                dir.resolve("state").toString(),
+                "--socket",
+                dir.resolve("control.sock").toString(),
+                "--listen",
+                "127.0.0.1:0",
+                "--cert",
+                identity.cert().toString(),
+                "--key",
+                identity.key().toString()));
     started.add(paird);
     paird.awaitReady();
     return new Pairctl(dir.resolve("control.sock"), dir);
@@ -102,8 +113,10 @@ final class KeyHeapDumpIT {
   private byte[] heapDump(PairdProcess paird) throws Exception {
     Path dump = tmp.resolve("paird-" + paird.process.pid() + ".hprof");
     try {
-      Result jcmd = Pairctl.run(tmp, List.of("jcmd", Long.toString(paird.process.pid()),
-          "GC.heap_dump", dump.toString()));
+      Result jcmd =
+          Pairctl.run(
+              tmp,
+              List.of("jcmd", Long.toString(paird.process.pid()), "GC.heap_dump", dump.toString()));
       assertThat(jcmd.status()).as(jcmd.out() + jcmd.err()).isZero();
       assertThat(dump).isNotEmptyFile();
       return Files.readAllBytes(dump);
@@ -115,14 +128,22 @@ final class KeyHeapDumpIT {
   /** The names of the secrets that occur in {@code heap}, with where. */
   private static List<String> found(byte[] heap, Map<String, byte[]> secrets) {
     List<String> found = new ArrayList<>();
-    secrets.forEach((name, pattern) -> {
-      int at = indexOf(heap, pattern);
-      if (at >= 0) {
-        found.add(name + " at offset " + at + ": "
-            + HexFormat.of().formatHex(heap, Math.max(0, at - 32), Math.min(heap.length,
-                at + pattern.length + 32)));
-      }
-    });
+    secrets.forEach(
+        (name, pattern) -> {
+          int at = indexOf(heap, pattern);
+          if (at >= 0) {
+            found.add(
+                name
+                    + " at offset "
+                    + at
+                    + ": "
+                    + HexFormat.of()
+                        .formatHex(
+                            heap,
+                            Math.max(0, at - 32),
+                            Math.min(heap.length, at + pattern.length + 32)));
+          }
+        });
     return found;
   }
 

@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Another local user watching the process list while {@code pairctl pair HOST} reads the key
- * from standard input: the watcher ({@link ProcWatcher}, as nobody) reads every command line
- * and environment it may from before pairctl starts until after it exits, and never sees the
- * key, while it does see a marker that a decoy process carries on its command line, as it would
- * see a key there. The pairing succeeds.
+ * Another local user watching the process list while {@code pairctl pair HOST} reads the key from
+ * standard input: the watcher ({@link ProcWatcher}, as nobody) reads every command line and
+ * environment it may from before pairctl starts until after it exits, and never sees the key, while
+ * it does see a marker that a decoy process carries on its command line, as it would see a key
+ * there. The pairing succeeds.
  */
 final class KeyOnCommandLineIT {
   @TempDir Path tmp;
@@ -51,25 +51,34 @@ final class KeyOnCommandLineIT {
     Pairctl b = start("b");
     String address = a.json("status").path("listen").textValue();
     String key = a.json("new-key").path("key").textValue();
-    String marker = "decoy-" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong()
-        .generateSeed(8));
+    String marker =
+        "decoy-" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(8));
     Process decoy = helper(new ProcessBuilder("sh", "-c", "read line", marker));
 
-    Process watcher = helper(new ProcessBuilder(watcherCommand())
-        .redirectError(tmp.resolve("watcher-err.txt").toFile()));
-    BufferedReader seen = new BufferedReader(
-        new InputStreamReader(watcher.getInputStream(), StandardCharsets.UTF_8));
+    Process watcher =
+        helper(
+            new ProcessBuilder(watcherCommand())
+                .redirectError(tmp.resolve("watcher-err.txt").toFile()));
+    BufferedReader seen =
+        new BufferedReader(new InputStreamReader(watcher.getInputStream(), StandardCharsets.UTF_8));
     OutputStream toWatcher = watcher.getOutputStream();
-    toWatcher.write((key + "\n" + key.replace("-", "") + "\n" + marker + "\n\n")
-        .getBytes(StandardCharsets.UTF_8));
+    toWatcher.write(
+        (key + "\n" + key.replace("-", "") + "\n" + marker + "\n\n")
+            .getBytes(StandardCharsets.UTF_8));
     toWatcher.flush();
     List<String> reports = new ArrayList<>();
     readUntil(seen, "READY", reports);
 
-    Process pair = new ProcessBuilder(Pairctl.PAIRCTL.toString(), "--socket",
-        tmp.resolve("b/control.sock").toString(), "--json", "pair", address)
-        .redirectError(tmp.resolve("pair-err.txt").toFile())
-        .start();
+    Process pair =
+        new ProcessBuilder(
+                Pairctl.PAIRCTL.toString(),
+                "--socket",
+                tmp.resolve("b/control.sock").toString(),
+                "--json",
+                "pair",
+                address)
+            .redirectError(tmp.resolve("pair-err.txt").toFile())
+            .start();
     pair.getOutputStream().write((key + "\n").getBytes(StandardCharsets.US_ASCII));
     pair.getOutputStream().close();
     String answer = new String(pair.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -83,7 +92,8 @@ final class KeyOnCommandLineIT {
     assertThat(Pairctl.JSON.readTree(answer).path("peer").path("fingerprint").textValue())
         .isEqualTo(a.json("status").path("fingerprint").textValue());
     assertThat(reports).as("the watcher sees a command line").contains("SEEN 2 " + decoy.pid());
-    assertThat(reports).as("the key, with or without dashes")
+    assertThat(reports)
+        .as("the key, with or without dashes")
         .noneMatch(report -> report.startsWith("SEEN 0 ") || report.startsWith("SEEN 1 "));
     assertThat(Long.parseLong(passes.substring("PASSES ".length()))).isGreaterThan(2);
     JsonNode trusted = b.json("list-trusted").path("peers");
@@ -94,9 +104,18 @@ final class KeyOnCommandLineIT {
   private Pairctl start(String name) throws Exception {
     Path dir = Files.createDirectory(tmp.resolve(name));
     Path config = Files.writeString(dir.resolve("paird.conf"), "# every setting at its default\n");
-    PairdProcess paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
-        "--state-dir", dir.resolve("state").toString(),
-        "--socket", dir.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
+    PairdProcess paird =
+        PairdProcess.launch(
+            List.of(),
+            List.of(
+                "--config",
+                config.toString(),
+                "--state-dir",
+                dir.resolve("state").toString(),
+                "--socket",
+                dir.resolve("control.sock").toString(),
+                "--listen",
+                "127.0.0.1:0"));
     started.add(paird);
     paird.awaitReady();
     return new Pairctl(dir.resolve("control.sock"), dir);
@@ -109,8 +128,8 @@ final class KeyOnCommandLineIT {
   }
 
   /**
-   * java, as nobody, running a copy of the watcher's class from a directory nobody can read
-   * (the checkout may be in a directory it cannot).
+   * java, as nobody, running a copy of the watcher's class from a directory nobody can read (the
+   * checkout may be in a directory it cannot).
    */
   private List<String> watcherCommand() throws Exception {
     Path classes = tmp.resolve("watcher");
@@ -119,13 +138,20 @@ final class KeyOnCommandLineIT {
     for (Path dir = target; !dir.equals(tmp); dir = dir.getParent()) {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-    Path compiled = Path.of(ProcWatcher.class.getProtectionDomain().getCodeSource().getLocation()
-        .toURI()).resolve("dev/paird/daemon/ProcWatcher.class");
-    Files.setPosixFilePermissions(Files.copy(compiled, target.resolve("ProcWatcher.class")),
+    Path compiled =
+        Path.of(ProcWatcher.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .resolve("dev/paird/daemon/ProcWatcher.class");
+    Files.setPosixFilePermissions(
+        Files.copy(compiled, target.resolve("ProcWatcher.class")),
         PosixFilePermissions.fromString("rw-r--r--"));
     List<String> command = new ArrayList<>(Pairctl.asNobody());
-    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xshare:auto", "-cp", classes.toString(), ProcWatcher.class.getName()));
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xshare:auto",
+            "-cp",
+            classes.toString(),
+            ProcWatcher.class.getName()));
     return command;
   }
 

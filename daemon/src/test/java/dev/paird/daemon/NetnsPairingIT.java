@@ -19,13 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two hosts: paird A and paird B, each in a network namespace of its own, joined only by a veth
- * pair, so that pairing and ping cross a link between two addresses on the default port, as
- * between two machines. The control sockets are files, so pairctl drives both daemons from
- * outside the namespaces. Each daemon generates its own identity on first start.
+ * pair, so that pairing and ping cross a link between two addresses on the default port, as between
+ * two machines. The control sockets are files, so pairctl drives both daemons from outside the
+ * namespaces. Each daemon generates its own identity on first start.
  *
  * <p>Needs root and iproute2's {@code ip netns} (CI runs as root); skipped otherwise. Every
- * namespace the test made is deleted afterwards, whatever happened, and with it its end of the
- * veth pair.
+ * namespace the test made is deleted afterwards, whatever happened, and with it its end of the veth
+ * pair.
  */
 final class NetnsPairingIT {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -34,6 +34,7 @@ final class NetnsPairingIT {
 
   /** Unique per run, so that two builds on one machine never share a namespace or a subnet. */
   private final String tag = randomHex(3);
+
   private final int subnet = 1 + RANDOM.nextInt(254);
   private final Host hostA = new Host("a", 1);
   private final Host hostB = new Host("b", 2);
@@ -57,7 +58,8 @@ final class NetnsPairingIT {
 
   @BeforeEach
   void twoHosts() throws Exception {
-    assumeTrue(Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
+    assumeTrue(
+        Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
         "needs root to create network namespaces");
     Result netns;
     try {
@@ -73,8 +75,19 @@ final class NetnsPairingIT {
     mustIp("netns", "add", hostB.namespace);
     namespaces.add(hostB.namespace);
     // Each end is created inside its namespace: nothing is left in this one to clean up.
-    mustIp("link", "add", hostA.veth, "netns", hostA.namespace, "type", "veth",
-        "peer", "name", hostB.veth, "netns", hostB.namespace);
+    mustIp(
+        "link",
+        "add",
+        hostA.veth,
+        "netns",
+        hostA.namespace,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        hostB.veth,
+        "netns",
+        hostB.namespace);
     for (Host host : List.of(hostA, hostB)) {
       mustIp("-n", host.namespace, "link", "set", "lo", "up");
       mustIp("-n", host.namespace, "address", "add", host.address + "/24", "dev", host.veth);
@@ -104,8 +117,7 @@ final class NetnsPairingIT {
   }
 
   @Test
-  void pair_acrossTheLink_eachHostTrustsTheOther_andPingWorksBothWaysByAddress()
-      throws Exception {
+  void pair_acrossTheLink_eachHostTrustsTheOther_andPingWorksBothWaysByAddress() throws Exception {
     start(hostA);
     start(hostB);
     JsonNode statusA = hostA.ctl.json("status");
@@ -131,9 +143,16 @@ final class NetnsPairingIT {
     Path dir = Files.createDirectory(tmp.resolve(host.namespace));
     Path config = Files.writeString(dir.resolve("paird.conf"), "# every setting at its default\n");
     Path socket = dir.resolve("control.sock");
-    PairdProcess paird = PairdProcess.launch(List.of("ip", "netns", "exec", host.namespace),
-        List.of("--config", config.toString(), "--state-dir", dir.resolve("state").toString(),
-            "--socket", socket.toString()));
+    PairdProcess paird =
+        PairdProcess.launch(
+            List.of("ip", "netns", "exec", host.namespace),
+            List.of(
+                "--config",
+                config.toString(),
+                "--state-dir",
+                dir.resolve("state").toString(),
+                "--socket",
+                socket.toString()));
     started.add(paird);
     paird.awaitReady();
     host.ctl = new Pairctl(socket, dir);

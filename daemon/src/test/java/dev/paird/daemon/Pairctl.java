@@ -20,13 +20,15 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * pairctl as a person or a script runs it, through packaging/bin/pairctl, against one paird's
- * control socket: either waited for, with its output in files in a scratch directory, or
- * started in the background and its standard output read line by line as it comes.
+ * control socket: either waited for, with its output in files in a scratch directory, or started in
+ * the background and its standard output read line by line as it comes.
  */
 public final class Pairctl {
   static final Path PAIRCTL = PairdProcess.REPO.resolve("packaging/bin/pairctl");
+
   /** Bounds every wait for pairctl; pair and ping themselves give up well before. */
   static final Duration TIMEOUT = Duration.ofMinutes(2);
+
   static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path socket;
@@ -56,7 +58,8 @@ public final class Pairctl {
     List<String> command = new ArrayList<>(List.of("--json"));
     command.addAll(List.of(args));
     Result result = run(command.toArray(String[]::new));
-    assertThat(result.status).as("pairctl --json %s: %s", String.join(" ", args), result.err)
+    assertThat(result.status)
+        .as("pairctl --json %s: %s", String.join(" ", args), result.err)
         .isZero();
     return result.json();
   }
@@ -64,15 +67,13 @@ public final class Pairctl {
   /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */
   public Running start(String... args) throws IOException {
     Path err = Files.createTempFile(scratch, "err", ".txt");
-    Process process = new ProcessBuilder(command(args))
-        .redirectError(err.toFile())
-        .start();
+    Process process = new ProcessBuilder(command(args)).redirectError(err.toFile()).start();
     return new Running(process, err);
   }
 
   private List<String> command(String... args) {
-    List<String> command = new ArrayList<>(List.of(PAIRCTL.toString(), "--socket",
-        socket.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(PAIRCTL.toString(), "--socket", socket.toString()));
     command.addAll(List.of(args));
     return command;
   }
@@ -81,12 +82,14 @@ public final class Pairctl {
   static Result run(Path scratch, List<String> command) throws Exception {
     Path out = Files.createTempFile(scratch, "out", ".txt");
     Path err = Files.createTempFile(scratch, "err", ".txt");
-    Process process = new ProcessBuilder(command)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .start();
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
-        .as("%s finished", command).isTrue();
+        .as("%s finished", command)
+        .isTrue();
     return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
   }
 
@@ -103,9 +106,9 @@ public final class Pairctl {
   }
 
   /**
-   * A command that runs pairctl as nobody against {@code socket}: nobody may not be able to
-   * reach the checkout (a clone in a 0700 directory), so it runs a copy of the launch script and
-   * its jars, made in {@code tmp}, which becomes searchable by all.
+   * A command that runs pairctl as nobody against {@code socket}: nobody may not be able to reach
+   * the checkout (a clone in a 0700 directory), so it runs a copy of the launch script and its
+   * jars, made in {@code tmp}, which becomes searchable by all.
    */
   static List<String> asNobody(Path tmp, Path socket, String... args) throws IOException {
     Path copy = tmp.resolve("as-nobody");
@@ -116,8 +119,8 @@ public final class Pairctl {
       }
       Path script = Files.copy(PAIRCTL, copy.resolve("pairctl"));
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-      try (var jars = Files.newDirectoryStream(PairdProcess.REPO.resolve("ctl/target/lib"),
-          "*.jar")) {
+      try (var jars =
+          Files.newDirectoryStream(PairdProcess.REPO.resolve("ctl/target/lib"), "*.jar")) {
         for (Path jar : jars) {
           Files.setPosixFilePermissions(
               Files.copy(jar, copy.resolve("lib").resolve(jar.getFileName())),
@@ -126,8 +129,13 @@ public final class Pairctl {
       }
     }
     List<String> command = new ArrayList<>(asNobody());
-    command.addAll(List.of("/usr/bin/env", "PAIRCTL_LIB=" + copy.resolve("lib"),
-        copy.resolve("pairctl").toString(), "--socket", socket.toString()));
+    command.addAll(
+        List.of(
+            "/usr/bin/env",
+            "PAIRCTL_LIB=" + copy.resolve("lib"),
+            copy.resolve("pairctl").toString(),
+            "--socket",
+            socket.toString()));
     command.addAll(List.of(args));
     return command;
   }
@@ -141,13 +149,16 @@ public final class Pairctl {
   static String readLine(BufferedReader in, Duration bound) throws Exception {
     String line;
     try {
-      line = CompletableFuture.supplyAsync(() -> {
-        try {
-          return in.readLine();
-        } catch (IOException e) {
-          return null;
-        }
-      }).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      line =
+          CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      return in.readLine();
+                    } catch (IOException e) {
+                      return null;
+                    }
+                  })
+              .get(bound.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new AssertionError("pairctl printed no line within " + bound.toSeconds() + " s");
     }
@@ -163,8 +174,9 @@ public final class Pairctl {
 
     private Running(Process process, Path err) {
       this.process = process;
-      this.out = new BufferedReader(
-          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       this.err = err;
     }
 
@@ -185,7 +197,8 @@ public final class Pairctl {
     /** Waits for pairctl to exit; the result holds what it printed that was not read yet. */
     public Result finish() throws Exception {
       assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
-          .as("pairctl finished").isTrue();
+          .as("pairctl finished")
+          .isTrue();
       StringBuilder rest = new StringBuilder();
       for (String line = out.readLine(); line != null; line = out.readLine()) {
         rest.append(line).append('\n');

@@ -34,17 +34,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * paird and pairctl end to end: real processes started by the launch scripts in packaging/bin
- * (so the scripts are tested too), a real control socket, nothing faked. Each test starts its
- * own paird on a temporary state directory, socket and loopback port, and every test ends by
- * checking that nothing paird logged contains a key it issued.
+ * paird and pairctl end to end: real processes started by the launch scripts in packaging/bin (so
+ * the scripts are tested too), a real control socket, nothing faked. Each test starts its own paird
+ * on a temporary state directory, socket and loopback port, and every test ends by checking that
+ * nothing paird logged contains a key it issued.
  *
- * <p>Needs the jars of "mvn package" in ctl/target/lib and daemon/target/lib; failsafe runs it
- * in the verify phase, after package.
+ * <p>Needs the jars of "mvn package" in ctl/target/lib and daemon/target/lib; failsafe runs it in
+ * the verify phase, after package.
  */
 final class PairdIT {
   private static final Pattern SPAKE2_KEY = Pattern.compile("\\b\\d{2}-\\d{4}-\\d{4}-\\d\\b");
   private static final ObjectMapper JSON = Pairctl.JSON;
+
   /** Where paird reads the host name that new-key tells the other device to connect to. */
   private static final Path HOST_NAME = Path.of("/proc/sys/kernel/hostname");
 
@@ -87,14 +88,19 @@ final class PairdIT {
     assertThat(newKey.status()).as(newKey.err()).isZero();
     String key = issued(newKey.out());
     String host = Files.readString(HOST_NAME).strip();
-    assertThat(newKey.out()).contains("    " + key + "\n",
-        "    pairctl pair " + host + ":" + port + "\n", "It expires at ",
-        "in 5 minutes");
+    assertThat(newKey.out())
+        .contains(
+            "    " + key + "\n",
+            "    pairctl pair " + host + ":" + port + "\n",
+            "It expires at ",
+            "in 5 minutes");
 
     Result keys = ctl.run("list-keys");
     assertThat(keys.status()).isZero();
-    assertThat(keys.out()).startsWith("ID  SUITE   EXPIRES")
-        .contains(key.substring(0, 2) + "  spake2").doesNotContain(key.substring(3));
+    assertThat(keys.out())
+        .startsWith("ID  SUITE   EXPIRES")
+        .contains(key.substring(0, 2) + "  spake2")
+        .doesNotContain(key.substring(3));
     assertThat(ctl.run("status").out()).contains("  pending keys   1\n");
   }
 
@@ -110,8 +116,7 @@ final class PairdIT {
     assertThat(newKey.out().lines()).hasSize(1);
     JsonNode issued = JSON.readTree(newKey.out());
     issuedKeys.add(issued.path("key").textValue());
-    assertThat(issued.path("key").textValue())
-        .matches("[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}");
+    assertThat(issued.path("key").textValue()).matches("[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}");
     assertThat(issued.path("suite").textValue()).isEqualTo("hmac");
     assertThat(issued.path("port").intValue()).isEqualTo(port);
     assertThat(Instant.parse(issued.path("expires_at").textValue()))
@@ -162,8 +167,12 @@ final class PairdIT {
     assertThat(status.path("fingerprint").textValue()).isEqualTo(expected);
     assertThat(status.path("state_dir").textValue()).isEqualTo(state.toString());
     assertThat(status.path("trusted_peers").intValue()).isZero();
-    assertThat(text.out()).contains("  fingerprint    " + expected + "\n",
-        "  pending keys   0\n", "  trusted peers  0\n", "  state dir      " + state + "\n");
+    assertThat(text.out())
+        .contains(
+            "  fingerprint    " + expected + "\n",
+            "  pending keys   0\n",
+            "  trusted peers  0\n",
+            "  state dir      " + state + "\n");
   }
 
   @Test
@@ -178,8 +187,10 @@ final class PairdIT {
     assertThat(list.out()).startsWith("No trusted peers yet.");
     assertThat(ctl.json("list-trusted").path("peers").isEmpty()).isTrue();
     assertThat(remove.status()).isEqualTo(7);
-    assertThat(remove.err()).isEqualTo("pairctl: no trusted peer has a fingerprint starting with"
-        + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
+    assertThat(remove.err())
+        .isEqualTo(
+            "pairctl: no trusted peer has a fingerprint starting with"
+                + " that prefix\nhint: 'pairctl list-trusted' lists the trusted devices\n");
     assertThat(notHex.status()).isEqualTo(2);
   }
 
@@ -188,8 +199,8 @@ final class PairdIT {
     Result pair = ctl.run("pair", "127.0.0.1", "12-3456-7890-0");
 
     assertThat(pair.status()).isEqualTo(2);
-    assertThat(pair.err()).startsWith("pairctl: spake2 code: the check digit (the last one) does"
-        + " not match");
+    assertThat(pair.err())
+        .startsWith("pairctl: spake2 code: the check digit (the last one) does" + " not match");
     assertThat(socket).doesNotExist();
   }
 
@@ -206,7 +217,8 @@ final class PairdIT {
   /** Nobody listens on the port: paird checked the key, tried, and says where it tried. */
   private static void assertPairAnswer(Result pair) {
     assertThat(pair.status()).isEqualTo(6);
-    assertThat(pair.err()).startsWith("pairctl: cannot connect to 127.0.0.1:")
+    assertThat(pair.err())
+        .startsWith("pairctl: cannot connect to 127.0.0.1:")
         .contains("is paird running there and the port open?");
   }
 
@@ -244,11 +256,16 @@ final class PairdIT {
 
     try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       channel.connect(UnixDomainSocketAddress.of(socket));
-      BufferedReader in = new BufferedReader(
-          new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
       List<String> answers = new ArrayList<>();
-      for (String request : List.of("garbage\n", "{\"v\":1,\"command\":\"list-keys\"}\n",
-          longRequest, "{\"v\":1,\"command\":\"status\"}\n")) {
+      for (String request :
+          List.of(
+              "garbage\n",
+              "{\"v\":1,\"command\":\"list-keys\"}\n",
+              longRequest,
+              "{\"v\":1,\"command\":\"status\"}\n")) {
         ByteBuffer bytes = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
         while (bytes.hasRemaining()) {
           channel.write(bytes);
@@ -303,8 +320,11 @@ final class PairdIT {
     PairdProcess second = launch(socket, tmp.resolve("state2"), freePort());
 
     assertThat(second.awaitExit()).isEqualTo(78);
-    assertThat(second.log()).contains("cannot start: another paird is already serving " + socket
-        + "; stop it first (systemctl stop paird) or give this one another --socket");
+    assertThat(second.log())
+        .contains(
+            "cannot start: another paird is already serving "
+                + socket
+                + "; stop it first (systemctl stop paird) or give this one another --socket");
     assertThat(ctl.run("status").status()).isZero();
   }
 
@@ -321,16 +341,16 @@ final class PairdIT {
 
   @Test
   void pairctlAsAnotherUser_isToldWhyItMayNotUseTheSocket() throws Exception {
-    assumeTrue(Pairctl.canRunAsNobody(tmp),
-        "needs root and setpriv to run pairctl as another user");
+    assumeTrue(
+        Pairctl.canRunAsNobody(tmp), "needs root and setpriv to run pairctl as another user");
     startPaird(socket, state, freePort());
 
     Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "status"));
 
     // The socket is rw-rw---- for paird's user and group, here root's.
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
-    assertThat(asNobody.err()).startsWith("pairctl: you may not use " + socket + "; its group is"
-        + " 'root'");
+    assertThat(asNobody.err())
+        .startsWith("pairctl: you may not use " + socket + "; its group is" + " 'root'");
   }
 
   /** The spake2 key in new-key's text, remembered for the log check. */
@@ -349,8 +369,9 @@ final class PairdIT {
       while (bytes.hasRemaining()) {
         channel.write(bytes);
       }
-      return Pairctl.readLine(new BufferedReader(
-          new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
+      return Pairctl.readLine(
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
     }
   }
 
@@ -368,9 +389,18 @@ final class PairdIT {
   }
 
   private PairdProcess launch(Path socket, Path state, int port) throws IOException {
-    PairdProcess paird = PairdProcess.launch(List.of(), List.of("--config", config.toString(),
-        "--state-dir", state.toString(), "--socket", socket.toString(),
-        "--listen", "127.0.0.1:" + port));
+    PairdProcess paird =
+        PairdProcess.launch(
+            List.of(),
+            List.of(
+                "--config",
+                config.toString(),
+                "--state-dir",
+                state.toString(),
+                "--socket",
+                socket.toString(),
+                "--listen",
+                "127.0.0.1:" + port));
     started.add(paird);
     return paird;
   }

@@ -32,29 +32,35 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /**
- * A paird started by the launch script packaging/bin/paird as a child process, for the
- * end-to-end tests. It is ready when it tells systemd so: a {@code READY=1} datagram on the
- * socket named by {@code $NOTIFY_SOCKET}, here one that this class owns, so that nobody has to
- * guess how long start-up takes, nor read it from a log line. Its stderr (the log) is collected.
+ * A paird started by the launch script packaging/bin/paird as a child process, for the end-to-end
+ * tests. It is ready when it tells systemd so: a {@code READY=1} datagram on the socket named by
+ * {@code $NOTIFY_SOCKET}, here one that this class owns, so that nobody has to guess how long
+ * start-up takes, nor read it from a log line. Its stderr (the log) is collected.
  *
- * <p>The scripts run the jars of "mvn package" (ctl/target/lib, daemon/target/lib); failsafe
- * runs the tests that use this in the verify phase, after package.
+ * <p>The scripts run the jars of "mvn package" (ctl/target/lib, daemon/target/lib); failsafe runs
+ * the tests that use this in the verify phase, after package.
  */
 public final class PairdProcess implements AutoCloseable {
   /** The build runs in the daemon module; the repository is the first parent with the scripts. */
   public static final Path REPO = repositoryRoot();
+
   static final Path PAIRD = REPO.resolve("packaging/bin/paird");
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
   /** Receives every paird's notifications; daemon threads, so it never holds the JVM open. */
-  private static final EventLoopGroup NOTIFY_LOOP = new MultiThreadIoEventLoopGroup(
-      1, new DefaultThreadFactory("paird-notify", true), EpollIoHandler.newFactory());
+  private static final EventLoopGroup NOTIFY_LOOP =
+      new MultiThreadIoEventLoopGroup(
+          1, new DefaultThreadFactory("paird-notify", true), EpollIoHandler.newFactory());
 
   public final Process process;
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+
   /** True once paird has sent READY=1; false if its log ends first. */
   private final CompletableFuture<Boolean> ready;
+
   private final Notifications notifications;
   private final Thread reader;
+
   /** Set, under the log's lock, when paird's stderr has ended. */
   private boolean logEnded;
 
@@ -79,10 +85,11 @@ public final class PairdProcess implements AutoCloseable {
 
   /**
    * Runs {@code wrapper... packaging/bin/paird arguments...} without waiting for it to be ready.
-   * {@code wrapper} is a command that executes the rest in place, such as {@code ip netns exec
-   * NS}, so that the child process is paird itself and stopping it stops paird; it may be empty.
+   * {@code wrapper} is a command that executes the rest in place, such as {@code ip netns exec NS},
+   * so that the child process is paird itself and stopping it stops paird; it may be empty.
    */
-  public static PairdProcess launch(List<String> wrapper, List<String> arguments) throws IOException {
+  public static PairdProcess launch(List<String> wrapper, List<String> arguments)
+      throws IOException {
     List<String> command = new ArrayList<>(wrapper);
     command.add(PAIRD.toString());
     command.addAll(arguments);
@@ -92,8 +99,8 @@ public final class PairdProcess implements AutoCloseable {
   /**
    * Runs paird as the launch script does, from daemon/target/lib, but through {@link
    * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the test of real
-   * expiry need not wait half a minute. That one class is copied to a directory of its own, so
-   * that nothing else of the test class path (logback-test.xml) changes paird.
+   * expiry need not wait half a minute. That one class is copied to a directory of its own, so that
+   * nothing else of the test class path (logback-test.xml) changes paird.
    */
   public static PairdProcess launchWithKeyLifetimeFloor(Duration floor, List<String> arguments)
       throws IOException {
@@ -102,27 +109,35 @@ public final class PairdProcess implements AutoCloseable {
     Path file = classes.resolve(name.replace('.', '/') + ".class");
     Files.createDirectories(file.getParent());
     // Removed when the tests end, deepest first (deleteOnExit works in reverse order).
-    for (Path path = classes; !path.equals(file); path = path.resolve(
-        file.getName(path.getNameCount()))) {
+    for (Path path = classes;
+        !path.equals(file);
+        path = path.resolve(file.getName(path.getNameCount()))) {
       path.toFile().deleteOnExit();
     }
     file.toFile().deleteOnExit();
-    try (InputStream in = KeyLifetimeFloorPaird.class.getResourceAsStream(
-        KeyLifetimeFloorPaird.class.getSimpleName() + ".class")) {
+    try (InputStream in =
+        KeyLifetimeFloorPaird.class.getResourceAsStream(
+            KeyLifetimeFloorPaird.class.getSimpleName() + ".class")) {
       Files.copy(in, file);
     }
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx64m", "-XX:+UseSerialGC", "-Xshare:auto",
-        "-cp", REPO.resolve("daemon/target/lib") + "/*:" + classes,
-        name, Long.toString(floor.toSeconds())));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m",
+                "-XX:+UseSerialGC",
+                "-Xshare:auto",
+                "-cp",
+                REPO.resolve("daemon/target/lib") + "/*:" + classes,
+                name,
+                Long.toString(floor.toSeconds())));
     command.addAll(arguments);
     return start(command);
   }
 
   private static PairdProcess start(List<String> command) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
     // Not under systemd, whatever runs the build: terminal log format, and the notifications
     // go to this test's socket, not to the service manager of whoever runs the build.
     builder.environment().remove("JOURNAL_STREAM");
@@ -137,8 +152,8 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   /**
-   * The notify socket of one paird: a Unix datagram socket in a directory of its own (a path,
-   * not an abstract name, so that a paird in another network namespace reaches it too).
+   * The notify socket of one paird: a Unix datagram socket in a directory of its own (a path, not
+   * an abstract name, so that a paird in another network namespace reaches it too).
    */
   private static final class Notifications {
     final Path dir;
@@ -154,21 +169,24 @@ public final class PairdProcess implements AutoCloseable {
     static Notifications open() throws IOException {
       Notifications notifications = new Notifications(Files.createTempDirectory("paird-notify"));
       try {
-        notifications.channel = new Bootstrap()
-            .group(NOTIFY_LOOP)
-            .channel(EpollDomainDatagramChannel.class)
-            .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
-              @Override
-              protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket packet) {
-                String state = packet.content().toString(StandardCharsets.UTF_8);
-                if (state.lines().anyMatch("READY=1"::equals)) {
-                  notifications.ready.complete(true);
-                }
-              }
-            })
-            .bind(new DomainSocketAddress(notifications.socket.toString()))
-            .syncUninterruptibly()
-            .channel();
+        notifications.channel =
+            new Bootstrap()
+                .group(NOTIFY_LOOP)
+                .channel(EpollDomainDatagramChannel.class)
+                .handler(
+                    new SimpleChannelInboundHandler<DomainDatagramPacket>() {
+                      @Override
+                      protected void channelRead0(
+                          ChannelHandlerContext ctx, DomainDatagramPacket packet) {
+                        String state = packet.content().toString(StandardCharsets.UTF_8);
+                        if (state.lines().anyMatch("READY=1"::equals)) {
+                          notifications.ready.complete(true);
+                        }
+                      }
+                    })
+                .bind(new DomainSocketAddress(notifications.socket.toString()))
+                .syncUninterruptibly()
+                .channel();
       } catch (RuntimeException e) {
         notifications.close();
         throw new IOException("cannot bind a notify socket in " + notifications.dir, e);
@@ -190,8 +208,9 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   private void readLog() {
-    try (BufferedReader in = new BufferedReader(
-        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         synchronized (log) {
           log.add(line);
@@ -210,9 +229,9 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   /**
-   * Waits until paird has logged a line that {@code matches}, at most {@code bound}; returns it,
-   * or fails showing the log. The log is written asynchronously, so a test that checks for a
-   * line about something it just saw happen waits for it here instead of reading once.
+   * Waits until paird has logged a line that {@code matches}, at most {@code bound}; returns it, or
+   * fails showing the log. The log is written asynchronously, so a test that checks for a line
+   * about something it just saw happen waits for it here instead of reading once.
    */
   public String awaitLogLine(Predicate<String> matches, String description, Duration bound)
       throws InterruptedException {
@@ -226,8 +245,13 @@ public final class PairdProcess implements AutoCloseable {
         }
         long left = end - System.nanoTime();
         if (left <= 0 || logEnded) {
-          throw new AssertionError("paird logged no line " + description + " within " + bound
-              + "; its log:\n" + String.join("\n", log));
+          throw new AssertionError(
+              "paird logged no line "
+                  + description
+                  + " within "
+                  + bound
+                  + "; its log:\n"
+                  + String.join("\n", log));
         }
         TimeUnit.NANOSECONDS.timedWait(log, left);
       }
@@ -235,26 +259,26 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   /**
-   * Waits until paird has sent READY=1, at most {@link #START_TIMEOUT}; fails, showing its log,
-   * if it exits first or takes longer.
+   * Waits until paird has sent READY=1, at most {@link #START_TIMEOUT}; fails, showing its log, if
+   * it exits first or takes longer.
    */
   public PairdProcess awaitReady() throws Exception {
     boolean isReady;
     try {
       isReady = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      throw new AssertionError("paird sent no READY=1 within " + START_TIMEOUT + "; its log:\n"
-          + log(), e);
+      throw new AssertionError(
+          "paird sent no READY=1 within " + START_TIMEOUT + "; its log:\n" + log(), e);
     }
-    assertThat(isReady).as("paird sent READY=1 before its log ended; its log:\n%s", log())
-        .isTrue();
+    assertThat(isReady).as("paird sent READY=1 before its log ended; its log:\n%s", log()).isTrue();
     return this;
   }
 
   /** Waits for paird to exit by itself; returns its status. */
   int awaitExit() throws Exception {
     assertThat(process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
-        .as("paird exited; its log:\n%s", log()).isTrue();
+        .as("paird exited; its log:\n%s", log())
+        .isTrue();
     reader.join(TimeUnit.SECONDS.toMillis(10));
     notifications.close();
     return process.exitValue();
@@ -276,8 +300,7 @@ public final class PairdProcess implements AutoCloseable {
   public void assertLogOmits(Collection<String> keys) {
     String text = log();
     for (String key : keys) {
-      assertThat(text).as("paird's log").doesNotContain(key)
-          .doesNotContain(key.replace("-", ""));
+      assertThat(text).as("paird's log").doesNotContain(key).doesNotContain(key.replace("-", ""));
     }
   }
 

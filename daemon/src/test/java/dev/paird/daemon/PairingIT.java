@@ -26,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Pairing end to end: two or three real paird processes on loopback, each with a certificate and
  * key that the openssl command made, driven by pairctl exactly as people type it. Device A makes
  * the key ({@code new-key}); B, and in some tests C, types it ({@code pair}). Every check is on
- * what a person can see: exit statuses, pairctl's messages, {@code list-trusted} compared with
- * the fingerprint {@code openssl x509 -fingerprint} prints, and {@code ping} in both directions.
- * Every test ends by checking that no daemon logged a key it issued or was given.
+ * what a person can see: exit statuses, pairctl's messages, {@code list-trusted} compared with the
+ * fingerprint {@code openssl x509 -fingerprint} prints, and {@code ping} in both directions. Every
+ * test ends by checking that no daemon logged a key it issued or was given.
  */
 final class PairingIT {
   @TempDir static Path identityDir;
@@ -41,12 +41,16 @@ final class PairingIT {
 
   private Path config;
   private final List<PairdProcess> started = new ArrayList<>();
+
   /** The device that makes keys, the one that types them, and a third where a test needs one. */
   private Device a;
+
   private Device b;
   private Device c;
+
   /** A lower key-lifetime floor for the daemons a test starts; users' daemons have none. */
   private Optional<Duration> keyLifetimeFloor = Optional.empty();
+
   /** Every key a daemon issued or was given, wrong ones too: none may appear in a log. */
   private final List<String> keys = new ArrayList<>();
 
@@ -105,8 +109,9 @@ final class PairingIT {
     // What new-key tells the person to type must reach this daemon: its real port, not 0.
     assertThat(a.address()).endsWith(":" + issued.path("port").intValue());
     assertThat(pair.status()).as(pair.err()).isZero();
-    assertThat(pair.out()).startsWith("Paired with CN=device-a. Each device now trusts the"
-        + " other.\n").contains("  fingerprint  " + a.fingerprint() + "\n");
+    assertThat(pair.out())
+        .startsWith("Paired with CN=device-a. Each device now trusts the" + " other.\n")
+        .contains("  fingerprint  " + a.fingerprint() + "\n");
     assertTrustEachOther("spake2");
   }
 
@@ -150,12 +155,11 @@ final class PairingIT {
   }
 
   /**
-   * The one test that lets real time pass. Unit tests expire keys with a fake clock; only here
-   * do the daemon's real clock and its periodic sweep do it. Users' keys live at least 30 s; the
-   * daemons here are started with a floor of 2 s ({@link
-   * PairdProcess#launchWithKeyLifetimeFloor}) and key_lifetime = 2s, so that the test waits
-   * seconds, not half a minute. It does not sleep: it waits for new-key --wait to report the
-   * expiry, which is the event itself, with pairctl's bound.
+   * The one test that lets real time pass. Unit tests expire keys with a fake clock; only here do
+   * the daemon's real clock and its periodic sweep do it. Users' keys live at least 30 s; the
+   * daemons here are started with a floor of 2 s ({@link PairdProcess#launchWithKeyLifetimeFloor})
+   * and key_lifetime = 2s, so that the test waits seconds, not half a minute. It does not sleep: it
+   * waits for new-key --wait to report the expiry, which is the event itself, with pairctl's bound.
    */
   @Test
   void pair_expiredKey_isRejected_afterNewKeyWaitReportsTheExpiry() throws Exception {
@@ -173,8 +177,9 @@ final class PairingIT {
       assertThat(outcome.path("outcome").textValue()).isEqualTo("expired");
       assertThat(reported).isAfterOrEqualTo(Instant.parse(issued.path("expires_at").textValue()));
       assertThat(ended.status()).isEqualTo(5);
-      assertThat(ended.err()).startsWith("pairctl: key " + issued.path("id").textValue()
-          + " expired before a device used it");
+      assertThat(ended.err())
+          .startsWith(
+              "pairctl: key " + issued.path("id").textValue() + " expired before a device used it");
       assertRejected(pair);
       assertTrustNobody(a, b);
     }
@@ -230,7 +235,8 @@ final class PairingIT {
       viaC = fromC.finish();
     }
 
-    assertThat(List.of(viaB.status(), viaC.status())).as("%s%s", viaB.err(), viaC.err())
+    assertThat(List.of(viaB.status(), viaC.status()))
+        .as("%s%s", viaB.err(), viaC.err())
         .containsExactlyInAnyOrder(0, 5);
     boolean bWon = viaB.status() == 0;
     Device winner = bWon ? b : c;
@@ -255,8 +261,7 @@ final class PairingIT {
       assertThat(pair.status()).as(pair.err()).isZero();
       assertThat(outcome.path("outcome").textValue()).isEqualTo("paired");
       assertThat(outcome.path("id").textValue()).isEqualTo(issued.path("id").textValue());
-      assertThat(outcome.path("peer").path("fingerprint").textValue())
-          .isEqualTo(b.fingerprint());
+      assertThat(outcome.path("peer").path("fingerprint").textValue()).isEqualTo(b.fingerprint());
       assertThat(outcome.path("peer").path("subject").textValue())
           .isEqualTo(b.identity().subject());
       assertThat(ended.status()).as(ended.err()).isZero();
@@ -279,8 +284,8 @@ final class PairingIT {
     assertThat(onB.path("label").textValue()).isEqualTo("pantry");
     assertThat(onB.path("fingerprint").textValue()).isEqualTo(a.fingerprint());
     assertThat(onA.path("fingerprint").textValue()).isEqualTo(b.fingerprint());
-    for (JsonNode[] entry : List.of(new JsonNode[] {firstOnA, onA},
-        new JsonNode[] {firstOnB, onB})) {
+    for (JsonNode[] entry :
+        List.of(new JsonNode[] {firstOnA, onA}, new JsonNode[] {firstOnB, onB})) {
       assertThat(entry[0].path("suite").textValue()).isEqualTo("spake2");
       assertThat(entry[1].path("suite").textValue()).isEqualTo("hmac");
       assertThat(entry[1].path("added_at")).isEqualTo(entry[0].path("added_at"));
@@ -302,12 +307,16 @@ final class PairingIT {
     assertThat(trusted(a)).containsExactly(b.fingerprint());
     assertThat(fromA.status()).isEqualTo(5);
     assertThat(fromA.json().path("error").path("code").textValue()).isEqualTo("not_trusted");
-    assertThat(fromA.err()).startsWith("pairctl: this device trusts the other, but the other"
-        + " device does not trust this one");
+    assertThat(fromA.err())
+        .startsWith(
+            "pairctl: this device trusts the other, but the other"
+                + " device does not trust this one");
     assertThat(fromB.status()).isEqualTo(5);
     assertThat(fromB.json().path("error").path("code").textValue()).isEqualTo("not_trusted");
-    assertThat(fromB.err()).startsWith("pairctl: the other device trusts this one, but this"
-        + " device does not trust the other's certificate");
+    assertThat(fromB.err())
+        .startsWith(
+            "pairctl: the other device trusts this one, but this"
+                + " device does not trust the other's certificate");
 
     Result repair = pair(b, a, key(newKey(a)));
 
@@ -316,23 +325,32 @@ final class PairingIT {
   }
 
   /**
-   * Starts one paird per identity, all at once, waits until each is ready and makes them
-   * devices {@link #a}, {@link #b} and {@link #c}, in that order.
+   * Starts one paird per identity, all at once, waits until each is ready and makes them devices
+   * {@link #a}, {@link #b} and {@link #c}, in that order.
    */
   private void start(Identity... identities) throws Exception {
     List<PairdProcess> launched = new ArrayList<>();
     List<Path> dirs = new ArrayList<>();
     for (Identity identity : identities) {
       Path dir = Files.createDirectory(tmp.resolve(identity.name()));
-      List<String> arguments = List.of("--config", config.toString(),
-          "--state-dir", dir.resolve("state").toString(),
-          "--socket", dir.resolve("control.sock").toString(),
-          "--listen", "127.0.0.1:0",
-          "--cert", identity.files().cert().toString(),
-          "--key", identity.files().key().toString());
-      PairdProcess paird = keyLifetimeFloor.isPresent()
-          ? PairdProcess.launchWithKeyLifetimeFloor(keyLifetimeFloor.get(), arguments)
-          : PairdProcess.launch(List.of(), arguments);
+      List<String> arguments =
+          List.of(
+              "--config",
+              config.toString(),
+              "--state-dir",
+              dir.resolve("state").toString(),
+              "--socket",
+              dir.resolve("control.sock").toString(),
+              "--listen",
+              "127.0.0.1:0",
+              "--cert",
+              identity.files().cert().toString(),
+              "--key",
+              identity.files().key().toString());
+      PairdProcess paird =
+          keyLifetimeFloor.isPresent()
+              ? PairdProcess.launchWithKeyLifetimeFloor(keyLifetimeFloor.get(), arguments)
+              : PairdProcess.launch(List.of(), arguments);
       started.add(paird);
       launched.add(paird);
       dirs.add(dir);

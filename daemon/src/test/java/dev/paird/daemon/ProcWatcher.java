@@ -13,35 +13,39 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What another local user sees of running processes: run as that user, it reads every
- * {@code /proc/PID/cmdline} and {@code /proc/PID/environ} it may, over and over, and reports
- * each needle it finds in one. {@link KeyOnCommandLineIT} runs it as nobody.
+ * What another local user sees of running processes: run as that user, it reads every {@code
+ * /proc/PID/cmdline} and {@code /proc/PID/environ} it may, over and over, and reports each needle
+ * it finds in one. {@link KeyOnCommandLineIT} runs it as nobody.
  *
- * <p>Protocol, one line each: the needles on standard input, one per line, ended by an empty
- * line (on standard input, not the command line, where it would find them in itself); then it
- * prints {@code READY} after its first full pass, {@code SEEN I PID} the first time needle
- * number I (from 0) shows up in a process, and, once a line {@code stop} arrives or standard
- * input ends, {@code PASSES N} and exits.
+ * <p>Protocol, one line each: the needles on standard input, one per line, ended by an empty line
+ * (on standard input, not the command line, where it would find them in itself); then it prints
+ * {@code READY} after its first full pass, {@code SEEN I PID} the first time needle number I (from
+ * 0) shows up in a process, and, once a line {@code stop} arrives or standard input ends, {@code
+ * PASSES N} and exits.
  */
 public final class ProcWatcher {
   private ProcWatcher() {}
 
   public static void main(String[] args) throws Exception {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     List<byte[]> needles = new ArrayList<>();
     for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
       needles.add(line.getBytes(StandardCharsets.UTF_8));
     }
-    Thread stopper = new Thread(() -> {
-      try {
-        for (String line = in.readLine(); line != null && !line.equals("stop");
-            line = in.readLine()) {
-          // Anything else is ignored.
-        }
-      } catch (IOException e) {
-        // Standard input failed: stop as if it had ended.
-      }
-    });
+    Thread stopper =
+        new Thread(
+            () -> {
+              try {
+                for (String line = in.readLine();
+                    line != null && !line.equals("stop");
+                    line = in.readLine()) {
+                  // Anything else is ignored.
+                }
+              } catch (IOException e) {
+                // Standard input failed: stop as if it had ended.
+              }
+            });
     stopper.setDaemon(true);
     stopper.start();
     Set<String> seen = new HashSet<>();

@@ -42,16 +42,21 @@ final class SdNotifyTest {
   void send_ready_arrivesAsOneDatagram() throws Exception {
     Path socket = dir.resolve("notify");
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    Channel systemd = new Bootstrap()
-        .group(group)
-        .channel(EpollDomainDatagramChannel.class)
-        .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
-          @Override
-          protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket packet) {
-            received.add(packet.content().toString(StandardCharsets.UTF_8));
-          }
-        })
-        .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+    Channel systemd =
+        new Bootstrap()
+            .group(group)
+            .channel(EpollDomainDatagramChannel.class)
+            .handler(
+                new SimpleChannelInboundHandler<DomainDatagramPacket>() {
+                  @Override
+                  protected void channelRead0(
+                      ChannelHandlerContext ctx, DomainDatagramPacket packet) {
+                    received.add(packet.content().toString(StandardCharsets.UTF_8));
+                  }
+                })
+            .bind(new DomainSocketAddress(socket.toString()))
+            .sync()
+            .channel();
     try {
       new SdNotify(Optional.of(socket.toString()), group).send("READY=1\nSTATUS=serving x");
 

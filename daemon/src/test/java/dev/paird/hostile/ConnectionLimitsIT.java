@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Connections held open by a hostile client, from one address or from several: one source
- * cannot take more than its share, and a full server makes room for newcomers by dropping the
- * oldest silent connection instead of refusing them. Each test has its own daemon, with the
- * limits it needs, and deadlines long enough that only the limits can end a connection.
+ * Connections held open by a hostile client, from one address or from several: one source cannot
+ * take more than its share, and a full server makes room for newcomers by dropping the oldest
+ * silent connection instead of refusing them. Each test has its own daemon, with the limits it
+ * needs, and deadlines long enough that only the limits can end a connection.
  */
 final class ConnectionLimitsIT {
   private static final Duration BOUND = Duration.ofSeconds(10);
@@ -52,24 +52,30 @@ final class ConnectionLimitsIT {
   @Test
   void perSourceCap_oneConnectionTooMany_isClosedBeforeTls_andOtherSourcesAreServed()
       throws Exception {
-    paird = LiveDaemon.start(dir, "server",
-        "max_connections_per_source = 3",
-        "max_connections = 16",
-        "first_frame_timeout = 1m",
-        "exchange_timeout = 1m",
-        "rate_limit_per_minute = 6000");
+    paird =
+        LiveDaemon.start(
+            dir,
+            "server",
+            "max_connections_per_source = 3",
+            "max_connections = 16",
+            "first_frame_timeout = 1m",
+            "exchange_timeout = 1m",
+            "rate_limit_per_minute = 6000");
     for (int i = 0; i < 3; i++) {
       held.add(RawConnection.open(client, source(1), paird.pairingPort, BOUND));
     }
 
-    Throwable fourth = catchThrowable(() ->
-        RawConnection.open(client, source(1), paird.pairingPort, BOUND).close());
+    Throwable fourth =
+        catchThrowable(
+            () -> RawConnection.open(client, source(1), paird.pairingPort, BOUND).close());
     RawConnection elsewhere = RawConnection.open(client, source(2), paird.pairingPort, BOUND);
     held.add(elsewhere);
 
     // Closed by the server (EOF or reset during the handshake), not left hanging until the bound.
-    assertThat(fourth).as("the 4th handshake from 127.0.3.1")
-        .isInstanceOf(IOException.class).isNotInstanceOf(SocketTimeoutException.class);
+    assertThat(fourth)
+        .as("the 4th handshake from 127.0.3.1")
+        .isInstanceOf(IOException.class)
+        .isNotInstanceOf(SocketTimeoutException.class);
     // The held connections are still served: one of them pings and is answered.
     held.get(0).send(Wire.frame(Wire.PING, new byte[0]));
     assertThat(held.get(0).readToEnd(BOUND).hex()).isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
@@ -77,12 +83,15 @@ final class ConnectionLimitsIT {
 
   @Test
   void full_aNewConnectionEvictsTheOldestSilentOne_whichIsToldBusy() throws Exception {
-    paird = LiveDaemon.start(dir, "server",
-        "max_connections = 4",
-        "max_connections_per_source = 1",
-        "first_frame_timeout = 1m",
-        "exchange_timeout = 1m",
-        "rate_limit_per_minute = 6000");
+    paird =
+        LiveDaemon.start(
+            dir,
+            "server",
+            "max_connections = 4",
+            "max_connections_per_source = 1",
+            "first_frame_timeout = 1m",
+            "exchange_timeout = 1m",
+            "rate_limit_per_minute = 6000");
     // Four silent connections from four addresses, oldest first; each handshake is complete
     // before the next connection starts, so their order on the server is this one.
     for (int host = 3; host <= 6; host++) {
@@ -98,13 +107,16 @@ final class ConnectionLimitsIT {
     held.get(1).send(Wire.frame(Wire.PING, new byte[0]));
     Received second = held.get(1).readToEnd(BOUND);
 
-    assertThat(answer.hex()).as("the newcomer's ping is answered (the client is not trusted)")
+    assertThat(answer.hex())
+        .as("the newcomer's ping is answered (the client is not trusted)")
         .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
     assertThat(answer.ending()).isEqualTo(Ending.EOF);
-    assertThat(oldest.hex()).as("the oldest silent connection").isEqualTo(
-        Wire.hex(Wire.ERROR_BUSY));
+    assertThat(oldest.hex())
+        .as("the oldest silent connection")
+        .isEqualTo(Wire.hex(Wire.ERROR_BUSY));
     assertThat(oldest.ending()).as("after %s", oldest).isEqualTo(Ending.EOF);
-    assertThat(second.hex()).as("the second oldest, after the eviction")
+    assertThat(second.hex())
+        .as("the second oldest, after the eviction")
         .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
   }
 }

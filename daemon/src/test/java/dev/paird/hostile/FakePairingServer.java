@@ -14,9 +14,9 @@ import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 
 /**
- * A pairing port that lies: JDK TLS 1.3 with ALPN {@code paird/1} on a loopback port, serving
- * one connection with a script of its own. It records every byte the client sent, so a test can
- * tell how far the client went.
+ * A pairing port that lies: JDK TLS 1.3 with ALPN {@code paird/1} on a loopback port, serving one
+ * connection with a script of its own. It records every byte the client sent, so a test can tell
+ * how far the client went.
  */
 final class FakePairingServer implements AutoCloseable {
   /** What the server does once the handshake is done; it may read and write frames. */
@@ -39,8 +39,9 @@ final class FakePairingServer implements AutoCloseable {
    */
   static FakePairingServer start(SSLContext tls, boolean askForClientCertificate, Script script)
       throws IOException {
-    SSLServerSocket listener = (SSLServerSocket) tls.getServerSocketFactory()
-        .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    SSLServerSocket listener =
+        (SSLServerSocket)
+            tls.getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress());
     SSLParameters parameters = JdkTls.parameters(listener.getSSLParameters());
     parameters.setNeedClientAuth(askForClientCertificate);
     listener.setSSLParameters(parameters);
@@ -80,8 +81,7 @@ final class FakePairingServer implements AutoCloseable {
     byte[] bytes = connection.getInputStream().readNBytes(count);
     into.writeBytes(bytes);
     if (bytes.length < count) {
-      throw new IOException("the client hung up after " + bytes.length + " of " + count
-          + " bytes");
+      throw new IOException("the client hung up after " + bytes.length + " of " + count + " bytes");
     }
     return bytes;
   }

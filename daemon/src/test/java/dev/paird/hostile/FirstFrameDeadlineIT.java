@@ -17,14 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A client that completes TLS and then says nothing, or half a frame, is answered
- * ERROR(TIMEOUT) and dropped at {@code first_frame_timeout}, long before the exchange deadline:
- * it cannot hold one of the daemon's connections for long.
+ * A client that completes TLS and then says nothing, or half a frame, is answered ERROR(TIMEOUT)
+ * and dropped at {@code first_frame_timeout}, long before the exchange deadline: it cannot hold one
+ * of the daemon's connections for long.
  */
 final class FirstFrameDeadlineIT {
   private static final double FIRST_FRAME_TIMEOUT_SECONDS = 2;
+
   /** Far beyond the first-frame deadline, so that only that deadline can explain the close. */
   private static final String EXCHANGE_TIMEOUT = "20s";
+
   /** How long a test waits for the server: enough for a slow machine, well under the above. */
   private static final Duration BOUND = Duration.ofSeconds(10);
 
@@ -34,10 +36,13 @@ final class FirstFrameDeadlineIT {
 
   @BeforeAll
   static void start() throws Exception {
-    paird = LiveDaemon.start(dir, "server",
-        "first_frame_timeout = 2s",
-        "exchange_timeout = " + EXCHANGE_TIMEOUT,
-        "rate_limit_per_minute = 6000");
+    paird =
+        LiveDaemon.start(
+            dir,
+            "server",
+            "first_frame_timeout = 2s",
+            "exchange_timeout = " + EXCHANGE_TIMEOUT,
+            "rate_limit_per_minute = 6000");
     client = JdkTls.context(OpenSslCli.newSelfSigned(dir, "mallory", KeyType.EC_P256));
   }
 
@@ -48,8 +53,8 @@ final class FirstFrameDeadlineIT {
 
   @Test
   void silentAfterHandshake_isAnsweredTimeout_atTheFirstFrameDeadline() throws Exception {
-    try (RawConnection connection = RawConnection.open(client, source(20), paird.pairingPort,
-        BOUND)) {
+    try (RawConnection connection =
+        RawConnection.open(client, source(20), paird.pairingPort, BOUND)) {
       Received received = connection.readToEnd(BOUND);
 
       assertTimeoutAtTheDeadline(connection, received);
@@ -59,8 +64,8 @@ final class FirstFrameDeadlineIT {
 
   @Test
   void halfAFrame_thenSilence_isAnsweredTimeout_atTheFirstFrameDeadline() throws Exception {
-    try (RawConnection connection = RawConnection.open(client, source(21), paird.pairingPort,
-        BOUND)) {
+    try (RawConnection connection =
+        RawConnection.open(client, source(21), paird.pairingPort, BOUND)) {
       connection.send(Wire.hex("11 00")); // two of the three header bytes of a client share
 
       Received received = connection.readToEnd(BOUND);
@@ -80,12 +85,15 @@ final class FirstFrameDeadlineIT {
   }
 
   /**
-   * The log names the client's address, which no other connection uses, and says it was about
-   * time; the exact wording is the daemon's to choose.
+   * The log names the client's address, which no other connection uses, and says it was about time;
+   * the exact wording is the daemon's to choose.
    */
   private static void assertLoggedTimeout(String source) throws InterruptedException {
-    paird.process.awaitLogLine(line -> line.contains(source)
-            && line.toLowerCase(Locale.ROOT).matches(".*(time|deadline|within|first frame).*"),
-        "about the silent client at " + source, Duration.ofSeconds(5));
+    paird.process.awaitLogLine(
+        line ->
+            line.contains(source)
+                && line.toLowerCase(Locale.ROOT).matches(".*(time|deadline|within|first frame).*"),
+        "about the silent client at " + source,
+        Duration.ofSeconds(5));
   }
 }

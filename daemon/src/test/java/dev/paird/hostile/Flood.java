@@ -38,13 +38,12 @@ import javax.net.ssl.SSLSocketFactory;
  * addresses, each at a chosen rate (by default exactly paird's default rate limit, a burst of 30
  * then 30 a minute), with a mix of four kinds of hostile connection, and reports what became of
  * each connection as the attacker saw it. It uses nothing of paird's: the JDK's TLS 1.3 with a
- * certificate of its own and any server certificate accepted ({@link JdkTls}), as a stranger
- * would.
+ * certificate of its own and any server certificate accepted ({@link JdkTls}), as a stranger would.
  *
- * <p>Not a test: run by the script, as root inside a network namespace, with
- * {@code java -cp daemon/target/test-classes dev.paird.hostile.Flood --help}. Every connection is
- * bounded in time and the number of connections open at once by the thread pool, so the program
- * ends within {@code --seconds} plus a few seconds whatever the server does.
+ * <p>Not a test: run by the script, as root inside a network namespace, with {@code java -cp
+ * daemon/target/test-classes dev.paird.hostile.Flood --help}. Every connection is bounded in time
+ * and the number of connections open at once by the thread pool, so the program ends within {@code
+ * --seconds} plus a few seconds whatever the server does.
  */
 // The counters are AtomicLongArrays indexed by the enums' ordinals, and the report walks
 // values() in the same order, so the index and the row always agree.
@@ -103,6 +102,7 @@ public final class Flood {
 
   /** The ERROR frame reasons of docs/PROTOCOL.md §2 the attacker tells apart. */
   private static final int MALFORMED = 0x02;
+
   private static final int BUSY = 0x04;
   private static final int TIMEOUT = 0x05;
   private static final int NOT_TRUSTED = 0x06;
@@ -113,13 +113,15 @@ public final class Flood {
   private final SecureRandom random = new SecureRandom();
   private final ExecutorService pool;
   private final Semaphore slots;
+
   /**
-   * The handshakes computed at once. The scheduler shares the CPU between threads, not
-   * processes: a thousand attacker threads computing handshakes side by side would leave
-   * paird and pairctl, on the same machine, one thousandth of it, which a real attacker with
-   * machines of its own could not do. A few at a time is the attacker's CPU of a core or two.
+   * The handshakes computed at once. The scheduler shares the CPU between threads, not processes: a
+   * thousand attacker threads computing handshakes side by side would leave paird and pairctl, on
+   * the same machine, one thousandth of it, which a real attacker with machines of its own could
+   * not do. A few at a time is the attacker's CPU of a core or two.
    */
   private final Semaphore handshakes;
+
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong skipped = new AtomicLong();
   private final AtomicLongArray attempts = new AtomicLongArray(Kind.values().length);
@@ -127,6 +129,7 @@ public final class Flood {
   private final AtomicLongArray outcomes =
       new AtomicLongArray(Kind.values().length * Outcome.values().length);
   private volatile boolean stopping;
+
   /** How long connections were launched for: the attempts a source should have made follow. */
   private long floodNanos;
 
@@ -136,12 +139,15 @@ public final class Flood {
     this.helloStart = clientHelloStart(context, options.helloBytes);
     this.slots = new Semaphore(options.threads);
     this.handshakes = new Semaphore(options.handshakeThreads);
-    this.pool = Executors.newFixedThreadPool(options.threads, runnable -> {
-      // Small stacks: hundreds of threads that mostly sit in a blocking read.
-      Thread thread = new Thread(null, runnable, "flood", 256 * 1024);
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            options.threads,
+            runnable -> {
+              // Small stacks: hundreds of threads that mostly sit in a blocking read.
+              Thread thread = new Thread(null, runnable, "flood", 256 * 1024);
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   public static void main(String[] args) throws Exception {
@@ -220,14 +226,15 @@ public final class Flood {
       skipped.incrementAndGet();
       return;
     }
-    pool.execute(() -> {
-      try {
-        Outcome outcome = connection(source, kind);
-        outcomes.incrementAndGet(kind.ordinal() * Outcome.values().length + outcome.ordinal());
-      } finally {
-        slots.release();
-      }
-    });
+    pool.execute(
+        () -> {
+          try {
+            Outcome outcome = connection(source, kind);
+            outcomes.incrementAndGet(kind.ordinal() * Outcome.values().length + outcome.ordinal());
+          } finally {
+            slots.release();
+          }
+        });
   }
 
   /** One connection of {@code kind} from {@code source}, from connect to close. */
@@ -267,8 +274,10 @@ public final class Flood {
       }
       SSLSocket socket;
       try {
-        socket = (SSLSocket) tls.createSocket(raw, options.target.getHostString(),
-            options.target.getPort(), true);
+        socket =
+            (SSLSocket)
+                tls.createSocket(
+                    raw, options.target.getHostString(), options.target.getPort(), true);
         socket.setSSLParameters(JdkTls.parameters(socket.getSSLParameters()));
         socket.startHandshake();
       } catch (IOException e) {
@@ -315,7 +324,7 @@ public final class Flood {
     try {
       OutputStream out = socket.getOutputStream();
       switch (kind) {
-        case IDLE -> { }
+        case IDLE -> {}
         case HANDSHAKE -> out.write(new byte[] {0x21, 0, 0});
         case GARBAGE -> out.write(garbageFrame());
         default -> throw new IllegalStateException(kind.label);
@@ -351,8 +360,8 @@ public final class Flood {
   }
 
   /**
-   * The reason byte of the ERROR frame the server sends; -1 if it closes without a whole
-   * frame; 0x100 + type if it sends a frame of another type.
+   * The reason byte of the ERROR frame the server sends; -1 if it closes without a whole frame;
+   * 0x100 + type if it sends a frame of another type.
    */
   private static int errorReason(InputStream in) throws IOException {
     byte[] header = new byte[3];
@@ -391,8 +400,8 @@ public final class Flood {
   }
 
   /**
-   * One line per kind, tab-separated, with a header line: the script reads it. Then one JSON
-   * line with the same figures.
+   * One line per kind, tab-separated, with a header line: the script reads it. Then one JSON line
+   * with the same figures.
    */
   private void report(PrintStream out) {
     List<String> columns = new ArrayList<>(List.of("kind", "attempted", "opened"));
@@ -400,29 +409,40 @@ public final class Flood {
       columns.add(outcome.label);
     }
     out.println(String.join("\t", columns));
-    StringBuilder json = new StringBuilder("{\"sources\":").append(options.sources.size())
-        .append(",\"seconds\":").append(String.format(Locale.ROOT, "%.1f", floodNanos / 1e9))
-        .append(",\"per_minute\":").append(options.perMinute)
-        .append(",\"skipped\":").append(skipped.get()).append(",\"kinds\":{");
+    StringBuilder json =
+        new StringBuilder("{\"sources\":")
+            .append(options.sources.size())
+            .append(",\"seconds\":")
+            .append(String.format(Locale.ROOT, "%.1f", floodNanos / 1e9))
+            .append(",\"per_minute\":")
+            .append(options.perMinute)
+            .append(",\"skipped\":")
+            .append(skipped.get())
+            .append(",\"kinds\":{");
     for (Kind kind : Kind.values()) {
       Map<String, Long> row = new LinkedHashMap<>();
       row.put("attempted", attempts.get(kind.ordinal()));
       row.put("opened", opened.get(kind.ordinal()));
       for (Outcome outcome : Outcome.values()) {
-        row.put(outcome.label,
+        row.put(
+            outcome.label,
             outcomes.get(kind.ordinal() * Outcome.values().length + outcome.ordinal()));
       }
       List<String> cells = new ArrayList<>(List.of(kind.label));
       List<String> fields = new ArrayList<>();
-      row.forEach((name, value) -> {
-        cells.add(Long.toString(value));
-        fields.add("\"" + name + "\":" + value);
-      });
+      row.forEach(
+          (name, value) -> {
+            cells.add(Long.toString(value));
+            fields.add("\"" + name + "\":" + value);
+          });
       out.println(String.join("\t", cells));
       if (kind.ordinal() > 0) {
         json.append(',');
       }
-      json.append('"').append(kind.label).append("\":{").append(String.join(",", fields))
+      json.append('"')
+          .append(kind.label)
+          .append("\":{")
+          .append(String.join(",", fields))
           .append('}');
     }
     out.println("skipped\t" + skipped.get());
@@ -433,17 +453,19 @@ public final class Flood {
 
   /** The command line. */
   private static final class Options {
-    static final String USAGE = String.join("\n",
-        "usage: Flood --target ADDRESS:PORT --sources ADDRESS[,ADDRESS...] --cert PEM --key PEM",
-        "             [--seconds 60] [--per-minute 30] [--burst 30] [--mix idle,slow_hello,...]",
-        "             [--threads 2000] [--handshakes 2] [--hold 40] [--handshake-timeout 10]",
-        "             [--hello-bytes 12] [--stop-file PATH]",
-        "  Each source address opens connections at --per-minute after a burst of --burst,",
-        "  taking the kinds of --mix in turn (default: idle,slow_hello,handshake,garbage).",
-        "  --handshakes: TLS handshakes computed at once (their CPU is the attacker's);",
-        "  --hold: seconds a connection waits for the server before giving up;",
-        "  --handshake-timeout: the server's, to tell a timeout from an eviction;",
-        "  --stop-file: stop before --seconds are up once this file exists.");
+    static final String USAGE =
+        String.join(
+            "\n",
+            "usage: Flood --target ADDRESS:PORT --sources ADDRESS[,ADDRESS...] --cert PEM --key PEM",
+            "             [--seconds 60] [--per-minute 30] [--burst 30] [--mix idle,slow_hello,...]",
+            "             [--threads 2000] [--handshakes 2] [--hold 40] [--handshake-timeout 10]",
+            "             [--hello-bytes 12] [--stop-file PATH]",
+            "  Each source address opens connections at --per-minute after a burst of --burst,",
+            "  taking the kinds of --mix in turn (default: idle,slow_hello,handshake,garbage).",
+            "  --handshakes: TLS handshakes computed at once (their CPU is the attacker's);",
+            "  --hold: seconds a connection waits for the server before giving up;",
+            "  --handshake-timeout: the server's, to tell a timeout from an eviction;",
+            "  --stop-file: stop before --seconds are up once this file exists.");
 
     InetSocketAddress target;
     List<InetAddress> sources = new ArrayList<>();
@@ -481,9 +503,10 @@ public final class Flood {
             if (colon < 0) {
               throw new IllegalArgumentException("--target: ADDRESS:PORT, not " + value);
             }
-            options.target = new InetSocketAddress(
-                InetAddress.getByName(value.substring(0, colon).replaceAll("[\\[\\]]", "")),
-                Integer.parseInt(value.substring(colon + 1)));
+            options.target =
+                new InetSocketAddress(
+                    InetAddress.getByName(value.substring(0, colon).replaceAll("[\\[\\]]", "")),
+                    Integer.parseInt(value.substring(colon + 1)));
           }
           case "--sources" -> {
             for (String address : value.split(",", -1)) {
@@ -512,7 +535,9 @@ public final class Flood {
           default -> throw new IllegalArgumentException("unknown option " + name);
         }
       }
-      if (options.target == null || options.sources.isEmpty() || options.cert == null
+      if (options.target == null
+          || options.sources.isEmpty()
+          || options.cert == null
           || options.key == null) {
         throw new IllegalArgumentException("--target, --sources, --cert and --key are required");
       }

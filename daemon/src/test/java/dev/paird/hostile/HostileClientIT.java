@@ -30,28 +30,30 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A client with a valid certificate and TLS, but its own frames: malformed ones, spake2
- * exchanges it abandons, and session resumption. The frames are built by hand from
- * docs/PROTOCOL.md; nothing here uses paird's protocol code.
+ * A client with a valid certificate and TLS, but its own frames: malformed ones, spake2 exchanges
+ * it abandons, and session resumption. The frames are built by hand from docs/PROTOCOL.md; nothing
+ * here uses paird's protocol code.
  */
 final class HostileClientIT {
   private static final Duration BOUND = Duration.ofSeconds(10);
+
   /** A handshake message in s_client's -msg trace, as received ("<<<"). */
   private static final Pattern RECEIVED_HANDSHAKE =
       Pattern.compile("(?m)^<<< TLS 1\\.3, Handshake \\[length [0-9a-f]+\\], (\\w+)$");
 
   @TempDir static Path dir;
+
   /** The device under attack, and an honest device that types the real key afterwards. */
   private static LiveDaemon server;
+
   private static LiveDaemon honest;
   private static SelfSigned mallory;
   private static SSLContext client;
 
   @BeforeAll
   static void start() throws Exception {
-    server = LiveDaemon.start(dir, "server",
-        "exchange_timeout = 8s",
-        "rate_limit_per_minute = 6000");
+    server =
+        LiveDaemon.start(dir, "server", "exchange_timeout = 8s", "rate_limit_per_minute = 6000");
     honest = LiveDaemon.start(dir, "honest");
     mallory = OpenSslCli.newSelfSigned(dir, "mallory", KeyType.EC_P256);
     client = JdkTls.context(mallory);
@@ -64,51 +66,54 @@ final class HostileClientIT {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "unknown type,               55 00 00,                   22",
-      "wrong length for its type,  01 00 05 01 02 03 04 05,    23",
-      "length above the maximum,   11 ff ff,                   24"})
+    "unknown type,               55 00 00,                   22",
+    "wrong length for its type,  01 00 05 01 02 03 04 05,    23",
+    "length above the maximum,   11 ff ff,                   24"
+  })
   void malformedFrame_isAnsweredMalformed_closed_andLogged(String what, String frame, int host)
       throws Exception {
-    try (RawConnection connection = RawConnection.open(client, source(host), server.pairingPort,
-        BOUND)) {
+    try (RawConnection connection =
+        RawConnection.open(client, source(host), server.pairingPort, BOUND)) {
       connection.send(Wire.hex(frame));
 
       Received received = connection.readToEnd(BOUND);
 
-      assertThat(received.hex()).as("the answer to %s", what)
+      assertThat(received.hex())
+          .as("the answer to %s", what)
           .isEqualTo(Wire.hex(Wire.ERROR_MALFORMED));
       assertThat(received.ending()).as("after %s", received).isEqualTo(Ending.EOF);
       String source = "127.0.3." + host;
-      String line = server.process.awaitLogLine(
-          l -> l.contains(source) && l.contains("malformed frame"),
-          "saying the frame from " + source + " was malformed", Duration.ofSeconds(5));
+      String line =
+          server.process.awaitLogLine(
+              l -> l.contains(source) && l.contains("malformed frame"),
+              "saying the frame from " + source + " was malformed",
+              Duration.ofSeconds(5));
       // At INFO, on the pairing logger (the terminal format shows its last name part).
       assertThat(line).contains(" INFO ").contains(" pairing: ");
     }
   }
 
   /**
-   * Three connections each send a valid client share for the key's slot, read the server's
-   * share (so each reserved an attempt) and hang up without confirming. That is three failed
-   * attempts: the key is burned, wait-key says so, and the right code no longer pairs.
+   * Three connections each send a valid client share for the key's slot, read the server's share
+   * (so each reserved an attempt) and hang up without confirming. That is three failed attempts:
+   * the key is burned, wait-key says so, and the right code no longer pairs.
    */
   @Test
   void spake2_threeAbandonedExchanges_burnTheKey() throws Exception {
-    try (Pairctl.Running waiting = server.ctl.start("--json", "new-key", "--suite", "spake2",
-        "--wait")) {
+    try (Pairctl.Running waiting =
+        server.ctl.start("--json", "new-key", "--suite", "spake2", "--wait")) {
       JsonNode issued = waiting.readJson(BOUND);
       server.keys.add(issued.path("key").textValue());
       String id = issued.path("id").textValue();
       assertThat(attemptsLeft(id)).isEqualTo(3);
 
       for (int attempt = 1; attempt <= 3; attempt++) {
-        try (RawConnection connection = RawConnection.open(client, source(25),
-            server.pairingPort, BOUND)) {
+        try (RawConnection connection =
+            RawConnection.open(client, source(25), server.pairingPort, BOUND)) {
           connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
           byte[] answer = connection.read(3 + 65, BOUND);
 
-          assertThat(answer).as("attempt %d: a whole SPAKE2_SERVER_SHARE", attempt)
-              .hasSize(3 + 65);
+          assertThat(answer).as("attempt %d: a whole SPAKE2_SERVER_SHARE", attempt).hasSize(3 + 65);
           assertThat(Wire.hex(Arrays.copyOf(answer, 4))).isEqualTo("12 00 41 04");
         } // closed here, without SPAKE2_CLIENT_CONFIRM
       }
@@ -116,7 +121,8 @@ final class HostileClientIT {
       Pairctl.Result right = honest.pair(server.address, issued.path("key").textValue());
 
       assertThat(outcome.path("id").textValue()).isEqualTo(id);
-      assertThat(outcome.path("outcome").textValue()).as("new-key --wait: %s", outcome)
+      assertThat(outcome.path("outcome").textValue())
+          .as("new-key --wait: %s", outcome)
           .isEqualTo("burned");
       assertThat(right.status()).as(right.err()).isEqualTo(5);
       assertThat(right.json().path("error").path("code").textValue()).isEqualTo("key_rejected");
@@ -126,10 +132,9 @@ final class HostileClientIT {
   }
 
   /**
-   * openssl s_client, asked to save the session and offer it again, gets no ticket to save and
-   * a full handshake each time. The first connection sends PING, so the server answers and
-   * closes: by then any NewSessionTicket it meant to send would have arrived, and -msg would
-   * show it.
+   * openssl s_client, asked to save the session and offer it again, gets no ticket to save and a
+   * full handshake each time. The first connection sends PING, so the server answers and closes: by
+   * then any NewSessionTicket it meant to send would have arrived, and -msg would show it.
    */
   @Test
   void tlsResumption_noTicketIsIssued_andEveryHandshakeIsFull() throws Exception {
@@ -142,19 +147,24 @@ final class HostileClientIT {
     assertThat(first).as("s_client's output").contains("ALPN protocol: paird/1");
     assertThat(sessionLine(first)).startsWith("New, TLSv1.3");
     SoftAssertions softly = new SoftAssertions();
-    softly.assertThat(handshakeMessagesReceived(first)).as("handshake messages the server sent")
-        .contains("Finished").doesNotContain("NewSessionTicket");
+    softly
+        .assertThat(handshakeMessagesReceived(first))
+        .as("handshake messages the server sent")
+        .contains("Finished")
+        .doesNotContain("NewSessionTicket");
     softly.assertThat(session).as("a session s_client could resume").doesNotExist();
     if (second != null) {
-      softly.assertThat(sessionLine(second)).as("the connection offering the saved session")
+      softly
+          .assertThat(sessionLine(second))
+          .as("the connection offering the saved session")
           .startsWith("New, TLSv1.3");
     }
     softly.assertAll();
   }
 
   /**
-   * PROTOCOL.md §1: a client offering several protocols with paird/1 among them gets paird/1
-   * and its exchange; one that does not offer it gets no ALPN, and the server closes after the
+   * PROTOCOL.md §1: a client offering several protocols with paird/1 among them gets paird/1 and
+   * its exchange; one that does not offer it gets no ALPN, and the server closes after the
    * handshake without taking its frame.
    */
   @Test
@@ -169,12 +179,16 @@ final class HostileClientIT {
     assertThat(without).contains("No ALPN negotiated").doesNotContain("\u007f\u0000\u0001");
     server.process.awaitLogLine(
         l -> l.contains("127.0.0.1") && l.contains("ALPN " + JdkTls.ALPN + " was not agreed"),
-        "closing the connection that did not offer paird/1", Duration.ofSeconds(5));
+        "closing the connection that did not offer paird/1",
+        Duration.ofSeconds(5));
   }
 
   /** s_client's line saying whether the session is new or resumed: "New, ..." or "Reused, ...". */
   private static String sessionLine(String output) {
-    return output.lines().filter(line -> line.matches("(New|Reused), .*")).findFirst()
+    return output
+        .lines()
+        .filter(line -> line.matches("(New|Reused), .*"))
+        .findFirst()
         .orElse("(no New/Reused line in s_client's output)");
   }
 
@@ -196,20 +210,34 @@ final class HostileClientIT {
   /** As {@link #sClient}, offering the ALPN protocols {@code alpn} (comma-separated). */
   private static String sClientOffering(String alpn, String... options) throws Exception {
     Path ping = Files.write(dir.resolve("ping.bin"), Wire.frame(Wire.PING, new byte[0]));
-    List<String> command = new ArrayList<>(List.of("openssl", "s_client",
-        "-connect", server.address, "-tls1_3", "-alpn", alpn,
-        "-cert", mallory.cert().toString(), "-key", mallory.key().toString(),
-        "-msg", "-ign_eof"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "openssl",
+                "s_client",
+                "-connect",
+                server.address,
+                "-tls1_3",
+                "-alpn",
+                alpn,
+                "-cert",
+                mallory.cert().toString(),
+                "-key",
+                mallory.key().toString(),
+                "-msg",
+                "-ign_eof"));
     command.addAll(List.of(options));
     Path output = Files.createTempFile(dir, "s_client", ".txt");
-    Process process = new ProcessBuilder(command)
-        .redirectInput(ping.toFile())
-        .redirectOutput(output.toFile())
-        .redirectErrorStream(true)
-        .start();
+    Process process =
+        new ProcessBuilder(command)
+            .redirectInput(ping.toFile())
+            .redirectOutput(output.toFile())
+            .redirectErrorStream(true)
+            .start();
     try {
       assertThat(process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS))
-          .as("s_client finished: the server closed the connection").isTrue();
+          .as("s_client finished: the server closed the connection")
+          .isTrue();
     } finally {
       process.destroyForcibly();
     }

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real {@code pairctl pair}, through a real paird, against fake servers that break the
- * protocol in ways a user could meet: the wrong kind of TLS server, and a server that sends a
- * share that is not a point. The user must get a clear error with a stable code, never a Java
- * exception's text, and nothing may be trusted.
+ * The real {@code pairctl pair}, through a real paird, against fake servers that break the protocol
+ * in ways a user could meet: the wrong kind of TLS server, and a server that sends a share that is
+ * not a point. The user must get a clear error with a stable code, never a Java exception's text,
+ * and nothing may be trusted.
  */
 final class HostileServerIT {
   /** What a Java exception's text looks like when it leaks into a message. */
@@ -28,6 +28,7 @@ final class HostileServerIT {
   @TempDir static Path dir;
   private static LiveDaemon device;
   private static SSLContext fake;
+
   /** A well-formed spake2 code: pairctl checks the check digit before any traffic. */
   private static final String CODE =
       Spake2Code.create(17, "24681357".getBytes(StandardCharsets.US_ASCII)).format();
@@ -58,21 +59,25 @@ final class HostileServerIT {
 
   @Test
   void pair_serverShareThatIsNotAPoint_isAProtocolError_andTrustsNothing() throws Exception {
-    try (FakePairingServer server = FakePairingServer.start(fake, true, (connection, r) -> {
-      FakePairingServer.read(connection, 3 + 66, r); // the client's share
-      byte[] notAPoint = new byte[65];
-      notAPoint[0] = 0x04; // uncompressed, with X = Y = 0: not on the curve
-      connection.getOutputStream().write(Wire.frame(Wire.SPAKE2_SERVER_SHARE, notAPoint));
-      connection.getOutputStream().flush();
-    })) {
+    try (FakePairingServer server =
+        FakePairingServer.start(
+            fake,
+            true,
+            (connection, r) -> {
+              FakePairingServer.read(connection, 3 + 66, r); // the client's share
+              byte[] notAPoint = new byte[65];
+              notAPoint[0] = 0x04; // uncompressed, with X = Y = 0: not on the curve
+              connection.getOutputStream().write(Wire.frame(Wire.SPAKE2_SERVER_SHARE, notAPoint));
+              connection.getOutputStream().flush();
+            })) {
       Result pair = device.pair(server.address(), CODE);
       byte[] sent = server.received();
 
-      assertThat(Wire.hex(Arrays.copyOf(sent, 4))).as("the client's first frame")
+      assertThat(Wire.hex(Arrays.copyOf(sent, 4)))
+          .as("the client's first frame")
           .isEqualTo("11 00 42 11"); // SPAKE2_CLIENT_SHARE, 66 bytes, slot 17
       assertThat(pair.status()).as(pair.err()).isEqualTo(6);
-      assertThat(pair.json().path("error").path("code").textValue())
-          .isEqualTo("protocol_error");
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("protocol_error");
       assertThat(pair.err()).startsWith("pairctl: ").containsIgnoringCase("invalid SPAKE2 share");
       assertNoExceptionText(pair);
       assertThat(device.trusted()).isEmpty();

@@ -24,10 +24,10 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The JDK's own TLS (SunJSSE), set up as a pairing peer must be: TLS 1.3 only, ALPN
- * {@code paird/1}, this side's certificate and key from the PEM files openssl wrote, and any
- * peer certificate accepted, because the pairing protocol, not TLS, judges certificates. Used
- * both for the hostile client and for the fake servers, so neither shares code with paird.
+ * The JDK's own TLS (SunJSSE), set up as a pairing peer must be: TLS 1.3 only, ALPN {@code
+ * paird/1}, this side's certificate and key from the PEM files openssl wrote, and any peer
+ * certificate accepted, because the pairing protocol, not TLS, judges certificates. Used both for
+ * the hostile client and for the fake servers, so neither shares code with paird.
  */
 final class JdkTls {
   static final String TLS13 = "TLSv1.3";
@@ -41,10 +41,10 @@ final class JdkTls {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setKeyEntry("device", privateKey(identity), NO_PASSWORD,
-          new Certificate[] {certificate(identity)});
-      KeyManagerFactory keys = KeyManagerFactory.getInstance(
-          KeyManagerFactory.getDefaultAlgorithm());
+      store.setKeyEntry(
+          "device", privateKey(identity), NO_PASSWORD, new Certificate[] {certificate(identity)});
+      KeyManagerFactory keys =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, NO_PASSWORD);
       SSLContext context = SSLContext.getInstance(TLS13);
       context.init(keys.getKeyManagers(), new TrustManager[] {TRUST_ANYTHING}, new SecureRandom());
@@ -77,31 +77,34 @@ final class JdkTls {
   }
 
   /**
-   * Accepts every certificate, on both sides. An X509ExtendedTrustManager, so that SunJSSE does
-   * not wrap it with host-name and algorithm checks of its own.
+   * Accepts every certificate, on both sides. An X509ExtendedTrustManager, so that SunJSSE does not
+   * wrap it with host-name and algorithm checks of its own.
    */
-  private static final X509ExtendedTrustManager TRUST_ANYTHING = new X509ExtendedTrustManager() {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+  private static final X509ExtendedTrustManager TRUST_ANYTHING =
+      new X509ExtendedTrustManager() {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+        @Override
+        public void checkClientTrusted(
+            X509Certificate[] chain, String authType, SSLEngine engine) {}
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+        @Override
+        public void checkServerTrusted(
+            X509Certificate[] chain, String authType, SSLEngine engine) {}
 
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
-  };
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+          return new X509Certificate[0];
+        }
+      };
 }

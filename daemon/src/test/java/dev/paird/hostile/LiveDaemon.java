@@ -25,22 +25,26 @@ final class LiveDaemon implements AutoCloseable {
   final SelfSigned identity;
   final PairdProcess process;
   final Pairctl ctl;
+
   /** Where its pairing port listens, as pairctl takes it: {@code 127.0.0.1:PORT}. */
   final String address;
+
   final InetSocketAddress pairingPort;
+
   /** Every key issued or typed here; none may appear in the log. */
   final List<String> keys = new ArrayList<>();
 
-  private LiveDaemon(String name, SelfSigned identity, PairdProcess process, Pairctl ctl,
-      String address) {
+  private LiveDaemon(
+      String name, SelfSigned identity, PairdProcess process, Pairctl ctl, String address) {
     this.name = name;
     this.identity = identity;
     this.process = process;
     this.ctl = ctl;
     this.address = address;
     int colon = address.lastIndexOf(':');
-    this.pairingPort = new InetSocketAddress(InetAddress.getLoopbackAddress(),
-        Integer.parseInt(address.substring(colon + 1)));
+    this.pairingPort =
+        new InetSocketAddress(
+            InetAddress.getLoopbackAddress(), Integer.parseInt(address.substring(colon + 1)));
   }
 
   /** Starts paird {@code name} in {@code dir}/{@code name} with {@code settings} as paird.conf. */
@@ -49,22 +53,24 @@ final class LiveDaemon implements AutoCloseable {
   }
 
   /**
-   * Starts paird through {@code wrapper} (a command that executes the rest in place, such as
-   * {@code env VAR=VALUE}), and waits until it is ready.
+   * Starts paird through {@code wrapper} (a command that executes the rest in place, such as {@code
+   * env VAR=VALUE}), and waits until it is ready.
    */
   static LiveDaemon start(Path dir, String name, List<String> wrapper, String... settings)
       throws Exception {
     Path home = Files.createDirectories(dir.resolve(name));
     SelfSigned identity = OpenSslCli.newSelfSigned(home, name, KeyType.EC_P256);
-    Path config = Files.writeString(home.resolve("paird.conf"),
-        String.join("\n", settings) + "\n");
-    PairdProcess process = PairdProcess.launch(wrapper, List.of(
-        "--config", config.toString(),
-        "--state-dir", home.resolve("state").toString(),
-        "--socket", home.resolve("control.sock").toString(),
-        "--listen", "127.0.0.1:0",
-        "--cert", identity.cert().toString(),
-        "--key", identity.key().toString()));
+    Path config = Files.writeString(home.resolve("paird.conf"), String.join("\n", settings) + "\n");
+    PairdProcess process =
+        PairdProcess.launch(
+            wrapper,
+            List.of(
+                "--config", config.toString(),
+                "--state-dir", home.resolve("state").toString(),
+                "--socket", home.resolve("control.sock").toString(),
+                "--listen", "127.0.0.1:0",
+                "--cert", identity.cert().toString(),
+                "--key", identity.key().toString()));
     try {
       process.awaitReady();
       Pairctl ctl = new Pairctl(home.resolve("control.sock"), home);
@@ -109,9 +115,9 @@ final class LiveDaemon implements AutoCloseable {
   }
 
   /**
-   * Closes every daemon that was started (nulls are those that never were), each even if
-   * closing or checking an earlier one failed; the first failure is thrown at the end, with the
-   * others attached.
+   * Closes every daemon that was started (nulls are those that never were), each even if closing or
+   * checking an earlier one failed; the first failure is thrown at the end, with the others
+   * attached.
    */
   static void closeAll(LiveDaemon... daemons) throws Exception {
     Throwable first = null;

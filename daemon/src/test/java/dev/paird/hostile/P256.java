@@ -8,9 +8,9 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
 
 /**
- * Valid P-256 points as SEC1 uncompressed bytes, made with the JDK's own EC arithmetic: a fresh
- * key pair's public key is x·G for a random x, which is all a SPAKE2 share has to look like to
- * the server.
+ * Valid P-256 points as SEC1 uncompressed bytes, made with the JDK's own EC arithmetic: a fresh key
+ * pair's public key is x·G for a random x, which is all a SPAKE2 share has to look like to the
+ * server.
  */
 final class P256 {
   private static final int COORDINATE_BYTES = 32;
@@ -37,6 +37,7 @@ final class P256 {
   private static void put(BigInteger value, byte[] into, int offset) {
     byte[] bytes = value.toByteArray(); // may carry a sign byte, or be shorter than 32
     int length = Math.min(bytes.length, COORDINATE_BYTES);
-    System.arraycopy(bytes, bytes.length - length, into, offset + COORDINATE_BYTES - length, length);
+    System.arraycopy(
+        bytes, bytes.length - length, into, offset + COORDINATE_BYTES - length, length);
   }
 }

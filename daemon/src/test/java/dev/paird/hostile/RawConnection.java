@@ -13,8 +13,8 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * One connection to a pairing port as a hostile client makes it: JDK TLS from a chosen loopback
- * source address, then whatever bytes the test writes, and reads bounded by a socket timeout,
- * never by sleeping. It knows nothing of the protocol beyond ALPN.
+ * source address, then whatever bytes the test writes, and reads bounded by a socket timeout, never
+ * by sleeping. It knows nothing of the protocol beyond ALPN.
  */
 final class RawConnection implements AutoCloseable {
   /** How a read of everything the server sends ended. */
@@ -28,8 +28,8 @@ final class RawConnection implements AutoCloseable {
   }
 
   /**
-   * Everything the server sent, how it ended, and when: {@code firstByteNanos} (or -1 if
-   * nothing came) and {@code endedNanos}, both on {@link System#nanoTime}.
+   * Everything the server sent, how it ended, and when: {@code firstByteNanos} (or -1 if nothing
+   * came) and {@code endedNanos}, both on {@link System#nanoTime}.
    */
   record Received(byte[] bytes, Ending ending, long firstByteNanos, long endedNanos) {
     String hex() {
@@ -51,13 +51,13 @@ final class RawConnection implements AutoCloseable {
   }
 
   /**
-   * Connects from {@code source} (port chosen by the kernel) and completes the TLS handshake
-   * within {@code bound}. A connection the server refuses before TLS fails here with the
-   * IOException SunJSSE reports; a server that never answers fails with
-   * {@link SocketTimeoutException}.
+   * Connects from {@code source} (port chosen by the kernel) and completes the TLS handshake within
+   * {@code bound}. A connection the server refuses before TLS fails here with the IOException
+   * SunJSSE reports; a server that never answers fails with {@link SocketTimeoutException}.
    */
-  static RawConnection open(SSLContext tls, InetAddress source, InetSocketAddress server,
-      Duration bound) throws IOException {
+  static RawConnection open(
+      SSLContext tls, InetAddress source, InetSocketAddress server, Duration bound)
+      throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
     try {
       socket.bind(new InetSocketAddress(source, 0));
@@ -67,8 +67,12 @@ final class RawConnection implements AutoCloseable {
       socket.startHandshake();
       long done = System.nanoTime();
       if (!JdkTls.ALPN.equals(socket.getApplicationProtocol())) {
-        throw new IOException("the server did not agree to ALPN " + JdkTls.ALPN + " but to '"
-            + socket.getApplicationProtocol() + "'");
+        throw new IOException(
+            "the server did not agree to ALPN "
+                + JdkTls.ALPN
+                + " but to '"
+                + socket.getApplicationProtocol()
+                + "'");
       }
       return new RawConnection(socket, done);
     } catch (IOException | RuntimeException e) {

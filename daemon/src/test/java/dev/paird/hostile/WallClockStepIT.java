@@ -18,13 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Key lifetimes follow the monotonic clock: stepping the wall clock (NTP, a user, a board
- * without a real-time clock setting the date at boot) neither kills a key nor extends one.
+ * Key lifetimes follow the monotonic clock: stepping the wall clock (NTP, a user, a board without a
+ * real-time clock setting the date at boot) neither kills a key nor extends one.
  *
- * <p>The server runs under libfaketime (Debian package {@code faketime}), which offsets only
- * the wall clock, by an amount read from a file on every call, so the test steps paird's clock
- * while it runs. Each test first checks that paird sees the step, through the expiry time a new
- * key reports, so that it cannot pass because libfaketime did nothing.
+ * <p>The server runs under libfaketime (Debian package {@code faketime}), which offsets only the
+ * wall clock, by an amount read from a file on every call, so the test steps paird's clock while it
+ * runs. Each test first checks that paird sees the step, through the expiry time a new key reports,
+ * so that it cannot pass because libfaketime did nothing.
  */
 final class WallClockStepIT {
   private static final Duration BOUND = Duration.ofSeconds(20);
@@ -36,18 +36,28 @@ final class WallClockStepIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Path library = libfaketime().orElseThrow(() -> new AssertionError("libfaketime is not"
-        + " installed; install the Debian package faketime (.ci/run does)"));
+    Path library =
+        libfaketime()
+            .orElseThrow(
+                () ->
+                    new AssertionError(
+                        "libfaketime is not"
+                            + " installed; install the Debian package faketime (.ci/run does)"));
     offset = Files.writeString(dir.resolve("offset"), "+0\n");
-    server = LiveDaemon.start(dir, "server", List.of("env",
-        "LD_PRELOAD=" + library,
-        "FAKETIME_TIMESTAMP_FILE=" + offset,
-        "FAKETIME_NO_CACHE=1", // read the file on every call: the test changes it
-        "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
-        // Its work-around for old glibc makes a JVM spin and start ten times slower
-        // (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
-        "FAKETIME_FORCE_MONOTONIC_FIX=0"),
-        "rate_limit_per_minute = 6000");
+    server =
+        LiveDaemon.start(
+            dir,
+            "server",
+            List.of(
+                "env",
+                "LD_PRELOAD=" + library,
+                "FAKETIME_TIMESTAMP_FILE=" + offset,
+                "FAKETIME_NO_CACHE=1", // read the file on every call: the test changes it
+                "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
+                // Its work-around for old glibc makes a JVM spin and start ten times slower
+                // (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
+                "FAKETIME_FORCE_MONOTONIC_FIX=0"),
+            "rate_limit_per_minute = 6000");
     client = LiveDaemon.start(dir, "client");
   }
 
@@ -66,15 +76,15 @@ final class WallClockStepIT {
     Pairctl.Result pair = client.pair(server.address, issued.path("key").textValue());
 
     assertThat(pair.status()).as(pair.err()).isZero();
-    assertThat(client.trusted()).contains(server.ctl.json("status").path("fingerprint")
-        .textValue());
+    assertThat(client.trusted())
+        .contains(server.ctl.json("status").path("fingerprint").textValue());
   }
 
   @Test
   void wallClockSteppedBack_keyStillExpiresOnTime() throws Exception {
     setOffset("+0");
-    try (Pairctl.Running waiting = server.ctl.start("--json", "new-key", "--ttl", "30s",
-        "--wait")) {
+    try (Pairctl.Running waiting =
+        server.ctl.start("--json", "new-key", "--ttl", "30s", "--wait")) {
       long issuedAt = System.nanoTime();
       JsonNode issued = waiting.readJson(BOUND);
       server.keys.add(issued.path("key").textValue());
@@ -84,23 +94,25 @@ final class WallClockStepIT {
       JsonNode outcome = waiting.readJson(Duration.ofSeconds(60));
       double seconds = (System.nanoTime() - issuedAt) / 1e9;
 
-      assertThat(outcome.path("outcome").textValue()).as("new-key --wait: %s", outcome)
+      assertThat(outcome.path("outcome").textValue())
+          .as("new-key --wait: %s", outcome)
           .isEqualTo("expired");
       assertThat(seconds).as("seconds from new-key to the expiry").isBetween(29.0, 45.0);
     }
   }
 
   /**
-   * A key made now must report an expiry that moved by {@code step} from {@code earlier}'s,
-   * give or take the difference in lifetimes and a minute of test time; the probe is cancelled.
+   * A key made now must report an expiry that moved by {@code step} from {@code earlier}'s, give or
+   * take the difference in lifetimes and a minute of test time; the probe is cancelled.
    */
   private static void assertPairdSeesTheWallClockMove(JsonNode earlier, Duration step)
       throws Exception {
     JsonNode probe = server.newKey("--ttl", "1h");
     Instant expected = Instant.now().plus(step).plus(Duration.ofHours(1));
     assertThat(Instant.parse(probe.path("expires_at").textValue()))
-        .as("the expiry paird gives a key made after the step of %s (the first key: %s)", step,
-            earlier.path("expires_at").textValue())
+        .as(
+            "the expiry paird gives a key made after the step of %s (the first key: %s)",
+            step, earlier.path("expires_at").textValue())
         .isBetween(expected.minusSeconds(60), expected.plusSeconds(60));
     assertThat(server.ctl.run("cancel-key", probe.path("id").textValue()).status()).isZero();
   }
@@ -114,7 +126,8 @@ final class WallClockStepIT {
   /** Debian's libfaketime for multi-threaded programs, on whichever architecture this is. */
   private static Optional<Path> libfaketime() throws IOException {
     try (Stream<Path> dirs = Files.list(Path.of("/usr/lib"))) {
-      return dirs.map(d -> d.resolve("faketime/libfaketimeMT.so.1")).filter(Files::isReadable)
+      return dirs.map(d -> d.resolve("faketime/libfaketimeMT.so.1"))
+          .filter(Files::isReadable)
           .findFirst();
     }
   }

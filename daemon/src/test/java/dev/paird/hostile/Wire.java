@@ -4,9 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.util.HexFormat;
 
 /**
- * The pairing port's frames as bytes, written from docs/PROTOCOL.md §2 alone: type (1 byte),
- * length (2 bytes, big-endian), body. Deliberately independent of paird's own frame classes, so
- * that a mistake shared by the daemon and its codec cannot hide here.
+ * The pairing port's frames as bytes, written from docs/PROTOCOL.md §2 alone: type (1 byte), length
+ * (2 bytes, big-endian), body. Deliberately independent of paird's own frame classes, so that a
+ * mistake shared by the daemon and its codec cannot hide here.
  */
 final class Wire {
   static final int SPAKE2_CLIENT_SHARE = 0x11;
@@ -16,6 +16,7 @@ final class Wire {
 
   /** The whole ERROR frames the server may answer with, by reason. */
   static final byte[] ERROR_MALFORMED = hex("7f000102");
+
   static final byte[] ERROR_BUSY = hex("7f000104");
   static final byte[] ERROR_TIMEOUT = hex("7f000105");
   static final byte[] ERROR_NOT_TRUSTED = hex("7f000106");

@@ -42,8 +42,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every key type {@link DeviceIdentity} accepts completes a mutually authenticated TLS 1.3
- * handshake between two BoringSSL (netty-tcnative) engines, and the key types it refuses for
- * TLS reasons do not, for the reason its messages give.
+ * handshake between two BoringSSL (netty-tcnative) engines, and the key types it refuses for TLS
+ * reasons do not, for the reason its messages give.
  */
 final class BoringSslHandshakeTest {
   /** TLS signature scheme code points (RFC 8446, section 4.2.3). */
@@ -101,11 +101,11 @@ final class BoringSslHandshakeTest {
   }
 
   /**
-   * Ed25519 and P-521 fail even with a key manager that offers the key whatever the peer asks
-   * for: BoringSSL's default verify preferences, which fill the ClientHello's and the
-   * CertificateRequest's signature_algorithms, list neither scheme, and netty-tcnative has no
-   * call that changes them (SSL_CTX_set_verify_algorithm_prefs is not exposed). If a
-   * netty-tcnative upgrade makes this test fail, {@link KeyKind} may accept these keys.
+   * Ed25519 and P-521 fail even with a key manager that offers the key whatever the peer asks for:
+   * BoringSSL's default verify preferences, which fill the ClientHello's and the
+   * CertificateRequest's signature_algorithms, list neither scheme, and netty-tcnative has no call
+   * that changes them (SSL_CTX_set_verify_algorithm_prefs is not exposed). If a netty-tcnative
+   * upgrade makes this test fail, {@link KeyKind} may accept these keys.
    */
   @ParameterizedTest
   @EnumSource(
@@ -293,8 +293,8 @@ final class BoringSslHandshakeTest {
   }
 
   /**
-   * A key manager that offers its one key and certificate whatever key type the engine asks
-   * for, to take Netty's choice of key out of the question.
+   * A key manager that offers its one key and certificate whatever key type the engine asks for, to
+   * take Netty's choice of key out of the question.
    */
   private static final class OneKeyManager extends X509ExtendedKeyManager {
     private static final String ALIAS = "device";

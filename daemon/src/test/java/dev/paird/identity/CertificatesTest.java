@@ -4,18 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.testing.OpenSslCli;
-import dev.paird.testing.Processes;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
+import dev.paird.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 final class CertificatesTest {
   @TempDir Path dir;
@@ -32,7 +32,9 @@ final class CertificatesTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KeyType.class, names = {"EC_P256", "RSA_2048"})
+  @EnumSource(
+      value = KeyType.class,
+      names = {"EC_P256", "RSA_2048"})
   void spkiPin_isTheSha256OfThePublicKeyAsOpensslComputesIt(KeyType type) throws Exception {
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", type);
     X509Certificate cert = Certificates.parsePem(Files.readString(files.cert()));

@@ -22,8 +22,8 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
-import java.util.List;
 import java.util.Base64;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -79,8 +79,8 @@ final class DeviceIdentityLoadTest {
   }
 
   /**
-   * The one test in which openssl generates a key while the tests run, rather than handing out
-   * one it made earlier: what today's openssl writes still loads.
+   * The one test in which openssl generates a key while the tests run, rather than handing out one
+   * it made earlier: what today's openssl writes still loads.
    */
   @Test
   void load_keyGeneratedByOpensslNow_hasOpensslFingerprint() throws Exception {
@@ -426,8 +426,10 @@ final class DeviceIdentityLoadTest {
   void load_keyFileReadableByAnotherGroup_isUsedWithAWarningNamingIt() throws Exception {
     assumeTrue(Files.getAttribute(dir, "unix:uid").equals(0), "needs root to change the group");
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
-    Files.setAttribute(files.key(), "posix:group", dir.getFileSystem()
-        .getUserPrincipalLookupService().lookupPrincipalByGroupName("nogroup"));
+    Files.setAttribute(
+        files.key(),
+        "posix:group",
+        dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("nogroup"));
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
     ListAppender<ILoggingEvent> warnings = new ListAppender<>();
     Logger logger = (Logger) LoggerFactory.getLogger(PemFiles.class);
@@ -439,9 +441,12 @@ final class DeviceIdentityLoadTest {
       logger.detachAppender(warnings);
     }
 
-    assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
-        .singleElement().asString()
-        .startsWith("the key file " + files.key() + " is readable by the group nogroup (mode 0640)");
+    assertThat(warnings.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .singleElement()
+        .asString()
+        .startsWith(
+            "the key file " + files.key() + " is readable by the group nogroup (mode 0640)");
   }
 
   @Test

@@ -1,7 +1,6 @@
 package dev.paird.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.Processes;
@@ -48,6 +47,7 @@ final class GeneratedIdentityConsumersTest {
   // The real time on purpose: openssl and the JDK check validity against their own clocks.
   @SuppressWarnings("TimeInStaticInitializer")
   private static final Clock CLOCK = Clock.fixed(Instant.now(), ZoneOffset.UTC);
+
   private static final long TIMEOUT_SECONDS = 30;
 
   @TempDir Path dir;
@@ -160,15 +160,16 @@ final class GeneratedIdentityConsumersTest {
   private static boolean opensslVerify(Path trusted, Path certificate, String... options) {
     List<String> command =
         new ArrayList<>(
-            List.of("openssl", "verify", "-no-CApath", "-no-CAstore", "-CAfile", trusted.toString()));
+            List.of(
+                "openssl", "verify", "-no-CApath", "-no-CAstore", "-CAfile", trusted.toString()));
     command.addAll(List.of(options));
     command.add(certificate.toString());
     return Processes.run(command).exitStatus() == 0;
   }
 
   /**
-   * Whether a Java client that trusts exactly the identity's certificate and checks host names
-   * as HTTPS does completes a TLS handshake with a server using it, reaching it as {@code host}.
+   * Whether a Java client that trusts exactly the identity's certificate and checks host names as
+   * HTTPS does completes a TLS handshake with a server using it, reaching it as {@code host}.
    */
   private boolean handshake(DeviceIdentity identity, String host) throws Exception {
     KeyStore keys = KeyStore.getInstance("PKCS12");

@@ -40,8 +40,7 @@ final class SubjectHashTest {
     Map<String, X500Name> names = new LinkedHashMap<>();
     names.put("utf8 common name", name(BCStyle.CN, new DERUTF8String("kitchen-pi")));
     names.put(
-        "case and white space",
-        name(BCStyle.CN, new DERUTF8String("  Kitchen \t  PI\nName  ")));
+        "case and white space", name(BCStyle.CN, new DERUTF8String("  Kitchen \t  PI\nName  ")));
     names.put(
         "printable, several RDNs",
         new X500NameBuilder(BCStyle.INSTANCE)
@@ -71,8 +70,7 @@ final class SubjectHashTest {
     names.put(
         "t61 latin-1", name(BCStyle.CN, new DERT61String(new byte[] {'A', (byte) 0xe9, 'B'})));
     names.put(
-        "numeric string kept as is",
-        name(BCStyle.SERIALNUMBER, new DERNumericString("0042")));
+        "numeric string kept as is", name(BCStyle.SERIALNUMBER, new DERNumericString("0042")));
 
     Map<String, String> ours = new LinkedHashMap<>();
     Map<String, String> openssls = new LinkedHashMap<>();
@@ -118,8 +116,7 @@ final class SubjectHashTest {
     assertThat(SubjectHash.canonicalText("   ")).isEmpty();
   }
 
-  private static X500Name name(
-      ASN1ObjectIdentifier type, ASN1Encodable value) {
+  private static X500Name name(ASN1ObjectIdentifier type, ASN1Encodable value) {
     return new X500NameBuilder(BCStyle.INSTANCE).addRDN(type, value).build();
   }
 

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What {@link AtomicFiles} promises when a step fails: an earlier step leaves the target as it
- * was and no temporary file behind; only a failed directory fsync leaves the new content.
+ * What {@link AtomicFiles} promises when a step fails: an earlier step leaves the target as it was
+ * and no temporary file behind; only a failed directory fsync leaves the new content.
  */
 final class AtomicFilesTest {
   private static final byte[] OLD = "old\n".getBytes(StandardCharsets.US_ASCII);

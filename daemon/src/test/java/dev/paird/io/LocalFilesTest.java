@@ -39,8 +39,8 @@ final class LocalFilesTest {
   void readRegularFile_readsAtMostOneByteMoreThanTheLimit() throws Exception {
     Path file = Files.writeString(dir.resolve("f"), "0123456789");
 
-    assertThat(LocalFiles.readRegularFile(file, 4)).hasValueSatisfying(
-        bytes -> assertThat(bytes).hasSize(5));
+    assertThat(LocalFiles.readRegularFile(file, 4))
+        .hasValueSatisfying(bytes -> assertThat(bytes).hasSize(5));
   }
 
   @Test

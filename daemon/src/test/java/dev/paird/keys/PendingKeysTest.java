@@ -28,7 +28,8 @@ final class PendingKeysTest {
   private static final Duration FIVE_MINUTES = Duration.ofMinutes(5);
 
   private final FakeClock clock = new FakeClock();
-  private final PendingKeys keys = new PendingKeys(4, 3, 8, clock, clock::nanoTime, new SecureRandom());
+  private final PendingKeys keys =
+      new PendingKeys(4, 3, 8, clock, clock::nanoTime, new SecureRandom());
 
   private static byte[] hmacBytes(String typed) throws PairdException {
     return ((HmacCode) PairingCode.parse(typed)).keyBytes();
@@ -135,7 +136,8 @@ final class PendingKeysTest {
     byte[] expected = hmacBytes(issued.code());
     clock.advance(Duration.ofSeconds(30));
 
-    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected))).isEmpty();
+    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected)))
+        .isEmpty();
   }
 
   @Test
@@ -145,12 +147,14 @@ final class PendingKeysTest {
     byte[] expected = hmacBytes(issued.code());
     CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
 
-    Optional<KeyLedger.Claim> claim = keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected));
+    Optional<KeyLedger.Claim> claim =
+        keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected));
 
     assertThat(claim).isPresent();
     assertThat(((ClaimedKey) claim.get()).id()).isEqualTo(issued.id());
     assertThat(keys.size()).isEqualTo(1);
-    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected))).isEmpty();
+    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected)))
+        .isEmpty();
 
     claim.get().paired(new KeyLedger.Peer("ab".repeat(32), "CN=b"));
     assertThat(outcome.getNow(null)).isEqualTo(KeyOutcome.paired("ab".repeat(32), "CN=b"));
@@ -166,8 +170,10 @@ final class PendingKeysTest {
 
     keys.redeemHmac(code -> false);
     keys.redeemHmac(code -> false);
-    assertThat(keys.list()).filteredOn(k -> k.suite() == Suite.HMAC)
-        .extracting(KeyInfo::attemptsLeft).containsOnly(1);
+    assertThat(keys.list())
+        .filteredOn(k -> k.suite() == Suite.HMAC)
+        .extracting(KeyInfo::attemptsLeft)
+        .containsOnly(1);
 
     keys.redeemHmac(code -> false);
 
@@ -175,7 +181,8 @@ final class PendingKeysTest {
     assertThat(keys.outcome(second.id()).orElseThrow().getNow(null).status())
         .isEqualTo(KeyOutcome.Status.BURNED);
     // The right key no longer works once burned.
-    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected))).isEmpty();
+    assertThat(keys.redeemHmac(code -> java.util.Arrays.equals(code.keyBytes(), expected)))
+        .isEmpty();
   }
 
   @Test
@@ -185,10 +192,11 @@ final class PendingKeysTest {
     keys.issue(Suite.HMAC, FIVE_MINUTES);
     int[] evaluated = {0};
 
-    keys.redeemHmac(code -> {
-      evaluated[0]++;
-      return true;
-    });
+    keys.redeemHmac(
+        code -> {
+          evaluated[0]++;
+          return true;
+        });
 
     assertThat(evaluated[0]).isEqualTo(3);
   }
@@ -268,10 +276,12 @@ final class PendingKeysTest {
         CountDownLatch start = new CountDownLatch(1);
         List<Future<Optional<KeyLedger.Claim>>> results = new ArrayList<>();
         for (KeyLedger.Spake2Attempt attempt : attempts) {
-          results.add(pool.submit(() -> {
-            start.await();
-            return attempt.succeeded();
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return attempt.succeeded();
+                  }));
         }
         start.countDown();
         int winners = 0;
@@ -320,7 +330,8 @@ final class PendingKeysTest {
   }
 
   private PendingKey keyInSlot(String id) throws Exception {
-    ReservedAttempt attempt = (ReservedAttempt) keys.beginSpake2(Integer.parseInt(id)).orElseThrow();
+    ReservedAttempt attempt =
+        (ReservedAttempt) keys.beginSpake2(Integer.parseInt(id)).orElseThrow();
     PendingKey key = attempt.key;
     key.attemptsUsed--; // undo the reservation made only to reach the key
     key.inFlight--;

@@ -12,14 +12,24 @@ public final class TestPendingKeys {
   private TestPendingKeys() {}
 
   /**
-   * Pending keys that issue the hmac keys {@code hmacKeys} supplies, and spake2 codes as the
-   * daemon draws them.
+   * Pending keys that issue the hmac keys {@code hmacKeys} supplies, and spake2 codes as the daemon
+   * draws them.
    */
-  public static PendingKeys withHmacKeys(int maxPending, int maxAttempts, InstantSource clock,
-      SecureRandom random, Supplier<HmacCode> hmacKeys) {
-    return new PendingKeys(maxPending, maxAttempts, clock, System::nanoTime, random,
-        (suite, slot) -> suite == Suite.HMAC
-            ? hmacKeys.get()
-            : Spake2Code.generate(random, slot, Spake2Code.DEFAULT_SECRET_DIGITS));
+  public static PendingKeys withHmacKeys(
+      int maxPending,
+      int maxAttempts,
+      InstantSource clock,
+      SecureRandom random,
+      Supplier<HmacCode> hmacKeys) {
+    return new PendingKeys(
+        maxPending,
+        maxAttempts,
+        clock,
+        System::nanoTime,
+        random,
+        (suite, slot) ->
+            suite == Suite.HMAC
+                ? hmacKeys.get()
+                : Spake2Code.generate(random, slot, Spake2Code.DEFAULT_SECRET_DIGITS));
   }
 }

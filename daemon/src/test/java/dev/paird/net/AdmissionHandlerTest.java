@@ -22,8 +22,8 @@ final class AdmissionHandlerTest {
 
   private final AtomicLong now = new AtomicLong();
   private final AdmissionHandler admission =
-      new AdmissionHandler(new Connections(MAX_CONNECTIONS, MAX_CONNECTIONS),
-          new RateLimiter(PER_MINUTE, now::get));
+      new AdmissionHandler(
+          new Connections(MAX_CONNECTIONS, MAX_CONNECTIONS), new RateLimiter(PER_MINUTE, now::get));
   private final List<TcpChannel> channels = new ArrayList<>();
 
   @AfterEach
@@ -69,8 +69,8 @@ final class AdmissionHandlerTest {
 
   @Test
   void channelActive_oneOverThePerSourceCap_closedAtOnceAndNotPassedOn() throws Exception {
-    AdmissionHandler capped = new AdmissionHandler(new Connections(100, 2),
-        new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler capped =
+        new AdmissionHandler(new Connections(100, 2), new RateLimiter(PER_MINUTE, now::get));
     connect(capped, "2001:db8::1");
     connect(capped, "2001:db8::2");
 
@@ -84,8 +84,8 @@ final class AdmissionHandlerTest {
 
   @Test
   void channelInactive_ofAnAdmittedConnection_makesRoomForItsSource() throws Exception {
-    AdmissionHandler capped = new AdmissionHandler(new Connections(100, 1),
-        new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler capped =
+        new AdmissionHandler(new Connections(100, 1), new RateLimiter(PER_MINUTE, now::get));
     TcpChannel first = connect(capped, "192.0.2.1");
     assertThat(connect(capped, "192.0.2.1").isOpen()).isFalse();
 
@@ -96,8 +96,8 @@ final class AdmissionHandlerTest {
 
   @Test
   void channelActive_sourceOverItsRate_closedAndItsCountReleased() throws Exception {
-    AdmissionHandler roomy = new AdmissionHandler(new Connections(100, 100),
-        new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler roomy =
+        new AdmissionHandler(new Connections(100, 100), new RateLimiter(PER_MINUTE, now::get));
     for (int i = 0; i < PER_MINUTE; i++) {
       assertThat(connect(roomy, "192.0.2.1").isOpen()).isTrue();
     }
@@ -112,8 +112,8 @@ final class AdmissionHandlerTest {
 
   @Test
   void channelActive_sourceOverItsRate_admittedAgainOnceTimePasses() throws Exception {
-    AdmissionHandler roomy = new AdmissionHandler(new Connections(100, 100),
-        new RateLimiter(PER_MINUTE, now::get));
+    AdmissionHandler roomy =
+        new AdmissionHandler(new Connections(100, 100), new RateLimiter(PER_MINUTE, now::get));
     for (int i = 0; i < PER_MINUTE; i++) {
       connect(roomy, "2001:db8::1");
     }

@@ -26,8 +26,7 @@ final class ConnectionsTest {
   }
 
   @Test
-  void admit_full_evictsFromTheSourceHoldingTheMost_beforeAnOlderLoneConnection()
-      throws Exception {
+  void admit_full_evictsFromTheSourceHoldingTheMost_beforeAnOlderLoneConnection() throws Exception {
     Channel lone = admitted("192.0.2.1");
     Channel greedyOld = admitted("192.0.2.2");
     Channel greedyYoung = admitted("192.0.2.2");

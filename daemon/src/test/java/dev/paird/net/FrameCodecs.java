@@ -3,8 +3,8 @@ package dev.paird.net;
 import io.netty.channel.ChannelHandler;
 
 /**
- * The pairing port's frame decoder and encoder, for test peers outside this package that speak
- * the protocol frame by frame instead of through a session.
+ * The pairing port's frame decoder and encoder, for test peers outside this package that speak the
+ * protocol frame by frame instead of through a session.
  */
 public final class FrameCodecs {
   private FrameCodecs() {}

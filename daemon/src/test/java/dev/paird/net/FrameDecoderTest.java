@@ -44,7 +44,8 @@ final class FrameDecoderTest {
     for (int i = 0; i < wire.length - 1; i++) {
       channel.writeInbound(bytes(new byte[] {wire[i]}));
       assertThat(channel.<Object>readInbound())
-          .as("after %d of %d bytes", i + 1, wire.length).isNull();
+          .as("after %d of %d bytes", i + 1, wire.length)
+          .isNull();
     }
     channel.writeInbound(bytes(new byte[] {wire[wire.length - 1]}));
 
@@ -65,8 +66,12 @@ final class FrameDecoderTest {
   @Test
   void decode_framesCoalescedInOneRead_yieldsEachInOrderAndKeepsTheRest() {
     byte[] next = Frames.encode(PING);
-    byte[] wire = concat(Frames.encode(SHARE), Frames.encode(ERROR), Frames.encode(PING),
-        Arrays.copyOf(next, 1));
+    byte[] wire =
+        concat(
+            Frames.encode(SHARE),
+            Frames.encode(ERROR),
+            Frames.encode(PING),
+            Arrays.copyOf(next, 1));
 
     channel.writeInbound(bytes(wire));
     assertThat(frames()).containsExactly(SHARE, ERROR, PING);

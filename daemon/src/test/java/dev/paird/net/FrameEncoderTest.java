@@ -54,9 +54,10 @@ final class FrameEncoderTest {
   void encode_thenDecode_givesBackEveryTypeOfFrame() {
     List<Frame> frames = new ArrayList<>();
     for (FrameType type : FrameType.values()) {
-      frames.add(type == FrameType.ERROR
-          ? Frame.error(ErrorReason.BUSY)
-          : Frame.of(type, filled(type.bodyLength(), type.code())));
+      frames.add(
+          type == FrameType.ERROR
+              ? Frame.error(ErrorReason.BUSY)
+              : Frame.of(type, filled(type.bodyLength(), type.code())));
     }
     EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
     try {

@@ -47,13 +47,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two devices' pairing sides on loopback, assembled by {@link Pairing} as the daemon assembles
- * them: the real {@link PairingServer} and {@link NettyPairingClient} on epoll, BoringSSL,
- * trusted lists on disk and pending keys. Every wait is on a future, with a bound.
+ * them: the real {@link PairingServer} and {@link NettyPairingClient} on epoll, BoringSSL, trusted
+ * lists on disk and pending keys. Every wait is on a future, with a bound.
  */
 final class PairingLoopbackTest {
   private static final SecureRandom RANDOM = new SecureRandom();
+
   /** Far longer than any exchange here takes; reached only if something hangs. */
   private static final Duration WAIT = Duration.ofSeconds(30);
+
   private static final Duration KEY_LIFETIME = Duration.ofMinutes(5);
   private static final int MAX_ATTEMPTS = 3;
   private static final int UNLIMITED = 1000;
@@ -70,11 +72,13 @@ final class PairingLoopbackTest {
     boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     // One worker thread, as on a small device: connections are admitted in the order accepted.
     workers = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    blocking = Executors.newCachedThreadPool(runnable -> {
-      Thread thread = new Thread(runnable, "test-blocking");
-      thread.setDaemon(true);
-      return thread;
-    });
+    blocking =
+        Executors.newCachedThreadPool(
+            runnable -> {
+              Thread thread = new Thread(runnable, "test-blocking");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   @AfterEach
@@ -94,13 +98,15 @@ final class PairingLoopbackTest {
     Device beta = device("client");
     PendingKeys.IssuedKey key = alpha.keys.issue(suite, KEY_LIFETIME);
 
-    TrustedPeer paired = await(
-        beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.of("alpha")));
+    TrustedPeer paired =
+        await(
+            beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.of("alpha")));
 
     assertThat(paired.certificate()).isEqualTo(alpha.identity.certificate());
     assertThat(paired.label()).contains("alpha");
     assertThat(beta.store.list()).containsExactly(paired);
-    assertThat(alpha.store.list()).extracting(TrustedPeer::certificate)
+    assertThat(alpha.store.list())
+        .extracting(TrustedPeer::certificate)
         .containsExactly(beta.identity.certificate());
     assertThat(alpha.store.list().get(0).suite()).isEqualTo(suite);
     KeyOutcome outcome = alpha.keys.outcome(key.id()).orElseThrow().getNow(null);
@@ -124,11 +130,14 @@ final class PairingLoopbackTest {
     assertThat(second.updatedAt()).isEqualTo(clock.instant());
     assertThat(second.label()).contains("alpha, again");
     assertThat(second.suite()).isEqualTo(Suite.HMAC);
-    assertThat(alpha.store.list()).singleElement().satisfies(peer -> {
-      assertThat(peer.fingerprint()).isEqualTo(alphaFirst.fingerprint());
-      assertThat(peer.addedAt()).isEqualTo(alphaFirst.addedAt());
-      assertThat(peer.updatedAt()).isEqualTo(clock.instant());
-    });
+    assertThat(alpha.store.list())
+        .singleElement()
+        .satisfies(
+            peer -> {
+              assertThat(peer.fingerprint()).isEqualTo(alphaFirst.fingerprint());
+              assertThat(peer.addedAt()).isEqualTo(alphaFirst.addedAt());
+              assertThat(peer.updatedAt()).isEqualTo(clock.instant());
+            });
   }
 
   @ParameterizedTest
@@ -146,7 +155,8 @@ final class PairingLoopbackTest {
     assertThat(beta.store.list()).isEmpty();
     assertThat(alpha.store.jsonFile()).doesNotExist();
     assertThat(beta.store.jsonFile()).doesNotExist();
-    assertThat(alpha.keys.list()).singleElement()
+    assertThat(alpha.keys.list())
+        .singleElement()
         .satisfies(info -> assertThat(info.attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1));
   }
 
@@ -214,8 +224,7 @@ final class PairingLoopbackTest {
     try (ServerSocket garbage = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Future<?> served = blocking.submit(() -> answerWithGarbage(garbage));
 
-      PairdException failure =
-          failureOf(beta.client.ping("127.0.0.1:" + garbage.getLocalPort()));
+      PairdException failure = failureOf(beta.client.ping("127.0.0.1:" + garbage.getLocalPort()));
 
       assertThat(failure.code()).isEqualTo(ErrorCode.NOT_PAIRD);
       served.get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -228,7 +237,8 @@ final class PairingLoopbackTest {
     Device beta = device("client");
     for (int i = 0; i < 2; i++) {
       assertThat(failureOf(beta.client.ping(alpha.address())).code())
-          .as("ping %d, admitted but not trusted", i + 1).isEqualTo(ErrorCode.NOT_TRUSTED);
+          .as("ping %d, admitted but not trusted", i + 1)
+          .isEqualTo(ErrorCode.NOT_TRUSTED);
     }
 
     PairdException failure = failureOf(beta.client.ping(alpha.address()));
@@ -245,12 +255,14 @@ final class PairingLoopbackTest {
 
     int port = alpha.pairing.localAddress().getPort();
     try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), port)) { // never says a word
-      PairdException failure = failureOf(
-          beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.empty()));
+      PairdException failure =
+          failureOf(
+              beta.client.pair(alpha.address(), PairingCode.parse(key.code()), Optional.empty()));
 
       assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
       assertThat(failure).hasMessageContaining("limiting connections");
-      assertThat(alpha.keys.list()).singleElement()
+      assertThat(alpha.keys.list())
+          .singleElement()
           .satisfies(info -> assertThat(info.attemptsLeft()).isEqualTo(MAX_ATTEMPTS));
     }
   }
@@ -262,8 +274,9 @@ final class PairingLoopbackTest {
       InputStream in = socket.getInputStream();
       assertThat(in.read(new byte[512])).as("ClientHello bytes").isPositive();
       OutputStream out = socket.getOutputStream();
-      out.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       while (in.read(new byte[512]) >= 0) {
         // until the client hangs up
@@ -283,8 +296,7 @@ final class PairingLoopbackTest {
     return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
-  private static void assertNotTrusted(CompletableFuture<?> ping, String message)
-      throws Exception {
+  private static void assertNotTrusted(CompletableFuture<?> ping, String message) throws Exception {
     PairdException failure = failureOf(ping);
     assertThat(failure.code()).isEqualTo(ErrorCode.NOT_TRUSTED);
     assertThat(failure).hasMessageContaining(message);
@@ -307,8 +319,12 @@ final class PairingLoopbackTest {
 
   private Device device(String fixture, int maxConnections, int rateLimitPerMinute)
       throws Exception {
-    Device device = new Device(Files.createDirectory(dir.resolve(fixture)), fixture,
-        maxConnections, rateLimitPerMinute);
+    Device device =
+        new Device(
+            Files.createDirectory(dir.resolve(fixture)),
+            fixture,
+            maxConnections,
+            rateLimitPerMinute);
     resources.add(device.pairing);
     return device;
   }
@@ -321,21 +337,28 @@ final class PairingLoopbackTest {
     final Pairing pairing;
     final PairingClient client;
 
-    Device(Path home, String fixture, int maxConnections, int rateLimitPerMinute)
-        throws Exception {
-      identity = fixture.equals("server")
-          ? TestIdentities.server(home) : TestIdentities.client(home);
+    Device(Path home, String fixture, int maxConnections, int rateLimitPerMinute) throws Exception {
+      identity =
+          fixture.equals("server") ? TestIdentities.server(home) : TestIdentities.client(home);
       store = TrustStore.open(Files.createDirectory(home.resolve("state")));
       keys = new PendingKeys(8, MAX_ATTEMPTS, 8, clock, clock::nanoTime, RANDOM);
-      pairing = Pairing.builder(identity, store, keys)
-          .eventLoops(boss, workers)
-          .settings(new PairingServer.Settings(new ListenAddress(Optional.of("127.0.0.1"), 0),
-              maxConnections, maxConnections, rateLimitPerMinute, Duration.ofSeconds(10),
-              Duration.ofSeconds(5), Duration.ofSeconds(20)), Duration.ofSeconds(5))
-          .executors(blocking, blocking)
-          .clock(clock)
-          .random(RANDOM)
-          .start();
+      pairing =
+          Pairing.builder(identity, store, keys)
+              .eventLoops(boss, workers)
+              .settings(
+                  new PairingServer.Settings(
+                      new ListenAddress(Optional.of("127.0.0.1"), 0),
+                      maxConnections,
+                      maxConnections,
+                      rateLimitPerMinute,
+                      Duration.ofSeconds(10),
+                      Duration.ofSeconds(5),
+                      Duration.ofSeconds(20)),
+                  Duration.ofSeconds(5))
+              .executors(blocking, blocking)
+              .clock(clock)
+              .random(RANDOM)
+              .start();
       client = pairing.client();
     }
 

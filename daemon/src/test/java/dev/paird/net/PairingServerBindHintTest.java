@@ -39,8 +39,7 @@ final class PairingServerBindHintTest {
     try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Throwable failure = bind(new InetSocketAddress(busy.getInetAddress(), busy.getLocalPort()));
 
-      assertThat(PairingServer.bindHint(failure, busy.getLocalPort()))
-          .contains("another program");
+      assertThat(PairingServer.bindHint(failure, busy.getLocalPort())).contains("another program");
     }
   }
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 final class RateLimiterTest {
   private static final int PER_MINUTE = 6;
+
   /** The time one token takes to come back at {@link #PER_MINUTE}. */
   private static final long ONE_TOKEN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -141,8 +142,8 @@ final class RateLimiterTest {
   }
 
   /**
-   * {@code ::ffff:a.b.c.d} as an {@link Inet6Address}: what a dual-stack socket reports for an
-   * IPv4 peer unless the transport converts it ({@code InetAddress.getByAddress} would).
+   * {@code ::ffff:a.b.c.d} as an {@link Inet6Address}: what a dual-stack socket reports for an IPv4
+   * peer unless the transport converts it ({@code InetAddress.getByAddress} would).
    */
   private static InetAddress mapped(int a, int b, int c, int d) throws Exception {
     byte[] bytes = new byte[16];

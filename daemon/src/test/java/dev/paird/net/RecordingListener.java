@@ -13,7 +13,9 @@ import java.util.Optional;
 final class RecordingListener implements SessionHandler.Listener {
 
   /** One outcome: a failure, or a success and what it trusted. */
-  record Heard(Optional<PairdException> failure, Optional<TrustedPeer> trusted,
+  record Heard(
+      Optional<PairdException> failure,
+      Optional<TrustedPeer> trusted,
       Optional<SessionCertificates> certificates) {}
 
   private final List<Heard> heard = new ArrayList<>();

@@ -72,10 +72,13 @@ final class SessionHandlerTest {
   private static final Duration FIRST_FRAME_DEADLINE = Duration.ofSeconds(5);
   private static final Duration KEY_LIFETIME = Duration.ofMinutes(5);
   private static final int MAX_ATTEMPTS = 3;
+
   /** The client's address as the server sees it. */
   private static final String CLIENT_ADDRESS = "192.0.2.10";
+
   /** The server as the user typed it on the client. */
   private static final String SERVER_HOST = "server.example";
+
   private static final String LABEL = "the server";
 
   @TempDir static Path identityDir;
@@ -156,7 +159,8 @@ final class SessionHandlerTest {
       assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.KEY_REJECTED);
       assertThat(serverStore.list()).isEmpty();
       assertThat(clientStore.list()).isEmpty();
-      assertThat(keys.list()).singleElement()
+      assertThat(keys.list())
+          .singleElement()
           .satisfies(key -> assertThat(key.attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1));
       assertThat(link.server().isOpen()).isFalse();
       assertThat(link.client().isOpen()).isFalse();
@@ -165,12 +169,13 @@ final class SessionHandlerTest {
 
   @ParameterizedTest(name = "server trusts client: {0}, client trusts server: {1}")
   @CsvSource({
-      "true,  true,  ",
-      "false, true,  the other device does not trust this one",
-      "true,  false, this device does not trust the other's certificate",
-      "false, false, neither device trusts the other"})
-  void ping_eachSideJudgesTheOther(boolean serverTrustsClient, boolean clientTrustsServer,
-      String clientHears) throws Exception {
+    "true,  true,  ",
+    "false, true,  the other device does not trust this one",
+    "true,  false, this device does not trust the other's certificate",
+    "false, false, neither device trusts the other"
+  })
+  void ping_eachSideJudgesTheOther(
+      boolean serverTrustsClient, boolean clientTrustsServer, String clientHears) throws Exception {
     if (serverTrustsClient) {
       trust(serverStore, clientIdentity);
     }
@@ -205,13 +210,16 @@ final class SessionHandlerTest {
   @ParameterizedTest(name = "client ALPN: {0}")
   @ValueSource(strings = {"", "http/1.1"})
   void handshake_clientWithoutPairdAlpn_notPairdAndNoSessionStarts(String alpn) throws Exception {
-    SslContextBuilder builder = clientContextBuilder()
-        .keyManager(clientIdentity.privateKey(), clientIdentity.certificate());
+    SslContextBuilder builder =
+        clientContextBuilder()
+            .keyManager(clientIdentity.privateKey(), clientIdentity.certificate());
     if (!alpn.isEmpty()) {
-      builder.applicationProtocolConfig(new ApplicationProtocolConfig(
-          ApplicationProtocolConfig.Protocol.ALPN,
-          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+      builder.applicationProtocolConfig(
+          new ApplicationProtocolConfig(
+              ApplicationProtocolConfig.Protocol.ALPN,
+              ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+              ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+              alpn));
     }
 
     try (LinkedChannels link = link(clientHandler(builder.build(), this::pingSession))) {
@@ -228,12 +236,15 @@ final class SessionHandlerTest {
 
   @Test
   void handshake_clientWithoutCertificate_serverRefusesItAndStartsNoSession() throws Exception {
-    SslContext anonymous = clientContextBuilder()
-        .applicationProtocolConfig(new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "paird/1"))
-        .build();
+    SslContext anonymous =
+        clientContextBuilder()
+            .applicationProtocolConfig(
+                new ApplicationProtocolConfig(
+                    ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                    "paird/1"))
+            .build();
 
     try (LinkedChannels link = link(clientHandler(anonymous, this::pingSession))) {
       runToEnd(link);
@@ -285,7 +296,8 @@ final class SessionHandlerTest {
 
       PairdException failure = serverHeard.onlyFailure();
       assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
-      assertThat(failure).hasMessageContaining("closed the connection during the TLS handshake")
+      assertThat(failure)
+          .hasMessageContaining("closed the connection during the TLS handshake")
           .hasMessageNotContaining("limiting");
     }
   }
@@ -332,7 +344,8 @@ final class SessionHandlerTest {
       ClientSession client = ClientSession.spake2(code, honestCertificates(), RANDOM);
       link.client().writeAndFlush(client.start().send().get(0));
       link.run();
-      assertThat(frames(link.client())).extracting(Frame::type)
+      assertThat(frames(link.client()))
+          .extracting(Frame::type)
           .containsExactly(FrameType.SPAKE2_SERVER_SHARE);
       assertThat(keys.list().get(0).attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1);
 
@@ -347,7 +360,8 @@ final class SessionHandlerTest {
       assertThat(frames(link.client())).containsExactly(Frame.error(ErrorReason.TIMEOUT));
       assertThat(link.server().isOpen()).isFalse();
       assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.TIMEOUT);
-      assertThat(keys.list()).singleElement()
+      assertThat(keys.list())
+          .singleElement()
           .satisfies(key -> assertThat(key.attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1));
     }
   }
@@ -419,8 +433,8 @@ final class SessionHandlerTest {
 
       assertThat(link.server().isOpen()).isTrue();
       assertThat(serverHeard.all()).isEmpty();
-      assertThat(serverStages).containsExactly(
-          Connections.Stage.AWAIT_FIRST_FRAME, Connections.Stage.EXCHANGE);
+      assertThat(serverStages)
+          .containsExactly(Connections.Stage.AWAIT_FIRST_FRAME, Connections.Stage.EXCHANGE);
     }
   }
 
@@ -440,7 +454,8 @@ final class SessionHandlerTest {
       assertThat(frames(link.client())).containsExactly(Frame.error(ErrorReason.BUSY));
       assertThat(link.server().isOpen()).isFalse();
       assertThat(serverHeard.onlyFailure().code()).isEqualTo(ErrorCode.BUSY);
-      assertThat(keys.list()).singleElement()
+      assertThat(keys.list())
+          .singleElement()
           .satisfies(key -> assertThat(key.attemptsLeft()).isEqualTo(MAX_ATTEMPTS - 1));
     }
   }
@@ -452,7 +467,8 @@ final class SessionHandlerTest {
     CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
 
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
-      try (LinkedChannels link = new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
+      try (LinkedChannels link =
+          new LinkedChannels(serverChannel(), scripted(clientTls.client()))) {
         link.run();
         ClientSession client = ClientSession.spake2(code, honestCertificates(), RANDOM);
         link.client().writeAndFlush(client.start().send().get(0));
@@ -499,21 +515,26 @@ final class SessionHandlerTest {
 
   @Test
   void persist_connectionResetWhileServerSaves_serverFinishesSavingAndSucceeds() throws Exception {
-    CompletableFuture<KeyOutcome> outcome = pairWhileServerSaves(Suite.SPAKE2, link -> {
-      // What epoll reports when the peer's kernel answers with a reset, before it closes.
-      link.server().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
-      link.server().close();
-    });
+    CompletableFuture<KeyOutcome> outcome =
+        pairWhileServerSaves(
+            Suite.SPAKE2,
+            link -> {
+              // What epoll reports when the peer's kernel answers with a reset, before it closes.
+              link.server()
+                  .pipeline()
+                  .fireExceptionCaught(new IOException("Connection reset by peer"));
+              link.server().close();
+            });
 
     assertServerPairedWithClient(outcome);
   }
 
   @Test
-  void persist_clientTimesOutWhileServerSaves_serverIgnoresItsErrorAndSucceeds()
-      throws Exception {
+  void persist_clientTimesOutWhileServerSaves_serverIgnoresItsErrorAndSucceeds() throws Exception {
     // Both deadlines pass: the server, saving, waits; the client sends ERROR TIMEOUT and goes.
-    CompletableFuture<KeyOutcome> outcome = pairWhileServerSaves(Suite.SPAKE2,
-        link -> ticker.advance(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+    CompletableFuture<KeyOutcome> outcome =
+        pairWhileServerSaves(
+            Suite.SPAKE2, link -> ticker.advance(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
 
     assertServerPairedWithClient(outcome);
     assertThat(clientHeard.onlyFailure().code()).isEqualTo(ErrorCode.TIMEOUT);
@@ -536,19 +557,20 @@ final class SessionHandlerTest {
       assertThat(failure.code()).isEqualTo(ErrorCode.PEER_FAILED);
       assertThat(failure).hasMessageContaining("could not save its trusted list");
       assertThat(clientStore.list()).isEmpty();
-      assertThat(serverStore.list()).extracting(TrustedPeer::certificate)
+      assertThat(serverStore.list())
+          .extracting(TrustedPeer::certificate)
           .containsExactly(serverIdentity.certificate());
       assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.FAILED);
     }
   }
 
   /**
-   * Pairs until the server has the client's trust to save and holds the save; lets
-   * {@code meanwhile} happen to the connection, which must end it; then lets the save finish.
-   * Returns the key's outcome.
+   * Pairs until the server has the client's trust to save and holds the save; lets {@code
+   * meanwhile} happen to the connection, which must end it; then lets the save finish. Returns the
+   * key's outcome.
    */
-  private CompletableFuture<KeyOutcome> pairWhileServerSaves(Suite suite,
-      Consumer<LinkedChannels> meanwhile) throws PairdException {
+  private CompletableFuture<KeyOutcome> pairWhileServerSaves(
+      Suite suite, Consumer<LinkedChannels> meanwhile) throws PairdException {
     PendingKeys.IssuedKey issued = keys.issue(suite, KEY_LIFETIME);
     try (LinkedChannels link = link(pairingClient(PairingCode.parse(issued.code())))) {
       link.run(clientDisk::runAll);
@@ -579,32 +601,47 @@ final class SessionHandlerTest {
 
   /** Runs both sides and both disks until nothing moves. */
   private void runToEnd(LinkedChannels link) {
-    link.run(() -> {
-      boolean serverRan = serverDisk.runAll();
-      boolean clientRan = clientDisk.runAll();
-      return serverRan || clientRan;
-    });
+    link.run(
+        () -> {
+          boolean serverRan = serverDisk.runAll();
+          boolean clientRan = clientDisk.runAll();
+          return serverRan || clientRan;
+        });
   }
 
   /** The server's pipeline, as {@link PairingServerInitializer} builds it after admission. */
   private EmbeddedChannel serverChannel(ChannelHandler... before) {
-    return channel(before, serverTls.server(), new SessionHandler(SessionHandler.Role.SERVER,
-        certificates -> {
-          serverSessions.incrementAndGet();
-          return new SessionHandler.Started(
-              new ServerSession(certificates, PeerCertificates.peer(certificates.client()), keys,
-                  serverPersister::isTrusted, RANDOM),
-              new Step(List.of(), new Step.AwaitFrame()));
-        },
-        serverPersister, CLIENT_ADDRESS, Optional.empty(),
-        new SessionHandler.Deadlines(Optional.of(FIRST_FRAME_DEADLINE), DEADLINE),
-        serverStages::add, serverHeard));
+    return channel(
+        before,
+        serverTls.server(),
+        new SessionHandler(
+            SessionHandler.Role.SERVER,
+            certificates -> {
+              serverSessions.incrementAndGet();
+              return new SessionHandler.Started(
+                  new ServerSession(
+                      certificates,
+                      PeerCertificates.peer(certificates.client()),
+                      keys,
+                      serverPersister::isTrusted,
+                      RANDOM),
+                  new Step(List.of(), new Step.AwaitFrame()));
+            },
+            serverPersister,
+            CLIENT_ADDRESS,
+            Optional.empty(),
+            new SessionHandler.Deadlines(Optional.of(FIRST_FRAME_DEADLINE), DEADLINE),
+            serverStages::add,
+            serverHeard));
   }
 
   private EmbeddedChannel pairingClient(PairingCode code) {
-    return clientHandler(clientTls.client(), certificates -> code instanceof Spake2Code spake2
-        ? ClientSession.spake2(spake2, certificates, RANDOM)
-        : ClientSession.hmac((HmacCode) code, certificates));
+    return clientHandler(
+        clientTls.client(),
+        certificates ->
+            code instanceof Spake2Code spake2
+                ? ClientSession.spake2(spake2, certificates, RANDOM)
+                : ClientSession.hmac((HmacCode) code, certificates));
   }
 
   private EmbeddedChannel pingClient() {
@@ -616,16 +653,24 @@ final class SessionHandlerTest {
   }
 
   /** The client's pipeline, as {@link NettyPairingClient} builds it. */
-  private EmbeddedChannel clientHandler(SslContext tls,
-      Function<SessionCertificates, ClientSession> sessions) {
-    return channel(new ChannelHandler[0], tls, new SessionHandler(SessionHandler.Role.CLIENT,
-        certificates -> {
-          clientSessions.incrementAndGet();
-          ClientSession session = sessions.apply(certificates);
-          return new SessionHandler.Started(session, session.start());
-        },
-        clientPersister, SERVER_HOST, Optional.of(LABEL),
-        new SessionHandler.Deadlines(Optional.empty(), DEADLINE), stage -> { }, clientHeard));
+  private EmbeddedChannel clientHandler(
+      SslContext tls, Function<SessionCertificates, ClientSession> sessions) {
+    return channel(
+        new ChannelHandler[0],
+        tls,
+        new SessionHandler(
+            SessionHandler.Role.CLIENT,
+            certificates -> {
+              clientSessions.incrementAndGet();
+              ClientSession session = sessions.apply(certificates);
+              return new SessionHandler.Started(session, session.start());
+            },
+            clientPersister,
+            SERVER_HOST,
+            Optional.of(LABEL),
+            new SessionHandler.Deadlines(Optional.empty(), DEADLINE),
+            stage -> {},
+            clientHeard));
   }
 
   /** TLS and frames without a session: the test plays this side by hand. */
@@ -635,8 +680,9 @@ final class SessionHandlerTest {
 
   private EmbeddedChannel channel(ChannelHandler[] before, SslContext tls, ChannelHandler session) {
     List<ChannelHandler> handlers = new ArrayList<>(List.of(before));
-    handlers.addAll(List.of(
-        tls.newHandler(ByteBufAllocator.DEFAULT), new FrameDecoder(), FrameEncoder.INSTANCE));
+    handlers.addAll(
+        List.of(
+            tls.newHandler(ByteBufAllocator.DEFAULT), new FrameDecoder(), FrameEncoder.INSTANCE));
     if (session != null) {
       handlers.add(session);
     }
@@ -673,8 +719,8 @@ final class SessionHandlerTest {
   }
 
   private static SessionCertificates honestCertificates() throws Exception {
-    return SessionCertificates.of(clientIdentity.certificate().getEncoded(),
-        serverIdentity.certificate().getEncoded());
+    return SessionCertificates.of(
+        clientIdentity.certificate().getEncoded(), serverIdentity.certificate().getEncoded());
   }
 
   private void trust(TrustStore store, DeviceIdentity peer) throws PairdException {

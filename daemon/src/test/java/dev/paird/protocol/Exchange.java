@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a client session against a server session in memory, carrying every frame through the
- * wire encoding, and records what was sent and what each side was asked to trust.
+ * Runs a client session against a server session in memory, carrying every frame through the wire
+ * encoding, and records what was sent and what each side was asked to trust.
  */
 final class Exchange {
   final List<Frame> clientFrames = new ArrayList<>();
@@ -18,7 +18,8 @@ final class Exchange {
   boolean clientPersistOk = true;
 
   /** Runs to the end; {@code tamper} may replace server frames on their way to the client. */
-  Exchange run(ClientSession client, ServerSession server, java.util.function.UnaryOperator<Frame> tamper)
+  Exchange run(
+      ClientSession client, ServerSession server, java.util.function.UnaryOperator<Frame> tamper)
       throws Exception {
     List<Frame> toServer = new ArrayList<>(send(client.start(), clientFrames));
     while (!toServer.isEmpty()) {

@@ -11,6 +11,7 @@ import java.security.cert.CertificateException;
 final class Fixtures {
   static final byte[] CLIENT_DER = der("/protocol/client.pem");
   static final byte[] SERVER_DER = der("/protocol/server.pem");
+
   /** As both sides see them when nobody is in the middle. */
   static final SessionCertificates HONEST = SessionCertificates.of(CLIENT_DER, SERVER_DER);
 

@@ -39,7 +39,10 @@ final class HmacWorkedExampleTest {
     ClientSession client = ClientSession.hmac(key, Fixtures.HONEST);
 
     Step first = client.start();
-    Step last = client.onFrame(Frames.decode(java.nio.ByteBuffer.wrap(HEX.parseHex(doc.get("frame_m2")))).orElseThrow());
+    Step last =
+        client.onFrame(
+            Frames.decode(java.nio.ByteBuffer.wrap(HEX.parseHex(doc.get("frame_m2"))))
+                .orElseThrow());
 
     assertThat(HEX.formatHex(Frames.encode(first.send().get(0)))).isEqualTo(doc.get("frame_m1"));
     assertThat(last.next()).isInstanceOf(Step.PersistTrust.class);

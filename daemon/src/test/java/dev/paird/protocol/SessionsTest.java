@@ -49,16 +49,22 @@ final class SessionsTest {
     PendingKeys.IssuedKey issued = keys.issue(Suite.HMAC, LIFETIME);
     CompletableFuture<KeyOutcome> outcome = keys.outcome(issued.id()).orElseThrow();
 
-    Exchange exchange = new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+    Exchange exchange =
+        new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
 
     assertThat(exchange.serverResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(exchange.clientResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(exchange.serverTrusted).isEqualTo(Fixtures.CLIENT_DER);
     assertThat(exchange.clientTrusted).isEqualTo(Fixtures.SERVER_DER);
-    assertThat(exchange.clientFrames).extracting(Frame::type).containsExactly(FrameType.HMAC_REQUEST);
-    assertThat(exchange.serverFrames).extracting(Frame::type).containsExactly(FrameType.HMAC_RESPONSE);
+    assertThat(exchange.clientFrames)
+        .extracting(Frame::type)
+        .containsExactly(FrameType.HMAC_REQUEST);
+    assertThat(exchange.serverFrames)
+        .extracting(Frame::type)
+        .containsExactly(FrameType.HMAC_RESPONSE);
     assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.PAIRED);
-    assertThat(outcome.getNow(null).peerFingerprint()).contains(Certificates.fingerprint(Fixtures.CLIENT_DER));
+    assertThat(outcome.getNow(null).peerFingerprint())
+        .contains(Certificates.fingerprint(Fixtures.CLIENT_DER));
     assertThat(keys.size()).isZero();
   }
 
@@ -66,15 +72,18 @@ final class SessionsTest {
   void spake2_rightCode_bothSidesTrustEachOther() throws Exception {
     PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
 
-    Exchange exchange = new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+    Exchange exchange =
+        new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
 
     assertThat(exchange.serverResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(exchange.clientResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(exchange.serverTrusted).isEqualTo(Fixtures.CLIENT_DER);
     assertThat(exchange.clientTrusted).isEqualTo(Fixtures.SERVER_DER);
-    assertThat(exchange.clientFrames).extracting(Frame::type)
+    assertThat(exchange.clientFrames)
+        .extracting(Frame::type)
         .containsExactly(FrameType.SPAKE2_CLIENT_SHARE, FrameType.SPAKE2_CLIENT_CONFIRM);
-    assertThat(exchange.serverFrames).extracting(Frame::type)
+    assertThat(exchange.serverFrames)
+        .extracting(Frame::type)
         .containsExactly(FrameType.SPAKE2_SERVER_SHARE, FrameType.SPAKE2_SERVER_CONFIRM);
   }
 
@@ -84,14 +93,18 @@ final class SessionsTest {
       PendingKeys.IssuedKey issued = keys.issue(suite, LIFETIME);
       PairingCode wrong = TestKeys.wrongKeyLike(issued.code(), RANDOM);
 
-      Exchange exchange = new Exchange().run(client(wrong.format(), Fixtures.HONEST), server(Fixtures.HONEST));
+      Exchange exchange =
+          new Exchange().run(client(wrong.format(), Fixtures.HONEST), server(Fixtures.HONEST));
 
       assertThat(exchange.serverTrusted).as(suite.wireName()).isNull();
       assertThat(exchange.clientTrusted).isNull();
       assertThat(exchange.serverFrames).last().isEqualTo(Frame.error(ErrorReason.REJECTED));
-      assertThat(((Step.Failed) exchange.clientResult.next()).code()).isEqualTo(ErrorCode.KEY_REJECTED);
-      assertThat(keys.list()).filteredOn(k -> k.id().equals(issued.id()))
-          .extracting(k -> k.attemptsLeft()).containsExactly(2);
+      assertThat(((Step.Failed) exchange.clientResult.next()).code())
+          .isEqualTo(ErrorCode.KEY_REJECTED);
+      assertThat(keys.list())
+          .filteredOn(k -> k.id().equals(issued.id()))
+          .extracting(k -> k.attemptsLeft())
+          .containsExactly(2);
       keys.cancel(issued.id());
     }
   }
@@ -100,11 +113,13 @@ final class SessionsTest {
   void swappedCertificates_manInTheMiddle_isRejected() throws Exception {
     // A relay that terminates TLS on both legs makes each side see a different certificate
     // pair; here the server sees the attacker's certificate in place of the client's.
-    SessionCertificates serverView = SessionCertificates.of(Fixtures.SERVER_DER, Fixtures.SERVER_DER);
+    SessionCertificates serverView =
+        SessionCertificates.of(Fixtures.SERVER_DER, Fixtures.SERVER_DER);
     for (Suite suite : Suite.values()) {
       PendingKeys.IssuedKey issued = keys.issue(suite, LIFETIME);
 
-      Exchange exchange = new Exchange().run(client(issued.code(), Fixtures.HONEST), server(serverView));
+      Exchange exchange =
+          new Exchange().run(client(issued.code(), Fixtures.HONEST), server(serverView));
 
       assertThat(exchange.serverTrusted).as(suite.wireName()).isNull();
       assertThat(exchange.clientTrusted).isNull();
@@ -161,11 +176,13 @@ final class SessionsTest {
     Spake2Code real = (Spake2Code) PairingCode.parse(issued.code());
     Spake2Code otherSlot = Spake2Code.create((real.slot() + 1) % 100, real.secretDigits());
 
-    Exchange exchange = new Exchange().run(
-        ClientSession.spake2(otherSlot, Fixtures.HONEST, RANDOM), server(Fixtures.HONEST));
+    Exchange exchange =
+        new Exchange()
+            .run(ClientSession.spake2(otherSlot, Fixtures.HONEST, RANDOM), server(Fixtures.HONEST));
 
     // Same frames, same lengths, same final error as a wrong code for a real slot.
-    assertThat(exchange.serverFrames).extracting(Frame::type)
+    assertThat(exchange.serverFrames)
+        .extracting(Frame::type)
         .containsExactly(FrameType.SPAKE2_SERVER_SHARE, FrameType.ERROR);
     assertThat(exchange.serverFrames).last().isEqualTo(Frame.error(ErrorReason.REJECTED));
     assertThat(keys.list()).extracting(k -> k.attemptsLeft()).containsExactly(3);
@@ -179,7 +196,8 @@ final class SessionsTest {
       new Exchange().run(client(wrong.format(), Fixtures.HONEST), server(Fixtures.HONEST));
     }
 
-    Exchange exchange = new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+    Exchange exchange =
+        new Exchange().run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
 
     assertThat(exchange.serverTrusted).isNull();
     assertThat(exchange.serverFrames).last().isEqualTo(Frame.error(ErrorReason.REJECTED));
@@ -194,8 +212,10 @@ final class SessionsTest {
     PendingKeys.IssuedKey expired = keys.issue(Suite.SPAKE2, Duration.ofSeconds(30));
     clock.advance(Duration.ofSeconds(30));
 
-    Exchange reuse = new Exchange().run(client(used.code(), Fixtures.HONEST), server(Fixtures.HONEST));
-    Exchange late = new Exchange().run(client(expired.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+    Exchange reuse =
+        new Exchange().run(client(used.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+    Exchange late =
+        new Exchange().run(client(expired.code(), Fixtures.HONEST), server(Fixtures.HONEST));
 
     assertThat(reuse.serverFrames).last().isEqualTo(Frame.error(ErrorReason.REJECTED));
     assertThat(late.serverFrames).last().isEqualTo(Frame.error(ErrorReason.REJECTED));
@@ -232,8 +252,9 @@ final class SessionsTest {
 
     Exchange ok = new Exchange().run(ClientSession.ping(Fixtures.HONEST, true), trusting);
     Exchange refused = new Exchange().run(ClientSession.ping(Fixtures.HONEST, true), distrusting);
-    Exchange oneWay = new Exchange().run(ClientSession.ping(Fixtures.HONEST, false),
-        server(Fixtures.HONEST, der -> true));
+    Exchange oneWay =
+        new Exchange()
+            .run(ClientSession.ping(Fixtures.HONEST, false), server(Fixtures.HONEST, der -> true));
 
     assertThat(ok.clientResult.next()).isInstanceOf(Step.Succeeded.class);
     assertThat(((Step.Failed) refused.clientResult.next()).message())
@@ -284,8 +305,10 @@ final class SessionsTest {
     Step step = server.onFrame(Frame.error(ErrorReason.TIMEOUT));
 
     assertThat(step.send()).isEmpty();
-    assertThat(step.next()).isInstanceOfSatisfying(Step.Failed.class,
-        failed -> assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR));
+    assertThat(step.next())
+        .isInstanceOfSatisfying(
+            Step.Failed.class,
+            failed -> assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR));
     assertThat(keys.list()).extracting(k -> k.attemptsLeft()).containsExactly(2);
   }
 
@@ -300,11 +323,14 @@ final class SessionsTest {
     Step step = client.onFrame(Frame.of(FrameType.SPAKE2_SERVER_SHARE, notAPoint));
 
     assertThat(step.send()).containsExactly(Frame.error(ErrorReason.MALFORMED));
-    assertThat(step.next()).isInstanceOfSatisfying(Step.Failed.class, failed -> {
-      assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
-      assertThat(failed.message()).isEqualTo(
-          "the other device sent an invalid SPAKE2 share; nothing was trusted");
-    });
+    assertThat(step.next())
+        .isInstanceOfSatisfying(
+            Step.Failed.class,
+            failed -> {
+              assertThat(failed.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+              assertThat(failed.message())
+                  .isEqualTo("the other device sent an invalid SPAKE2 share; nothing was trusted");
+            });
     assertThat(client.isDone()).isTrue();
   }
 }

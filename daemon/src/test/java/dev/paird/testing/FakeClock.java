@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A wall clock and a monotonic ticker that move only when a test says so, so expiry is tested
- * without sleeping. {@link #advance} moves both; {@link #stepWallClock} moves only the wall
- * clock, as an administrator or NTP stepping the system time would.
+ * without sleeping. {@link #advance} moves both; {@link #stepWallClock} moves only the wall clock,
+ * as an administrator or NTP stepping the system time would.
  */
 public final class FakeClock implements InstantSource {
   private final AtomicReference<Instant> now;

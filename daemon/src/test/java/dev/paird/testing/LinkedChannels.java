@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * Two {@link EmbeddedChannel}s joined back to back as if by a TCP connection, without sockets:
- * what one writes the other reads, and once one side has closed, the other sees the connection
- * end after it has read everything sent before. Nothing moves until {@link #run} is called, so a
- * test can stop between flights and look.
+ * Two {@link EmbeddedChannel}s joined back to back as if by a TCP connection, without sockets: what
+ * one writes the other reads, and once one side has closed, the other sees the connection end after
+ * it has read everything sent before. Nothing moves until {@link #run} is called, so a test can
+ * stop between flights and look.
  */
 public final class LinkedChannels implements AutoCloseable {
   /** A TLS 1.3 handshake and a pairing exchange take a few flights; many more is a hang. */
@@ -40,8 +40,8 @@ public final class LinkedChannels implements AutoCloseable {
   }
 
   /**
-   * Moves bytes both ways, and runs {@code elsewhere} (work outside the channels, such as a
-   * held disk write; it returns whether it did anything) between rounds, until nothing moves.
+   * Moves bytes both ways, and runs {@code elsewhere} (work outside the channels, such as a held
+   * disk write; it returns whether it did anything) between rounds, until nothing moves.
    *
    * @throws AssertionError if the two sides are still talking after {@value #MAX_ROUNDS} rounds
    */
@@ -58,8 +58,8 @@ public final class LinkedChannels implements AutoCloseable {
   }
 
   /**
-   * What reached the end of a pipeline unhandled while bytes were moved, in order: for
-   * pipelines without a handler of their own that consumes failures.
+   * What reached the end of a pipeline unhandled while bytes were moved, in order: for pipelines
+   * without a handler of their own that consumes failures.
    */
   public List<Throwable> failures() {
     return failures;

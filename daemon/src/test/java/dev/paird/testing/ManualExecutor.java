@@ -5,8 +5,8 @@ import java.util.Queue;
 import java.util.concurrent.Executor;
 
 /**
- * An executor that runs nothing until the test says so, on the test's thread: to hold work such
- * as a disk write in flight while something else happens. Not thread-safe.
+ * An executor that runs nothing until the test says so, on the test's thread: to hold work such as
+ * a disk write in flight while something else happens. Not thread-safe.
  */
 public final class ManualExecutor implements Executor {
   private final Queue<Runnable> queue = new ArrayDeque<>();

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Makes keys and certificates with the openssl command-line tool, as an administrator would, so
- * that the tests read files paird's own code did not write. The keys themselves come from
- * fixtures openssl made once; see {@link #newKey}.
+ * that the tests read files paird's own code did not write. The keys themselves come from fixtures
+ * openssl made once; see {@link #newKey}.
  */
 public final class OpenSslCli {
   private static final long TIMEOUT_SECONDS = 60;
@@ -37,14 +37,22 @@ public final class OpenSslCli {
     EC_P384("EC P-384", "ec-p384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
     EC_P521("EC P-521", "ec-p521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
     EC_SECP256K1(
-        "EC secp256k1", "ec-secp256k1", "-algorithm", "EC", "-pkeyopt",
+        "EC secp256k1",
+        "ec-secp256k1",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
         "ec_paramgen_curve:secp256k1"),
     ED25519("Ed25519", "ed25519", "-algorithm", "ED25519"),
     ED448("Ed448", "ed448", "-algorithm", "ED448"),
     X25519("X25519", "x25519", "-algorithm", "X25519"),
     DSA("DSA", "dsa"), // needs parameters first; see generateKey
     RSA_PSS(
-        "RSA-PSS 2048", "rsa-pss-2048", "-algorithm", "RSA-PSS", "-pkeyopt",
+        "RSA-PSS 2048",
+        "rsa-pss-2048",
+        "-algorithm",
+        "RSA-PSS",
+        "-pkeyopt",
         "rsa_keygen_bits:2048"),
     RSA_1024("RSA 1024", "rsa-1024", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"),
     RSA_2048("RSA 2048", "rsa-2048", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
@@ -52,6 +60,7 @@ public final class OpenSslCli {
 
     public final String description;
     private final String fixture;
+
     @SuppressWarnings("ImmutableEnumChecker") // List.of: it cannot change
     private final List<String> genpkeyArguments;
 
@@ -81,19 +90,21 @@ public final class OpenSslCli {
 
   /** How many fixture keys of a type each directory has had, by directory and type. */
   private static final Map<String, Integer> HANDED_OUT = new ConcurrentHashMap<>();
+
   /** What {@link #makeOnce} had openssl write, by command and content of the inputs. */
   private static final Map<String, Made> MADE = new ConcurrentHashMap<>();
+
   /** Fingerprints openssl printed, by the certificate file's digest. */
   private static final Map<String, String> FINGERPRINTS = new ConcurrentHashMap<>();
 
   private OpenSslCli() {}
 
   /**
-   * A PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem that openssl made earlier:
-   * one of the fixtures in {@code /openssl/} (see the README there). Each is handed out once per
+   * A PKCS#8 key of {@code type} in {@code dir}/{@code name}.key.pem that openssl made earlier: one
+   * of the fixtures in {@code /openssl/} (see the README there). Each is handed out once per
    * directory, so that two keys of one type in a test differ; past the last, openssl makes one.
-   * Generating every key would cost seconds for DSA and RSA-3072; {@link #generateKey} does it
-   * for the one test that shows that a key openssl makes now still loads.
+   * Generating every key would cost seconds for DSA and RSA-3072; {@link #generateKey} does it for
+   * the one test that shows that a key openssl makes now still loads.
    */
   public static Path newKey(Path dir, String name, KeyType type) {
     int index = HANDED_OUT.merge(dir.toAbsolutePath() + "\0" + type, 1, Integer::sum);
@@ -135,8 +146,8 @@ public final class OpenSslCli {
   }
 
   /**
-   * {@code file} made readable by its owner only, as paird requires of a key file; openssl
-   * writes its keys so, but a key a test assembles or copies gets the umask's mode.
+   * {@code file} made readable by its owner only, as paird requires of a key file; openssl writes
+   * its keys so, but a key a test assembles or copies gets the umask's mode.
    */
   public static Path privateFile(Path file) {
     try {
@@ -222,15 +233,17 @@ public final class OpenSslCli {
 
   /** The certificate's SHA-256 fingerprint as openssl prints it, without colons, lowercase. */
   public static String fingerprint(Path cert) {
-    return FINGERPRINTS.computeIfAbsent(digest(List.of(cert)), digest -> {
-      String line =
-          run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
-              .lines()
-              .filter(l -> l.contains("Fingerprint="))
-              .findFirst()
-              .orElseThrow();
-      return line.substring(line.indexOf('=') + 1).replace(":", "").toLowerCase(Locale.ROOT);
-    });
+    return FINGERPRINTS.computeIfAbsent(
+        digest(List.of(cert)),
+        digest -> {
+          String line =
+              run("x509", "-in", cert.toString(), "-noout", "-fingerprint", "-sha256")
+                  .lines()
+                  .filter(l -> l.contains("Fingerprint="))
+                  .findFirst()
+                  .orElseThrow();
+          return line.substring(line.indexOf('=') + 1).replace(":", "").toLowerCase(Locale.ROOT);
+        });
   }
 
   /**
@@ -248,14 +261,17 @@ public final class OpenSslCli {
       pathless.replaceAll(argument -> argument.equals(input) ? placeholder : argument);
     }
     String key = String.join("\0", pathless) + "\0" + digest(inputs);
-    Made made = MADE.computeIfAbsent(key, k -> {
-      run(arguments);
-      try {
-        return new Made(Files.readAllBytes(out), Files.getPosixFilePermissions(out));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    Made made =
+        MADE.computeIfAbsent(
+            key,
+            k -> {
+              run(arguments);
+              try {
+                return new Made(Files.readAllBytes(out), Files.getPosixFilePermissions(out));
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     try {
       Files.write(out, made.content());
       Files.setPosixFilePermissions(out, made.permissions());

@@ -11,12 +11,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The worked examples of docs/PROTOCOL.md, read from the document itself so that a test fails
- * when the document and the code disagree. A section's values are the {@code name = value}
- * lines inside its fenced code blocks, up to the next heading of the same or a higher level.
+ * The worked examples of docs/PROTOCOL.md, read from the document itself so that a test fails when
+ * the document and the code disagree. A section's values are the {@code name = value} lines inside
+ * its fenced code blocks, up to the next heading of the same or a higher level.
  */
 public final class ProtocolDoc {
-  private static final Pattern VALUE = Pattern.compile("^([A-Za-z][A-Za-z0-9_()]*)\\s+=\\s+(\\S+)$");
+  private static final Pattern VALUE =
+      Pattern.compile("^([A-Za-z][A-Za-z0-9_()]*)\\s+=\\s+(\\S+)$");
 
   private ProtocolDoc() {}
 

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The outputs for other software (the CApath directory and the PKCS#12 store) hold exactly the
  * trusted list after every change, and are rebuilt from the list when a crash left them behind.
- * Each is checked with the tools that read it: {@code openssl verify -CApath}, Java's key store
- * and {@code keytool -list}.
+ * Each is checked with the tools that read it: {@code openssl verify -CApath}, Java's key store and
+ * {@code keytool -list}.
  */
 final class ConsumerFilesTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
@@ -42,12 +42,14 @@ final class ConsumerFilesTest {
   private static final X509Certificate A = CERTS.get(0);
   private static final X509Certificate B = CERTS.get(1);
   private static final X509Certificate C = CERTS.get(2);
+
   /**
    * Two certificates with the same subject, so the same hash: {@code .0} and {@code .1}. OpenSSL
    * tells them apart by their key identifiers; without those it would try only the first.
    */
   private static final X509Certificate TWIN_1 =
       TestCertificates.selfSignedWithKeyIdentifiers("Twin");
+
   private static final X509Certificate TWIN_2 =
       TestCertificates.selfSignedWithKeyIdentifiers("Twin");
 
@@ -210,8 +212,8 @@ final class ConsumerFilesTest {
     assertThat(javaStore()).containsOnlyKeys(fingerprints(B, C));
     try (Stream<Path> left = Files.list(dir)) {
       assertThat(left.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("old", "trusted.json", "trusted.pem", "trusted-certs",
-              "trusted.p12");
+          .containsExactlyInAnyOrder(
+              "old", "trusted.json", "trusted.pem", "trusted-certs", "trusted.p12");
     }
   }
 
@@ -282,8 +284,7 @@ final class ConsumerFilesTest {
       assertThat(store.get(Certificates.fingerprint(certificate))).isEqualTo(certificate);
     }
     Processes.Result keytool =
-        Processes.run(
-            "keytool", "-list", "-keystore", pkcs12().toString(), "-storetype", "PKCS12");
+        Processes.run("keytool", "-list", "-keystore", pkcs12().toString(), "-storetype", "PKCS12");
     assertThat(keytool.exitStatus()).as(keytool.output()).isZero();
     for (X509Certificate certificate : expected) {
       assertThat(keytool.output()).contains(Certificates.fingerprint(certificate));
@@ -296,7 +297,12 @@ final class ConsumerFilesTest {
     Files.writeString(pem, Certificates.toPem(certificate));
     Processes.Result result =
         Processes.run(
-            "openssl", "verify", "-no-CAfile", "-no-CAstore", "-CApath", capath().toString(),
+            "openssl",
+            "verify",
+            "-no-CAfile",
+            "-no-CAstore",
+            "-CApath",
+            capath().toString(),
             pem.toString());
     Files.delete(pem);
     return result.exitStatus() == 0;

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Python {@code ssl} recipe of docs/INTEGRATION.md, run as written over loopback: a server
- * that requires client certificates from {@code trusted-certs/} and a client that checks the
- * server against {@code trusted.pem} and its host name, both with generated identities.
+ * The Python {@code ssl} recipe of docs/INTEGRATION.md, run as written over loopback: a server that
+ * requires client certificates from {@code trusted-certs/} and a client that checks the server
+ * against {@code trusted.pem} and its host name, both with generated identities.
  */
 final class PythonSslRecipeTest {
   /** One process: a server thread, then a client; prints "accepted" or "refused". */
@@ -88,8 +88,7 @@ final class PythonSslRecipeTest {
   private static void trust(Path truster, Path trusted) throws Exception {
     TrustStore.open(truster)
         .put(
-            Certificates.parsePem(
-                Files.readString(trusted.resolve("identity/cert.pem"))),
+            Certificates.parsePem(Files.readString(trusted.resolve("identity/cert.pem"))),
             "host",
             Suite.SPAKE2,
             Optional.empty(),

@@ -31,14 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stunnel recipe of docs/INTEGRATION.md, run as written over loopback: stunnel in front of a
- * TCP service, taking client certificates from {@code trusted-certs/}; {@code openssl s_client}
- * as the paired device, checking stunnel against its own {@code trusted.pem}. Skipped where
- * stunnel is not installed.
+ * TCP service, taking client certificates from {@code trusted-certs/}; {@code openssl s_client} as
+ * the paired device, checking stunnel against its own {@code trusted.pem}. Skipped where stunnel is
+ * not installed.
  */
 final class StunnelRecipeTest {
   private static final Path STUNNEL = Path.of("/usr/bin/stunnel");
+
   /** A fixed port, because stunnel's configuration names one. */
   private static final int PORT = 42510;
+
   private static final long PATIENCE_SECONDS = 30;
 
   @TempDir Path dir;
@@ -123,11 +125,22 @@ final class StunnelRecipeTest {
   /** What a device reads through stunnel with openssl s_client, checking stunnel by name. */
   private static String client(Path device) {
     return Processes.run(
-            "openssl", "s_client", "-quiet", "-connect", "127.0.0.1:" + PORT,
-            "-cert", device.resolve("identity/cert.pem").toString(),
-            "-key", device.resolve("identity/key.pem").toString(),
-            "-no-CApath", "-no-CAstore", "-CAfile", device.resolve("trusted.pem").toString(),
-            "-verify_hostname", "kitchen-pi", "-verify_return_error")
+            "openssl",
+            "s_client",
+            "-quiet",
+            "-connect",
+            "127.0.0.1:" + PORT,
+            "-cert",
+            device.resolve("identity/cert.pem").toString(),
+            "-key",
+            device.resolve("identity/key.pem").toString(),
+            "-no-CApath",
+            "-no-CAstore",
+            "-CAfile",
+            device.resolve("trusted.pem").toString(),
+            "-verify_hostname",
+            "kitchen-pi",
+            "-verify_return_error")
         .output();
   }
 

@@ -57,9 +57,9 @@ public final class TestCertificates {
   }
 
   /**
-   * A self-signed certificate {@code CN=commonName} with subject and authority key identifiers,
-   * as {@code openssl req -x509} makes them: what lets OpenSSL tell apart two trusted
-   * certificates with the same subject.
+   * A self-signed certificate {@code CN=commonName} with subject and authority key identifiers, as
+   * {@code openssl req -x509} makes them: what lets OpenSSL tell apart two trusted certificates
+   * with the same subject.
    */
   static X509Certificate selfSignedWithKeyIdentifiers(String commonName) {
     return selfSigned(
@@ -96,7 +96,8 @@ public final class TestCertificates {
       }
       return new JcaX509CertificateConverter()
           .getCertificate(
-              builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+              builder.build(
+                  new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
     } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
       throw new AssertionError("cannot make a test certificate", e);
     }
@@ -118,7 +119,8 @@ public final class TestCertificates {
   static List<String> bundleFingerprints(Path bundle) throws IOException {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(bundle))) {
       List<String> fingerprints = new ArrayList<>();
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
         fingerprints.add(Certificates.fingerprint((X509Certificate) certificate));
       }
       return fingerprints;

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * packaging/libexec/trust-changed, which paird-trust-changed.service runs: the administrator's
- * programs run in order, each isolated from the others' failures and time-outs, and again when
- * the trusted list changed while they ran.
+ * programs run in order, each isolated from the others' failures and time-outs, and again when the
+ * trusted list changed while they ran.
  */
 final class TrustChangedScriptTest {
   private static final Path SCRIPT =
@@ -77,11 +77,22 @@ final class TrustChangedScriptTest {
     // The first run replaces trusted.p12 as paird does (a new file renamed over it).
     hook(
         "10-changes-once",
-        "echo run >> " + log + "\n"
-            + "if [ ! -e " + dir.resolve("changed") + " ]; then\n"
-            + "  touch " + dir.resolve("changed") + "\n"
-            + "  echo v2 > " + state.resolve(".new") + " && mv " + state.resolve(".new") + " "
-            + state.resolve("trusted.p12") + "\n"
+        "echo run >> "
+            + log
+            + "\n"
+            + "if [ ! -e "
+            + dir.resolve("changed")
+            + " ]; then\n"
+            + "  touch "
+            + dir.resolve("changed")
+            + "\n"
+            + "  echo v2 > "
+            + state.resolve(".new")
+            + " && mv "
+            + state.resolve(".new")
+            + " "
+            + state.resolve("trusted.p12")
+            + "\n"
             + "fi");
 
     assertThat(run()).isZero();

@@ -25,28 +25,30 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a process that is changing a trust store with SIGKILL at every stage of a change, and
- * checks after each kill that the store opens to the last change the process reported or to the
- * one it had started, whole, with a bundle that matches.
+ * checks after each kill that the store opens to the last change the process reported or to the one
+ * it had started, whole, with a bundle that matches.
  *
- * <p>A change passes through four states on disk: the list's temporary file is being written;
- * the list is replaced but the bundle is a change behind; the bundle's temporary file is being
- * written; both files agree. Killing at random moments lands in the short ones rarely, so it
- * took hundreds of kills to be sure of hitting each. Instead the test stops the writer (SIGSTOP)
- * at random moments, looks at the directory while nothing can change it, and lets it go on
- * (SIGCONT) until the directory shows the state it wants; then it kills the stopped writer there.
- * {@link #ROUNDS} kills in each of the four states, at a different point of the writer's loop
- * every time, cover what the random kills covered.
+ * <p>A change passes through four states on disk: the list's temporary file is being written; the
+ * list is replaced but the bundle is a change behind; the bundle's temporary file is being written;
+ * both files agree. Killing at random moments lands in the short ones rarely, so it took hundreds
+ * of kills to be sure of hitting each. Instead the test stops the writer (SIGSTOP) at random
+ * moments, looks at the directory while nothing can change it, and lets it go on (SIGCONT) until
+ * the directory shows the state it wants; then it kills the stopped writer there. {@link #ROUNDS}
+ * kills in each of the four states, at a different point of the writer's loop every time, cover
+ * what the random kills covered.
  *
- * <p>A kill is a process crash, not a power cut: it shows that no instant of a change leaves a
- * torn or mixed state behind, and that {@link TrustStore#open} repairs what a crash may leave
- * (temporary files, a bundle one change behind). That the fsyncs make it survive a power cut is
- * argued in {@code AtomicFiles}, not tested here.
+ * <p>A kill is a process crash, not a power cut: it shows that no instant of a change leaves a torn
+ * or mixed state behind, and that {@link TrustStore#open} repairs what a crash may leave (temporary
+ * files, a bundle one change behind). That the fsyncs make it survive a power cut is argued in
+ * {@code AtomicFiles}, not tested here.
  */
 final class TrustStoreCrashIT {
   /** Kills in each state; {@code -Dpaird.trust.crashRounds=N} to change. */
   private static final int ROUNDS = Integer.getInteger("paird.trust.crashRounds", 3);
+
   /** The longest the writer runs on between two looks at the directory. */
   private static final int MAX_RUN_MICROS = 3_000;
+
   private static final long PATIENCE_SECONDS = 60;
 
   /** What a change has left on disk at the moment the writer is stopped. */
@@ -150,7 +152,8 @@ final class TrustStoreCrashIT {
       }
       List<String> onDiskFingerprints = TrustStoreCrashWriter.fingerprints(onDisk);
       assertThat(bundleAsLeft)
-          .as("%s: the bundle left behind is that of the list on disk or of the one before",
+          .as(
+              "%s: the bundle left behind is that of the list on disk or of the one before",
               context)
           .isIn(onDiskFingerprints, TrustStoreCrashWriter.fingerprints(lastOk));
       assertThat(TestCertificates.bundleFingerprints(bundle))
@@ -197,8 +200,8 @@ final class TrustStoreCrashIT {
   }
 
   /**
-   * Stops the writer and waits until every one of its threads has stopped: the signal takes
-   * effect when a thread next leaves the kernel, not when kill(1) returns.
+   * Stops the writer and waits until every one of its threads has stopped: the signal takes effect
+   * when a thread next leaves the kernel, not when kill(1) returns.
    */
   private static void stop(Process writer) throws Exception {
     signal(writer, "STOP");
@@ -236,8 +239,9 @@ final class TrustStoreCrashIT {
             .start();
     assertThat(kill.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)).as("kill -%s", signal).isTrue();
     assertThat(kill.exitValue())
-        .as("kill -%s: %s", signal, new String(kill.getInputStream().readAllBytes(),
-            StandardCharsets.UTF_8))
+        .as(
+            "kill -%s: %s",
+            signal, new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
         .isZero();
   }
 
@@ -265,9 +269,7 @@ final class TrustStoreCrashIT {
             stateDir.toString(),
             certificates.toString(),
             Long.toString(seed)));
-    return new ProcessBuilder(command)
-        .redirectError(stderr.toFile())
-        .start();
+    return new ProcessBuilder(command).redirectError(stderr.toFile()).start();
   }
 
   private static String read(Path file) {

@@ -1,7 +1,7 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import java.io.BufferedInputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -34,8 +34,8 @@ import java.util.stream.Collectors;
  *   <li>{@code ok} and the list as the store has it, after the change returned.
  * </ul>
  *
- * <p>The list a change should leave is worked out here, from the documented upsert rules, not
- * asked of the store: the test checks the store against it.
+ * <p>The list a change should leave is worked out here, from the documented upsert rules, not asked
+ * of the store: the test checks the store against it.
  */
 public final class TrustStoreCrashWriter {
   private TrustStoreCrashWriter() {}
@@ -101,8 +101,7 @@ public final class TrustStoreCrashWriter {
             host,
             suite,
             label.isPresent() || old == null ? label : old.label()));
-    after.sort(
-        Comparator.comparing(TrustedPeer::addedAt).thenComparing(TrustedPeer::fingerprint));
+    after.sort(Comparator.comparing(TrustedPeer::addedAt).thenComparing(TrustedPeer::fingerprint));
     return after;
   }
 
@@ -141,7 +140,8 @@ public final class TrustStoreCrashWriter {
   private static List<X509Certificate> readCertificates(Path pem) throws Exception {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(pem))) {
       List<X509Certificate> certificates = new ArrayList<>();
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
         certificates.add((X509Certificate) certificate);
       }
       return certificates;

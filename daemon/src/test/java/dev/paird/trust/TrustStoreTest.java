@@ -1,12 +1,12 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import dev.paird.io.AtomicFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,7 +96,8 @@ final class TrustStoreTest {
     store.put(A, "old-host", Suite.HMAC, Optional.of("Laptop"), T0);
     store.put(B, "b", Suite.HMAC, Optional.empty(), T0.plusSeconds(1));
 
-    TrustedPeer again = store.put(A, "new-host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(60));
+    TrustedPeer again =
+        store.put(A, "new-host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(60));
 
     assertThat(again.host()).isEqualTo("new-host");
     assertThat(again.suite()).isEqualTo(Suite.SPAKE2);
@@ -139,12 +140,15 @@ final class TrustStoreTest {
     TrustStore store = TrustStore.open(dir);
     store.put(first, "first", Suite.HMAC, Optional.empty(), T0);
     store.put(second, "second", Suite.HMAC, Optional.empty(), T0.plusSeconds(1));
-    TrustedPeer otherPeer = store.put(other, "other", Suite.HMAC, Optional.empty(), T0.plusSeconds(2));
+    TrustedPeer otherPeer =
+        store.put(other, "other", Suite.HMAC, Optional.empty(), T0.plusSeconds(2));
     String otherPrefix = fingerprint(other).substring(0, 6);
 
-    assertThat(store.findByPrefix(String.valueOf(shared))).extracting(TrustedPeer::host)
+    assertThat(store.findByPrefix(String.valueOf(shared)))
+        .extracting(TrustedPeer::host)
         .containsExactly("first", "second");
-    assertThat(store.findByPrefix(withColons(otherPrefix.toUpperCase(Locale.ROOT)))).containsExactly(otherPeer);
+    assertThat(store.findByPrefix(withColons(otherPrefix.toUpperCase(Locale.ROOT))))
+        .containsExactly(otherPeer);
     assertThat(store.findUnique(otherPrefix)).isEqualTo(otherPeer);
     assertThatThrownBy(() -> store.findUnique(String.valueOf(shared)))
         .isInstanceOfSatisfying(
@@ -158,7 +162,8 @@ final class TrustStoreTest {
       assertThatThrownBy(() -> store.findByPrefix(malformed))
           .as("prefix %s", malformed)
           .isInstanceOfSatisfying(
-              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+              PairdException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
   }
 
@@ -240,16 +245,21 @@ final class TrustStoreTest {
     for (String host : List.of("", "two words", "tab\there", "x".repeat(256))) {
       assertThatThrownBy(() -> store.put(A, host, Suite.HMAC, Optional.empty(), T0))
           .isInstanceOfSatisfying(
-              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+              PairdException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
     for (String label : List.of("", "   ", "x".repeat(65), "line\nbreak", "rtl\u202eoverride")) {
       assertThatThrownBy(() -> store.put(A, "a", Suite.HMAC, Optional.of(label), T0))
           .isInstanceOfSatisfying(
-              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+              PairdException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
     assertThat(store.list()).isEmpty();
     assertThat(dir.resolve("trusted.json")).doesNotExist();
-    assertThat(store.put(A, "a", Suite.HMAC, Optional.of("Ünïcode label ✓ " + "x".repeat(48)), T0).label())
+    assertThat(
+            store
+                .put(A, "a", Suite.HMAC, Optional.of("Ünïcode label ✓ " + "x".repeat(48)), T0)
+                .label())
         .isPresent();
   }
 

@@ -1,12 +1,12 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import dev.paird.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +36,7 @@ final class TrustStoreWriteFailureTest {
   private Path bundle() {
     return dir.resolve(TrustFiles.PEM_NAME);
   }
+
   private final FailingWriter writer = new FailingWriter();
 
   /** A writer that fails on the chosen file, after really writing it if asked to. */
@@ -210,8 +211,8 @@ final class TrustStoreWriteFailureTest {
     }
 
     static Saved of(TrustStore store) throws IOException {
-      return new Saved(store.list(), Files.readAllBytes(store.jsonFile()),
-          Files.readAllBytes(pemFile(store)));
+      return new Saved(
+          store.list(), Files.readAllBytes(store.jsonFile()), Files.readAllBytes(pemFile(store)));
     }
 
     /** The bundle beside the list, where TrustStore writes it. */

@@ -1,10 +1,10 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.Suite;
+import dev.paird.identity.Certificates;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Locale;
@@ -50,7 +50,8 @@ final class TrustedPeerTest {
     String fingerprint = Certificates.fingerprint(A);
 
     assertThatThrownBy(
-            () -> new TrustedPeer(fingerprint, "CN=b", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
+            () ->
+                new TrustedPeer(fingerprint, "CN=b", A, T0, T0, "a", Suite.HMAC, Optional.empty()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("subject");
   }
@@ -63,7 +64,8 @@ final class TrustedPeerTest {
     assertThatThrownBy(() -> TrustedPeer.checkLabel("x".repeat(65)))
         .hasMessageContaining("1 to 64 characters, not 65");
     assertThatThrownBy(() -> TrustedPeer.checkLabel("\uD83D")).hasMessageContaining("control");
-    assertThatThrownBy(() -> TrustedPeer.checkLabel("zero\u200bwidth")).hasMessageContaining("control");
+    assertThatThrownBy(() -> TrustedPeer.checkLabel("zero\u200bwidth"))
+        .hasMessageContaining("control");
   }
 
   @Test

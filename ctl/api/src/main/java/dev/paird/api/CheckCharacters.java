@@ -1,12 +1,12 @@
 package dev.paird.api;
 
 /**
- * Damm check characters for the two key alphabets, so that a mistyped key is caught on the
- * device it was typed on, before it costs a pairing attempt.
+ * Damm check characters for the two key alphabets, so that a mistyped key is caught on the device
+ * it was typed on, before it costs a pairing attempt.
  *
  * <p>Damm's algorithm folds the symbols through a totally anti-symmetric quasigroup and picks the
- * check symbol that brings the fold to zero. It detects every single-symbol substitution and
- * every transposition of two adjacent symbols, including one with the check symbol itself.
+ * check symbol that brings the fold to zero. It detects every single-symbol substitution and every
+ * transposition of two adjacent symbols, including one with the check symbol itself.
  *
  * <ul>
  *   <li>Decimal: the order-10 table from Damm's thesis (the one on Wikipedia).

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Constants and command names of the control protocol between pairctl and paird: newline-
- * delimited JSON over a Unix socket, specified in {@code docs/CONTROL.md}.
+ * Constants and command names of the control protocol between pairctl and paird: newline- delimited
+ * JSON over a Unix socket, specified in {@code docs/CONTROL.md}.
  */
 public final class ControlProtocol {
   /** The protocol version carried in every request and response as {@code "v"}. */

@@ -10,12 +10,12 @@ import java.util.Optional;
 
 /**
  * A control-socket request, one record per command: what pairctl sends and paird runs. The
- * command's name, its arguments, their names on the wire and their checks live here, once, for
- * both programs; {@code docs/CONTROL.md} specifies them.
+ * command's name, its arguments, their names on the wire and their checks live here, once, for both
+ * programs; {@code docs/CONTROL.md} specifies them.
  *
- * <p>Parsing checks shape and types only; paird's service checks meaning (does the key exist,
- * is the host reachable). The one secret argument, {@code pair}'s {@link Pair#KEY key}, is no
- * field of any record: it travels beside the request, in an array its holder wipes.
+ * <p>Parsing checks shape and types only; paird's service checks meaning (does the key exist, is
+ * the host reachable). The one secret argument, {@code pair}'s {@link Pair#KEY key}, is no field of
+ * any record: it travels beside the request, in an array its holder wipes.
  */
 public sealed interface ControlRequest {
 
@@ -102,9 +102,9 @@ public sealed interface ControlRequest {
   }
 
   /**
-   * Pair with the device at {@code host}. The key is the argument {@value #KEY}, which is not
-   * among {@link #args()}: the sender writes it from an array it wipes, and paird's parser hands
-   * it on beside this request.
+   * Pair with the device at {@code host}. The key is the argument {@value #KEY}, which is not among
+   * {@link #args()}: the sender writes it from an array it wipes, and paird's parser hands it on
+   * beside this request.
    */
   record Pair(String host, Optional<String> label) implements ControlRequest {
     /** The name of the secret argument. */
@@ -184,17 +184,15 @@ public sealed interface ControlRequest {
     }
   }
 
-  /**
-   * A JSON object as whoever read it presents it, so that this module needs no JSON library.
-   */
+  /** A JSON object as whoever read it presents it, so that this module needs no JSON library. */
   interface Fields {
     /** The object's field names, in order. */
     Iterable<String> names();
 
     /**
-     * The value of {@code name}: null if it is absent or JSON null; a {@code String} for a
-     * string; an {@code Integer} for a whole number that fits an int; {@code Fields} for an
-     * object; any other object for any other value.
+     * The value of {@code name}: null if it is absent or JSON null; a {@code String} for a string;
+     * an {@code Integer} for a whole number that fits an int; {@code Fields} for an object; any
+     * other object for any other value.
      */
     Object get(String name);
   }
@@ -203,33 +201,43 @@ public sealed interface ControlRequest {
    * Parses one request object, {@code {"v": 1, "command": NAME, "args": {...}, "id": ANY}}.
    *
    * @param root the request as {@link Fields}, or any other object if it is not a JSON object
-   * @param key the {@code args.key} string, taken out of {@code root} by the JSON reader so
-   *     that no {@code String} of it exists; null if {@code args} had no string {@code key}.
-   *     Only checked here: the caller keeps it, and wipes it.
-   * @throws PairdException {@code bad_request}, {@code unsupported_version},
-   *     {@code unknown_command} or {@code invalid_argument}, naming the offending field
+   * @param key the {@code args.key} string, taken out of {@code root} by the JSON reader so that no
+   *     {@code String} of it exists; null if {@code args} had no string {@code key}. Only checked
+   *     here: the caller keeps it, and wipes it.
+   * @throws PairdException {@code bad_request}, {@code unsupported_version}, {@code
+   *     unknown_command} or {@code invalid_argument}, naming the offending field
    */
   static ControlRequest parse(Object root, char[] key) throws PairdException {
     if (!(root instanceof Fields request)) {
       throw new PairdException(ErrorCode.BAD_REQUEST, "a request must be a JSON object");
     }
     if (!(request.get("v") instanceof Integer version)) {
-      throw new PairdException(ErrorCode.BAD_REQUEST,
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
           "missing \"v\": send {\"v\": " + ControlProtocol.VERSION + ", ...}");
     }
     if (version != ControlProtocol.VERSION) {
       throw new PairdException(
           ErrorCode.UNSUPPORTED_VERSION,
-          "this daemon speaks control protocol version " + ControlProtocol.VERSION + ", not "
-              + version + "; use a pairctl of the same release");
+          "this daemon speaks control protocol version "
+              + ControlProtocol.VERSION
+              + ", not "
+              + version
+              + "; use a pairctl of the same release");
     }
     Arguments.checkFields(request, "request", ENVELOPE);
     if (!(request.get("command") instanceof String name)) {
       throw new PairdException(ErrorCode.BAD_REQUEST, "missing \"command\" (a string)");
     }
-    Command command = Command.fromWireName(name).orElseThrow(() -> new PairdException(
-        ErrorCode.UNKNOWN_COMMAND, "unknown command '" + Printable.escaped(name, ECHO_LIMIT)
-            + "'; see docs/CONTROL.md for the commands"));
+    Command command =
+        Command.fromWireName(name)
+            .orElseThrow(
+                () ->
+                    new PairdException(
+                        ErrorCode.UNKNOWN_COMMAND,
+                        "unknown command '"
+                            + Printable.escaped(name, ECHO_LIMIT)
+                            + "'; see docs/CONTROL.md for the commands"));
     Object args = request.get("args");
     if (args != null && !(args instanceof Fields)) {
       throw new PairdException(ErrorCode.BAD_REQUEST, "\"args\" must be a JSON object");
@@ -293,7 +301,8 @@ public sealed interface ControlRequest {
         throws PairdException {
       for (String field : node.names()) {
         if (!allowed.contains(field)) {
-          throw new PairdException(ErrorCode.BAD_REQUEST,
+          throw new PairdException(
+              ErrorCode.BAD_REQUEST,
               "unknown field \"" + Printable.escaped(field, ECHO_LIMIT) + "\" in " + what);
         }
       }
@@ -339,8 +348,11 @@ public sealed interface ControlRequest {
     void secret(String name, char[] value) throws PairdException {
       if (value == null) {
         if (get(name) instanceof String) {
-          throw new IllegalArgumentException("the reader must take \"" + name + "\" out of the"
-              + " request and pass it beside it");
+          throw new IllegalArgumentException(
+              "the reader must take \""
+                  + name
+                  + "\" out of the"
+                  + " request and pass it beside it");
         }
         throw invalid(name, get(name) == null ? "is required" : "must be a string");
       }

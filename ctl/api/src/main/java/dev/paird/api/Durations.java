@@ -36,8 +36,8 @@ public final class Durations {
 
   /**
    * Whether {@code text} is one or more of the digits 0-9. {@link Character#isDigit} also takes
-   * Arabic-Indic, fullwidth and other digits, which {@link Long#parseLong} then reads as numbers:
-   * a value that looks like one number in an editor and means another is refused instead.
+   * Arabic-Indic, fullwidth and other digits, which {@link Long#parseLong} then reads as numbers: a
+   * value that looks like one number in an editor and means another is refused instead.
    */
   public static boolean isAsciiDigits(String text) {
     return !text.isEmpty() && text.chars().allMatch(Durations::isAsciiDigit);

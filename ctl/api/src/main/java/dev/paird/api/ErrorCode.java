@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Every error paird and pairctl report, with the stable string that names it on the control
- * socket ({@code "error": {"code": ...}}) and the {@link ExitStatus} pairctl exits with.
+ * Every error paird and pairctl report, with the stable string that names it on the control socket
+ * ({@code "error": {"code": ...}}) and the {@link ExitStatus} pairctl exits with.
  *
  * <p>The wire strings are an interface: scripts match on them. Add codes; never rename one.
  */

@@ -1,9 +1,9 @@
 package dev.paird.api;
 
 /**
- * The process exit status of {@code pairctl}, one per kind of failure, so that scripts can tell
- * a typo from a stopped daemon from a rejected key. Documented in {@code pairctl(1)} and the
- * README; the numbers never change meaning.
+ * The process exit status of {@code pairctl}, one per kind of failure, so that scripts can tell a
+ * typo from a stopped daemon from a rejected key. Documented in {@code pairctl(1)} and the README;
+ * the numbers never change meaning.
  */
 public enum ExitStatus {
   /** The command did what was asked. */

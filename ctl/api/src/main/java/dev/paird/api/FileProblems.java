@@ -24,7 +24,8 @@ public final class FileProblems {
    */
   public static String reason(IOException e, Path about) {
     String reason = reason(e);
-    if (e instanceof FileSystemException fileSystem && fileSystem.getFile() != null
+    if (e instanceof FileSystemException fileSystem
+        && fileSystem.getFile() != null
         && !fileSystem.getFile().equals(String.valueOf(about))) {
       return fileSystem.getFile() + ": " + reason;
     }

@@ -4,12 +4,12 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 
 /**
- * A 128-bit key for the {@link Suite#HMAC} suite, typed as 26 Crockford base-32 symbols and a
- * Damm check symbol, in groups of four: {@code 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-123}.
+ * A 128-bit key for the {@link Suite#HMAC} suite, typed as 26 Crockford base-32 symbols and a Damm
+ * check symbol, in groups of four: {@code 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-123}.
  *
  * <p>The literal scheme lets anyone who impersonates the other device test guesses of the key
- * offline, so this class refuses any key that is not exactly 16 bytes. Short codes belong to
- * {@link Suite#SPAKE2}.
+ * offline, so this class refuses any key that is not exactly 16 bytes. Short codes belong to {@link
+ * Suite#SPAKE2}.
  */
 public final class HmacCode implements PairingCode {
   /** Key length in bytes. */

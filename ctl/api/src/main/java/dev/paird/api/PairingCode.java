@@ -4,9 +4,9 @@ package dev.paird.api;
  * A pairing key in the form a person reads and types. Its suite is recognised from its shape:
  * digits only for {@link Suite#SPAKE2}, 27 letters and digits for {@link Suite#HMAC}.
  *
- * <p>Implementations hold secret material: their {@code toString()} never shows it, and
- * {@link #destroy()} overwrites it once the key is no longer needed. A {@code String} the user
- * typed cannot be wiped; keep it no longer than it takes to parse.
+ * <p>Implementations hold secret material: their {@code toString()} never shows it, and {@link
+ * #destroy()} overwrites it once the key is no longer needed. A {@code String} the user typed
+ * cannot be wiped; keep it no longer than it takes to parse.
  */
 public sealed interface PairingCode permits HmacCode, Spake2Code {
 
@@ -28,8 +28,8 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
   boolean isDestroyed();
 
   /**
-   * Parses a key as typed: case, spaces and dashes do not matter, and for hmac keys the letters
-   * O, I and L are read as 0, 1 and 1.
+   * Parses a key as typed: case, spaces and dashes do not matter, and for hmac keys the letters O,
+   * I and L are read as 0, 1 and 1.
    *
    * @throws PairdException with {@link ErrorCode#MALFORMED_KEY} naming what is wrong (length,
    *     character, check character) and the expected formats; the message never echoes the key

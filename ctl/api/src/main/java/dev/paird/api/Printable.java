@@ -3,17 +3,16 @@ package dev.paird.api;
 import java.util.function.IntPredicate;
 
 /**
- * The one rule for showing text that someone else chose (a peer's subject, a label, a command
- * name a client sent): paird refuses labels and host names with a character that is not
- * printable, and both programs escape such characters in whatever they print, log or write.
+ * The one rule for showing text that someone else chose (a peer's subject, a label, a command name
+ * a client sent): paird refuses labels and host names with a character that is not printable, and
+ * both programs escape such characters in whatever they print, log or write.
  *
- * <p>A code point shows as itself if it is printable (see {@link #isPrintable}) and the
- * destination can show it; every other one is written as a C-style escape of its code point
- * ({@code \x1b}, {@code \u202e}, {@code \U000e0001}), and a backslash is doubled, so that an
- * escape in the output always means an escaped character: a subject holding a backslash and
- * {@code x0a} does not read like one holding a line feed. paird's destinations (its log, its
- * error messages, {@code trusted.pem}) take printable ASCII only; pairctl's terminal takes
- * whatever its charset encodes.
+ * <p>A code point shows as itself if it is printable (see {@link #isPrintable}) and the destination
+ * can show it; every other one is written as a C-style escape of its code point ({@code \x1b},
+ * {@code \u202e}, {@code \U000e0001}), and a backslash is doubled, so that an escape in the output
+ * always means an escaped character: a subject holding a backslash and {@code x0a} does not read
+ * like one holding a line feed. paird's destinations (its log, its error messages, {@code
+ * trusted.pem}) take printable ASCII only; pairctl's terminal takes whatever its charset encodes.
  */
 public final class Printable {
   private Printable() {}
@@ -47,8 +46,8 @@ public final class Printable {
   }
 
   /**
-   * The first {@code limit} code points of {@code text} as printable ASCII, and "..." if there
-   * were more: for text a caller sent, which may be of any length.
+   * The first {@code limit} code points of {@code text} as printable ASCII, and "..." if there were
+   * more: for text a caller sent, which may be of any length.
    */
   public static String escaped(String text, int limit) {
     if (limit < 0) {
@@ -62,8 +61,8 @@ public final class Printable {
 
   /**
    * {@code text} with every code point that is not printable, or that {@code shows} refuses,
-   * escaped, and a backslash doubled. {@code shows} says what the destination can display,
-   * such as what its charset encodes.
+   * escaped, and a backslash doubled. {@code shows} says what the destination can display, such as
+   * what its charset encodes.
    */
   public static String escaped(String text, IntPredicate shows) {
     StringBuilder out = new StringBuilder(text.length());

@@ -3,9 +3,8 @@ package dev.paird.api;
 import java.util.Arrays;
 
 /**
- * Secret bytes (a key, a code's digits) that never print themselves and can be wiped. After
- * {@link #destroy()} every read throws, so a use-after-wipe is a loud bug rather than a quiet
- * zero key.
+ * Secret bytes (a key, a code's digits) that never print themselves and can be wiped. After {@link
+ * #destroy()} every read throws, so a use-after-wipe is a loud bug rather than a quiet zero key.
  */
 public final class SecretBytes {
   private final byte[] bytes;

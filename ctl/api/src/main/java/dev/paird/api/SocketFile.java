@@ -13,9 +13,8 @@ import java.util.Optional;
 /**
  * What the file system says about a control socket's path: paird checks it before it binds, and
  * pairctl, to explain why connecting failed. The JDK reports a missing socket, an unreadable
- * directory and a mode that denies access as {@code SocketException}s whose messages come from
- * the C library (and may be translated), so both ask the file system instead of reading
- * messages.
+ * directory and a mode that denies access as {@code SocketException}s whose messages come from the
+ * C library (and may be translated), so both ask the file system instead of reading messages.
  *
  * @param group the file's group name, if it could be read
  * @param writable whether this process may write it, which connecting to a socket requires
@@ -42,8 +41,8 @@ public record SocketFile(Kind kind, Optional<String> group, boolean writable) {
   private static final int SOCKET_TYPE = 0140000;
 
   /**
-   * Looks at {@code path}, following symbolic links as connecting does unless {@code options}
-   * say {@link LinkOption#NOFOLLOW_LINKS}.
+   * Looks at {@code path}, following symbolic links as connecting does unless {@code options} say
+   * {@link LinkOption#NOFOLLOW_LINKS}.
    */
   public static SocketFile probe(Path path, LinkOption... options) {
     Map<String, Object> attributes;

@@ -7,18 +7,21 @@ import java.util.Arrays;
  * A short numeric code for the {@link Suite#SPAKE2} suite: a public two-digit slot, the secret
  * digits and a Damm check digit, shown as {@code 42-1234-5678-9}.
  *
- * <p>The slot tells the daemon which pending key to run the exchange with, so that several keys
- * can be pending at once. It is chosen independently of the secret and carries no information
- * about it. The check digit covers slot and secret, so a typo anywhere is reported locally and
- * never costs one of the key's attempts.
+ * <p>The slot tells the daemon which pending key to run the exchange with, so that several keys can
+ * be pending at once. It is chosen independently of the secret and carries no information about it.
+ * The check digit covers slot and secret, so a typo anywhere is reported locally and never costs
+ * one of the key's attempts.
  */
 public final class Spake2Code implements PairingCode {
   /** Slots are 00-99. */
   public static final int SLOTS = 100;
+
   /** Fewest secret digits a daemon may be configured to issue. */
   public static final int MIN_SECRET_DIGITS = 6;
+
   /** Most secret digits a daemon may be configured to issue. */
   public static final int MAX_SECRET_DIGITS = 10;
+
   /** Secret digits issued unless configured otherwise. */
   public static final int DEFAULT_SECRET_DIGITS = 8;
 
@@ -33,8 +36,8 @@ public final class Spake2Code implements PairingCode {
   }
 
   /**
-   * A fresh code in the given slot with uniformly random secret digits, redrawn while the secret
-   * is trivial (see {@link #isTrivial}).
+   * A fresh code in the given slot with uniformly random secret digits, redrawn while the secret is
+   * trivial (see {@link #isTrivial}).
    */
   public static Spake2Code generate(SecureRandom random, int slot, int secretDigits) {
     checkSlot(slot);
@@ -69,14 +72,19 @@ public final class Spake2Code implements PairingCode {
   private static void checkDigitCount(int digits) {
     if (digits < MIN_SECRET_DIGITS || digits > MAX_SECRET_DIGITS) {
       throw new IllegalArgumentException(
-          "secret digits must be " + MIN_SECRET_DIGITS + "-" + MAX_SECRET_DIGITS + ", not " + digits);
+          "secret digits must be "
+              + MIN_SECRET_DIGITS
+              + "-"
+              + MAX_SECRET_DIGITS
+              + ", not "
+              + digits);
     }
   }
 
   /**
-   * Whether the secret is one a person might guess first, as Matter refuses them: every digit
-   * the same (00000000), or a run that steps by one up or down, wrapping at ten (12345678,
-   * 87654321, 78901234). Of the 10^8 eight-digit secrets, 30 are trivial.
+   * Whether the secret is one a person might guess first, as Matter refuses them: every digit the
+   * same (00000000), or a run that steps by one up or down, wrapping at ten (12345678, 87654321,
+   * 78901234). Of the 10^8 eight-digit secrets, 30 are trivial.
    */
   public static boolean isTrivial(byte[] secret) {
     boolean same = true;

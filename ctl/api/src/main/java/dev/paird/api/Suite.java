@@ -3,7 +3,10 @@ package dev.paird.api;
 import java.util.Locale;
 import java.util.Optional;
 
-/** A pairing suite: how a key typed on one device proves that both devices saw the same certificates. */
+/**
+ * A pairing suite: how a key typed on one device proves that both devices saw the same
+ * certificates.
+ */
 public enum Suite {
   /**
    * The literal scheme: HMAC-SHA256 confirmation messages keyed by a 128-bit key. An impostor who

@@ -41,50 +41,56 @@ final class CheckCharactersTest {
 
   @Test
   void damm32_detectsEverySingleSubstitution() throws Exception {
-    RandomCases.run(2000, random -> {
-      int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
-      int i = random.nextInt(symbols.length);
-      symbols[i] ^= 1 + random.nextInt(31);
-      assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
-    });
+    RandomCases.run(
+        2000,
+        random -> {
+          int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
+          int i = random.nextInt(symbols.length);
+          symbols[i] ^= 1 + random.nextInt(31);
+          assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+        });
   }
 
   @Test
   void damm32_detectsEveryAdjacentTransposition() throws Exception {
-    RandomCases.run(2000, random -> {
-      int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
-      int i = random.nextInt(symbols.length - 1);
-      if (symbols[i] != symbols[i + 1]) {
-        int t = symbols[i];
-        symbols[i] = symbols[i + 1];
-        symbols[i + 1] = t;
-        assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
-      }
-    });
+    RandomCases.run(
+        2000,
+        random -> {
+          int[] symbols = withCheck32(RandomCases.symbols(random, 1 + random.nextInt(30), 32));
+          int i = random.nextInt(symbols.length - 1);
+          if (symbols[i] != symbols[i + 1]) {
+            int t = symbols[i];
+            symbols[i] = symbols[i + 1];
+            symbols[i + 1] = t;
+            assertThat(CheckCharacters.damm32(symbols, symbols.length)).isNotZero();
+          }
+        });
   }
 
   @Test
   void damm10_detectsEverySingleSubstitutionAndAdjacentTransposition() throws Exception {
-    RandomCases.run(2000, random -> {
-      int length = 1 + random.nextInt(14);
-      int[] digits = new int[length + 1];
-      System.arraycopy(RandomCases.symbols(random, length, 10), 0, digits, 0, length);
-      digits[length] = CheckCharacters.damm10CheckDigit(digits, length);
-      assertThat(CheckCharacters.damm10(digits, digits.length)).isZero();
+    RandomCases.run(
+        2000,
+        random -> {
+          int length = 1 + random.nextInt(14);
+          int[] digits = new int[length + 1];
+          System.arraycopy(RandomCases.symbols(random, length, 10), 0, digits, 0, length);
+          digits[length] = CheckCharacters.damm10CheckDigit(digits, length);
+          assertThat(CheckCharacters.damm10(digits, digits.length)).isZero();
 
-      int[] substituted = digits.clone();
-      int i = random.nextInt(digits.length);
-      substituted[i] = (substituted[i] + 1 + random.nextInt(9)) % 10;
-      assertThat(CheckCharacters.damm10(substituted, substituted.length)).isNotZero();
+          int[] substituted = digits.clone();
+          int i = random.nextInt(digits.length);
+          substituted[i] = (substituted[i] + 1 + random.nextInt(9)) % 10;
+          assertThat(CheckCharacters.damm10(substituted, substituted.length)).isNotZero();
 
-      int j = random.nextInt(digits.length - 1);
-      if (digits[j] != digits[j + 1]) {
-        int[] swapped = digits.clone();
-        swapped[j] = digits[j + 1];
-        swapped[j + 1] = digits[j];
-        assertThat(CheckCharacters.damm10(swapped, swapped.length)).isNotZero();
-      }
-    });
+          int j = random.nextInt(digits.length - 1);
+          if (digits[j] != digits[j + 1]) {
+            int[] swapped = digits.clone();
+            swapped[j] = digits[j + 1];
+            swapped[j + 1] = digits[j];
+            assertThat(CheckCharacters.damm10(swapped, swapped.length)).isNotZero();
+          }
+        });
   }
 
   private static int[] withCheck32(int[] data) {

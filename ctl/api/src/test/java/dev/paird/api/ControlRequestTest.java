@@ -72,8 +72,7 @@ final class ControlRequestTest {
     args.replaceAll((name, value) -> value instanceof Long l ? Math.toIntExact(l) : value);
     char[] key = sent instanceof ControlRequest.Pair ? KEY : null;
 
-    assertThat(ControlRequest.parse(request(sent.command().wireName(), args), key))
-        .isEqualTo(sent);
+    assertThat(ControlRequest.parse(request(sent.command().wireName(), args), key)).isEqualTo(sent);
   }
 
   @Test
@@ -81,8 +80,8 @@ final class ControlRequestTest {
     ControlRequest request =
         new ControlRequest.NewKey(Optional.of(Suite.SPAKE2), Optional.of(Duration.ofMinutes(5)));
 
-    assertThat(request.args()).containsExactly(
-        Map.entry("suite", "spake2"), Map.entry("ttl_seconds", 300L));
+    assertThat(request.args())
+        .containsExactly(Map.entry("suite", "spake2"), Map.entry("ttl_seconds", 300L));
   }
 
   @Test
@@ -100,8 +99,7 @@ final class ControlRequestTest {
   void parse_otherVersion_isUnsupported() {
     Map<String, Object> root = new LinkedHashMap<>(Map.of("v", 2, "command", "status"));
 
-    assertThat(refused(new MapFields(root), null).code())
-        .isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
+    assertThat(refused(new MapFields(root), null).code()).isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
   }
 
   @Test

@@ -15,15 +15,21 @@ final class DurationsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"''", "m", "-5s", "5d", "1.5h", "9999999999s", "5 m", "５m", "١٦",
-      "4٥s"})
+  @CsvSource({"''", "m", "-5s", "5d", "1.5h", "9999999999s", "5 m", "５m", "١٦", "4٥s"})
   void parse_refusesOtherForms(String text) {
     assertThat(Durations.parse(text)).isNull();
   }
 
   @ParameterizedTest
-  @CsvSource({"PT0S, 0s", "PT45S, 45s", "PT90S, 90s", "PT5M, 5m", "PT1H, 1h", "PT3H, 3h",
-      "PT1H30M, 90m"})
+  @CsvSource({
+    "PT0S, 0s",
+    "PT45S, 45s",
+    "PT90S, 90s",
+    "PT5M, 5m",
+    "PT1H, 1h",
+    "PT3H, 3h",
+    "PT1H30M, 90m"
+  })
   void format_usesTheLargestWholeUnit(Duration duration, String expected) {
     assertThat(Durations.format(duration)).isEqualTo(expected);
   }

@@ -11,19 +11,22 @@ final class HmacCodeTest {
 
   @Test
   void formatThenParse_roundTrips() throws Exception {
-    RandomCases.run(1000, random -> {
-      byte[] key = new byte[16];
-      random.nextBytes(key);
-      HmacCode code = HmacCode.create(key);
-      String typed = code.format();
+    RandomCases.run(
+        1000,
+        random -> {
+          byte[] key = new byte[16];
+          random.nextBytes(key);
+          HmacCode code = HmacCode.create(key);
+          String typed = code.format();
 
-      PairingCode parsed = PairingCode.parse(typed);
+          PairingCode parsed = PairingCode.parse(typed);
 
-      assertThat(parsed).isInstanceOf(HmacCode.class);
-      assertThat(((HmacCode) parsed).keyBytes()).isEqualTo(key);
-      assertThat(typed)
-          .matches("[0-7][0-9A-HJKMNP-TV-Z]{3}(-[0-9A-HJKMNP-TV-Z]{4}){5}-[0-9A-HJKMNP-TV-Z]{3}");
-    });
+          assertThat(parsed).isInstanceOf(HmacCode.class);
+          assertThat(((HmacCode) parsed).keyBytes()).isEqualTo(key);
+          assertThat(typed)
+              .matches(
+                  "[0-7][0-9A-HJKMNP-TV-Z]{3}(-[0-9A-HJKMNP-TV-Z]{4}){5}-[0-9A-HJKMNP-TV-Z]{3}");
+        });
   }
 
   @Test
@@ -71,7 +74,8 @@ final class HmacCodeTest {
         String typo = typed.substring(0, i) + c + typed.substring(i + 1);
         assertThatThrownBy(() -> PairingCode.parse(typo))
             .isInstanceOf(PairdException.class)
-            .satisfies(e -> assertThat(((PairdException) e).code()).isEqualTo(ErrorCode.MALFORMED_KEY));
+            .satisfies(
+                e -> assertThat(((PairdException) e).code()).isEqualTo(ErrorCode.MALFORMED_KEY));
       }
     }
   }
@@ -100,9 +104,11 @@ final class HmacCodeTest {
     for (String bad : new String[] {typo, wrongFirst, typed + "X", typed.substring(2)}) {
       assertThatThrownBy(() -> PairingCode.parse(bad))
           .isInstanceOf(PairdException.class)
-          .satisfies(e -> assertThat(e.getMessage())
-              .doesNotContain(typed.substring(5, 14))
-              .doesNotContain(typed.replace("-", "").substring(3, 12)));
+          .satisfies(
+              e ->
+                  assertThat(e.getMessage())
+                      .doesNotContain(typed.substring(5, 14))
+                      .doesNotContain(typed.replace("-", "").substring(3, 12)));
     }
   }
 

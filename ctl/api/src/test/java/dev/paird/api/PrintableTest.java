@@ -17,8 +17,8 @@ final class PrintableTest {
 
   @Test
   void escaped_printableAscii_isUnchanged() {
-    assertThat(Printable.escaped("CN=kitchen-pi, O=Home ~!@#$%^&*()")).isEqualTo(
-        "CN=kitchen-pi, O=Home ~!@#$%^&*()");
+    assertThat(Printable.escaped("CN=kitchen-pi, O=Home ~!@#$%^&*()"))
+        .isEqualTo("CN=kitchen-pi, O=Home ~!@#$%^&*()");
   }
 
   @ParameterizedTest

@@ -14,7 +14,9 @@ final class Spake2CodeTest {
 
   @Test
   void formatThenParse_roundTrips() throws Exception {
-    for (int digits = Spake2Code.MIN_SECRET_DIGITS; digits <= Spake2Code.MAX_SECRET_DIGITS; digits++) {
+    for (int digits = Spake2Code.MIN_SECRET_DIGITS;
+        digits <= Spake2Code.MAX_SECRET_DIGITS;
+        digits++) {
       for (int slot = 0; slot < Spake2Code.SLOTS; slot++) {
         Spake2Code code = Spake2Code.generate(RANDOM, slot, digits);
 
@@ -70,15 +72,16 @@ final class Spake2CodeTest {
   @Test
   void generate_neverIssuesTrivialSecrets() {
     // A random source that would produce "111111" forever is redrawn until it does not.
-    SecureRandom ones = new SecureRandom() {
-      private static final long serialVersionUID = 1L;
-      private int calls;
+    SecureRandom ones =
+        new SecureRandom() {
+          private static final long serialVersionUID = 1L;
+          private int calls;
 
-      @Override
-      public int nextInt(int bound) {
-        return calls++ < 6 ? 1 : RANDOM.nextInt(bound);
-      }
-    };
+          @Override
+          public int nextInt(int bound) {
+            return calls++ < 6 ? 1 : RANDOM.nextInt(bound);
+          }
+        };
 
     Spake2Code code = Spake2Code.generate(ones, 3, 6);
 

@@ -11,17 +11,18 @@ import org.bouncycastle.crypto.params.HKDFParameters;
 import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
- * The RFC 9382 transcript TT and the keys of SPAKE2-P256-SHA256-HKDF-HMAC derived from it
- * (section 4): {@code Ke || Ka = SHA-256(TT)}, {@code KcA || KcB = HKDF(salt = nil, IKM = Ka,
- * info = "ConfirmationKeys" || AAD, L = 32)}, and the confirmations {@code HMAC(KcA, TT)} and
- * {@code HMAC(KcB, TT)}.
+ * The RFC 9382 transcript TT and the keys of SPAKE2-P256-SHA256-HKDF-HMAC derived from it (section
+ * 4): {@code Ke || Ka = SHA-256(TT)}, {@code KcA || KcB = HKDF(salt = nil, IKM = Ka, info =
+ * "ConfirmationKeys" || AAD, L = 32)}, and the confirmations {@code HMAC(KcA, TT)} and {@code
+ * HMAC(KcB, TT)}.
  *
- * <p>{@link #destroy()} wipes the arrays held here; copies inside BouncyCastle's digest, HKDF
- * and HMAC objects are left to the garbage collector.
+ * <p>{@link #destroy()} wipes the arrays held here; copies inside BouncyCastle's digest, HKDF and
+ * HMAC objects are left to the garbage collector.
  */
 final class KeySchedule {
   /** Bytes of Ke, Ka, KcA and KcB: half of SHA-256's output. */
   static final int KEY_BYTES = 16;
+
   /** Bytes of a confirmation: a full HMAC-SHA256 tag. */
   static final int CONFIRMATION_BYTES = 32;
 
@@ -46,9 +47,9 @@ final class KeySchedule {
   }
 
   /**
-   * {@code len(A) || A || len(B) || B || len(pA) || pA || len(pB) || pB || len(K) || K ||
-   * len(w) || w}, each length 8 bytes little-endian. An absent identity is the empty string,
-   * so its length field is still there (all zeros).
+   * {@code len(A) || A || len(B) || B || len(pA) || pA || len(pB) || pB || len(K) || K || len(w) ||
+   * w}, each length 8 bytes little-endian. An absent identity is the empty string, so its length
+   * field is still there (all zeros).
    */
   static byte[] transcript(byte[] idA, byte[] idB, byte[] pA, byte[] pB, byte[] k, byte[] w) {
     byte[][] fields = {idA, idB, pA, pB, k, w};

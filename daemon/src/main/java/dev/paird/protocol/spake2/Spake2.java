@@ -19,14 +19,14 @@ import java.util.Objects;
  * byte[] ke = c.sharedKey();
  * }</pre>
  *
- * <p>How w is derived, and why it is not a memory-hard function. RFC 9382 says w SHOULD come
- * from a memory-hard function (MHF) such as scrypt, and leaves the choice to the protocol. paird
- * takes {@code w = OS2IP(SHA-512("paird spake2 w v1" || 0x00 || secret digits)) mod n}, a plain
- * hash, because an MHF only slows an attacker who can test guesses offline, and here none can:
+ * <p>How w is derived, and why it is not a memory-hard function. RFC 9382 says w SHOULD come from a
+ * memory-hard function (MHF) such as scrypt, and leaves the choice to the protocol. paird takes
+ * {@code w = OS2IP(SHA-512("paird spake2 w v1" || 0x00 || secret digits)) mod n}, a plain hash,
+ * because an MHF only slows an attacker who can test guesses offline, and here none can:
  *
  * <ul>
- *   <li>The code is never stored and never sent, not even hashed. It lives in the memory of the
- *       two devices for the minutes before it expires, and then it is wiped.
+ *   <li>The code is never stored and never sent, not even hashed. It lives in the memory of the two
+ *       devices for the minutes before it expires, and then it is wiped.
  *   <li>SPAKE2 gives an eavesdropper nothing to test a guess against, and an active attacker one
  *       guess per run, with the runs per code bounded by whoever holds the pending code. Those
  *       online guesses are the whole attack, and an MHF does not make them any rarer.
@@ -44,8 +44,10 @@ import java.util.Objects;
 public final class Spake2 {
   /** Bytes of a share on the wire: an uncompressed SEC1 point of P-256. */
   public static final int SHARE_BYTES = P256.POINT_BYTES;
+
   /** Bytes of a key confirmation: an HMAC-SHA256 tag. */
   public static final int CONFIRMATION_BYTES = KeySchedule.CONFIRMATION_BYTES;
+
   /** Bytes of the shared key Ke: half of SHA-256's output. */
   public static final int SHARED_KEY_BYTES = KeySchedule.KEY_BYTES;
 
@@ -61,8 +63,8 @@ public final class Spake2 {
 
   /**
    * The password scalar w for a code's secret digits (the slot is public and not part of it):
-   * {@code OS2IP(SHA-512("paird spake2 w v1" || 0x00 || secretAsciiDigits)) mod n}. The
-   * argument is not kept; the caller wipes it.
+   * {@code OS2IP(SHA-512("paird spake2 w v1" || 0x00 || secretAsciiDigits)) mod n}. The argument is
+   * not kept; the caller wipes it.
    *
    * @throws IllegalArgumentException if the digits are empty or not all ASCII 0-9
    */
@@ -71,8 +73,8 @@ public final class Spake2 {
   }
 
   /**
-   * Starts one side of a run with a fresh scalar drawn uniformly from [1, n-1]. Each attempt
-   * needs a new party: scalars must never be reused.
+   * Starts one side of a run with a fresh scalar drawn uniformly from [1, n-1]. Each attempt needs
+   * a new party: scalars must never be reused.
    *
    * @param role which side this is; the peer must play the other
    * @param w the password scalar; it stays usable for further runs

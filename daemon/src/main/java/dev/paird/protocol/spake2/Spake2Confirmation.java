@@ -5,19 +5,19 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The end of one SPAKE2 run's key exchange: this side's key confirmation to send, the check of
- * the peer's, and the shared key Ke once that check has passed (RFC 9382 section 4).
+ * The end of one SPAKE2 run's key exchange: this side's key confirmation to send, the check of the
+ * peer's, and the shared key Ke once that check has passed (RFC 9382 section 4).
  *
  * <p>What it guarantees: {@link #verifyPeer} accepts only the peer's confirmation for this very
- * transcript, which an attacker can produce only by having guessed w for this run, and it
- * compares in constant time. The shared key is released only after the peer's confirmation has
- * been checked and found right: until then this side cannot know that anyone else holds the same
- * key, which is why RFC 9382 makes key confirmation mandatory. One check per run: after a failed check
- * everything is wiped, so a run cannot be made to test several confirmations.
+ * transcript, which an attacker can produce only by having guessed w for this run, and it compares
+ * in constant time. The shared key is released only after the peer's confirmation has been checked
+ * and found right: until then this side cannot know that anyone else holds the same key, which is
+ * why RFC 9382 makes key confirmation mandatory. One check per run: after a failed check everything
+ * is wiped, so a run cannot be made to test several confirmations.
  *
- * <p>What it does not guarantee: it does not say which side should confirm first, nor keep the
- * peer from seeing this side's confirmation before the check; either order gives an attacker
- * one guess per run and no more. {@link #destroy()} wipes the arrays held here and nothing else.
+ * <p>What it does not guarantee: it does not say which side should confirm first, nor keep the peer
+ * from seeing this side's confirmation before the check; either order gives an attacker one guess
+ * per run and no more. {@link #destroy()} wipes the arrays held here and nothing else.
  *
  * <p>Thread-safe, for the same reason as {@link Spake2Party}.
  */
@@ -55,8 +55,8 @@ public final class Spake2Confirmation {
    * This side's confirmation, {@code HMAC(KcA, TT)} for A and {@code HMAC(KcB, TT)} for B, of
    * {@link Spake2#CONFIRMATION_BYTES} bytes. A copy.
    *
-   * @throws IllegalStateException once the peer's confirmation has failed, or after
-   *     {@link #destroy()}
+   * @throws IllegalStateException once the peer's confirmation has failed, or after {@link
+   *     #destroy()}
    */
   public synchronized byte[] ownConfirmation() {
     checkUsable();
@@ -65,8 +65,8 @@ public final class Spake2Confirmation {
 
   /**
    * Whether {@code peerConfirmation} is the peer's confirmation for this run: right length and,
-   * compared in constant time, right bytes. May be called once; if it returns false the run is
-   * over and its secrets are wiped.
+   * compared in constant time, right bytes. May be called once; if it returns false the run is over
+   * and its secrets are wiped.
    *
    * @throws IllegalStateException if called a second time, or after {@link #destroy()}
    */
@@ -93,8 +93,8 @@ public final class Spake2Confirmation {
   /**
    * The shared secret Ke, {@link Spake2#SHARED_KEY_BYTES} bytes. A copy; the caller wipes it.
    *
-   * @throws IllegalStateException unless {@link #verifyPeer} has returned true, or after
-   *     {@link #destroy()}
+   * @throws IllegalStateException unless {@link #verifyPeer} has returned true, or after {@link
+   *     #destroy()}
    */
   public synchronized byte[] sharedKey() {
     if (state != State.CONFIRMED) {

@@ -7,41 +7,41 @@ import java.util.Objects;
 import org.bouncycastle.math.ec.ECPoint;
 
 /**
- * One side of one SPAKE2 run (RFC 9382, SPAKE2-P256-SHA256-HKDF-HMAC): it holds a fresh scalar
- * x (role A) or y (role B), offers its {@link #share()}, and turns the peer's share into a
- * {@link Spake2Confirmation} exactly once.
+ * One side of one SPAKE2 run (RFC 9382, SPAKE2-P256-SHA256-HKDF-HMAC): it holds a fresh scalar x
+ * (role A) or y (role B), offers its {@link #share()}, and turns the peer's share into a {@link
+ * Spake2Confirmation} exactly once.
  *
  * <p>What a run guarantees, if the group's gap Diffie-Hellman problem is hard:
  *
  * <ul>
- *   <li>An eavesdropper who records both shares and both confirmations learns nothing against
- *       which it could test guesses of the code offline.
- *   <li>An active attacker who does not know w gets one guess per run: the run's scalar is
- *       fresh, it meets exactly one peer share ({@link #finish} once only), and the
- *       confirmations then tell the attacker only whether that one guess was right.
- *   <li>The confirmations bind both identities, both shares, the shared point K, w and the AAD,
- *       so the two sides accept only if they saw the same run with the same password.
- *   <li>Shares from the peer are checked as RFC 9382 section 7 requires: anything but a
- *       65-byte uncompressed point of P-256 other than the identity is refused, and so is a
- *       share that makes K the identity.
+ *   <li>An eavesdropper who records both shares and both confirmations learns nothing against which
+ *       it could test guesses of the code offline.
+ *   <li>An active attacker who does not know w gets one guess per run: the run's scalar is fresh,
+ *       it meets exactly one peer share ({@link #finish} once only), and the confirmations then
+ *       tell the attacker only whether that one guess was right.
+ *   <li>The confirmations bind both identities, both shares, the shared point K, w and the AAD, so
+ *       the two sides accept only if they saw the same run with the same password.
+ *   <li>Shares from the peer are checked as RFC 9382 section 7 requires: anything but a 65-byte
+ *       uncompressed point of P-256 other than the identity is refused, and so is a share that
+ *       makes K the identity.
  * </ul>
  *
  * <p>What it does not guarantee:
  *
  * <ul>
- *   <li>It does not count runs. One guess per run is only worth something if the caller caps
- *       the runs per code (and the code's lifetime).
+ *   <li>It does not count runs. One guess per run is only worth something if the caller caps the
+ *       runs per code (and the code's lifetime).
  *   <li>It does not check identities: it binds whatever bytes it is given. Empty identities are
- *       allowed, as in the RFC's vectors, and are only safe where identities are implicit, or
- *       bound some other way (the AAD, say).
+ *       allowed, as in the RFC's vectors, and are only safe where identities are implicit, or bound
+ *       some other way (the AAD, say).
  *   <li>No memory-hard function protects w; see {@link Spake2} for why none is needed here.
- *   <li>Wiping is best effort: {@link #destroy()} and the end of {@link #finish} overwrite the
- *       byte arrays this object owns, but x, y and w are {@link BigInteger}s, which cannot be
+ *   <li>Wiping is best effort: {@link #destroy()} and the end of {@link #finish} overwrite the byte
+ *       arrays this object owns, but x, y and w are {@link BigInteger}s, which cannot be
  *       overwritten, and BouncyCastle keeps internal copies it does not wipe.
  * </ul>
  *
- * <p>Thread-safe: a run normally lives on one event loop, but a timer may destroy it from
- * another thread.
+ * <p>Thread-safe: a run normally lives on one event loop, but a timer may destroy it from another
+ * thread.
  */
 public final class Spake2Party {
   private enum State {
@@ -80,12 +80,7 @@ public final class Spake2Party {
    * test vectors call this: a scalar that is not fresh and uniform breaks the protocol.
    */
   static Spake2Party create(
-      Spake2.Role role,
-      Spake2Scalar w,
-      byte[] idA,
-      byte[] idB,
-      byte[] aad,
-      BigInteger ownScalar) {
+      Spake2.Role role, Spake2Scalar w, byte[] idA, byte[] idB, byte[] aad, BigInteger ownScalar) {
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(w, "w");
     Objects.requireNonNull(idA, "idA");
@@ -103,8 +98,8 @@ public final class Spake2Party {
   }
 
   /**
-   * This party's share, pA or pB, to send to the peer: an uncompressed SEC1 point of
-   * {@link Spake2#SHARE_BYTES} bytes. Not secret. A copy.
+   * This party's share, pA or pB, to send to the peer: an uncompressed SEC1 point of {@link
+   * Spake2#SHARE_BYTES} bytes. Not secret. A copy.
    */
   public synchronized byte[] share() {
     if (state == State.DESTROYED) {
@@ -114,11 +109,11 @@ public final class Spake2Party {
   }
 
   /**
-   * Validates the peer's share, computes K and the transcript, and derives the keys. May be
-   * called once per party, whatever its outcome; a new attempt needs a new party.
+   * Validates the peer's share, computes K and the transcript, and derives the keys. May be called
+   * once per party, whatever its outcome; a new attempt needs a new party.
    *
-   * @throws GeneralSecurityException if the peer's share is not acceptable (see the class
-   *     comment); the run is over
+   * @throws GeneralSecurityException if the peer's share is not acceptable (see the class comment);
+   *     the run is over
    * @throws IllegalStateException if called a second time, or after {@link #destroy()}
    */
   public synchronized Spake2Confirmation finish(byte[] peerShare) throws GeneralSecurityException {
@@ -151,8 +146,8 @@ public final class Spake2Party {
   }
 
   /**
-   * K as this party computes it, uncompressed: {@code x*(pB - w*N)} for A, {@code y*(pA -
-   * w*M)} for B (the cofactor is 1). Validates the peer's share first.
+   * K as this party computes it, uncompressed: {@code x*(pB - w*N)} for A, {@code y*(pA - w*M)} for
+   * B (the cofactor is 1). Validates the peer's share first.
    */
   static byte[] sharedPoint(Spake2.Role role, BigInteger ownScalar, BigInteger w, byte[] peerShare)
       throws GeneralSecurityException {

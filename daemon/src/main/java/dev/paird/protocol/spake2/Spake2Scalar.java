@@ -10,11 +10,11 @@ import org.bouncycastle.crypto.digests.SHA512Digest;
  * The password scalar w of SPAKE2, in [1, n-1]: the secret both devices derive from the code's
  * secret digits (see {@link Spake2#passwordScalar}).
  *
- * <p>One scalar may start several runs, one after another, while its code is pending; each
- * {@link Spake2Party} copies what it needs, so destroying the scalar does not disturb a run
- * already started. {@link #destroy()} wipes the 32-byte encoding held here and drops the
- * {@link BigInteger}; a {@code BigInteger} cannot be overwritten, so the value itself stays in
- * the heap until the garbage collector reuses that memory.
+ * <p>One scalar may start several runs, one after another, while its code is pending; each {@link
+ * Spake2Party} copies what it needs, so destroying the scalar does not disturb a run already
+ * started. {@link #destroy()} wipes the 32-byte encoding held here and drops the {@link
+ * BigInteger}; a {@code BigInteger} cannot be overwritten, so the value itself stays in the heap
+ * until the garbage collector reuses that memory.
  *
  * <p>Thread-safe: a pending key may expire, and destroy its scalar, on another thread.
  */

@@ -11,11 +11,10 @@ import java.security.SecureRandom;
  * confirmation, and then tries offline whether a candidate code explains that confirmation.
  *
  * <p>The offline check recomputes A's confirmation as the transcript allows it: with y, the
- * candidate's w, and the shares that were actually exchanged, {@code K = y*(pA - w*M)}. A
- * computed {@code K = x*(pB - w*N)} with the real w; the two agree only if the guess in pB was
- * the real code, because otherwise A's K contains {@code x*(guess - w)*N}, and x*N is a
- * Diffie-Hellman value nobody knows. So a wrong online guess lets her test no candidate at all,
- * the real code included.
+ * candidate's w, and the shares that were actually exchanged, {@code K = y*(pA - w*M)}. A computed
+ * {@code K = x*(pB - w*N)} with the real w; the two agree only if the guess in pB was the real
+ * code, because otherwise A's K contains {@code x*(guess - w)*N}, and x*N is a Diffie-Hellman value
+ * nobody knows. So a wrong online guess lets her test no candidate at all, the real code included.
  */
 public final class Spake2Impostor {
   private final byte[] idA;

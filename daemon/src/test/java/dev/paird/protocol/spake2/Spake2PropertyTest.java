@@ -10,9 +10,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * SPAKE2 over random secrets, identities, AAD and scalars, including the edge scalars 1 and
- * n-1. Each test draws from one seed and names it on failure; replay with
- * {@code -Dpaird.test.seed=SEED}.
+ * SPAKE2 over random secrets, identities, AAD and scalars, including the edge scalars 1 and n-1.
+ * Each test draws from one seed and names it on failure; replay with {@code
+ * -Dpaird.test.seed=SEED}.
  */
 final class Spake2PropertyTest {
   private static final int RUNS = 100;
@@ -35,7 +35,8 @@ final class Spake2PropertyTest {
       try {
         check.run(random, round);
       } catch (AssertionError | Exception e) {
-        throw new AssertionError("round " + round + " failed; replay with -Dpaird.test.seed=" + seed, e);
+        throw new AssertionError(
+            "round " + round + " failed; replay with -Dpaird.test.seed=" + seed, e);
       }
     }
   }
@@ -72,12 +73,13 @@ final class Spake2PropertyTest {
   }
 
   private static Setting setting(Random random, int round) {
-    return new Setting(bytes(random), bytes(random), bytes(random),
-        scalar(random, round), scalar(random, round));
+    return new Setting(
+        bytes(random), bytes(random), bytes(random), scalar(random, round), scalar(random, round));
   }
 
   /** A run of A with {@code secretA} against B with {@code secretB}, up to the confirmations. */
-  private static Run run(String secretA, String secretB, Setting s) throws GeneralSecurityException {
+  private static Run run(String secretA, String secretB, Setting s)
+      throws GeneralSecurityException {
     Spake2Party a = Spake2Party.create(Spake2.Role.A, w(secretA), s.idA(), s.idB(), s.aad(), s.x());
     Spake2Party b = Spake2Party.create(Spake2.Role.B, w(secretB), s.idA(), s.idB(), s.aad(), s.y());
     return new Run(a.finish(b.share()), b.finish(a.share()));
@@ -89,30 +91,32 @@ final class Spake2PropertyTest {
 
   @Test
   void run_sameSecret_bothConfirmAndAgreeOnKey() throws Exception {
-    forSeed((random, round) -> {
-      String secret = secret(random);
-      Run run = run(secret, secret, setting(random, round));
+    forSeed(
+        (random, round) -> {
+          String secret = secret(random);
+          Run run = run(secret, secret, setting(random, round));
 
-      assertThat(run.a().verifyPeer(run.b().ownConfirmation())).isTrue();
-      assertThat(run.b().verifyPeer(run.a().ownConfirmation())).isTrue();
-      assertThat(run.a().sharedKey()).isEqualTo(run.b().sharedKey());
-    });
+          assertThat(run.a().verifyPeer(run.b().ownConfirmation())).isTrue();
+          assertThat(run.b().verifyPeer(run.a().ownConfirmation())).isTrue();
+          assertThat(run.a().sharedKey()).isEqualTo(run.b().sharedKey());
+        });
   }
 
   @Test
   void run_differentSecret_neverConfirms() throws Exception {
-    forSeed((random, round) -> {
-      String secretA = secret(random);
-      String secretB = secret(random);
-      if (secretA.equals(secretB)) {
-        secretB = secretB + "0";
-      }
-      Run run = run(secretA, secretB, setting(random, round));
-      byte[] fromA = run.a().ownConfirmation();
-      byte[] fromB = run.b().ownConfirmation();
+    forSeed(
+        (random, round) -> {
+          String secretA = secret(random);
+          String secretB = secret(random);
+          if (secretA.equals(secretB)) {
+            secretB = secretB + "0";
+          }
+          Run run = run(secretA, secretB, setting(random, round));
+          byte[] fromA = run.a().ownConfirmation();
+          byte[] fromB = run.b().ownConfirmation();
 
-      assertThat(run.a().verifyPeer(fromB)).isFalse();
-      assertThat(run.b().verifyPeer(fromA)).isFalse();
-    });
+          assertThat(run.a().verifyPeer(fromB)).isFalse();
+          assertThat(run.b().verifyPeer(fromA)).isFalse();
+        });
   }
 }

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * SPAKE2 checked against RFC 9382: the four P256-SHA256-HKDF-HMAC test vectors of Appendix B,
- * byte for byte at every step, and the points M and N of section 6.
+ * SPAKE2 checked against RFC 9382: the four P256-SHA256-HKDF-HMAC test vectors of Appendix B, byte
+ * for byte at every step, and the points M and N of section 6.
  */
 final class Spake2Rfc9382Test {
   private static final String VECTORS = "/vectors/rfc9382-spake2-p256.json";
@@ -181,8 +181,8 @@ final class Spake2Rfc9382Test {
   }
 
   /**
-   * M and N are nothing-up-my-sleeve points: RFC 9382's generation procedure (its Appendix A),
-   * run here on the published seeds, lands on exactly the constants the code uses.
+   * M and N are nothing-up-my-sleeve points: RFC 9382's generation procedure (its Appendix A), run
+   * here on the published seeds, lands on exactly the constants the code uses.
    */
   @Test
   void constants_followFromRfcSeeds() {

@@ -65,9 +65,7 @@ final class Spake2Test {
 
     assertThat(run.a().verifyPeer(run.b().ownConfirmation())).isTrue();
     assertThat(run.b().verifyPeer(run.a().ownConfirmation())).isTrue();
-    assertThat(run.a().sharedKey())
-        .hasSize(Spake2.SHARED_KEY_BYTES)
-        .isEqualTo(run.b().sharedKey());
+    assertThat(run.a().sharedKey()).hasSize(Spake2.SHARED_KEY_BYTES).isEqualTo(run.b().sharedKey());
   }
 
   @Test

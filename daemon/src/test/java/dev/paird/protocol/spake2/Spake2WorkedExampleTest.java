@@ -26,7 +26,8 @@ final class Spake2WorkedExampleTest {
 
   private static byte[] der(String resource) throws Exception {
     try (InputStream in = Spake2WorkedExampleTest.class.getResourceAsStream(resource)) {
-      return Certificates.parsePem(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).getEncoded();
+      return Certificates.parsePem(new String(in.readAllBytes(), StandardCharsets.US_ASCII))
+          .getEncoded();
     } catch (IOException e) {
       throw new AssertionError(e);
     }
@@ -38,7 +39,8 @@ final class Spake2WorkedExampleTest {
     byte[] server = der("/protocol/server.pem");
     Spake2Code code = (Spake2Code) PairingCode.parse(doc.get("typed_code"));
     assertThat(code.slot()).isEqualTo(Integer.parseInt(doc.get("slot")));
-    assertThat(new String(code.secretDigits(), StandardCharsets.US_ASCII)).isEqualTo(doc.get("secret"));
+    assertThat(new String(code.secretDigits(), StandardCharsets.US_ASCII))
+        .isEqualTo(doc.get("secret"));
 
     Spake2Scalar w = Spake2.passwordScalar(code.secretDigits());
     assertThat(HEX.formatHex(w.encoded())).isEqualTo(doc.get("w"));
@@ -78,10 +80,14 @@ final class Spake2WorkedExampleTest {
     byte[] shareBody = new byte[66];
     shareBody[0] = (byte) code.slot();
     System.arraycopy(pA, 0, shareBody, 1, 65);
-    assertThat(hex(Frame.of(FrameType.SPAKE2_CLIENT_SHARE, shareBody))).isEqualTo(doc.get("frame_client_share"));
-    assertThat(hex(Frame.of(FrameType.SPAKE2_SERVER_SHARE, pB))).isEqualTo(doc.get("frame_server_share"));
-    assertThat(hex(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, cA))).isEqualTo(doc.get("frame_client_confirm"));
-    assertThat(hex(Frame.of(FrameType.SPAKE2_SERVER_CONFIRM, cB))).isEqualTo(doc.get("frame_server_confirm"));
+    assertThat(hex(Frame.of(FrameType.SPAKE2_CLIENT_SHARE, shareBody)))
+        .isEqualTo(doc.get("frame_client_share"));
+    assertThat(hex(Frame.of(FrameType.SPAKE2_SERVER_SHARE, pB)))
+        .isEqualTo(doc.get("frame_server_share"));
+    assertThat(hex(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, cA)))
+        .isEqualTo(doc.get("frame_client_confirm"));
+    assertThat(hex(Frame.of(FrameType.SPAKE2_SERVER_CONFIRM, cB)))
+        .isEqualTo(doc.get("frame_server_confirm"));
   }
 
   private static String hex(Frame frame) {
@@ -92,7 +98,8 @@ final class Spake2WorkedExampleTest {
   public static void main(String[] args) throws Exception {
     byte[] client = der("/protocol/client.pem");
     byte[] server = der("/protocol/server.pem");
-    Spake2Code code = Spake2Code.create(Integer.parseInt(args[0]), args[1].getBytes(StandardCharsets.US_ASCII));
+    Spake2Code code =
+        Spake2Code.create(Integer.parseInt(args[0]), args[1].getBytes(StandardCharsets.US_ASCII));
     BigInteger x = new BigInteger(args[2], 16);
     BigInteger y = new BigInteger(args[3], 16);
     Spake2Scalar w = Spake2.passwordScalar(code.secretDigits());
@@ -110,13 +117,19 @@ final class Spake2WorkedExampleTest {
     shareBody[0] = (byte) code.slot();
     System.arraycopy(pA, 0, shareBody, 1, 65);
     String[][] rows = {
-      {"typed_code", code.format()}, {"w", HEX.formatHex(w.encoded())},
-      {"pA", HEX.formatHex(pA)}, {"pB", HEX.formatHex(pB)}, {"K", HEX.formatHex(k)},
+      {"typed_code", code.format()},
+      {"w", HEX.formatHex(w.encoded())},
+      {"pA", HEX.formatHex(pA)},
+      {"pB", HEX.formatHex(pB)},
+      {"K", HEX.formatHex(k)},
       {"TT_length", Integer.toString(tt.length)},
       {"TT_sha256", HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(tt))},
-      {"Ke", HEX.formatHex(keys.ke())}, {"Ka", HEX.formatHex(keys.ka())},
-      {"KcA", HEX.formatHex(keys.kcA())}, {"KcB", HEX.formatHex(keys.kcB())},
-      {"cA", HEX.formatHex(cA)}, {"cB", HEX.formatHex(cB)},
+      {"Ke", HEX.formatHex(keys.ke())},
+      {"Ka", HEX.formatHex(keys.ka())},
+      {"KcA", HEX.formatHex(keys.kcA())},
+      {"KcB", HEX.formatHex(keys.kcB())},
+      {"cA", HEX.formatHex(cA)},
+      {"cB", HEX.formatHex(cB)},
       {"frame_client_share", hex(Frame.of(FrameType.SPAKE2_CLIENT_SHARE, shareBody))},
       {"frame_server_share", hex(Frame.of(FrameType.SPAKE2_SERVER_SHARE, pB))},
       {"frame_client_confirm", hex(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, cA))},
