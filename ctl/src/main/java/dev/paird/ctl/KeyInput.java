@@ -51,26 +51,32 @@ final class KeyInput {
     this.stdin = stdin;
   }
 
-  /** This process's terminal and standard input, looked at only when a key is needed. */
-  // On Java 17, the runtime pairctl is built and packaged for, System.console() is null
-  // exactly when there is no terminal; Java 22 and later return one without a terminal.
+  /**
+   * This process's terminal and standard input, looked at only when a key is needed. Whether there
+   * is a terminal is decided by standard input itself, not by {@link System#console()}: Java 22 and
+   * later return a console without a terminal too, and pairctl must then read the key from standard
+   * input, not prompt for it.
+   */
+  // Null here still means what it means on Java 17, the runtime pairctl is built for: a
+  // terminal on standard input but not on standard output; then stty(1) turns the echo off.
   @SuppressWarnings("SystemConsoleNull")
   static KeyInput system() {
     return new KeyInput(
         () -> {
+          if (!standardInputIsATerminal()) {
+            return Optional.empty();
+          }
           Console console = System.console();
           if (console != null) {
             return Optional.of(prompt -> console.readPassword("%s", prompt));
           }
-          return standardInputIsATerminal()
-              ? Optional.of(KeyInput::readWithoutEcho)
-              : Optional.empty();
+          return Optional.of(KeyInput::readWithoutEcho);
         },
         () -> new FileInputStream(FileDescriptor.in));
   }
 
   /**
-   * Whether standard input is a terminal although the JDK offers no {@link Console}, as when
+   * Whether standard input is a terminal, also when the JDK offers no {@link Console}, as when
    * standard output is redirected ({@code pairctl --json pair HOST > answer.json}).
    */
   private static boolean standardInputIsATerminal() {
