@@ -2,17 +2,9 @@ package dev.paird.trust;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.paird.api.Suite;
-import dev.paird.identity.Certificates;
-import dev.paird.identity.DeviceIdentity;
 import dev.paird.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,16 +50,15 @@ final class PythonSslRecipeTest {
           "");
 
   @TempDir Path dir;
-  private final SecureRandom random = new SecureRandom();
 
   @Test
   void pythonSsl_pairedDevices_acceptEachOther_andAnUnpairedOneIsRefused() throws Exception {
-    Path a = device("kitchen-pi");
-    Path b = device("laptop");
-    Path stranger = device("stranger");
-    trust(a, b);
-    trust(b, a);
-    trust(stranger, a);
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    Path stranger = RecipeDevices.device(dir, "stranger");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(b, a);
+    RecipeDevices.trust(stranger, a);
 
     assertThat(python(a, b, "kitchen-pi")).as("B calls A by name").isEqualTo("accepted");
     assertThat(python(a, b, "kitchen-pi.local")).as("by its mDNS name").isEqualTo("accepted");
@@ -75,24 +66,6 @@ final class PythonSslRecipeTest {
     assertThat(python(a, stranger, "kitchen-pi"))
         .as("A does not trust the stranger")
         .isEqualTo("refused");
-  }
-
-  private Path device(String name) throws Exception {
-    Path state = Files.createDirectory(dir.resolve(name));
-    DeviceIdentity.loadOrGenerate(state, name, List.of(), random, Clock.systemUTC());
-    TrustStore.open(state);
-    return state;
-  }
-
-  /** {@code truster} trusts {@code trusted}'s generated certificate. */
-  private static void trust(Path truster, Path trusted) throws Exception {
-    TrustStore.open(truster)
-        .put(
-            Certificates.parsePem(Files.readString(trusted.resolve("identity/cert.pem"))),
-            "host",
-            Suite.SPAKE2,
-            Optional.empty(),
-            Instant.now());
   }
 
   private String python(Path server, Path client, String host) throws Exception {

@@ -3,9 +3,6 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.paird.api.Suite;
-import dev.paird.identity.Certificates;
-import dev.paird.identity.DeviceIdentity;
 import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,11 +13,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +36,6 @@ final class StunnelRecipeTest {
   private static final long PATIENCE_SECONDS = 30;
 
   @TempDir Path dir;
-  private final SecureRandom random = new SecureRandom();
   private final ExecutorService backend = Executors.newSingleThreadExecutor();
   private Process stunnel;
 
@@ -60,12 +51,12 @@ final class StunnelRecipeTest {
   @Test
   void stunnel_pairedClientReachesTheService_andAnUnpairedOneDoesNot() throws Exception {
     assumeThat(Files.isExecutable(STUNNEL)).as("stunnel is installed").isTrue();
-    Path a = device("kitchen-pi");
-    Path b = device("laptop");
-    Path stranger = device("stranger");
-    trust(a, b);
-    trust(b, a);
-    trust(stranger, a);
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    Path stranger = RecipeDevices.device(dir, "stranger");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(b, a);
+    RecipeDevices.trust(stranger, a);
     try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
       backend.submit(() -> serveHello(service));
       startStunnel(a, service.getLocalPort());
@@ -142,23 +133,5 @@ final class StunnelRecipeTest {
             "kitchen-pi",
             "-verify_return_error")
         .output();
-  }
-
-  private Path device(String name) throws Exception {
-    Path state = Files.createDirectory(dir.resolve(name));
-    DeviceIdentity.loadOrGenerate(state, name, List.of(), random, Clock.systemUTC());
-    TrustStore.open(state);
-    return state;
-  }
-
-  /** {@code truster} trusts {@code trusted}'s generated certificate. */
-  private static void trust(Path truster, Path trusted) throws Exception {
-    TrustStore.open(truster)
-        .put(
-            Certificates.parsePem(Files.readString(trusted.resolve("identity/cert.pem"))),
-            "host",
-            Suite.SPAKE2,
-            Optional.empty(),
-            Instant.now());
   }
 }
