@@ -3,6 +3,7 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.paird.identity.Certificates;
 import dev.paird.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,9 @@ final class MosquittoRecipeTest {
       mosquitto.destroy();
       if (!mosquitto.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
         mosquitto.destroyForcibly();
+        mosquitto.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
       }
+      mosquitto = null;
     }
   }
 
@@ -58,6 +61,30 @@ final class MosquittoRecipeTest {
     assertThat(paired.exitStatus()).as("the paired device: %s", paired.output()).isZero();
     Processes.Result unpaired = publish(stranger);
     assertThat(unpaired.exitStatus()).as("an unpaired device: %s", unpaired.output()).isNotZero();
+  }
+
+  @Test
+  void mosquitto_removedDevice_isRefusedAfterTheRecipesRestart() throws Exception {
+    assumeThat(Files.isExecutable(MOSQUITTO)).as("mosquitto is installed").isTrue();
+    assumeThat(Files.isExecutable(MOSQUITTO_PUB)).as("mosquitto-clients is installed").isTrue();
+    Path a = RecipeDevices.device(dir, "kitchen-pi", List.of("127.0.0.1"));
+    Path b = RecipeDevices.device(dir, "laptop");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(b, a);
+    startMosquitto(a);
+    Processes.Result before = publish(b);
+    assertThat(before.exitStatus()).as("while paired: %s", before.output()).isZero();
+
+    TrustStore.open(a)
+        .remove(
+            Certificates.fingerprint(
+                Certificates.parsePem(Files.readString(b.resolve("identity/cert.pem")))));
+    // What the recipe's trust-changed program does: SIGHUP would not forget the device.
+    stop();
+    startMosquitto(a);
+
+    Processes.Result after = publish(b);
+    assertThat(after.exitStatus()).as("once removed: %s", after.output()).isNotZero();
   }
 
   private void startMosquitto(Path server) throws Exception {
