@@ -22,8 +22,16 @@ final class RecipeDevices {
 
   /** A device named {@code name}, with an empty trusted list, in {@code parent/name}. */
   static Path device(Path parent, String name) throws Exception {
+    return device(parent, name, List.of());
+  }
+
+  /**
+   * {@link #device(Path, String)}, its certificate also naming {@code addressLiterals}: for clients
+   * that check the name they connect to and cannot be told another (mosquitto_pub).
+   */
+  static Path device(Path parent, String name, List<String> addressLiterals) throws Exception {
     Path state = Files.createDirectory(parent.resolve(name));
-    DeviceIdentity.loadOrGenerate(state, name, List.of(), RANDOM, Clock.systemUTC());
+    DeviceIdentity.loadOrGenerate(state, name, addressLiterals, RANDOM, Clock.systemUTC());
     TrustStore.open(state);
     return state;
   }

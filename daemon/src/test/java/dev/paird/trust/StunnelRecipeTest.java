@@ -7,7 +7,6 @@ import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,20 +85,7 @@ final class StunnelRecipeTest {
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("stunnel.log").toFile())
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
-    while (true) {
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), PORT), 1000);
-        return;
-      } catch (IOException e) {
-        if (!stunnel.isAlive() || System.nanoTime() > deadline) {
-          throw new AssertionError(
-              "stunnel did not listen: " + Files.readString(dir.resolve("stunnel.log")), e);
-        }
-        // A poll interval between attempts, not a guess at when stunnel is ready.
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-      }
-    }
+    RecipeServers.awaitListening(stunnel, PORT, dir.resolve("stunnel.log"));
   }
 
   private static Void serveHello(ServerSocket service) throws IOException {
