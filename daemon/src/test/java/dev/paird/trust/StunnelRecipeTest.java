@@ -3,6 +3,7 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.paird.identity.Certificates;
 import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +64,59 @@ final class StunnelRecipeTest {
       assertThat(client(b)).as("the paired device").contains("hello from the service");
       assertThat(client(stranger)).as("an unpaired device").doesNotContain("hello");
     }
+  }
+
+  @Test
+  void stunnel_removedDevice_isRefusedAfterTheReload() throws Exception {
+    assumeThat(Files.isExecutable(STUNNEL)).as("stunnel is installed").isTrue();
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    // A second peer, so that removing b leaves a list stunnel can load: it refuses an empty
+    // CApath at a reload and keeps its old configuration, as the recipe warns.
+    Path other = RecipeDevices.device(dir, "phone");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(a, other);
+    RecipeDevices.trust(b, a);
+    try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+      backend.submit(() -> serveHello(service));
+      startStunnel(a, service.getLocalPort());
+      assertThat(client(b)).as("while paired").contains("hello from the service");
+
+      TrustStore.open(a)
+          .remove(
+              Certificates.fingerprint(
+                  Certificates.parsePem(Files.readString(b.resolve("identity/cert.pem")))));
+      // What the recipe's trust-changed program does: systemctl reload sends stunnel SIGHUP.
+      reload();
+
+      assertThat(client(b)).as("once removed").doesNotContain("hello");
+    }
+  }
+
+  /** Sends stunnel SIGHUP and waits until its log says the configuration was read again. */
+  private void reload() throws Exception {
+    Path log = dir.resolve("stunnel.log");
+    long loaded = configurations(log);
+    Process hup =
+        new ProcessBuilder("kill", "-HUP", Long.toString(stunnel.pid())).inheritIO().start();
+    assertThat(hup.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS) && hup.exitValue() == 0)
+        .as("kill -HUP stunnel")
+        .isTrue();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+    while (configurations(log) == loaded) {
+      assertThat(stunnel.isAlive() && System.nanoTime() < deadline)
+          .as("stunnel read its configuration again: %s", Files.readString(log))
+          .isTrue();
+      // A poll interval between looks at the log, not a guess at when the reload is done.
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    }
+  }
+
+  /** How many times stunnel's log says it loaded its configuration. */
+  private static long configurations(Path log) throws IOException {
+    return Files.readAllLines(log).stream()
+        .filter(line -> line.contains("Configuration successful"))
+        .count();
   }
 
   private void startStunnel(Path server, int servicePort) throws Exception {
