@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -83,17 +85,10 @@ final class Format {
   /** A {@code pair} result. */
   String paired(JsonNode result) {
     JsonNode peer = result.path("peer");
-    String fingerprint = text(peer, "fingerprint");
     return "Paired with "
         + name(peer)
         + ". Each device now trusts the other.\n"
-        + fields(
-            row("fingerprint", fingerprint),
-            row("", grouped(fingerprint)),
-            row("subject", text(peer, "subject")),
-            row("label", text(peer, "label")),
-            row("host", text(peer, "host")),
-            row("suite", text(peer, "suite")));
+        + fields(peerRows(peer));
   }
 
   /** Why {@code new-key --wait} ended without a peer, for an outcome other than paired. */
@@ -176,19 +171,24 @@ final class Format {
   /** A {@code show} result. */
   String shown(JsonNode result) {
     JsonNode peer = result.path("peer");
+    List<String[]> rows = new ArrayList<>(List.of(peerRows(peer)));
+    rows.add(row("added", date(peer.path("added_at"), DATE_TIME)));
+    rows.add(row("updated", date(peer.path("updated_at"), DATE_TIME)));
+    rows.add(row("public key pin", text(peer, "spki_pin")));
+    return name(peer) + "\n" + fields(rows.toArray(new String[0][]));
+  }
+
+  /** The rows that say who a peer is, as pair and show print them. */
+  private String[][] peerRows(JsonNode peer) {
     String fingerprint = text(peer, "fingerprint");
-    return name(peer)
-        + "\n"
-        + fields(
-            row("fingerprint", fingerprint),
-            row("", grouped(fingerprint)),
-            row("subject", text(peer, "subject")),
-            row("label", text(peer, "label")),
-            row("host", text(peer, "host")),
-            row("suite", text(peer, "suite")),
-            row("added", date(peer.path("added_at"), DATE_TIME)),
-            row("updated", date(peer.path("updated_at"), DATE_TIME)),
-            row("public key pin", text(peer, "spki_pin")));
+    return new String[][] {
+      row("fingerprint", fingerprint),
+      row("", grouped(fingerprint)),
+      row("subject", text(peer, "subject")),
+      row("label", text(peer, "label")),
+      row("host", text(peer, "host")),
+      row("suite", text(peer, "suite"))
+    };
   }
 
   /**
