@@ -30,7 +30,6 @@ final class GoTlsRecipeTest {
   private static final int PORT = 42630;
 
   private static final String ADDRESS = "127.0.0.1:" + PORT;
-  private static final long PATIENCE_SECONDS = 30;
 
   /**
    * Building compiles the standard library's TLS into an empty cache: minutes on a busy machine.
@@ -85,11 +84,7 @@ final class GoTlsRecipeTest {
   @AfterEach
   void stop() throws InterruptedException {
     if (server != null) {
-      server.destroy();
-      if (!server.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-        server.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
-      }
+      RecipeServers.stop(server);
     }
   }
 
@@ -157,22 +152,11 @@ final class GoTlsRecipeTest {
   /** A state directory whose identity is a CA certificate made by openssl req -x509. */
   private Path selfSignedCa(String name) throws IOException {
     Path identity = Files.createDirectories(dir.resolve(name).resolve("identity"));
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        identity.resolve("key.pem").toString(),
-        "-out",
-        identity.resolve("cert.pem").toString(),
-        "-subj",
-        "/CN=" + name,
-        "-days",
-        "1");
+    List<String> command = new ArrayList<>(List.of("req", "-x509"));
+    command.addAll(newKey(identity));
+    command.addAll(
+        List.of("-out", identity.resolve("cert.pem").toString(), "-subj", "/CN=" + name));
+    openssl(command);
     return dir.resolve(name);
   }
 
@@ -180,41 +164,44 @@ final class GoTlsRecipeTest {
   private Path signedBy(Path issuer, String name) throws IOException {
     Path identity = Files.createDirectories(dir.resolve(name).resolve("identity"));
     Path request = dir.resolve(name + ".csr");
+    List<String> command = new ArrayList<>(List.of("req", "-new"));
+    command.addAll(newKey(identity));
+    command.addAll(List.of("-out", request.toString(), "-subj", "/CN=" + name));
+    openssl(command);
     openssl(
-        "req",
-        "-new",
+        List.of(
+            "x509",
+            "-req",
+            "-in",
+            request.toString(),
+            "-CA",
+            issuer.resolve("identity/cert.pem").toString(),
+            "-CAkey",
+            issuer.resolve("identity/key.pem").toString(),
+            "-set_serial",
+            "2",
+            "-days",
+            "1",
+            "-out",
+            identity.resolve("cert.pem").toString()));
+    return dir.resolve(name);
+  }
+
+  /** openssl req's arguments for a new P-256 key, unencrypted, as {@code identity}'s key.pem. */
+  private static List<String> newKey(Path identity) {
+    return List.of(
         "-newkey",
         "ec",
         "-pkeyopt",
         "ec_paramgen_curve:P-256",
         "-nodes",
         "-keyout",
-        identity.resolve("key.pem").toString(),
-        "-out",
-        request.toString(),
-        "-subj",
-        "/CN=" + name);
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        request.toString(),
-        "-CA",
-        issuer.resolve("identity/cert.pem").toString(),
-        "-CAkey",
-        issuer.resolve("identity/key.pem").toString(),
-        "-set_serial",
-        "2",
-        "-days",
-        "1",
-        "-out",
-        identity.resolve("cert.pem").toString());
-    return dir.resolve(name);
+        identity.resolve("key.pem").toString());
   }
 
-  private static void openssl(String... arguments) {
+  private static void openssl(List<String> arguments) {
     List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(arguments));
+    command.addAll(arguments);
     Processes.Result result = Processes.run(command);
     assertThat(result.exitStatus()).as("%s: %s", command, result.output()).isZero();
   }

@@ -3,12 +3,10 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.paird.identity.Certificates;
 import dev.paird.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,19 +25,13 @@ final class MosquittoRecipeTest {
   /** A fixed port, because the broker's configuration names one. */
   private static final int PORT = 42611;
 
-  private static final long PATIENCE_SECONDS = 30;
-
   @TempDir Path dir;
   private Process mosquitto;
 
   @AfterEach
   void stop() throws InterruptedException {
     if (mosquitto != null) {
-      mosquitto.destroy();
-      if (!mosquitto.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
-        mosquitto.destroyForcibly();
-        mosquitto.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
-      }
+      RecipeServers.stop(mosquitto);
       mosquitto = null;
     }
   }
@@ -75,10 +67,7 @@ final class MosquittoRecipeTest {
     Processes.Result before = publish(b);
     assertThat(before.exitStatus()).as("while paired: %s", before.output()).isZero();
 
-    TrustStore.open(a)
-        .remove(
-            Certificates.fingerprint(
-                Certificates.parsePem(Files.readString(b.resolve("identity/cert.pem")))));
+    RecipeDevices.untrust(a, b);
     // What the recipe's trust-changed program does: SIGHUP would not forget the device.
     stop();
     startMosquitto(a);

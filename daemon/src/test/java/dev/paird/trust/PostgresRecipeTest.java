@@ -3,7 +3,6 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.paird.identity.Certificates;
 import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,7 +96,7 @@ final class PostgresRecipeTest {
     Processes.Result before = selectOne(b, "kitchen-pi");
     assertThat(before.output().strip()).as("while paired: %s", before.output()).isEqualTo("1");
 
-    untrust(a, b);
+    RecipeDevices.untrust(a, b);
     reload();
 
     Processes.Result after = selectOne(b, "kitchen-pi");
@@ -113,7 +112,7 @@ final class PostgresRecipeTest {
     RecipeDevices.trust(b, a);
     startPostgres(a);
 
-    untrust(a, b);
+    RecipeDevices.untrust(a, b);
     assertThat(a.resolve("trusted.pem")).isEmptyFile();
     reload();
 
@@ -129,13 +128,6 @@ final class PostgresRecipeTest {
         List.of(BIN.resolve("initdb"), BIN.resolve("postgres"), BIN.resolve("pg_ctl"), PSQL)) {
       assumeThat(Files.isExecutable(tool)).as("%s is installed", tool).isTrue();
     }
-  }
-
-  private static void untrust(Path truster, Path trusted) throws Exception {
-    TrustStore.open(truster)
-        .remove(
-            Certificates.fingerprint(
-                Certificates.parsePem(Files.readString(trusted.resolve("identity/cert.pem")))));
   }
 
   /**

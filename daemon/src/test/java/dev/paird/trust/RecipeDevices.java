@@ -46,4 +46,12 @@ final class RecipeDevices {
             Optional.empty(),
             Instant.now());
   }
+
+  /** {@code truster} no longer trusts {@code trusted}, as {@code pairctl remove} would have it. */
+  static void untrust(Path truster, Path trusted) throws Exception {
+    TrustStore.open(truster)
+        .remove(
+            Certificates.fingerprint(
+                Certificates.parsePem(Files.readString(trusted.resolve("identity/cert.pem")))));
+  }
 }

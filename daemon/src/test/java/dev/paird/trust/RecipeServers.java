@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-/** The consumer servers the recipe tests start (stunnel, mosquitto): waiting until they listen. */
+/**
+ * The consumer servers the recipe tests start (stunnel, mosquitto, Go): waiting until they listen,
+ * stopping them.
+ */
 final class RecipeServers {
   private static final long PATIENCE_SECONDS = 30;
 
@@ -36,6 +39,15 @@ final class RecipeServers {
         // A poll interval between attempts, not a guess at when the server is ready.
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
       }
+    }
+  }
+
+  /** Stops {@code server}: asks it to (SIGTERM), kills it if it does not exit in time. */
+  static void stop(Process server) throws InterruptedException {
+    server.destroy();
+    if (!server.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
+      server.destroyForcibly();
+      server.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
     }
   }
 }

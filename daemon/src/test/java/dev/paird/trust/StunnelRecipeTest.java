@@ -3,7 +3,6 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.paird.identity.Certificates;
 import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -42,8 +41,7 @@ final class StunnelRecipeTest {
   @AfterEach
   void stop() throws InterruptedException {
     if (stunnel != null) {
-      stunnel.destroy();
-      stunnel.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
+      RecipeServers.stop(stunnel);
     }
     backend.shutdownNow();
   }
@@ -82,10 +80,7 @@ final class StunnelRecipeTest {
       startStunnel(a, service.getLocalPort());
       assertThat(client(b)).as("while paired").contains("hello from the service");
 
-      TrustStore.open(a)
-          .remove(
-              Certificates.fingerprint(
-                  Certificates.parsePem(Files.readString(b.resolve("identity/cert.pem")))));
+      RecipeDevices.untrust(a, b);
       // What the recipe's trust-changed program does: systemctl reload sends stunnel SIGHUP.
       reload();
 
