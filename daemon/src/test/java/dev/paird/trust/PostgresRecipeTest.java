@@ -43,20 +43,28 @@ final class PostgresRecipeTest {
 
   @AfterEach
   void stop() {
-    if (data != null && Files.exists(data.resolve("postmaster.pid"))) {
-      Processes.Result stopped =
-          asServer(
-              BIN.resolve("pg_ctl").toString(),
-              "stop",
-              "-D",
-              data.toString(),
-              "-m",
-              "fast",
-              "-w",
-              "-t",
-              Long.toString(PATIENCE_SECONDS));
-      assertThat(stopped.exitStatus()).as("pg_ctl stop: %s", stopped.output()).isZero();
+    if (data == null || !Files.exists(data.resolve("postmaster.pid"))) {
+      return;
     }
+    Processes.Result stopped = pgCtlStop("fast");
+    if (stopped.exitStatus() != 0) {
+      // Never leave a server behind: immediate does not wait for anything.
+      stopped = pgCtlStop("immediate");
+    }
+    assertThat(stopped.exitStatus()).as("pg_ctl stop: %s", stopped.output()).isZero();
+  }
+
+  private Processes.Result pgCtlStop(String mode) {
+    return asServer(
+        BIN.resolve("pg_ctl").toString(),
+        "stop",
+        "-D",
+        data.toString(),
+        "-m",
+        mode,
+        "-w",
+        "-t",
+        Long.toString(PATIENCE_SECONDS));
   }
 
   @Test
@@ -139,7 +147,12 @@ final class PostgresRecipeTest {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     Files.setPosixFilePermissions(server, PosixFilePermissions.fromString("rwx--x--x"));
     // Copies of the identity, the server user's, as the recipe's comment has them.
-    Path etc = ownedByServer(Files.createDirectory(dir.resolve("etc")));
+    Path etc =
+        ownedByServer(
+            Files.createDirectory(
+                dir.resolve("etc"),
+                PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------"))));
     Path cert =
         ownedByServer(Files.copy(server.resolve("identity/cert.pem"), etc.resolve("c.pem")));
     Path key = ownedByServer(Files.copy(server.resolve("identity/key.pem"), etc.resolve("k.pem")));
