@@ -65,7 +65,6 @@ public final class Paird implements Callable<Integer> {
   String key;
 
   public static void main(String[] args) {
-    Logging.chooseFormat();
     System.exit(new CommandLine(new Paird()).execute(args));
   }
 
