@@ -65,7 +65,7 @@ public final class Paird implements Callable<Integer> {
   String key;
 
   public static void main(String[] args) {
-    Logging.chooseFormat();
+    Warmup.start();
     System.exit(new CommandLine(new Paird()).execute(args));
   }
 

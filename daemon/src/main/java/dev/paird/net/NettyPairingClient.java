@@ -21,6 +21,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -120,8 +121,15 @@ public final class NettyPairingClient implements PairingClient {
     return result;
   }
 
-  /** Looks the name up off the event loops: the JDK resolver blocks. */
+  /**
+   * Looks the name up off the event loops, since the JDK resolver blocks. An IP address needs no
+   * lookup and no thread: it is used as it is.
+   */
   private CompletableFuture<InetAddress[]> resolve(HostPort target) {
+    Optional<InetAddress> literal = literalAddress(target.host());
+    if (literal.isPresent()) {
+      return CompletableFuture.completedFuture(new InetAddress[] {literal.get()});
+    }
     CompletableFuture<InetAddress[]> addresses = new CompletableFuture<>();
     try {
       resolver.execute(
@@ -143,6 +151,18 @@ public final class NettyPairingClient implements PairingClient {
           new PairdException(ErrorCode.BUSY, "too many name lookups in progress; try again"));
     }
     return addresses;
+  }
+
+  /**
+   * {@code host} as an address when it is an IPv4 address in dotted-quad form or an IPv6 address.
+   * Anything else goes to the JDK resolver, which also knows the older IPv4 forms ({@code 10.1})
+   * and IPv6 scope names ({@code fe80::1%eth0}), so those keep meaning what they meant.
+   */
+  static Optional<InetAddress> literalAddress(String host) {
+    if (host.indexOf('%') >= 0) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(NetUtil.createInetAddressFromIpAddressString(host));
   }
 
   /** Tries each address in turn until one accepts the connection. */

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
@@ -15,6 +16,11 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.internal.tcnative.SSL;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
 
 /**
@@ -56,8 +62,9 @@ public final class TlsContexts {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             PairingProtocol.ALPN);
     try {
+      KeyManagerFactory keys = keyManagers(identity);
       SslContext server =
-          SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
+          SslContextBuilder.forServer(keys)
               .sslProvider(SslProvider.OPENSSL)
               .protocols(TLS13)
               .clientAuth(ClientAuth.REQUIRE)
@@ -68,7 +75,7 @@ public final class TlsContexts {
           SslContextBuilder.forClient()
               .sslProvider(SslProvider.OPENSSL)
               .protocols(TLS13)
-              .keyManager(identity.privateKey(), identity.certificate())
+              .keyManager(keys)
               .trustManager(PairingTrustManager.INSTANCE)
               // Devices are addressed by IP or by whatever name the user typed; the certificate is
               // judged by the protocol, not by its names.
@@ -83,6 +90,36 @@ public final class TlsContexts {
           ErrorCode.IDENTITY_INVALID,
           "cannot use the device identity for TLS: " + e.getMessage(),
           e);
+    }
+  }
+
+  /**
+   * The identity's key and certificate for both contexts, turned into BoringSSL's form once and
+   * kept ({@link OpenSslCachingX509KeyManagerFactory}) instead of at every handshake.
+   *
+   * <p>The store in between is an in-memory JKS store. Given the key and certificate directly,
+   * Netty puts them in a PKCS#12 store, whose key protection is 10,000 rounds of PBKDF2 when the
+   * key goes in and again when it comes out: about 60 ms per context at each start. JKS protects a
+   * key with a cheap obfuscation, which is all a store that never leaves this process needs; the
+   * key is in the process's memory either way.
+   */
+  private static KeyManagerFactory keyManagers(DeviceIdentity identity) throws SSLException {
+    char[] noPassword = new char[0];
+    try {
+      KeyStore store = KeyStore.getInstance("JKS");
+      store.load(null, null);
+      store.setKeyEntry(
+          "paird",
+          identity.privateKey(),
+          noPassword,
+          new X509Certificate[] {identity.certificate()});
+      KeyManagerFactory factory =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      factory.init(store, noPassword);
+      return new OpenSslCachingX509KeyManagerFactory(factory);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new SSLException(
+          "cannot hand the device's key to TLS (" + e.getClass().getSimpleName() + ")", e);
     }
   }
 

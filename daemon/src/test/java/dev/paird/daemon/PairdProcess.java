@@ -100,7 +100,7 @@ public final class PairdProcess implements AutoCloseable {
    * Runs paird as the launch script does, from daemon/target/lib, but through {@link
    * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the test of real
    * expiry need not wait half a minute. That one class is copied to a directory of its own, so that
-   * nothing else of the test class path (logback-test.xml) changes paird.
+   * nothing else of the test class path changes paird.
    */
   public static PairdProcess launchWithKeyLifetimeFloor(Duration floor, List<String> arguments)
       throws IOException {
