@@ -17,8 +17,10 @@ rounds=${1:-20}
 
 # The JVM flags of packaging/bin/pairctl, so that the two differ only in what they load.
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xss512k)
+# The JVM the launcher picks: $JAVA_HOME's, else the one on the PATH.
+jdk=${JAVA_HOME:+$JAVA_HOME/bin/}
 mkdir -p "$work/floor"
-javac -d "$work/floor" "$repo/packaging/bench/MinimalClient.java"
+"${jdk}javac" -d "$work/floor" "$repo/packaging/bench/MinimalClient.java"
 
 # median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -33,7 +35,7 @@ measure() {
   awk '{printf "%d\n", ($2 + $3) * 1000}' <<< "$times" >> "$work/$name.cpu"
 }
 
-floor() { java "${flags[@]}" -cp "$work/floor" MinimalClient "$work/a/control.sock" "$@"; }
+floor() { "${jdk}java" "${flags[@]}" -cp "$work/floor" MinimalClient "$work/a/control.sock" "$@"; }
 
 start a
 start b
@@ -63,7 +65,7 @@ for i in $(seq 1 "$rounds"); do
 done
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, $(java -version 2>&1 | head -n 1)"
+echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, $("${jdk}java" -version 2>&1 | head -n 1)"
 echo "medians of $rounds runs, milliseconds; ratio = pairctl / minimal client, wall (CPU)"
 row() {
   local name=$1 what=$2 base=$3 wall cpu bwall bcpu
