@@ -171,6 +171,8 @@ build_deb() {
   put 0644 "$top/systemd/paird-trust-changed.service" \
     "$root/lib/systemd/system/paird-trust-changed.service"
   put 0755 "$pkg/libexec/trust-changed" "$root/usr/lib/paird/trust-changed"
+  put 0644 "$pkg/libexec/cds.sh" "$root/usr/lib/paird/cds.sh"
+  put 0755 "$pkg/libexec/make-cds-archive" "$root/usr/lib/paird/make-cds-archive"
   put 0644 "$top/docs/INTEGRATION.md" "$root/usr/share/doc/paird/INTEGRATION.md"
   put 0644 "$pkg/sysusers.d/paird.conf" "$root/usr/lib/sysusers.d/paird.conf"
   put 0644 "$pkg/paird.conf" "$root/etc/paird/paird.conf"
@@ -192,6 +194,7 @@ build_deb() {
     -e "s|@INSTALLED_SIZE@|$size|" "$pkg/debian/control.in" >"$root/DEBIAN/control"
   chmod 0644 "$root/DEBIAN/control"
   put 0644 "$pkg/debian/conffiles" "$root/DEBIAN/conffiles"
+  put 0644 "$pkg/debian/triggers" "$root/DEBIAN/triggers"
   local script
   for script in postinst prerm postrm; do
     put 0755 "$pkg/debian/$script" "$root/DEBIAN/$script"
@@ -230,6 +233,8 @@ build_tarball() {
     die "systemd/paird-trust-changed.service has no 'ExecStart=/usr/lib/paird/trust-changed' line"
   chmod 0644 "$root/lib/systemd/system/paird-trust-changed.service"
   put 0755 "$pkg/libexec/trust-changed" "$root/lib/paird/trust-changed"
+  put 0644 "$pkg/libexec/cds.sh" "$root/lib/paird/cds.sh"
+  put 0755 "$pkg/libexec/make-cds-archive" "$root/lib/paird/make-cds-archive"
   put 0644 "$top/docs/INTEGRATION.md" "$root/share/doc/paird/INTEGRATION.md"
   put 0644 "$pkg/sysusers.d/paird.conf" "$root/lib/sysusers.d/paird.conf"
   put 0644 "$pkg/paird.conf" "$root/etc/paird/paird.conf"

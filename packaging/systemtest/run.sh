@@ -390,7 +390,9 @@ sandbox() {
     expect "/home (ProtectHome)" "mounted over" "$(seen TARGET /home | sed 's|^/home$|mounted over|')" &&
     expect "/tmp (PrivateTmp)" "mounted over" "$(seen TARGET /tmp | sed 's|^/tmp$|mounted over|')" &&
     expect "/proc (ProtectProc, ProcSubset)" "hidepid=invisible,subset=pid" \
-      "$(seen OPTIONS /proc | grep -oE 'hidepid=[a-z]+,subset=pid')"
+      "$(seen OPTIONS /proc | grep -oE 'hidepid=[a-z]+,subset=pid')" &&
+    expect "class-data archive mapped (made by postinst, readable in the sandbox)" "yes" \
+      "$(ct "$c" grep -q /var/cache/paird/paird.jsa "/proc/$pid/maps" && echo yes || echo no)"
 }
 
 files_and_socket() {
@@ -401,6 +403,8 @@ files_and_socket() {
     expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
     expect "/etc/paird/paird.conf" "root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&
+    expect "class-data archives" "root:root 644 root:root 644" \
+      "$(ct "$c" stat -c '%U:%G %a' /var/cache/paird/paird.jsa /var/cache/paird/pairctl.jsa | tr '\n' ' ' | sed 's/ $//')" &&
     expect "identity: certificate, private key" "paird 644 paird 600" \
       "$(ct "$c" stat -c '%U %a' /var/lib/paird/identity/cert.pem /var/lib/paird/identity/key.pem | tr '\n' ' ' | sed 's/ $//')" &&
     expect "control socket" "srw-rw---- paird paird" \
@@ -685,7 +689,7 @@ purge() {
     /usr/share/man/man8/paird.8.gz /usr/share/man/man1/pairctl.1.gz \
     /usr/share/bash-completion/completions/pairctl /usr/share/doc/paird /etc/paird/paird.conf \
     /lib/systemd/system/paird-trust-changed.path /lib/systemd/system/paird-trust-changed.service \
-    /usr/lib/paird /var/lib/paird-trust-changed \
+    /usr/lib/paird /var/lib/paird-trust-changed /var/cache/paird \
     /var/lib/paird /run/paird /etc/systemd/system/multi-user.target.wants/paird.service; do
     ct "$c" test -e "$path" && left+=("$path")
   done
@@ -707,6 +711,7 @@ tarball_install() {
     cp -R bin share lib /usr/local/
     [ -e /etc/paird/paird.conf ] || install -D -m 0644 etc/paird/paird.conf /etc/paird/paird.conf
     systemd-sysusers /usr/local/lib/sysusers.d/paird.conf
+    /usr/local/lib/paird/make-cds-archive
     systemctl daemon-reload
     systemctl enable --now paird" || { ct "$c" journalctl -u paird --no-pager -n 20 -o cat; return 1; }
   expect "unit" "/usr/local/lib/systemd/system/paird.service" \
@@ -722,7 +727,8 @@ tarball_install() {
       /usr/local/share/bash-completion/completions/pairctl /usr/local/share/doc/paird \
       /usr/local/lib/systemd/system/paird.service /usr/local/lib/sysusers.d/paird.conf \
       /usr/local/lib/systemd/system/paird-trust-changed.path \
-      /usr/local/lib/systemd/system/paird-trust-changed.service /usr/local/lib/paird
+      /usr/local/lib/systemd/system/paird-trust-changed.service /usr/local/lib/paird \
+      /var/cache/paird
     systemctl daemon-reload' &&
     expect "after uninstalling" "not-found" "$(ct "$c" systemctl show paird -p LoadState --value)"
 }

@@ -267,11 +267,20 @@ final class Parser {
 
   /** The whole command model, help texts included. */
   static CommandSpec commands() {
-    CommandSpec top =
-        CommandSpec.create()
-            .name(NAME)
-            .version(NAME + " " + Version.current())
-            .mixinStandardHelpOptions(true);
+    CommandSpec top = CommandSpec.create().name(NAME).version(NAME + " " + Version.current());
+    // Picocli's standard help options, as mixinStandardHelpOptions would add them, but without
+    // reading its annotated mixin class: that reflection spins annotation proxies, which cost
+    // more than the rest of picocli's model.
+    top.addOption(
+        OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("Show this help message and exit.")
+            .build());
+    top.addOption(
+        OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("Print version information and exit.")
+            .build());
     top.usageMessage()
         .description("Drives paird, the pairing daemon, over its control socket.")
         .footer(
