@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""paird's whole-program figures beside their floors, measured in the same run.
+
+Run through packaging/bench-pairing.sh, after "mvn -B -q -DskipTests package". Every figure is a
+median over real processes on loopback; every floor is measured here, now, on the same machine:
+
+  paird start to READY=1      against a JVM that prints one line and exits (java -version)
+  ping through two daemons    against OpenSSL: a TLS 1.3 mutual-authentication handshake with the
+                              same certificate type plus one round trip (s_server -rev)
+  pairing through two daemons against that handshake + two atomic durable writes (the fsync
+                              probe: write, fsync, rename, fsync the directory) + both sides of
+                              SPAKE2 with paird's own code under paird's JVM flags
+  idle RSS                    against the target only (64 MiB)
+
+The daemons are driven over their control sockets by this script, so no pairctl start is in the
+pairing, ping and status figures; pairctl's own start is measured by bench-pairctl.sh.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PAIRD = os.path.join(REPO, "packaging", "bin", "paird")
+LIB = os.path.join(REPO, "daemon", "target", "lib")
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def make_cert(directory, name):
+    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "3650", "-subj", "/CN=bench-" + name, "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+class Paird:
+    """One paird with its own state directory and control socket, on 127.0.0.1 port 0."""
+
+    def __init__(self, work, name, cert, key, conf):
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "control.sock")
+        notify_path = os.path.join(self.dir, "notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(60)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        env.pop("JOURNAL_STREAM", None)
+        self.log = open(os.path.join(self.dir, "paird.log"), "w")
+        start = time.perf_counter()
+        self.process = subprocess.Popen(
+            [PAIRD, "--config", conf, "--state-dir", os.path.join(self.dir, "state"),
+             "--socket", self.socket, "--listen", "127.0.0.1:0", "--cert", cert, "--key", key],
+            env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        try:
+            while b"READY=1" not in notify.recv(4096):
+                pass
+        except socket.timeout:
+            self.stop()
+            sys.exit("paird %s did not become ready in 60 s; see %s" % (name, self.log.name))
+        finally:
+            notify.close()
+        self.ready_ms = (time.perf_counter() - start) * 1000
+        self.port = call(self.socket, "status")["listen"].rsplit(":", 1)[1]
+
+    def rss_mib(self):
+        with open("/proc/%d/status" % self.process.pid) as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(30)
+        self.log.close()
+
+
+def call(path, command, args=None):
+    """One control request (docs/CONTROL.md): a JSON line out, a JSON line back."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(60)
+        s.connect(path)
+        request = {"v": 1, "command": command, "args": args or {}, "id": 1}
+        s.sendall((json.dumps(request) + "\n").encode())
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    answer = json.loads(reply)
+    if not answer.get("ok"):
+        sys.exit("%s failed: %s" % (command, answer.get("error")))
+    return answer["result"]
+
+
+def timed(function, rounds, warmup=3):
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def fsync_probe(directory, rounds):
+    """An atomic durable replacement of a 4 KiB file, as the trusted list is written."""
+    target, temporary = os.path.join(directory, "probe"), os.path.join(directory, ".probe.tmp")
+    data = os.urandom(4096)
+
+    def write():
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temporary, target)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+    return timed(write, rounds)
+
+
+def openssl_floor(work, server, client, rounds):
+    """A TLS 1.3 handshake with client certificates, and one round trip, both sides OpenSSL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    s_server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", server[0], "-key",
+         server[1], "-Verify", "1", "-verify_return_error", "-CAfile", client[0], "-tls1_3",
+         "-rev", "-quiet", "-naccept", str(rounds + 10)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.check_hostname = False
+    context.load_verify_locations(server[0])
+    context.load_cert_chain(client[0], client[1])
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit("openssl s_server did not start")
+            time.sleep(0.05)
+
+    def handshake():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with context.wrap_socket(raw) as tls:
+                tls.sendall(b"ping\n")
+                answer = b""
+                while not answer.endswith(b"\n"):
+                    chunk = tls.recv(64)
+                    if not chunk:
+                        break
+                    answer += chunk
+
+    try:
+        return timed(handshake, rounds, warmup=5)
+    finally:
+        s_server.kill()
+        s_server.wait()
+
+
+def spake2_floor(work, cert_a, cert_b, rounds):
+    """Both sides of one SPAKE2 run, paird's code under paird's JVM flags, in microseconds."""
+    classes = os.path.join(work, "probe-classes")
+    source = os.path.join(REPO, "packaging", "bench", "Spake2Probe.java")
+    classpath = os.path.join(LIB, "*")
+    subprocess.run(["javac", "-cp", classpath, "-d", classes, source], check=True)
+    output = subprocess.run(
+        ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+         classpath + os.pathsep + classes, "Spake2Probe", cert_a, cert_b, str(rounds)],
+        check=True, capture_output=True, text=True).stdout
+    return int(output.strip()) / 1000
+
+
+def jvm_floor(rounds):
+    def run():
+        subprocess.run(["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                        "-version"], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return timed(run, rounds, warmup=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=50, help="runs of each timed step")
+    parser.add_argument("--starts", type=int, default=7, help="paird starts to time")
+    parser.add_argument("--warmup", type=int, default=300,
+                        help="pings before the warm figures are taken")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    options = parser.parse_args()
+    if not os.path.isdir(LIB):
+        sys.exit("no %s: build first with: mvn -B -q -DskipTests package" % LIB)
+
+    work = tempfile.mkdtemp(prefix="paird-bench.")
+    daemons = []
+    try:
+        a, b, stranger = (make_cert(work, n) for n in ("a", "b", "c"))
+        conf = os.path.join(work, "paird.conf")
+        with open(conf, "w") as f:
+            # Every setting at its default but the per-source rate limit, which would otherwise
+            # refuse the benchmark's own back-to-back connections after 30.
+            f.write("rate_limit_per_minute = 6000\n")
+
+        figures = {}
+        probe_dir = os.path.join(work, "fsync")
+        os.mkdir(probe_dir)
+        figures["fsync_write_ms"] = median(fsync_probe(probe_dir, options.rounds))
+        figures["openssl_mtls_ms"] = median(openssl_floor(work, a, b, options.rounds))
+        figures["spake2_both_sides_ms"] = spake2_floor(work, a[0], b[0], max(options.rounds, 200))
+        figures["jvm_version_ms"] = median(jvm_floor(max(5, options.starts)))
+
+        starts, rss = [], []
+        for i in range(options.starts):
+            device = Paird(work, "start%d" % i, stranger[0], stranger[1], conf)
+            starts.append(device.ready_ms)
+            if i == options.starts - 1:
+                time.sleep(5)
+                rss.append(device.rss_mib())
+            device.stop()
+        figures["paird_ready_ms"] = median(starts)
+        figures["paird_idle_rss_mib"] = rss[0]
+
+        daemon_a = Paird(work, "a", a[0], a[1], conf)
+        daemons.append(daemon_a)
+        daemon_b = Paird(work, "b", b[0], b[1], conf)
+        daemons.append(daemon_b)
+        target = "127.0.0.1:" + daemon_a.port
+
+        def pair(suite):
+            key = call(daemon_a.socket, "new-key", {"suite": suite})["key"]
+            start = time.perf_counter()
+            call(daemon_b.socket, "pair", {"host": target, "key": key})
+            return (time.perf_counter() - start) * 1000
+
+        def ping():
+            call(daemon_b.socket, "ping", {"host": target})
+
+        # The first connections run in the JVM's interpreter; a daemon that has served a few
+        # hundred runs compiled code. Both are shown.
+        key = call(daemon_a.socket, "new-key", {"suite": "hmac"})["key"]
+        call(daemon_b.socket, "pair", {"host": target, "key": key})
+        figures["ping_cold_ms"] = median(timed(ping, options.rounds, warmup=0))
+        timed(ping, options.warmup, warmup=0)
+        figures["ping_ms"] = median(timed(ping, options.rounds, warmup=0))
+        for suite in ("spake2", "hmac"):
+            for _ in range(options.rounds):
+                pair(suite)
+            figures["pair_%s_ms" % suite] = median([pair(suite) for _ in range(options.rounds)])
+        figures["status_ms"] = median(
+            timed(lambda: call(daemon_b.socket, "status"), options.rounds))
+        time.sleep(5)
+        figures["paird_rss_after_mib"] = daemon_a.rss_mib()
+
+        handshake = figures["openssl_mtls_ms"]
+        pairing_floor = handshake + 2 * figures["fsync_write_ms"] + figures["spake2_both_sides_ms"]
+        figures["pairing_floor_ms"] = pairing_floor
+        rows = [
+            ("paird start to READY", figures["paird_ready_ms"], "ms",
+             "java -version", figures["jvm_version_ms"], "<= 800 ms"),
+            ("ping, first runs of a daemon", figures["ping_cold_ms"], "ms",
+             "openssl mTLS handshake + round trip", handshake, ""),
+            ("ping through two daemons", figures["ping_ms"], "ms",
+             "openssl mTLS handshake + round trip", handshake, "<= 1.5x"),
+            ("pairing, spake2", figures["pair_spake2_ms"], "ms",
+             "handshake + 2 durable writes + SPAKE2", pairing_floor, "<= 2x"),
+            ("pairing, hmac", figures["pair_hmac_ms"], "ms",
+             "handshake + 2 durable writes + SPAKE2", pairing_floor, "<= 2x"),
+            ("control round trip (status)", figures["status_ms"], "ms", "", None, ""),
+            ("idle RSS, 5 s after READY", figures["paird_idle_rss_mib"], "MiB", "", None,
+             "<= 64 MiB"),
+            ("RSS after the runs above", figures["paird_rss_after_mib"], "MiB", "", None, ""),
+        ]
+        if options.json:
+            print(json.dumps(figures, indent=2, sort_keys=True))
+            return
+        load = os.getloadavg()[0]
+        print("%s, %d cores, load average %.2f; medians of %d runs (paird start: %d),"
+              " warm figures after %d pings and %d pairings of each suite"
+              % (platform_line(), os.cpu_count(), load, options.rounds, options.starts,
+                 options.warmup, options.rounds))
+        print("floors: openssl mTLS %.2f ms, durable write %.2f ms, SPAKE2 both sides %.2f ms"
+              % (handshake, figures["fsync_write_ms"], figures["spake2_both_sides_ms"]))
+        print("%-30s %9s  %-38s %9s %7s  %s" % ("figure", "paird", "floor", "floor", "ratio",
+                                               "target"))
+        for name, value, unit, floor_name, floor, goal in rows:
+            ratio = "%.2fx" % (value / floor) if floor else ""
+            floor_text = "%.2f" % floor if floor else ""
+            print("%-30s %9s  %-38s %9s %7s  %s"
+                  % (name, "%.1f %s" % (value, unit), floor_name, floor_text, ratio, goal))
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def platform_line():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    return "%s, %s" % (model, java.splitlines()[0] if java else "java ?")
+
+
+if __name__ == "__main__":
+    main()
