@@ -104,17 +104,24 @@ public final class TrustStore {
   private final int maxPeers;
   private final int maxFileBytes;
   private final AtomicWriter writer;
+  private final PeerEncodings encodings;
   private final Object writeLock = new Object();
   private volatile Snapshot snapshot;
 
   private TrustStore(
-      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, Snapshot snapshot) {
+      Path stateDir,
+      int maxPeers,
+      int maxFileBytes,
+      AtomicWriter writer,
+      PeerEncodings encodings,
+      Snapshot snapshot) {
     this.stateDir = stateDir;
     this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
     this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
     this.maxPeers = maxPeers;
     this.maxFileBytes = maxFileBytes;
     this.writer = writer;
+    this.encodings = encodings;
     this.snapshot = snapshot;
   }
 
@@ -164,7 +171,8 @@ public final class TrustStore {
     List<TrustedPeer> peers =
         json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
     Snapshot snapshot = Snapshot.of(peers, json.isPresent());
-    byte[] pem = TrustFiles.encodePem(snapshot.peers());
+    PeerEncodings encodings = new PeerEncodings();
+    byte[] pem = TrustFiles.encodePem(snapshot.peers(), encodings);
     Optional<byte[]> pemOnDisk;
     try {
       pemOnDisk = readBounded(pemFile, maxFileBytes);
@@ -183,7 +191,7 @@ public final class TrustStore {
       }
     }
     try {
-      ConsumerFiles.write(stateDir, snapshot.peers(), writer);
+      ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
@@ -193,7 +201,7 @@ public final class TrustStore {
               + reason(e),
           e);
     }
-    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, snapshot);
+    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, encodings, snapshot);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
@@ -318,6 +326,7 @@ public final class TrustStore {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());
         commit(current, Snapshot.of(next, true));
+        encodings.forget(existing.get().fingerprint());
       }
       return existing;
     }
@@ -349,12 +358,12 @@ public final class TrustStore {
           e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
     }
     try {
-      writer.write(pemFile, TrustFiles.encodePem(next.peers()), AtomicFiles.PUBLIC);
+      writer.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
     } catch (IOException e) {
       throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
-      ConsumerFiles.write(stateDir, next.peers(), writer);
+      ConsumerFiles.update(stateDir, current.peers(), next.peers(), writer, encodings);
     } catch (IOException e) {
       // Some outputs may already be new: put them all back with the list, so that what other
       // software trusts stays what pairctl list-trusted shows.
@@ -381,10 +390,11 @@ public final class TrustStore {
         }
       }
       if (undoPem) {
-        writer.write(pemFile, TrustFiles.encodePem(current.peers()), AtomicFiles.PUBLIC);
+        writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);
       }
       if (undoOutputs) {
-        ConsumerFiles.write(stateDir, current.peers(), writer);
+        // Reads every output: which of them the failed change had reached is not known.
+        ConsumerFiles.write(stateDir, current.peers(), writer, encodings);
       }
     } catch (IOException undo) {
       PairdException failure =
