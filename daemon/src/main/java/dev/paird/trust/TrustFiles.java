@@ -75,9 +75,9 @@ final class TrustFiles {
 
   /**
    * The most JSON values (tokens) a {@code trusted.json} may hold: a peer takes 18, and this leaves
-   * room for many times {@link TrustStore#DEFAULT_MAX_PEERS} of them.
+   * room for {@link TrustStore#DEFAULT_MAX_PEERS} of them and more.
    */
-  static final int MAX_VALUES = 128 * 1024;
+  static final int MAX_VALUES = 320 * 1024;
 
   private static final Set<String> TOP_KEYS = Set.of("version", "peers");
   private static final Set<String> PEER_KEYS =

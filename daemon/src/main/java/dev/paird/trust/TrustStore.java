@@ -62,17 +62,22 @@ import java.util.stream.Collectors;
  * list's order does not change.
  */
 public final class TrustStore {
-  /** The most peers a store takes unless told otherwise. */
-  public static final int DEFAULT_MAX_PEERS = 1024;
+  /**
+   * The most peers a store takes unless told otherwise: a hub paired with a fleet. What bounds it
+   * is paird's heap (128 MiB, about 5 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
+   * has the figures.
+   */
+  public static final int DEFAULT_MAX_PEERS = 10_000;
 
   /**
    * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes: peers
    * choose their certificates, and a few huge ones must not make the list unreadable. It is a bound
-   * paird's 64 MiB heap holds while parsing (about 4 KiB for each of {@link #DEFAULT_MAX_PEERS}
-   * peers with RSA certificates), so that a larger file is refused with a message rather than
-   * ending start-up in an OutOfMemoryError.
+   * paird's 128 MiB heap holds while parsing: {@link #DEFAULT_MAX_PEERS} peers with P-256
+   * certificates take about 8 MiB (peers with RSA-4096 certificates, about 3 KiB each, reach it at
+   * some 5,500), and a larger file is refused with a message rather than ending start-up in an
+   * OutOfMemoryError.
    */
-  static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
+  static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
 
   /** Writes a file atomically and durably; {@link AtomicFiles#write} except in tests. */
   @FunctionalInterface
