@@ -168,8 +168,9 @@ for size in "${sizes[@]}"; do
     -subj "/CN=device-$name" -keyout "$work/$name/device.key" -out "$work/$name/device.crt" \
     2> /dev/null
   t0=$(now_ms)
-  java -cp "$classpath" dev.paird.trust.HubFill "$work/$name/state" "$size"
-  echo "filled $size peers in $(( $(now_ms) - t0 )) ms" >&2
+  # One short of the size: the pairing brings the list to it (a full list would refuse it).
+  java -cp "$classpath" dev.paird.trust.HubFill "$work/$name/state" $((size - 1))
+  echo "filled $((size - 1)) peers in $(( $(now_ms) - t0 )) ms" >&2
   argv=("$paird" --config "$work/$name/paird.conf" --state-dir "$work/$name/state"
     --socket "$work/$name/control.sock" --listen 127.0.0.1:0
     --cert "$work/$name/device.crt" --key "$work/$name/device.key")
