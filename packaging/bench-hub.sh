@@ -126,21 +126,21 @@ def main():
                    ("pairctl_list", "pairctl list-trusted, whole process"),
                    ("list_bytes", "list-trusted response, bytes")]
         base = rows[0]
-        print("%-38s" % "medians, ms" + "".join("%18s" % ("%d peers" % r["size"]) for r in rows))
+        print("%-38s" % "medians, ms" + "".join("%20s" % ("%d peers" % r["size"]) for r in rows))
         for key, title in columns:
             cells = []
             for r in rows:
                 if key not in r:
-                    cells.append("%18s" % r.get("error", "-"))
+                    cells.append("%20s" % r.get("error", "-"))
                     continue
                 value = r[key]
                 if value < 0:
-                    cells.append("%18s" % "fails")
+                    cells.append("%20s" % "fails")
                     continue
                 text = "%d" % value if key == "list_bytes" else "%.1f" % value
                 if r is not base and key in base and base[key]:
                     text += " (%.2fx)" % (value / base[key])
-                cells.append("%18s" % text)
+                cells.append("%20s" % text)
             print("%-38s" % title + "".join(cells))
 
 main()
