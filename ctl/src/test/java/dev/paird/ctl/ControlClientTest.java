@@ -149,7 +149,7 @@ final class ControlClientTest {
 
     try (FakeDaemon paird = FakeDaemon.start(socket(), line(huge))) {
       assertFails(
-          this::callStatus, ErrorCode.INTERNAL, "cannot read: it is longer than 1048576 bytes");
+          this::callStatus, ErrorCode.INTERNAL, "cannot read: it is longer than 16777216 bytes");
     }
   }
 
@@ -159,7 +159,7 @@ final class ControlClientTest {
     java.util.Arrays.fill(endless, (byte) 'x');
 
     try (FakeDaemon paird = FakeDaemon.start(socket(), new FakeDaemon.Reply.Raw(endless))) {
-      assertFails(this::callStatus, ErrorCode.INTERNAL, "it is longer than 1048576 bytes");
+      assertFails(this::callStatus, ErrorCode.INTERNAL, "it is longer than 16777216 bytes");
     }
   }
 

@@ -3,14 +3,18 @@ package dev.paird.identity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.pkcs.ContentInfo;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.pkcs.PKCS12PfxPduBuilder;
 import org.bouncycastle.pkcs.PKCS12SafeBag;
-import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS12SafeBagBuilder;
 
 /**
@@ -42,17 +46,124 @@ public final class TrustedPkcs12 {
    * order, as DER bytes.
    */
   public static byte[] encode(Map<String, X509Certificate> byAlias) {
+    List<byte[]> entries = new ArrayList<>(byAlias.size());
+    for (Map.Entry<String, X509Certificate> entry : byAlias.entrySet()) {
+      entries.add(entry(entry.getKey(), entry.getValue()));
+    }
+    return assemble(entries);
+  }
+
+  /**
+   * One certificate's part of a store, as DER bytes, for {@link #assemble}: a store of thousands of
+   * certificates is then rebuilt by concatenating the parts kept from before rather than by
+   * encoding every certificate again.
+   */
+  public static byte[] entry(String alias, X509Certificate certificate) {
     try {
-      PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
-      for (Map.Entry<String, X509Certificate> entry : byAlias.entrySet()) {
-        pfx.addData(bag(entry.getKey(), entry.getValue()));
-      }
-      // No MAC builder, no password: see the class comment.
-      return pfx.build(null, null).getEncoded(ASN1Encoding.DER);
+      // The authenticated-safe item PKCS12PfxPduBuilder.addData makes: a data ContentInfo
+      // holding a SafeContents of the one bag.
+      return new ContentInfo(
+              PKCSObjectIdentifiers.data,
+              new DEROctetString(
+                  new DERSequence(bag(alias, certificate).toASN1Structure())
+                      .getEncoded(ASN1Encoding.DER)))
+          .getEncoded(ASN1Encoding.DER);
     } catch (IOException e) {
-      throw new UncheckedIOException("encoding a PKCS#12 store in memory failed", e);
-    } catch (PKCSException e) {
-      throw new IllegalStateException("building a PKCS#12 store without a MAC failed", e);
+      throw new UncheckedIOException("encoding a PKCS#12 bag in memory failed", e);
+    }
+  }
+
+  /**
+   * The store of these {@link #entry} parts, in order: the same bytes {@link #encode} gives for the
+   * certificates they were made of. The PFX is written by hand around the parts (DER is one
+   * encoding for one value, so the bytes are those Bouncy Castle's builder would give;
+   * TrustedPkcs12Test checks that).
+   */
+  public static byte[] assemble(List<byte[]> entries) {
+    int safeLength = 0;
+    for (byte[] entry : entries) {
+      safeLength += entry.length;
+    }
+    // PFX ::= SEQUENCE { version INTEGER 3, authSafe ContentInfo, (no macData) }
+    // ContentInfo ::= SEQUENCE { OID data, [0] EXPLICIT OCTET STRING (AuthenticatedSafe) }
+    // AuthenticatedSafe ::= SEQUENCE OF ContentInfo (the entries)
+    int octets = Der.encodedLength(safeLength);
+    int explicit = Der.encodedLength(octets);
+    int contentInfo = DATA_OID.length + Der.encodedLength(explicit);
+    int pfx = VERSION_3.length + Der.encodedLength(contentInfo);
+    Der out = new Der(Der.encodedLength(pfx));
+    out.header(0x30, pfx).bytes(VERSION_3);
+    out.header(0x30, contentInfo).bytes(DATA_OID);
+    out.header(0xa0, explicit).header(0x04, octets).header(0x30, safeLength);
+    for (byte[] entry : entries) {
+      out.bytes(entry);
+    }
+    return out.done();
+  }
+
+  private static final byte[] VERSION_3 = {0x02, 0x01, 0x03};
+
+  private static final byte[] DATA_OID = der(PKCSObjectIdentifiers.data);
+
+  private static byte[] der(ASN1ObjectIdentifier oid) {
+    try {
+      return oid.getEncoded(ASN1Encoding.DER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A DER writer of exactly known size: tags, definite lengths and bytes. */
+  private static final class Der {
+    private final byte[] out;
+    private int at;
+
+    Der(int size) {
+      out = new byte[size];
+    }
+
+    /** Bytes of a value with {@code length} bytes of content: tag, length and content. */
+    static int encodedLength(int length) {
+      return headerLength(length) + length;
+    }
+
+    /** Bytes of a tag and a definite length for {@code length} bytes of content. */
+    static int headerLength(int length) {
+      if (length < 0x80) {
+        return 2;
+      }
+      int bytes = 0;
+      for (int rest = length; rest != 0; rest >>>= 8) {
+        bytes++;
+      }
+      return 2 + bytes;
+    }
+
+    Der header(int tag, int length) {
+      out[at++] = (byte) tag;
+      if (length < 0x80) {
+        out[at++] = (byte) length;
+        return this;
+      }
+      int bytes = headerLength(length) - 2;
+      out[at++] = (byte) (0x80 | bytes);
+      for (int i = bytes - 1; i >= 0; i--) {
+        out[at++] = (byte) (length >>> (8 * i));
+      }
+      return this;
+    }
+
+    Der bytes(byte[] content) {
+      System.arraycopy(content, 0, out, at, content.length);
+      at += content.length;
+      return this;
+    }
+
+    byte[] done() {
+      if (at != out.length) {
+        throw new IllegalStateException("wrote " + at + " of " + out.length + " bytes");
+      }
+      return out;
     }
   }
 

@@ -1,10 +1,7 @@
 package dev.paird.trust;
 
-import dev.paird.identity.Certificates;
-import dev.paird.identity.SubjectHash;
 import dev.paird.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,19 +40,17 @@ final class CaPathDirectory {
 
   private CaPathDirectory() {}
 
-  /** The file names and contents the directory holds for {@code peers}, in list order. */
-  static Map<String, byte[]> entries(List<TrustedPeer> peers) {
+  /** The file names the directory holds for {@code peers}, in list order, and whose they are. */
+  static Map<String, TrustedPeer> entries(List<TrustedPeer> peers, PeerEncodings encodings) {
     Map<String, Integer> counts = new HashMap<>();
-    Map<String, byte[]> entries = new LinkedHashMap<>();
+    Map<String, TrustedPeer> entries = new LinkedHashMap<>();
     for (TrustedPeer peer : peers) {
-      Optional<String> hash = SubjectHash.of(peer.certificate());
+      Optional<String> hash = encodings.of(peer).subjectHash();
       if (hash.isEmpty()) {
         continue;
       }
       int n = counts.merge(hash.get(), 1, Integer::sum) - 1;
-      entries.put(
-          hash.get() + "." + n,
-          Certificates.toPem(peer.certificate()).getBytes(StandardCharsets.US_ASCII));
+      entries.put(hash.get() + "." + n, peer);
     }
     return entries;
   }
@@ -63,12 +58,14 @@ final class CaPathDirectory {
   /**
    * Makes {@code dir} hold exactly {@link #entries} of {@code peers} among its {@code HASH.N}
    * files, creating it if needed and removing temporary files a crash left. Files that already hold
-   * the right bytes are not rewritten.
+   * the right bytes are not rewritten. Reads every file: for start-up, when what the directory
+   * holds is not known.
    */
-  static void sync(Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer)
+  static void sync(
+      Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer, PeerEncodings encodings)
       throws IOException {
     AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
-    Map<String, byte[]> wanted = entries(peers);
+    Map<String, TrustedPeer> wanted = entries(peers, encodings);
     List<Path> stale = new ArrayList<>();
     boolean removed = false;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -83,15 +80,52 @@ final class CaPathDirectory {
         }
       }
     }
-    for (Map.Entry<String, byte[]> entry : wanted.entrySet()) {
+    for (Map.Entry<String, TrustedPeer> entry : wanted.entrySet()) {
       Path file = dir.resolve(entry.getKey());
-      if (!ConsumerFiles.holds(file, entry.getValue())) {
-        writer.write(file, entry.getValue(), AtomicFiles.PUBLIC);
+      byte[] content = encodings.of(entry.getValue()).certificatePem();
+      if (!ConsumerFiles.holds(file, content)) {
+        writer.write(file, content, AtomicFiles.PUBLIC);
       }
     }
     for (Path file : stale) {
       Files.deleteIfExists(file);
       removed = true;
+    }
+    if (removed) {
+      AtomicFiles.fsyncDirectory(dir);
+    }
+  }
+
+  /**
+   * Changes {@code dir} from holding {@code before}'s files, as {@link #sync} or an earlier update
+   * left it, to holding {@code after}'s, touching only the files whose certificate changes: the new
+   * peer's, the removed peer's, and those renumbered because they share its subject hash. Reads no
+   * file, so its cost does not grow with the list.
+   */
+  static void update(
+      Path dir,
+      List<TrustedPeer> before,
+      List<TrustedPeer> after,
+      TrustStore.AtomicWriter writer,
+      PeerEncodings encodings)
+      throws IOException {
+    Map<String, TrustedPeer> had = entries(before, encodings);
+    Map<String, TrustedPeer> wanted = entries(after, encodings);
+    for (Map.Entry<String, TrustedPeer> entry : wanted.entrySet()) {
+      TrustedPeer old = had.get(entry.getKey());
+      if (old == null || !old.fingerprint().equals(entry.getValue().fingerprint())) {
+        writer.write(
+            dir.resolve(entry.getKey()),
+            encodings.of(entry.getValue()).certificatePem(),
+            AtomicFiles.PUBLIC);
+      }
+    }
+    boolean removed = false;
+    for (String name : had.keySet()) {
+      if (!wanted.containsKey(name)) {
+        Files.deleteIfExists(dir.resolve(name));
+        removed = true;
+      }
     }
     if (removed) {
       AtomicFiles.fsyncDirectory(dir);

@@ -6,11 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The trusted list in the forms other TLS software reads, beside {@code trusted.pem} in the state
@@ -28,21 +26,52 @@ final class ConsumerFiles {
 
   private ConsumerFiles() {}
 
-  /** Brings every output in {@code stateDir} in line with {@code peers}. */
-  static void write(Path stateDir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer)
+  /**
+   * Brings every output in {@code stateDir} in line with {@code peers}, reading what is there: for
+   * start-up, and to put things back after a failed change.
+   */
+  static void write(
+      Path stateDir,
+      List<TrustedPeer> peers,
+      TrustStore.AtomicWriter writer,
+      PeerEncodings encodings)
       throws IOException {
-    CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer);
+    CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
+    byte[] store = pkcs12(peers, encodings);
+    if (!holds(stateDir.resolve(PKCS12_NAME), store)) {
+      writePkcs12(stateDir, store, writer);
+    }
+  }
+
+  /**
+   * Changes the outputs in {@code stateDir} from {@code before}'s, as {@link #write} or an earlier
+   * update left them, to {@code after}'s: one file in {@value #CAPATH_NAME}/ (a few if subject
+   * hashes collide) and {@value #PKCS12_NAME}, rebuilt from the kept parts.
+   */
+  static void update(
+      Path stateDir,
+      List<TrustedPeer> before,
+      List<TrustedPeer> after,
+      TrustStore.AtomicWriter writer,
+      PeerEncodings encodings)
+      throws IOException {
+    CaPathDirectory.update(stateDir.resolve(CAPATH_NAME), before, after, writer, encodings);
+    writePkcs12(stateDir, pkcs12(after, encodings), writer);
+  }
+
+  private static byte[] pkcs12(List<TrustedPeer> peers, PeerEncodings encodings) {
+    List<byte[]> entries = new ArrayList<>(peers.size());
+    for (TrustedPeer peer : peers) {
+      entries.add(encodings.of(peer).pkcs12Entry());
+    }
+    return TrustedPkcs12.assemble(entries);
+  }
+
+  private static void writePkcs12(Path stateDir, byte[] store, TrustStore.AtomicWriter writer)
+      throws IOException {
     // Last, and it must stay last: paird-trust-changed.path watches this file to know that
     // every output of a change is on disk.
-    Path pkcs12 = stateDir.resolve(PKCS12_NAME);
-    Map<String, X509Certificate> byAlias = new LinkedHashMap<>();
-    for (TrustedPeer peer : peers) {
-      byAlias.put(peer.fingerprint(), peer.certificate());
-    }
-    byte[] store = TrustedPkcs12.encode(byAlias);
-    if (!holds(pkcs12, store)) {
-      writer.write(pkcs12, store, AtomicFiles.PUBLIC);
-    }
+    writer.write(stateDir.resolve(PKCS12_NAME), store, AtomicFiles.PUBLIC);
   }
 
   /** Deletes the temporary files a crashed write of the files directly in the directory left. */

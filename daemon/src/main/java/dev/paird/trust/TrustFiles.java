@@ -21,7 +21,6 @@ import dev.paird.identity.Certificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -76,9 +75,9 @@ final class TrustFiles {
 
   /**
    * The most JSON values (tokens) a {@code trusted.json} may hold: a peer takes 18, and this leaves
-   * room for many times {@link TrustStore#DEFAULT_MAX_PEERS} of them.
+   * room for {@link TrustStore#DEFAULT_MAX_PEERS} of them and more.
    */
-  static final int MAX_VALUES = 128 * 1024;
+  static final int MAX_VALUES = 320 * 1024;
 
   private static final Set<String> TOP_KEYS = Set.of("version", "peers");
   private static final Set<String> PEER_KEYS =
@@ -140,16 +139,28 @@ final class TrustFiles {
    * break must not be able to write a certificate of its own into the bundle.
    */
   static byte[] encodePem(List<TrustedPeer> peers) {
-    StringBuilder out = new StringBuilder();
-    for (TrustedPeer peer : sorted(peers)) {
-      out.append("# ")
-          .append(peer.fingerprint())
-          .append(' ')
-          .append(Printable.escaped(peer.subject()))
-          .append('\n')
-          .append(Certificates.toPem(peer.certificate()));
+    return encodePem(sorted(peers), new PeerEncodings());
+  }
+
+  /**
+   * {@link #encodePem(List)} of peers already in {@link #ORDER}, from their kept parts: a
+   * concatenation.
+   */
+  static byte[] encodePem(List<TrustedPeer> ordered, PeerEncodings encodings) {
+    List<byte[]> parts = new ArrayList<>(ordered.size());
+    int length = 0;
+    for (TrustedPeer peer : ordered) {
+      byte[] part = encodings.of(peer).pemEntry();
+      parts.add(part);
+      length += part.length;
     }
-    return out.toString().getBytes(StandardCharsets.US_ASCII);
+    byte[] out = new byte[length];
+    int at = 0;
+    for (byte[] part : parts) {
+      System.arraycopy(part, 0, out, at, part.length);
+      at += part.length;
+    }
+    return out;
   }
 
   /**

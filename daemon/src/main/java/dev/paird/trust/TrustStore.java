@@ -62,17 +62,22 @@ import java.util.stream.Collectors;
  * list's order does not change.
  */
 public final class TrustStore {
-  /** The most peers a store takes unless told otherwise. */
-  public static final int DEFAULT_MAX_PEERS = 1024;
+  /**
+   * The most peers a store takes unless told otherwise: a hub paired with a fleet. What bounds it
+   * is paird's heap (128 MiB, about 5 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
+   * has the figures.
+   */
+  public static final int DEFAULT_MAX_PEERS = 10_000;
 
   /**
    * The largest {@code trusted.json} {@link #open} reads, and so the largest a change writes: peers
    * choose their certificates, and a few huge ones must not make the list unreadable. It is a bound
-   * paird's 64 MiB heap holds while parsing (about 4 KiB for each of {@link #DEFAULT_MAX_PEERS}
-   * peers with RSA certificates), so that a larger file is refused with a message rather than
-   * ending start-up in an OutOfMemoryError.
+   * paird's 128 MiB heap holds while parsing: {@link #DEFAULT_MAX_PEERS} peers with P-256
+   * certificates take about 8 MiB (peers with RSA-4096 certificates, about 3 KiB each, reach it at
+   * some 5,500), and a larger file is refused with a message rather than ending start-up in an
+   * OutOfMemoryError.
    */
-  static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
+  static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
 
   /** Writes a file atomically and durably; {@link AtomicFiles#write} except in tests. */
   @FunctionalInterface
@@ -104,17 +109,24 @@ public final class TrustStore {
   private final int maxPeers;
   private final int maxFileBytes;
   private final AtomicWriter writer;
+  private final PeerEncodings encodings;
   private final Object writeLock = new Object();
   private volatile Snapshot snapshot;
 
   private TrustStore(
-      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, Snapshot snapshot) {
+      Path stateDir,
+      int maxPeers,
+      int maxFileBytes,
+      AtomicWriter writer,
+      PeerEncodings encodings,
+      Snapshot snapshot) {
     this.stateDir = stateDir;
     this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
     this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
     this.maxPeers = maxPeers;
     this.maxFileBytes = maxFileBytes;
     this.writer = writer;
+    this.encodings = encodings;
     this.snapshot = snapshot;
   }
 
@@ -164,7 +176,8 @@ public final class TrustStore {
     List<TrustedPeer> peers =
         json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
     Snapshot snapshot = Snapshot.of(peers, json.isPresent());
-    byte[] pem = TrustFiles.encodePem(snapshot.peers());
+    PeerEncodings encodings = new PeerEncodings();
+    byte[] pem = TrustFiles.encodePem(snapshot.peers(), encodings);
     Optional<byte[]> pemOnDisk;
     try {
       pemOnDisk = readBounded(pemFile, maxFileBytes);
@@ -183,7 +196,7 @@ public final class TrustStore {
       }
     }
     try {
-      ConsumerFiles.write(stateDir, snapshot.peers(), writer);
+      ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
@@ -193,7 +206,7 @@ public final class TrustStore {
               + reason(e),
           e);
     }
-    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, snapshot);
+    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, encodings, snapshot);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
@@ -318,6 +331,7 @@ public final class TrustStore {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());
         commit(current, Snapshot.of(next, true));
+        encodings.forget(existing.get().fingerprint());
       }
       return existing;
     }
@@ -349,12 +363,12 @@ public final class TrustStore {
           e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
     }
     try {
-      writer.write(pemFile, TrustFiles.encodePem(next.peers()), AtomicFiles.PUBLIC);
+      writer.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
     } catch (IOException e) {
       throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
-      ConsumerFiles.write(stateDir, next.peers(), writer);
+      ConsumerFiles.update(stateDir, current.peers(), next.peers(), writer, encodings);
     } catch (IOException e) {
       // Some outputs may already be new: put them all back with the list, so that what other
       // software trusts stays what pairctl list-trusted shows.
@@ -381,10 +395,11 @@ public final class TrustStore {
         }
       }
       if (undoPem) {
-        writer.write(pemFile, TrustFiles.encodePem(current.peers()), AtomicFiles.PUBLIC);
+        writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);
       }
       if (undoOutputs) {
-        ConsumerFiles.write(stateDir, current.peers(), writer);
+        // Reads every output: which of them the failed change had reached is not known.
+        ConsumerFiles.write(stateDir, current.peers(), writer, encodings);
       }
     } catch (IOException undo) {
       PairdException failure =

@@ -162,6 +162,34 @@ final class ConsumerFilesTest {
   }
 
   @Test
+  void put_newPeer_replacesNoOtherCapathFile() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(1));
+    Map<String, Object> before = capathInodes();
+
+    store.put(C, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(2));
+
+    assertThat(capathInodes()).hasSize(3).containsAllEntriesOf(before);
+    assertOutputsHold(A, B, C);
+  }
+
+  @Test
+  void remove_onePeer_replacesNoOtherCapathFile() throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    for (X509Certificate certificate : CERTS) {
+      store.put(certificate, "host", Suite.SPAKE2, Optional.empty(), T0);
+    }
+    Map<String, Object> before = capathInodes();
+    before.remove(opensslHash(B) + ".0");
+
+    store.remove(Certificates.fingerprint(B));
+
+    assertThat(capathInodes()).isEqualTo(before);
+    assertOutputsHold(A, C);
+  }
+
+  @Test
   void put_samePeerAgain_leavesTheOutputsAsTheyWere() throws Exception {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
@@ -340,6 +368,15 @@ final class ConsumerFilesTest {
     try (Stream<Path> files = Files.list(directory)) {
       return files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
     }
+  }
+
+  /** Each file of the CApath directory with its inode: a file replaced gets a new one. */
+  private Map<String, Object> capathInodes() throws IOException {
+    Map<String, Object> inodes = new TreeMap<>();
+    for (String name : files(capath())) {
+      inodes.put(name, Files.getAttribute(capath().resolve(name), "unix:ino"));
+    }
+    return inodes;
   }
 
   /** Every output file by its path relative to the state directory, with its bytes. */
