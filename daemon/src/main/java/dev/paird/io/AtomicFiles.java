@@ -61,6 +61,24 @@ public final class AtomicFiles {
    */
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
+    write(target, content, permissions, true);
+  }
+
+  /**
+   * Atomically replaces {@code target} with {@code content}, without waiting for the disk: a reader
+   * sees the old file or the new one, never a part, but after a power loss the file may be the old
+   * one again, or empty. For files that can be made again from a durable source.
+   *
+   * @throws IOException if any step fails; the target is then unchanged
+   */
+  public static void replace(Path target, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    write(target, content, permissions, false);
+  }
+
+  private static void write(
+      Path target, byte[] content, Set<PosixFilePermission> permissions, boolean durable)
+      throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
     FileAttribute<Set<PosixFilePermission>> mode =
@@ -73,7 +91,9 @@ public final class AtomicFiles {
         while (buffer.hasRemaining()) {
           channel.write(buffer);
         }
-        channel.force(true);
+        if (durable) {
+          channel.force(true);
+        }
       }
       // The umask may have narrowed the mode given at creation; set it exactly.
       Files.setPosixFilePermissions(temp, permissions);
@@ -91,6 +111,9 @@ public final class AtomicFiles {
         e.addSuppressed(cleanup);
       }
       throw e;
+    }
+    if (!durable) {
+      return;
     }
     try {
       fsyncDirectory(dir);

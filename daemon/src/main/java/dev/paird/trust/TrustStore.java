@@ -35,8 +35,11 @@ import java.util.stream.Collectors;
  *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
  *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
  *       {@link #list()} is as before.
- *   <li><b>Durable once a method returns.</b> Every file is written to a temporary file, fsynced,
- *       renamed over the old one and the directory fsynced before the method returns.
+ *   <li><b>Durable once a method returns.</b> {@code trusted.json} is written to a temporary file,
+ *       fsynced, renamed over the old one and the directory fsynced before the method returns; so
+ *       are the outputs of a {@link #remove}. The outputs of a {@link #put}, which only adds trust,
+ *       are renamed into place the same way but not fsynced: a power cut may lose them, which
+ *       withholds the new peer from other software until {@link #open} rebuilds them.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
  *       trusted.json} holding either the list before the change in flight or the list after it,
  *       never a torn file. {@code trusted.json} is written before {@code trusted.pem} and the other
@@ -109,6 +112,7 @@ public final class TrustStore {
   private final int maxPeers;
   private final int maxFileBytes;
   private final AtomicWriter writer;
+  private final AtomicWriter additions;
   private final PeerEncodings encodings;
   private final Object writeLock = new Object();
   private volatile Snapshot snapshot;
@@ -118,6 +122,7 @@ public final class TrustStore {
       int maxPeers,
       int maxFileBytes,
       AtomicWriter writer,
+      AtomicWriter additions,
       PeerEncodings encodings,
       Snapshot snapshot) {
     this.stateDir = stateDir;
@@ -126,6 +131,7 @@ public final class TrustStore {
     this.maxPeers = maxPeers;
     this.maxFileBytes = maxFileBytes;
     this.writer = writer;
+    this.additions = additions;
     this.encodings = encodings;
     this.snapshot = snapshot;
   }
@@ -148,10 +154,21 @@ public final class TrustStore {
    *     be read or written, or {@code trusted.json} is damaged; the message names the file
    */
   public static TrustStore open(Path stateDir, int maxPeers) throws PairdException {
-    return open(stateDir, maxPeers, MAX_FILE_BYTES, AtomicFiles::write);
+    return open(stateDir, maxPeers, MAX_FILE_BYTES, AtomicFiles::write, AtomicFiles::replace);
   }
 
+  /** With {@code writer} for every file, additions' outputs too. */
   static TrustStore open(Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer)
+      throws PairdException {
+    return open(stateDir, maxPeers, maxFileBytes, writer, writer);
+  }
+
+  /**
+   * With {@code writer} for the list and for every output of a start-up or a change that stops
+   * trusting a certificate, and {@code additions} for the outputs of a change that only adds one.
+   */
+  static TrustStore open(
+      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, AtomicWriter additions)
       throws PairdException {
     if (maxPeers < 1) {
       throw new IllegalArgumentException("maxPeers must be at least 1, not " + maxPeers);
@@ -206,7 +223,7 @@ public final class TrustStore {
               + reason(e),
           e);
     }
-    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, encodings, snapshot);
+    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, additions, encodings, snapshot);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
@@ -310,7 +327,8 @@ public final class TrustStore {
       List<TrustedPeer> next = new ArrayList<>(current.peers());
       next.remove(existing);
       next.add(peer);
-      commit(current, Snapshot.of(next, true));
+      // Re-pairing keeps the certificate: a put never stops trusting one.
+      commit(current, Snapshot.of(next, true), additions);
       return peer;
     }
   }
@@ -330,7 +348,7 @@ public final class TrustStore {
       if (existing.isPresent()) {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());
-        commit(current, Snapshot.of(next, true));
+        commit(current, Snapshot.of(next, true), writer);
         encodings.forget(existing.get().fingerprint());
       }
       return existing;
@@ -345,8 +363,15 @@ public final class TrustStore {
   /**
    * Writes {@code next} to every file, list first, then publishes it. On failure puts back what the
    * failed change had already replaced, so that disk and memory keep agreeing.
+   *
+   * <p>The list is always written durably. The outputs are written with {@code outputs}: durably
+   * too when the change stops trusting a certificate, since a crash must never bring a withdrawn
+   * certificate back into a file other software reads; for a change that only adds trust, without
+   * waiting for the disk. Losing such a write in a power cut only withholds the new peer from other
+   * software until {@link #open} rebuilds the outputs from the list, and it saves a pairing six
+   * fsyncs.
    */
-  private void commit(Snapshot current, Snapshot next) throws PairdException {
+  private void commit(Snapshot current, Snapshot next, AtomicWriter outputs) throws PairdException {
     byte[] json = TrustFiles.encodeJson(next.peers());
     if (json.length > maxFileBytes) {
       throw new PairdException(
@@ -363,12 +388,12 @@ public final class TrustStore {
           e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
     }
     try {
-      writer.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
+      outputs.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
     } catch (IOException e) {
       throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
-      ConsumerFiles.update(stateDir, current.peers(), next.peers(), writer, encodings);
+      ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
     } catch (IOException e) {
       // Some outputs may already be new: put them all back with the list, so that what other
       // software trusts stays what pairctl list-trusted shows.

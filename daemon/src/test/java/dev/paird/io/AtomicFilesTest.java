@@ -38,6 +38,27 @@ final class AtomicFilesTest {
   }
 
   @Test
+  void replace_replacesTheContentWithTheGivenMode_andLeavesNoTemporaryFile() throws Exception {
+    Path target = Files.write(dir.resolve("trusted.pem"), OLD);
+
+    AtomicFiles.replace(target, NEW, AtomicFiles.PUBLIC);
+
+    assertThat(target).hasBinaryContent(NEW);
+    assertThat(Files.getPosixFilePermissions(target)).isEqualTo(AtomicFiles.PUBLIC);
+    assertThat(names(dir)).containsExactly("trusted.pem");
+  }
+
+  @Test
+  void replace_targetIsADirectory_failsAndRemovesTheTemporaryFile() throws Exception {
+    Path target = Files.createDirectory(dir.resolve("trusted.pem"));
+
+    assertThatThrownBy(() -> AtomicFiles.replace(target, NEW, AtomicFiles.PUBLIC))
+        .isInstanceOf(FileSystemException.class);
+    assertThat(target).isDirectory();
+    assertThat(names(dir)).containsExactly("trusted.pem");
+  }
+
+  @Test
   void write_directoryMissing_failsAndCreatesNothing() {
     Path target = dir.resolve("missing").resolve("state.json");
 

@@ -1,0 +1,89 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paird.api.Suite;
+import dev.paird.io.AtomicFiles;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which writes wait for the disk: the list always; the outputs of a change that withdraws trust
+ * too, so that a crash cannot bring a removed certificate back into a file other software reads;
+ * the outputs of a change that only adds trust not, since losing them withholds trust.
+ */
+final class TrustStoreDurabilityTest {
+  private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("durable", 2);
+
+  @TempDir Path dir;
+
+  private final List<String> durable = new ArrayList<>();
+  private final List<String> visibleOnly = new ArrayList<>();
+
+  private TrustStore open() throws Exception {
+    return TrustStore.open(
+        dir,
+        10,
+        TrustStore.MAX_FILE_BYTES,
+        (target, content, permissions) -> {
+          durable.add(dir.relativize(target).toString());
+          AtomicFiles.write(target, content, permissions);
+        },
+        (target, content, permissions) -> {
+          visibleOnly.add(dir.relativize(target).toString());
+          AtomicFiles.replace(target, content, permissions);
+        });
+  }
+
+  @Test
+  void put_writesTheListDurably_andItsOutputsWithoutWaitingForTheDisk() throws Exception {
+    TrustStore store = open();
+    durable.clear();
+
+    store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+
+    assertThat(durable).containsExactly(TrustFiles.JSON_NAME);
+    assertThat(visibleOnly)
+        .contains(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME)
+        .anySatisfy(name -> assertThat(name).startsWith(ConsumerFiles.CAPATH_NAME + "/"))
+        .doesNotContain(TrustFiles.JSON_NAME);
+  }
+
+  @Test
+  void remove_writesTheListAndEveryOutputDurably() throws Exception {
+    TrustStore store = open();
+    TrustedPeer first = store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(CERTS.get(1), "b", Suite.HMAC, Optional.empty(), T0);
+    durable.clear();
+    visibleOnly.clear();
+
+    assertThat(store.remove(first.fingerprint())).isPresent();
+
+    assertThat(visibleOnly).isEmpty();
+    assertThat(durable)
+        .contains(TrustFiles.JSON_NAME, TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME);
+  }
+
+  @Test
+  void outputsOfAnAddition_holdTheNewPeer_andOpenKeepsThem() throws Exception {
+    TrustStore store = open();
+    store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+    byte[] pem = Files.readAllBytes(dir.resolve(TrustFiles.PEM_NAME));
+
+    assertThat(new String(pem, StandardCharsets.US_ASCII))
+        .contains(store.list().get(0).fingerprint());
+    durable.clear();
+    open();
+    // Nothing differs from the list, so start-up rewrites nothing.
+    assertThat(durable).isEmpty();
+  }
+}
