@@ -44,22 +44,10 @@ final class ControlSocketIT {
   void start() throws Exception {
     // Searchable by all, so that another user reaches the socket and only its checks stop them.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
-    socket = tmp.resolve("control.sock");
-    ctl = new Pairctl(socket, tmp);
-    paird =
-        PairdProcess.launch(
-                List.of(),
-                List.of(
-                    "--config",
-                    config.toString(),
-                    "--state-dir",
-                    tmp.resolve("state").toString(),
-                    "--socket",
-                    socket.toString(),
-                    "--listen",
-                    "127.0.0.1:0"))
-            .awaitReady();
+    PairdProcess.Options options = PairdProcess.in(tmp);
+    socket = options.socket();
+    ctl = options.pairctl();
+    paird = options.start();
   }
 
   @AfterEach

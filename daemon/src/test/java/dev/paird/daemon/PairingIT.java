@@ -157,7 +157,8 @@ final class PairingIT {
   /**
    * The one test that lets real time pass. Unit tests expire keys with a fake clock; only here do
    * the daemon's real clock and its periodic sweep do it. Users' keys live at least 30 s; the
-   * daemons here are started with a floor of 2 s ({@link PairdProcess#launchWithKeyLifetimeFloor})
+   * daemons here are started with a floor of 2 s ({@link
+   * PairdProcess.Options#keyLifetimeFloor})
    * and key_lifetime = 2s, so that the test waits seconds, not half a minute. It does not sleep: it
    * waits for new-key --wait to report the expiry, which is the event itself, with pairctl's bound.
    */
@@ -330,35 +331,20 @@ final class PairingIT {
    */
   private void start(Identity... identities) throws Exception {
     List<PairdProcess> launched = new ArrayList<>();
-    List<Path> dirs = new ArrayList<>();
+    List<PairdProcess.Options> options = new ArrayList<>();
     for (Identity identity : identities) {
-      Path dir = Files.createDirectory(tmp.resolve(identity.name()));
-      List<String> arguments =
-          List.of(
-              "--config",
-              config.toString(),
-              "--state-dir",
-              dir.resolve("state").toString(),
-              "--socket",
-              dir.resolve("control.sock").toString(),
-              "--listen",
-              "127.0.0.1:0",
-              "--cert",
-              identity.files().cert().toString(),
-              "--key",
-              identity.files().key().toString());
-      PairdProcess paird =
-          keyLifetimeFloor.isPresent()
-              ? PairdProcess.launchWithKeyLifetimeFloor(keyLifetimeFloor.get(), arguments)
-              : PairdProcess.launch(List.of(), arguments);
-      started.add(paird);
-      launched.add(paird);
-      dirs.add(dir);
+      PairdProcess.Options paird =
+          PairdProcess.in(tmp.resolve(identity.name())).config(config).identity(identity.files());
+      keyLifetimeFloor.ifPresent(paird::keyLifetimeFloor);
+      PairdProcess process = paird.launch();
+      started.add(process);
+      launched.add(process);
+      options.add(paird);
     }
     List<Device> devices = new ArrayList<>();
     for (int i = 0; i < identities.length; i++) {
       launched.get(i).awaitReady();
-      Pairctl ctl = new Pairctl(dirs.get(i).resolve("control.sock"), dirs.get(i));
+      Pairctl ctl = options.get(i).pairctl();
       JsonNode status = ctl.json("status");
       // paird presents the certificate it was given: the one openssl made.
       assertThat(status.path("fingerprint").textValue()).isEqualTo(identities[i].fingerprint());

@@ -48,15 +48,17 @@ final class WallClockStepIT {
         LiveDaemon.start(
             dir,
             "server",
-            List.of(
-                "env",
-                "LD_PRELOAD=" + library,
-                "FAKETIME_TIMESTAMP_FILE=" + offset,
-                "FAKETIME_NO_CACHE=1", // read the file on every call: the test changes it
-                "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
-                // Its work-around for old glibc makes a JVM spin and start ten times slower
-                // (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
-                "FAKETIME_FORCE_MONOTONIC_FIX=0"),
+            options ->
+                options.wrapper(
+                    List.of(
+                        "env",
+                        "LD_PRELOAD=" + library,
+                        "FAKETIME_TIMESTAMP_FILE=" + offset,
+                        "FAKETIME_NO_CACHE=1", // read the file on every call: the test changes it
+                        "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
+                        // Its work-around for old glibc makes a JVM spin and start ten times
+                        // slower (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
+                        "FAKETIME_FORCE_MONOTONIC_FIX=0")),
             "rate_limit_per_minute = 6000");
     client = LiveDaemon.start(dir, "client");
   }
