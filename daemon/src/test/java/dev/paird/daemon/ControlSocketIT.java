@@ -16,32 +16,36 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control socket of a real paird, from outside: its mode from the first moment, the credential
- * check behind that mode, many callers at once, and a line holding two requests.
+ * check behind that mode, many callers at once, and a line holding two requests. The tests share
+ * one paird: none leaves a key or a peer behind, and the one that opens the socket's mode puts it
+ * back.
  */
 final class ControlSocketIT {
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
 
-  private Path socket;
-  private Pairctl ctl;
-  private PairdProcess paird;
+  private static Path socket;
+  private static Pairctl ctl;
+  private static PairdProcess paird;
 
-  @BeforeEach
-  void start() throws Exception {
+  @BeforeAll
+  static void start() throws Exception {
     // Searchable by all, so that another user reaches the socket and only its checks stop them.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     PairdProcess.Options options = PairdProcess.in(tmp);
@@ -50,8 +54,8 @@ final class ControlSocketIT {
     paird = options.start();
   }
 
-  @AfterEach
-  void stop() throws Exception {
+  @AfterAll
+  static void stop() throws Exception {
     paird.close();
   }
 
@@ -70,9 +74,15 @@ final class ControlSocketIT {
   void callerOutsideTheGroup_isRefusedEvenWhenTheFileModeLetsItIn() throws Exception {
     assumeTrue(
         Pairctl.canRunAsNobody(tmp), "needs root and setpriv to run pairctl as another user");
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(socket);
+    Result asNobody;
+    try {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
 
-    Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
+      asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
+    } finally {
+      Files.setPosixFilePermissions(socket, mode);
+    }
 
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
     assertThat(asNobody.json().path("error").path("code").textValue())
