@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.ctl.PairctlCalls;
 import dev.paird.daemon.Pairctl.Result;
 import java.io.BufferedReader;
@@ -92,7 +93,7 @@ final class ControlSocketIT {
             "pairctl: uid 65534 may not use paird's control"
                 + " socket: only root, paird's user (uid 0) and members of the group 'root' (gid 0)"
                 + " may");
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
     assertThat(paird.log())
         .contains("uid=65534 pid=")
         .contains(
@@ -178,6 +179,6 @@ final class ControlSocketIT {
       assertThat(answer.path("error").path("message").textValue())
           .startsWith("something follows the request's JSON value on the same line");
     }
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.ClosedPort;
@@ -142,14 +143,14 @@ final class PairdIT {
     assertThat(Instant.parse(issued.path("expires_at").textValue()))
         .isBetween(before.plusSeconds(89), Instant.now().plusSeconds(91));
     String id = issued.path("id").textValue();
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isEqualTo(1);
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isEqualTo(1);
 
     Result cancel = ctl.run("cancel-key", id);
 
     assertThat(cancel.status()).as(cancel.err()).isZero();
     assertThat(cancel.out()).isEqualTo("Cancelled key " + id + "; no device can use it now.\n");
-    assertThat(ctl.json("list-keys").path("keys").size()).isZero();
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.LIST_KEYS).path("keys").size()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
     Result again = ctl.run("cancel-key", id);
     assertThat(again.status()).isEqualTo(7);
     assertThat(again.err()).startsWith("pairctl: no pending key has id '" + id + "'");
@@ -246,7 +247,7 @@ final class PairdIT {
 
     assertThat(newKey.status()).isEqualTo(2);
     assertThat(newKey.err()).startsWith("pairctl: --ttl must be from 30s to 1h, not 61m\n");
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
   }
 
   @Test
@@ -299,7 +300,7 @@ final class PairdIT {
     PairdProcess.Options own = PairdProcess.in(tmp);
     Pairctl ownCtl = own.pairctl();
     PairdProcess first = start(own);
-    String fingerprint = ownCtl.json("status").path("fingerprint").textValue();
+    String fingerprint = ownCtl.look(Command.STATUS).path("fingerprint").textValue();
     issued(ownCtl.run("new-key").out());
 
     int status = first.stop();
@@ -309,7 +310,7 @@ final class PairdIT {
     assertThat(status).as(first.log()).isIn(0, 143);
     assertThat(own.socket()).doesNotExist();
     start(own);
-    JsonNode again = ownCtl.json("status");
+    JsonNode again = ownCtl.look(Command.STATUS);
     assertThat(again.path("fingerprint").textValue()).isEqualTo(fingerprint);
     assertThat(again.path("pending_keys").intValue()).isZero();
   }
@@ -389,7 +390,7 @@ final class PairdIT {
 
   /** The pairing port the shared paird bound, as its status reports it. */
   private static int boundPort() throws Exception {
-    String listen = ctl.json("status").path("listen").textValue();
+    String listen = ctl.look(Command.STATUS).path("listen").textValue();
     assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
     return Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1));
   }
