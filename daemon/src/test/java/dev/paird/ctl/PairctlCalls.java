@@ -4,22 +4,34 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.PairdException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * pairctl's own client code, called in process, for end-to-end tests that need more concurrent
- * calls than they can start JVMs for: the same connect, request and busy retry as a pairctl run.
+ * calls than they can start JVMs for, or that only read or reset a daemon's state around what they
+ * test: the same connect, request and busy retry as a pairctl run, and the same result object that
+ * {@code pairctl --json} prints.
  */
 public final class PairctlCalls {
   private PairctlCalls() {}
 
   /** {@code status} as pairctl sends it, retrying busy as pairctl does; the result object. */
   public static JsonNode status(Path socket) throws PairdException {
+    return call(socket, Command.STATUS, Map.of());
+  }
+
+  /**
+   * {@code command} with {@code args} (strings and numbers) as pairctl sends it, retrying busy as
+   * pairctl does; the result object. Not for {@code pair}, whose key pairctl sends apart.
+   */
+  public static JsonNode call(Path socket, Command command, Map<String, Object> args)
+      throws PairdException {
     ControlClient.Opened opened =
         ControlClient.open(
             socket,
             Request.DEFAULT_TIMEOUT,
-            Command.STATUS,
-            Json.object(),
+            command,
+            Json.object(args),
             null,
             Request.DEFAULT_TIMEOUT,
             Backoff.standard());

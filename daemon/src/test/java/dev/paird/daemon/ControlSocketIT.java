@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.ctl.PairctlCalls;
 import dev.paird.daemon.Pairctl.Result;
 import java.io.BufferedReader;
@@ -16,54 +17,46 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control socket of a real paird, from outside: its mode from the first moment, the credential
- * check behind that mode, many callers at once, and a line holding two requests.
+ * check behind that mode, many callers at once, and a line holding two requests. The tests share
+ * one paird: none leaves a key or a peer behind, and the one that opens the socket's mode puts it
+ * back.
  */
 final class ControlSocketIT {
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
 
-  private Path socket;
-  private Pairctl ctl;
-  private PairdProcess paird;
+  private static Path socket;
+  private static Pairctl ctl;
+  private static PairdProcess paird;
 
-  @BeforeEach
-  void start() throws Exception {
+  @BeforeAll
+  static void start() throws Exception {
     // Searchable by all, so that another user reaches the socket and only its checks stop them.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
-    socket = tmp.resolve("control.sock");
-    ctl = new Pairctl(socket, tmp);
-    paird =
-        PairdProcess.launch(
-                List.of(),
-                List.of(
-                    "--config",
-                    config.toString(),
-                    "--state-dir",
-                    tmp.resolve("state").toString(),
-                    "--socket",
-                    socket.toString(),
-                    "--listen",
-                    "127.0.0.1:0"))
-            .awaitReady();
+    PairdProcess.Options options = PairdProcess.in(tmp);
+    socket = options.socket();
+    ctl = options.pairctl();
+    paird = options.start();
   }
 
-  @AfterEach
-  void stop() throws Exception {
+  @AfterAll
+  static void stop() throws Exception {
     paird.close();
   }
 
@@ -82,9 +75,15 @@ final class ControlSocketIT {
   void callerOutsideTheGroup_isRefusedEvenWhenTheFileModeLetsItIn() throws Exception {
     assumeTrue(
         Pairctl.canRunAsNobody(tmp), "needs root and setpriv to run pairctl as another user");
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(socket);
+    Result asNobody;
+    try {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
 
-    Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
+      asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "--json", "new-key"));
+    } finally {
+      Files.setPosixFilePermissions(socket, mode);
+    }
 
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
     assertThat(asNobody.json().path("error").path("code").textValue())
@@ -94,7 +93,7 @@ final class ControlSocketIT {
             "pairctl: uid 65534 may not use paird's control"
                 + " socket: only root, paird's user (uid 0) and members of the group 'root' (gid 0)"
                 + " may");
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
     assertThat(paird.log())
         .contains("uid=65534 pid=")
         .contains(
@@ -180,6 +179,6 @@ final class ControlSocketIT {
       assertThat(answer.path("error").path("message").textValue())
           .startsWith("something follows the request's JSON value on the same line");
     }
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
   }
 }

@@ -9,7 +9,6 @@ import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
-import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,9 +42,8 @@ final class KeyHeapDumpIT {
 
   @Test
   void pairBothSuites_leavesNoKeyInEitherDaemonsHeap() throws Exception {
-    Path config = Files.writeString(tmp.resolve("paird.conf"), "# defaults\n");
-    Pairctl a = start("device-a", config);
-    Pairctl b = start("device-b", config);
+    Pairctl a = start("device-a");
+    Pairctl b = start("device-b");
     String addressOfA = a.json("status").path("listen").textValue();
 
     String spake2 = pair(a, b, addressOfA, "spake2");
@@ -75,28 +73,12 @@ final class KeyHeapDumpIT {
     return key;
   }
 
-  private Pairctl start(String name, Path config) throws Exception {
+  private Pairctl start(String name) throws Exception {
     Path dir = Files.createDirectory(tmp.resolve(name));
-    SelfSigned identity = OpenSslCli.newSelfSigned(dir, name, KeyType.EC_P256);
-    PairdProcess paird =
-        PairdProcess.launch(
-            List.of(),
-            List.of(
-                "--config",
-                config.toString(),
-                "--state-dir",
-                dir.resolve("state").toString(),
-                "--socket",
-                dir.resolve("control.sock").toString(),
-                "--listen",
-                "127.0.0.1:0",
-                "--cert",
-                identity.cert().toString(),
-                "--key",
-                identity.key().toString()));
-    started.add(paird);
-    paird.awaitReady();
-    return new Pairctl(dir.resolve("control.sock"), dir);
+    PairdProcess.Options options =
+        PairdProcess.in(dir).identity(OpenSslCli.newSelfSigned(dir, name, KeyType.EC_P256));
+    started.add(options.start());
+    return options.pairctl();
   }
 
   /** The typed key with and without dashes, in every encoding a JVM stores text in. */

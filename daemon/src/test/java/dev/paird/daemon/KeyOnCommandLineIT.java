@@ -102,23 +102,9 @@ final class KeyOnCommandLineIT {
 
   /** Starts a paird in {@code tmp/NAME} and returns the pairctl that drives it. */
   private Pairctl start(String name) throws Exception {
-    Path dir = Files.createDirectory(tmp.resolve(name));
-    Path config = Files.writeString(dir.resolve("paird.conf"), "# every setting at its default\n");
-    PairdProcess paird =
-        PairdProcess.launch(
-            List.of(),
-            List.of(
-                "--config",
-                config.toString(),
-                "--state-dir",
-                dir.resolve("state").toString(),
-                "--socket",
-                dir.resolve("control.sock").toString(),
-                "--listen",
-                "127.0.0.1:0"));
-    started.add(paird);
-    paird.awaitReady();
-    return new Pairctl(dir.resolve("control.sock"), dir);
+    PairdProcess.Options options = PairdProcess.in(Files.createDirectory(tmp.resolve(name)));
+    started.add(options.start());
+    return options.pairctl();
   }
 
   private Process helper(ProcessBuilder builder) throws Exception {

@@ -140,22 +140,12 @@ final class NetnsPairingIT {
 
   /** Starts paird inside {@code host}'s namespace with every setting at its default. */
   private void start(Host host) throws Exception {
-    Path dir = Files.createDirectory(tmp.resolve(host.namespace));
-    Path config = Files.writeString(dir.resolve("paird.conf"), "# every setting at its default\n");
-    Path socket = dir.resolve("control.sock");
-    PairdProcess paird =
-        PairdProcess.launch(
-            List.of("ip", "netns", "exec", host.namespace),
-            List.of(
-                "--config",
-                config.toString(),
-                "--state-dir",
-                dir.resolve("state").toString(),
-                "--socket",
-                socket.toString()));
-    started.add(paird);
-    paird.awaitReady();
-    host.ctl = new Pairctl(socket, dir);
+    PairdProcess.Options options =
+        PairdProcess.in(Files.createDirectory(tmp.resolve(host.namespace)))
+            .defaultListen()
+            .wrapper(List.of("ip", "netns", "exec", host.namespace));
+    started.add(options.start());
+    host.ctl = options.pairctl();
   }
 
   private static void assertOnlyPeer(Host host, String fingerprint, String address)

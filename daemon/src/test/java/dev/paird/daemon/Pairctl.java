@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paird.api.ControlProtocol.Command;
+import dev.paird.ctl.PairctlCalls;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -62,6 +65,34 @@ public final class Pairctl {
         .as("pairctl --json %s: %s", String.join(" ", args), result.err)
         .isZero();
     return result.json();
+  }
+
+  /**
+   * The result of {@code command}, which only reads (status, list-keys, list-trusted), through
+   * pairctl's client code in this JVM: the object {@code pairctl --json} prints, without starting a
+   * JVM for it. For the checks around what a test does; what pairctl shows of these commands is
+   * tested by real runs.
+   */
+  public JsonNode look(Command command) throws Exception {
+    assertThat(command.changesState()).as("%s only reads", command).isFalse();
+    return PairctlCalls.call(socket, command, Map.of());
+  }
+
+  /**
+   * Cancels every pending key and removes every trusted peer, in this JVM, so that a daemon that
+   * several tests share is as freshly started for each; then checks that it is.
+   */
+  public void forgetAll() throws Exception {
+    for (JsonNode key : look(Command.LIST_KEYS).path("keys")) {
+      PairctlCalls.call(socket, Command.CANCEL_KEY, Map.of("id", key.path("id").textValue()));
+    }
+    for (JsonNode peer : look(Command.LIST_TRUSTED).path("peers")) {
+      PairctlCalls.call(
+          socket, Command.REMOVE, Map.of("fingerprint", peer.path("fingerprint").textValue()));
+    }
+    JsonNode status = look(Command.STATUS);
+    assertThat(status.path("pending_keys").intValue()).as("pending keys left").isZero();
+    assertThat(status.path("trusted_peers").intValue()).as("trusted peers left").isZero();
   }
 
   /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */

@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
+import dev.paird.testing.ClosedPort;
 import dev.paird.testing.OpenSslCli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,16 +28,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * paird and pairctl end to end: real processes started by the launch scripts in packaging/bin (so
- * the scripts are tested too), a real control socket, nothing faked. Each test starts its own paird
- * on a temporary state directory, socket and loopback port, and every test ends by checking that
- * nothing paird logged contains a key it issued.
+ * the scripts are tested too), a real control socket, nothing faked. The tests of commands share
+ * one paird, which each finds with no pending key and no trusted peer; the tests of starting and
+ * stopping start their own, on a temporary state directory and socket. paird listens on port 0 and
+ * the tests read the port it bound from status. Every paird is checked, once stopped, for a line
+ * that contains a key it issued.
  *
  * <p>Needs the jars of "mvn package" in ctl/target/lib and daemon/target/lib; failsafe runs it in
  * the verify phase, after package.
@@ -49,39 +53,57 @@ final class PairdIT {
   /** Where paird reads the host name that new-key tells the other device to connect to. */
   private static final Path HOST_NAME = Path.of("/proc/sys/kernel/hostname");
 
+  /** The directory of the paird that the tests of commands share. */
+  @TempDir static Path shared;
+
+  private static PairdProcess paird;
+  private static Path socket;
+  private static Path state;
+  private static Pairctl ctl;
+
+  /** Every key any paird here issued, for the log checks. */
+  private static final List<String> issuedKeys = new ArrayList<>();
+
+  /** A directory for a test's own paird. */
   @TempDir Path tmp;
 
-  private Path config;
-  private Path state;
-  private Path socket;
-  private Pairctl ctl;
   private final List<PairdProcess> started = new ArrayList<>();
-  private final List<String> issuedKeys = new ArrayList<>();
+
+  @BeforeAll
+  static void startTheSharedPaird() throws Exception {
+    // Searchable by all, so that another user reaches the socket and is refused by its mode.
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
+    PairdProcess.Options options = PairdProcess.in(shared);
+    socket = options.socket();
+    state = shared.resolve("state");
+    ctl = options.pairctl();
+    paird = options.start();
+  }
 
   @BeforeEach
-  void files() throws IOException {
-    // Searchable by all, so that another user reaches the socket and is refused by its mode.
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
-    state = tmp.resolve("state");
-    socket = tmp.resolve("control.sock");
-    ctl = new Pairctl(socket, tmp);
+  void aFreshlyStartedSharedPaird() throws Exception {
+    ctl.forgetAll();
+  }
+
+  @AfterAll
+  static void stopTheSharedPaird() throws Exception {
+    paird.close();
+    paird.assertLogOmits(issuedKeys);
   }
 
   @AfterEach
   void stopAndCheckTheLogsForKeys() throws Exception {
-    for (PairdProcess paird : started) {
-      paird.close();
+    for (PairdProcess own : started) {
+      own.close();
     }
-    for (PairdProcess paird : started) {
-      paird.assertLogOmits(issuedKeys);
+    for (PairdProcess own : started) {
+      own.assertLogOmits(issuedKeys);
     }
   }
 
   @Test
   void newKey_printsTheKeyAndTheCommandToTypeOnTheOtherDevice() throws Exception {
-    int port = freePort();
-    startPaird(socket, state, port);
+    int port = boundPort();
 
     Result newKey = ctl.run("new-key");
 
@@ -106,8 +128,7 @@ final class PairdIT {
 
   @Test
   void newKeyJson_printsOneObject_andCancelKeyWithdrawsTheKey() throws Exception {
-    int port = freePort();
-    startPaird(socket, state, port);
+    int port = boundPort();
     Instant before = Instant.now();
 
     Result newKey = ctl.run("--json", "new-key", "--suite", "hmac", "--ttl", "90s");
@@ -122,14 +143,14 @@ final class PairdIT {
     assertThat(Instant.parse(issued.path("expires_at").textValue()))
         .isBetween(before.plusSeconds(89), Instant.now().plusSeconds(91));
     String id = issued.path("id").textValue();
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isEqualTo(1);
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isEqualTo(1);
 
     Result cancel = ctl.run("cancel-key", id);
 
     assertThat(cancel.status()).as(cancel.err()).isZero();
     assertThat(cancel.out()).isEqualTo("Cancelled key " + id + "; no device can use it now.\n");
-    assertThat(ctl.json("list-keys").path("keys").size()).isZero();
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.LIST_KEYS).path("keys").size()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
     Result again = ctl.run("cancel-key", id);
     assertThat(again.status()).isEqualTo(7);
     assertThat(again.err()).startsWith("pairctl: no pending key has id '" + id + "'");
@@ -137,8 +158,6 @@ final class PairdIT {
 
   @Test
   void newKeyWait_endsWhenTheKeyIsCancelled_andExitsRejected() throws Exception {
-    startPaird(socket, state, freePort());
-
     try (Pairctl.Running waiting = ctl.start("--json", "new-key", "--wait")) {
       // The key is printed, and flushed, before pairctl starts waiting: read it while it waits.
       JsonNode issued = waiting.readJson();
@@ -158,8 +177,6 @@ final class PairdIT {
 
   @Test
   void status_showsTheFingerprintOpensslComputesForTheGeneratedCertificate() throws Exception {
-    startPaird(socket, state, freePort());
-
     String expected = OpenSslCli.fingerprint(state.resolve("identity/cert.pem"));
     JsonNode status = ctl.json("status");
     Result text = ctl.run("status");
@@ -177,8 +194,6 @@ final class PairdIT {
 
   @Test
   void trustCommands_onAnEmptyList() throws Exception {
-    startPaird(socket, state, freePort());
-
     Result list = ctl.run("list-trusted");
     Result remove = ctl.run("remove", "abcdef");
     Result notHex = ctl.run("remove", "xyz");
@@ -196,20 +211,24 @@ final class PairdIT {
 
   @Test
   void pair_mistypedKey_isRefusedWithoutADaemon() throws Exception {
-    Result pair = ctl.run("pair", "127.0.0.1", "12-3456-7890-0");
+    Path nowhere = tmp.resolve("control.sock");
+
+    Result pair = new Pairctl(nowhere, tmp).run("pair", "127.0.0.1", "12-3456-7890-0");
 
     assertThat(pair.status()).isEqualTo(2);
     assertThat(pair.err())
         .startsWith("pairctl: spake2 code: the check digit (the last one) does" + " not match");
-    assertThat(socket).doesNotExist();
+    assertThat(nowhere).doesNotExist();
   }
 
   @Test
   void pair_wellFormedKey_isAnsweredByPaird() throws Exception {
-    startPaird(socket, state, freePort());
     String key = Spake2Code.create(17, "24681357".getBytes(StandardCharsets.US_ASCII)).format();
 
-    Result pair = ctl.run("pair", "127.0.0.1:" + freePort(), key, "--label", "nobody");
+    Result pair;
+    try (ClosedPort nobody = ClosedPort.open()) {
+      pair = ctl.run("pair", nobody.address(), key, "--label", "nobody");
+    }
 
     assertPairAnswer(pair);
   }
@@ -224,19 +243,15 @@ final class PairdIT {
 
   @Test
   void newKey_lifetimeOverAnHour_isRefusedBeforePairdIsAsked() throws Exception {
-    startPaird(socket, state, freePort());
-
     Result newKey = ctl.run("new-key", "--ttl", "61m");
 
     assertThat(newKey.status()).isEqualTo(2);
     assertThat(newKey.err()).startsWith("pairctl: --ttl must be from 30s to 1h, not 61m\n");
-    assertThat(ctl.json("status").path("pending_keys").intValue()).isZero();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
   }
 
   @Test
   void rawClient_garbageAndOversizedLines_areAnswered_andPairdKeepsServing() throws Exception {
-    PairdProcess paird = startPaird(socket, state, freePort());
-
     JsonNode garbage = JSON.readTree(exchange("garbage\n"));
     JsonNode oversized = JSON.readTree(exchange("x".repeat(20_000) + "\n"));
     JsonNode unknown = JSON.readTree(exchange("{\"v\":1,\"command\":\"format-disk\"}\n"));
@@ -250,7 +265,6 @@ final class PairdIT {
 
   @Test
   void rawClient_oneConnection_servesRequestsAfterAnError_andLongRequests() throws Exception {
-    startPaird(socket, state, freePort());
     // A valid request longer than one socket read (the id is echoed, so it may be long).
     String longRequest = "{\"v\":1,\"command\":\"status\",\"id\":\"" + "i".repeat(6000) + "\"}\n";
 
@@ -283,41 +297,43 @@ final class PairdIT {
 
   @Test
   void sigterm_stopsPaird_removesItsSocket_andTheStateCanBeUsedAgain() throws Exception {
-    PairdProcess first = startPaird(socket, state, freePort());
-    String fingerprint = ctl.json("status").path("fingerprint").textValue();
-    issued(ctl.run("new-key").out());
+    PairdProcess.Options own = PairdProcess.in(tmp);
+    Pairctl ownCtl = own.pairctl();
+    PairdProcess first = start(own);
+    String fingerprint = ownCtl.look(Command.STATUS).path("fingerprint").textValue();
+    issued(ownCtl.run("new-key").out());
 
     int status = first.stop();
 
     // 143 = 128 + SIGTERM is the JVM's own status after the signal; 0 would mean paird caught
     // it and exited by itself. Either is a clean stop; a hang or a crash is neither.
     assertThat(status).as(first.log()).isIn(0, 143);
-    assertThat(socket).doesNotExist();
-    startPaird(socket, state, freePort());
-    JsonNode again = ctl.json("status");
+    assertThat(own.socket()).doesNotExist();
+    start(own);
+    JsonNode again = ownCtl.look(Command.STATUS);
     assertThat(again.path("fingerprint").textValue()).isEqualTo(fingerprint);
     assertThat(again.path("pending_keys").intValue()).isZero();
   }
 
   @Test
   void staleSocketOfACrashedDaemon_isReplacedOnStart() throws Exception {
+    PairdProcess.Options own = PairdProcess.in(tmp);
+    Pairctl ownCtl = own.pairctl();
     try (ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      crashed.bind(UnixDomainSocketAddress.of(socket));
+      crashed.bind(UnixDomainSocketAddress.of(own.socket()));
     }
-    Result before = ctl.run("status");
+    Result before = ownCtl.run("status");
     assertThat(before.status()).isEqualTo(3);
-    assertThat(before.err()).startsWith("pairctl: nothing is listening on " + socket);
+    assertThat(before.err()).startsWith("pairctl: nothing is listening on " + own.socket());
 
-    startPaird(socket, state, freePort());
+    start(own);
 
-    assertThat(ctl.run("status").status()).isZero();
+    assertThat(ownCtl.run("status").status()).isZero();
   }
 
   @Test
   void secondPairdOnTheSameSocket_isRefused() throws Exception {
-    startPaird(socket, state, freePort());
-
-    PairdProcess second = launch(socket, tmp.resolve("state2"), freePort());
+    PairdProcess second = launch(PairdProcess.in(tmp).socket(socket));
 
     assertThat(second.awaitExit()).isEqualTo(78);
     assertThat(second.log())
@@ -330,9 +346,7 @@ final class PairdIT {
 
   @Test
   void secondPairdOnTheSameStateDirectory_isRefused() throws Exception {
-    startPaird(socket, state, freePort());
-
-    PairdProcess second = launch(tmp.resolve("other.sock"), state, freePort());
+    PairdProcess second = launch(PairdProcess.in(tmp).stateDir(state));
 
     assertThat(second.awaitExit()).isEqualTo(78);
     assertThat(second.log()).contains("another paird is using the state directory " + state);
@@ -342,10 +356,9 @@ final class PairdIT {
   @Test
   void pairctlAsAnotherUser_isToldWhyItMayNotUseTheSocket() throws Exception {
     assumeTrue(
-        Pairctl.canRunAsNobody(tmp), "needs root and setpriv to run pairctl as another user");
-    startPaird(socket, state, freePort());
+        Pairctl.canRunAsNobody(shared), "needs root and setpriv to run pairctl as another user");
 
-    Result asNobody = Pairctl.run(tmp, Pairctl.asNobody(tmp, socket, "status"));
+    Result asNobody = Pairctl.run(shared, Pairctl.asNobody(shared, socket, "status"));
 
     // The socket is rw-rw---- for paird's user and group, here root's.
     assertThat(asNobody.status()).as(asNobody.err()).isEqualTo(4);
@@ -375,33 +388,21 @@ final class PairdIT {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
-    }
+  /** The pairing port the shared paird bound, as its status reports it. */
+  private static int boundPort() throws Exception {
+    String listen = ctl.look(Command.STATUS).path("listen").textValue();
+    assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
+    return Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1));
   }
 
-  /** Starts paird and waits until it says it is ready. */
-  private PairdProcess startPaird(Path socket, Path state, int port) throws Exception {
-    PairdProcess paird = launch(socket, state, port);
-    paird.awaitReady();
-    return paird;
+  /** Starts a test's own paird and waits until it says it is ready. */
+  private PairdProcess start(PairdProcess.Options options) throws Exception {
+    return launch(options).awaitReady();
   }
 
-  private PairdProcess launch(Path socket, Path state, int port) throws IOException {
-    PairdProcess paird =
-        PairdProcess.launch(
-            List.of(),
-            List.of(
-                "--config",
-                config.toString(),
-                "--state-dir",
-                state.toString(),
-                "--socket",
-                socket.toString(),
-                "--listen",
-                "127.0.0.1:" + port));
-    started.add(paird);
-    return paird;
+  private PairdProcess launch(PairdProcess.Options options) throws IOException {
+    PairdProcess own = options.launch();
+    started.add(own);
+    return own;
   }
 }

@@ -3,6 +3,7 @@ package dev.paird.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paird.config.KeyLifetimeFloorPaird;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -84,6 +86,141 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   /**
+   * The paird of a test that lives in {@code dir}: unless the test says otherwise, {@code --config
+   * DIR/paird.conf} with every setting at its default, {@code --state-dir DIR/state}, {@code
+   * --socket DIR/control.sock} and {@code --listen 127.0.0.1:0}.
+   */
+  public static Options in(Path dir) {
+    return new Options(dir);
+  }
+
+  /**
+   * The command line of one test paird, so that the tests state only what they change. The pairing
+   * port is 0 unless a test sets another: the kernel picks a free one as paird binds it, so that no
+   * other test, in this JVM or another, can take it first; paird reports it ({@code listen} in
+   * status, {@code port} in new-key).
+   */
+  public static final class Options {
+    private final Path dir;
+    private Path config;
+    private List<String> settings = List.of("# every setting at its default");
+    private Path stateDir;
+    private Path socket;
+    private Optional<String> listen = Optional.of("127.0.0.1:0");
+    private Optional<SelfSigned> identity = Optional.empty();
+    private List<String> wrapper = List.of();
+    private Optional<Duration> keyLifetimeFloor = Optional.empty();
+
+    private Options(Path dir) {
+      this.dir = dir;
+      this.config = dir.resolve("paird.conf");
+      this.stateDir = dir.resolve("state");
+      this.socket = dir.resolve("control.sock");
+    }
+
+    /** paird.conf's lines, written to DIR/paird.conf when paird is launched. */
+    public Options settings(String... lines) {
+      this.config = dir.resolve("paird.conf");
+      this.settings = List.of(lines);
+      return this;
+    }
+
+    /** A config file the test wrote itself, used as it is. */
+    public Options config(Path file) {
+      this.config = file;
+      this.settings = null;
+      return this;
+    }
+
+    public Options stateDir(Path stateDir) {
+      this.stateDir = stateDir;
+      return this;
+    }
+
+    public Options socket(Path socket) {
+      this.socket = socket;
+      return this;
+    }
+
+    /** No {@code --listen}: paird listens where its config or its default says. */
+    public Options defaultListen() {
+      this.listen = Optional.empty();
+      return this;
+    }
+
+    /** The certificate and key paird presents, rather than the identity it generates. */
+    public Options identity(SelfSigned files) {
+      this.identity = Optional.of(files);
+      return this;
+    }
+
+    /**
+     * A command that executes the rest in place, such as {@code ip netns exec NS} or {@code env
+     * VAR=VALUE}, so that the child process is paird itself and stopping it stops paird.
+     */
+    public Options wrapper(List<String> command) {
+      this.wrapper = List.copyOf(command);
+      return this;
+    }
+
+    /** Keys may live as little as {@code floor}; see {@link KeyLifetimeFloorPaird}. */
+    public Options keyLifetimeFloor(Duration floor) {
+      this.keyLifetimeFloor = Optional.of(floor);
+      return this;
+    }
+
+    public Path socket() {
+      return socket;
+    }
+
+    /** The pairctl that drives this paird; its output files go in DIR. */
+    public Pairctl pairctl() {
+      return new Pairctl(socket, dir);
+    }
+
+    /** paird's arguments, without the command that runs it. */
+    public List<String> arguments() {
+      List<String> arguments =
+          new ArrayList<>(
+              List.of(
+                  "--config",
+                  config.toString(),
+                  "--state-dir",
+                  stateDir.toString(),
+                  "--socket",
+                  socket.toString()));
+      listen.ifPresent(address -> arguments.addAll(List.of("--listen", address)));
+      identity.ifPresent(
+          files ->
+              arguments.addAll(
+                  List.of("--cert", files.cert().toString(), "--key", files.key().toString())));
+      return arguments;
+    }
+
+    /** Starts paird without waiting for it to be ready (a test of a refused start). */
+    public PairdProcess launch() throws IOException {
+      Files.createDirectories(dir);
+      if (settings != null) {
+        Files.writeString(config, String.join("\n", settings) + "\n");
+      }
+      return keyLifetimeFloor.isPresent()
+          ? launchWithKeyLifetimeFloor(wrapper, keyLifetimeFloor.get(), arguments())
+          : PairdProcess.launch(wrapper, arguments());
+    }
+
+    /** Starts paird and waits until it is ready; one that is not is stopped. */
+    public PairdProcess start() throws Exception {
+      PairdProcess paird = launch();
+      try {
+        return paird.awaitReady();
+      } catch (Exception | AssertionError e) {
+        paird.close();
+        throw e;
+      }
+    }
+  }
+
+  /**
    * Runs {@code wrapper... packaging/bin/paird arguments...} without waiting for it to be ready.
    * {@code wrapper} is a command that executes the rest in place, such as {@code ip netns exec NS},
    * so that the child process is paird itself and stopping it stops paird; it may be empty.
@@ -98,12 +235,12 @@ public final class PairdProcess implements AutoCloseable {
 
   /**
    * Runs paird as the launch script does, from daemon/target/lib, but through {@link
-   * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the test of real
+   * KeyLifetimeFloorPaird}, so that it takes keys that live only {@code floor}: the tests of real
    * expiry need not wait half a minute. That one class is copied to a directory of its own, so that
    * nothing else of the test class path changes paird.
    */
-  public static PairdProcess launchWithKeyLifetimeFloor(Duration floor, List<String> arguments)
-      throws IOException {
+  private static PairdProcess launchWithKeyLifetimeFloor(
+      List<String> wrapper, Duration floor, List<String> arguments) throws IOException {
     String name = KeyLifetimeFloorPaird.class.getName();
     Path classes = Files.createTempDirectory("paird-floor");
     Path file = classes.resolve(name.replace('.', '/') + ".class");
@@ -120,17 +257,17 @@ public final class PairdProcess implements AutoCloseable {
             KeyLifetimeFloorPaird.class.getSimpleName() + ".class")) {
       Files.copy(in, file);
     }
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx64m",
-                "-XX:+UseSerialGC",
-                "-Xshare:auto",
-                "-cp",
-                REPO.resolve("daemon/target/lib") + "/*:" + classes,
-                name,
-                Long.toString(floor.toSeconds())));
+    List<String> command = new ArrayList<>(wrapper);
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx64m",
+            "-XX:+UseSerialGC",
+            "-Xshare:auto",
+            "-cp",
+            REPO.resolve("daemon/target/lib") + "/*:" + classes,
+            name,
+            Long.toString(floor.toSeconds())));
     command.addAll(arguments);
     return start(command);
   }

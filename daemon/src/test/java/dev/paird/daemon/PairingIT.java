@@ -3,19 +3,20 @@ package dev.paird.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.daemon.Pairctl.Running;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,38 +27,49 @@ import org.junit.jupiter.api.io.TempDir;
  * Pairing end to end: two or three real paird processes on loopback, each with a certificate and
  * key that the openssl command made, driven by pairctl exactly as people type it. Device A makes
  * the key ({@code new-key}); B, and in some tests C, types it ({@code pair}). Every check is on
- * what a person can see: exit statuses, pairctl's messages, {@code list-trusted} compared with the
- * fingerprint {@code openssl x509 -fingerprint} prints, and {@code ping} in both directions. Every
- * test ends by checking that no daemon logged a key it issued or was given.
+ * what a person can see: exit statuses, pairctl's messages, the trusted list compared with the
+ * fingerprint {@code openssl x509 -fingerprint} prints, and {@code ping} in both directions.
+ *
+ * <p>Devices A, B and C are started once and shared: before each test every pending key is
+ * cancelled and every trusted peer removed, so that each test finds them as freshly started. The
+ * two tests that need a device of another kind (an RSA key, a lower key-lifetime floor) start it.
+ * The lists the checks read come from pairctl's client code in this JVM ({@link Pairctl#look}), the
+ * same objects that {@code pairctl --json} prints; what a person types runs pairctl. Once the
+ * daemons are stopped, their logs are checked for every key they issued or were given.
  */
 final class PairingIT {
-  @TempDir static Path identityDir;
+  @TempDir static Path dir;
   private static Identity idA;
   private static Identity idB;
   private static Identity idC;
   private static Identity idRsa;
 
-  @TempDir Path tmp;
+  /**
+   * Every test pairs from 127.0.0.1 with the same daemons, more than the default 30 connections a
+   * minute from one source that paird accepts; its limits are tested elsewhere.
+   */
+  private static final String[] SETTINGS = {"rate_limit_per_minute = 6000"};
 
-  private Path config;
-  private final List<PairdProcess> started = new ArrayList<>();
+  /** The devices that make keys, type them, and a third where a test needs one; shared. */
+  private static Device a;
 
-  /** The device that makes keys, the one that types them, and a third where a test needs one. */
-  private Device a;
+  private static Device b;
+  private static Device c;
 
-  private Device b;
-  private Device c;
-
-  /** A lower key-lifetime floor for the daemons a test starts; users' daemons have none. */
-  private Optional<Duration> keyLifetimeFloor = Optional.empty();
+  private static final List<PairdProcess> shared = new ArrayList<>();
 
   /** Every key a daemon issued or was given, wrong ones too: none may appear in a log. */
-  private final List<String> keys = new ArrayList<>();
+  private static final List<String> keys = new ArrayList<>();
+
+  @TempDir Path tmp;
+
+  /** The daemons a test starts for itself. */
+  private final List<PairdProcess> started = new ArrayList<>();
 
   /** A device's certificate and key files, and the fingerprint openssl gives the certificate. */
   private record Identity(String name, SelfSigned files, String fingerprint) {
     static Identity create(String name, KeyType type) {
-      SelfSigned files = OpenSslCli.newSelfSigned(identityDir, name, type);
+      SelfSigned files = OpenSslCli.newSelfSigned(dir, name, type);
       return new Identity(name, files, OpenSslCli.fingerprint(files.cert()));
     }
 
@@ -74,32 +86,45 @@ final class PairingIT {
   }
 
   @BeforeAll
-  static void identities() {
+  static void startTheSharedDevices() throws Exception {
     idA = Identity.create("device-a", KeyType.EC_P256);
     idB = Identity.create("device-b", KeyType.EC_P256);
     idC = Identity.create("device-c", KeyType.EC_P256);
     idRsa = Identity.create("device-r", KeyType.RSA_3072);
+    List<Device> devices = start(shared, dir, Optional.empty(), SETTINGS, idA, idB, idC);
+    a = devices.get(0);
+    b = devices.get(1);
+    c = devices.get(2);
   }
 
   @BeforeEach
-  void emptyConfig() throws Exception {
-    config = Files.writeString(tmp.resolve("paird.conf"), "# every setting at its default\n");
+  void freshDevices() throws Exception {
+    for (Device device : List.of(a, b, c)) {
+      device.ctl().forgetAll();
+    }
   }
 
   @AfterEach
-  void stopAndCheckTheLogsForKeys() throws Exception {
-    for (PairdProcess paird : started) {
+  void stopTheTestsOwnDevices() throws Exception {
+    stopAndCheckTheLogsForKeys(started);
+  }
+
+  @AfterAll
+  static void stopTheSharedDevices() throws Exception {
+    stopAndCheckTheLogsForKeys(shared);
+  }
+
+  private static void stopAndCheckTheLogsForKeys(List<PairdProcess> daemons) throws Exception {
+    for (PairdProcess paird : daemons) {
       paird.close();
     }
-    for (PairdProcess paird : started) {
+    for (PairdProcess paird : daemons) {
       paird.assertLogOmits(keys);
     }
   }
 
   @Test
   void pair_spake2_eachDeviceTrustsExactlyTheOther_andPingWorksBothWays() throws Exception {
-    start(idA, idB);
-
     JsonNode issued = newKey(a);
     // As a person types it, without --json.
     Result pair = b.ctl().run("pair", a.address(), key(issued));
@@ -117,20 +142,19 @@ final class PairingIT {
 
   @Test
   void pair_hmac_withAnRsaDevice_eachDeviceTrustsExactlyTheOther() throws Exception {
-    start(idA, idRsa);
+    Device rsa = start(started, tmp, Optional.empty(), SETTINGS, idRsa).get(0);
 
     JsonNode issued = newKey(a, "--suite", "hmac");
-    Result pair = pair(b, a, key(issued));
+    Result pair = pair(rsa, a, key(issued));
 
-    assertThat(b.status().path("key_type").textValue()).isEqualTo("RSA 3072");
+    assertThat(rsa.status().path("key_type").textValue()).isEqualTo("RSA 3072");
     assertThat(issued.path("suite").textValue()).isEqualTo("hmac");
     assertThat(pair.status()).as(pair.err()).isZero();
-    assertTrustEachOther("hmac");
+    assertTrustEachOther(a, rsa, "hmac");
   }
 
   @Test
   void pair_wrongKey_isRejected_trustsNobody_andCostsOneAttempt() throws Exception {
-    start(idA, idB);
     JsonNode issued = newKey(a);
     int attemptsBefore = attemptsLeft(a, issued);
 
@@ -144,7 +168,6 @@ final class PairingIT {
 
   @Test
   void pair_cancelledKey_isRejected() throws Exception {
-    start(idA, idB);
     JsonNode issued = newKey(a);
     assertThat(a.ctl().run("cancel-key", issued.path("id").textValue()).status()).isZero();
 
@@ -157,22 +180,22 @@ final class PairingIT {
   /**
    * The one test that lets real time pass. Unit tests expire keys with a fake clock; only here do
    * the daemon's real clock and its periodic sweep do it. Users' keys live at least 30 s; the
-   * daemons here are started with a floor of 2 s ({@link PairdProcess#launchWithKeyLifetimeFloor})
-   * and key_lifetime = 2s, so that the test waits seconds, not half a minute. It does not sleep: it
-   * waits for new-key --wait to report the expiry, which is the event itself, with pairctl's bound.
+   * device that makes the key here is started with a floor of 2 s ({@link
+   * PairdProcess.Options#keyLifetimeFloor}) and key_lifetime = 2s, so that the test waits seconds,
+   * not half a minute. It does not sleep: it waits for new-key --wait to report the expiry, which
+   * is the event itself, with pairctl's bound.
    */
   @Test
   void pair_expiredKey_isRejected_afterNewKeyWaitReportsTheExpiry() throws Exception {
-    keyLifetimeFloor = Optional.of(Duration.ofSeconds(2));
-    Files.writeString(config, "key_lifetime = 2s\n");
-    start(idA, idB);
+    String[] settings = {SETTINGS[0], "key_lifetime = 2s"};
+    Device maker = start(started, tmp, Optional.of(Duration.ofSeconds(2)), settings, idA).get(0);
 
-    try (Running waiting = a.ctl().start("--json", "new-key", "--wait")) {
+    try (Running waiting = maker.ctl().start("--json", "new-key", "--wait")) {
       JsonNode issued = issued(waiting);
       JsonNode outcome = waiting.readJson();
       Instant reported = Instant.now();
       Result ended = waiting.finish();
-      Result pair = pair(b, a, key(issued));
+      Result pair = pair(b, maker, key(issued));
 
       assertThat(outcome.path("outcome").textValue()).isEqualTo("expired");
       assertThat(reported).isAfterOrEqualTo(Instant.parse(issued.path("expires_at").textValue()));
@@ -181,13 +204,12 @@ final class PairingIT {
           .startsWith(
               "pairctl: key " + issued.path("id").textValue() + " expired before a device used it");
       assertRejected(pair);
-      assertTrustNobody(a, b);
+      assertTrustNobody(maker, b);
     }
   }
 
   @Test
   void pair_keyAlreadyUsed_isRejectedForAThirdDevice() throws Exception {
-    start(idA, idB, idC);
     String key = key(newKey(a));
     assertThat(pair(b, a, key).status()).isZero();
 
@@ -200,7 +222,6 @@ final class PairingIT {
 
   @Test
   void pair_threeWrongAttempts_burnTheKey_andNewKeyWaitSaysSo() throws Exception {
-    start(idA, idB);
 
     try (Running waiting = a.ctl().start("--json", "new-key", "--wait")) {
       JsonNode issued = issued(waiting);
@@ -217,14 +238,13 @@ final class PairingIT {
       assertThat(outcome.path("id").textValue()).isEqualTo(issued.path("id").textValue());
       assertThat(ended.status()).isEqualTo(5);
       assertThat(ended.err()).contains("was burned");
-      assertThat(a.ctl().json("list-keys").path("keys")).isEmpty();
+      assertThat(a.ctl().look(Command.LIST_KEYS).path("keys")).isEmpty();
       assertTrustNobody(a, b);
     }
   }
 
   @Test
   void pair_twoDevicesRacingForOneKey_exactlyOneWins() throws Exception {
-    start(idA, idB, idC);
     String key = key(newKey(a));
 
     Result viaB;
@@ -249,7 +269,6 @@ final class PairingIT {
 
   @Test
   void newKeyWait_reportsThePairedDevice() throws Exception {
-    start(idA, idB);
 
     try (Running waiting = a.ctl().start("--json", "new-key", "--wait")) {
       JsonNode issued = issued(waiting);
@@ -270,7 +289,6 @@ final class PairingIT {
 
   @Test
   void pair_again_updatesTheEntriesOnBothDevices_andNeverDuplicatesThem() throws Exception {
-    start(idA, idB);
     assertThat(pair(b, a, key(newKey(a)), "--label", "kitchen").status()).isZero();
     JsonNode firstOnA = onlyPeer(a);
     JsonNode firstOnB = onlyPeer(b);
@@ -295,7 +313,6 @@ final class PairingIT {
 
   @Test
   void removedOnOneSide_pingSaysWhichSideRefuses_andPairingAgainRepairsIt() throws Exception {
-    start(idA, idB);
     assertThat(pair(b, a, key(newKey(a))).status()).isZero();
 
     Result remove = b.ctl().run("remove", a.fingerprint());
@@ -325,40 +342,34 @@ final class PairingIT {
   }
 
   /**
-   * Starts one paird per identity, all at once, waits until each is ready and makes them devices
-   * {@link #a}, {@link #b} and {@link #c}, in that order.
+   * Starts one paird per identity in {@code parent}, all at once, with {@code settings} and, if
+   * given, a lower key-lifetime floor; adds them to {@code into}, waits until each is ready and
+   * returns them as devices, in the order of the identities.
    */
-  private void start(Identity... identities) throws Exception {
+  private static List<Device> start(
+      List<PairdProcess> into,
+      Path parent,
+      Optional<Duration> keyLifetimeFloor,
+      String[] settings,
+      Identity... identities)
+      throws Exception {
     List<PairdProcess> launched = new ArrayList<>();
-    List<Path> dirs = new ArrayList<>();
+    List<PairdProcess.Options> options = new ArrayList<>();
     for (Identity identity : identities) {
-      Path dir = Files.createDirectory(tmp.resolve(identity.name()));
-      List<String> arguments =
-          List.of(
-              "--config",
-              config.toString(),
-              "--state-dir",
-              dir.resolve("state").toString(),
-              "--socket",
-              dir.resolve("control.sock").toString(),
-              "--listen",
-              "127.0.0.1:0",
-              "--cert",
-              identity.files().cert().toString(),
-              "--key",
-              identity.files().key().toString());
-      PairdProcess paird =
-          keyLifetimeFloor.isPresent()
-              ? PairdProcess.launchWithKeyLifetimeFloor(keyLifetimeFloor.get(), arguments)
-              : PairdProcess.launch(List.of(), arguments);
-      started.add(paird);
-      launched.add(paird);
-      dirs.add(dir);
+      PairdProcess.Options paird =
+          PairdProcess.in(parent.resolve(identity.name()))
+              .settings(settings)
+              .identity(identity.files());
+      keyLifetimeFloor.ifPresent(paird::keyLifetimeFloor);
+      PairdProcess process = paird.launch();
+      into.add(process);
+      launched.add(process);
+      options.add(paird);
     }
     List<Device> devices = new ArrayList<>();
     for (int i = 0; i < identities.length; i++) {
       launched.get(i).awaitReady();
-      Pairctl ctl = new Pairctl(dirs.get(i).resolve("control.sock"), dirs.get(i));
+      Pairctl ctl = options.get(i).pairctl();
       JsonNode status = ctl.json("status");
       // paird presents the certificate it was given: the one openssl made.
       assertThat(status.path("fingerprint").textValue()).isEqualTo(identities[i].fingerprint());
@@ -366,13 +377,11 @@ final class PairingIT {
       assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
       devices.add(new Device(identities[i], ctl, listen, status));
     }
-    a = devices.get(0);
-    b = devices.get(1);
-    c = devices.size() > 2 ? devices.get(2) : null;
+    return devices;
   }
 
   /** {@code pairctl --json new-key OPTIONS} on {@code device}; the key is remembered. */
-  private JsonNode newKey(Device device, String... options) throws Exception {
+  private static JsonNode newKey(Device device, String... options) throws Exception {
     List<String> args = new ArrayList<>(List.of("new-key"));
     args.addAll(List.of(options));
     JsonNode issued = device.ctl().json(args.toArray(String[]::new));
@@ -381,7 +390,7 @@ final class PairingIT {
   }
 
   /** The key a {@code new-key --json --wait} printed before it started waiting; remembered. */
-  private JsonNode issued(Running waiting) throws Exception {
+  private static JsonNode issued(Running waiting) throws Exception {
     JsonNode issued = waiting.readJson();
     keys.add(key(issued));
     return issued;
@@ -392,7 +401,7 @@ final class PairingIT {
   }
 
   /** {@code pairctl --json pair SERVER KEY OPTIONS} on {@code client}. */
-  private Result pair(Device client, Device server, String key, String... options)
+  private static Result pair(Device client, Device server, String key, String... options)
       throws Exception {
     keys.add(key);
     List<String> args = new ArrayList<>(List.of("--json", "pair", server.address(), key));
@@ -414,7 +423,7 @@ final class PairingIT {
   }
 
   private static int attemptsLeft(Device device, JsonNode issued) throws Exception {
-    for (JsonNode key : device.ctl().json("list-keys").path("keys")) {
+    for (JsonNode key : device.ctl().look(Command.LIST_KEYS).path("keys")) {
       if (key.path("id").equals(issued.path("id"))) {
         return key.path("attempts_left").intValue();
       }
@@ -431,14 +440,14 @@ final class PairingIT {
   /** The fingerprints {@code device} trusts, oldest first. */
   private static List<String> trusted(Device device) throws Exception {
     List<String> fingerprints = new ArrayList<>();
-    for (JsonNode peer : device.ctl().json("list-trusted").path("peers")) {
+    for (JsonNode peer : device.ctl().look(Command.LIST_TRUSTED).path("peers")) {
       fingerprints.add(peer.path("fingerprint").textValue());
     }
     return fingerprints;
   }
 
   private static JsonNode onlyPeer(Device device) throws Exception {
-    JsonNode peers = device.ctl().json("list-trusted").path("peers");
+    JsonNode peers = device.ctl().look(Command.LIST_TRUSTED).path("peers");
     assertThat(peers).hasSize(1);
     return peers.get(0);
   }
@@ -457,8 +466,14 @@ final class PairingIT {
    * Each of {@link #a} and {@link #b} trusts the other and nobody else, as paired with {@code
    * suite}, and ping succeeds from either side.
    */
-  private void assertTrustEachOther(String suite) throws Exception {
-    for (Device[] pair : List.of(new Device[] {a, b}, new Device[] {b, a})) {
+  private static void assertTrustEachOther(String suite) throws Exception {
+    assertTrustEachOther(a, b, suite);
+  }
+
+  /** As {@link #assertTrustEachOther(String)}, for {@code one} and {@code other}. */
+  private static void assertTrustEachOther(Device one, Device other, String suite)
+      throws Exception {
+    for (Device[] pair : List.of(new Device[] {one, other}, new Device[] {other, one})) {
       JsonNode peer = onlyPeer(pair[0]);
       assertThat(peer.path("fingerprint").textValue()).isEqualTo(pair[1].fingerprint());
       assertThat(peer.path("subject").textValue()).isEqualTo(pair[1].identity().subject());

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * A real paird, started by packaging/bin/paird on loopback port 0 with a config file the test
@@ -49,31 +50,23 @@ final class LiveDaemon implements AutoCloseable {
 
   /** Starts paird {@code name} in {@code dir}/{@code name} with {@code settings} as paird.conf. */
   static LiveDaemon start(Path dir, String name, String... settings) throws Exception {
-    return start(dir, name, List.of(), settings);
+    return start(dir, name, UnaryOperator.identity(), settings);
   }
 
   /**
-   * Starts paird through {@code wrapper} (a command that executes the rest in place, such as {@code
-   * env VAR=VALUE}), and waits until it is ready.
+   * Starts paird with what {@code more} adds to its command line (a wrapper, a lower key-lifetime
+   * floor), and waits until it is ready.
    */
-  static LiveDaemon start(Path dir, String name, List<String> wrapper, String... settings)
+  static LiveDaemon start(
+      Path dir, String name, UnaryOperator<PairdProcess.Options> more, String... settings)
       throws Exception {
     Path home = Files.createDirectories(dir.resolve(name));
     SelfSigned identity = OpenSslCli.newSelfSigned(home, name, KeyType.EC_P256);
-    Path config = Files.writeString(home.resolve("paird.conf"), String.join("\n", settings) + "\n");
-    PairdProcess process =
-        PairdProcess.launch(
-            wrapper,
-            List.of(
-                "--config", config.toString(),
-                "--state-dir", home.resolve("state").toString(),
-                "--socket", home.resolve("control.sock").toString(),
-                "--listen", "127.0.0.1:0",
-                "--cert", identity.cert().toString(),
-                "--key", identity.key().toString()));
+    PairdProcess.Options options =
+        more.apply(PairdProcess.in(home).settings(settings).identity(identity));
+    PairdProcess process = options.start();
     try {
-      process.awaitReady();
-      Pairctl ctl = new Pairctl(home.resolve("control.sock"), home);
+      Pairctl ctl = options.pairctl();
       String listen = ctl.json("status").path("listen").textValue();
       assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
       return new LiveDaemon(name, identity, process, ctl, listen);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.daemon.Pairctl;
+import dev.paird.daemon.PairdProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
 final class WallClockStepIT {
   private static final Duration BOUND = Duration.ofSeconds(20);
 
+  /**
+   * The server's keys live this long unless made with --ttl: below the 30 s that users may choose
+   * (the server runs with a lower floor, {@link PairdProcess.Options#keyLifetimeFloor}), so that
+   * the test of expiry waits seconds, not half a minute; long enough that the clock is stepped well
+   * before the key expires.
+   */
+  private static final Duration LIFETIME = Duration.ofSeconds(10);
+
   @TempDir static Path dir;
   private static Path offset;
   private static LiveDaemon server;
@@ -48,16 +57,22 @@ final class WallClockStepIT {
         LiveDaemon.start(
             dir,
             "server",
-            List.of(
-                "env",
-                "LD_PRELOAD=" + library,
-                "FAKETIME_TIMESTAMP_FILE=" + offset,
-                "FAKETIME_NO_CACHE=1", // read the file on every call: the test changes it
-                "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
-                // Its work-around for old glibc makes a JVM spin and start ten times slower
-                // (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
-                "FAKETIME_FORCE_MONOTONIC_FIX=0"),
-            "rate_limit_per_minute = 6000");
+            options ->
+                options
+                    .wrapper(
+                        List.of(
+                            "env",
+                            "LD_PRELOAD=" + library,
+                            "FAKETIME_TIMESTAMP_FILE=" + offset,
+                            // read the file on every call: the test changes it
+                            "FAKETIME_NO_CACHE=1",
+                            "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
+                            // Its work-around for old glibc makes a JVM spin and start ten times
+                            // slower (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
+                            "FAKETIME_FORCE_MONOTONIC_FIX=0"))
+                    .keyLifetimeFloor(LIFETIME),
+            "rate_limit_per_minute = 6000",
+            "key_lifetime = " + LIFETIME.toSeconds() + "s");
     client = LiveDaemon.start(dir, "client");
   }
 
@@ -69,7 +84,8 @@ final class WallClockStepIT {
   @Test
   void wallClockSteppedForward_keyStillPairs() throws Exception {
     setOffset("+0");
-    JsonNode issued = server.newKey();
+    // Five minutes, as users' keys live by default: two hours on the wall clock would end it.
+    JsonNode issued = server.newKey("--ttl", "5m");
 
     setOffset("+2h");
     assertPairdSeesTheWallClockMove(issued, Duration.ofHours(2));
@@ -83,8 +99,7 @@ final class WallClockStepIT {
   @Test
   void wallClockSteppedBack_keyStillExpiresOnTime() throws Exception {
     setOffset("+0");
-    try (Pairctl.Running waiting =
-        server.ctl.start("--json", "new-key", "--ttl", "30s", "--wait")) {
+    try (Pairctl.Running waiting = server.ctl.start("--json", "new-key", "--wait")) {
       long issuedAt = System.nanoTime();
       JsonNode issued = waiting.readJson(BOUND);
       server.keys.add(issued.path("key").textValue());
@@ -97,7 +112,9 @@ final class WallClockStepIT {
       assertThat(outcome.path("outcome").textValue())
           .as("new-key --wait: %s", outcome)
           .isEqualTo("expired");
-      assertThat(seconds).as("seconds from new-key to the expiry").isBetween(29.0, 45.0);
+      assertThat(seconds)
+          .as("seconds from new-key to the expiry")
+          .isBetween(LIFETIME.toSeconds() - 1.0, LIFETIME.toSeconds() + 15.0);
     }
   }
 

@@ -11,6 +11,7 @@ import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
+import dev.paird.testing.ClosedPort;
 import dev.paird.testing.FakeClock;
 import dev.paird.testing.TestIdentities;
 import dev.paird.testing.TestKeys;
@@ -197,12 +198,12 @@ final class PairingLoopbackTest {
   @Test
   void connect_closedPort_peerUnreachableNamingTheAddress() throws Exception {
     Device beta = device("client");
+    PairdException failure;
     int port;
-    try (ServerSocket unused = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = unused.getLocalPort();
+    try (ClosedPort closed = ClosedPort.open()) {
+      port = closed.port();
+      failure = failureOf(beta.client.ping(closed.address()));
     }
-
-    PairdException failure = failureOf(beta.client.ping("127.0.0.1:" + port));
 
     assertThat(failure.code()).isEqualTo(ErrorCode.PEER_UNREACHABLE);
     assertThat(failure).hasMessageContaining("127.0.0.1 port " + port);
