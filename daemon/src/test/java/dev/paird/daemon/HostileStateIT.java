@@ -52,8 +52,8 @@ final class HostileStateIT {
   }
 
   @Test
-  void trustedListOf15Megabytes_isRefusedBySize() throws Exception {
-    byte[] huge = new byte[15 * 1000 * 1000];
+  void trustedListOf20Megabytes_isRefusedBySize() throws Exception {
+    byte[] huge = new byte[20 * 1000 * 1000];
     Arrays.fill(huge, (byte) ' ');
     byte[] head = "{\"version\": 1, \"peers\": [".getBytes(StandardCharsets.US_ASCII);
     System.arraycopy(head, 0, huge, 0, head.length);
@@ -63,7 +63,7 @@ final class HostileStateIT {
         defaults(),
         "the trusted-peer list "
             + state.resolve("trusted.json")
-            + " is unusable: it is larger than 4 MiB");
+            + " is unusable: it is larger than 16 MiB");
   }
 
   @Test
