@@ -441,6 +441,11 @@ public final class PairdProcess implements AutoCloseable {
     }
   }
 
+  /** The JVM's process id: the launch script execs java in its own place. */
+  public long pid() {
+    return process.pid();
+  }
+
   /** Stops paird; one that ignores SIGTERM is killed, and the test fails. */
   @Override
   public void close() throws Exception {
