@@ -12,6 +12,15 @@ final class Logging {
   private Logging() {}
 
   /**
+   * Sets logging up on the calling thread, before any other thread exists. While SLF4J is being set
+   * up it hands out stand-in loggers, which {@link #setLevel} cannot configure; the warm-up
+   * thread's libraries log too, and a start that raced it failed with a ClassCastException.
+   */
+  static void start() {
+    LoggerFactory.getILoggerFactory();
+  }
+
+  /**
    * Sets the root logger's level, which paird's own loggers inherit. Netty's keeps the WARN that
    * {@link LogConfigurator} gives it, whatever the level.
    */

@@ -65,6 +65,7 @@ public final class Paird implements Callable<Integer> {
   String key;
 
   public static void main(String[] args) {
+    Logging.start();
     Warmup.start();
     System.exit(new CommandLine(new Paird()).execute(args));
   }
