@@ -17,6 +17,7 @@ import dev.paird.keys.KeyInfo;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.PairingClient;
+import dev.paird.net.PairingLoad;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * What each control command does, independent of the socket: requests in, JSON results out. A
@@ -39,6 +41,7 @@ public final class ControlService {
   private final TrustStore trust;
   private final PairdConfig config;
   private final PairingClient pairing;
+  private final Supplier<PairingLoad> load;
   private final String hostName;
   private final ListenAddress listening;
   private final Executor blocking;
@@ -47,6 +50,7 @@ public final class ControlService {
   /**
    * @param listening where the pairing listener is bound, with the actual port (the configuration
    *     may say 0)
+   * @param load the pairing connections open at the moment it is called
    */
   public ControlService(
       DeviceIdentity identity,
@@ -54,6 +58,7 @@ public final class ControlService {
       TrustStore trust,
       PairdConfig config,
       PairingClient pairing,
+      Supplier<PairingLoad> load,
       String hostName,
       ListenAddress listening,
       InstantSource clock,
@@ -63,6 +68,7 @@ public final class ControlService {
     this.trust = trust;
     this.config = config;
     this.pairing = pairing;
+    this.load = load;
     this.hostName = hostName;
     this.listening = listening;
     this.blocking = blocking;
@@ -126,6 +132,9 @@ public final class ControlService {
     out.put("listen", listening.toString());
     out.put("pending_keys", keys.size());
     out.put("trusted_peers", trust.list().size());
+    PairingLoad now = load.get();
+    out.put("pairing_connections", now.open());
+    out.put("pairing_in_handshake", now.inHandshake());
     out.put("default_suite", config.defaultSuite().wireName());
     out.put("state_dir", config.stateDir().toString());
     out.put("started_at", startedAt.toString());

@@ -167,7 +167,16 @@ final class Daemon implements AutoCloseable {
     ListenAddress listening = bound(config, pairing.localAddress());
     ControlService service =
         new ControlService(
-            identity, keys, trust, config, pairing.client(), hostName, listening, clock, blocking);
+            identity,
+            keys,
+            trust,
+            config,
+            pairing.client(),
+            pairing::load,
+            hostName,
+            listening,
+            clock,
+            blocking);
     resources.push(
         ControlServer.start(
             boss,

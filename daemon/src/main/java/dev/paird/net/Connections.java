@@ -101,6 +101,17 @@ final class Connections {
     return open.size();
   }
 
+  /** How many connections are counted now, and how many of them are still in the TLS handshake. */
+  synchronized PairingLoad load() {
+    int handshaking = 0;
+    for (Entry entry : open.values()) {
+      if (entry.stage == Stage.HANDSHAKE) {
+        handshaking++;
+      }
+    }
+    return new PairingLoad(open.size(), handshaking);
+  }
+
   /**
    * Of the connections whose stage is at most {@code latest}, the oldest from the source that holds
    * the most connections; null if there is none.

@@ -53,6 +53,11 @@ public final class Pairing implements AutoCloseable {
     return server.localAddress();
   }
 
+  /** The pairing connections open now. */
+  public PairingLoad load() {
+    return server.load();
+  }
+
   /** Stops accepting; connections in progress end with the event loops. */
   @Override
   public void close() {

@@ -24,9 +24,11 @@ public final class PairingServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PairingServer.class);
 
   private final Channel channel;
+  private final Connections connections;
 
-  private PairingServer(Channel channel) {
+  private PairingServer(Channel channel, Connections connections) {
     this.channel = channel;
+    this.connections = connections;
   }
 
   /** The settings of the listener; see paird.conf for what each bounds. */
@@ -99,7 +101,7 @@ public final class PairingServer implements AutoCloseable {
       }
     }
     log.info("pairing listener on {}", channel.localAddress());
-    return new PairingServer(channel);
+    return new PairingServer(channel, connections);
   }
 
   private static Channel bind(
@@ -162,6 +164,11 @@ public final class PairingServer implements AutoCloseable {
   /** The bound address (with the actual port). */
   public InetSocketAddress localAddress() {
     return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** The connections open now. */
+  PairingLoad load() {
+    return connections.load();
   }
 
   /** Stops accepting; connections in progress are closed with the event loops. */

@@ -14,6 +14,7 @@ import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.PairingClient;
+import dev.paird.net.PairingLoad;
 import dev.paird.testing.FakeClock;
 import dev.paird.testing.TestIdentities;
 import dev.paird.trust.TrustStore;
@@ -87,6 +88,7 @@ final class ControlHandlerTest {
             trust,
             PairdConfig.defaultConfig(),
             pairing,
+            () -> new PairingLoad(5, 2),
             "test-host",
             BOUND,
             clock,
@@ -144,6 +146,8 @@ final class ControlHandlerTest {
     assertThat(answers.get(0).get("ok").asBoolean()).isTrue();
     assertThat(answers.get(0).get("id").asInt()).isEqualTo(7);
     assertThat(answers.get(0).path("result").path("host").asText()).isEqualTo("test-host");
+    assertThat(answers.get(0).path("result").path("pairing_connections").asInt()).isEqualTo(5);
+    assertThat(answers.get(0).path("result").path("pairing_in_handshake").asInt()).isEqualTo(2);
   }
 
   @Test
@@ -427,6 +431,7 @@ final class ControlHandlerTest {
         TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))),
         PairdConfig.defaultConfig(),
         null,
+        () -> new PairingLoad(0, 0),
         "h",
         BOUND,
         clock,

@@ -4,6 +4,8 @@ import static dev.paird.hostile.LiveDaemon.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,10 +95,12 @@ final class ConnectionLimitsIT {
             "first_frame_timeout = 1m",
             "exchange_timeout = 1m",
             "rate_limit_per_minute = 6000");
-    // Four silent connections from four addresses, oldest first; each handshake is complete
-    // before the next connection starts, so their order on the server is this one.
+    // Four silent connections from four addresses, oldest first; each is established on the
+    // server (its handshake finished there too, which in TLS 1.3 comes after the client's) before
+    // the next connection starts, so their order on the server is this one, and each can be told.
     for (int host = 3; host <= 6; host++) {
       held.add(RawConnection.open(client, source(host), paird.pairingPort, BOUND));
+      awaitEstablishedOnTheServer(held.size());
     }
 
     RawConnection newcomer = RawConnection.open(client, source(7), paird.pairingPort, BOUND);
@@ -118,5 +123,25 @@ final class ConnectionLimitsIT {
     assertThat(second.hex())
         .as("the second oldest, after the eviction")
         .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
+  }
+
+  /**
+   * Waits until paird's status counts {@code count} pairing connections, none of them still in the
+   * TLS handshake: a TLS 1.3 client finishes before the server does, so the client side alone
+   * cannot tell.
+   */
+  private void awaitEstablishedOnTheServer(int count) throws Exception {
+    long deadline = System.nanoTime() + BOUND.toNanos();
+    JsonNode status;
+    do {
+      status = paird.ctl.look(Command.STATUS);
+      if (status.path("pairing_connections").intValue() == count
+          && status.path("pairing_in_handshake").intValue() == 0) {
+        return;
+      }
+      LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // between polls of the status
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError(
+        "paird did not report " + count + " established pairing connections: " + status);
   }
 }

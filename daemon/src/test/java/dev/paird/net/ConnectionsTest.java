@@ -26,6 +26,19 @@ final class ConnectionsTest {
   }
 
   @Test
+  void load_countsTheOpenConnections_andThoseStillInTheHandshake() throws Exception {
+    Channel handshaking = admitted("192.0.2.1");
+    Channel silent = admitted("192.0.2.2");
+    Channel gone = admitted("192.0.2.3");
+    connections.advance(silent, Connections.Stage.AWAIT_FIRST_FRAME);
+    connections.remove(gone);
+
+    assertThat(connections.load()).isEqualTo(new PairingLoad(2, 1));
+    connections.advance(handshaking, Connections.Stage.EXCHANGE);
+    assertThat(connections.load()).isEqualTo(new PairingLoad(2, 0));
+  }
+
+  @Test
   void admit_full_evictsFromTheSourceHoldingTheMost_beforeAnOlderLoneConnection() throws Exception {
     Channel lone = admitted("192.0.2.1");
     Channel greedyOld = admitted("192.0.2.2");
