@@ -34,9 +34,9 @@ final class WallClockStepIT {
    * The server's keys live this long unless made with --ttl: below the 30 s that users may choose
    * (the server runs with a lower floor, {@link PairdProcess.Options#keyLifetimeFloor}), so that
    * the test of expiry waits seconds, not half a minute; long enough that the clock is stepped well
-   * before the key expires.
+   * before the key expires (two pairctl runs), which the test checks.
    */
-  private static final Duration LIFETIME = Duration.ofSeconds(10);
+  private static final Duration LIFETIME = Duration.ofSeconds(6);
 
   @TempDir static Path dir;
   private static Path offset;
@@ -106,6 +106,10 @@ final class WallClockStepIT {
 
       setOffset("-1h");
       assertPairdSeesTheWallClockMove(issued, Duration.ofHours(-1));
+      Duration beforeTheStepWasSeen = Duration.ofNanos(System.nanoTime() - issuedAt);
+      assertThat(beforeTheStepWasSeen)
+          .as("paird saw the step while the key was pending (else this test proves nothing)")
+          .isLessThan(LIFETIME.minusSeconds(1));
       JsonNode outcome = waiting.readJson(Duration.ofSeconds(60));
       double seconds = (System.nanoTime() - issuedAt) / 1e9;
 
