@@ -370,7 +370,7 @@ final class PairingIT {
     for (int i = 0; i < identities.length; i++) {
       launched.get(i).awaitReady();
       Pairctl ctl = options.get(i).pairctl();
-      JsonNode status = ctl.json("status");
+      JsonNode status = ctl.look(Command.STATUS);
       // paird presents the certificate it was given: the one openssl made.
       assertThat(status.path("fingerprint").textValue()).isEqualTo(identities[i].fingerprint());
       String listen = status.path("listen").textValue();

@@ -3,6 +3,7 @@ package dev.paird.hostile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl;
 import dev.paird.daemon.PairdProcess;
 import dev.paird.testing.OpenSslCli;
@@ -67,7 +68,7 @@ final class LiveDaemon implements AutoCloseable {
     PairdProcess process = options.start();
     try {
       Pairctl ctl = options.pairctl();
-      String listen = ctl.json("status").path("listen").textValue();
+      String listen = ctl.look(Command.STATUS).path("listen").textValue();
       assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
       return new LiveDaemon(name, identity, process, ctl, listen);
     } catch (Throwable e) {
@@ -94,7 +95,7 @@ final class LiveDaemon implements AutoCloseable {
   /** The fingerprints this daemon trusts. */
   List<String> trusted() throws Exception {
     List<String> fingerprints = new ArrayList<>();
-    for (JsonNode peer : ctl.json("list-trusted").path("peers")) {
+    for (JsonNode peer : ctl.look(Command.LIST_TRUSTED).path("peers")) {
       fingerprints.add(peer.path("fingerprint").textValue());
     }
     return fingerprints;
