@@ -137,6 +137,21 @@ final class QuickParserTest {
   }
 
   @Test
+  void parse_withPicocliTrimmingQuotes_isLeftToPicocli() {
+    String before = System.setProperty("picocli.trimQuotes", "true");
+    try {
+      assertThat(QuickParser.parse(new String[] {"show", "\"9f86\""}, ENVIRONMENT)).isNull();
+    } finally {
+      if (before == null) {
+        System.clearProperty("picocli.trimQuotes");
+      } else {
+        System.setProperty("picocli.trimQuotes", before);
+      }
+    }
+    assertThat(QuickParser.parse(new String[] {"show", "\"9f86\""}, ENVIRONMENT)).isNotNull();
+  }
+
+  @Test
   void commands_areTheModelsCommands() {
     assertThat(Parser.COMMANDS)
         .containsExactlyInAnyOrderElementsOf(Parser.commands().subcommands().keySet());
