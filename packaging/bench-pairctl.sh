@@ -9,7 +9,7 @@
 #   bash packaging/bench-pairctl.sh [ROUNDS]
 #
 # It builds nothing: run "mvn -B -q -DskipTests package" first. pairctl runs as a user runs it,
-# with whatever class-data archive its launcher finds (PAIRCTL_CDS=off turns that off).
+# with whatever class-data archive its launcher finds (PAIRD_CDS=off turns that off).
 set -euo pipefail
 rounds=${1:-20}
 

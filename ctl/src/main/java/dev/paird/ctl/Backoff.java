@@ -25,9 +25,27 @@ final class Backoff {
         Duration.ofMinutes(2),
         Duration.ofMillis(10),
         Duration.ofSeconds(1),
-        System::nanoTime,
-        duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000),
+        RealTime.INSTANCE,
+        RealTime.INSTANCE,
         ThreadLocalRandom.current());
+  }
+
+  /**
+   * The system's monotonic clock and sleep; a class, not lambdas, because every pairctl run makes a
+   * standard backoff and a lambda's first call costs a bootstrap through java.lang.invoke.
+   */
+  private static final class RealTime implements LongSupplier, Sleeper {
+    static final RealTime INSTANCE = new RealTime();
+
+    @Override
+    public long getAsLong() {
+      return System.nanoTime();
+    }
+
+    @Override
+    public void sleep(Duration duration) throws InterruptedException {
+      Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000);
+    }
   }
 
   /** Never retries. */

@@ -50,19 +50,21 @@ final class Json {
   /** An object node of {@code fields}, in their order: strings, ints and longs. */
   static ObjectNode object(Map<String, Object> fields) {
     ObjectNode object = NODES.objectNode();
-    fields.forEach(
-        (name, value) -> {
-          if (value instanceof String text) {
-            object.put(name, text);
-          } else if (value instanceof Long number) {
-            object.put(name, number);
-          } else if (value instanceof Integer number) {
-            object.put(name, number);
-          } else {
-            throw new IllegalArgumentException(
-                "no JSON for the " + value.getClass().getSimpleName() + " of \"" + name + "\"");
-          }
-        });
+    // A loop, not forEach with a lambda, whose first call costs a bootstrap in every run.
+    for (Map.Entry<String, Object> field : fields.entrySet()) {
+      String name = field.getKey();
+      Object value = field.getValue();
+      if (value instanceof String text) {
+        object.put(name, text);
+      } else if (value instanceof Long number) {
+        object.put(name, number);
+      } else if (value instanceof Integer number) {
+        object.put(name, number);
+      } else {
+        throw new IllegalArgumentException(
+            "no JSON for the " + value.getClass().getSimpleName() + " of \"" + name + "\"");
+      }
+    }
     return object;
   }
 

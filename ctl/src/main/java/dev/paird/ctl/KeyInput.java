@@ -57,22 +57,37 @@ final class KeyInput {
    * later return a console without a terminal too, and pairctl must then read the key from standard
    * input, not prompt for it.
    */
-  // Null here still means what it means on Java 17, the runtime pairctl is built for: a
-  // terminal on standard input but not on standard output; then stty(1) turns the echo off.
-  @SuppressWarnings("SystemConsoleNull")
   static KeyInput system() {
-    return new KeyInput(
-        () -> {
-          if (!standardInputIsATerminal()) {
-            return Optional.empty();
-          }
-          Console console = System.console();
-          if (console != null) {
-            return Optional.of(prompt -> console.readPassword("%s", prompt));
-          }
-          return Optional.of(KeyInput::readWithoutEcho);
-        },
-        () -> new FileInputStream(FileDescriptor.in));
+    return new KeyInput(new SystemTerminal(), new SystemIn());
+  }
+
+  // Classes rather than lambdas: every pairctl run makes a KeyInput, and a lambda's first use
+  // costs a bootstrap through java.lang.invoke; the lambdas inside run only when a key is asked.
+
+  /** The terminal on standard input, if there is one. */
+  private static final class SystemTerminal implements Supplier<Optional<Terminal>> {
+    // Null here still means what it means on Java 17, the runtime pairctl is built for: a
+    // terminal on standard input but not on standard output; then stty(1) turns the echo off.
+    @SuppressWarnings("SystemConsoleNull")
+    @Override
+    public Optional<Terminal> get() {
+      if (!standardInputIsATerminal()) {
+        return Optional.empty();
+      }
+      Console console = System.console();
+      if (console != null) {
+        return Optional.of(prompt -> console.readPassword("%s", prompt));
+      }
+      return Optional.of(KeyInput::readWithoutEcho);
+    }
+  }
+
+  /** This process's standard input. */
+  private static final class SystemIn implements Supplier<InputStream> {
+    @Override
+    public InputStream get() {
+      return new FileInputStream(FileDescriptor.in);
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import java.nio.charset.Charset;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -68,10 +69,31 @@ public final class PairCtl {
             System.err,
             System.getenv(),
             Terminal.stdoutCharset(),
-            Clock::systemDefaultZone,
+            new SystemClock(),
             KeyInput.system(),
-            Backoff::standard);
+            new StandardBackoff());
     System.exit(pairctl.execute(args));
+  }
+
+  // The suppliers main passes are classes, not lambdas or method references, as are the others
+  // on a common run's path: the first call of each lambda costs the JVM a bootstrap through
+  // java.lang.invoke, several milliseconds of a run that takes a few hundred.
+
+  /** The local zone's clock, looked up when a time is first shown. */
+  private static final class SystemClock implements Supplier<Clock> {
+    @Override
+    public Clock get() {
+      // The local zone is the point: times are shown as the person's own clock shows them.
+      return Clock.system(ZoneId.systemDefault());
+    }
+  }
+
+  /** {@link Backoff#standard()} for each connection. */
+  private static final class StandardBackoff implements Supplier<Backoff> {
+    @Override
+    public Backoff get() {
+      return Backoff.standard();
+    }
   }
 
   /** Runs one command line and returns the exit status. */
@@ -278,7 +300,9 @@ public final class PairCtl {
   /** {@code message} must be safe to print. */
   private int report(String message, Optional<String> hint, ExitStatus status) {
     err.println("pairctl: " + message);
-    hint.ifPresent(h -> err.println("hint: " + h));
+    if (hint.isPresent()) {
+      err.println("hint: " + hint.get());
+    }
     err.flush();
     return status.code();
   }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,6 +50,19 @@ final class Parser {
     "  7  not found: no such trusted device or pending key",
   };
 
+  /** The commands' names. */
+  static final Set<String> COMMANDS =
+      Set.of(
+          "new-key",
+          "pair",
+          "list-trusted",
+          "show",
+          "remove",
+          "status",
+          "list-keys",
+          "cancel-key",
+          "ping");
+
   private final Map<String, String> environment;
 
   /** {@code environment}: where {@code PAIRD_SOCKET} is looked up. */
@@ -58,6 +72,12 @@ final class Parser {
 
   /** Parses {@code args}. Never throws for a bad command line: that is a {@link Parsed.Usage}. */
   Parsed parse(String... args) {
+    Parsed.Run quick = QuickParser.parse(args, environment);
+    return quick != null ? quick : parseFully(args);
+  }
+
+  /** As {@link #parse}, always with picocli's model: help, version and every error message. */
+  Parsed parseFully(String... args) {
     CommandSpec top = commands();
     CommandLine commandLine =
         new CommandLine(top)
@@ -124,20 +144,9 @@ final class Parser {
 
   private Path socket(CommandSpec top) {
     CommandLine where = top.commandLine();
-    String flag = top.findOption("--socket").getValue();
-    String env = environment.get(ControlProtocol.SOCKET_ENV);
-    String path;
-    String origin;
-    if (flag != null) {
-      path = flag;
-      origin = "--socket";
-    } else if (env != null && !env.isEmpty()) {
-      path = env;
-      origin = ControlProtocol.SOCKET_ENV;
-    } else {
-      path = ControlProtocol.DEFAULT_SOCKET;
-      origin = "the default socket";
-    }
+    String[] choice = socketChoice(top.findOption("--socket").getValue(), environment);
+    String path = choice[0];
+    String origin = choice[1];
     if (path.isEmpty()) {
       throw new ParameterException(where, origin + " must not be empty");
     }
@@ -145,6 +154,35 @@ final class Parser {
       return Path.of(path);
     } catch (InvalidPathException e) {
       throw new ParameterException(where, origin + " is not a usable path: " + e.getReason());
+    }
+  }
+
+  /** The socket as {@link #socket} chooses it, or null where that is a usage error. */
+  static Path socketPath(String flag, Map<String, String> environment) {
+    String path = socketChoice(flag, environment)[0];
+    return path.isEmpty() ? null : path(path);
+  }
+
+  /**
+   * The socket's path and where it comes from, for messages: {@code --socket}, else {@code
+   * PAIRD_SOCKET} if set and not empty, else the default.
+   */
+  private static String[] socketChoice(String flag, Map<String, String> environment) {
+    String env = environment.get(ControlProtocol.SOCKET_ENV);
+    if (flag != null) {
+      return new String[] {flag, "--socket"};
+    } else if (env != null && !env.isEmpty()) {
+      return new String[] {env, ControlProtocol.SOCKET_ENV};
+    }
+    return new String[] {ControlProtocol.DEFAULT_SOCKET, "the default socket"};
+  }
+
+  /** {@code text} as a path, or null if it is none. */
+  static Path path(String text) {
+    try {
+      return Path.of(text);
+    } catch (InvalidPathException e) {
+      return null;
     }
   }
 
@@ -257,12 +295,17 @@ final class Parser {
               + value
               + "'");
     }
-    if (ttl.compareTo(ControlProtocol.MIN_KEY_LIFETIME) < 0
-        || ttl.compareTo(ControlProtocol.MAX_KEY_LIFETIME) > 0) {
+    if (!isKeyLifetime(ttl)) {
       throw new ParameterException(
           where, "--ttl must be from " + bounds + ", not " + Durations.format(ttl));
     }
     return Optional.of(ttl);
+  }
+
+  /** Whether paird takes {@code ttl} as a key's lifetime. */
+  static boolean isKeyLifetime(Duration ttl) {
+    return ttl.compareTo(ControlProtocol.MIN_KEY_LIFETIME) >= 0
+        && ttl.compareTo(ControlProtocol.MAX_KEY_LIFETIME) <= 0;
   }
 
   /** The whole command model, help texts included. */

@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import dev.paird.api.Printable;
 import java.nio.charset.Charset;
 import java.nio.charset.CharsetEncoder;
+import java.util.function.IntPredicate;
 
 /**
  * Makes text safe to print: subjects, labels and host names come from other devices, and a control
@@ -16,6 +17,7 @@ import java.nio.charset.CharsetEncoder;
 final class Terminal {
   private final CharsetEncoder encoder;
   private final String ellipsis;
+  private final IntPredicate shows = new Encodable();
 
   /** {@code charset}: what the output stream encodes with. */
   Terminal(Charset charset) {
@@ -45,10 +47,17 @@ final class Terminal {
 
   /** {@code text} with everything unsafe escaped; null becomes "-". */
   String safe(String text) {
-    return text == null ? "-" : Printable.escaped(text, this::canEncode);
+    return text == null ? "-" : Printable.escaped(text, shows);
   }
 
-  private boolean canEncode(int c) {
-    return c < 0x80 || encoder.canEncode(new String(Character.toChars(c)));
+  /**
+   * Whether the output can show a code point; a class rather than a method reference, whose first
+   * use costs a bootstrap through java.lang.invoke in every run that prints text.
+   */
+  private final class Encodable implements IntPredicate {
+    @Override
+    public boolean test(int c) {
+      return c < 0x80 || encoder.canEncode(new String(Character.toChars(c)));
+    }
   }
 }

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -111,6 +113,17 @@ final class CdsArchiveIT {
 
     assertThat(run.status).as(run.out).isZero();
     assertThat(run.out).doesNotContain(FROM_ARCHIVE);
+  }
+
+  @Test
+  void archive_olderThanAJar_isNotUsed() throws Exception {
+    // As after a build that came after the archive: the jars are newer than it.
+    Files.setLastModifiedTime(archive, FileTime.from(Instant.parse("2020-01-01T00:00:00Z")));
+
+    Run run = version(Map.of());
+
+    assertThat(run.status).as(run.out).isZero();
+    assertThat(run.out).contains("pairctl ").doesNotContain(FROM_ARCHIVE);
   }
 
   @Test

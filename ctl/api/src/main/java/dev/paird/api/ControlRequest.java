@@ -56,8 +56,13 @@ public sealed interface ControlRequest {
     @Override
     public Map<String, Object> args() {
       Map<String, Object> args = new LinkedHashMap<>();
-      suite.ifPresent(s -> args.put("suite", s.wireName()));
-      lifetime.ifPresent(ttl -> args.put("ttl_seconds", ttl.toSeconds()));
+      // Without lambdas, whose first call costs pairctl a bootstrap through java.lang.invoke.
+      if (suite.isPresent()) {
+        args.put("suite", suite.get().wireName());
+      }
+      if (lifetime.isPresent()) {
+        args.put("ttl_seconds", lifetime.get().toSeconds());
+      }
       return args;
     }
   }
@@ -124,7 +129,9 @@ public sealed interface ControlRequest {
     public Map<String, Object> args() {
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("host", host);
-      label.ifPresent(l -> args.put("label", l));
+      if (label.isPresent()) {
+        args.put("label", label.get());
+      }
       return args;
     }
   }
