@@ -79,6 +79,7 @@ final class ConsumerFilesTest {
     }
 
     assertOutputsHold(A, B, C);
+    assertKeytoolLists(A, B, C);
     assertThat(verify(A)).isTrue();
     assertThat(javaStore()).containsOnlyKeys(fingerprints(A, B, C));
   }
@@ -143,6 +144,7 @@ final class ConsumerFilesTest {
     store.remove(Certificates.fingerprint(B));
 
     assertOutputsHold(A, C);
+    assertKeytoolLists(A, C);
     assertThat(verify(B)).as("openssl verify of the removed peer").isFalse();
     assertThat(javaStore()).containsOnlyKeys(fingerprints(A, C));
   }
@@ -311,11 +313,24 @@ final class ConsumerFilesTest {
     for (X509Certificate certificate : expected) {
       assertThat(store.get(Certificates.fingerprint(certificate))).isEqualTo(certificate);
     }
+  }
+
+  /**
+   * Checks that {@code keytool -list} reads the PKCS#12 store and lists these and no other of
+   * {@link #CERTS}: the JDK's own tool, in a JVM of its own. The other tests read the store through
+   * the same KeyStore API in this JVM, which costs no JVM start.
+   */
+  private void assertKeytoolLists(X509Certificate... expected) throws Exception {
     Processes.Result keytool =
         Processes.run("keytool", "-list", "-keystore", pkcs12().toString(), "-storetype", "PKCS12");
     assertThat(keytool.exitStatus()).as(keytool.output()).isZero();
     for (X509Certificate certificate : expected) {
       assertThat(keytool.output()).contains(Certificates.fingerprint(certificate));
+    }
+    for (X509Certificate certificate : CERTS) {
+      if (!List.of(expected).contains(certificate)) {
+        assertThat(keytool.output()).doesNotContain(Certificates.fingerprint(certificate));
+      }
     }
   }
 
