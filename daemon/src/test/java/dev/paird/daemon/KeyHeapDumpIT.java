@@ -3,6 +3,7 @@ package dev.paird.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.HmacCode;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
@@ -44,7 +45,7 @@ final class KeyHeapDumpIT {
   void pairBothSuites_leavesNoKeyInEitherDaemonsHeap() throws Exception {
     Pairctl a = start("device-a");
     Pairctl b = start("device-b");
-    String addressOfA = a.json("status").path("listen").textValue();
+    String addressOfA = a.look(Command.STATUS).path("listen").textValue();
 
     String spake2 = pair(a, b, addressOfA, "spake2");
     String hmac = pair(a, b, addressOfA, "hmac");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -49,7 +50,7 @@ final class KeyOnCommandLineIT {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Pairctl a = start("a");
     Pairctl b = start("b");
-    String address = a.json("status").path("listen").textValue();
+    String address = a.look(Command.STATUS).path("listen").textValue();
     String key = a.json("new-key").path("key").textValue();
     String marker =
         "decoy-" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(8));
@@ -90,13 +91,13 @@ final class KeyOnCommandLineIT {
 
     assertThat(pair.exitValue()).as(Files.readString(tmp.resolve("pair-err.txt"))).isZero();
     assertThat(Pairctl.JSON.readTree(answer).path("peer").path("fingerprint").textValue())
-        .isEqualTo(a.json("status").path("fingerprint").textValue());
+        .isEqualTo(a.look(Command.STATUS).path("fingerprint").textValue());
     assertThat(reports).as("the watcher sees a command line").contains("SEEN 2 " + decoy.pid());
     assertThat(reports)
         .as("the key, with or without dashes")
         .noneMatch(report -> report.startsWith("SEEN 0 ") || report.startsWith("SEEN 1 "));
     assertThat(Long.parseLong(passes.substring("PASSES ".length()))).isGreaterThan(2);
-    JsonNode trusted = b.json("list-trusted").path("peers");
+    JsonNode trusted = b.look(Command.LIST_TRUSTED).path("peers");
     assertThat(trusted).hasSize(1);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl.Result;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -120,8 +121,8 @@ final class NetnsPairingIT {
   void pair_acrossTheLink_eachHostTrustsTheOther_andPingWorksBothWaysByAddress() throws Exception {
     start(hostA);
     start(hostB);
-    JsonNode statusA = hostA.ctl.json("status");
-    JsonNode statusB = hostB.ctl.json("status");
+    JsonNode statusA = hostA.ctl.look(Command.STATUS);
+    JsonNode statusB = hostB.ctl.look(Command.STATUS);
     JsonNode issued = hostA.ctl.json("new-key");
     keys.add(issued.path("key").textValue());
 
@@ -150,7 +151,7 @@ final class NetnsPairingIT {
 
   private static void assertOnlyPeer(Host host, String fingerprint, String address)
       throws Exception {
-    JsonNode peers = host.ctl.json("list-trusted").path("peers");
+    JsonNode peers = host.ctl.look(Command.LIST_TRUSTED).path("peers");
     assertThat(peers).hasSize(1);
     assertThat(peers.get(0).path("fingerprint").textValue()).isEqualTo(fingerprint);
     assertThat(peers.get(0).path("host").textValue()).isEqualTo(address);
