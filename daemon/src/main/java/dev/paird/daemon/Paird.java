@@ -24,10 +24,10 @@ import picocli.CommandLine.Option;
     },
     footer = {
       "",
-      "Flags override the config file. paird runs until SIGTERM or SIGINT, then stops cleanly",
-      "and exits 143 or 130 (128 + the signal, as the JVM reports it). Other exit statuses:",
-      "2 usage error, 78 configuration, identity or state problem (the message says which),",
-      "1 any other error."
+      "Flags override the config file. paird runs until SIGTERM or SIGINT, then stops",
+      "cleanly and exits 143 or 130 (128 + the signal, as the JVM reports it). Other",
+      "exit statuses: 2 usage error, 78 configuration, identity or state problem (the",
+      "message says which), 1 any other error."
     })
 public final class Paird implements Callable<Integer> {
   /** sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping. */
@@ -36,7 +36,9 @@ public final class Paird implements Callable<Integer> {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "Configuration file (default: ${DEFAULT-VALUE}; optional unless given).")
+      description =
+          "Configuration file (default /etc/paird/paird.conf, read if it exists; a file"
+              + " named here must exist).")
   Path configFile;
 
   @Option(
