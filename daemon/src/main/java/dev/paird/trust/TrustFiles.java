@@ -111,16 +111,7 @@ final class TrustFiles {
       json.writeNumberField("version", VERSION);
       json.writeArrayFieldStart("peers");
       for (TrustedPeer peer : sorted(peers)) {
-        json.writeStartObject();
-        json.writeStringField("fingerprint", peer.fingerprint());
-        json.writeStringField("subject", peer.subject());
-        json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
-        json.writeStringField("added_at", peer.addedAt().toString());
-        json.writeStringField("updated_at", peer.updatedAt().toString());
-        json.writeStringField("host", peer.host());
-        json.writeStringField("suite", peer.suite().wireName());
-        json.writeStringField("label", peer.label().orElse(null));
-        json.writeEndObject();
+        writePeer(json, peer);
       }
       json.writeEndArray();
       json.writeEndObject();
@@ -129,6 +120,25 @@ final class TrustFiles {
     }
     out.write('\n');
     return out.toByteArray();
+  }
+
+  /** One peer as an object of {@code trusted.json}; {@link TrustJournal} writes it alike. */
+  static void writePeer(JsonGenerator json, TrustedPeer peer) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("fingerprint", peer.fingerprint());
+    json.writeStringField("subject", peer.subject());
+    json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
+    json.writeStringField("added_at", peer.addedAt().toString());
+    json.writeStringField("updated_at", peer.updatedAt().toString());
+    json.writeStringField("host", peer.host());
+    json.writeStringField("suite", peer.suite().wireName());
+    json.writeStringField("label", peer.label().orElse(null));
+    json.writeEndObject();
+  }
+
+  /** The mapper both files are read with: strict about duplicate keys and trailing data. */
+  static ObjectMapper mapper() {
+    return MAPPER;
   }
 
   /**
@@ -216,7 +226,7 @@ final class TrustFiles {
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < peersNode.size(); i++) {
       int number = i + 1;
-      TrustedPeer peer = decodePeer(file, peersNode.get(i), number);
+      TrustedPeer peer = decodePeer(file, peersNode.get(i), "peer " + number);
       Integer first = seen.putIfAbsent(peer.fingerprint(), number);
       if (first != null) {
         throw invalid(
@@ -234,9 +244,11 @@ final class TrustFiles {
     return sorted(peers);
   }
 
-  private static TrustedPeer decodePeer(Path file, JsonNode node, int number)
-      throws PairdException {
-    String where = "peer " + number;
+  /**
+   * One peer object, checked as strictly as in {@code trusted.json}; {@code where} says which, for
+   * messages ("peer 3", "line 7").
+   */
+  static TrustedPeer decodePeer(Path file, JsonNode node, String where) throws PairdException {
     if (!node.isObject()) {
       throw invalid(file, where + " is not a JSON object");
     }
@@ -330,7 +342,7 @@ final class TrustFiles {
     return "it is not valid JSON, or it repeats a key,";
   }
 
-  private static void checkKeys(Path file, JsonNode node, Set<String> known, String where)
+  static void checkKeys(Path file, JsonNode node, Set<String> known, String where)
       throws PairdException {
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
@@ -382,7 +394,7 @@ final class TrustFiles {
     return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, REMEDY), cause);
   }
 
-  private static PairdException invalid(Path file, String problem, String remedy) {
+  static PairdException invalid(Path file, String problem, String remedy) {
     return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, remedy));
   }
 

@@ -11,17 +11,23 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The devices this one trusts, kept in {@code trusted.json} in the state directory, with the same
@@ -64,7 +70,7 @@ import java.util.stream.Collectors;
  * stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's time, so the
  * list's order does not change.
  */
-public final class TrustStore {
+public final class TrustStore implements AutoCloseable {
   /**
    * The most peers a store takes unless told otherwise: a hub paired with a fleet. What bounds it
    * is paird's heap (128 MiB, about 5 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
@@ -90,19 +96,31 @@ public final class TrustStore {
   }
 
   /**
-   * What readers see: the list in order, an index by fingerprint, and whether {@code trusted.json}
-   * exists (to undo a failed first change by deleting it again).
+   * The fewest changes the journal holds before they are compacted into {@code trusted.json}; past
+   * it, a change compacts when the journal holds more than an eighth of the list. Measured at
+   * 10,000 peers: see docs/PERFORMANCE.md.
    */
-  private record Snapshot(
-      List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint, boolean jsonExists) {
-    static Snapshot of(List<TrustedPeer> peers, boolean jsonExists) {
+  static final int MIN_COMPACT_CHANGES = 64;
+
+  /**
+   * More than what pretty-printing adds to a peer's compact JSON in {@code trusted.json}
+   * (indentation, spaces around colons, line breaks): a journal line's length plus this bounds what
+   * the peer adds to the list file, so the list's size is known without encoding it.
+   */
+  static final int PRETTY_OVERHEAD = 128;
+
+  private static final Logger log = LoggerFactory.getLogger(TrustStore.class);
+
+  /** What readers see: the list in order and an index by fingerprint. */
+  private record Snapshot(List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint) {
+    static Snapshot of(List<TrustedPeer> peers) {
       List<TrustedPeer> ordered = new ArrayList<>(peers);
       ordered.sort(TrustFiles.ORDER);
       Map<String, TrustedPeer> index = new HashMap<>();
       for (TrustedPeer peer : ordered) {
         index.put(peer.fingerprint(), peer);
       }
-      return new Snapshot(List.copyOf(ordered), Map.copyOf(index), jsonExists);
+      return new Snapshot(List.copyOf(ordered), Map.copyOf(index));
     }
   }
 
@@ -114,8 +132,19 @@ public final class TrustStore {
   private final AtomicWriter writer;
   private final AtomicWriter additions;
   private final PeerEncodings encodings;
+  private final TrustJournal journal;
+  private final int minCompactChanges;
   private final Object writeLock = new Object();
   private volatile Snapshot snapshot;
+
+  // Guarded by writeLock.
+  /** The SHA-256 of {@code trusted.json} as last read or written, empty if there is none. */
+  private Optional<String> base;
+
+  /** At least the size of {@code trusted.json} if it were written now. */
+  private long jsonBound;
+
+  private boolean closed;
 
   private TrustStore(
       Path stateDir,
@@ -124,7 +153,11 @@ public final class TrustStore {
       AtomicWriter writer,
       AtomicWriter additions,
       PeerEncodings encodings,
-      Snapshot snapshot) {
+      Snapshot snapshot,
+      TrustJournal journal,
+      int minCompactChanges,
+      Optional<String> base,
+      long jsonBound) {
     this.stateDir = stateDir;
     this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
     this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
@@ -134,6 +167,10 @@ public final class TrustStore {
     this.additions = additions;
     this.encodings = encodings;
     this.snapshot = snapshot;
+    this.journal = journal;
+    this.minCompactChanges = minCompactChanges;
+    this.base = base;
+    this.jsonBound = jsonBound;
   }
 
   /** {@link #open(Path, int)} with {@link #DEFAULT_MAX_PEERS}. */
@@ -154,21 +191,34 @@ public final class TrustStore {
    *     be read or written, or {@code trusted.json} is damaged; the message names the file
    */
   public static TrustStore open(Path stateDir, int maxPeers) throws PairdException {
-    return open(stateDir, maxPeers, MAX_FILE_BYTES, AtomicFiles::write, AtomicFiles::replace);
+    return open(
+        stateDir,
+        maxPeers,
+        MAX_FILE_BYTES,
+        AtomicFiles::write,
+        AtomicFiles::replace,
+        MIN_COMPACT_CHANGES);
   }
 
   /** With {@code writer} for every file, additions' outputs too. */
   static TrustStore open(Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer)
       throws PairdException {
-    return open(stateDir, maxPeers, maxFileBytes, writer, writer);
+    return open(stateDir, maxPeers, maxFileBytes, writer, writer, MIN_COMPACT_CHANGES);
   }
 
   /**
    * With {@code writer} for the list and for every output of a start-up or a change that stops
-   * trusting a certificate, and {@code additions} for the outputs of a change that only adds one.
+   * trusting a certificate, {@code additions} for the outputs of a change that only adds one, and
+   * compacting the journal once it holds more than {@code minCompactChanges} changes and an eighth
+   * of the list.
    */
   static TrustStore open(
-      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, AtomicWriter additions)
+      Path stateDir,
+      int maxPeers,
+      int maxFileBytes,
+      AtomicWriter writer,
+      AtomicWriter additions,
+      int minCompactChanges)
       throws PairdException {
     if (maxPeers < 1) {
       throw new IllegalArgumentException("maxPeers must be at least 1, not " + maxPeers);
@@ -190,9 +240,51 @@ public final class TrustStore {
           e);
     }
     Optional<byte[]> json = readBounded(jsonFile, maxFileBytes);
-    List<TrustedPeer> peers =
+    List<TrustedPeer> listed =
         json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
-    Snapshot snapshot = Snapshot.of(peers, json.isPresent());
+    Optional<String> base = json.map(TrustStore::digest);
+    Path journalFile = stateDir.resolve(TrustJournal.NAME);
+    Optional<byte[]> journalBytes = readBounded(journalFile, maxFileBytes);
+    TrustJournal.Contents contents =
+        journalBytes.isPresent()
+            ? TrustJournal.parse(journalFile, journalBytes.get())
+            : TrustJournal.Contents.EMPTY;
+    List<TrustedPeer> peers = replay(listed, contents.changes());
+    // A journal that follows another trusted.json: either a compaction wrote the list and crashed
+    // before emptying the journal (replaying it then changes nothing), or a program that ignores
+    // the journal (an older paird, after a crash) changed the list since; its changes must not be
+    // laid over that program's.
+    boolean stale = contents.length() > 0 && !contents.base().equals(base);
+    if (stale && !peers.equals(listed)) {
+      throw TrustFiles.invalid(
+          journalFile,
+          "its changes follow another "
+              + TrustFiles.JSON_NAME
+              + " than the one beside it, which was changed since without them (by an older"
+              + " paird, after a crash?)",
+          "Move this file aside to keep "
+              + TrustFiles.JSON_NAME
+              + " as it is, then check pairctl list-trusted and pair or remove again what it"
+              + " lacks.");
+    }
+    TrustJournal journal;
+    try {
+      journal = TrustJournal.open(journalFile, contents);
+      if (stale) {
+        journal.truncate(0);
+      }
+    } catch (IOException e) {
+      throw TrustFiles.invalid(
+          journalFile,
+          "it cannot be written (" + reason(e) + ")",
+          "Check its owner and permissions and those of the state directory.",
+          e);
+    }
+    long jsonBound =
+        (json.isPresent() ? json.get().length : TrustFiles.encodeJson(List.of()).length)
+            + journal.length()
+            + (long) journal.changes() * PRETTY_OVERHEAD;
+    Snapshot snapshot = Snapshot.of(peers);
     PeerEncodings encodings = new PeerEncodings();
     byte[] pem = TrustFiles.encodePem(snapshot.peers(), encodings);
     Optional<byte[]> pemOnDisk;
@@ -223,7 +315,51 @@ public final class TrustStore {
               + reason(e),
           e);
     }
-    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, additions, encodings, snapshot);
+    return new TrustStore(
+        stateDir,
+        maxPeers,
+        maxFileBytes,
+        writer,
+        additions,
+        encodings,
+        snapshot,
+        journal,
+        minCompactChanges,
+        base,
+        jsonBound);
+  }
+
+  /**
+   * The list after {@code changes}; replaying one twice changes nothing, since each sets or deletes
+   * one peer's whole record. Does not apply the peer cap: only new pairings are refused past it.
+   */
+  private static List<TrustedPeer> replay(
+      List<TrustedPeer> listed, List<TrustJournal.Change> changes) {
+    if (changes.isEmpty()) {
+      return listed;
+    }
+    Map<String, TrustedPeer> peers = new LinkedHashMap<>();
+    for (TrustedPeer peer : listed) {
+      peers.put(peer.fingerprint(), peer);
+    }
+    for (TrustJournal.Change change : changes) {
+      if (change instanceof TrustJournal.Put put) {
+        peers.put(put.peer().fingerprint(), put.peer());
+      } else {
+        peers.remove(((TrustJournal.Remove) change).fingerprint());
+      }
+    }
+    List<TrustedPeer> replayed = new ArrayList<>(peers.values());
+    replayed.sort(TrustFiles.ORDER);
+    return replayed;
+  }
+
+  private static String digest(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
@@ -328,7 +464,7 @@ public final class TrustStore {
       next.remove(existing);
       next.add(peer);
       // Re-pairing keeps the certificate: a put never stops trusting one.
-      commit(current, Snapshot.of(next, true), additions);
+      commit(current, Snapshot.of(next), new TrustJournal.Put(peer), additions);
       return peer;
     }
   }
@@ -348,7 +484,11 @@ public final class TrustStore {
       if (existing.isPresent()) {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());
-        commit(current, Snapshot.of(next, true), writer);
+        commit(
+            current,
+            Snapshot.of(next),
+            new TrustJournal.Remove(existing.get().fingerprint()),
+            writer);
         encodings.forget(existing.get().fingerprint());
       }
       return existing;
@@ -361,63 +501,169 @@ public final class TrustStore {
   }
 
   /**
-   * Writes {@code next} to every file, list first, then publishes it. On failure puts back what the
-   * failed change had already replaced, so that disk and memory keep agreeing.
-   *
-   * <p>The list is always written durably. The outputs are written with {@code outputs}: durably
-   * too when the change stops trusting a certificate, since a crash must never bring a withdrawn
-   * certificate back into a file other software reads; for a change that only adds trust, without
-   * waiting for the disk. Losing such a write in a power cut only withholds the new peer from other
-   * software until {@link #open} rebuilds the outputs from the list, and it saves a pairing six
-   * fsyncs.
+   * Writes every change still only in the journal into {@code trusted.json}, empties the journal
+   * and takes no more changes: on a clean stop, so that an older paird, which ignores the journal,
+   * still sees every change. A failure leaves the journal, which the next start replays.
    */
-  private void commit(Snapshot current, Snapshot next, AtomicWriter outputs) throws PairdException {
-    byte[] json = TrustFiles.encodeJson(next.peers());
-    if (json.length > maxFileBytes) {
+  @Override
+  public void close() {
+    synchronized (writeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        if (journal.length() > 0) {
+          compact(snapshot);
+        }
+      } catch (IOException e) {
+        log.warn(
+            "could not write the trusted list into {} on stopping ({}); the next start reads"
+                + " its changes from {}",
+            jsonFile,
+            reason(e),
+            journal.file());
+      } finally {
+        try {
+          journal.close();
+        } catch (IOException e) {
+          log.warn("could not close {}: {}", journal.file(), reason(e));
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends {@code change}, which makes {@code next} of {@code current}, to the journal, writes the
+   * outputs, then publishes {@code next}; compacts the journal if it has grown enough. On failure
+   * cuts the journal back and puts back what the failed change had already replaced, so that disk
+   * and memory keep agreeing.
+   *
+   * <p>The journal line is always on disk before the outputs change and before the method returns,
+   * where trusted.json's fsync was before the journal. The outputs are written with {@code
+   * outputs}: durably too when the change stops trusting a certificate, since a crash must never
+   * bring a withdrawn certificate back into a file other software reads; for a change that only
+   * adds trust, without waiting for the disk. Losing such a write in a power cut only withholds the
+   * new peer from other software until {@link #open} rebuilds the outputs from the list, and it
+   * saves a pairing six fsyncs.
+   */
+  private void commit(
+      Snapshot current, Snapshot next, TrustJournal.Change change, AtomicWriter outputs)
+      throws PairdException {
+    if (closed) {
+      throw new PairdException(
+          ErrorCode.INTERNAL, "paird is stopping and takes no more changes to the trusted list");
+    }
+    byte[] line = TrustJournal.line(change);
+    if (line.length > TrustJournal.MAX_LINE_BYTES) {
       throw new PairdException(
           ErrorCode.LIMIT_REACHED,
-          "the trusted list would grow past "
-              + size(maxFileBytes)
-              + ", more than paird reads back; remove a peer you no longer use with `pairctl"
-              + " remove FINGERPRINT` first");
+          "the peer's certificate is too large to keep ("
+              + line.length
+              + " bytes as a journal line, at most "
+              + TrustJournal.MAX_LINE_BYTES
+              + ")");
     }
+    long bound =
+        jsonBound + (change instanceof TrustJournal.Put ? line.length + PRETTY_OVERHEAD : 0);
+    boolean compactNow = false;
+    if (bound > maxFileBytes) {
+      // The bound overestimates (a re-pairing or a removal does not lower it); only the list
+      // itself says whether it fits.
+      if (TrustFiles.encodeJson(next.peers()).length > maxFileBytes) {
+        throw new PairdException(
+            ErrorCode.LIMIT_REACHED,
+            "the trusted list would grow past "
+                + size(maxFileBytes)
+                + ", more than paird reads back; remove a peer you no longer use with `pairctl"
+                + " remove FINGERPRINT` first");
+      }
+      compactNow = true;
+    }
+    if (journal.length() > 0 && journal.length() + line.length > maxFileBytes / 2) {
+      // Only with huge certificates: the journal stays well within what open() reads back.
+      try {
+        compact(current);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.INTERNAL,
+            "could not save the trusted list (" + jsonFile + ": " + reason(e) + ")",
+            e);
+      }
+    }
+    long journalBefore = journal.length();
     try {
-      writer.write(jsonFile, json, AtomicFiles.PRIVATE);
+      journal.append(line, base);
     } catch (IOException e) {
-      throw failed(
-          e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
+      // append() has cut the journal back, or says in a suppressed exception that it could not.
+      throw failed(e, journal.file(), current, -1, false, false);
     }
     try {
       outputs.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
     } catch (IOException e) {
-      throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
+      throw failed(
+          e, pemFile, current, journalBefore, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
       ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
     } catch (IOException e) {
       // Some outputs may already be new: put them all back with the list, so that what other
       // software trusts stays what pairctl list-trusted shows.
-      throw failed(e, stateDir, current, true, true, true);
+      throw failed(e, stateDir, current, journalBefore, true, true);
     }
     snapshot = next;
+    jsonBound = bound;
+    if (compactNow
+        || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
+      try {
+        compact(next);
+      } catch (IOException e) {
+        // The change is on disk in the journal; the next change tries again.
+        log.warn("could not compact the trusted list into {}: {}", jsonFile, reason(e));
+      }
+    }
   }
 
-  /** Undoes what a failed change replaced and says what happened. */
+  /**
+   * Writes {@code current} to {@code trusted.json}, atomically and durably, then empties the
+   * journal. A crash between the two leaves a journal whose changes the new list already holds;
+   * {@link #open} finds that replaying them changes nothing and empties it.
+   */
+  private void compact(Snapshot current) throws IOException {
+    byte[] json = TrustFiles.encodeJson(current.peers());
+    try {
+      writer.write(jsonFile, json, AtomicFiles.PRIVATE);
+    } catch (AtomicFiles.NotDurableException e) {
+      // The new list is in place, though not yet surely on disk: the journal's first line no
+      // longer names it, so it must start afresh either way.
+      base = Optional.of(digest(json));
+      jsonBound = json.length;
+      journal.truncate(0);
+      throw e;
+    }
+    base = Optional.of(digest(json));
+    jsonBound = json.length;
+    journal.truncate(0);
+  }
+
+  /**
+   * Undoes what a failed change replaced and says what happened: cuts the journal back to {@code
+   * journalBefore} bytes unless that is negative.
+   */
   private PairdException failed(
       IOException cause,
       Path file,
       Snapshot current,
-      boolean undoJson,
+      long journalBefore,
       boolean undoPem,
       boolean undoOutputs) {
     String what = "could not save the trusted list (" + file + ": " + reason(cause) + ")";
     try {
-      if (undoJson) {
-        if (current.jsonExists()) {
-          writer.write(jsonFile, TrustFiles.encodeJson(current.peers()), AtomicFiles.PRIVATE);
-        } else if (Files.deleteIfExists(jsonFile)) {
-          AtomicFiles.fsyncDirectory(jsonFile.toAbsolutePath().getParent());
-        }
+      if (cause.getSuppressed().length > 0 && cause.getSuppressed()[0] instanceof IOException u) {
+        throw u;
+      }
+      if (journalBefore >= 0) {
+        journal.truncate(journalBefore);
       }
       if (undoPem) {
         writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);
