@@ -38,14 +38,14 @@ import java.util.zip.CRC32C;
  * 9e0f1a2b {"remove":"<fingerprint>"}
  * }</pre>
  *
- * <p>Every change sets or deletes one peer's whole record, so replaying a line twice is harmless:
- * a crash after the list was compacted into {@code trusted.json} but before this file was emptied
+ * <p>Every change sets or deletes one peer's whole record, so replaying a line twice is harmless: a
+ * crash after the list was compacted into {@code trusted.json} but before this file was emptied
  * loses nothing and adds nothing. The first line names the {@code trusted.json} the changes follow,
  * so that a journal left by a crash is not replayed over a list another program (an older paird,
  * which ignores this file) has changed since.
  *
- * <p>A line is written whole or, after a crash, cut short: a last line without its newline or
- * with a wrong checksum was never acknowledged and is dropped (and cut off the file before the next
+ * <p>A line is written whole or, after a crash, cut short: a last line without its newline or with
+ * a wrong checksum was never acknowledged and is dropped (and cut off the file before the next
  * change). A bad line followed by others is damage, not a crash, and is refused.
  */
 final class TrustJournal implements AutoCloseable {
@@ -176,9 +176,7 @@ final class TrustJournal implements AutoCloseable {
           FileChannel.open(
               file,
               Set.of(
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.WRITE,
-                  LinkOption.NOFOLLOW_LINKS),
+                  StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
               PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
       if (created) {
         // The umask may have narrowed the mode; and the new name must survive a power cut too.
@@ -210,7 +208,11 @@ final class TrustJournal implements AutoCloseable {
 
   private static byte[] header(Optional<String> base) {
     String json =
-        "{\"journal\":" + VERSION + ",\"base\":" + base.map(b -> '"' + b + '"').orElse("null") + "}";
+        "{\"journal\":"
+            + VERSION
+            + ",\"base\":"
+            + base.map(b -> '"' + b + '"').orElse("null")
+            + "}";
     return framed(json.getBytes(StandardCharsets.US_ASCII));
   }
 
@@ -300,7 +302,9 @@ final class TrustJournal implements AutoCloseable {
       throw damaged(file, where + " is not the journal's first line");
     }
     JsonNode version = node.get("journal");
-    if (!version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
+    if (!version.isIntegralNumber()
+        || !version.canConvertToInt()
+        || version.intValue() != VERSION) {
       throw TrustFiles.invalid(
           file,
           "its format version "
@@ -336,7 +340,8 @@ final class TrustJournal implements AutoCloseable {
     if (remove != null && remove.isTextual() && FINGERPRINT.matcher(remove.textValue()).matches()) {
       return new Remove(remove.textValue());
     }
-    throw damaged(file, where + " is neither a \"put\" of a peer nor a \"remove\" of a fingerprint");
+    throw damaged(
+        file, where + " is neither a \"put\" of a peer nor a \"remove\" of a fingerprint");
   }
 
   private static int newline(byte[] bytes, int from) {

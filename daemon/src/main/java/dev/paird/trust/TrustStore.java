@@ -613,8 +613,7 @@ public final class TrustStore implements AutoCloseable {
     }
     snapshot = next;
     jsonBound = bound;
-    if (compactNow
-        || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
+    if (compactNow || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
       try {
         compact(next);
       } catch (IOException e) {

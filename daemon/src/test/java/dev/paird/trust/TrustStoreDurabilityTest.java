@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Which writes wait for the disk: the journal line always (TrustJournalTest), {@code trusted.json}
- * when the journal is compacted into it; the outputs of a change that withdraws trust
- * too, so that a crash cannot bring a removed certificate back into a file other software reads;
- * the outputs of a change that only adds trust not, since losing them withholds trust.
+ * when the journal is compacted into it; the outputs of a change that withdraws trust too, so that
+ * a crash cannot bring a removed certificate back into a file other software reads; the outputs of
+ * a change that only adds trust not, since losing them withholds trust.
  */
 final class TrustStoreDurabilityTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
