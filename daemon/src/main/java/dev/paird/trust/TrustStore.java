@@ -333,8 +333,7 @@ public final class TrustStore implements AutoCloseable {
    * The list after {@code changes}; replaying one twice changes nothing, since each sets or deletes
    * one peer's whole record. Does not apply the peer cap: only new pairings are refused past it.
    */
-  private static List<TrustedPeer> replay(
-      List<TrustedPeer> listed, List<TrustJournal.Change> changes) {
+  static List<TrustedPeer> replay(List<TrustedPeer> listed, List<TrustJournal.Change> changes) {
     if (changes.isEmpty()) {
       return listed;
     }
@@ -354,7 +353,8 @@ public final class TrustStore implements AutoCloseable {
     return replayed;
   }
 
-  private static String digest(byte[] bytes) {
+  /** The SHA-256 of {@code trusted.json}'s bytes, as a journal's first line names it. */
+  static String digest(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
