@@ -30,10 +30,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The devices this one trusts, kept in {@code trusted.json} in the state directory, with the same
- * certificates beside it in the forms other TLS software reads: {@code trusted.pem}, a PEM bundle,
- * and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code trusted-certs/} and
- * a PKCS#12 trust store {@code trusted.p12}).
+ * The devices this one trusts, kept in {@code trusted.json} in the state directory and, for the
+ * changes since it was last written, in the journal {@code trusted.journal} ({@link TrustJournal}),
+ * with the same certificates beside it in the forms other TLS software reads: {@code trusted.pem},
+ * a PEM bundle, and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code
+ * trusted-certs/} and a PKCS#12 trust store {@code trusted.p12}).
  *
  * <p>What it guarantees:
  *
@@ -41,18 +42,22 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
  *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
  *       {@link #list()} is as before.
- *   <li><b>Durable once a method returns.</b> {@code trusted.json} is written to a temporary file,
- *       fsynced, renamed over the old one and the directory fsynced before the method returns; so
- *       are the outputs of a {@link #remove}. The outputs of a {@link #put}, which only adds trust,
- *       are renamed into place the same way but not fsynced: a power cut may lose them, which
- *       withholds the new peer from other software until {@link #open} rebuilds them.
+ *   <li><b>Durable once a method returns.</b> The change's journal line is fsynced before the
+ *       method returns, and before any output changes; so are the outputs of a {@link #remove}. The
+ *       journal is compacted into {@code trusted.json} (a temporary file, fsynced, renamed over the
+ *       old one, the directory fsynced; then the journal emptied) once it holds more than {@link
+ *       #MIN_COMPACT_CHANGES} changes and an eighth of the list, and by {@link #close}. The outputs
+ *       of a {@link #put}, which only adds trust, are renamed into place the same way but not
+ *       fsynced: a power cut may lose them, which withholds the new peer from other software until
+ *       {@link #open} rebuilds them.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
- *       trusted.json} holding either the list before the change in flight or the list after it,
- *       never a torn file. {@code trusted.json} is written before {@code trusted.pem} and the other
- *       outputs, so after a crash each of them is either that of the list on disk or of the list
- *       one change before; {@link #open} rewrites each one that is not exactly what the list says.
- *   <li><b>Never silently empty.</b> A {@code trusted.json} that is unreadable, malformed, of an
- *       unknown version or inconsistent makes {@link #open} fail with {@link
+ *       trusted.json} and the journal holding either the list before the change in flight or the
+ *       list after it: a torn last journal line is dropped, and replaying a line twice changes
+ *       nothing. The journal is written before {@code trusted.pem} and the other outputs, so after
+ *       a crash each of them is either that of the list on disk or of the list one change before;
+ *       {@link #open} rewrites each one that is not exactly what the list says.
+ *   <li><b>Never silently empty.</b> A {@code trusted.json} or journal that is unreadable,
+ *       malformed, of an unknown version or inconsistent makes {@link #open} fail with {@link
  *       ErrorCode#STATE_INVALID}, naming the file and what to do; only a missing file means an
  *       empty list.
  *   <li><b>Thread-safe.</b> Changes are serialized by one lock; reads take no lock and see an
