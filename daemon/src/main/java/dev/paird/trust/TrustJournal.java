@@ -33,7 +33,7 @@ import java.util.zip.CRC32C;
  * lowercase hex digits) and a space:
  *
  * <pre>{@code
- * 1c2d3e4f {"journal":1,"base":"<SHA-256 of the trusted.json it follows, or null if none>"}
+ * 1c2d3e4f {"journal":1,"base":"<CRC32C-LENGTH of the trusted.json it follows, or null if none>"}
  * 5a6b7c8d {"put":{<a peer, exactly as in trusted.json>}}
  * 9e0f1a2b {"remove":"<fingerprint>"}
  * }</pre>
@@ -60,6 +60,7 @@ final class TrustJournal implements AutoCloseable {
 
   private static final Pattern FINGERPRINT = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern CHECKSUM = Pattern.compile("[0-9a-f]{8}");
+  private static final Pattern BASE = Pattern.compile("[0-9a-f]{8}-[0-9]{1,10}");
 
   /** One change to the list. */
   sealed interface Change permits Put, Remove {}
@@ -73,7 +74,7 @@ final class TrustJournal implements AutoCloseable {
   /**
    * What a journal file holds.
    *
-   * @param base the SHA-256 (hex) of the {@code trusted.json} its changes follow, empty if they
+   * @param base the CRC32C and length of the {@code trusted.json} its changes follow, empty if they
    *     follow none; also empty for an empty journal
    * @param changes the changes of its whole lines, in order
    * @param length how many of its bytes are whole lines, to be kept
@@ -323,8 +324,8 @@ final class TrustJournal implements AutoCloseable {
     if (base.isNull()) {
       return Optional.empty();
     }
-    if (!base.isTextual() || !FINGERPRINT.matcher(base.textValue()).matches()) {
-      throw damaged(file, where + ": \"base\" is not a SHA-256 in hex");
+    if (!base.isTextual() || !BASE.matcher(base.textValue()).matches()) {
+      throw damaged(file, where + ": \"base\" is not a checksum and length");
     }
     return Optional.of(base.textValue());
   }

@@ -11,14 +11,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +141,9 @@ public final class TrustStore implements AutoCloseable {
   private volatile Snapshot snapshot;
 
   // Guarded by writeLock.
-  /** The SHA-256 of {@code trusted.json} as last read or written, empty if there is none. */
+  /**
+   * The {@link #digest} of {@code trusted.json} as last read or written, empty if there is none.
+   */
   private Optional<String> base;
 
   /** At least the size of {@code trusted.json} if it were written now. */
@@ -358,13 +358,15 @@ public final class TrustStore implements AutoCloseable {
     return replayed;
   }
 
-  /** The SHA-256 of {@code trusted.json}'s bytes, as a journal's first line names it. */
+  /**
+   * What names {@code trusted.json}'s bytes in a journal's first line: their CRC32C and length. It
+   * tells one list from another, not an attacker's from paird's (whoever can write the file needs
+   * no collision), and costs milliseconds at 10,000 peers where SHA-256 took a tenth of a second.
+   */
   static String digest(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return String.format("%08x-%d", crc.getValue(), bytes.length);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
