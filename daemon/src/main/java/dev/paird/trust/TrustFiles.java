@@ -206,13 +206,10 @@ final class TrustFiles {
       throw invalid(file, "it has no integer \"version\"");
     }
     if (!version.canConvertToInt() || version.intValue() != VERSION) {
-      throw invalid(
+      throw unknownVersion(
           file,
-          "its format version "
-              + version.asText()
-              + " is not one this paird reads (it reads version "
-              + VERSION
-              + "); a newer paird may have written it",
+          version,
+          VERSION,
           "Run that paird instead, restore a version "
               + VERSION
               + " file from a backup, or move it aside to start with an empty list"
@@ -385,6 +382,18 @@ final class TrustFiles {
   static final String REMEDY =
       "Restore it from a backup, or move it aside to start with an empty list"
           + " (every peer must then be paired again).";
+
+  /** A file of a format version this paird does not read, {@code known} being the one it does. */
+  static PairdException unknownVersion(Path file, JsonNode version, int known, String remedy) {
+    return invalid(
+        file,
+        "its format version "
+            + version.asText()
+            + " is not one this paird reads (it reads version "
+            + known
+            + "); a newer paird may have written it",
+        remedy);
+  }
 
   static PairdException invalid(Path file, String problem) {
     return invalid(file, problem, REMEDY);

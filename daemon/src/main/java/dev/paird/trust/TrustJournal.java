@@ -306,13 +306,10 @@ final class TrustJournal implements AutoCloseable {
     if (!version.isIntegralNumber()
         || !version.canConvertToInt()
         || version.intValue() != VERSION) {
-      throw TrustFiles.invalid(
+      throw TrustFiles.unknownVersion(
           file,
-          "its format version "
-              + version.asText()
-              + " is not one this paird reads (it reads version "
-              + VERSION
-              + "); a newer paird may have written it",
+          version,
+          VERSION,
           "Run that paird instead, and stop it cleanly: a clean stop writes every change into "
               + TrustFiles.JSON_NAME
               + " and leaves this file empty.");
