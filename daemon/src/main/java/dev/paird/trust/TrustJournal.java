@@ -179,9 +179,11 @@ final class TrustJournal implements AutoCloseable {
               Set.of(
                   StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
               PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
+      // The umask may have narrowed the mode, and a restored file may have another: the records
+      // are the list's, 0600 as trusted.json.
+      Files.setPosixFilePermissions(file, AtomicFiles.PRIVATE);
       if (created) {
-        // The umask may have narrowed the mode; and the new name must survive a power cut too.
-        Files.setPosixFilePermissions(file, AtomicFiles.PRIVATE);
+        // The new name must survive a power cut too.
         AtomicFiles.fsyncDirectory(file.toAbsolutePath().getParent());
       }
     }

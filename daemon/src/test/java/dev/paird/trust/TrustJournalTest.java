@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
@@ -129,6 +130,25 @@ final class TrustJournalTest {
     Files.write(journal(), line("{\"put\":{\"fingerprint\":\"00\"}}"), appending());
 
     assertRefused().hasMessageContaining("line 3");
+  }
+
+  @Test
+  void open_journalIsASymlink_isRefused() throws Exception {
+    Path elsewhere = Files.writeString(dir.resolve("elsewhere"), "");
+    Files.createSymbolicLink(journal(), elsewhere);
+
+    assertRefused().hasMessageContaining(journal().toString());
+  }
+
+  @Test
+  void journal_restoredWithAWiderMode_isMadePrivateAgain() throws Exception {
+    open().put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    Files.setPosixFilePermissions(journal(), PosixFilePermissions.fromString("rw-r--r--"));
+
+    open().put(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(journal())))
+        .isEqualTo("rw-------");
   }
 
   @Test
