@@ -104,6 +104,8 @@ final class Daemon implements AutoCloseable {
         identity.keyType(),
         identity.fingerprint());
     TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));
+    // Closed after the store's thread has stopped: writes the journal's changes into the list.
+    resources.push(trust);
     log.info("{} trusted peers in {}", trust.list().size(), trust.jsonFile());
 
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());

@@ -111,16 +111,7 @@ final class TrustFiles {
       json.writeNumberField("version", VERSION);
       json.writeArrayFieldStart("peers");
       for (TrustedPeer peer : sorted(peers)) {
-        json.writeStartObject();
-        json.writeStringField("fingerprint", peer.fingerprint());
-        json.writeStringField("subject", peer.subject());
-        json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
-        json.writeStringField("added_at", peer.addedAt().toString());
-        json.writeStringField("updated_at", peer.updatedAt().toString());
-        json.writeStringField("host", peer.host());
-        json.writeStringField("suite", peer.suite().wireName());
-        json.writeStringField("label", peer.label().orElse(null));
-        json.writeEndObject();
+        writePeer(json, peer);
       }
       json.writeEndArray();
       json.writeEndObject();
@@ -129,6 +120,25 @@ final class TrustFiles {
     }
     out.write('\n');
     return out.toByteArray();
+  }
+
+  /** One peer as an object of {@code trusted.json}; {@link TrustJournal} writes it alike. */
+  static void writePeer(JsonGenerator json, TrustedPeer peer) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("fingerprint", peer.fingerprint());
+    json.writeStringField("subject", peer.subject());
+    json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
+    json.writeStringField("added_at", peer.addedAt().toString());
+    json.writeStringField("updated_at", peer.updatedAt().toString());
+    json.writeStringField("host", peer.host());
+    json.writeStringField("suite", peer.suite().wireName());
+    json.writeStringField("label", peer.label().orElse(null));
+    json.writeEndObject();
+  }
+
+  /** The mapper both files are read with: strict about duplicate keys and trailing data. */
+  static ObjectMapper mapper() {
+    return MAPPER;
   }
 
   /**
@@ -196,13 +206,10 @@ final class TrustFiles {
       throw invalid(file, "it has no integer \"version\"");
     }
     if (!version.canConvertToInt() || version.intValue() != VERSION) {
-      throw invalid(
+      throw unknownVersion(
           file,
-          "its format version "
-              + version.asText()
-              + " is not one this paird reads (it reads version "
-              + VERSION
-              + "); a newer paird may have written it",
+          version,
+          VERSION,
           "Run that paird instead, restore a version "
               + VERSION
               + " file from a backup, or move it aside to start with an empty list"
@@ -216,7 +223,7 @@ final class TrustFiles {
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < peersNode.size(); i++) {
       int number = i + 1;
-      TrustedPeer peer = decodePeer(file, peersNode.get(i), number);
+      TrustedPeer peer = decodePeer(file, peersNode.get(i), "peer " + number);
       Integer first = seen.putIfAbsent(peer.fingerprint(), number);
       if (first != null) {
         throw invalid(
@@ -234,9 +241,11 @@ final class TrustFiles {
     return sorted(peers);
   }
 
-  private static TrustedPeer decodePeer(Path file, JsonNode node, int number)
-      throws PairdException {
-    String where = "peer " + number;
+  /**
+   * One peer object, checked as strictly as in {@code trusted.json}; {@code where} says which, for
+   * messages ("peer 3", "line 7").
+   */
+  static TrustedPeer decodePeer(Path file, JsonNode node, String where) throws PairdException {
     if (!node.isObject()) {
       throw invalid(file, where + " is not a JSON object");
     }
@@ -330,7 +339,7 @@ final class TrustFiles {
     return "it is not valid JSON, or it repeats a key,";
   }
 
-  private static void checkKeys(Path file, JsonNode node, Set<String> known, String where)
+  static void checkKeys(Path file, JsonNode node, Set<String> known, String where)
       throws PairdException {
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
@@ -374,6 +383,18 @@ final class TrustFiles {
       "Restore it from a backup, or move it aside to start with an empty list"
           + " (every peer must then be paired again).";
 
+  /** A file of a format version this paird does not read, {@code known} being the one it does. */
+  static PairdException unknownVersion(Path file, JsonNode version, int known, String remedy) {
+    return invalid(
+        file,
+        "its format version "
+            + version.asText()
+            + " is not one this paird reads (it reads version "
+            + known
+            + "); a newer paird may have written it",
+        remedy);
+  }
+
   static PairdException invalid(Path file, String problem) {
     return invalid(file, problem, REMEDY);
   }
@@ -382,7 +403,7 @@ final class TrustFiles {
     return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, REMEDY), cause);
   }
 
-  private static PairdException invalid(Path file, String problem, String remedy) {
+  static PairdException invalid(Path file, String problem, String remedy) {
     return new PairdException(ErrorCode.STATE_INVALID, message(file, problem, remedy));
   }
 

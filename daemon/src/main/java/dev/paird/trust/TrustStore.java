@@ -16,18 +16,23 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The devices this one trusts, kept in {@code trusted.json} in the state directory, with the same
- * certificates beside it in the forms other TLS software reads: {@code trusted.pem}, a PEM bundle,
- * and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code trusted-certs/} and
- * a PKCS#12 trust store {@code trusted.p12}).
+ * The devices this one trusts, kept in {@code trusted.json} in the state directory and, for the
+ * changes since it was last written, in the journal {@code trusted.journal} ({@link TrustJournal}),
+ * with the same certificates beside it in the forms other TLS software reads: {@code trusted.pem},
+ * a PEM bundle, and the outputs of {@link ConsumerFiles} (an OpenSSL CApath directory {@code
+ * trusted-certs/} and a PKCS#12 trust store {@code trusted.p12}).
  *
  * <p>What it guarantees:
  *
@@ -35,18 +40,22 @@ import java.util.stream.Collectors;
  *   <li><b>Atomic.</b> A change ({@link #put}, {@link #remove}) is made whole or not at all. If
  *       writing fails, the method throws {@link ErrorCode#INTERNAL}, the files are put back and
  *       {@link #list()} is as before.
- *   <li><b>Durable once a method returns.</b> {@code trusted.json} is written to a temporary file,
- *       fsynced, renamed over the old one and the directory fsynced before the method returns; so
- *       are the outputs of a {@link #remove}. The outputs of a {@link #put}, which only adds trust,
- *       are renamed into place the same way but not fsynced: a power cut may lose them, which
- *       withholds the new peer from other software until {@link #open} rebuilds them.
+ *   <li><b>Durable once a method returns.</b> The change's journal line is fsynced before the
+ *       method returns, and before any output changes; so are the outputs of a {@link #remove}. The
+ *       journal is compacted into {@code trusted.json} (a temporary file, fsynced, renamed over the
+ *       old one, the directory fsynced; then the journal emptied) once it holds more than {@link
+ *       #MIN_COMPACT_CHANGES} changes and an eighth of the list, and by {@link #close}. The outputs
+ *       of a {@link #put}, which only adds trust, are renamed into place the same way but not
+ *       fsynced: a power cut may lose them, which withholds the new peer from other software until
+ *       {@link #open} rebuilds them.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
- *       trusted.json} holding either the list before the change in flight or the list after it,
- *       never a torn file. {@code trusted.json} is written before {@code trusted.pem} and the other
- *       outputs, so after a crash each of them is either that of the list on disk or of the list
- *       one change before; {@link #open} rewrites each one that is not exactly what the list says.
- *   <li><b>Never silently empty.</b> A {@code trusted.json} that is unreadable, malformed, of an
- *       unknown version or inconsistent makes {@link #open} fail with {@link
+ *       trusted.json} and the journal holding either the list before the change in flight or the
+ *       list after it: a torn last journal line is dropped, and replaying a line twice changes
+ *       nothing. The journal is written before {@code trusted.pem} and the other outputs, so after
+ *       a crash each of them is either that of the list on disk or of the list one change before;
+ *       {@link #open} rewrites each one that is not exactly what the list says.
+ *   <li><b>Never silently empty.</b> A {@code trusted.json} or journal that is unreadable,
+ *       malformed, of an unknown version or inconsistent makes {@link #open} fail with {@link
  *       ErrorCode#STATE_INVALID}, naming the file and what to do; only a missing file means an
  *       empty list.
  *   <li><b>Thread-safe.</b> Changes are serialized by one lock; reads take no lock and see an
@@ -64,7 +73,7 @@ import java.util.stream.Collectors;
  * stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's time, so the
  * list's order does not change.
  */
-public final class TrustStore {
+public final class TrustStore implements AutoCloseable {
   /**
    * The most peers a store takes unless told otherwise: a hub paired with a fleet. What bounds it
    * is paird's heap (128 MiB, about 5 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
@@ -90,19 +99,31 @@ public final class TrustStore {
   }
 
   /**
-   * What readers see: the list in order, an index by fingerprint, and whether {@code trusted.json}
-   * exists (to undo a failed first change by deleting it again).
+   * The fewest changes the journal holds before they are compacted into {@code trusted.json}; past
+   * it, a change compacts when the journal holds more than an eighth of the list. Measured at
+   * 10,000 peers: see docs/PERFORMANCE.md.
    */
-  private record Snapshot(
-      List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint, boolean jsonExists) {
-    static Snapshot of(List<TrustedPeer> peers, boolean jsonExists) {
+  static final int MIN_COMPACT_CHANGES = 64;
+
+  /**
+   * More than what pretty-printing adds to a peer's compact JSON in {@code trusted.json}
+   * (indentation, spaces around colons, line breaks): a journal line's length plus this bounds what
+   * the peer adds to the list file, so the list's size is known without encoding it.
+   */
+  static final int PRETTY_OVERHEAD = 128;
+
+  private static final Logger log = LoggerFactory.getLogger(TrustStore.class);
+
+  /** What readers see: the list in order and an index by fingerprint. */
+  private record Snapshot(List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint) {
+    static Snapshot of(List<TrustedPeer> peers) {
       List<TrustedPeer> ordered = new ArrayList<>(peers);
       ordered.sort(TrustFiles.ORDER);
       Map<String, TrustedPeer> index = new HashMap<>();
       for (TrustedPeer peer : ordered) {
         index.put(peer.fingerprint(), peer);
       }
-      return new Snapshot(List.copyOf(ordered), Map.copyOf(index), jsonExists);
+      return new Snapshot(List.copyOf(ordered), Map.copyOf(index));
     }
   }
 
@@ -114,8 +135,21 @@ public final class TrustStore {
   private final AtomicWriter writer;
   private final AtomicWriter additions;
   private final PeerEncodings encodings;
+  private final TrustJournal journal;
+  private final int minCompactChanges;
   private final Object writeLock = new Object();
   private volatile Snapshot snapshot;
+
+  // Guarded by writeLock.
+  /**
+   * The {@link #digest} of {@code trusted.json} as last read or written, empty if there is none.
+   */
+  private Optional<String> base;
+
+  /** At least the size of {@code trusted.json} if it were written now. */
+  private long jsonBound;
+
+  private boolean closed;
 
   private TrustStore(
       Path stateDir,
@@ -124,7 +158,11 @@ public final class TrustStore {
       AtomicWriter writer,
       AtomicWriter additions,
       PeerEncodings encodings,
-      Snapshot snapshot) {
+      Snapshot snapshot,
+      TrustJournal journal,
+      int minCompactChanges,
+      Optional<String> base,
+      long jsonBound) {
     this.stateDir = stateDir;
     this.jsonFile = stateDir.resolve(TrustFiles.JSON_NAME);
     this.pemFile = stateDir.resolve(TrustFiles.PEM_NAME);
@@ -134,6 +172,10 @@ public final class TrustStore {
     this.additions = additions;
     this.encodings = encodings;
     this.snapshot = snapshot;
+    this.journal = journal;
+    this.minCompactChanges = minCompactChanges;
+    this.base = base;
+    this.jsonBound = jsonBound;
   }
 
   /** {@link #open(Path, int)} with {@link #DEFAULT_MAX_PEERS}. */
@@ -154,21 +196,34 @@ public final class TrustStore {
    *     be read or written, or {@code trusted.json} is damaged; the message names the file
    */
   public static TrustStore open(Path stateDir, int maxPeers) throws PairdException {
-    return open(stateDir, maxPeers, MAX_FILE_BYTES, AtomicFiles::write, AtomicFiles::replace);
+    return open(
+        stateDir,
+        maxPeers,
+        MAX_FILE_BYTES,
+        AtomicFiles::write,
+        AtomicFiles::replace,
+        MIN_COMPACT_CHANGES);
   }
 
   /** With {@code writer} for every file, additions' outputs too. */
   static TrustStore open(Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer)
       throws PairdException {
-    return open(stateDir, maxPeers, maxFileBytes, writer, writer);
+    return open(stateDir, maxPeers, maxFileBytes, writer, writer, MIN_COMPACT_CHANGES);
   }
 
   /**
    * With {@code writer} for the list and for every output of a start-up or a change that stops
-   * trusting a certificate, and {@code additions} for the outputs of a change that only adds one.
+   * trusting a certificate, {@code additions} for the outputs of a change that only adds one, and
+   * compacting the journal once it holds more than {@code minCompactChanges} changes and an eighth
+   * of the list.
    */
   static TrustStore open(
-      Path stateDir, int maxPeers, int maxFileBytes, AtomicWriter writer, AtomicWriter additions)
+      Path stateDir,
+      int maxPeers,
+      int maxFileBytes,
+      AtomicWriter writer,
+      AtomicWriter additions,
+      int minCompactChanges)
       throws PairdException {
     if (maxPeers < 1) {
       throw new IllegalArgumentException("maxPeers must be at least 1, not " + maxPeers);
@@ -190,9 +245,51 @@ public final class TrustStore {
           e);
     }
     Optional<byte[]> json = readBounded(jsonFile, maxFileBytes);
-    List<TrustedPeer> peers =
+    List<TrustedPeer> listed =
         json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
-    Snapshot snapshot = Snapshot.of(peers, json.isPresent());
+    Optional<String> base = json.map(TrustStore::digest);
+    Path journalFile = stateDir.resolve(TrustJournal.NAME);
+    Optional<byte[]> journalBytes = readBounded(journalFile, maxFileBytes);
+    TrustJournal.Contents contents =
+        journalBytes.isPresent()
+            ? TrustJournal.parse(journalFile, journalBytes.get())
+            : TrustJournal.Contents.EMPTY;
+    List<TrustedPeer> peers = replay(listed, contents.changes());
+    // A journal that follows another trusted.json: either a compaction wrote the list and crashed
+    // before emptying the journal (replaying it then changes nothing), or a program that ignores
+    // the journal (an older paird, after a crash) changed the list since; its changes must not be
+    // laid over that program's.
+    boolean stale = contents.length() > 0 && !contents.base().equals(base);
+    if (stale && !peers.equals(listed)) {
+      throw TrustFiles.invalid(
+          journalFile,
+          "its changes follow another "
+              + TrustFiles.JSON_NAME
+              + " than the one beside it, which was changed since without them (by an older"
+              + " paird, after a crash?)",
+          "Move this file aside to keep "
+              + TrustFiles.JSON_NAME
+              + " as it is, then check pairctl list-trusted and pair or remove again what it"
+              + " lacks.");
+    }
+    TrustJournal journal;
+    try {
+      journal = TrustJournal.open(journalFile, contents);
+      if (stale) {
+        journal.truncate(0);
+      }
+    } catch (IOException e) {
+      throw TrustFiles.invalid(
+          journalFile,
+          "it cannot be written (" + reason(e) + ")",
+          "Check its owner and permissions and those of the state directory.",
+          e);
+    }
+    long jsonBound =
+        (json.isPresent() ? json.get().length : TrustFiles.encodeJson(List.of()).length)
+            + journal.length()
+            + (long) journal.changes() * PRETTY_OVERHEAD;
+    Snapshot snapshot = Snapshot.of(peers);
     PeerEncodings encodings = new PeerEncodings();
     byte[] pem = TrustFiles.encodePem(snapshot.peers(), encodings);
     Optional<byte[]> pemOnDisk;
@@ -223,7 +320,53 @@ public final class TrustStore {
               + reason(e),
           e);
     }
-    return new TrustStore(stateDir, maxPeers, maxFileBytes, writer, additions, encodings, snapshot);
+    return new TrustStore(
+        stateDir,
+        maxPeers,
+        maxFileBytes,
+        writer,
+        additions,
+        encodings,
+        snapshot,
+        journal,
+        minCompactChanges,
+        base,
+        jsonBound);
+  }
+
+  /**
+   * The list after {@code changes}; replaying one twice changes nothing, since each sets or deletes
+   * one peer's whole record. Does not apply the peer cap: only new pairings are refused past it.
+   */
+  static List<TrustedPeer> replay(List<TrustedPeer> listed, List<TrustJournal.Change> changes) {
+    if (changes.isEmpty()) {
+      return listed;
+    }
+    Map<String, TrustedPeer> peers = new LinkedHashMap<>();
+    for (TrustedPeer peer : listed) {
+      peers.put(peer.fingerprint(), peer);
+    }
+    for (TrustJournal.Change change : changes) {
+      if (change instanceof TrustJournal.Put put) {
+        peers.put(put.peer().fingerprint(), put.peer());
+      } else {
+        peers.remove(((TrustJournal.Remove) change).fingerprint());
+      }
+    }
+    List<TrustedPeer> replayed = new ArrayList<>(peers.values());
+    replayed.sort(TrustFiles.ORDER);
+    return replayed;
+  }
+
+  /**
+   * What names {@code trusted.json}'s bytes in a journal's first line: their CRC32C and length. It
+   * tells one list from another, not an attacker's from paird's (whoever can write the file needs
+   * no collision), and costs milliseconds at 10,000 peers where SHA-256 took a tenth of a second.
+   */
+  static String digest(byte[] bytes) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return String.format("%08x-%d", crc.getValue(), bytes.length);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */
@@ -328,7 +471,7 @@ public final class TrustStore {
       next.remove(existing);
       next.add(peer);
       // Re-pairing keeps the certificate: a put never stops trusting one.
-      commit(current, Snapshot.of(next, true), additions);
+      commit(current, Snapshot.of(next), new TrustJournal.Put(peer), additions);
       return peer;
     }
   }
@@ -348,7 +491,11 @@ public final class TrustStore {
       if (existing.isPresent()) {
         List<TrustedPeer> next = new ArrayList<>(current.peers());
         next.remove(existing.get());
-        commit(current, Snapshot.of(next, true), writer);
+        commit(
+            current,
+            Snapshot.of(next),
+            new TrustJournal.Remove(existing.get().fingerprint()),
+            writer);
         encodings.forget(existing.get().fingerprint());
       }
       return existing;
@@ -361,63 +508,168 @@ public final class TrustStore {
   }
 
   /**
-   * Writes {@code next} to every file, list first, then publishes it. On failure puts back what the
-   * failed change had already replaced, so that disk and memory keep agreeing.
-   *
-   * <p>The list is always written durably. The outputs are written with {@code outputs}: durably
-   * too when the change stops trusting a certificate, since a crash must never bring a withdrawn
-   * certificate back into a file other software reads; for a change that only adds trust, without
-   * waiting for the disk. Losing such a write in a power cut only withholds the new peer from other
-   * software until {@link #open} rebuilds the outputs from the list, and it saves a pairing six
-   * fsyncs.
+   * Writes every change still only in the journal into {@code trusted.json}, empties the journal
+   * and takes no more changes: on a clean stop, so that an older paird, which ignores the journal,
+   * still sees every change. A failure leaves the journal, which the next start replays.
    */
-  private void commit(Snapshot current, Snapshot next, AtomicWriter outputs) throws PairdException {
-    byte[] json = TrustFiles.encodeJson(next.peers());
-    if (json.length > maxFileBytes) {
+  @Override
+  public void close() {
+    synchronized (writeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        if (journal.length() > 0) {
+          compact(snapshot);
+        }
+      } catch (IOException e) {
+        log.warn(
+            "could not write the trusted list into {} on stopping ({}); the next start reads"
+                + " its changes from {}",
+            jsonFile,
+            reason(e),
+            journal.file());
+      } finally {
+        try {
+          journal.close();
+        } catch (IOException e) {
+          log.warn("could not close {}: {}", journal.file(), reason(e));
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends {@code change}, which makes {@code next} of {@code current}, to the journal, writes the
+   * outputs, then publishes {@code next}; compacts the journal if it has grown enough. On failure
+   * cuts the journal back and puts back what the failed change had already replaced, so that disk
+   * and memory keep agreeing.
+   *
+   * <p>The journal line is always on disk before the outputs change and before the method returns,
+   * where trusted.json's fsync was before the journal. The outputs are written with {@code
+   * outputs}: durably too when the change stops trusting a certificate, since a crash must never
+   * bring a withdrawn certificate back into a file other software reads; for a change that only
+   * adds trust, without waiting for the disk. Losing such a write in a power cut only withholds the
+   * new peer from other software until {@link #open} rebuilds the outputs from the list, and it
+   * saves a pairing six fsyncs.
+   */
+  private void commit(
+      Snapshot current, Snapshot next, TrustJournal.Change change, AtomicWriter outputs)
+      throws PairdException {
+    if (closed) {
+      throw new PairdException(
+          ErrorCode.INTERNAL, "paird is stopping and takes no more changes to the trusted list");
+    }
+    byte[] line = TrustJournal.line(change);
+    if (line.length > TrustJournal.MAX_LINE_BYTES) {
       throw new PairdException(
           ErrorCode.LIMIT_REACHED,
-          "the trusted list would grow past "
-              + size(maxFileBytes)
-              + ", more than paird reads back; remove a peer you no longer use with `pairctl"
-              + " remove FINGERPRINT` first");
+          "the peer's certificate is too large to keep ("
+              + line.length
+              + " bytes as a journal line, at most "
+              + TrustJournal.MAX_LINE_BYTES
+              + ")");
     }
+    long bound =
+        jsonBound + (change instanceof TrustJournal.Put ? line.length + PRETTY_OVERHEAD : 0);
+    boolean compactNow = false;
+    if (bound > maxFileBytes) {
+      // The bound overestimates (a re-pairing or a removal does not lower it); only the list
+      // itself says whether it fits.
+      if (TrustFiles.encodeJson(next.peers()).length > maxFileBytes) {
+        throw new PairdException(
+            ErrorCode.LIMIT_REACHED,
+            "the trusted list would grow past "
+                + size(maxFileBytes)
+                + ", more than paird reads back; remove a peer you no longer use with `pairctl"
+                + " remove FINGERPRINT` first");
+      }
+      compactNow = true;
+    }
+    if (journal.length() > 0 && journal.length() + line.length > maxFileBytes / 2) {
+      // Only with huge certificates: the journal stays well within what open() reads back.
+      try {
+        compact(current);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.INTERNAL,
+            "could not save the trusted list (" + jsonFile + ": " + reason(e) + ")",
+            e);
+      }
+    }
+    long journalBefore = journal.length();
     try {
-      writer.write(jsonFile, json, AtomicFiles.PRIVATE);
+      journal.append(line, base);
     } catch (IOException e) {
-      throw failed(
-          e, jsonFile, current, e instanceof AtomicFiles.NotDurableException, false, false);
+      // append() has cut the journal back, or says in a suppressed exception that it could not.
+      throw failed(e, journal.file(), current, -1, false, false);
     }
     try {
       outputs.write(pemFile, TrustFiles.encodePem(next.peers(), encodings), AtomicFiles.PUBLIC);
     } catch (IOException e) {
-      throw failed(e, pemFile, current, true, e instanceof AtomicFiles.NotDurableException, false);
+      throw failed(
+          e, pemFile, current, journalBefore, e instanceof AtomicFiles.NotDurableException, false);
     }
     try {
       ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
     } catch (IOException e) {
       // Some outputs may already be new: put them all back with the list, so that what other
       // software trusts stays what pairctl list-trusted shows.
-      throw failed(e, stateDir, current, true, true, true);
+      throw failed(e, stateDir, current, journalBefore, true, true);
     }
     snapshot = next;
+    jsonBound = bound;
+    if (compactNow || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
+      try {
+        compact(next);
+      } catch (IOException e) {
+        // The change is on disk in the journal; the next change tries again.
+        log.warn("could not compact the trusted list into {}: {}", jsonFile, reason(e));
+      }
+    }
   }
 
-  /** Undoes what a failed change replaced and says what happened. */
+  /**
+   * Writes {@code current} to {@code trusted.json}, atomically and durably, then empties the
+   * journal. A crash between the two leaves a journal whose changes the new list already holds;
+   * {@link #open} finds that replaying them changes nothing and empties it.
+   */
+  private void compact(Snapshot current) throws IOException {
+    byte[] json = TrustFiles.encodeJson(current.peers());
+    try {
+      writer.write(jsonFile, json, AtomicFiles.PRIVATE);
+    } catch (AtomicFiles.NotDurableException e) {
+      // The new list is in place, though not yet surely on disk: the journal's first line no
+      // longer names it, so it must start afresh either way.
+      base = Optional.of(digest(json));
+      jsonBound = json.length;
+      journal.truncate(0);
+      throw e;
+    }
+    base = Optional.of(digest(json));
+    jsonBound = json.length;
+    journal.truncate(0);
+  }
+
+  /**
+   * Undoes what a failed change replaced and says what happened: cuts the journal back to {@code
+   * journalBefore} bytes unless that is negative.
+   */
   private PairdException failed(
       IOException cause,
       Path file,
       Snapshot current,
-      boolean undoJson,
+      long journalBefore,
       boolean undoPem,
       boolean undoOutputs) {
     String what = "could not save the trusted list (" + file + ": " + reason(cause) + ")";
     try {
-      if (undoJson) {
-        if (current.jsonExists()) {
-          writer.write(jsonFile, TrustFiles.encodeJson(current.peers()), AtomicFiles.PRIVATE);
-        } else if (Files.deleteIfExists(jsonFile)) {
-          AtomicFiles.fsyncDirectory(jsonFile.toAbsolutePath().getParent());
-        }
+      if (cause.getSuppressed().length > 0 && cause.getSuppressed()[0] instanceof IOException u) {
+        throw u;
+      }
+      if (journalBefore >= 0) {
+        journal.truncate(journalBefore);
       }
       if (undoPem) {
         writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);

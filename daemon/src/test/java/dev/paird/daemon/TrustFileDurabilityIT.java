@@ -22,9 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What SECURITY.md ("Files") promises about the disk, watched from outside a real paird: strace,
  * attached to the running JVM, records every fsync with the path of the file or directory it
- * flushed. A pairing flushes the trusted list (its temporary file and the state directory) and none
- * of the files for other software; a removal flushes every one of them, so that a crash cannot
- * bring a removed device back into what nginx or Java reads.
+ * flushed. A pairing flushes the trusted list's journal and none of the files for other software,
+ * nor trusted.json, which only a compaction rewrites; a removal flushes the journal and every file
+ * for other software, so that a crash cannot bring a removed device back into what nginx or Java
+ * reads.
  */
 final class TrustFileDurabilityIT {
   private static final Path STRACE = Path.of("/usr/bin/strace");
@@ -37,7 +38,7 @@ final class TrustFileDurabilityIT {
   @TempDir Path dir;
 
   @Test
-  void pairing_flushesOnlyTheList_andRemoving_flushesEveryOutputToo() throws Exception {
+  void pairing_flushesOnlyTheJournal_andRemoving_flushesEveryOutputToo() throws Exception {
     assumeTrue(Files.isExecutable(STRACE), "needs strace to watch paird's fsync calls");
     PairdProcess.Options optionsA =
         PairdProcess.in(dir.resolve("a")).settings("rate_limit_per_minute = 6000");
@@ -59,9 +60,9 @@ final class TrustFileDurabilityIT {
               });
 
       assertThat(pairing)
-          .as("a pairing makes the list durable")
-          .anyMatch(path -> path.startsWith(state + "/.trusted.json.tmp-"))
-          .contains(state.toString());
+          .as("a pairing makes the change durable in the journal, not by rewriting the list")
+          .contains(state.resolve("trusted.journal").toString())
+          .noneMatch(path -> path.startsWith(state + "/.trusted.json.tmp-"));
       assertThat(pairing)
           .as("a pairing only adds trust: the files for other software are not flushed")
           .noneMatch(path -> path.startsWith(state + "/.trusted.pem.tmp-"))
@@ -78,12 +79,17 @@ final class TrustFileDurabilityIT {
               });
 
       assertThat(removal)
-          .as("a removal withdraws trust: every file is flushed")
-          .anyMatch(path -> path.startsWith(state + "/.trusted.json.tmp-"))
+          .as("a removal withdraws trust: the journal and every output are flushed")
+          .contains(state.resolve("trusted.journal").toString())
+          .noneMatch(path -> path.startsWith(state + "/.trusted.json.tmp-"))
           .anyMatch(path -> path.startsWith(state + "/.trusted.pem.tmp-"))
           .anyMatch(path -> path.startsWith(state + "/.trusted.p12.tmp-"))
           .contains(state.toString(), state.resolve("trusted-certs").toString());
     }
+    // A clean stop writes the journal's changes into the list, for an older paird to read.
+    Path state = dir.resolve("a").resolve("state");
+    assertThat(state.resolve("trusted.json")).exists();
+    assertThat(state.resolve("trusted.journal")).isEmptyFile();
   }
 
   /** An action that may throw. */

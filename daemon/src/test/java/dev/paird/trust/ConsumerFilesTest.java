@@ -230,6 +230,7 @@ final class ConsumerFilesTest {
     TrustStore after = TrustStore.open(dir);
     after.put(B, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(1));
     after.put(C, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(2));
+    after.close();
     replaceOutputs(old, dir);
     Files.writeString(capath().resolve(".0badc0de.0.tmp-123456"), "torn");
     Files.writeString(dir.resolve(".trusted.p12.tmp-123456"), "torn");
@@ -243,7 +244,12 @@ final class ConsumerFilesTest {
     try (Stream<Path> left = Files.list(dir)) {
       assertThat(left.map(p -> p.getFileName().toString()))
           .containsExactlyInAnyOrder(
-              "old", "trusted.json", "trusted.pem", "trusted-certs", "trusted.p12");
+              "old",
+              "trusted.json",
+              "trusted.journal",
+              "trusted.pem",
+              "trusted-certs",
+              "trusted.p12");
     }
   }
 
@@ -264,7 +270,7 @@ final class ConsumerFilesTest {
     TrustStore store = TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer);
     store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
     Map<String, byte[]> before = snapshot();
-    byte[] json = Files.readAllBytes(dir.resolve("trusted.json"));
+    byte[] journal = Files.readAllBytes(dir.resolve(TrustJournal.NAME));
     writer.failOn = "trusted.p12";
 
     assertThatThrownBy(() -> store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0))
@@ -272,7 +278,7 @@ final class ConsumerFilesTest {
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL));
 
     assertThat(store.list()).extracting(TrustedPeer::certificate).containsExactly(A);
-    assertThat(Files.readAllBytes(dir.resolve("trusted.json"))).isEqualTo(json);
+    assertThat(Files.readAllBytes(dir.resolve(TrustJournal.NAME))).isEqualTo(journal);
     assertThat(snapshot()).containsOnlyKeys(before.keySet());
     assertOutputsHold(A);
     assertThat(verify(B)).as("the CApath file of the failed change is gone").isFalse();

@@ -2,6 +2,7 @@ package dev.paird.trust;
 
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
+import dev.paird.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -38,6 +39,9 @@ import java.util.stream.Collectors;
  * of the store: the test checks the store against it.
  */
 public final class TrustStoreCrashWriter {
+  /** The changes the journal holds before a change compacts it. */
+  static final int COMPACT_AFTER = 2;
+
   private TrustStoreCrashWriter() {}
 
   public static void main(String[] args) throws Exception {
@@ -48,7 +52,15 @@ public final class TrustStoreCrashWriter {
     PrintStream out =
         new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
 
-    TrustStore store = TrustStore.open(stateDir);
+    // Compacts every third change, so that kills land in compactions too.
+    TrustStore store =
+        TrustStore.open(
+            stateDir,
+            TrustStore.DEFAULT_MAX_PEERS,
+            TrustStore.MAX_FILE_BYTES,
+            AtomicFiles::write,
+            AtomicFiles::replace,
+            COMPACT_AFTER);
     report(out, "open", store.list());
     for (long change = 0; ; change++) {
       X509Certificate certificate = certificates.get(random.nextInt(certificates.size()));

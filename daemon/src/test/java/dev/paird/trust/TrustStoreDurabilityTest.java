@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which writes wait for the disk: the list always; the outputs of a change that withdraws trust
- * too, so that a crash cannot bring a removed certificate back into a file other software reads;
- * the outputs of a change that only adds trust not, since losing them withholds trust.
+ * Which writes wait for the disk: the journal line always (TrustJournalTest), {@code trusted.json}
+ * when the journal is compacted into it; the outputs of a change that withdraws trust too, so that
+ * a crash cannot bring a removed certificate back into a file other software reads; the outputs of
+ * a change that only adds trust not, since losing them withholds trust.
  */
 final class TrustStoreDurabilityTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
@@ -30,6 +31,10 @@ final class TrustStoreDurabilityTest {
   private final List<String> visibleOnly = new ArrayList<>();
 
   private TrustStore open() throws Exception {
+    return open(TrustStore.MIN_COMPACT_CHANGES);
+  }
+
+  private TrustStore open(int minCompactChanges) throws Exception {
     return TrustStore.open(
         dir,
         10,
@@ -41,17 +46,19 @@ final class TrustStoreDurabilityTest {
         (target, content, permissions) -> {
           visibleOnly.add(dir.relativize(target).toString());
           AtomicFiles.replace(target, content, permissions);
-        });
+        },
+        minCompactChanges);
   }
 
   @Test
-  void put_writesTheListDurably_andItsOutputsWithoutWaitingForTheDisk() throws Exception {
+  void put_writesOnlyTheJournal_andItsOutputsWithoutWaitingForTheDisk() throws Exception {
     TrustStore store = open();
     durable.clear();
 
     store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
 
-    assertThat(durable).containsExactly(TrustFiles.JSON_NAME);
+    assertThat(durable).isEmpty();
+    assertThat(dir.resolve(TrustJournal.NAME)).isNotEmptyFile();
     assertThat(visibleOnly)
         .contains(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME)
         .anySatisfy(name -> assertThat(name).startsWith(ConsumerFiles.CAPATH_NAME + "/"))
@@ -70,7 +77,23 @@ final class TrustStoreDurabilityTest {
 
     assertThat(visibleOnly).isEmpty();
     assertThat(durable)
-        .contains(TrustFiles.JSON_NAME, TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME);
+        .contains(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME)
+        .doesNotContain(TrustFiles.JSON_NAME);
+  }
+
+  @Test
+  void compaction_writesTheListDurably_andEmptiesTheJournal() throws Exception {
+    TrustStore store = open(2);
+    store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(CERTS.get(1), "b", Suite.SPAKE2, Optional.empty(), T0);
+    durable.clear();
+
+    // A third change passes the two the journal may hold.
+    store.put(CERTS.get(0), "a2", Suite.SPAKE2, Optional.empty(), T0);
+
+    assertThat(durable).containsExactly(TrustFiles.JSON_NAME);
+    assertThat(dir.resolve(TrustJournal.NAME)).isEmptyFile();
+    assertThat(TrustStore.open(dir).list()).isEqualTo(store.list());
   }
 
   @Test

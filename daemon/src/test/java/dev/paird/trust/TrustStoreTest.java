@@ -214,14 +214,14 @@ final class TrustStoreTest {
   void put_listWouldOutgrowWhatOpenReads_isRefused() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
-    byte[] json = Files.readAllBytes(store.jsonFile());
+    byte[] journal = Files.readAllBytes(dir.resolve(TrustJournal.NAME));
 
     assertThatThrownBy(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
         .isInstanceOfSatisfying(
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED))
         .hasMessageContaining("1500 bytes");
     assertThat(store.list()).hasSize(1);
-    assertThat(store.jsonFile()).hasBinaryContent(json);
+    assertThat(dir.resolve(TrustJournal.NAME)).hasBinaryContent(journal);
   }
 
   @Test
@@ -268,6 +268,7 @@ final class TrustStoreTest {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.SPAKE2, Optional.empty(), T0);
     store.put(B, "b", Suite.HMAC, Optional.of("Bee"), T0.plusSeconds(1));
+    store.close();
     byte[] written = Files.readAllBytes(store.jsonFile());
     String json = new String(written, StandardCharsets.UTF_8);
 
@@ -287,6 +288,11 @@ final class TrustStoreTest {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
 
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve(TrustJournal.NAME))))
+        .isEqualTo("rw-------");
+    store.close();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.jsonFile())))
         .isEqualTo("rw-------");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle())))

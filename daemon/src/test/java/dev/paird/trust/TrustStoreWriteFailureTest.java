@@ -22,7 +22,10 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A change whose write fails changes nothing: not the list in memory, not the files. */
+/**
+ * A change whose write fails changes nothing: not the list in memory, not the files; a compaction
+ * that fails loses nothing.
+ */
 final class TrustStoreWriteFailureTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
   private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("fail", 3);
@@ -67,7 +70,7 @@ final class TrustStoreWriteFailureTest {
   }
 
   @Test
-  void put_bundleCannotBeReplaced_restoresTheListFile() throws Exception {
+  void put_bundleCannotBeReplaced_cutsTheJournalBack() throws Exception {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
     Saved before = Saved.of(store);
@@ -80,7 +83,7 @@ final class TrustStoreWriteFailureTest {
     assertFailsAsInternal(() -> store.put(A, "a2", Suite.SPAKE2, Optional.of("A"), T0));
 
     assertThat(store.list()).isEqualTo(before.peers);
-    assertThat(store.jsonFile()).hasBinaryContent(before.json);
+    assertThat(journal()).hasBinaryContent(before.journal);
     Files.delete(bundle().resolve("blocker"));
     Files.delete(bundle());
     TrustStore reopened = TrustStore.open(dir);
@@ -97,34 +100,46 @@ final class TrustStoreWriteFailureTest {
 
     assertThat(store.list()).isEmpty();
     assertThat(store.jsonFile()).doesNotExist();
+    assertThat(journal()).isEmptyFile();
   }
 
   @Test
-  void put_listFileCannotBeReplaced_changesNothing() throws Exception {
+  void put_journalCannotBeWritten_changesNothing() throws Exception {
     TrustStore store = TrustStore.open(dir);
-    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
-    Saved before = Saved.of(store);
-    replaceWithDirectory(store.jsonFile());
+    Files.createDirectories(journal().resolve("blocker"));
 
     assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
-        .hasMessageContaining(store.jsonFile().toString());
-
-    assertThat(store.list()).isEqualTo(before.peers);
-    assertThat(bundle()).hasBinaryContent(before.pem);
-  }
-
-  @Test
-  void put_listWriteFails_touchesNoFile() throws Exception {
-    TrustStore store = storeWithOnePeer();
-    Saved before = Saved.of(store);
-    writer.failOn = "trusted.json";
-
-    assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
-        .hasMessageContaining("No space left on device")
+        .hasMessageContaining(journal().toString())
         .hasMessageContaining("nothing was changed");
 
-    assertThat(writer.failures).as("no attempt to undo a write that replaced nothing").isEqualTo(1);
-    before.assertUnchanged(store);
+    assertThat(store.list()).isEmpty();
+    assertThat(bundle()).isEmptyFile();
+  }
+
+  @Test
+  void put_compactionFails_keepsTheChangeInTheJournal() throws Exception {
+    TrustStore store = storeCompactingAfter(1);
+    writer.failOn = "trusted.json";
+
+    store.put(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThat(writer.failures).as("the second change compacts").isEqualTo(1);
+    assertThat(store.jsonFile()).doesNotExist();
+    assertThat(journal()).isNotEmptyFile();
+    assertThat(TrustStore.open(dir).list()).isEqualTo(store.list()).hasSize(2);
+  }
+
+  @Test
+  void compaction_listReplacedButNotFlushed_startsTheJournalAfresh() throws Exception {
+    TrustStore store = storeCompactingAfter(1);
+    writer.failOn = "trusted.json";
+    writer.afterReplacing = true;
+
+    store.put(B, "b", Suite.HMAC, Optional.empty(), T0);
+    store.put(C, "c", Suite.HMAC, Optional.empty(), T0);
+
+    assertThat(journal()).isNotEmptyFile();
+    assertThat(TrustStore.open(dir).list()).isEqualTo(store.list()).hasSize(3);
   }
 
   @Test
@@ -137,18 +152,6 @@ final class TrustStoreWriteFailureTest {
     assertFailsAsInternal(() -> store.put(B, "b", Suite.HMAC, Optional.empty(), T0))
         .hasMessageContaining("could not be flushed")
         .hasMessageContaining("nothing was changed");
-
-    before.assertUnchanged(store);
-  }
-
-  @Test
-  void remove_listReplacedButNotFlushed_restoresIt() throws Exception {
-    TrustStore store = storeWithOnePeer();
-    Saved before = Saved.of(store);
-    writer.failOn = "trusted.json";
-    writer.afterReplacing = true;
-
-    assertFailsAsInternal(() -> store.remove(Certificates.fingerprint(A)));
 
     before.assertUnchanged(store);
   }
@@ -184,6 +187,17 @@ final class TrustStoreWriteFailureTest {
     Files.createDirectories(file.resolve("blocker"));
   }
 
+  private Path journal() {
+    return dir.resolve(TrustJournal.NAME);
+  }
+
+  /** A store that writes through {@link #writer}, holding peer A, compacting past {@code n}. */
+  private TrustStore storeCompactingAfter(int n) throws PairdException {
+    TrustStore store = TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer, writer, n);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    return store;
+  }
+
   /** A store that writes through {@link #writer}, holding peer A. */
   private TrustStore storeWithOnePeer() throws PairdException {
     TrustStore store = TrustStore.open(dir, 10, TrustStore.MAX_FILE_BYTES, writer);
@@ -201,18 +215,20 @@ final class TrustStoreWriteFailureTest {
   /** The store's list and both files' bytes at one moment. */
   private static final class Saved {
     final List<TrustedPeer> peers;
-    final byte[] json;
+    final byte[] journal;
     final byte[] pem;
 
-    private Saved(List<TrustedPeer> peers, byte[] json, byte[] pem) {
+    private Saved(List<TrustedPeer> peers, byte[] journal, byte[] pem) {
       this.peers = peers;
-      this.json = json;
+      this.journal = journal;
       this.pem = pem;
     }
 
     static Saved of(TrustStore store) throws IOException {
       return new Saved(
-          store.list(), Files.readAllBytes(store.jsonFile()), Files.readAllBytes(pemFile(store)));
+          store.list(),
+          Files.readAllBytes(store.jsonFile().resolveSibling(TrustJournal.NAME)),
+          Files.readAllBytes(pemFile(store)));
     }
 
     /** The bundle beside the list, where TrustStore writes it. */
@@ -222,7 +238,7 @@ final class TrustStoreWriteFailureTest {
 
     void assertUnchanged(TrustStore store) throws PairdException {
       assertThat(store.list()).isEqualTo(peers);
-      assertThat(store.jsonFile()).hasBinaryContent(json);
+      assertThat(store.jsonFile().resolveSibling(TrustJournal.NAME)).hasBinaryContent(journal);
       assertThat(pemFile(store)).hasBinaryContent(pem);
       assertThat(TrustStore.open(store.jsonFile().getParent()).list()).isEqualTo(peers);
     }
