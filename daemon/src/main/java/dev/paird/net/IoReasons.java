@@ -6,13 +6,18 @@ import java.util.regex.Pattern;
 
 /**
  * The reason an I/O or TLS operation failed, in words a user can act on: the operating system's or
- * the TLS library's text, without the name of the native call Netty prefixes it with ({@code
- * "finishConnect(..) failed: Connection refused"} gives {@code "Connection refused"}). Anything
- * that is not an {@link IOException} is a programming error, whose text is for the log, not for the
- * user: it gives empty.
+ * the TLS library's text, without what Netty puts around it: the native call and errno before it
+ * and the remote address after it ({@code "finishConnect(..) failed with error(-111): Connection
+ * refused: /127.0.0.1:7247"} gives {@code "Connection refused"}; the caller names the address in
+ * its own words). Anything that is not an {@link IOException} is a programming error, whose text is
+ * for the log, not for the user: it gives empty.
  */
 final class IoReasons {
-  private static final Pattern NATIVE_CALL = Pattern.compile("^\\w+\\(\\.\\.\\) failed: ");
+  private static final Pattern NATIVE_CALL =
+      Pattern.compile("^\\w+\\(\\.\\.\\) failed(?: with error\\(-?\\d+\\))?: ");
+
+  /** The address Netty appends to a failed connect's text: {@code ": /192.0.2.1:7247"}. */
+  private static final Pattern REMOTE_ADDRESS = Pattern.compile(": [^ /]*/[^ ]+$");
 
   private IoReasons() {}
 
@@ -21,6 +26,7 @@ final class IoReasons {
       return Optional.empty();
     }
     String text = NATIVE_CALL.matcher(cause.getMessage()).replaceFirst("");
+    text = REMOTE_ADDRESS.matcher(text).replaceFirst("");
     return text.isBlank() ? Optional.empty() : Optional.of(text);
   }
 }

@@ -238,7 +238,9 @@ final class PairdIT {
     assertThat(pair.status()).isEqualTo(6);
     assertThat(pair.err())
         .startsWith("pairctl: cannot connect to 127.0.0.1:")
-        .contains("is paird running there and the port open?");
+        .contains("is paird running there and the port open?")
+        .as("no trace of Netty's native call or its errno")
+        .doesNotContain("(..)", "error(");
   }
 
   @Test
