@@ -49,6 +49,16 @@ public final class ControlServer implements AutoCloseable {
    * @throws PairdException if another paird holds the socket, the path is unusable, or the group
    *     does not exist
    */
+  /**
+   * Refuses if another daemon already serves {@code socket}, before start-up generates an identity
+   * or binds anything; {@link #start} checks again when it binds.
+   *
+   * @throws PairdException ALREADY_RUNNING if a daemon answers on it
+   */
+  public static void refuseIfServed(Path socket) throws PairdException {
+    SocketFiles.refuseIfServed(socket);
+  }
+
   public static ControlServer start(
       EventLoopGroup boss,
       EventLoopGroup workers,

@@ -52,12 +52,7 @@ final class SocketFiles {
     }
     try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       probe.connect(UnixDomainSocketAddress.of(socket));
-      throw new PairdException(
-          ErrorCode.ALREADY_RUNNING,
-          "another paird is already serving "
-              + socket
-              + "; stop it first (systemctl stop paird)"
-              + " or give this one another --socket");
+      throw alreadyServed(socket);
     } catch (ConnectException e) {
       // Nobody listens: a crashed daemon left it behind.
       try {
@@ -74,6 +69,31 @@ final class SocketFiles {
           "cannot check whether " + socket + " is in use: " + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * Refuses, without changing anything, if a live daemon answers on {@code socket}: the check that
+   * {@link #prepare} makes, made before start-up does any work or writes anything.
+   */
+  static void refuseIfServed(Path socket) throws PairdException {
+    if (SocketFile.probe(socket, LinkOption.NOFOLLOW_LINKS).kind() != SocketFile.Kind.SOCKET) {
+      return; // absent, or not a socket: prepare says what is wrong with it
+    }
+    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      probe.connect(UnixDomainSocketAddress.of(socket));
+    } catch (IOException e) {
+      return; // nobody answers (a stale socket) or it cannot be reached: prepare decides
+    }
+    throw alreadyServed(socket);
+  }
+
+  private static PairdException alreadyServed(Path socket) {
+    return new PairdException(
+        ErrorCode.ALREADY_RUNNING,
+        "another paird is already serving "
+            + socket
+            + "; stop it first (systemctl stop paird)"
+            + " or give this one another --socket");
   }
 
   /** The socket's name inside its private directory: short, as sun_path is. */

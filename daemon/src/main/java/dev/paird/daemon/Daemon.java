@@ -76,6 +76,8 @@ final class Daemon implements AutoCloseable {
               + Epoll.unavailabilityCause().getMessage()
               + "); paird needs Linux on x86_64 or aarch64");
     }
+    // A second paird on the same socket stops here, before it makes an identity or takes a port.
+    ControlServer.refuseIfServed(config.socket());
     configured(
         config,
         "state_dir",

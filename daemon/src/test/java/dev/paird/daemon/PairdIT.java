@@ -344,6 +344,8 @@ final class PairdIT {
                 + socket
                 + "; stop it first (systemctl stop paird) or give this one another --socket");
     assertThat(ctl.run("status").status()).isZero();
+    // Refused before it did anything: no state directory, so no identity made for nothing.
+    assertThat(tmp.resolve("state")).doesNotExist();
   }
 
   @Test
