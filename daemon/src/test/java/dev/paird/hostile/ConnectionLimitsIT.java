@@ -5,18 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.paird.api.ControlProtocol.Command;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class ConnectionLimitsIT {
   private static final Duration BOUND = Duration.ofSeconds(10);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path identities;
   private static SSLContext client;
@@ -125,23 +138,74 @@ final class ConnectionLimitsIT {
         .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
   }
 
+  @Test
+  void status_countsAConnectionThatNeverStartsTls_asInTheHandshake() throws Exception {
+    paird =
+        LiveDaemon.start(
+            dir,
+            "server",
+            "handshake_timeout = 1m",
+            "first_frame_timeout = 1m",
+            "exchange_timeout = 1m",
+            "rate_limit_per_minute = 6000");
+    held.add(RawConnection.open(client, source(8), paird.pairingPort, BOUND));
+    awaitEstablishedOnTheServer(1);
+
+    // A plain TCP connection that never sends a ClientHello: admitted, counted, still in the
+    // handshake as far as paird can tell.
+    try (Socket silent = new Socket()) {
+      silent.bind(new InetSocketAddress(source(9), 0));
+      silent.connect(paird.pairingPort, (int) BOUND.toMillis());
+      JsonNode status = awaitStatus(s -> s.path("pairing_connections").intValue() == 2);
+
+      assertThat(status.path("pairing_in_handshake").intValue())
+          .as("status: %s", status)
+          .isEqualTo(1);
+    }
+    JsonNode after = awaitStatus(s -> s.path("pairing_connections").intValue() == 1);
+    assertThat(after.path("pairing_in_handshake").intValue()).as("status: %s", after).isZero();
+  }
+
   /**
    * Waits until paird's status counts {@code count} pairing connections, none of them still in the
    * TLS handshake: a TLS 1.3 client finishes before the server does, so the client side alone
    * cannot tell.
    */
   private void awaitEstablishedOnTheServer(int count) throws Exception {
+    awaitStatus(
+        status ->
+            status.path("pairing_connections").intValue() == count
+                && status.path("pairing_in_handshake").intValue() == 0);
+  }
+
+  /**
+   * Asks paird's control socket for its status, as a plain JSON line over a Unix socket (no pairctl
+   * code), until {@code wanted} holds, and returns that status.
+   */
+  private JsonNode awaitStatus(Predicate<JsonNode> wanted) throws Exception {
     long deadline = System.nanoTime() + BOUND.toNanos();
     JsonNode status;
     do {
-      status = paird.ctl.look(Command.STATUS);
-      if (status.path("pairing_connections").intValue() == count
-          && status.path("pairing_in_handshake").intValue() == 0) {
-        return;
+      status = rawStatus();
+      if (wanted.test(status)) {
+        return status;
       }
       LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // between polls of the status
     } while (System.nanoTime() < deadline);
-    throw new AssertionError(
-        "paird did not report " + count + " established pairing connections: " + status);
+    throw new AssertionError("paird's status did not reach what the test waits for: " + status);
+  }
+
+  private JsonNode rawStatus() throws IOException {
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(paird.socket));
+      channel.write(
+          ByteBuffer.wrap("{\"v\":1,\"command\":\"status\"}\n".getBytes(StandardCharsets.UTF_8)));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+      JsonNode answer = JSON.readTree(in.readLine());
+      assertThat(answer.path("ok").asBoolean()).as("status: %s", answer).isTrue();
+      return answer.path("result");
+    }
   }
 }

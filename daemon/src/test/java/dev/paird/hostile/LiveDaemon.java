@@ -28,6 +28,9 @@ final class LiveDaemon implements AutoCloseable {
   final PairdProcess process;
   final Pairctl ctl;
 
+  /** Its control socket. */
+  final Path socket;
+
   /** Where its pairing port listens, as pairctl takes it: {@code 127.0.0.1:PORT}. */
   final String address;
 
@@ -37,12 +40,18 @@ final class LiveDaemon implements AutoCloseable {
   final List<String> keys = new ArrayList<>();
 
   private LiveDaemon(
-      String name, SelfSigned identity, PairdProcess process, Pairctl ctl, String address) {
+      String name,
+      SelfSigned identity,
+      PairdProcess process,
+      Pairctl ctl,
+      Path socket,
+      String address) {
     this.name = name;
     this.identity = identity;
     this.process = process;
     this.ctl = ctl;
     this.address = address;
+    this.socket = socket;
     int colon = address.lastIndexOf(':');
     this.pairingPort =
         new InetSocketAddress(
@@ -70,7 +79,7 @@ final class LiveDaemon implements AutoCloseable {
       Pairctl ctl = options.pairctl();
       String listen = ctl.look(Command.STATUS).path("listen").textValue();
       assertThat(listen).matches("127\\.0\\.0\\.1:[1-9][0-9]*");
-      return new LiveDaemon(name, identity, process, ctl, listen);
+      return new LiveDaemon(name, identity, process, ctl, options.socket(), listen);
     } catch (Throwable e) {
       process.close();
       throw e;
