@@ -7,14 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.ctl.PairctlCalls;
 import dev.paird.daemon.Pairctl.Result;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -161,26 +153,15 @@ final class ControlSocketIT {
 
   @Test
   void twoRequestsOnOneLine_areABadRequest_andNeitherRuns() throws Exception {
-    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      channel.connect(UnixDomainSocketAddress.of(socket));
-      ByteBuffer line =
-          ByteBuffer.wrap(
-              ("{\"v\":1,\"command\":\"new-key\"}" + "{\"v\":1,\"command\":\"new-key\"}\n")
-                  .getBytes(StandardCharsets.UTF_8));
-      while (line.hasRemaining()) {
-        channel.write(line);
-      }
-      JsonNode answer =
-          Pairctl.JSON.readTree(
-              Pairctl.readLine(
-                  new BufferedReader(
-                      new InputStreamReader(
-                          Channels.newInputStream(channel), StandardCharsets.UTF_8))));
+    JsonNode answer =
+        Pairctl.JSON.readTree(
+            Pairctl.exchange(
+                socket,
+                "{\"v\":1,\"command\":\"new-key\"}" + "{\"v\":1,\"command\":\"new-key\"}\n"));
 
-      assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
-      assertThat(answer.path("error").path("message").textValue())
-          .startsWith("something follows the request's JSON value on the same line");
-    }
+    assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
+    assertThat(answer.path("error").path("message").textValue())
+        .startsWith("something follows the request's JSON value on the same line");
     assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
   }
 }

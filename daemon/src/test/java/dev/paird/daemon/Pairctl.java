@@ -9,6 +9,11 @@ import dev.paird.ctl.PairctlCalls;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -174,6 +179,23 @@ public final class Pairctl {
   /** A line, waited for with a bound; on timeout the caller closes the stream's source. */
   static String readLine(BufferedReader in) throws Exception {
     return readLine(in, TIMEOUT);
+  }
+
+  /**
+   * Sends raw text on a fresh connection to the control socket {@code socket}, as any program may
+   * (no pairctl code), and returns the first line of the answer.
+   */
+  public static String exchange(Path socket, String request) throws Exception {
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      ByteBuffer bytes = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      return readLine(
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
+    }
   }
 
   /** A line, waited for at most {@code bound}; on timeout the caller closes the stream's source. */

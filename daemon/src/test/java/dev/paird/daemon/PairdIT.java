@@ -380,16 +380,7 @@ final class PairdIT {
 
   /** Sends raw text on a fresh control connection and returns the first answer line. */
   private String exchange(String request) throws Exception {
-    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      channel.connect(UnixDomainSocketAddress.of(socket));
-      ByteBuffer bytes = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      return Pairctl.readLine(
-          new BufferedReader(
-              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
-    }
+    return Pairctl.exchange(socket, request);
   }
 
   /** The pairing port the shared paird bound, as its status reports it. */

@@ -6,22 +6,15 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paird.daemon.Pairctl;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,17 +188,10 @@ final class ConnectionLimitsIT {
     throw new AssertionError("paird's status did not reach what the test waits for: " + status);
   }
 
-  private JsonNode rawStatus() throws IOException {
-    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      channel.connect(UnixDomainSocketAddress.of(paird.socket));
-      channel.write(
-          ByteBuffer.wrap("{\"v\":1,\"command\":\"status\"}\n".getBytes(StandardCharsets.UTF_8)));
-      BufferedReader in =
-          new BufferedReader(
-              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-      JsonNode answer = JSON.readTree(in.readLine());
-      assertThat(answer.path("ok").asBoolean()).as("status: %s", answer).isTrue();
-      return answer.path("result");
-    }
+  private JsonNode rawStatus() throws Exception {
+    JsonNode answer =
+        JSON.readTree(Pairctl.exchange(paird.socket, "{\"v\":1,\"command\":\"status\"}\n"));
+    assertThat(answer.path("ok").asBoolean()).as("status: %s", answer).isTrue();
+    return answer.path("result");
   }
 }
