@@ -91,6 +91,17 @@ class Paird:
         self.log.close()
 
 
+def read_line(sock, chunk_size):
+    """Bytes from sock up to and including a newline, or up to the end of the stream."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(chunk_size)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def call(path, command, args=None):
     """One control request (docs/CONTROL.md): a JSON line out, a JSON line back."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -98,12 +109,7 @@ def call(path, command, args=None):
         s.connect(path)
         request = {"v": 1, "command": command, "args": args or {}, "id": 1}
         s.sendall((json.dumps(request) + "\n").encode())
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_line(s, 65536)
     answer = json.loads(reply)
     if not answer.get("ok"):
         sys.exit("%s failed: %s" % (command, answer.get("error")))
@@ -173,12 +179,7 @@ def openssl_floor(work, server, client, rounds):
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with context.wrap_socket(raw) as tls:
                 tls.sendall(b"ping\n")
-                answer = b""
-                while not answer.endswith(b"\n"):
-                    chunk = tls.recv(64)
-                    if not chunk:
-                        break
-                    answer += chunk
+                read_line(tls, 64)
 
     try:
         return timed(handshake, rounds, warmup=5)
