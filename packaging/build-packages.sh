@@ -19,7 +19,7 @@
 # Environment:
 #   SOURCE_DATE_EPOCH  the timestamp of every file (default: the last commit's time)
 #   DEB_ARCHES         architectures to build (default "amd64 arm64")
-# Needs: bash, coreutils, findutils, GNU tar, gzip, dpkg-deb, git (for the default
+# Needs: bash, coreutils, findutils, GNU tar, gzip, unzip, dpkg-deb, git (for the default
 # SOURCE_DATE_EPOCH), and Maven with a JDK 17 unless --skip-build.
 set -euo pipefail
 umask 022
@@ -147,6 +147,27 @@ put_jars() {
     put 0644 "$jar" "$2/$(basename "$jar")"
   done
 }
+# put_natives SOURCE_DIR DEST_DIR SKIP_GLOB: the native libraries inside the jars that put_jars
+# ships (META-INF/native/*.so), unpacked for the JVM to load in place instead of Netty copying
+# them to a temporary file at every start; and DEST_DIR/jars, the names of the jars they came
+# from, by which the launcher makes sure they are the libraries of the jars it runs.
+put_natives() {
+  local jar entry
+  mkdir -p "$2"
+  : >"$2/jars"
+  for jar in "$1"/*.jar; do
+    # shellcheck disable=SC2053
+    [ -n "$3" ] && [[ $(basename "$jar") == $3 ]] && continue
+    for entry in $(unzip -Z1 "$jar" 'META-INF/native/*.so' 2>/dev/null); do
+      unzip -p "$jar" "$entry" >"$2/${entry##*/}"
+      chmod 0644 "$2/${entry##*/}"
+      printf '%s\n' "$(basename "$jar")" >>"$2/jars"
+    done
+  done
+  [ -s "$2/jars" ] || die "no native libraries in the jars of $1"
+  sort -u -o "$2/jars" "$2/jars"
+  chmod 0644 "$2/jars"
+}
 # normalize ROOT: fixed modes for directories and fixed mtimes for everything.
 normalize() {
   find "$1" -type d -exec chmod 0755 {} +
@@ -166,6 +187,7 @@ build_deb() {
   put 0755 "$pkg/bin/pairctl" "$root/usr/bin/pairctl"
   put_jars "$daemon_lib" "$root/usr/share/paird/lib/daemon" "$skip"
   put_jars "$ctl_lib" "$root/usr/share/paird/lib/ctl" "$skip"
+  put_natives "$daemon_lib" "$root/usr/lib/paird/native" "$skip"
   put 0644 "$top/systemd/paird.service" "$root/lib/systemd/system/paird.service"
   put 0644 "$top/systemd/paird-trust-changed.path" "$root/lib/systemd/system/paird-trust-changed.path"
   put 0644 "$top/systemd/paird-trust-changed.service" \
@@ -219,6 +241,7 @@ build_tarball() {
   put 0755 "$pkg/bin/pairctl" "$root/bin/pairctl"
   put_jars "$daemon_lib" "$root/share/paird/lib/daemon" ""
   put_jars "$ctl_lib" "$root/share/paird/lib/ctl" ""
+  put_natives "$daemon_lib" "$root/lib/paird/native" ""
   mkdir -p "$root/lib/systemd/system"
   sed 's|^ExecStart=/usr/bin/paird$|ExecStart=/usr/local/bin/paird|' "$top/systemd/paird.service" \
     >"$root/lib/systemd/system/paird.service"
