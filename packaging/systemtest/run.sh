@@ -392,7 +392,31 @@ sandbox() {
     expect "/proc (ProtectProc, ProcSubset)" "hidepid=invisible,subset=pid" \
       "$(seen OPTIONS /proc | grep -oE 'hidepid=[a-z]+,subset=pid')" &&
     expect "class-data archive mapped (made by postinst, readable in the sandbox)" "yes" \
-      "$(ct "$c" grep -q /var/cache/paird/paird.jsa "/proc/$pid/maps" && echo yes || echo no)"
+      "$(ct "$c" grep -q /var/cache/paird/paird.jsa "/proc/$pid/maps" && echo yes || echo no)" &&
+    expect "unit: NoExecPaths, ExecPaths" \
+      "NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird ExecPaths=/usr" \
+      "$(ct "$c" systemctl show paird -p NoExecPaths -p ExecPaths | sort -r | tr '\n' ' ' | sed 's/ $//')" &&
+    expect "noexec (NoExecPaths): / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm; /usr not" \
+      "yes yes yes yes yes yes no" \
+      "$(for m in / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm /usr; do
+        ct "$c" findmnt --task "$pid" -n -o OPTIONS --target "$m" | tail -n 1 | grep -qw noexec &&
+          echo yes || echo no
+      done | tr '\n' ' ' | sed 's/ $//')" &&
+    native_mapped "$c" "$pid" /usr/lib/paird/native
+}
+
+# native_mapped C PID DIR: the native libraries of Netty that process PID maps are epoll's and
+# BoringSSL's, both from DIR, and none is a copy unpacked to a temporary file, which Netty
+# deletes right after loading it (so the map says "(deleted)") and which its /tmp would show.
+native_mapped() {
+  local c=$1 pid=$2 dir=$3 arch
+  arch=$(ct "$c" uname -m)
+  [ "$arch" != aarch64 ] || arch=aarch_64
+  expect "native libraries mapped" \
+    "$dir/libnetty_tcnative_linux_$arch.so $dir/libnetty_transport_native_epoll_$arch.so" \
+    "$(ct "$c" awk '$6 ~ /netty/ { $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print }' \
+      "/proc/$pid/maps" | sort -u | tr '\n' ' ' | sed 's/ $//')" &&
+    expect "files in paird's /tmp" "" "$(ct "$c" ls -A "/proc/$pid/root/tmp" | grep -v '^hsperfdata_' || true)"
 }
 
 files_and_socket() {
@@ -403,6 +427,8 @@ files_and_socket() {
     expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
     expect "/etc/paird/paird.conf" "root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&
+    expect "native libraries" "root:root 755 root:root 644 root:root 644" \
+      "$(ct "$c" sh -c 'stat -c "%U:%G %a" /usr/lib/paird/native /usr/lib/paird/native/*.so' | tr '\n' ' ' | sed 's/ $//')" &&
     expect "class-data archives" "root:root 644 root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /var/cache/paird/paird.jsa /var/cache/paird/pairctl.jsa | tr '\n' ' ' | sed 's/ $//')" &&
     expect "identity: certificate, private key" "paird 644 paird 600" \
@@ -719,7 +745,9 @@ tarball_install() {
     expect "ActiveState" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" &&
     expect "control socket" "srw-rw---- paird paird" \
       "$(ct "$c" ls -l /run/paird/control.sock | awk '{print $1, $3, $4}')" &&
-    expect "pairctl on PATH" "/usr/local/bin/pairctl" "$(ct "$c" sh -c 'command -v pairctl')" || return 1
+    expect "pairctl on PATH" "/usr/local/bin/pairctl" "$(ct "$c" sh -c 'command -v pairctl')" &&
+    native_mapped "$c" "$(ct "$c" systemctl show paird -p MainPID --value)" \
+      /usr/local/lib/paird/native || return 1
   ct "$c" sh -euc '
     systemctl disable --now paird
     rm -r /usr/local/bin/paird /usr/local/bin/pairctl /usr/local/share/paird \
