@@ -109,6 +109,7 @@ public final class PairdProcess implements AutoCloseable {
     private Optional<String> listen = Optional.of("127.0.0.1:0");
     private Optional<SelfSigned> identity = Optional.empty();
     private List<String> wrapper = List.of();
+    private Path launcher = PAIRD;
     private Optional<Duration> keyLifetimeFloor = Optional.empty();
 
     private Options(Path dir) {
@@ -163,6 +164,12 @@ public final class PairdProcess implements AutoCloseable {
       return this;
     }
 
+    /** Another copy of the launch script, such as one in a layout like an installed package's. */
+    public Options launcher(Path script) {
+      this.launcher = script;
+      return this;
+    }
+
     /** Keys may live as little as {@code floor}; see {@link KeyLifetimeFloorPaird}. */
     public Options keyLifetimeFloor(Duration floor) {
       this.keyLifetimeFloor = Optional.of(floor);
@@ -205,7 +212,7 @@ public final class PairdProcess implements AutoCloseable {
       }
       return keyLifetimeFloor.isPresent()
           ? launchWithKeyLifetimeFloor(wrapper, keyLifetimeFloor.get(), arguments())
-          : PairdProcess.launch(wrapper, arguments());
+          : PairdProcess.launch(wrapper, launcher, arguments());
     }
 
     /** Starts paird and waits until it is ready; one that is not is stopped. */
@@ -227,8 +234,13 @@ public final class PairdProcess implements AutoCloseable {
    */
   public static PairdProcess launch(List<String> wrapper, List<String> arguments)
       throws IOException {
+    return launch(wrapper, PAIRD, arguments);
+  }
+
+  private static PairdProcess launch(List<String> wrapper, Path launcher, List<String> arguments)
+      throws IOException {
     List<String> command = new ArrayList<>(wrapper);
-    command.add(PAIRD.toString());
+    command.add(launcher.toString());
     command.addAll(arguments);
     return start(command);
   }
