@@ -43,6 +43,15 @@ import org.slf4j.LoggerFactory;
 final class Daemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
+  /**
+   * What loading epoll needs: the package's libraries, or a temporary directory where Netty may
+   * unpack them and map them executable (which the packaged unit forbids).
+   */
+  private static final String NATIVE_LIBRARIES_NEEDED =
+      "paird needs Linux on x86_64 or aarch64 with glibc, and either the package's native"
+          + " libraries in /usr/lib/paird/native (root-owned, not group- or world-writable) or a"
+          + " java.io.tmpdir where files may be executed";
+
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private SdNotify notify;
@@ -70,11 +79,13 @@ final class Daemon implements AutoCloseable {
     String hostName = HostName.current();
 
     if (!Epoll.isAvailable()) {
+      // The cause's own text goes to the log, not into the message a user reads.
+      log.error("epoll cannot be loaded", Epoll.unavailabilityCause());
       throw new PairdException(
           ErrorCode.INTERNAL,
-          "Netty's native epoll transport cannot be loaded on this system ("
-              + Epoll.unavailabilityCause().getMessage()
-              + "); paird needs Linux on x86_64 or aarch64");
+          "Netty's native epoll transport cannot be loaded; "
+              + NATIVE_LIBRARIES_NEEDED
+              + "; the log names the cause");
     }
     // A second paird on the same socket stops here, before it makes an identity or takes a port.
     ControlServer.refuseIfServed(config.socket());

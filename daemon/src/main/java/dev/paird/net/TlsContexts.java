@@ -22,6 +22,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
+import org.slf4j.LoggerFactory;
 
 /**
  * The two TLS contexts of the pairing port, built once at start-up from the device identity: TLS
@@ -48,11 +49,14 @@ public final class TlsContexts {
   public static TlsContexts create(DeviceIdentity identity) throws PairdException {
     if (!OpenSsl.isAvailable()) {
       Throwable cause = OpenSsl.unavailabilityCause();
+      // The cause's own text goes to the log, not into the message a user reads.
+      LoggerFactory.getLogger(TlsContexts.class).error("BoringSSL cannot be loaded", cause);
       throw new PairdException(
           ErrorCode.INTERNAL,
-          "cannot load BoringSSL (netty-tcnative) for the pairing port: "
-              + (cause == null ? "unknown reason" : cause.getMessage())
-              + "; paird supports Linux on x86_64 and aarch64 with glibc",
+          "cannot load BoringSSL (netty-tcnative) for the pairing port; paird supports Linux on"
+              + " x86_64 and aarch64 with glibc, with the package's native libraries in"
+              + " /usr/lib/paird/native or a java.io.tmpdir where files may be executed;"
+              + " the log names the cause",
           cause);
     }
     ApplicationProtocolConfig alpn =

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -95,6 +96,35 @@ final class NativeLibraryIT {
         List.of("netty-tcnative-boringssl-static-2.0.0.Final-linux-" + arch + ".jar"));
 
     assertUnpackedByNetty(nettyLibrariesMapped());
+  }
+
+  @Test
+  void noUsableDirectory_andNowhereToUnpack_stopsWithAMessageNamingBothWays() throws Exception {
+    Files.setPosixFilePermissions(nativeDir, PosixFilePermissions.fromString("rwxrwxr-x"));
+    // Netty unpacks into io.netty.native.workdir when it is set; a regular file cannot hold one.
+    Path notADirectory = Files.writeString(tmp.resolve("not-a-directory"), "");
+
+    try (PairdProcess paird =
+        PairdProcess.in(tmp.resolve("paird"))
+            .launcher(prefix.resolve("bin/paird"))
+            .wrapper(
+                List.of(
+                    "env",
+                    "PAIRD_CDS=off",
+                    "PAIRD_JAVA_OPTS=-Dio.netty.native.workdir=" + notADirectory))
+            .launch()) {
+      assertThat(paird.awaitExit()).isEqualTo(1);
+      String line =
+          paird.awaitLogLine(
+              l -> l.contains("cannot start"), "saying why it cannot start", Duration.ofSeconds(5));
+      assertThat(line)
+          .contains("/usr/lib/paird/native")
+          .contains("java.io.tmpdir")
+          .contains("the log names the cause")
+          .doesNotContain(notADirectory.toString());
+      paird.awaitLogLine(
+          l -> l.contains("epoll cannot be loaded"), "with the cause", Duration.ofSeconds(5));
+    }
   }
 
   private void assertUnpackedByNetty(Set<String> mapped) {
