@@ -67,6 +67,7 @@ public final class Paird implements Callable<Integer> {
   String key;
 
   public static void main(String[] args) {
+    NettyProperties.apply();
     Logging.start();
     Warmup.start();
     System.exit(new CommandLine(new Paird()).execute(args));
