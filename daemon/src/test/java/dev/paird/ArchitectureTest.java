@@ -148,6 +148,24 @@ final class ArchitectureTest {
   }
 
   @Test
+  void daemon_readsAndWritesJsonWithoutDataBinding() {
+    // A mapper's set-up loads some 300 classes, resident for the daemon's life; JsonTrees gives
+    // the same trees from the streaming parser and generator.
+    noClasses()
+        .that()
+        .resideInAPackage("dev.paird..")
+        .and()
+        .resideOutsideOfPackage("dev.paird.ctl..")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("com.fasterxml.jackson.databind.ObjectMapper")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("com.fasterxml.jackson.databind.json.JsonMapper")
+        .check(main);
+  }
+
+  @Test
   void daemon_neverDependsOnTheCli() {
     noClasses()
         .that()
