@@ -95,18 +95,11 @@ public final class Paird implements Callable<Integer> {
     }
     Map<String, String> given = new HashMap<>();
     for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      int equals = arg.indexOf('=');
-      String name = equals < 0 ? arg : arg.substring(0, equals);
-      String value;
-      if (equals >= 0) {
-        value = arg.substring(equals + 1);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        return null;
-      }
-      if (!OPTIONS.contains(name)
+      String[] option = args[i].split("=", 2);
+      String name = option[0];
+      String value = option.length == 2 ? option[1] : i + 1 < args.length ? args[++i] : null;
+      if (value == null
+          || !OPTIONS.contains(name)
           || given.containsKey(name)
           || value.isEmpty()
           || value.startsWith("-")
