@@ -7,6 +7,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.syntax.elements.GivenClassesConjunction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -148,15 +149,34 @@ final class ArchitectureTest {
   }
 
   @Test
+  void daemon_readsAndWritesJsonWithoutDataBinding() {
+    // A mapper's set-up loads some 300 classes, resident for the daemon's life; JsonTrees gives
+    // the same trees from the streaming parser and generator.
+    noDaemonClasses()
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("com.fasterxml.jackson.databind.ObjectMapper")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("com.fasterxml.jackson.databind.json.JsonMapper")
+        .check(main);
+  }
+
+  @Test
   void daemon_neverDependsOnTheCli() {
-    noClasses()
-        .that()
-        .resideInAPackage("dev.paird..")
-        .and()
-        .resideOutsideOfPackage("dev.paird.ctl..")
+    noDaemonClasses()
         .should()
         .dependOnClassesThat()
         .resideInAPackage("dev.paird.ctl..")
         .check(main);
+  }
+
+  /** No class of the daemon's: every main class but pairctl's. */
+  private static GivenClassesConjunction noDaemonClasses() {
+    return noClasses()
+        .that()
+        .resideInAPackage("dev.paird..")
+        .and()
+        .resideOutsideOfPackage("dev.paird.ctl..");
   }
 }

@@ -6,14 +6,15 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.io.JsonTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -24,26 +25,21 @@ import java.util.Arrays;
  */
 public final class ControlCodec {
   // No buffer recycling: a recycled buffer outlives the request in a thread-local pool, and
-  // with it the last key that a pair request or a new-key answer carried.
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper(
-              JsonFactory.builder()
-                  .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
-                  .streamReadConstraints(
-                      StreamReadConstraints.builder()
-                          .maxNestingDepth(8)
-                          .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
-                          .maxNumberLength(20)
-                          .build())
+  // with it the last key that a pair request or a new-key answer carried. Trees are read and
+  // written by JsonTrees, without an ObjectMapper (its data binding is some 300 classes).
+  private static final JsonFactory JSON =
+      JsonFactory.builder()
+          .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(8)
+                  .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
+                  .maxNumberLength(20)
                   .build())
-          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
 
   private ControlCodec() {}
-
-  /** The shared mapper, for building result nodes. */
-  public static ObjectMapper mapper() {
-    return MAPPER;
-  }
 
   /**
    * One request line parsed: its JSON, and the {@code key} argument of a {@code pair} request taken
@@ -85,7 +81,7 @@ public final class ControlCodec {
   /** Parses one request line; see {@link RequestLine}. */
   public static RequestLine parseLine(byte[] line) throws PairdException {
     char[][] key = new char[1][];
-    try (JsonParser parser = MAPPER.createParser(line)) {
+    try (JsonParser parser = JSON.createParser(line)) {
       JsonToken first = parser.nextToken();
       if (first == null) {
         throw new PairdException(
@@ -104,7 +100,7 @@ public final class ControlCodec {
                             key[0] = takeText(value);
                             return TextNode.valueOf("");
                           }))
-              : MAPPER.readTree(parser);
+              : JsonTrees.read(parser);
       checkNothingFollows(parser);
       return new RequestLine(root, key[0]);
     } catch (PairdException | RuntimeException e) {
@@ -160,16 +156,16 @@ public final class ControlCodec {
   private static JsonNode readObject(JsonParser parser, String special, FieldReader reader)
       throws IOException {
     if (parser.currentToken() != JsonToken.START_OBJECT) {
-      return MAPPER.readTree(parser);
+      return JsonTrees.read(parser);
     }
-    ObjectNode object = MAPPER.createObjectNode();
+    ObjectNode object = JsonTrees.object();
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String name = parser.currentName();
       JsonToken value = parser.nextToken();
       boolean expected =
           name.equals("args") ? value == JsonToken.START_OBJECT : value == JsonToken.VALUE_STRING;
       object.set(
-          name, name.equals(special) && expected ? reader.read(parser) : MAPPER.readTree(parser));
+          name, name.equals(special) && expected ? reader.read(parser) : JsonTrees.read(parser));
     }
     return object;
   }
@@ -213,7 +209,7 @@ public final class ControlCodec {
   }
 
   private static ObjectNode envelope(JsonNode id) {
-    ObjectNode response = MAPPER.createObjectNode();
+    ObjectNode response = JsonTrees.object();
     response.put("v", ControlProtocol.VERSION);
     if (id != null && id.isValueNode()) {
       response.set("id", id);
@@ -223,13 +219,9 @@ public final class ControlCodec {
 
   /** One response line, newline included. */
   public static byte[] encode(JsonNode response) {
-    try {
-      byte[] json = MAPPER.writeValueAsBytes(response);
-      byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
-      line[json.length] = '\n';
-      return line;
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot encode a response", e);
-    }
+    byte[] json = JsonTrees.bytes(JSON, response);
+    byte[] line = Arrays.copyOf(json, json.length + 1);
+    line[json.length] = '\n';
+    return line;
   }
 }

@@ -13,6 +13,7 @@ import dev.paird.config.ListenAddress;
 import dev.paird.config.PairdConfig;
 import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
+import dev.paird.io.JsonTrees;
 import dev.paird.keys.KeyInfo;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
@@ -290,7 +291,7 @@ public final class ControlService {
   }
 
   private static ObjectNode object() {
-    return ControlCodec.mapper().createObjectNode();
+    return JsonTrees.object();
   }
 
   private interface Blocking {

@@ -5,8 +5,11 @@ import dev.paird.api.PairdException;
 import dev.paird.api.Version;
 import dev.paird.config.ConfigFile;
 import dev.paird.config.PairdConfig;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -67,9 +70,66 @@ public final class Paird implements Callable<Integer> {
   String key;
 
   public static void main(String[] args) {
+    NettyProperties.apply();
     Logging.start();
     Warmup.start();
-    System.exit(new CommandLine(new Paird()).execute(args));
+    Paird paird = quick(args);
+    System.exit(paird != null ? paird.run() : new CommandLine(new Paird()).execute(args));
+  }
+
+  /** The options a well-formed command line gives, each with a value. */
+  private static final List<String> OPTIONS =
+      List.of("--config", "--state-dir", "--socket", "--listen", "--cert", "--key");
+
+  /**
+   * The command line parsed without picocli, or null if picocli has to: its model of the command is
+   * some 170 classes, resident for the daemon's life, that only help, a version request or a usage
+   * error need. Taken here is only what picocli is known to parse the same way: each option of
+   * {@link #OPTIONS} at most once, its value after {@code =} or in the next word, and a value that
+   * is not empty, starts with neither {@code -} nor {@code @} (an argument file) and, for {@code
+   * --config}, is a path.
+   */
+  static Paird quick(String[] args) {
+    if (System.getProperty("picocli.trimQuotes") != null) {
+      return null;
+    }
+    Map<String, String> given = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String[] option = args[i].split("=", 2);
+      String name = option[0];
+      String value = option.length == 2 ? option[1] : i + 1 < args.length ? args[++i] : null;
+      if (value == null
+          || !OPTIONS.contains(name)
+          || given.containsKey(name)
+          || value.isEmpty()
+          || value.startsWith("-")
+          || value.startsWith("@")) {
+        return null;
+      }
+      given.put(name, value);
+    }
+    Paird paird = new Paird();
+    try {
+      paird.configFile = given.containsKey("--config") ? Path.of(given.get("--config")) : null;
+    } catch (InvalidPathException e) {
+      return null;
+    }
+    paird.stateDir = given.get("--state-dir");
+    paird.socket = given.get("--socket");
+    paird.listen = given.get("--listen");
+    paird.cert = given.get("--cert");
+    paird.key = given.get("--key");
+    return paird;
+  }
+
+  /** {@link #call()} with picocli's exit status for an exception that escapes it. */
+  private int run() {
+    try {
+      return call();
+    } catch (RuntimeException e) {
+      e.printStackTrace();
+      return 1;
+    }
   }
 
   @Override

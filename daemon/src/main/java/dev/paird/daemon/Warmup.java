@@ -1,14 +1,13 @@
 package dev.paird.daemon;
 
-import dev.paird.control.ControlCodec;
 import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.OpenSsl;
 
 /**
  * Loads what start-up needs last on a second thread while the main one reads the configuration,
- * sets up logging and reads the identity and the trusted list: Netty's epoll library, BoringSSL
- * (the largest single cost of a start: unpacking and loading the library and probing it) and
- * Jackson's data binding. On a machine with two cores that overlaps about half of paird's start.
+ * sets up logging and reads the identity and the trusted list: Netty's epoll library and BoringSSL
+ * (the largest single cost of a start: unpacking and loading the library and probing it). On a
+ * machine with two cores that overlaps about half of paird's start.
  *
  * <p>Nothing here decides anything: the main thread asks the same questions again when it needs the
  * answers ({@code Epoll.isAvailable()}, {@code OpenSsl.isAvailable()}) and reports a failure
@@ -24,7 +23,6 @@ final class Warmup {
               try {
                 Epoll.isAvailable();
                 OpenSsl.isAvailable();
-                ControlCodec.mapper();
               } catch (RuntimeException | LinkageError e) {
                 // The main thread meets the same failure when it needs the part, and says so.
               }

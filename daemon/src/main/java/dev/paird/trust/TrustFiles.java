@@ -1,23 +1,23 @@
 package dev.paird.trust;
 
 import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
+import dev.paird.io.JsonTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -91,11 +91,9 @@ final class TrustFiles {
           "suite",
           "label");
 
-  private static final ObjectMapper MAPPER =
-      JsonMapper.builder()
-          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .build();
+  // Trees are read by JsonTrees, without an ObjectMapper (its data binding is some 300 classes).
+  private static final JsonFactory JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private TrustFiles() {}
 
@@ -105,7 +103,7 @@ final class TrustFiles {
     DefaultPrettyPrinter pretty =
         new DefaultPrettyPrinter().withObjectIndenter(indenter).withArrayIndenter(indenter);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonGenerator json = MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+    try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
       json.setPrettyPrinter(pretty);
       json.writeStartObject();
       json.writeNumberField("version", VERSION);
@@ -136,9 +134,9 @@ final class TrustFiles {
     json.writeEndObject();
   }
 
-  /** The mapper both files are read with: strict about duplicate keys and trailing data. */
-  static ObjectMapper mapper() {
-    return MAPPER;
+  /** The factory both files are read and written with: strict about duplicate keys. */
+  static JsonFactory json() {
+    return JSON;
   }
 
   /**
@@ -183,7 +181,7 @@ final class TrustFiles {
     JsonNode root;
     try {
       checkValueCount(file, bytes);
-      root = MAPPER.readTree(bytes);
+      root = JsonTrees.readDocument(JSON, bytes, 0, bytes.length);
     } catch (JsonProcessingException e) {
       // Jackson's own message quotes the text it choked on; the file may not be ours (a link
       // put in its place, a restored backup of something else), so only say where and what.
@@ -312,7 +310,7 @@ final class TrustFiles {
    * Counting streams through the bytes and keeps nothing.
    */
   private static void checkValueCount(Path file, byte[] bytes) throws IOException, PairdException {
-    try (JsonParser parser = MAPPER.getFactory().createParser(bytes)) {
+    try (JsonParser parser = JSON.createParser(bytes)) {
       int values = 0;
       while (parser.nextToken() != null) {
         if (++values > MAX_VALUES) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.PairdException;
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.JsonTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -193,8 +194,7 @@ final class TrustJournal implements AutoCloseable {
   /** A line of the journal: checksum, space, JSON, newline. */
   static byte[] line(Change change) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(2048);
-    try (JsonGenerator json =
-        TrustFiles.mapper().getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+    try (JsonGenerator json = TrustFiles.json().createGenerator(out, JsonEncoding.UTF8)) {
       json.writeStartObject();
       if (change instanceof Put put) {
         json.writeFieldName("put");
@@ -282,7 +282,7 @@ final class TrustJournal implements AutoCloseable {
       }
       JsonNode node;
       try {
-        node = TrustFiles.mapper().readTree(bytes, at + 9, end - at - 9);
+        node = JsonTrees.readDocument(TrustFiles.json(), bytes, at + 9, end - at - 9);
       } catch (JsonProcessingException e) {
         throw damaged(file, "line " + number + " is not a JSON object paird writes");
       } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.paird.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
@@ -344,7 +345,7 @@ final class ControlHandlerTest {
         new EmbeddedChannel(initializer(service(), 4, ch -> new Caller(65534, 65534, 77)));
 
     ByteBuf refusal = stranger.readOutbound();
-    JsonNode answer = ControlCodec.mapper().readTree(refusal.toString(StandardCharsets.UTF_8));
+    JsonNode answer = new ObjectMapper().readTree(refusal.toString(StandardCharsets.UTF_8));
     refusal.release();
     assertThat(answer.path("error").path("code").textValue()).isEqualTo("permission_denied");
     assertThat(answer.path("error").path("message").textValue())
