@@ -17,11 +17,13 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -109,16 +111,34 @@ public final class NettyPairingClient implements PairingClient {
               ErrorCode.INVALID_ARGUMENT, "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
     }
     CompletableFuture<Outcome> result = new CompletableFuture<>();
+    EventLoop loop = callersLoop();
     resolve(target)
         .whenComplete(
             (addresses, failure) -> {
               if (failure != null) {
                 result.completeExceptionally(failure);
               } else {
-                connect(target, addresses, 0, host, label, sessions, result);
+                connect(loop, target, addresses, 0, host, label, sessions, result);
               }
             });
     return result;
+  }
+
+  /**
+   * The event loop for a new connection: the caller's own when it is one of the group's, as a
+   * control connection asking for {@code pair} or {@code ping} is. The request, the pairing
+   * connection and the answer then stay on one thread, with no hand-off to another loop and back
+   * (each a wake-up, two per request). Nothing on that path blocks: name lookups run on the
+   * resolver and trusted-list writes on the disk executor, as before. Any other caller gets the
+   * group's next loop.
+   */
+  private EventLoop callersLoop() {
+    for (EventExecutor executor : group) {
+      if (executor.inEventLoop() && executor instanceof EventLoop loop) {
+        return loop;
+      }
+    }
+    return group.next();
   }
 
   /**
@@ -167,6 +187,7 @@ public final class NettyPairingClient implements PairingClient {
 
   /** Tries each address in turn until one accepts the connection. */
   private void connect(
+      EventLoop loop,
       HostPort target,
       InetAddress[] addresses,
       int index,
@@ -189,7 +210,7 @@ public final class NettyPairingClient implements PairingClient {
         };
     ChannelFuture connected =
         new Bootstrap()
-            .group(group)
+            .group(loop)
             .channel(EpollSocketChannel.class)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
             .option(ChannelOption.TCP_NODELAY, true)
@@ -227,7 +248,7 @@ public final class NettyPairingClient implements PairingClient {
             return;
           }
           if (index + 1 < addresses.length) {
-            connect(target, addresses, index + 1, host, label, sessions, result);
+            connect(loop, target, addresses, index + 1, host, label, sessions, result);
             return;
           }
           Throwable cause = future.cause();

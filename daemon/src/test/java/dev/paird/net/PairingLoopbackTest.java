@@ -17,9 +17,11 @@ import dev.paird.testing.TestIdentities;
 import dev.paird.testing.TestKeys;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -229,6 +231,39 @@ final class PairingLoopbackTest {
 
       assertThat(failure.code()).isEqualTo(ErrorCode.NOT_PAIRD);
       served.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void ping_askedFromEachWorkerLoop_runsItsConnectionOnThatLoop() throws Exception {
+    // Two worker loops, asked in the order opposite to the group's round robin, so that a
+    // connection placed by the group would run on the other loop each time.
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(WAIT.toSeconds(), TimeUnit.SECONDS);
+    workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+    Device beta = device("client");
+    List<EventLoop> loops = new ArrayList<>();
+    for (EventExecutor executor : workers) {
+      loops.add((EventLoop) executor);
+    }
+    try (ServerSocket hangsUp = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + hangsUp.getLocalPort();
+      for (int round = 0; round < 2; round++) {
+        for (int i = loops.size() - 1; i >= 0; i--) {
+          EventLoop loop = loops.get(i);
+          Thread loopThread =
+              loop.submit(Thread::currentThread).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+          // The connection fails only when the server hangs up below, after the observer is in
+          // place: the thread that runs it is the one the connection's failure was reported on.
+          CompletableFuture<Thread> reportedOn =
+              loop.submit(
+                      () ->
+                          beta.client.ping(address).handle((ok, failure) -> Thread.currentThread()))
+                  .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+          hangsUp.accept().close();
+
+          assertThat(await(reportedOn)).as("round %d, loop %d", round, i).isSameAs(loopThread);
+        }
+      }
     }
   }
 
