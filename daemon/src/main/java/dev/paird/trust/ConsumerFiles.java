@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -81,8 +82,16 @@ final class ConsumerFiles {
 
   /** Whether {@code file} is a regular file (not a link) holding exactly {@code content}. */
   static boolean holds(Path file, byte[] content) throws IOException {
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
-        || Files.size(file) != content.length) {
+    // One lstat for both questions: start-up asks this of every file of trusted-certs/, 10,000 of
+    // them for a hub.
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      // Missing or not readable as it is: rewriting it decides.
+      return false;
+    }
+    if (!attributes.isRegularFile() || attributes.size() != content.length) {
       return false;
     }
     return Arrays.equals(Files.readAllBytes(file), content);
