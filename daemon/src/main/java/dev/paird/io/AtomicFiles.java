@@ -76,8 +76,31 @@ public final class AtomicFiles {
     write(target, content, permissions, false);
   }
 
+  /**
+   * {@link #write}, but without its last step: the content is on disk before the rename, and the
+   * rename is durable once the caller has called {@link #fsyncDirectory} on the target's directory,
+   * as it must before relying on it. For a change that replaces several files of one directory: the
+   * directory is flushed once, after the last of them.
+   *
+   * @throws IOException if any step fails; the target is then unchanged
+   */
+  public static void writeFlushingDirectoryLater(
+      Path target, byte[] content, Set<PosixFilePermission> permissions) throws IOException {
+    write(target, content, permissions, true, false);
+  }
+
   private static void write(
       Path target, byte[] content, Set<PosixFilePermission> permissions, boolean durable)
+      throws IOException {
+    write(target, content, permissions, durable, durable);
+  }
+
+  private static void write(
+      Path target,
+      byte[] content,
+      Set<PosixFilePermission> permissions,
+      boolean durable,
+      boolean flushDirectory)
       throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
@@ -112,7 +135,7 @@ public final class AtomicFiles {
       }
       throw e;
     }
-    if (!durable) {
+    if (!flushDirectory) {
       return;
     }
     try {
