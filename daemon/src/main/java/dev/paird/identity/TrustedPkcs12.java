@@ -110,6 +110,31 @@ public final class TrustedPkcs12 {
    * TrustedPkcs12Test checks that).
    */
   public static byte[] assemble(List<byte[]> entries) {
+    byte[] header = header(entries);
+    int length = header.length;
+    for (byte[] entry : entries) {
+      length += entry.length;
+    }
+    Der out = new Der(length).bytes(header);
+    for (byte[] entry : entries) {
+      out.bytes(entry);
+    }
+    return out.done();
+  }
+
+  /**
+   * {@link #assemble} as parts to be written one after the other: the PFX's header, then the
+   * entries themselves, so that a store of thousands is written without being copied whole.
+   */
+  public static List<byte[]> assembleParts(List<byte[]> entries) {
+    List<byte[]> parts = new ArrayList<>(entries.size() + 1);
+    parts.add(header(entries));
+    parts.addAll(entries);
+    return parts;
+  }
+
+  /** Everything of the PFX before its entries. */
+  private static byte[] header(List<byte[]> entries) {
     int safeLength = 0;
     for (byte[] entry : entries) {
       safeLength += entry.length;
@@ -121,13 +146,10 @@ public final class TrustedPkcs12 {
     int explicit = Der.encodedLength(octets);
     int contentInfo = DATA_OID.length + Der.encodedLength(explicit);
     int pfx = VERSION_3.length + Der.encodedLength(contentInfo);
-    Der out = new Der(Der.encodedLength(pfx));
+    Der out = new Der(Der.encodedLength(pfx) - safeLength);
     out.header(0x30, pfx).bytes(VERSION_3);
     out.header(0x30, contentInfo).bytes(DATA_OID);
     out.header(0xa0, explicit).header(0x04, octets).header(0x30, safeLength);
-    for (byte[] entry : entries) {
-      out.bytes(entry);
-    }
     return out.done();
   }
 

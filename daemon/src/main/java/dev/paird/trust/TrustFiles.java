@@ -165,11 +165,21 @@ final class TrustFiles {
    * concatenation.
    */
   static byte[] encodePem(List<TrustedPeer> ordered, PeerEncodings encodings) {
+    return concatenate(pemParts(ordered, encodings));
+  }
+
+  /** {@link #encodePem(List, PeerEncodings)} as the kept parts, one a peer, not concatenated. */
+  static List<byte[]> pemParts(List<TrustedPeer> ordered, PeerEncodings encodings) {
     List<byte[]> parts = new ArrayList<>(ordered.size());
-    int length = 0;
     for (TrustedPeer peer : ordered) {
-      byte[] part = encodings.of(peer).pemEntry();
-      parts.add(part);
+      parts.add(encodings.of(peer).pemEntry());
+    }
+    return parts;
+  }
+
+  static byte[] concatenate(List<byte[]> parts) {
+    int length = 0;
+    for (byte[] part : parts) {
       length += part.length;
     }
     byte[] out = new byte[length];
