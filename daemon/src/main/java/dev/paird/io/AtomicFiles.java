@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -61,7 +62,13 @@ public final class AtomicFiles {
    */
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
-    write(target, content, permissions, true);
+    write(target, List.of(content), permissions, true, true);
+  }
+
+  /** {@link #write(Path, byte[], Set)} of the concatenation of {@code parts}, without making it. */
+  public static void write(Path target, List<byte[]> parts, Set<PosixFilePermission> permissions)
+      throws IOException {
+    write(target, parts, permissions, true, true);
   }
 
   /**
@@ -73,11 +80,42 @@ public final class AtomicFiles {
    */
   public static void replace(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
-    write(target, content, permissions, false);
+    write(target, List.of(content), permissions, false, false);
   }
 
+  /**
+   * {@link #replace(Path, byte[], Set)} of the concatenation of {@code parts}, without making it.
+   */
+  public static void replace(Path target, List<byte[]> parts, Set<PosixFilePermission> permissions)
+      throws IOException {
+    write(target, parts, permissions, false, false);
+  }
+
+  /**
+   * {@link #write}, but without its last step: the content is on disk before the rename, and the
+   * rename is durable once the caller has called {@link #fsyncDirectory} on the target's directory,
+   * as it must before relying on it. For a change that replaces several files of one directory: the
+   * directory is flushed once, after the last of them.
+   *
+   * @throws IOException if any step fails; the target is then unchanged
+   */
+  public static void writeFlushingDirectoryLater(
+      Path target, List<byte[]> parts, Set<PosixFilePermission> permissions) throws IOException {
+    write(target, parts, permissions, true, false);
+  }
+
+  /**
+   * The most bytes copied into one write call when a file is written from parts: a part of a
+   * trusted-list output is one peer's, some hundreds of bytes, and a call each would be thousands.
+   */
+  private static final int PARTS_BUFFER_BYTES = 64 * 1024;
+
   private static void write(
-      Path target, byte[] content, Set<PosixFilePermission> permissions, boolean durable)
+      Path target,
+      List<byte[]> parts,
+      Set<PosixFilePermission> permissions,
+      boolean durable,
+      boolean flushDirectory)
       throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(tempPrefix(target) + HexFormat.of().formatHex(randomBytes()));
@@ -87,10 +125,7 @@ public final class AtomicFiles {
       try (FileChannel channel =
           FileChannel.open(
               temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode)) {
-        ByteBuffer buffer = ByteBuffer.wrap(content);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
+        writeParts(channel, parts);
         if (durable) {
           channel.force(true);
         }
@@ -112,13 +147,39 @@ public final class AtomicFiles {
       }
       throw e;
     }
-    if (!durable) {
+    if (!flushDirectory) {
       return;
     }
     try {
       fsyncDirectory(dir);
     } catch (IOException e) {
       throw new NotDurableException(target, e);
+    }
+  }
+
+  private static void writeParts(FileChannel channel, List<byte[]> parts) throws IOException {
+    if (parts.size() == 1) {
+      writeFully(channel, ByteBuffer.wrap(parts.get(0)));
+      return;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate(PARTS_BUFFER_BYTES);
+    for (byte[] part : parts) {
+      for (int at = 0; at < part.length; ) {
+        if (!buffer.hasRemaining()) {
+          writeFully(channel, buffer.flip());
+          buffer.clear();
+        }
+        int length = Math.min(buffer.remaining(), part.length - at);
+        buffer.put(part, at, length);
+        at += length;
+      }
+    }
+    writeFully(channel, buffer.flip());
+  }
+
+  private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
     }
   }
 

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,7 +40,7 @@ final class ConsumerFiles {
     CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
     byte[] store = pkcs12(peers, encodings);
     if (!holds(stateDir.resolve(PKCS12_NAME), store)) {
-      writePkcs12(stateDir, store, writer);
+      writePkcs12(stateDir, List.of(store), writer);
     }
   }
 
@@ -56,22 +57,27 @@ final class ConsumerFiles {
       PeerEncodings encodings)
       throws IOException {
     CaPathDirectory.update(stateDir.resolve(CAPATH_NAME), before, after, writer, encodings);
-    writePkcs12(stateDir, pkcs12(after, encodings), writer);
+    // Written from the kept parts, not copied into one array: 5 MB at 10,000 peers.
+    writePkcs12(stateDir, TrustedPkcs12.assembleParts(pkcs12Entries(after, encodings)), writer);
   }
 
   private static byte[] pkcs12(List<TrustedPeer> peers, PeerEncodings encodings) {
+    return TrustedPkcs12.assemble(pkcs12Entries(peers, encodings));
+  }
+
+  private static List<byte[]> pkcs12Entries(List<TrustedPeer> peers, PeerEncodings encodings) {
     List<byte[]> entries = new ArrayList<>(peers.size());
     for (TrustedPeer peer : peers) {
       entries.add(encodings.of(peer).pkcs12Entry());
     }
-    return TrustedPkcs12.assemble(entries);
+    return entries;
   }
 
-  private static void writePkcs12(Path stateDir, byte[] store, TrustStore.AtomicWriter writer)
+  private static void writePkcs12(Path stateDir, List<byte[]> parts, TrustStore.AtomicWriter writer)
       throws IOException {
     // Last, and it must stay last: paird-trust-changed.path watches this file to know that
     // every output of a change is on disk.
-    writer.write(stateDir.resolve(PKCS12_NAME), store, AtomicFiles.PUBLIC);
+    writer.write(stateDir.resolve(PKCS12_NAME), parts, AtomicFiles.PUBLIC);
   }
 
   /** Deletes the temporary files a crashed write of the files directly in the directory left. */
@@ -81,8 +87,16 @@ final class ConsumerFiles {
 
   /** Whether {@code file} is a regular file (not a link) holding exactly {@code content}. */
   static boolean holds(Path file, byte[] content) throws IOException {
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
-        || Files.size(file) != content.length) {
+    // One lstat for both questions: start-up asks this of every file of trusted-certs/, 10,000 of
+    // them for a hub.
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      // Missing or not readable as it is: rewriting it decides.
+      return false;
+    }
+    if (!attributes.isRegularFile() || attributes.size() != content.length) {
       return false;
     }
     return Arrays.equals(Files.readAllBytes(file), content);

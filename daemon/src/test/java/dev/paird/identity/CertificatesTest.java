@@ -61,6 +61,33 @@ final class CertificatesTest {
   }
 
   @Test
+  void parsePem_otherLayoutOfTheSameBlock_readsTheSameCertificate() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    String pem = Files.readString(files.cert());
+    String base64 =
+        pem.replace("-----BEGIN CERTIFICATE-----", "")
+            .replace("-----END CERTIFICATE-----", "")
+            .replace("\n", "");
+    String relaid =
+        "-----BEGIN CERTIFICATE-----\r\n"
+            + base64.substring(0, 50)
+            + "\r\n"
+            + base64.substring(50)
+            + "\r\n-----END CERTIFICATE-----\r\n";
+
+    assertThat(Certificates.parsePem(relaid)).isEqualTo(Certificates.parsePem(pem));
+  }
+
+  @Test
+  void parsePem_textAroundTheBlock_readsTheCertificate() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P256);
+    String pem = Files.readString(files.cert());
+
+    assertThat(Certificates.parsePem("subject=CN=device\n" + pem + "\n"))
+        .isEqualTo(Certificates.parsePem(pem));
+  }
+
+  @Test
   void fromDer_opensslDer_equalsPemCertificate() throws Exception {
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.EC_P384);
     Path der = dir.resolve("cert.der");

@@ -39,6 +39,16 @@ final class TrustedPkcs12Test {
   }
 
   @Test
+  void encode_shortAndLongAliases_isTheBuildersStore() throws Exception {
+    // DER orders a bag's two attributes by their encodings: a short alias puts the friendly name
+    // first, a long one (a length of two bytes) the trusted-usage attribute; and BMP is UTF-16.
+    Map<String, X509Certificate> aliases = new LinkedHashMap<>();
+    aliases.put("a", TestCertificates.selfSigned("short"));
+    aliases.put("k\u00fcche \u2603 ".repeat(20), TestCertificates.selfSigned("long"));
+    assertThat(TrustedPkcs12.encode(aliases)).isEqualTo(withBuilder(aliases));
+  }
+
+  @Test
   void encode_isLoadedByJavaWithEveryCertificateTrusted() throws Exception {
     Map<String, X509Certificate> three = byAlias(3);
     KeyStore store = KeyStore.getInstance("PKCS12");

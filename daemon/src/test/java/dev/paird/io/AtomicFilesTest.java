@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
@@ -11,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,38 @@ final class AtomicFilesTest {
         .isInstanceOf(FileSystemException.class);
     assertThat(target).isDirectory();
     assertThat(names(dir)).containsExactly("trusted.pem");
+  }
+
+  @Test
+  void write_parts_writesTheirConcatenation() throws Exception {
+    Path target = Files.write(dir.resolve("bundle.pem"), OLD);
+    // Parts that straddle the copy buffer's edges, an empty one and one larger than the buffer.
+    List<byte[]> parts = new ArrayList<>();
+    ByteArrayOutputStream whole = new ByteArrayOutputStream();
+    for (int size : new int[] {1, 0, 65_535, 2, 200_000, 700, 700}) {
+      byte[] part = new byte[size];
+      Arrays.fill(part, (byte) ('a' + parts.size()));
+      parts.add(part);
+      whole.write(part);
+    }
+
+    AtomicFiles.write(target, parts, AtomicFiles.PUBLIC);
+
+    assertThat(target).hasBinaryContent(whole.toByteArray());
+    assertThat(Files.getPosixFilePermissions(target)).isEqualTo(AtomicFiles.PUBLIC);
+    assertThat(names(dir)).containsExactly("bundle.pem");
+  }
+
+  @Test
+  void writeFlushingDirectoryLater_replacesTheContent() throws Exception {
+    Path target = Files.write(dir.resolve("bundle.pem"), OLD);
+
+    AtomicFiles.writeFlushingDirectoryLater(target, List.of(NEW, OLD), AtomicFiles.PUBLIC);
+
+    byte[] both = Arrays.copyOf(NEW, NEW.length + OLD.length);
+    System.arraycopy(OLD, 0, both, NEW.length, OLD.length);
+    assertThat(target).hasBinaryContent(both);
+    assertThat(names(dir)).containsExactly("bundle.pem");
   }
 
   @Test

@@ -58,7 +58,7 @@ public final class TrustStoreCrashWriter {
             stateDir,
             TrustStore.DEFAULT_MAX_PEERS,
             TrustStore.MAX_FILE_BYTES,
-            AtomicFiles::write,
+            TrustStore.DURABLE,
             AtomicFiles::replace,
             COMPACT_AFTER);
     report(out, "open", store.list());
