@@ -101,38 +101,17 @@ public final class Certificates {
         blocks.get(0).description() + " where a certificate was expected");
   }
 
-  private static final String PEM_BEGIN = "-----BEGIN CERTIFICATE-----\n";
-  private static final String PEM_END = "\n-----END CERTIFICATE-----\n";
-
   /**
    * The certificate in {@code pem} if the text is exactly what {@link #toPem} writes for it, else
    * null (the caller then reads it with the general PEM reader, which also says what is wrong). A
    * trusted list of thousands of peers holds only such texts, and this reads each with one base64
    * decoding and the JDK's parser, where the general reader builds BouncyCastle's structure of the
-   * certificate too: at start-up that was half of the time spent on the list, mostly garbage. The
-   * same JDK check decides in both ways whether the bytes are one certificate.
+   * certificate too: at start-up that was half of the time spent on the list, mostly garbage.
    */
   private static X509Certificate parseCanonicalPem(String pem) {
-    if (!pem.startsWith(PEM_BEGIN) || !pem.endsWith(PEM_END)) {
-      return null;
-    }
-    byte[] der;
-    try {
-      der =
-          Base64.getMimeDecoder()
-              .decode(pem.substring(PEM_BEGIN.length(), pem.length() - PEM_END.length()));
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-    // The MIME decoder skips what is not base64; only the exact encoding of these bytes counts.
-    if (!pem.equals(new String(pem("CERTIFICATE", der), StandardCharsets.US_ASCII))) {
-      return null;
-    }
-    try {
-      return fromDer(der);
-    } catch (CertificateException e) {
-      return null;
-    }
+    return CanonicalPem.block(pem) instanceof PemBlock.Certificate certificate
+        ? certificate.certificate()
+        : null;
   }
 
   /**

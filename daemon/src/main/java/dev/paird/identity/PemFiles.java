@@ -273,6 +273,10 @@ final class PemFiles {
 
   private static List<PemBlock> readBlocks(Path file, String role) throws PairdException {
     String text = readText(file, role);
+    PemBlock canonical = CanonicalPem.block(text);
+    if (canonical != null) {
+      return List.of(canonical);
+    }
     try {
       return PemBlocks.read(text);
     } catch (IOException e) {
