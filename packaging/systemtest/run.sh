@@ -419,6 +419,19 @@ native_mapped() {
     expect "files in paird's /tmp" "" "$(ct "$c" ls -A "/proc/$pid/root/tmp" | grep -v '^hsperfdata_' || true)"
 }
 
+# archive_trained_on_a_second_start C: postinst's archive of paird holds what a start with an
+# identity loads (the daemon's classes, the PEM-free reading of the identity) and not what only
+# making one needs (BouncyCastle's certificate builder): make-cds-archive trains on paird's second
+# start. The JVM lists an archive's classes with the flags the launcher uses with it.
+archive_trained_on_a_second_start() {
+  local classes
+  classes=$(ct "$1" java -Xshare:on -XX:SharedArchiveFile=/var/cache/paird/paird.jsa \
+    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:+PrintSharedArchiveAndExit \
+    -cp '/usr/share/paird/lib/daemon/*' 2>/dev/null)
+  expect "paird.jsa: the daemon's classes, not an identity's making" "Daemon 1 builder 0" \
+    "Daemon $(grep -c ' dev\.paird\.daemon\.Daemon ' <<<"$classes") builder $(grep -c 'X509v3CertificateBuilder' <<<"$classes")"
+}
+
 files_and_socket() {
   local c=$1
   expect "user paird" "paird:/var/lib/paird:/usr/sbin/nologin" \
@@ -431,6 +444,7 @@ files_and_socket() {
       "$(ct "$c" sh -c 'stat -c "%U:%G %a" /usr/lib/paird/native /usr/lib/paird/native/*.so' | tr '\n' ' ' | sed 's/ $//')" &&
     expect "class-data archives" "root:root 644 root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /var/cache/paird/paird.jsa /var/cache/paird/pairctl.jsa | tr '\n' ' ' | sed 's/ $//')" &&
+    archive_trained_on_a_second_start "$c" &&
     expect "identity: certificate, private key" "paird 644 paird 600" \
       "$(ct "$c" stat -c '%U %a' /var/lib/paird/identity/cert.pem /var/lib/paird/identity/key.pem | tr '\n' ' ' | sed 's/ $//')" &&
     expect "control socket" "srw-rw---- paird paird" \
