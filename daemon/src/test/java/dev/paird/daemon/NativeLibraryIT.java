@@ -104,15 +104,7 @@ final class NativeLibraryIT {
     // Netty unpacks into io.netty.native.workdir when it is set; a regular file cannot hold one.
     Path notADirectory = Files.writeString(tmp.resolve("not-a-directory"), "");
 
-    try (PairdProcess paird =
-        PairdProcess.in(tmp.resolve("paird"))
-            .launcher(prefix.resolve("bin/paird"))
-            .wrapper(
-                List.of(
-                    "env",
-                    "PAIRD_CDS=off",
-                    "PAIRD_JAVA_OPTS=-Dio.netty.native.workdir=" + notADirectory))
-            .launch()) {
+    try (PairdProcess paird = inLayout("-Dio.netty.native.workdir=" + notADirectory).launch()) {
       assertThat(paird.awaitExit()).isEqualTo(1);
       String line =
           paird.awaitLogLine(
@@ -137,16 +129,7 @@ final class NativeLibraryIT {
 
   /** Starts paird in the layout, ready, and returns the Netty libraries its memory map names. */
   private Set<String> nettyLibrariesMapped() throws Exception {
-    try (PairdProcess paird =
-        PairdProcess.in(tmp.resolve("paird"))
-            .launcher(prefix.resolve("bin/paird"))
-            .wrapper(
-                List.of(
-                    "env",
-                    // No class-data archive of an installed paird that this machine may hold.
-                    "PAIRD_CDS=off",
-                    "PAIRD_JAVA_OPTS=-Djava.io.tmpdir=" + unpackDir))
-            .start()) {
+    try (PairdProcess paird = inLayout("-Djava.io.tmpdir=" + unpackDir).start()) {
       Set<String> libraries = new TreeSet<>();
       for (String line : Files.readAllLines(Path.of("/proc/" + paird.pid() + "/maps"))) {
         // address perms offset device inode path, the path possibly followed by " (deleted)"
@@ -157,6 +140,18 @@ final class NativeLibraryIT {
       }
       return libraries;
     }
+  }
+
+  /** paird started by the layout's launcher with {@code javaOptions}. */
+  private PairdProcess.Options inLayout(String javaOptions) {
+    return PairdProcess.in(tmp.resolve("paird"))
+        .launcher(prefix.resolve("bin/paird"))
+        .wrapper(
+            List.of(
+                "env",
+                // No class-data archive of an installed paird that this machine may hold.
+                "PAIRD_CDS=off",
+                "PAIRD_JAVA_OPTS=" + javaOptions));
   }
 
   /** Unpacks a jar's META-INF/native/*.so into {@code dir}, as build-packages.sh does. */
