@@ -1,21 +1,12 @@
 package dev.paird.identity;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.bouncycastle.asn1.ASN1Encoding;
-import org.bouncycastle.asn1.ASN1Object;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DERSet;
-import org.bouncycastle.asn1.pkcs.Attribute;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.pkcs.PKCS12SafeBag;
 
 /**
  * The trusted certificates as a PKCS#12 trust store for Java programs ({@code
@@ -36,8 +27,7 @@ import org.bouncycastle.pkcs.PKCS12SafeBag;
  */
 public final class TrustedPkcs12 {
   /** Java's "trusted key usage" bag attribute (sun.security.pkcs12.PKCS12KeyStore). */
-  static final ASN1ObjectIdentifier JAVA_TRUSTED_KEY_USAGE =
-      new ASN1ObjectIdentifier("2.16.840.1.113894.746875.1.1");
+  static final String JAVA_TRUSTED_KEY_USAGE = "2.16.840.1.113894.746875.1.1";
 
   private TrustedPkcs12() {}
 
@@ -155,22 +145,31 @@ public final class TrustedPkcs12 {
 
   private static final byte[] VERSION_3 = {0x02, 0x01, 0x03};
 
-  private static final byte[] DATA_OID = der(PKCSObjectIdentifiers.data);
-  private static final byte[] CERT_BAG_OID = der(PKCSObjectIdentifiers.certBag);
-  private static final byte[] X509_CERTIFICATE_OID = der(PKCSObjectIdentifiers.x509Certificate);
-  private static final byte[] FRIENDLY_NAME_OID = der(PKCS12SafeBag.friendlyNameAttribute);
+  // The DER encodings of the object identifiers and the attribute the store is made of, written
+  // out rather than encoded by Bouncy Castle at start-up: its ASN.1 classes would otherwise load
+  // in every paird (some 47, each resident for good through the class-data archive) for five
+  // constants. TrustedPkcs12Test checks the stores' bytes against Bouncy Castle's builder, which
+  // encodes these itself.
 
-  /** The bag attribute that makes Java trust the certificate for any purpose, as DER. */
+  /** PKCS#7 data, 1.2.840.113549.1.7.1. */
+  private static final byte[] DATA_OID = HexFormat.of().parseHex("06092a864886f70d010701");
+
+  /** PKCS#12 certBag, 1.2.840.113549.1.12.10.1.3. */
+  private static final byte[] CERT_BAG_OID = HexFormat.of().parseHex("060b2a864886f70d010c0a0103");
+
+  /** PKCS#9 x509Certificate, 1.2.840.113549.1.9.22.1. */
+  private static final byte[] X509_CERTIFICATE_OID =
+      HexFormat.of().parseHex("060a2a864886f70d01091601");
+
+  /** PKCS#9 friendlyName, 1.2.840.113549.1.9.20. */
+  private static final byte[] FRIENDLY_NAME_OID = HexFormat.of().parseHex("06092a864886f70d010914");
+
+  /**
+   * The bag attribute that makes Java trust the certificate for any purpose: {@link
+   * #JAVA_TRUSTED_KEY_USAGE} with the set of anyExtendedKeyUsage, 2.5.29.37.0.
+   */
   private static final byte[] TRUSTED_ATTRIBUTE =
-      der(new Attribute(JAVA_TRUSTED_KEY_USAGE, new DERSet(KeyPurposeId.anyExtendedKeyUsage)));
-
-  private static byte[] der(ASN1Object value) {
-    try {
-      return value.getEncoded(ASN1Encoding.DER);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+      HexFormat.of().parseHex("3016060c6086480186f966adca7b010131060604551d2500");
 
   /** A DER writer of exactly known size: tags, definite lengths and bytes. */
   private static final class Der {

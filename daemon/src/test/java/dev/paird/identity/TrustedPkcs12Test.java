@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.pkcs.PKCS12PfxPduBuilder;
@@ -76,7 +77,9 @@ final class TrustedPkcs12Test {
     for (Map.Entry<String, X509Certificate> entry : byAlias.entrySet()) {
       JcaPKCS12SafeBagBuilder bag = new JcaPKCS12SafeBagBuilder(entry.getValue());
       bag.addBagAttribute(PKCS12SafeBag.friendlyNameAttribute, new DERBMPString(entry.getKey()));
-      bag.addBagAttribute(TrustedPkcs12.JAVA_TRUSTED_KEY_USAGE, KeyPurposeId.anyExtendedKeyUsage);
+      bag.addBagAttribute(
+          new ASN1ObjectIdentifier(TrustedPkcs12.JAVA_TRUSTED_KEY_USAGE),
+          KeyPurposeId.anyExtendedKeyUsage);
       pfx.addData(bag.build());
     }
     return pfx.build(null, null).getEncoded(ASN1Encoding.DER);
