@@ -1,5 +1,6 @@
 package dev.paird.protocol.spake2;
 
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Objects;
 
@@ -89,5 +90,27 @@ public final class Spake2 {
       Role role, Spake2Scalar w, byte[] idA, byte[] idB, byte[] aad, SecureRandom random) {
     Objects.requireNonNull(random, "random");
     return Spake2Party.create(role, w, idA, idB, aad, P256.randomScalar(random));
+  }
+
+  /**
+   * Starts one side of a run whose identities and AAD are not known yet: they are given to {@link
+   * Spake2Party#finish(byte[], byte[], byte[], byte[])}, with the meaning {@link #start(Role,
+   * Spake2Scalar, byte[], byte[], byte[], SecureRandom)} gives them. The share does not depend on
+   * them, so a side can compute and send it first; the confirmations still bind them.
+   */
+  public static Spake2Party start(Role role, Spake2Scalar w, SecureRandom random) {
+    Objects.requireNonNull(random, "random");
+    return Spake2Party.createUnbound(role, w, P256.randomScalar(random));
+  }
+
+  /**
+   * Checks a share received from the peer as {@link Spake2Party#finish} will, without computing
+   * anything from it: for a side that answers with its own share before it finishes.
+   *
+   * @throws GeneralSecurityException if the share is not a 65-byte uncompressed encoding of a point
+   *     of P-256 other than the identity
+   */
+  public static void checkShare(byte[] share) throws GeneralSecurityException {
+    P256.decodeShare(Objects.requireNonNull(share, "share"));
   }
 }

@@ -2,6 +2,7 @@ package dev.paird.protocol.spake2;
 
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
 import org.bouncycastle.math.ec.ECPoint;
@@ -52,20 +53,21 @@ public final class Spake2Party {
 
   private final Spake2.Role role;
   private final byte[] share;
-  private final byte[] idA;
-  private final byte[] idB;
-  private final byte[] aad;
+  private byte[] idA; // null until known, for a party started without identities
+  private byte[] idB;
+  private byte[] aad;
   private final byte[] w;
   private BigInteger wValue;
   private BigInteger scalar;
+  private ECPoint peerBlind; // w*N for A, w*M for B, once precompute() has run
   private State state = State.STARTED;
 
   private Spake2Party(
       Spake2.Role role, byte[] idA, byte[] idB, byte[] aad, Spake2Scalar w, BigInteger scalar) {
     this.role = role;
-    this.idA = idA.clone();
-    this.idB = idB.clone();
-    this.aad = aad.clone();
+    this.idA = idA == null ? null : idA.clone();
+    this.idB = idB == null ? null : idB.clone();
+    this.aad = aad == null ? null : aad.clone();
     this.w = w.encoded();
     this.wValue = w.value();
     this.scalar = scalar;
@@ -90,6 +92,19 @@ public final class Spake2Party {
       throw new IllegalArgumentException("own scalar must be in [1, n-1]");
     }
     return new Spake2Party(role, idA, idB, aad, w, ownScalar);
+  }
+
+  /**
+   * A party whose identities and AAD are given to {@link #finish(byte[], byte[], byte[], byte[])}:
+   * for a side that wants its share before it knows the peer's identity.
+   */
+  static Spake2Party createUnbound(Spake2.Role role, Spake2Scalar w, BigInteger ownScalar) {
+    Objects.requireNonNull(role, "role");
+    Objects.requireNonNull(w, "w");
+    if (!P256.isScalar(Objects.requireNonNull(ownScalar, "ownScalar"))) {
+      throw new IllegalArgumentException("own scalar must be in [1, n-1]");
+    }
+    return new Spake2Party(role, null, null, null, w, ownScalar);
   }
 
   /** This party's role. */
@@ -118,6 +133,52 @@ public final class Spake2Party {
    */
   public synchronized Spake2Confirmation finish(byte[] peerShare) throws GeneralSecurityException {
     Objects.requireNonNull(peerShare, "peerShare");
+    if (state == State.STARTED && idA == null) {
+      throw new IllegalStateException(
+          "spake2 party was started without identities; give them to finish");
+    }
+    return finishBound(peerShare);
+  }
+
+  /**
+   * {@link #finish(byte[])} for a party started without identities ({@link Spake2#start(
+   * Spake2.Role, Spake2Scalar, SecureRandom)}): binds {@code idA}, {@code idB} and {@code aad} now,
+   * with the meaning {@link Spake2#start(Spake2.Role, Spake2Scalar, byte[], byte[], byte[],
+   * SecureRandom)} gives them.
+   *
+   * @throws IllegalStateException if the party was started with identities, or as {@link
+   *     #finish(byte[])} says
+   */
+  public synchronized Spake2Confirmation finish(
+      byte[] peerShare, byte[] idA, byte[] idB, byte[] aad) throws GeneralSecurityException {
+    Objects.requireNonNull(peerShare, "peerShare");
+    Objects.requireNonNull(idA, "idA");
+    Objects.requireNonNull(idB, "idB");
+    Objects.requireNonNull(aad, "aad");
+    if (state == State.STARTED) {
+      if (this.idA != null) {
+        throw new IllegalStateException("spake2 party was started with its identities");
+      }
+      this.idA = idA.clone();
+      this.idB = idB.clone();
+      this.aad = aad.clone();
+    }
+    return finishBound(peerShare);
+  }
+
+  /**
+   * Computes now the part of {@link #finish} that does not depend on the peer's share ({@code w*N}
+   * for A, {@code w*M} for B), so that finish has less left to do once the share arrives: for a
+   * side with time to spare before then, such as a client waiting for the TLS handshake. Does
+   * nothing after the first call or once the run has ended.
+   */
+  public synchronized void precompute() {
+    if (state == State.STARTED && peerBlind == null) {
+      peerBlind = P256.multiplyFixed(role == Spake2.Role.A ? P256.N : P256.M, wValue);
+    }
+  }
+
+  private Spake2Confirmation finishBound(byte[] peerShare) throws GeneralSecurityException {
     if (state != State.STARTED) {
       throw new IllegalStateException(
           state == State.FINISHED
@@ -130,7 +191,11 @@ public final class Spake2Party {
     byte[] tt = null;
     KeySchedule keys = null;
     try {
-      k = sharedPoint(role, scalar, wValue, peer);
+      ECPoint blind =
+          peerBlind != null
+              ? peerBlind
+              : P256.multiplyFixed(role == Spake2.Role.A ? P256.N : P256.M, wValue);
+      k = sharedPoint(scalar, blind, peer);
       boolean isA = role == Spake2.Role.A;
       tt = KeySchedule.transcript(idA, idB, isA ? share : peer, isA ? peer : share, k, w);
       keys = KeySchedule.derive(tt, aad);
@@ -145,17 +210,22 @@ public final class Spake2Party {
     }
   }
 
-  /**
-   * K as this party computes it, uncompressed: {@code x*(pB - w*N)} for A, {@code y*(pA - w*M)} for
-   * B (the cofactor is 1). Validates the peer's share first.
-   */
+  /** {@link #sharedPoint(BigInteger, ECPoint, byte[])} with the blind computed from {@code w}. */
   static byte[] sharedPoint(Spake2.Role role, BigInteger ownScalar, BigInteger w, byte[] peerShare)
       throws GeneralSecurityException {
+    return sharedPoint(
+        ownScalar, P256.multiplyFixed(role == Spake2.Role.A ? P256.N : P256.M, w), peerShare);
+  }
+
+  /**
+   * K as this party computes it, uncompressed: {@code x*(pB - w*N)} for A, {@code y*(pA - w*M)} for
+   * B (the cofactor is 1), given {@code blind}, w*N for A and w*M for B. Validates the peer's share
+   * first.
+   */
+  static byte[] sharedPoint(BigInteger ownScalar, ECPoint blind, byte[] peerShare)
+      throws GeneralSecurityException {
     ECPoint peer = P256.decodeShare(peerShare);
-    ECPoint peerBlind = role == Spake2.Role.A ? P256.N : P256.M;
-    ECPoint k =
-        P256.multiplyVariable(peer.subtract(P256.multiplyFixed(peerBlind, w)), ownScalar)
-            .normalize();
+    ECPoint k = P256.multiplyVariable(peer.subtract(blind), ownScalar).normalize();
     // Happens when the peer sent exactly w*N (or w*M): K would then be known to anyone.
     if (k.isInfinity()) {
       throw new GeneralSecurityException("spake2 shared point is the identity");
@@ -177,6 +247,7 @@ public final class Spake2Party {
     wipe(aad);
     wValue = null;
     scalar = null;
+    peerBlind = null;
   }
 
   private static void wipe(byte[] bytes) {

@@ -57,6 +57,84 @@ final class Spake2Test {
     return run(w, AAD, w, AAD);
   }
 
+  // --- a side that sends its share before it knows the identities ---
+
+  @ParameterizedTest
+  @EnumSource(Spake2.Role.class)
+  void start_withoutIdentities_givenThemAtFinish_confirmsWithABoundPeer(Spake2.Role role)
+      throws GeneralSecurityException {
+    Spake2Scalar w = code("31415926");
+    Spake2.Role other = role == Spake2.Role.A ? Spake2.Role.B : Spake2.Role.A;
+    Spake2Party unbound = Spake2.start(role, w, RANDOM);
+    Spake2Party bound = start(other, w);
+
+    Spake2Confirmation late = unbound.finish(bound.share(), ID_A, ID_B, AAD);
+    Spake2Confirmation early = bound.finish(unbound.share());
+
+    assertThat(late.verifyPeer(early.ownConfirmation())).isTrue();
+    assertThat(early.verifyPeer(late.ownConfirmation())).isTrue();
+  }
+
+  @Test
+  void start_withoutIdentities_givenOthersAtFinish_doesNotConfirm()
+      throws GeneralSecurityException {
+    Spake2Scalar w = code("31415926");
+    Spake2Party unbound = Spake2.start(Spake2.Role.A, w, RANDOM);
+    Spake2Party bound = start(Spake2.Role.B, w);
+
+    Spake2Confirmation late = unbound.finish(bound.share(), ID_A, ascii("mallory"), AAD);
+    Spake2Confirmation early = bound.finish(unbound.share());
+
+    assertFailsBothWays(new Run(late, early));
+  }
+
+  @Test
+  void finish_identitiesGivenTwiceOrNever_isRefused() {
+    Spake2Scalar w = code("31415926");
+    Spake2Party unbound = Spake2.start(Spake2.Role.A, w, RANDOM);
+    Spake2Party bound = start(Spake2.Role.A, w);
+    byte[] share = start(Spake2.Role.B, w).share();
+
+    assertThatThrownBy(() -> unbound.finish(share)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> bound.finish(share, ID_A, ID_B, AAD))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  /** The same scalars give the same confirmations whether or not the blind was computed early. */
+  @ParameterizedTest
+  @EnumSource(Spake2.Role.class)
+  void precompute_changesWhenTheWorkIsDone_notItsResult(Spake2.Role role)
+      throws GeneralSecurityException {
+    Spake2Scalar w = code("27182818");
+    BigInteger own = P256.randomScalar(RANDOM);
+    Spake2.Role other = role == Spake2.Role.A ? Spake2.Role.B : Spake2.Role.A;
+    byte[] peerShare = start(other, w).share();
+    Spake2Party early = Spake2Party.create(role, w, ID_A, ID_B, AAD, own);
+    Spake2Party late = Spake2Party.create(role, w, ID_A, ID_B, AAD, own);
+
+    early.precompute();
+    early.precompute(); // a second call changes nothing
+
+    assertThat(early.finish(peerShare).ownConfirmation())
+        .isEqualTo(late.finish(peerShare).ownConfirmation());
+  }
+
+  @Test
+  void checkShare_refusesWhatFinishRefuses() {
+    byte[] notOnTheCurve = new byte[65];
+    notOnTheCurve[0] = 4;
+
+    assertThatThrownBy(() -> Spake2.checkShare(notOnTheCurve))
+        .isInstanceOf(GeneralSecurityException.class);
+    assertThatThrownBy(() -> Spake2.checkShare(Arrays.copyOf(notOnTheCurve, 33)))
+        .isInstanceOf(GeneralSecurityException.class);
+  }
+
+  @Test
+  void checkShare_acceptsAShare() throws GeneralSecurityException {
+    Spake2.checkShare(start(Spake2.Role.A, code("1")).share());
+  }
+
   // --- honest and dishonest runs ---
 
   @Test
