@@ -35,6 +35,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The daemon's side of {@code pairctl pair} and {@code pairctl ping}: resolves the host, connects
@@ -75,10 +76,9 @@ public final class NettyPairingClient implements PairingClient {
     return run(
             host,
             label,
-            certificates ->
-                code instanceof Spake2Code spake2
-                    ? ClientSession.spake2(spake2, certificates, random)
-                    : ClientSession.hmac((HmacCode) code, certificates))
+            code instanceof Spake2Code spake2
+                ? () -> new Spake2Starter(spake2, random)
+                : () -> starting(certificates -> ClientSession.hmac((HmacCode) code, certificates)))
         .thenApply(outcome -> outcome.trusted().orElseThrow());
   }
 
@@ -88,8 +88,11 @@ public final class NettyPairingClient implements PairingClient {
     return run(
             host,
             Optional.empty(),
-            certificates ->
-                ClientSession.ping(certificates, persister.isTrusted(certificates.server())))
+            () ->
+                starting(
+                    certificates ->
+                        ClientSession.ping(
+                            certificates, persister.isTrusted(certificates.server()))))
         .thenApply(
             outcome -> {
               byte[] server = outcome.certificates().server();
@@ -102,8 +105,56 @@ public final class NettyPairingClient implements PairingClient {
 
   private record Outcome(SessionCertificates certificates, Optional<TrustedPeer> trusted) {}
 
+  private static SessionHandler.Starter starting(
+      Function<SessionCertificates, ClientSession> sessions) {
+    return certificates -> {
+      ClientSession session = sessions.apply(certificates);
+      return new SessionHandler.Started(session, session.start());
+    };
+  }
+
+  /**
+   * Starts a spake2 session whose share, and what else of SPAKE2 does not need the server's share,
+   * was computed while the TLS handshake ran: after the ClientHello left, the client has a round
+   * trip and the server's share of the handshake's work to wait anyway. One per connection, since a
+   * run's scalar must never be used twice.
+   */
+  private static final class Spake2Starter implements SessionHandler.Starter {
+    private final Spake2Code code;
+    private final SecureRandom random;
+    private ClientSession.PreparedSpake2 prepared; // from prepare() until start() or discard()
+
+    Spake2Starter(Spake2Code code, SecureRandom random) {
+      this.code = code;
+      this.random = random;
+    }
+
+    @Override
+    public void prepare() {
+      if (prepared == null) {
+        prepared = ClientSession.prepareSpake2(code, random);
+      }
+    }
+
+    @Override
+    public SessionHandler.Started start(SessionCertificates certificates) {
+      prepare();
+      ClientSession session = ClientSession.spake2(code, prepared, certificates);
+      prepared = null; // the session owns it now
+      return new SessionHandler.Started(session, session.start());
+    }
+
+    @Override
+    public void discard() {
+      if (prepared != null) {
+        prepared.destroy();
+        prepared = null;
+      }
+    }
+  }
+
   private CompletableFuture<Outcome> run(
-      String host, Optional<String> label, Function<SessionCertificates, ClientSession> sessions) {
+      String host, Optional<String> label, Supplier<SessionHandler.Starter> starters) {
     HostPort target = HostPort.parse(host, ControlProtocol.DEFAULT_PAIRING_PORT);
     if (target == null || target.host().isEmpty()) {
       return CompletableFuture.failedFuture(
@@ -118,7 +169,7 @@ public final class NettyPairingClient implements PairingClient {
               if (failure != null) {
                 result.completeExceptionally(failure);
               } else {
-                connect(loop, target, addresses, 0, host, label, sessions, result);
+                connect(loop, target, addresses, 0, host, label, starters, result);
               }
             });
     return result;
@@ -193,7 +244,7 @@ public final class NettyPairingClient implements PairingClient {
       int index,
       String host,
       Optional<String> label,
-      Function<SessionCertificates, ClientSession> sessions,
+      Supplier<SessionHandler.Starter> starters,
       CompletableFuture<Outcome> result) {
     InetSocketAddress address = new InetSocketAddress(addresses[index], target.port());
     SessionHandler.Listener listener =
@@ -229,10 +280,7 @@ public final class NettyPairingClient implements PairingClient {
                             "session",
                             new SessionHandler(
                                 SessionHandler.Role.CLIENT,
-                                certificates -> {
-                                  ClientSession session = sessions.apply(certificates);
-                                  return new SessionHandler.Started(session, session.start());
-                                },
+                                starters.get(),
                                 persister,
                                 host,
                                 label,
@@ -248,7 +296,7 @@ public final class NettyPairingClient implements PairingClient {
             return;
           }
           if (index + 1 < addresses.length) {
-            connect(loop, target, addresses, index + 1, host, label, sessions, result);
+            connect(loop, target, addresses, index + 1, host, label, starters, result);
             return;
           }
           Throwable cause = future.cause();

@@ -46,6 +46,16 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   /** Creates the session once the certificates are known, with its first step. */
   interface Starter {
     Started start(SessionCertificates certificates) throws PairdException;
+
+    /**
+     * Called once the connection is up and the TLS handshake has begun (a client's ClientHello is
+     * on its way): work the session will need that does not depend on the handshake can be done
+     * here, while the peer answers, instead of after it.
+     */
+    default void prepare() {}
+
+    /** The connection ended before {@link #start} was called: drop what {@link #prepare} made. */
+    default void discard() {}
   }
 
   record Started(Session session, Step first) {}
@@ -124,6 +134,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
                 exchange.toNanos(),
                 TimeUnit.NANOSECONDS);
     super.channelActive(ctx);
+    // The TLS handler in front has already sent a client's ClientHello.
+    starter.prepare();
   }
 
   @Override
@@ -268,7 +280,9 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     }
     ctx.flush();
     Step.Next next = step.next();
-    if (next instanceof Step.PersistTrust persist) {
+    if (next instanceof Step.AwaitFrame) {
+      session.whileWaiting();
+    } else if (next instanceof Step.PersistTrust persist) {
       // From here the outcome no longer depends on the connection: the peer has proved the key
       // and may already have closed. Finish saving, then report.
       persisting = true;
@@ -402,6 +416,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     cancelTimers();
     if (session != null) {
       session.abort(); // a no-op for a session that already finished
+    } else {
+      starter.discard();
     }
     // Close once everything written so far has been flushed.
     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)

@@ -70,6 +70,77 @@ public final class ClientSession implements Session {
   }
 
   /**
+   * Pairs with the spake2 suite, sending the share of {@code prepared}, which {@link
+   * #prepareSpake2} made for {@code code}; the session owns {@code prepared} from here and destroys
+   * it, the caller keeps ownership of {@code code}.
+   *
+   * @throws IllegalStateException if {@code prepared} was already used or destroyed
+   */
+  public static ClientSession spake2(
+      Spake2Code code, PreparedSpake2 prepared, SessionCertificates certificates) {
+    ClientSession session = new ClientSession(Suite.SPAKE2, certificates, null, code, false, null);
+    session.party = prepared.take();
+    return session;
+  }
+
+  /**
+   * The client's side of a SPAKE2 run for {@code code}, with its share and everything of {@code
+   * finish} that does not need the server's share already computed: for a client to make while the
+   * TLS handshake runs, since none of it depends on the server's certificate. The caller passes it
+   * to {@link #spake2(Spake2Code, PreparedSpake2, SessionCertificates)} or destroys it.
+   */
+  public static PreparedSpake2 prepareSpake2(Spake2Code code, SecureRandom random) {
+    return new PreparedSpake2(party(code, random));
+  }
+
+  private static Spake2Party party(Spake2Code code, SecureRandom random) {
+    byte[] secret = code.secretDigits();
+    Spake2Scalar w = Spake2.passwordScalar(secret);
+    Arrays.fill(secret, (byte) 0);
+    try {
+      Spake2Party party = Spake2.start(Spake2.Role.A, w, random); // computes the share
+      party.precompute();
+      return party;
+    } finally {
+      w.destroy();
+    }
+  }
+
+  /**
+   * A client's SPAKE2 side made ahead of its session ({@link #prepareSpake2}): used by one session,
+   * or destroyed. It holds the run's secret scalar.
+   */
+  public static final class PreparedSpake2 {
+    private Spake2Party party; // null once taken or destroyed
+
+    private PreparedSpake2(Spake2Party party) {
+      this.party = party;
+    }
+
+    private synchronized Spake2Party take() {
+      if (party == null) {
+        throw new IllegalStateException("prepared spake2 side was already used or destroyed");
+      }
+      Spake2Party taken = party;
+      party = null;
+      return taken;
+    }
+
+    /** Wipes the run's secrets, unless a session has taken them. */
+    public synchronized void destroy() {
+      if (party != null) {
+        party.destroy();
+        party = null;
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "PreparedSpake2[redacted]";
+    }
+  }
+
+  /**
    * Asks the server whether it trusts this device; {@code serverTrusted} is whether this device
    * trusts the server's certificate.
    */
@@ -95,18 +166,9 @@ public final class ClientSession implements Session {
       state = State.AWAIT_HMAC_RESPONSE;
       return Step.await(Frame.of(FrameType.HMAC_REQUEST, HmacSuite.request(hmacKey, certificates)));
     }
-    byte[] secret = spake2Code.secretDigits();
-    Spake2Scalar w = Spake2.passwordScalar(secret);
-    Arrays.fill(secret, (byte) 0);
-    party =
-        Spake2.start(
-            Spake2.Role.A,
-            w,
-            certificates.client(),
-            certificates.server(),
-            PairingProtocol.SPAKE2_AAD,
-            random);
-    w.destroy();
+    if (party == null) {
+      party = party(spake2Code, random);
+    }
     byte[] share = party.share();
     byte[] body = new byte[1 + share.length];
     body[0] = (byte) spake2Code.slot();
@@ -136,7 +198,12 @@ public final class ClientSession implements Session {
           return unexpected(frame);
         }
         try {
-          confirmation = party.finish(frame.body());
+          confirmation =
+              party.finish(
+                  frame.body(),
+                  certificates.client(),
+                  certificates.server(),
+                  PairingProtocol.SPAKE2_AAD);
         } catch (GeneralSecurityException e) {
           // Not a valid point, or one that makes the shared point K the identity.
           return finish(

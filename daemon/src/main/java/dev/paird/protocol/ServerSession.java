@@ -41,6 +41,9 @@ public final class ServerSession implements Session {
 
   private State state = State.AWAIT_FIRST;
   private KeyLedger.Spake2Attempt attempt; // while a spake2 exchange holds one of a key's attempts
+  private Spake2Party party; // from sending the server's share until the confirmation is computed
+  private byte[] clientShare; // likewise
+  private boolean invalidShare; // the client's share made K the identity
   private Spake2Confirmation confirmation;
   private KeyLedger.Claim claim;
   private Suite suite;
@@ -158,15 +161,26 @@ public final class ServerSession implements Session {
     return Step.persist(certificates.client(), Suite.HMAC);
   }
 
+  /**
+   * Answers the client's share with the server's at once and leaves the rest of SPAKE2 (K, the
+   * transcript, the keys) to {@link #whileWaiting}, which runs while the share travels and the
+   * client computes its confirmation. A decoy exchange takes the same course.
+   */
   private Step spake2Share(byte[] body) {
     suite = Suite.SPAKE2;
     int slot = body[0] & 0xff;
     byte[] share = Arrays.copyOfRange(body, 1, body.length);
+    // Reserved first, as a share that fails its check counts as an attempt too.
     attempt = slot < Spake2Code.SLOTS ? keys.beginSpake2(slot).orElse(null) : null;
+    try {
+      Spake2.checkShare(share);
+    } catch (GeneralSecurityException e) {
+      return malformedShare();
+    }
     byte[] secret = attempt != null ? attempt.secretDigits() : decoySecret();
     Spake2Scalar w = Spake2.passwordScalar(secret);
     Arrays.fill(secret, (byte) 0);
-    Spake2Party party =
+    party =
         Spake2.start(
             Spake2.Role.B,
             w,
@@ -175,23 +189,42 @@ public final class ServerSession implements Session {
             PairingProtocol.SPAKE2_AAD,
             random);
     w.destroy();
+    clientShare = share;
+    state = State.AWAIT_SPAKE2_CONFIRM;
+    return Step.await(Frame.of(FrameType.SPAKE2_SERVER_SHARE, party.share()));
+  }
+
+  /** Computes the confirmations from the client's share, if the share has not been used yet. */
+  @Override
+  public void whileWaiting() {
+    if (party == null) {
+      return;
+    }
     try {
-      byte[] ownShare = party.share();
-      confirmation = party.finish(share);
-      state = State.AWAIT_SPAKE2_CONFIRM;
-      return Step.await(Frame.of(FrameType.SPAKE2_SERVER_SHARE, ownShare));
+      confirmation = party.finish(clientShare);
     } catch (GeneralSecurityException e) {
-      abort();
-      return Step.fail(
-          ErrorCode.PROTOCOL_ERROR,
-          "client share is not a valid point",
-          Frame.error(ErrorReason.MALFORMED));
+      invalidShare = true;
     } finally {
       party.destroy();
+      party = null;
+      clientShare = null;
     }
   }
 
+  private Step malformedShare() {
+    abort();
+    return Step.fail(
+        ErrorCode.PROTOCOL_ERROR,
+        "client share is not a valid point",
+        Frame.error(ErrorReason.MALFORMED));
+  }
+
   private Step spake2Confirm(byte[] clientConfirmation) {
+    whileWaiting(); // in case the driver did not call it
+    if (invalidShare) {
+      // The share was a point, but exactly w*M: only someone who knows the code sends that.
+      return malformedShare();
+    }
     boolean proven = confirmation.verifyPeer(clientConfirmation);
     if (attempt == null) {
       return reject("there was no usable spake2 key in the slot it named");
@@ -249,6 +282,11 @@ public final class ServerSession implements Session {
   }
 
   private void wipe() {
+    if (party != null) {
+      party.destroy();
+      party = null;
+      clientShare = null;
+    }
     if (confirmation != null) {
       confirmation.destroy();
       confirmation = null;

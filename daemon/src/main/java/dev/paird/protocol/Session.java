@@ -10,4 +10,12 @@ public interface Session {
 
   /** The connection ended before the session did: release and wipe everything. */
   void abort();
+
+  /**
+   * Work the session can do while the frames of a {@link Step.AwaitFrame} step travel and the peer
+   * computes its answer, so that the answer is not kept waiting for it. The driver calls it once
+   * after writing and flushing such a step's frames; a session must also be correct if it is never
+   * called.
+   */
+  default void whileWaiting() {}
 }

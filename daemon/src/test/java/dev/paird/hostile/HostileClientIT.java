@@ -132,6 +132,35 @@ final class HostileClientIT {
   }
 
   /**
+   * PROTOCOL.md, spake2 step 2: a client that knows the code can send pA = w·M, which makes K the
+   * identity. The server has sent pB before it finds out, so it answers the client's confirmation
+   * with ERROR(MALFORMED) and closes; the attempt is spent and nothing is trusted. w and w·M are
+   * computed here from the document, with Bouncy Castle's generic curve arithmetic.
+   */
+  @Test
+  void spake2_shareMakingKTheIdentity_getsTheServersShare_thenMalformed() throws Exception {
+    JsonNode issued = server.newKey("--suite", "spake2");
+    String key = issued.path("key").textValue();
+    String id = issued.path("id").textValue();
+    String digits = key.replace("-", "");
+    byte[] secret = digits.substring(2, digits.length() - 1).getBytes(StandardCharsets.US_ASCII);
+
+    try (RawConnection connection =
+        RawConnection.open(client, source(26), server.pairingPort, BOUND)) {
+      connection.send(Wire.clientShare(Integer.parseInt(id), P256.blindOfM(secret)));
+      byte[] share = connection.read(3 + 65, BOUND);
+      connection.send(Wire.frame(Wire.SPAKE2_CLIENT_CONFIRM, new byte[32]));
+      Received rest = connection.readToEnd(BOUND);
+
+      assertThat(Wire.hex(Arrays.copyOf(share, 4))).isEqualTo("12 00 41 04");
+      assertThat(rest.hex()).isEqualTo(Wire.hex(Wire.ERROR_MALFORMED));
+      assertThat(rest.ending()).isEqualTo(Ending.EOF);
+    }
+    assertThat(attemptsLeft(id)).isEqualTo(2);
+    assertThat(server.trusted()).isEmpty();
+  }
+
+  /**
    * openssl s_client, asked to save the session and offer it again, gets no ticket to save and a
    * full handshake each time. The first connection sends PING, so the server answers and closes: by
    * then any NewSessionTicket it meant to send would have arrived, and -msg would show it.

@@ -1,11 +1,16 @@
 package dev.paird.hostile;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
+import java.util.HexFormat;
+import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.bouncycastle.asn1.x9.X9ECParameters;
 
 /**
  * Valid P-256 points as SEC1 uncompressed bytes, made with the JDK's own EC arithmetic: a fresh key
@@ -30,6 +35,31 @@ final class P256 {
       return point;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK has no P-256", e);
+    }
+  }
+
+  /**
+   * {@code 04 ‖ X ‖ Y} of w·M for the code with these secret digits, w and M as docs/PROTOCOL.md
+   * gives them: {@code OS2IP(SHA-512("paird spake2 w v1" ‖ 0x00 ‖ digits)) mod n} and RFC 9382's M
+   * for P-256. Bouncy Castle's generic arithmetic for the named curve, not paird's code.
+   */
+  static byte[] blindOfM(byte[] secretDigits) {
+    try {
+      MessageDigest sha512 = MessageDigest.getInstance("SHA-512");
+      sha512.update("paird spake2 w v1\0".getBytes(StandardCharsets.US_ASCII));
+      sha512.update(secretDigits);
+      X9ECParameters curve = ECNamedCurveTable.getByName("P-256");
+      BigInteger w = new BigInteger(1, sha512.digest()).mod(curve.getN());
+      org.bouncycastle.math.ec.ECPoint m =
+          curve
+              .getCurve()
+              .decodePoint(
+                  HexFormat.of()
+                      .parseHex(
+                          "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f"));
+      return m.multiply(w).normalize().getEncoded(false);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK has no SHA-512", e);
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.HexFormat;
 final class Wire {
   static final int SPAKE2_CLIENT_SHARE = 0x11;
   static final int SPAKE2_SERVER_SHARE = 0x12;
+  static final int SPAKE2_CLIENT_CONFIRM = 0x13;
   static final int PING = 0x21;
   static final int ERROR = 0x7f;
 

@@ -277,6 +277,58 @@ final class SessionHandlerTest {
     }
   }
 
+  /**
+   * A client's starter prepares once the connection is up, before the handshake ends, and is told
+   * to drop what it prepared if no session starts; otherwise the session takes it.
+   */
+  @ParameterizedTest(name = "server refuses: {0}")
+  @ValueSource(booleans = {false, true})
+  void clientStarter_preparedWhenActive_thenStartedOrDiscarded(boolean refused) {
+    List<String> calls = new ArrayList<>();
+    SessionHandler.Starter starter =
+        new SessionHandler.Starter() {
+          @Override
+          public void prepare() {
+            calls.add("prepare");
+          }
+
+          @Override
+          public SessionHandler.Started start(SessionCertificates certificates) {
+            calls.add("start");
+            ClientSession session = pingSession(certificates);
+            return new SessionHandler.Started(session, session.start());
+          }
+
+          @Override
+          public void discard() {
+            calls.add("discard");
+          }
+        };
+    EmbeddedChannel client =
+        channel(
+            new ChannelHandler[0],
+            clientTls.client(),
+            new SessionHandler(
+                SessionHandler.Role.CLIENT,
+                starter,
+                clientPersister,
+                SERVER_HOST,
+                Optional.empty(),
+                new SessionHandler.Deadlines(Optional.empty(), DEADLINE),
+                stage -> {},
+                clientHeard));
+    assertThat(calls).as("as soon as the channel is active").containsExactly("prepare");
+
+    try (LinkedChannels link =
+        new LinkedChannels(refused ? new EmbeddedChannel(refuse()) : serverChannel(), client)) {
+      link.run();
+    }
+
+    assertThat(calls)
+        .containsExactlyElementsOf(
+            refused ? List.of("prepare", "discard") : List.of("prepare", "start"));
+  }
+
   @Test
   void handshake_connectionRefusedInFrontOfTheSession_serverReportsNoOutcome() {
     try (LinkedChannels link = new LinkedChannels(serverChannel(refuse()), pingClient())) {

@@ -17,11 +17,16 @@ final class Exchange {
   boolean serverPersistOk = true;
   boolean clientPersistOk = true;
 
+  /** Whether each side is told to work while it waits, as the network driver does. */
+  boolean whileWaiting = true;
+
   /** Runs to the end; {@code tamper} may replace server frames on their way to the client. */
   Exchange run(
       ClientSession client, ServerSession server, java.util.function.UnaryOperator<Frame> tamper)
       throws Exception {
-    List<Frame> toServer = new ArrayList<>(send(client.start(), clientFrames));
+    Step first = client.start();
+    List<Frame> toServer = new ArrayList<>(send(first, clientFrames));
+    waiting(client, first);
     while (!toServer.isEmpty()) {
       List<Frame> toClient = new ArrayList<>();
       for (Frame frame : toServer) {
@@ -35,6 +40,7 @@ final class Exchange {
         }
         serverResult = step;
         toClient.addAll(send(step, serverFrames));
+        waiting(server, step);
       }
       toServer = new ArrayList<>();
       for (Frame frame : toClient) {
@@ -48,6 +54,7 @@ final class Exchange {
         }
         clientResult = step;
         toServer.addAll(send(step, clientFrames));
+        waiting(client, step);
       }
     }
     return this;
@@ -55,6 +62,12 @@ final class Exchange {
 
   Exchange run(ClientSession client, ServerSession server) throws Exception {
     return run(client, server, frame -> frame);
+  }
+
+  private void waiting(Session session, Step step) {
+    if (whileWaiting && step.next() instanceof Step.AwaitFrame) {
+      session.whileWaiting();
+    }
   }
 
   /** Whether a side has finished, so that it reads no more frames. */

@@ -1,6 +1,7 @@
 package dev.paird.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairingCode;
@@ -9,6 +10,7 @@ import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
+import dev.paird.protocol.spake2.Spake2Shares;
 import dev.paird.testing.FakeClock;
 import dev.paird.testing.TestKeys;
 import java.security.SecureRandom;
@@ -85,6 +87,71 @@ final class SessionsTest {
     assertThat(exchange.serverFrames)
         .extracting(Frame::type)
         .containsExactly(FrameType.SPAKE2_SERVER_SHARE, FrameType.SPAKE2_SERVER_CONFIRM);
+  }
+
+  @Test
+  void spake2_sidesNeverToldToWorkWhileWaiting_stillPair() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
+    Exchange exchange = new Exchange();
+    exchange.whileWaiting = false;
+
+    exchange.run(client(issued.code(), Fixtures.HONEST), server(Fixtures.HONEST));
+
+    assertThat(exchange.serverTrusted).isEqualTo(Fixtures.CLIENT_DER);
+    assertThat(exchange.clientTrusted).isEqualTo(Fixtures.SERVER_DER);
+  }
+
+  @Test
+  void spake2_clientSidePreparedBeforeTheCertificatesAreKnown_pairs() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
+    Spake2Code code = (Spake2Code) PairingCode.parse(issued.code());
+    ClientSession.PreparedSpake2 prepared = ClientSession.prepareSpake2(code, RANDOM);
+
+    Exchange exchange =
+        new Exchange()
+            .run(ClientSession.spake2(code, prepared, Fixtures.HONEST), server(Fixtures.HONEST));
+
+    assertThat(exchange.serverTrusted).isEqualTo(Fixtures.CLIENT_DER);
+    assertThat(exchange.clientTrusted).isEqualTo(Fixtures.SERVER_DER);
+  }
+
+  @Test
+  void spake2_preparedClientSide_servesOneSessionOnly() throws Exception {
+    Spake2Code code = (Spake2Code) PairingCode.parse(keys.issue(Suite.SPAKE2, LIFETIME).code());
+    ClientSession.PreparedSpake2 used = ClientSession.prepareSpake2(code, RANDOM);
+    ClientSession.PreparedSpake2 destroyed = ClientSession.prepareSpake2(code, RANDOM);
+    ClientSession.spake2(code, used, Fixtures.HONEST);
+    destroyed.destroy();
+
+    for (ClientSession.PreparedSpake2 spent : List.of(used, destroyed)) {
+      assertThatThrownBy(() -> ClientSession.spake2(code, spent, Fixtures.HONEST))
+          .isInstanceOf(IllegalStateException.class);
+    }
+    assertThat(used.toString()).doesNotContain(code.format());
+  }
+
+  /**
+   * A client that knows the code can send pA = w·M, which makes K the identity. The server answers
+   * with its share before it computes K, so it finds out then, and the client's confirmation is
+   * answered MALFORMED; the attempt is spent.
+   */
+  @Test
+  void spake2_shareMakingKTheIdentity_isAnsweredMalformedAtTheConfirmation() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, LIFETIME);
+    Spake2Code code = (Spake2Code) PairingCode.parse(issued.code());
+    byte[] body = new byte[66];
+    body[0] = (byte) code.slot();
+    System.arraycopy(Spake2Shares.blindOfM(code.secretDigits()), 0, body, 1, 65);
+    ServerSession server = server(Fixtures.HONEST);
+
+    Step share = server.onFrame(Frame.of(FrameType.SPAKE2_CLIENT_SHARE, body));
+    server.whileWaiting();
+    Step confirm = server.onFrame(Frame.of(FrameType.SPAKE2_CLIENT_CONFIRM, new byte[32]));
+
+    assertThat(share.send()).extracting(Frame::type).containsExactly(FrameType.SPAKE2_SERVER_SHARE);
+    assertThat(confirm.send()).containsExactly(Frame.error(ErrorReason.MALFORMED));
+    assertThat(confirm.next()).isInstanceOf(Step.Failed.class);
+    assertThat(keys.list()).extracting(k -> k.attemptsLeft()).containsExactly(2);
   }
 
   @Test
