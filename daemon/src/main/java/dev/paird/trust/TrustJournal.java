@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -232,7 +233,8 @@ final class TrustJournal implements AutoCloseable {
   private static String checksum(byte[] bytes, int from, int to) {
     CRC32C crc = new CRC32C();
     crc.update(bytes, from, to - from);
-    return String.format("%08x", crc.getValue());
+    // Eight lowercase hex digits, without a Formatter: this runs for every change.
+    return HexFormat.of().toHexDigits((int) crc.getValue());
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
