@@ -10,7 +10,9 @@
 #     device and from the device to the hub, `remove` of the device on the hub (the device forgets
 #     the hub too, untimed, so that every round pairs afresh and the list keeps its size), and
 #     `list-trusted` over the control socket;
-#   - `pairctl list-trusted` as a whole process, a few times.
+#   - `pairctl list-trusted` as a whole process, a few times;
+#   - the floor of a remove's outputs: files of trusted.pem's and trusted.p12's sizes written,
+#     fsynced and renamed in the same directory, and the directory fsynced, ROUNDS times.
 # Requests go straight to the control socket (python3) so that pairctl's own start-up, about 0.4 s,
 # does not hide what the daemon spends. Prints medians in milliseconds and each figure's ratio to
 # the smallest size's.
@@ -114,6 +116,32 @@ def main():
         out = {k: statistics.median(v) for k, v in figures.items()}
         out["list_bytes"] = size
         print(json.dumps(out))
+    elif mode == "flush":
+        # The floor of a remove's outputs: write files of the sizes of trusted.pem and
+        # trusted.p12 beside them, fsync each, rename each over a copy, fsync the directory;
+        # what withdrawing trust durably from whole files costs the disk, whatever writes them.
+        directory, runs = sys.argv[2], int(sys.argv[3])
+        sizes = [int(size) for size in sys.argv[4:]]
+        contents = [os.urandom(size) for size in sizes]
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for i, content in enumerate(contents):
+                temporary = os.path.join(directory, "floor%d.tmp" % i)
+                with open(temporary, "wb") as f:
+                    f.write(content)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.rename(temporary, os.path.join(directory, "floor%d" % i))
+            fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+        for i in range(len(contents)):
+            os.unlink(os.path.join(directory, "floor%d" % i))
+        print(json.dumps({"outputs_flush": statistics.median(times)}))
     elif mode == "table":
         rows = [json.loads(line) for line in sys.stdin if line.strip()]
         columns = [("start", "paird start to READY"),
@@ -122,6 +150,7 @@ def main():
                    ("ping_hub", "ping, hub -> device"),
                    ("ping_device", "ping, device -> hub"),
                    ("remove", "remove on the hub"),
+                   ("outputs_flush", "floor: its outputs' bytes, flushed"),
                    ("list", "list-trusted, control socket"),
                    ("pairctl_list", "pairctl list-trusted, whole process"),
                    ("list_bytes", "list-trusted response, bytes")]
@@ -196,14 +225,18 @@ for size in "${sizes[@]}"; do
     fi
   done
   pairctl_list=$(printf '%s\n' "${lists[@]}" | median)
+  # The same directory's disk, with the hub's own output sizes.
+  flush=$(python3 "$driver" flush "$work/$name/state" "$rounds" \
+    "$(stat -c %s "$work/$name/state/trusted.pem")" "$(stat -c %s "$work/$name/state/trusted.p12")")
   kill "${pids[-1]}"
   wait "${pids[-1]}" 2>/dev/null || true
-  python3 - "$size" "$startup" "$ops" "$pairctl_list" >> "$results" <<'PY'
+  python3 - "$size" "$startup" "$ops" "$pairctl_list" "$flush" >> "$results" <<'PY'
 import json, sys
 row = {"size": int(sys.argv[1])}
 row.update(json.loads(sys.argv[2]))
 row.update(json.loads(sys.argv[3]))
 row["pairctl_list"] = float(sys.argv[4])
+row.update(json.loads(sys.argv[5]))
 print(json.dumps(row))
 PY
 done
