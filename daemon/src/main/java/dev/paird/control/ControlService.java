@@ -249,7 +249,7 @@ public final class ControlService {
     TrustedPeer peer = trust.findUnique(fingerprintPrefix);
     ObjectNode out = object();
     out.set("peer", peerJson(peer));
-    out.put("certificate", Certificates.toPem(peer.certificate()));
+    out.put("certificate", Certificates.toPem(peer.encoded()));
     return out;
   }
 
@@ -279,7 +279,7 @@ public final class ControlService {
     } else {
       item.putNull("label");
     }
-    item.put("spki_pin", Certificates.spkiPin(peer.certificate()));
+    item.put("spki_pin", Certificates.spkiPin(peer.encoded()));
     return item;
   }
 

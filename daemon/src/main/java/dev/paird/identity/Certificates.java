@@ -48,14 +48,29 @@ public final class Certificates {
    * certificate encodes it (HPKP's pin-sha256, RFC 7469).
    */
   public static String spkiPin(X509Certificate certificate) {
+    return spkiPin(der(certificate));
+  }
+
+  /**
+   * {@link #spkiPin(X509Certificate)} of a DER-encoded certificate, from the bytes as they are
+   * ({@link CertificateDer}) if they pass its check: a trusted list's peers are not parsed to list
+   * them. Bytes it refuses are read with Bouncy Castle, which re-encodes the key info.
+   *
+   * @throws IllegalArgumentException if the bytes are not a certificate
+   */
+  public static String spkiPin(byte[] der) {
     byte[] spki;
     try {
-      spki =
-          org.bouncycastle.asn1.x509.Certificate.getInstance(der(certificate))
-              .getSubjectPublicKeyInfo()
-              .getEncoded(ASN1Encoding.DER);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("certificate has no readable public key", e);
+      spki = CertificateDer.subjectPublicKeyInfo(der);
+    } catch (CertificateException notShaped) {
+      try {
+        spki =
+            org.bouncycastle.asn1.x509.Certificate.getInstance(der)
+                .getSubjectPublicKeyInfo()
+                .getEncoded(ASN1Encoding.DER);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("certificate has no readable public key", e);
+      }
     }
     try {
       return "sha256//"
@@ -67,7 +82,20 @@ public final class Certificates {
 
   /** The certificate as one PEM block, with a trailing newline. */
   public static String toPem(X509Certificate certificate) {
-    return new String(pem("CERTIFICATE", der(certificate)), StandardCharsets.US_ASCII);
+    return toPem(der(certificate));
+  }
+
+  /** A DER-encoded certificate as one PEM block, with a trailing newline. */
+  public static String toPem(byte[] der) {
+    return new String(pem("CERTIFICATE", der), StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * The DER bytes of {@code pem} if it is exactly one certificate block as {@link #toPem} writes
+   * it, else null; the bytes are not checked to be a certificate.
+   */
+  public static byte[] canonicalPemDer(String pem) {
+    return CanonicalPem.der(pem, "CERTIFICATE");
   }
 
   /**
@@ -139,8 +167,22 @@ public final class Certificates {
     return certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
   }
 
+  /**
+   * {@link #subject(X509Certificate)} of a certificate's subject Name as DER ({@link
+   * CertificateDer#subjectName}): the same JDK code reads and prints it.
+   *
+   * @throws CertificateException if the bytes are not a Name
+   */
+  public static String subjectOfName(byte[] nameDer) throws CertificateException {
+    try {
+      return new X500Principal(nameDer).getName(X500Principal.RFC2253);
+    } catch (IllegalArgumentException e) {
+      throw new CertificateException("the certificate's subject is not a readable Name", e);
+    }
+  }
+
   /** The DER encoding; certificates paird holds were all parsed from or built as DER. */
-  static byte[] der(X509Certificate certificate) {
+  public static byte[] der(X509Certificate certificate) {
     try {
       return certificate.getEncoded();
     } catch (CertificateEncodingException e) {

@@ -57,8 +57,11 @@ public final class SubjectHash {
     return of(certificate.getSubjectX500Principal().getEncoded());
   }
 
-  /** The hash of a DER-encoded name, as {@link #of(X509Certificate)}. */
-  static Optional<String> of(byte[] nameDer) {
+  /**
+   * The hash of a DER-encoded name, as {@link #of(X509Certificate)}: of a certificate's subject
+   * Name as {@link CertificateDer#subjectName} gives it, the same hash.
+   */
+  public static Optional<String> of(byte[] nameDer) {
     Optional<byte[]> canonical = canonicalEncoding(nameDer);
     if (canonical.isEmpty()) {
       return Optional.empty();

@@ -49,7 +49,11 @@ public final class TrustedPkcs12 {
    * encoding every certificate again.
    */
   public static byte[] entry(String alias, X509Certificate certificate) {
-    byte[] der = Certificates.der(certificate);
+    return entry(alias, Certificates.der(certificate));
+  }
+
+  /** {@link #entry(String, X509Certificate)} of a DER-encoded certificate. */
+  public static byte[] entry(String alias, byte[] der) {
     // The authenticated-safe item PKCS12PfxPduBuilder.addData makes: a data ContentInfo holding
     // a SafeContents of the one bag. Written by hand around the certificate's bytes, as assemble()
     // writes the PFX: Bouncy Castle's builder parses the certificate again and builds a tree of

@@ -1,10 +1,12 @@
 package dev.paird.trust;
 
 import dev.paird.api.Printable;
+import dev.paird.identity.CertificateDer;
 import dev.paird.identity.Certificates;
 import dev.paird.identity.SubjectHash;
 import dev.paird.identity.TrustedPkcs12;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -52,12 +54,21 @@ final class PeerEncodings {
    */
   private static Encoded encode(TrustedPeer peer) {
     String comment = "# " + peer.fingerprint() + ' ' + Printable.escaped(peer.subject()) + '\n';
-    byte[] pem =
-        (comment + Certificates.toPem(peer.certificate())).getBytes(StandardCharsets.US_ASCII);
+    byte[] pem = (comment + Certificates.toPem(peer.der())).getBytes(StandardCharsets.US_ASCII);
     return new Encoded(
         pem,
         comment.getBytes(StandardCharsets.US_ASCII).length,
-        SubjectHash.of(peer.certificate()),
-        TrustedPkcs12.entry(peer.fingerprint(), peer.certificate()));
+        subjectHash(peer),
+        TrustedPkcs12.entry(peer.fingerprint(), peer.der()));
+  }
+
+  /** From the certificate's bytes, which every peer's passed {@link CertificateDer}'s check. */
+  private static Optional<String> subjectHash(TrustedPeer peer) {
+    try {
+      return SubjectHash.of(CertificateDer.subjectName(peer.der()));
+    } catch (CertificateException e) {
+      // The JDK parsed it, and CertificateDer is stricter: OpenSSL may well refuse it too.
+      return SubjectHash.of(peer.certificate());
+    }
   }
 }

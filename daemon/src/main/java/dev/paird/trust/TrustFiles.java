@@ -17,6 +17,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.api.Suite;
+import dev.paird.identity.CertificateDer;
 import dev.paird.identity.Certificates;
 import dev.paird.io.JsonTrees;
 import java.io.ByteArrayOutputStream;
@@ -133,7 +134,7 @@ final class TrustFiles {
     json.writeStartObject();
     json.writeStringField("fingerprint", peer.fingerprint());
     json.writeStringField("subject", peer.subject());
-    json.writeStringField("certificate", Certificates.toPem(peer.certificate()));
+    json.writeStringField("certificate", Certificates.toPem(peer.der()));
     json.writeStringField("added_at", peer.addedAt().toString());
     json.writeStringField("updated_at", peer.updatedAt().toString());
     json.writeStringField("host", peer.host());
@@ -408,11 +409,18 @@ final class TrustFiles {
       throws PairdException {
     String fingerprint = fields.text("fingerprint");
     fields.text("subject");
-    X509Certificate certificate;
-    try {
-      certificate = Certificates.parsePem(fields.text("certificate"));
-    } catch (CertificateException e) {
-      throw invalid(file, where + ": its \"certificate\" is unreadable: " + e.getMessage(), e);
+    String pem = fields.text("certificate");
+    Certificate certificate = unparsed(pem);
+    if (certificate == null) {
+      // Not as paird writes it, or not shaped as a certificate: the JDK's parser decides, and
+      // its refusal is the message, as it always was.
+      try {
+        X509Certificate parsed = Certificates.parsePem(pem);
+        certificate =
+            new Certificate(Certificates.der(parsed), parsed, Certificates.subject(parsed));
+      } catch (CertificateException e) {
+        throw invalid(file, where + ": its \"certificate\" is unreadable: " + e.getMessage(), e);
+      }
     }
     try {
       // TrustedPeer checks the fingerprint against the certificate; computing it here as well
@@ -420,7 +428,7 @@ final class TrustFiles {
       // mismatch first as the check before the rest always did.
       return decodeRest(file, fields, where, fingerprint, certificate);
     } catch (PairdException | IllegalArgumentException e) {
-      String actual = Certificates.fingerprint(certificate);
+      String actual = Certificates.fingerprint(certificate.der());
       if (!actual.equals(fingerprint)) {
         throw invalid(
             file,
@@ -437,8 +445,34 @@ final class TrustFiles {
     }
   }
 
+  /**
+   * A listed certificate: its DER, parsed if it had to be, and its subject.
+   *
+   * @param parsed null unless the JDK parsed it
+   */
+  private record Certificate(byte[] der, X509Certificate parsed, String subject) {}
+
+  /**
+   * The certificate in {@code pem} without the JDK's parser, if the text is exactly what paird
+   * writes and its DER passes {@link CertificateDer}'s structure check and its subject is a Name;
+   * else null. At 10,000 peers the JDK's parsing was half of start-up, most of its garbage, and
+   * about 3 KiB of heap a peer kept; a peer's files and {@code list-trusted} need only the bytes.
+   */
+  private static Certificate unparsed(String pem) {
+    byte[] der = Certificates.canonicalPemDer(pem);
+    if (der == null) {
+      return null;
+    }
+    try {
+      return new Certificate(
+          der, null, Certificates.subjectOfName(CertificateDer.subjectName(der)));
+    } catch (CertificateException e) {
+      return null;
+    }
+  }
+
   private static TrustedPeer decodeRest(
-      Path file, PeerFields fields, String where, String fingerprint, X509Certificate certificate)
+      Path file, PeerFields fields, String where, String fingerprint, Certificate certificate)
       throws PairdException {
     Instant addedAt = instant(file, fields, "added_at", where);
     Instant updatedAt = instant(file, fields, "updated_at", where);
@@ -455,10 +489,21 @@ final class TrustFiles {
                             + Printable.escaped(suiteName)
                             + "\" (known: hmac, spake2)"));
     Optional<String> label = fields.label();
-    return new TrustedPeer(
+    if (certificate.parsed() != null) {
+      return new TrustedPeer(
+          fingerprint,
+          certificate.subject(),
+          certificate.parsed(),
+          addedAt,
+          updatedAt,
+          host,
+          suite,
+          label);
+    }
+    return TrustedPeer.unparsed(
         fingerprint,
-        Certificates.subject(certificate),
-        certificate,
+        certificate.subject(),
+        certificate.der(),
         addedAt,
         updatedAt,
         host,

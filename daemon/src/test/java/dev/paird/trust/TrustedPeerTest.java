@@ -7,8 +7,16 @@ import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 final class TrustedPeerTest {
@@ -90,5 +98,89 @@ final class TrustedPeerTest {
         .contains(peer.fingerprint(), "CN=a", "a.local", "spake2", "B\\xfcro")
         .doesNotContain("CERTIFICATE")
         .hasSizeLessThan(300);
+  }
+
+  @Test
+  void unparsed_parsesTheCertificateOnFirstUseOnly() throws Exception {
+    TrustedPeer peer = unparsed(A.getEncoded());
+
+    X509Certificate first = peer.certificate();
+
+    assertThat(first).isEqualTo(A);
+    assertThat(peer.certificate()).isSameAs(first);
+    assertThat(peer)
+        .isEqualTo(
+            new TrustedPeer(
+                peer.fingerprint(), "CN=a", A, T0, T0, "a", Suite.HMAC, Optional.empty()));
+  }
+
+  @Test
+  void unparsed_certificateTheJdkRefuses_failsNamingThePeerWhenUsed() throws Exception {
+    byte[] der = A.getEncoded();
+    // notBefore's UTCTime tag made an OCTET STRING: the structure the list checks is intact.
+    int time = indexOf(der, new byte[] {0x17, 0x0d});
+    der[time] = 0x04;
+    TrustedPeer peer = unparsed(der);
+
+    assertThat(peer.encoded()).isEqualTo(der);
+    assertThat(Certificates.spkiPin(peer.encoded())).isEqualTo(Certificates.spkiPin(A));
+    assertThatThrownBy(peer::certificate)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(peer.fingerprint());
+  }
+
+  @Test
+  void unparsed_firstUseFromSeveralThreads_givesEveryoneTheCertificate() throws Exception {
+    TrustedPeer peer = unparsed(A.getEncoded());
+    ExecutorService threads = Executors.newFixedThreadPool(4);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<X509Certificate>> results = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        results.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  return peer.certificate();
+                }));
+      }
+      start.countDown();
+      for (Future<X509Certificate> result : results) {
+        assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo(A);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void unparsed_fingerprintOfAnotherCertificate_fails() throws Exception {
+    assertThatThrownBy(
+            () ->
+                TrustedPeer.unparsed(
+                    Certificates.fingerprint(B),
+                    "CN=a",
+                    A.getEncoded(),
+                    T0,
+                    T0,
+                    "a",
+                    Suite.HMAC,
+                    Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fingerprint does not match");
+  }
+
+  private static TrustedPeer unparsed(byte[] der) {
+    return TrustedPeer.unparsed(
+        Certificates.fingerprint(der), "CN=a", der, T0, T0, "a", Suite.HMAC, Optional.empty());
+  }
+
+  private static int indexOf(byte[] bytes, byte[] part) {
+    for (int i = 0; i + part.length <= bytes.length; i++) {
+      if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
   }
 }
