@@ -567,6 +567,10 @@ final class TrustFiles {
   private static Instant instant(Path file, PeerFields fields, String key, String where)
       throws PairdException {
     String text = fields.text(key);
+    Instant canonical = Instants.parseCanonical(text);
+    if (canonical != null) {
+      return canonical;
+    }
     try {
       return Instant.parse(text);
     } catch (DateTimeParseException e) {
