@@ -3,6 +3,7 @@ package dev.paird.trust;
 import dev.paird.identity.TrustedPkcs12;
 import dev.paird.io.AtomicFiles;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -38,9 +39,9 @@ final class ConsumerFiles {
       PeerEncodings encodings)
       throws IOException {
     CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
-    byte[] store = pkcs12(peers, encodings);
+    List<byte[]> store = TrustedPkcs12.assembleParts(pkcs12Entries(peers, encodings));
     if (!holds(stateDir.resolve(PKCS12_NAME), store)) {
-      writePkcs12(stateDir, List.of(store), writer);
+      writePkcs12(stateDir, store, writer);
     }
   }
 
@@ -61,10 +62,6 @@ final class ConsumerFiles {
     writePkcs12(stateDir, TrustedPkcs12.assembleParts(pkcs12Entries(after, encodings)), writer);
   }
 
-  private static byte[] pkcs12(List<TrustedPeer> peers, PeerEncodings encodings) {
-    return TrustedPkcs12.assemble(pkcs12Entries(peers, encodings));
-  }
-
   private static List<byte[]> pkcs12Entries(List<TrustedPeer> peers, PeerEncodings encodings) {
     List<byte[]> entries = new ArrayList<>(peers.size());
     for (TrustedPeer peer : peers) {
@@ -83,6 +80,51 @@ final class ConsumerFiles {
   /** Deletes the temporary files a crashed write of the files directly in the directory left. */
   static void removeLeftovers(Path stateDir) throws IOException {
     AtomicFiles.removeLeftovers(stateDir.resolve(PKCS12_NAME));
+  }
+
+  /**
+   * Whether {@code file} is a regular file (not a link) holding exactly the concatenation of {@code
+   * parts}, read through a buffer of 64 KiB: {@code trusted.pem} and {@code trusted.p12} are 5 MB
+   * each at 10,000 peers, and a copy of each in memory made start-up's collections copy them too.
+   */
+  static boolean holds(Path file, List<byte[]> parts) throws IOException {
+    long length = 0;
+    for (byte[] part : parts) {
+      length += part.length;
+    }
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return false;
+    }
+    if (!attributes.isRegularFile() || attributes.size() != length) {
+      return false;
+    }
+    byte[] buffer = new byte[64 * 1024];
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      int filled = 0;
+      int used = 0;
+      for (byte[] part : parts) {
+        int at = 0;
+        while (at < part.length) {
+          if (used == filled) {
+            filled = in.readNBytes(buffer, 0, buffer.length);
+            used = 0;
+            if (filled == 0) {
+              return false;
+            }
+          }
+          int n = Math.min(filled - used, part.length - at);
+          if (!Arrays.equals(buffer, used, used + n, part, at, at + n)) {
+            return false;
+          }
+          used += n;
+          at += n;
+        }
+      }
+      return used == filled && in.read() < 0;
+    }
   }
 
   /** Whether {@code file} is a regular file (not a link) holding exactly {@code content}. */

@@ -14,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -303,10 +302,9 @@ public final class TrustStore implements AutoCloseable {
           "cannot remove temporary files of a crashed write from " + stateDir + ": " + reason(e),
           e);
     }
-    Optional<byte[]> json = readBounded(jsonFile, maxFileBytes);
-    List<TrustedPeer> listed =
-        json.isPresent() ? TrustFiles.decodeJson(jsonFile, json.get()) : List.of();
-    Optional<String> base = json.map(TrustStore::digest);
+    ListFile read = readList(jsonFile, maxFileBytes);
+    List<TrustedPeer> listed = read.peers();
+    Optional<String> base = read.base();
     Path journalFile = stateDir.resolve(TrustJournal.NAME);
     Optional<byte[]> journalBytes = readBounded(journalFile, maxFileBytes);
     TrustJournal.Contents contents =
@@ -344,21 +342,19 @@ public final class TrustStore implements AutoCloseable {
           "Check its owner and permissions and those of the state directory.",
           e);
     }
-    long jsonBound =
-        (json.isPresent() ? json.get().length : TrustFiles.encodeJson(List.of()).length)
-            + journal.length()
-            + (long) journal.changes() * PRETTY_OVERHEAD;
+    long jsonBound = read.length() + journal.length() + (long) journal.changes() * PRETTY_OVERHEAD;
     Snapshot snapshot = Snapshot.of(peers);
     PeerEncodings encodings = new PeerEncodings();
-    byte[] pem = TrustFiles.encodePem(snapshot.peers(), encodings);
-    Optional<byte[]> pemOnDisk;
+    // Compared part by part as it is read, not as two copies of 5 MB at 10,000 peers. The bundle
+    // is derived from the list; whatever is wrong with it, the rewrite below decides.
+    List<byte[]> pem = TrustFiles.pemParts(snapshot.peers(), encodings);
+    boolean pemCurrent;
     try {
-      pemOnDisk = readBounded(pemFile, maxFileBytes);
-    } catch (PairdException e) {
-      // The bundle is derived from the list; whatever is wrong with it, the rewrite below decides.
-      pemOnDisk = Optional.empty();
+      pemCurrent = ConsumerFiles.holds(pemFile, pem);
+    } catch (IOException e) {
+      pemCurrent = false;
     }
-    if (pemOnDisk.isEmpty() || !Arrays.equals(pemOnDisk.get(), pem)) {
+    if (!pemCurrent) {
       try {
         writer.write(pemFile, pem, AtomicFiles.PUBLIC);
       } catch (IOException e) {
@@ -391,6 +387,27 @@ public final class TrustStore implements AutoCloseable {
         minCompactChanges,
         base,
         jsonBound);
+  }
+
+  /**
+   * What {@link #open} keeps of {@code trusted.json}: its peers, the {@link #digest} of its bytes
+   * (empty if there is no file) and its length (that of an empty list's if there is none).
+   */
+  private record ListFile(List<TrustedPeer> peers, Optional<String> base, long length) {}
+
+  /**
+   * Reads and decodes {@code trusted.json}. Its bytes are not kept: 8 MB at 10,000 peers, which
+   * every collection while {@link #open} checks the outputs would otherwise copy.
+   */
+  private static ListFile readList(Path jsonFile, int maxFileBytes) throws PairdException {
+    Optional<byte[]> json = readBounded(jsonFile, maxFileBytes);
+    if (json.isEmpty()) {
+      return new ListFile(List.of(), Optional.empty(), TrustFiles.encodeJson(List.of()).length);
+    }
+    return new ListFile(
+        TrustFiles.decodeJson(jsonFile, json.get()),
+        Optional.of(digest(json.get())),
+        json.get().length);
   }
 
   /**

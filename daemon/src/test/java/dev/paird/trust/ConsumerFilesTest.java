@@ -19,10 +19,12 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -251,6 +253,38 @@ final class ConsumerFilesTest {
               "trusted-certs",
               "trusted.p12");
     }
+  }
+
+  @Test
+  void holds_partsReadThroughTheBuffer_comparesEveryByte() throws Exception {
+    // Parts of sizes that straddle the 64 KiB buffer, as trusted.pem's 10,000 entries do.
+    List<byte[]> parts = new ArrayList<>();
+    byte[] whole = new byte[200_000];
+    new Random(3).nextBytes(whole);
+    for (int at = 0; at < whole.length; ) {
+      int length = Math.min(whole.length - at, 700 + at % 9_000);
+      parts.add(Arrays.copyOfRange(whole, at, at + length));
+      at += length;
+    }
+    Path file = dir.resolve("whole");
+    Files.write(file, whole);
+
+    assertThat(ConsumerFiles.holds(file, parts)).isTrue();
+    for (int changed : new int[] {0, 65_535, 65_536, 131_072, whole.length - 1}) {
+      byte[] other = whole.clone();
+      other[changed] ^= 1;
+      Files.write(file, other);
+
+      assertThat(ConsumerFiles.holds(file, parts)).as("byte %d changed", changed).isFalse();
+    }
+    Files.write(file, Arrays.copyOf(whole, whole.length + 1));
+    assertThat(ConsumerFiles.holds(file, parts)).as("a byte more").isFalse();
+    Files.write(file, Arrays.copyOf(whole, whole.length - 1));
+    assertThat(ConsumerFiles.holds(file, parts)).as("a byte less").isFalse();
+    Files.write(file, whole);
+    Path link = Files.createSymbolicLink(dir.resolve("link"), file);
+    assertThat(ConsumerFiles.holds(link, parts)).as("a link to it").isFalse();
+    assertThat(ConsumerFiles.holds(dir.resolve("missing"), parts)).as("no file").isFalse();
   }
 
   @Test
