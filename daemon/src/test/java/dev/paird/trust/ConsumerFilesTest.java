@@ -256,6 +256,49 @@ final class ConsumerFilesTest {
   }
 
   @Test
+  void open_longList_readsCapathAheadAndStillRepairsIt() throws Exception {
+    // Long enough for open() to read trusted-certs/ on a thread of its own.
+    List<TrustedPeer> peers = new ArrayList<>();
+    for (X509Certificate certificate : TestCertificates.selfSigned("fleet", 400)) {
+      peers.add(
+          TrustedPeer.create(
+              certificate, "host", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(peers.size())));
+    }
+    byte[] json = TrustFiles.encodeJson(peers);
+    assertThat(json.length).isGreaterThan(TrustStore.PARALLEL_BYTES);
+    Files.write(dir.resolve(TrustFiles.JSON_NAME), json);
+    TrustStore.open(dir).close();
+    Map<String, byte[]> wanted = new TreeMap<>();
+    PeerEncodings encodings = new PeerEncodings();
+    CaPathDirectory.entries(TrustFiles.decodeJson(dir, json), encodings)
+        .forEach((name, peer) -> wanted.put(name, encodings.of(peer).certificatePem()));
+    List<String> names = new ArrayList<>(wanted.keySet());
+    // One file changed in one byte (same size), one a link to the right content, one missing,
+    // and one the list does not name.
+    byte[] changed = wanted.get(names.get(10)).clone();
+    changed[40] = (byte) (changed[40] == 'A' ? 'B' : 'A');
+    Files.write(capath().resolve(names.get(10)), changed);
+    Path elsewhere = Files.write(dir.resolve("elsewhere"), wanted.get(names.get(20)));
+    Files.delete(capath().resolve(names.get(20)));
+    Files.createSymbolicLink(capath().resolve(names.get(20)), elsewhere);
+    Files.delete(capath().resolve(names.get(30)));
+    String stale = wanted.containsKey("00000000.0") ? "ffffffff.0" : "00000000.0";
+    Files.write(capath().resolve(stale), wanted.get(names.get(40)));
+
+    TrustStore.open(dir).close();
+
+    Map<String, byte[]> held = new TreeMap<>();
+    try (Stream<Path> files = Files.list(capath())) {
+      for (Path file : files.collect(Collectors.toList())) {
+        assertThat(file).isRegularFile();
+        held.put(file.getFileName().toString(), Files.readAllBytes(file));
+      }
+    }
+    assertThat(held).containsOnlyKeys(wanted.keySet());
+    wanted.forEach((name, pem) -> assertThat(held.get(name)).as(name).isEqualTo(pem));
+  }
+
+  @Test
   void holds_partsReadThroughTheBuffer_comparesEveryByte() throws Exception {
     // Parts of sizes that straddle the 64 KiB buffer, as trusted.pem's 10,000 entries do.
     List<byte[]> parts = new ArrayList<>();
