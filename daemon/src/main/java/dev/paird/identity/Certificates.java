@@ -87,7 +87,12 @@ public final class Certificates {
 
   /** A DER-encoded certificate as one PEM block, with a trailing newline. */
   public static String toPem(byte[] der) {
-    return new String(pem("CERTIFICATE", der), StandardCharsets.US_ASCII);
+    return new String(toPemBytes(der), StandardCharsets.US_ASCII);
+  }
+
+  /** {@link #toPem(byte[])} as ASCII bytes. */
+  public static byte[] toPemBytes(byte[] der) {
+    return pem("CERTIFICATE", der);
   }
 
   /**

@@ -175,7 +175,7 @@ final class CaPathDirectory {
           BasicFileAttributes attributes =
               Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           if (attributes.isRegularFile() && attributes.size() <= READ_AHEAD_MAX_BYTES) {
-            files.put(name, Files.readAllBytes(file));
+            files.put(name, ConsumerFiles.readRegular(file, (int) attributes.size()));
           }
         } catch (IOException e) {
           // sync() reads it again and decides.

@@ -87,11 +87,15 @@ final class PeerEncodings {
    * a line break must not be able to write a certificate of its own into the bundle.
    */
   private static Encoded encode(TrustedPeer peer) {
-    String comment = "# " + peer.fingerprint() + ' ' + Printable.escaped(peer.subject()) + '\n';
-    byte[] pem = (comment + Certificates.toPem(peer.der())).getBytes(StandardCharsets.US_ASCII);
+    byte[] comment =
+        ("# " + peer.fingerprint() + ' ' + Printable.escaped(peer.subject()) + '\n')
+            .getBytes(StandardCharsets.US_ASCII);
+    byte[] block = Certificates.toPemBytes(peer.der());
+    byte[] pem = Arrays.copyOf(comment, comment.length + block.length);
+    System.arraycopy(block, 0, pem, comment.length, block.length);
     return new Encoded(
         pem,
-        comment.getBytes(StandardCharsets.US_ASCII).length,
+        comment.length,
         subjectHash(peer),
         TrustedPkcs12.entry(peer.fingerprint(), peer.der()));
   }

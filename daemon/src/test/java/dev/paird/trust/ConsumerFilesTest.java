@@ -299,6 +299,18 @@ final class ConsumerFilesTest {
   }
 
   @Test
+  void readRegular_sizeOtherThanTheFiles_readsWhatIsThere() throws Exception {
+    byte[] content = "0123456789".getBytes(StandardCharsets.US_ASCII);
+    Path file = Files.write(dir.resolve("ten"), content);
+
+    assertThat(ConsumerFiles.readRegular(file, 10)).isEqualTo(content);
+    assertThat(ConsumerFiles.readRegular(file, 9)).as("grown since").hasSize(10);
+    assertThat(ConsumerFiles.readRegular(file, 11)).as("shrunk since").isEqualTo(content);
+    Path link = Files.createSymbolicLink(dir.resolve("link"), file);
+    assertThatThrownBy(() -> ConsumerFiles.readRegular(link, 10)).isInstanceOf(IOException.class);
+  }
+
+  @Test
   void holds_partsReadThroughTheBuffer_comparesEveryByte() throws Exception {
     // Parts of sizes that straddle the 64 KiB buffer, as trusted.pem's 10,000 entries do.
     List<byte[]> parts = new ArrayList<>();
