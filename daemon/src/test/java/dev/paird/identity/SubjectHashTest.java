@@ -36,6 +36,66 @@ final class SubjectHashTest {
   @TempDir Path dir;
 
   @Test
+  void simpleCanonicalEncoding_ofDevicesNames_isBouncyCastlesWithout() throws Exception {
+    String[] values = {
+      "kitchen-pi",
+      "  Kitchen \t  PI\nName  ",
+      "Küche  Ω Straße",
+      "",
+      " ",
+      "x".repeat(127),
+      "y".repeat(128),
+      "Z".repeat(300),
+      "a b\u000bc\fd\re",
+      "日本 語"
+    };
+    for (String value : values) {
+      for (X500Name name :
+          new X500Name[] {
+            name(BCStyle.CN, new DERUTF8String(value)),
+            new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.C, new DERPrintableString("DE"))
+                .addRDN(BCStyle.O, new DERPrintableString(value.replaceAll("[^ -~]", "?")))
+                .addRDN(BCStyle.DC, new DERIA5String(value.replaceAll("[^ -~]", "?")))
+                .addRDN(BCStyle.CN, new DERUTF8String(value))
+                .build()
+          }) {
+        byte[] der = name.getEncoded();
+
+        byte[] simple = SubjectHash.simpleCanonicalEncoding(der);
+
+        assertThat(simple).as("%s", name).isNotNull();
+        assertThat(simple).as("%s", name).isEqualTo(SubjectHash.canonicalEncoding(der).get());
+      }
+    }
+    assertThat(SubjectHash.simpleCanonicalEncoding(new X500Name(new RDN[0]).getEncoded()))
+        .isEmpty();
+  }
+
+  @Test
+  void simpleCanonicalEncoding_otherNames_areLeftToBouncyCastle() throws Exception {
+    X500Name[] others = {
+      name(BCStyle.CN, new DERBMPString("Grüße")),
+      name(BCStyle.CN, new DERT61String(new byte[] {'A', (byte) 0xe9, 'B'})),
+      name(BCStyle.SERIALNUMBER, new DERNumericString("0042")),
+      new X500NameBuilder(BCStyle.INSTANCE)
+          .addMultiValuedRDN(
+              new AttributeTypeAndValue[] {
+                new AttributeTypeAndValue(BCStyle.OU, new DERUTF8String("Zeta")),
+                new AttributeTypeAndValue(BCStyle.CN, new DERUTF8String("Alpha")),
+              })
+          .build()
+    };
+    for (X500Name name : others) {
+      assertThat(SubjectHash.simpleCanonicalEncoding(name.getEncoded())).as("%s", name).isNull();
+    }
+    byte[] invalidUtf8 = name(BCStyle.CN, new DERUTF8String("ab")).getEncoded();
+    invalidUtf8[invalidUtf8.length - 1] = (byte) 0xff;
+    assertThat(SubjectHash.simpleCanonicalEncoding(invalidUtf8)).isNull();
+    assertThat(SubjectHash.of(invalidUtf8)).isEmpty();
+  }
+
+  @Test
   void of_variedSubjects_matchesOpensslHash() throws Exception {
     Map<String, X500Name> names = new LinkedHashMap<>();
     names.put("utf8 common name", name(BCStyle.CN, new DERUTF8String("kitchen-pi")));
