@@ -274,7 +274,7 @@ final class ConsumerFilesTest {
         .forEach((name, peer) -> wanted.put(name, encodings.of(peer).certificatePem()));
     List<String> names = new ArrayList<>(wanted.keySet());
     // One file changed in one byte (same size), one a link to the right content, one missing,
-    // and one the list does not name.
+    // one the list does not name, and a crashed write's temporary file.
     byte[] changed = wanted.get(names.get(10)).clone();
     changed[40] = (byte) (changed[40] == 'A' ? 'B' : 'A');
     Files.write(capath().resolve(names.get(10)), changed);
@@ -284,6 +284,7 @@ final class ConsumerFilesTest {
     Files.delete(capath().resolve(names.get(30)));
     String stale = wanted.containsKey("00000000.0") ? "ffffffff.0" : "00000000.0";
     Files.write(capath().resolve(stale), wanted.get(names.get(40)));
+    Files.writeString(capath().resolve(".0badc0de.0.tmp-123456"), "torn");
 
     TrustStore.open(dir).close();
 
