@@ -79,7 +79,7 @@ import org.slf4j.LoggerFactory;
 public final class TrustStore implements AutoCloseable {
   /**
    * The most peers a store takes unless told otherwise: a hub paired with a fleet. What bounds it
-   * is paird's heap (128 MiB, about 5 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
+   * is paird's heap (128 MiB, about 2 KiB a peer) and {@link #MAX_FILE_BYTES}; docs/PERFORMANCE.md
    * has the figures.
    */
   public static final int DEFAULT_MAX_PEERS = 10_000;
