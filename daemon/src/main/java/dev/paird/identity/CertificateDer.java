@@ -92,8 +92,8 @@ public final class CertificateDer {
     return new Element[] {subject, spki};
   }
 
-  /** One element's tag and where its contents start and it ends. */
-  private record Element(int tag, int start, int contents, int end) {}
+  /** One element's tag and where it starts, its contents start and it ends. */
+  record Element(int tag, int start, int contents, int end) {}
 
   private static Element expect(byte[] der, int at, int limit, int tag, String name)
       throws CertificateException {
@@ -105,9 +105,11 @@ public final class CertificateDer {
     return element;
   }
 
-  /** The element at {@code at}, which must end by {@code limit}. */
-  private static Element element(byte[] der, int at, int limit, String name)
-      throws CertificateException {
+  /**
+   * The element at {@code at}, which must end by {@code limit}, have a one-byte tag and a definite
+   * length in DER's shortest form; {@code name} says which, for the message.
+   */
+  static Element element(byte[] der, int at, int limit, String name) throws CertificateException {
     if (limit - at < 2) {
       throw new CertificateException("the certificate ends where its " + name + " should be");
     }

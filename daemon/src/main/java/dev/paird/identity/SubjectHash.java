@@ -9,6 +9,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -122,13 +123,7 @@ public final class SubjectHash {
       }
       String text;
       try {
-        text =
-            charset
-                .newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(nameDer, value[0], value[1] - value[0]))
-                .toString();
+        text = decode(charset, ByteBuffer.wrap(nameDer, value[0], value[1] - value[0]));
       } catch (CharacterCodingException e) {
         return null;
       }
@@ -154,32 +149,12 @@ public final class SubjectHash {
    * byte, its length definite, minimal and within {@code limit}; else null.
    */
   private static int[] header(byte[] der, int at, int limit) {
-    if (limit - at < 2 || (der[at] & 0x1f) == 0x1f) {
+    try {
+      CertificateDer.Element element = CertificateDer.element(der, at, limit, "subject");
+      return new int[] {element.contents(), element.end()};
+    } catch (CertificateException e) {
       return null;
     }
-    int first = der[at + 1] & 0xff;
-    int contents = at + 2;
-    int length;
-    if (first < 0x80) {
-      length = first;
-    } else {
-      int bytes = first & 0x7f;
-      if (bytes == 0 || bytes > 3 || contents + bytes > limit || der[contents] == 0) {
-        return null;
-      }
-      length = 0;
-      for (int i = 0; i < bytes; i++) {
-        length = length << 8 | (der[contents + i] & 0xff);
-      }
-      contents += bytes;
-      if (length < 0x80) {
-        return null;
-      }
-    }
-    if (length > limit - contents) {
-      return null;
-    }
-    return new int[] {contents, contents + length};
   }
 
   /** An OBJECT IDENTIFIER's contents as Bouncy Castle accepts them: no sub-identifier padded. */
@@ -263,13 +238,7 @@ public final class SubjectHash {
     }
     String text;
     try {
-      text =
-          charset
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(contents(encoded)))
-              .toString();
+      text = decode(charset, ByteBuffer.wrap(contents(encoded)));
     } catch (CharacterCodingException e) {
       return Optional.empty();
     }
@@ -278,6 +247,16 @@ public final class SubjectHash {
       return Optional.empty();
     }
     return Optional.of(new DERUTF8String(canonicalText(text)));
+  }
+
+  /** The text of a string value's bytes; refuses bytes invalid in {@code charset}, as OpenSSL. */
+  private static String decode(Charset charset, ByteBuffer bytes) throws CharacterCodingException {
+    return charset
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(bytes)
+        .toString();
   }
 
   /** The contents octets of a DER encoding with a one-byte tag. */
