@@ -2,16 +2,12 @@ package dev.paird.trust;
 
 import dev.paird.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,9 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
 import java.util.function.Predicate;
 
 /**
@@ -97,20 +90,6 @@ final class CaPathDirectory {
   static void sync(
       Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer, PeerEncodings encodings)
       throws IOException {
-    sync(dir, peers, writer, encodings, Map.of());
-  }
-
-  /**
-   * {@link #sync(Path, List, TrustStore.AtomicWriter, PeerEncodings)}, taking a file's content from
-   * {@code readAhead} ({@link #readAhead}) where it has it instead of reading it again.
-   */
-  static void sync(
-      Path dir,
-      List<TrustedPeer> peers,
-      TrustStore.AtomicWriter writer,
-      PeerEncodings encodings,
-      Map<String, byte[]> readAhead)
-      throws IOException {
     AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
     Map<String, TrustedPeer> wanted = entries(peers, encodings);
     List<Path> stale = new ArrayList<>();
@@ -130,8 +109,7 @@ final class CaPathDirectory {
     for (Map.Entry<String, TrustedPeer> entry : wanted.entrySet()) {
       Path file = dir.resolve(entry.getKey());
       byte[] content = encodings.of(entry.getValue()).certificatePem();
-      byte[] had = readAhead.get(entry.getKey());
-      if (had != null ? !Arrays.equals(had, content) : !ConsumerFiles.holds(file, content)) {
+      if (!ConsumerFiles.holds(file, content)) {
         writer.write(file, content, AtomicFiles.PUBLIC);
       }
     }
@@ -142,64 +120,6 @@ final class CaPathDirectory {
     if (removed) {
       AtomicFiles.fsyncDirectory(dir);
     }
-  }
-
-  /**
-   * The largest file {@link #readAhead} reads: a certificate of several KiB, more than any device
-   * sends. A larger file is left to {@link #sync}, which reads only a file of the size it expects.
-   */
-  private static final int READ_AHEAD_MAX_BYTES = 16 * 1024;
-
-  /**
-   * Starts reading the content of every {@code HASH.N} file of {@code dir} on a thread of its own,
-   * for {@link #sync}: at start-up with 10,000 peers, reading the 10,000 files took a third of a
-   * second, which this overlaps with parsing the list. What it gives is what {@link
-   * ConsumerFiles#holds} would read: regular files only (looked at without following links), each
-   * as it was when read; nothing writes to the directory until {@link #sync}. A file it could not
-   * read, or that is larger than a certificate, is left out, and {@link #sync} reads it itself.
-   */
-  static Future<Map<String, byte[]>> readAhead(Path dir) {
-    FutureTask<Map<String, byte[]>> task = new FutureTask<>(() -> read(dir));
-    Thread thread = new Thread(task, "paird-trust-read-ahead");
-    thread.setDaemon(true);
-    thread.start();
-    return task;
-  }
-
-  /** What {@link #readAhead} read: empty if it failed, which only costs {@link #sync} time. */
-  static Map<String, byte[]> readAheadResult(Future<Map<String, byte[]>> readAhead) {
-    try {
-      return readAhead.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Map.of();
-    } catch (ExecutionException e) {
-      return Map.of();
-    }
-  }
-
-  private static Map<String, byte[]> read(Path dir) {
-    Map<String, byte[]> files = new HashMap<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-      for (Path file : entries) {
-        String name = file.getFileName().toString();
-        if (!isHashName(name)) {
-          continue;
-        }
-        try {
-          BasicFileAttributes attributes =
-              Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-          if (attributes.isRegularFile() && attributes.size() <= READ_AHEAD_MAX_BYTES) {
-            files.put(name, ConsumerFiles.readRegular(file, (int) attributes.size()));
-          }
-        } catch (IOException e) {
-          // sync() reads it again and decides.
-        }
-      }
-    } catch (IOException | DirectoryIteratorException e) {
-      // No directory yet (a first start), or it cannot be listed: sync() finds out.
-    }
-    return files;
   }
 
   /**

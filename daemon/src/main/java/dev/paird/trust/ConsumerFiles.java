@@ -14,7 +14,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The trusted list in the forms other TLS software reads, beside {@code trusted.pem} in the state
@@ -42,21 +41,7 @@ final class ConsumerFiles {
       TrustStore.AtomicWriter writer,
       PeerEncodings encodings)
       throws IOException {
-    write(stateDir, peers, writer, encodings, Map.of());
-  }
-
-  /**
-   * {@link #write(Path, List, TrustStore.AtomicWriter, PeerEncodings)} with what {@link
-   * CaPathDirectory#readAhead} read of {@value #CAPATH_NAME}/.
-   */
-  static void write(
-      Path stateDir,
-      List<TrustedPeer> peers,
-      TrustStore.AtomicWriter writer,
-      PeerEncodings encodings,
-      Map<String, byte[]> capathReadAhead)
-      throws IOException {
-    CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings, capathReadAhead);
+    CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
     List<byte[]> store = TrustedPkcs12.assembleParts(pkcs12Entries(peers, encodings));
     if (!holds(stateDir.resolve(PKCS12_NAME), store)) {
       writePkcs12(stateDir, store, writer);

@@ -8,7 +8,6 @@ import dev.paird.identity.TrustedPkcs12;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,39 +41,6 @@ final class PeerEncodings {
 
   Encoded of(TrustedPeer peer) {
     return byFingerprint.computeIfAbsent(peer.fingerprint(), fingerprint -> encode(peer));
-  }
-
-  /**
-   * Encodes every one of {@code peers} not yet encoded, half of them on a thread of its own: at
-   * start-up with 10,000 peers, on a machine with two cores, encoding is otherwise a third of a
-   * second of waiting. A failure on that thread is left for {@link #of} to meet again on the
-   * caller's.
-   */
-  void encodeAll(List<TrustedPeer> peers) {
-    int half = peers.size() / 2;
-    Thread other =
-        new Thread(
-            () -> {
-              try {
-                for (TrustedPeer peer : peers.subList(half, peers.size())) {
-                  of(peer);
-                }
-              } catch (RuntimeException e) {
-                // of() on the caller's thread throws it again, where it is handled.
-              }
-            },
-            "paird-trust-encode");
-    other.setDaemon(true);
-    other.start();
-    for (TrustedPeer peer : peers.subList(0, half)) {
-      of(peer);
-    }
-    try {
-      other.join();
-    } catch (InterruptedException e) {
-      // The caller encodes what is missing itself.
-      Thread.currentThread().interrupt();
-    }
   }
 
   /** Forgets a peer that is no longer trusted. */

@@ -9,9 +9,7 @@ import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -23,8 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -180,12 +176,6 @@ public final class TrustStore implements AutoCloseable {
    */
   static final int PRETTY_OVERHEAD = 128;
 
-  /**
-   * The size of {@code trusted.json} (about 800 bytes a P-256 peer) past which {@link #open} splits
-   * its work over two threads; below it, some 300 peers, a thread would cost more than it saves.
-   */
-  static final int PARALLEL_BYTES = 256 * 1024;
-
   private static final Logger log = LoggerFactory.getLogger(TrustStore.class);
 
   /** What readers see: the list in order and an index by fingerprint. */
@@ -312,14 +302,6 @@ public final class TrustStore implements AutoCloseable {
           "cannot remove temporary files of a crashed write from " + stateDir + ": " + reason(e),
           e);
     }
-    // A long list's start-up is wall-clock time spent on work that splits: reading the files of
-    // trusted-certs/ alongside parsing the list, and encoding the peers in two halves. A short
-    // list starts no thread.
-    boolean parallel = sizeOf(jsonFile) > PARALLEL_BYTES;
-    Future<Map<String, byte[]>> capathReadAhead =
-        parallel
-            ? CaPathDirectory.readAhead(stateDir.resolve(ConsumerFiles.CAPATH_NAME))
-            : CompletableFuture.completedFuture(Map.of());
     ListFile read = readList(jsonFile, maxFileBytes);
     List<TrustedPeer> listed = read.peers();
     Optional<String> base = read.base();
@@ -363,9 +345,6 @@ public final class TrustStore implements AutoCloseable {
     long jsonBound = read.length() + journal.length() + (long) journal.changes() * PRETTY_OVERHEAD;
     Snapshot snapshot = Snapshot.of(peers);
     PeerEncodings encodings = new PeerEncodings();
-    if (parallel) {
-      encodings.encodeAll(snapshot.peers());
-    }
     // Compared part by part as it is read, not as two copies of 5 MB at 10,000 peers. The bundle
     // is derived from the list; whatever is wrong with it, the rewrite below decides.
     List<byte[]> pem = TrustFiles.pemParts(snapshot.peers(), encodings);
@@ -386,12 +365,7 @@ public final class TrustStore implements AutoCloseable {
       }
     }
     try {
-      ConsumerFiles.write(
-          stateDir,
-          snapshot.peers(),
-          writer,
-          encodings,
-          CaPathDirectory.readAheadResult(capathReadAhead));
+      ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
@@ -413,16 +387,6 @@ public final class TrustStore implements AutoCloseable {
         minCompactChanges,
         base,
         jsonBound);
-  }
-
-  /** The size of a file, without following a link; 0 if there is none or it cannot be seen. */
-  private static long sizeOf(Path file) {
-    try {
-      return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .size();
-    } catch (IOException e) {
-      return 0;
-    }
   }
 
   /**
