@@ -70,7 +70,8 @@ import org.slf4j.LoggerFactory;
  * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the host
  * and suite become those of the new pairing, the label too if one is given (otherwise the old label
  * stays), {@code updatedAt} becomes now, and {@code addedAt} keeps the first pairing's time, so the
- * list's order does not change.
+ * list's order does not change. Nor do the outputs, which hold only the certificates in that order:
+ * a re-pairing writes its journal line and leaves them as they are.
  */
 public final class TrustStore implements AutoCloseable {
   /**
@@ -681,21 +682,31 @@ public final class TrustStore implements AutoCloseable {
       // append() has cut the journal back, or says in a suppressed exception that it could not.
       throw failed(e, journal.file(), current, -1, false, false);
     }
-    try {
-      // ConsumerFiles.update writes trusted.p12 into the same directory last.
-      // The kept parts, not copied into one array: 5 MB at 10,000 peers.
-      outputs.writeBeforeAnother(
-          pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
-    } catch (IOException e) {
-      throw failed(
-          e, pemFile, current, journalBefore, e instanceof AtomicFiles.NotDurableException, false);
-    }
-    try {
-      ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
-    } catch (IOException e) {
-      // Some outputs may already be new: put them all back with the list, so that what other
-      // software trusts stays what pairctl list-trusted shows.
-      throw failed(e, stateDir, current, journalBefore, true, true);
+    // A re-pairing keeps the certificates and their order, which is all the outputs hold: writing
+    // them again, byte for byte, would only make paird-trust-changed.path run the hooks (and
+    // reload the services they feed) for nothing.
+    if (!sameCertificates(current.peers(), next.peers())) {
+      try {
+        // ConsumerFiles.update writes trusted.p12 into the same directory last.
+        // The kept parts, not copied into one array: 5 MB at 10,000 peers.
+        outputs.writeBeforeAnother(
+            pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
+      } catch (IOException e) {
+        throw failed(
+            e,
+            pemFile,
+            current,
+            journalBefore,
+            e instanceof AtomicFiles.NotDurableException,
+            false);
+      }
+      try {
+        ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
+      } catch (IOException e) {
+        // Some outputs may already be new: put them all back with the list, so that what other
+        // software trusts stays what pairctl list-trusted shows.
+        throw failed(e, stateDir, current, journalBefore, true, true);
+      }
     }
     snapshot = next;
     jsonBound = bound;
@@ -707,6 +718,21 @@ public final class TrustStore implements AutoCloseable {
         log.warn("could not compact the trusted list into {}: {}", jsonFile, reason(e));
       }
     }
+  }
+
+  /**
+   * Whether two lists hold the same certificates in the same order, which is all the outputs hold.
+   */
+  private static boolean sameCertificates(List<TrustedPeer> before, List<TrustedPeer> after) {
+    if (before.size() != after.size()) {
+      return false;
+    }
+    for (int i = 0; i < before.size(); i++) {
+      if (!before.get(i).fingerprint().equals(after.get(i).fingerprint())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

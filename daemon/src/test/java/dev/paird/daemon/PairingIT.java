@@ -10,11 +10,15 @@ import dev.paird.daemon.Pairctl.Running;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -292,10 +296,13 @@ final class PairingIT {
     assertThat(pair(b, a, key(newKey(a)), "--label", "kitchen").status()).isZero();
     JsonNode firstOnA = onlyPeer(a);
     JsonNode firstOnB = onlyPeer(b);
+    Map<Path, Object> outputs = outputInodes(a, b);
 
     Result again = pair(b, a, key(newKey(a, "--suite", "hmac")), "--label", "pantry");
 
     assertThat(again.status()).as(again.err()).isZero();
+    // The same certificates: no output is replaced, so no paird-trust-changed hook runs for it.
+    assertThat(outputInodes(a, b)).isEqualTo(outputs);
     JsonNode onA = onlyPeer(a);
     JsonNode onB = onlyPeer(b);
     assertThat(firstOnB.path("label").textValue()).isEqualTo("kitchen");
@@ -378,6 +385,18 @@ final class PairingIT {
       devices.add(new Device(identities[i], ctl, listen, status));
     }
     return devices;
+  }
+
+  /** The inodes of each device's trusted.pem and trusted.p12, which a rewrite would change. */
+  private static Map<Path, Object> outputInodes(Device... devices) throws IOException {
+    Map<Path, Object> inodes = new HashMap<>();
+    for (Device device : devices) {
+      Path state = Path.of(device.status().path("state_dir").textValue());
+      for (String name : List.of("trusted.pem", "trusted.p12")) {
+        inodes.put(state.resolve(name), Files.getAttribute(state.resolve(name), "unix:ino"));
+      }
+    }
+    return inodes;
   }
 
   /** {@code pairctl --json new-key OPTIONS} on {@code device}; the key is remembered. */

@@ -199,12 +199,16 @@ final class ConsumerFilesTest {
     store.put(A, "host", Suite.SPAKE2, Optional.empty(), T0);
     store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0);
     Map<String, byte[]> before = snapshot();
+    Map<String, Object> inodes = outputInodes();
 
     store.put(A, "elsewhere", Suite.HMAC, Optional.of("Laptop"), T0.plusSeconds(60));
 
     Map<String, byte[]> after = snapshot();
     assertThat(after).containsOnlyKeys(before.keySet());
     before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+    // Not even rewritten with the same bytes: a rename would start paird-trust-changed's hooks.
+    assertThat(outputInodes()).isEqualTo(inodes);
+    assertThat(store.get(Certificates.fingerprint(A)).orElseThrow().host()).isEqualTo("elsewhere");
     assertOutputsHold(A, B);
   }
 
@@ -485,6 +489,15 @@ final class ConsumerFilesTest {
     for (String name : files(capath())) {
       inodes.put(name, Files.getAttribute(capath().resolve(name), "unix:ino"));
     }
+    return inodes;
+  }
+
+  /** The inode of every output file, by its path relative to the state directory. */
+  private Map<String, Object> outputInodes() throws IOException {
+    Map<String, Object> inodes = new TreeMap<>();
+    inodes.put("trusted.pem", Files.getAttribute(dir.resolve("trusted.pem"), "unix:ino"));
+    inodes.put("trusted.p12", Files.getAttribute(pkcs12(), "unix:ino"));
+    capathInodes().forEach((name, inode) -> inodes.put("trusted-certs/" + name, inode));
     return inodes;
   }
 
