@@ -7,7 +7,9 @@ raw packet socket, which needs CAP_NET_RAW):
     sudo python3 packaging/bench/phases.py [--pairings N] [--warmup N]
 
 It starts two daemons on 127.0.0.1 as pairing.py does, warms them up with pings and pairings,
-then pairs them N times with each suite while a second process records, with the kernel's
+then pairs them N times with each suite (first pairings, each device forgetting the other after
+each, untimed; with --again, devices that already trust each other) while a second process
+records, with the kernel's
 timestamps, every segment to or from the listener's port. Each pairing's segments with data
 are numbered in order, with the time since the previous one, so a phase that grows shows
 which side was working: a server segment's time is the server's, a client segment's the
@@ -122,6 +124,8 @@ def main():
     parser.add_argument("--pairings", type=int, default=40, help="pairings of each suite")
     parser.add_argument("--warmup", type=int, default=300, help="pings first, with a pairing "
                         "of each suite every fifth")
+    parser.add_argument("--again", action="store_true", help="pair devices that already trust "
+                        "each other, instead of first pairings")
     options = parser.parse_args()
     work = tempfile.mkdtemp(prefix="paird-phases.")
     daemons = []
@@ -136,18 +140,28 @@ def main():
         daemons.append(daemon_b)
         target = "127.0.0.1:" + daemon_a.port
 
-        def pair(suite):
+        fingerprint_b = pairing.call(daemon_b.socket, "status")["fingerprint"]
+
+        def pair(suite, forget=not options.again):
             key = pairing.call(daemon_a.socket, "new-key", {"suite": suite})["key"]
             start = time.time()  # the kernel's timestamps are wall-clock time too
-            pairing.call(daemon_b.socket, "pair", {"host": target, "key": key})
-            return suite, start, time.time()
+            paired = pairing.call(daemon_b.socket, "pair", {"host": target, "key": key})
+            end = time.time()
+            if forget:
+                # A first pairing, as pairing.py times it: each device forgets the other after.
+                pairing.call(daemon_b.socket, "remove",
+                             {"fingerprint": paired["peer"]["fingerprint"]})
+                pairing.call(daemon_a.socket, "remove", {"fingerprint": fingerprint_b})
+            return suite, start, end
 
-        pair("hmac")
+        pair("hmac", forget=False)
         for i in range(options.warmup):
             pairing.call(daemon_b.socket, "ping", {"host": target})
             if i % 5 == 0:
                 pair("spake2")
-                pair("hmac")
+                pair("hmac", forget=False)  # the pings need the devices to trust each other
+        if not options.again:
+            pair("hmac")
         out = os.path.join(work, "segments.json")
         recorder = subprocess.Popen([sys.executable, __file__, "--record", daemon_a.port, out])
         deadline = time.monotonic() + 30
