@@ -12,7 +12,9 @@
 #     `list-trusted` over the control socket;
 #   - `pairctl list-trusted` as a whole process, a few times;
 #   - the floor of a remove's outputs: files of trusted.pem's and trusted.p12's sizes written,
-#     fsynced and renamed in the same directory, and the directory fsynced, ROUNDS times.
+#     fsynced and renamed in the same directory, and the directory fsynced, ROUNDS times; and the
+#     same again, each time after what precedes a remove in the rounds: files of those sizes
+#     renamed into place unflushed, as a pairing's outputs are, and the two pings' time.
 # Requests go straight to the control socket (python3) so that pairctl's own start-up, about 0.4 s,
 # does not hide what the daemon spends. Prints medians in milliseconds and each figure's ratio to
 # the smallest size's.
@@ -123,28 +125,45 @@ def main():
         # The floor of a remove's outputs: write files of the sizes of trusted.pem and
         # trusted.p12 beside them, fsync each, rename each over a copy, fsync the directory;
         # what withdrawing trust durably from whole files costs the disk, whatever writes them.
-        directory, runs = sys.argv[2], int(sys.argv[3])
-        sizes = [int(size) for size in sys.argv[4:]]
+        # Then the same after what comes before a remove in the rounds above: a pairing's
+        # outputs (the same sizes, renamed into place unflushed, as paird writes them) and the
+        # two pings' time (GAP_MS). The kernel is then still writing the pairing's bytes back,
+        # and ext4's next flush waits for them.
+        directory, runs, gap = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) / 1000
+        sizes = [int(size) for size in sys.argv[5:]]
         contents = [os.urandom(size) for size in sizes]
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
+
+        def replace(durable):
             for i, content in enumerate(contents):
                 temporary = os.path.join(directory, "floor%d.tmp" % i)
                 with open(temporary, "wb") as f:
                     f.write(content)
                     f.flush()
-                    os.fsync(f.fileno())
+                    if durable:
+                        os.fsync(f.fileno())
                 os.rename(temporary, os.path.join(directory, "floor%d" % i))
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            times.append((time.perf_counter() - t0) * 1000)
+            if durable:
+                fd = os.open(directory, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+        def timed_replace():
+            t0 = time.perf_counter()
+            replace(True)
+            return (time.perf_counter() - t0) * 1000
+
+        alone = [timed_replace() for _ in range(runs)]
+        after = []
+        for _ in range(runs):
+            replace(False)
+            time.sleep(gap)
+            after.append(timed_replace())
         for i in range(len(contents)):
             os.unlink(os.path.join(directory, "floor%d" % i))
-        print(json.dumps({"outputs_flush": statistics.median(times)}))
+        print(json.dumps({"outputs_flush": statistics.median(alone),
+                          "outputs_flush_after_pairing": statistics.median(after)}))
     elif mode == "table":
         rows = [json.loads(line) for line in sys.stdin if line.strip()]
         columns = [("start", "paird start to READY"),
@@ -154,6 +173,7 @@ def main():
                    ("ping_device", "ping, device -> hub"),
                    ("remove", "remove on the hub"),
                    ("outputs_flush", "floor: its outputs' bytes, flushed"),
+                   ("outputs_flush_after_pairing", "  the same after a pairing's and pings"),
                    ("list", "list-trusted, control socket"),
                    ("pairctl_list", "pairctl list-trusted, whole process"),
                    ("list_bytes", "list-trusted response, bytes")]
@@ -229,7 +249,8 @@ for size in "${sizes[@]}"; do
   done
   pairctl_list=$(printf '%s\n' "${lists[@]}" | median)
   # The same directory's disk, with the hub's own output sizes.
-  flush=$(python3 "$driver" flush "$work/$name/state" "$rounds" \
+  gap=$(python3 -c 'import json, sys; o = json.loads(sys.argv[1]); print(o["ping_hub"] + o["ping_device"])' "$ops")
+  flush=$(python3 "$driver" flush "$work/$name/state" "$rounds" "$gap" \
     "$(stat -c %s "$work/$name/state/trusted.pem")" "$(stat -c %s "$work/$name/state/trusted.p12")")
   kill "${pids[-1]}"
   wait "${pids[-1]}" 2>/dev/null || true
