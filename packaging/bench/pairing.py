@@ -199,7 +199,7 @@ def spake2_floor(work, cert_a, cert_b, rounds):
     # The compile thresholds packaging/bin/paird gives paird's, Bouncy Castle's and the others'
     # classes, so that the probe runs the arithmetic as the daemon would.
     sooner = ["-XX:CompileCommand=quiet"] + [
-        "-XX:CompileCommand=CompileThresholdScaling,%s/*.*,0.25" % package
+        "-XX:CompileCommand=CompileThresholdScaling,%s/*.*,0.1" % package
         for package in ("io/netty", "dev/paird", "org/bouncycastle", "com/fasterxml")]
     output = subprocess.run(
         ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] + sooner + ["-cp",
