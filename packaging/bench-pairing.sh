@@ -2,11 +2,12 @@
 # paird's and pairctl's whole-program figures, each beside a floor measured in the same run on
 # the same machine, as ratios. docs/PERFORMANCE.md ("Whole programs") keeps the figures.
 #
-#   bash packaging/bench-pairing.sh [--rounds N] [--starts N] [--warmup N]
+#   bash packaging/bench-pairing.sh [--rounds N] [--starts N] [--warmup N] [--blocks N]
 #        paird: start to READY (floor: java -version), idle RSS, ping through two daemons
 #        (floor: an OpenSSL mutual-TLS 1.3 handshake and one round trip), a pairing of each
 #        suite (floor: that handshake + two atomic durable writes + both sides of SPAKE2);
-#        then pairctl against a minimal Java client (bench-pairctl.sh, same ROUNDS)
+#        (warm figures and their floors by turns, in BLOCKS blocks); then pairctl against a
+#        minimal Java client (bench-pairctl.sh, same ROUNDS)
 #   bash packaging/bench-pairing.sh --hub [ARGS]
 #        a hub: the same operations at 10, 1,000 and 10,000 trusted peers (bench-hub.sh)
 #

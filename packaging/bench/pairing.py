@@ -15,7 +15,9 @@ median over real processes on loopback; every floor is measured here, now, on th
   idle RSS                    against the target only (64 MiB)
 
 The daemons are driven over their control sockets by this script, so no pairctl start is in the
-pairing, ping and status figures; pairctl's own start is measured by bench-pairctl.sh.
+pairing, ping and status figures; pairctl's own start is measured by bench-pairctl.sh. After the
+warm-up, the warm figures (ping, pairings) and the floors they are held against are taken by
+turns in --blocks blocks, so that a ratio compares a figure and a floor taken in the same minutes.
 """
 
 import argparse
@@ -151,61 +153,77 @@ def fsync_probe(directory, rounds):
     return timed(write, rounds)
 
 
-def openssl_floor(work, server, client, rounds):
-    """A TLS 1.3 handshake with client certificates, and one round trip, both sides OpenSSL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    s_server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", server[0], "-key",
-         server[1], "-Verify", "1", "-verify_return_error", "-CAfile", client[0], "-tls1_3",
-         "-rev", "-quiet", "-naccept", str(rounds + 10)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.check_hostname = False
-    context.load_verify_locations(server[0])
-    context.load_cert_chain(client[0], client[1])
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                sys.exit("openssl s_server did not start")
-            time.sleep(0.05)
+class OpenSslFloor:
+    """A TLS 1.3 handshake with client certificates, and one round trip, both sides OpenSSL:
+    s_server runs for the whole benchmark, so that the floor can be taken by turns with the
+    figures held against it."""
 
-    def handshake():
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    def __init__(self, server, client):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.s_server = subprocess.Popen(
+            ["openssl", "s_server", "-accept", "127.0.0.1:%d" % self.port, "-cert", server[0],
+             "-key", server[1], "-Verify", "1", "-verify_return_error", "-CAfile", client[0],
+             "-tls1_3", "-rev", "-quiet"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.context.minimum_version = ssl.TLSVersion.TLSv1_3
+        self.context.check_hostname = False
+        self.context.load_verify_locations(server[0])
+        self.context.load_cert_chain(client[0], client[1])
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("openssl s_server did not start")
+                time.sleep(0.05)
+
+    def handshake(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with context.wrap_socket(raw) as tls:
+            with self.context.wrap_socket(raw) as tls:
                 tls.sendall(b"ping\n")
                 read_line(tls, 64)
 
-    try:
-        return timed(handshake, rounds, warmup=5)
-    finally:
-        s_server.kill()
-        s_server.wait()
+    def times(self, rounds):
+        return timed(self.handshake, rounds, warmup=3)
+
+    def close(self):
+        self.s_server.kill()
+        self.s_server.wait()
 
 
-def spake2_floor(work, cert_a, cert_b, rounds):
-    """Both sides of one SPAKE2 run, paird's code under paird's JVM flags, in microseconds."""
-    classes = os.path.join(work, "probe-classes")
-    source = os.path.join(REPO, "packaging", "bench", "Spake2Probe.java")
-    classpath = os.path.join(LIB, "*")
-    subprocess.run(["javac", "-cp", classpath, "-d", classes, source], check=True)
-    # The compile thresholds packaging/bin/paird gives paird's, Bouncy Castle's and the others'
-    # classes, so that the probe runs the arithmetic as the daemon would.
-    sooner = ["-XX:CompileCommand=quiet"] + [
-        "-XX:CompileCommand=CompileThresholdScaling,%s/*.*,0.1" % package
-        for package in ("io/netty", "dev/paird", "org/bouncycastle", "com/fasterxml")]
-    output = subprocess.run(
-        ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] + sooner + ["-cp",
-         classpath + os.pathsep + classes, "Spake2Probe", cert_a, cert_b, str(rounds)],
-        check=True, capture_output=True, text=True).stdout
-    return int(output.strip()) / 1000
+class Spake2Floor:
+    """Both sides of one SPAKE2 run, paird's code under paird's JVM flags: one JVM, warmed up
+    once, asked for the median of N runs whenever the benchmark takes this floor."""
+
+    def __init__(self, work, cert_a, cert_b):
+        classes = os.path.join(work, "probe-classes")
+        source = os.path.join(REPO, "packaging", "bench", "Spake2Probe.java")
+        classpath = os.path.join(LIB, "*")
+        subprocess.run(["javac", "-cp", classpath, "-d", classes, source], check=True)
+        # The compile thresholds packaging/bin/paird gives paird's, Bouncy Castle's and the
+        # others' classes, so that the probe runs the arithmetic as the daemon would.
+        sooner = ["-XX:CompileCommand=quiet"] + [
+            "-XX:CompileCommand=CompileThresholdScaling,%s/*.*,0.1" % package
+            for package in ("io/netty", "dev/paird", "org/bouncycastle", "com/fasterxml")]
+        self.process = subprocess.Popen(
+            ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] + sooner + ["-cp",
+             classpath + os.pathsep + classes, "Spake2Probe", cert_a, cert_b, "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def median_ms(self, rounds):
+        self.process.stdin.write("%d\n" % rounds)
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline().strip()) / 1000
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(30)
 
 
 def jvm_floor(rounds):
@@ -222,6 +240,8 @@ def main():
     parser.add_argument("--starts", type=int, default=7, help="paird starts to time")
     parser.add_argument("--warmup", type=int, default=300,
                         help="pings before the warm figures are taken")
+    parser.add_argument("--blocks", type=int, default=5,
+                        help="blocks the warm figures and their floors are taken in, by turns")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     options = parser.parse_args()
     if not os.path.isdir(LIB):
@@ -240,9 +260,6 @@ def main():
         figures = {}
         probe_dir = os.path.join(work, "fsync")
         os.mkdir(probe_dir)
-        figures["fsync_write_ms"] = median(fsync_probe(probe_dir, options.rounds))
-        figures["openssl_mtls_ms"] = median(openssl_floor(work, a, b, options.rounds))
-        figures["spake2_both_sides_ms"] = spake2_floor(work, a[0], b[0], max(options.rounds, 200))
         figures["jvm_version_ms"] = median(jvm_floor(max(5, options.starts)))
 
         starts, rss = [], []
@@ -286,14 +303,44 @@ def main():
         call(daemon_b.socket, "pair", {"host": target, "key": key})
         figures["ping_cold_ms"] = median(timed(ping, options.rounds, warmup=0))
         timed(ping, options.warmup, warmup=0)
-        figures["ping_ms"] = median(timed(ping, options.rounds, warmup=0))
         for suite in ("spake2", "hmac"):
             for _ in range(options.rounds):
                 pair(suite)
-            figures["pair_%s_ms" % suite] = median([pair(suite) for _ in range(options.rounds)])
         pair("spake2", again=True)
-        figures["pair_again_spake2_ms"] = median(
-            [pair("spake2", again=True) for _ in range(options.rounds)])
+
+        # The warm figures and their floors by turns, in blocks: the machine's speed drifts
+        # over minutes (the handshake floor moved by a third between runs), and a ratio of a
+        # figure to a floor taken minutes apart moves with it. Before each block of floors the
+        # kernel writes back what the daemons left unflushed (a pairing's outputs), so that the
+        # floor's flushes do not write it too, and what the daemons still did settles.
+        tls_floor = OpenSslFloor(a, b)
+        spake2_floor = Spake2Floor(work, a[0], b[0])
+        try:
+            per_block = max(1, -(-options.rounds // options.blocks))
+            samples = {name: [] for name in ("fsync", "tls", "ping", "pair_spake2", "pair_hmac",
+                                             "pair_again")}
+            spake2_medians = []
+            for _ in range(options.blocks):
+                os.sync()
+                time.sleep(0.2)
+                samples["fsync"] += fsync_probe(probe_dir, per_block)
+                samples["tls"] += tls_floor.times(per_block)
+                spake2_medians.append(spake2_floor.median_ms(4 * per_block))
+                samples["ping"] += timed(ping, per_block, warmup=0)
+                for suite in ("spake2", "hmac"):
+                    samples["pair_" + suite] += [pair(suite) for _ in range(per_block)]
+                pair("spake2", again=True)
+                samples["pair_again"] += [pair("spake2", again=True) for _ in range(per_block)]
+        finally:
+            tls_floor.close()
+            spake2_floor.close()
+        figures["fsync_write_ms"] = median(samples["fsync"])
+        figures["openssl_mtls_ms"] = median(samples["tls"])
+        figures["spake2_both_sides_ms"] = median(spake2_medians)
+        figures["ping_ms"] = median(samples["ping"])
+        figures["pair_spake2_ms"] = median(samples["pair_spake2"])
+        figures["pair_hmac_ms"] = median(samples["pair_hmac"])
+        figures["pair_again_spake2_ms"] = median(samples["pair_again"])
         figures["status_ms"] = median(
             timed(lambda: call(daemon_b.socket, "status"), options.rounds))
         time.sleep(5)
@@ -325,9 +372,10 @@ def main():
             return
         load = os.getloadavg()[0]
         print("%s, %d cores, load average %.2f; medians of %d runs (paird start: %d),"
-              " warm figures after %d pings and %d pairings of each suite"
+              " warm figures after %d pings and %d pairings of each suite, taken with their"
+              " floors by turns in %d blocks"
               % (platform_line(), os.cpu_count(), load, options.rounds, options.starts,
-                 options.warmup, options.rounds))
+                 options.warmup, options.rounds, options.blocks))
         print("floors: openssl mTLS %.2f ms, durable write %.2f ms, SPAKE2 both sides %.2f ms"
               % (handshake, figures["fsync_write_ms"], figures["spake2_both_sides_ms"]))
         print("%-30s %9s  %-38s %9s %7s  %s" % ("figure", "paird", "floor", "floor", "ratio",
