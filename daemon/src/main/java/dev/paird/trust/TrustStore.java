@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * daemon holds a lock on its state directory for that); it does not judge certificates (expiry, key
  * strength): a peer is trusted by its exact certificate, whatever that says; and if a failed write
  * cannot be undone either (a failing disk), the change may reappear after a restart, as the
- * exception then says.
+ * exception then says, and the next change rewrites every output.
  *
  * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the host
  * and suite become those of the new pairing, the label too if one is given (otherwise the old label
@@ -215,6 +215,13 @@ public final class TrustStore implements AutoCloseable {
   private long jsonBound;
 
   private boolean closed;
+
+  /**
+   * Set when a failed change could not put the outputs back either: they may hold neither the
+   * list's certificates nor the failed change's, so the next change rewrites every one of them,
+   * whatever it changes.
+   */
+  private boolean outputsUnknown;
 
   private TrustStore(
       Path stateDir,
@@ -682,10 +689,18 @@ public final class TrustStore implements AutoCloseable {
       // append() has cut the journal back, or says in a suppressed exception that it could not.
       throw failed(e, journal.file(), current, -1, false, false);
     }
-    // A re-pairing keeps the certificates and their order, which is all the outputs hold: writing
-    // them again, byte for byte, would only make paird-trust-changed.path run the hooks (and
-    // reload the services they feed) for nothing.
-    if (!sameCertificates(current.peers(), next.peers())) {
+    if (outputsUnknown) {
+      try {
+        outputs.write(pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
+        ConsumerFiles.write(stateDir, next.peers(), outputs, encodings);
+        outputsUnknown = false;
+      } catch (IOException e) {
+        throw failed(e, stateDir, current, journalBefore, true, true);
+      }
+    } else if (!sameCertificates(current.peers(), next.peers())) {
+      // (A re-pairing keeps the certificates and their order, which is all the outputs hold:
+      // writing them again, byte for byte, would only make paird-trust-changed.path run the hooks,
+      // and reload the services they feed, for nothing.)
       try {
         // ConsumerFiles.update writes trusted.p12 into the same directory last.
         // The kept parts, not copied into one array: 5 MB at 10,000 peers.
@@ -784,6 +799,7 @@ public final class TrustStore implements AutoCloseable {
         ConsumerFiles.write(stateDir, current.peers(), writer, encodings);
       }
     } catch (IOException undo) {
+      outputsUnknown = true;
       PairdException failure =
           new PairdException(
               ErrorCode.INTERNAL,

@@ -47,6 +47,7 @@ final class TrustStoreWriteFailureTest {
     String failOn;
     boolean afterReplacing;
     boolean failRestoreToo;
+    boolean restoreFailsBeforeWriting;
     int failures;
 
     @Override
@@ -60,6 +61,9 @@ final class TrustStoreWriteFailureTest {
       if (failures > 1 && !failRestoreToo) {
         AtomicFiles.write(target, content, permissions);
         return;
+      }
+      if (failures > 1 && restoreFailsBeforeWriting) {
+        throw new IOException("No space left on device");
       }
       if (afterReplacing) {
         AtomicFiles.write(target, content, permissions);
@@ -169,6 +173,25 @@ final class TrustStoreWriteFailureTest {
         .hasMessageContaining("may still take effect");
 
     assertThat(store.list()).isEqualTo(before);
+  }
+
+  @Test
+  void put_undoFailsToo_theNextChangeRewritesEveryOutput_evenARepairing() throws Exception {
+    TrustStore store = storeWithOnePeer();
+    byte[] pemBefore = Files.readAllBytes(bundle());
+    writer.failOn = "trusted.pem";
+    writer.afterReplacing = true;
+    writer.failRestoreToo = true;
+    writer.restoreFailsBeforeWriting = true;
+    assertFailsAsInternal(() -> store.put(C, "c", Suite.HMAC, Optional.empty(), T0));
+    assertThat(Files.readAllBytes(bundle()))
+        .as("C's certificate left in the bundle")
+        .isNotEqualTo(pemBefore);
+
+    writer.failOn = null;
+    store.put(A, "a2", Suite.SPAKE2, Optional.empty(), T0.plusSeconds(1));
+
+    assertThat(bundle()).hasBinaryContent(pemBefore);
   }
 
   @Test
