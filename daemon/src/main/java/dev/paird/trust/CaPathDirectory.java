@@ -8,14 +8,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * The trusted certificates as a directory OpenSSL reads as its CApath ({@code openssl verify
@@ -59,24 +58,14 @@ final class CaPathDirectory {
 
   /** The file names the directory holds for {@code peers}, in list order, and whose they are. */
   static Map<String, TrustedPeer> entries(List<TrustedPeer> peers, PeerEncodings encodings) {
-    return entries(peers, encodings, hash -> true);
-  }
-
-  /**
-   * {@link #entries(List, PeerEncodings)}, of the peers whose subject hash is {@code wanted} only:
-   * a file's number counts only certificates of its hash, so these are the same names.
-   */
-  private static Map<String, TrustedPeer> entries(
-      List<TrustedPeer> peers, PeerEncodings encodings, Predicate<String> wanted) {
     Map<String, Integer> counts = new HashMap<>();
     Map<String, TrustedPeer> entries = new LinkedHashMap<>();
     for (TrustedPeer peer : peers) {
       Optional<String> hash = encodings.of(peer).subjectHash();
-      if (hash.isEmpty() || !wanted.test(hash.get())) {
-        continue;
+      if (hash.isPresent()) {
+        int n = counts.merge(hash.get(), 1, Integer::sum) - 1;
+        entries.put(hash.get() + "." + n, peer);
       }
-      int n = counts.merge(hash.get(), 1, Integer::sum) - 1;
-      entries.put(hash.get() + "." + n, peer);
     }
     return entries;
   }
@@ -123,67 +112,89 @@ final class CaPathDirectory {
   }
 
   /**
-   * Changes {@code dir} from holding {@code before}'s files, as {@link #sync} or an earlier update
-   * left it, to holding {@code after}'s, touching only the files whose certificate changes: the new
-   * peer's, the removed peer's, and those renumbered because they share its subject hash. Reads no
-   * file, and names only the files of the subject hashes of peers that are in one list and not the
-   * other: naming all of them, twice, took 15 ms of a change at 10,000 peers.
+   * Changes the files of one subject hash in {@code dir} from {@code had}'s, as {@link #sync} or an
+   * earlier update left them, to {@code wanted}'s: each list holds the peers of that hash in list
+   * order, as {@link Index} keeps them. Writes the files whose certificate changes (the new peer's,
+   * and those renumbered after a removed one), deletes those past the end of {@code wanted}, and
+   * reads no file; what a change costs does not depend on the size of the list.
    */
   static void update(
       Path dir,
-      List<TrustedPeer> before,
-      List<TrustedPeer> after,
+      String hash,
+      List<TrustedPeer> had,
+      List<TrustedPeer> wanted,
       TrustStore.AtomicWriter writer,
       PeerEncodings encodings)
       throws IOException {
-    Set<String> hashes = changedHashes(before, after, encodings);
-    if (hashes.isEmpty()) {
-      // A re-pairing: the same certificates in the same order.
-      return;
-    }
-    Map<String, TrustedPeer> had = entries(before, encodings, hashes::contains);
-    Map<String, TrustedPeer> wanted = entries(after, encodings, hashes::contains);
-    for (Map.Entry<String, TrustedPeer> entry : wanted.entrySet()) {
-      TrustedPeer old = had.get(entry.getKey());
-      if (old == null || !old.fingerprint().equals(entry.getValue().fingerprint())) {
+    for (int n = 0; n < wanted.size(); n++) {
+      TrustedPeer peer = wanted.get(n);
+      if (n >= had.size() || !had.get(n).fingerprint().equals(peer.fingerprint())) {
         writer.write(
-            dir.resolve(entry.getKey()),
-            encodings.of(entry.getValue()).certificatePem(),
-            AtomicFiles.PUBLIC);
+            dir.resolve(hash + "." + n), encodings.of(peer).certificatePem(), AtomicFiles.PUBLIC);
       }
     }
     boolean removed = false;
-    for (String name : had.keySet()) {
-      if (!wanted.containsKey(name)) {
-        Files.deleteIfExists(dir.resolve(name));
-        removed = true;
-      }
+    for (int n = wanted.size(); n < had.size(); n++) {
+      Files.deleteIfExists(dir.resolve(hash + "." + n));
+      removed = true;
     }
     if (removed) {
       AtomicFiles.fsyncDirectory(dir);
     }
   }
 
-  /** The subject hashes of the peers in one list and not in the other. */
-  private static Set<String> changedHashes(
-      List<TrustedPeer> before, List<TrustedPeer> after, PeerEncodings encodings) {
-    Set<String> beforeFingerprints = new HashSet<>();
-    for (TrustedPeer peer : before) {
-      beforeFingerprints.add(peer.fingerprint());
-    }
-    Set<String> hashes = new HashSet<>();
-    for (TrustedPeer peer : after) {
-      if (!beforeFingerprints.remove(peer.fingerprint())) {
-        encodings.of(peer).subjectHash().ifPresent(hashes::add);
+  /**
+   * The listed peers by subject hash, each hash's in list order ({@link TrustFiles#ORDER}): what a
+   * change needs to number the files of the one hash it touches, where walking the whole list twice
+   * took a quarter of a change's own work at 10,000 peers. Not safe for use by several threads: the
+   * store's writer keeps it, under its lock, and changes it only once a change is in place.
+   */
+  static final class Index {
+    private final Map<String, List<TrustedPeer>> byHash = new HashMap<>();
+
+    Index(List<TrustedPeer> peers, PeerEncodings encodings) {
+      for (TrustedPeer peer : peers) {
+        encodings
+            .of(peer)
+            .subjectHash()
+            .ifPresent(hash -> byHash.computeIfAbsent(hash, h -> new ArrayList<>(1)).add(peer));
       }
+      // In list order whatever the order of peers.
+      byHash.values().forEach(list -> list.sort(TrustFiles.ORDER));
     }
-    if (!beforeFingerprints.isEmpty()) {
-      for (TrustedPeer peer : before) {
-        if (beforeFingerprints.contains(peer.fingerprint())) {
-          encodings.of(peer).subjectHash().ifPresent(hashes::add);
+
+    /** The peers of {@code hash}, in list order; unmodifiable. */
+    List<TrustedPeer> peers(String hash) {
+      List<TrustedPeer> peers = byHash.get(hash);
+      return peers == null ? List.of() : Collections.unmodifiableList(peers);
+    }
+
+    /** {@code peers} with {@code peer} put in its place, replacing the entry of its fingerprint. */
+    static List<TrustedPeer> with(List<TrustedPeer> peers, TrustedPeer peer) {
+      List<TrustedPeer> next = without(peers, peer.fingerprint());
+      next.add(peer);
+      next.sort(TrustFiles.ORDER);
+      return next;
+    }
+
+    /** {@code peers} without the entry with this fingerprint, if there is one. */
+    static List<TrustedPeer> without(List<TrustedPeer> peers, String fingerprint) {
+      List<TrustedPeer> next = new ArrayList<>(peers.size() + 1);
+      for (TrustedPeer listed : peers) {
+        if (!listed.fingerprint().equals(fingerprint)) {
+          next.add(listed);
         }
       }
+      return next;
     }
-    return hashes;
+
+    /** Records that the peers of {@code hash} are now {@code peers}, in list order. */
+    void set(String hash, List<TrustedPeer> peers) {
+      if (peers.isEmpty()) {
+        byHash.remove(hash);
+      } else {
+        byHash.put(hash, new ArrayList<>(peers));
+      }
+    }
   }
 }

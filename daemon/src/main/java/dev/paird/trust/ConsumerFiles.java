@@ -14,6 +14,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The trusted list in the forms other TLS software reads, beside {@code trusted.pem} in the state
@@ -49,18 +50,25 @@ final class ConsumerFiles {
   }
 
   /**
-   * Changes the outputs in {@code stateDir} from {@code before}'s, as {@link #write} or an earlier
-   * update left them, to {@code after}'s: one file in {@value #CAPATH_NAME}/ (a few if subject
-   * hashes collide) and {@value #PKCS12_NAME}, rebuilt from the kept parts.
+   * Changes the outputs in {@code stateDir} for a change that adds or removes one peer, from those
+   * {@link #write} or an earlier update left: in {@value #CAPATH_NAME}/ the files of that peer's
+   * subject hash, whose peers were {@code had} and are now {@code wanted} (see {@link
+   * CaPathDirectory#update}; none if OpenSSL cannot hash the subject), then {@value #PKCS12_NAME},
+   * rebuilt from the kept parts of {@code after}.
    */
   static void update(
       Path stateDir,
-      List<TrustedPeer> before,
       List<TrustedPeer> after,
+      Optional<String> hash,
+      List<TrustedPeer> had,
+      List<TrustedPeer> wanted,
       TrustStore.AtomicWriter writer,
       PeerEncodings encodings)
       throws IOException {
-    CaPathDirectory.update(stateDir.resolve(CAPATH_NAME), before, after, writer, encodings);
+    if (hash.isPresent()) {
+      CaPathDirectory.update(
+          stateDir.resolve(CAPATH_NAME), hash.get(), had, wanted, writer, encodings);
+    }
     // Written from the kept parts, not copied into one array: 5 MB at 10,000 peers.
     writePkcs12(stateDir, TrustedPkcs12.assembleParts(pkcs12Entries(after, encodings)), writer);
   }

@@ -14,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -179,19 +178,6 @@ public final class TrustStore implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(TrustStore.class);
 
-  /** What readers see: the list in order and an index by fingerprint. */
-  private record Snapshot(List<TrustedPeer> peers, Map<String, TrustedPeer> byFingerprint) {
-    static Snapshot of(List<TrustedPeer> peers) {
-      List<TrustedPeer> ordered = new ArrayList<>(peers);
-      ordered.sort(TrustFiles.ORDER);
-      Map<String, TrustedPeer> index = new HashMap<>();
-      for (TrustedPeer peer : ordered) {
-        index.put(peer.fingerprint(), peer);
-      }
-      return new Snapshot(List.copyOf(ordered), Map.copyOf(index));
-    }
-  }
-
   private final Path stateDir;
   private final Path jsonFile;
   private final Path pemFile;
@@ -203,7 +189,7 @@ public final class TrustStore implements AutoCloseable {
   private final TrustJournal journal;
   private final int minCompactChanges;
   private final Object writeLock = new Object();
-  private volatile Snapshot snapshot;
+  private volatile TrustSnapshot snapshot;
 
   // Guarded by writeLock.
   /**
@@ -223,6 +209,9 @@ public final class TrustStore implements AutoCloseable {
    */
   private boolean outputsUnknown;
 
+  /** The list's peers by subject hash, for {@code trusted-certs/}; follows {@link #snapshot}. */
+  private final CaPathDirectory.Index capathIndex;
+
   private TrustStore(
       Path stateDir,
       int maxPeers,
@@ -230,7 +219,8 @@ public final class TrustStore implements AutoCloseable {
       AtomicWriter writer,
       AtomicWriter additions,
       PeerEncodings encodings,
-      Snapshot snapshot,
+      TrustSnapshot snapshot,
+      CaPathDirectory.Index capathIndex,
       TrustJournal journal,
       int minCompactChanges,
       Optional<String> base,
@@ -244,6 +234,7 @@ public final class TrustStore implements AutoCloseable {
     this.additions = additions;
     this.encodings = encodings;
     this.snapshot = snapshot;
+    this.capathIndex = capathIndex;
     this.journal = journal;
     this.minCompactChanges = minCompactChanges;
     this.base = base;
@@ -351,7 +342,7 @@ public final class TrustStore implements AutoCloseable {
           e);
     }
     long jsonBound = read.length() + journal.length() + (long) journal.changes() * PRETTY_OVERHEAD;
-    Snapshot snapshot = Snapshot.of(peers);
+    TrustSnapshot snapshot = TrustSnapshot.of(peers);
     PeerEncodings encodings = new PeerEncodings();
     // Compared part by part as it is read, not as two copies of 5 MB at 10,000 peers. The bundle
     // is derived from the list; whatever is wrong with it, the rewrite below decides.
@@ -391,6 +382,7 @@ public final class TrustStore implements AutoCloseable {
         additions,
         encodings,
         snapshot,
+        new CaPathDirectory.Index(snapshot.peers(), encodings),
         journal,
         minCompactChanges,
         base,
@@ -463,7 +455,7 @@ public final class TrustStore implements AutoCloseable {
    * none or the text is not a fingerprint.
    */
   public Optional<TrustedPeer> get(String fingerprint) {
-    return Fingerprints.normalizeHex(fingerprint).map(hex -> snapshot.byFingerprint().get(hex));
+    return Fingerprints.normalizeHex(fingerprint).flatMap(snapshot::get);
   }
 
   /**
@@ -531,8 +523,8 @@ public final class TrustStore implements AutoCloseable {
     Objects.requireNonNull(label, "label");
     Objects.requireNonNull(now, "now");
     synchronized (writeLock) {
-      Snapshot current = snapshot;
-      TrustedPeer existing = current.byFingerprint().get(Certificates.fingerprint(certificate));
+      TrustSnapshot current = snapshot;
+      TrustedPeer existing = current.get(Certificates.fingerprint(certificate)).orElse(null);
       TrustedPeer peer;
       try {
         peer =
@@ -542,20 +534,17 @@ public final class TrustStore implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
       }
-      if (existing == null && current.peers().size() >= maxPeers) {
+      if (existing == null && current.size() >= maxPeers) {
         throw new PairdException(
             ErrorCode.LIMIT_REACHED,
             "the trusted list is full ("
-                + current.peers().size()
+                + current.size()
                 + " peers, at most "
                 + maxPeers
                 + "); remove a peer you no longer use with pairctl remove, then pair again");
       }
-      List<TrustedPeer> next = new ArrayList<>(current.peers());
-      next.remove(existing);
-      next.add(peer);
       // Re-pairing keeps the certificate: a put never stops trusting one.
-      commit(current, Snapshot.of(next), new TrustJournal.Put(peer), additions);
+      commit(current, current.with(peer), new TrustJournal.Put(peer), additions);
       return peer;
     }
   }
@@ -569,15 +558,12 @@ public final class TrustStore implements AutoCloseable {
    */
   public Optional<TrustedPeer> remove(String fingerprint) throws PairdException {
     synchronized (writeLock) {
-      Snapshot current = snapshot;
-      Optional<TrustedPeer> existing =
-          Fingerprints.normalizeHex(fingerprint).map(current.byFingerprint()::get);
+      TrustSnapshot current = snapshot;
+      Optional<TrustedPeer> existing = Fingerprints.normalizeHex(fingerprint).flatMap(current::get);
       if (existing.isPresent()) {
-        List<TrustedPeer> next = new ArrayList<>(current.peers());
-        next.remove(existing.get());
         commit(
             current,
-            Snapshot.of(next),
+            current.without(existing.get()),
             new TrustJournal.Remove(existing.get().fingerprint()),
             writer);
         encodings.forget(existing.get().fingerprint());
@@ -639,7 +625,7 @@ public final class TrustStore implements AutoCloseable {
    * saves a pairing six fsyncs.
    */
   private void commit(
-      Snapshot current, Snapshot next, TrustJournal.Change change, AtomicWriter outputs)
+      TrustSnapshot current, TrustSnapshot next, TrustJournal.Change change, AtomicWriter outputs)
       throws PairdException {
     if (closed) {
       throw new PairdException(
@@ -682,6 +668,26 @@ public final class TrustStore implements AutoCloseable {
             e);
       }
     }
+    // What the change does to the outputs. A re-pairing keeps the certificate and its place in the
+    // list (addedAt), which is all the outputs hold: writing them again, byte for byte, would only
+    // make paird-trust-changed.path run the hooks, and reload the services they feed, for nothing.
+    // Any other change adds or removes one peer, which touches the files of its subject hash in
+    // trusted-certs/.
+    TrustedPeer changed;
+    boolean certificatesChange;
+    if (change instanceof TrustJournal.Put put) {
+      changed = put.peer();
+      certificatesChange = current.get(changed.fingerprint()).isEmpty();
+    } else {
+      changed = current.get(((TrustJournal.Remove) change).fingerprint()).orElseThrow();
+      certificatesChange = true;
+    }
+    Optional<String> hash = encodings.of(changed).subjectHash();
+    List<TrustedPeer> hadHashPeers = hash.map(capathIndex::peers).orElse(List.of());
+    List<TrustedPeer> hashPeers =
+        change instanceof TrustJournal.Put
+            ? CaPathDirectory.Index.with(hadHashPeers, changed)
+            : CaPathDirectory.Index.without(hadHashPeers, changed.fingerprint());
     long journalBefore = journal.length();
     try {
       journal.append(line, base);
@@ -697,10 +703,7 @@ public final class TrustStore implements AutoCloseable {
       } catch (IOException e) {
         throw failed(e, stateDir, current, journalBefore, true, true);
       }
-    } else if (!sameCertificates(current.peers(), next.peers())) {
-      // (A re-pairing keeps the certificates and their order, which is all the outputs hold:
-      // writing them again, byte for byte, would only make paird-trust-changed.path run the hooks,
-      // and reload the services they feed, for nothing.)
+    } else if (certificatesChange) {
       try {
         // ConsumerFiles.update writes trusted.p12 into the same directory last.
         // The kept parts, not copied into one array: 5 MB at 10,000 peers.
@@ -716,7 +719,8 @@ public final class TrustStore implements AutoCloseable {
             false);
       }
       try {
-        ConsumerFiles.update(stateDir, current.peers(), next.peers(), outputs, encodings);
+        ConsumerFiles.update(
+            stateDir, next.peers(), hash, hadHashPeers, hashPeers, outputs, encodings);
       } catch (IOException e) {
         // Some outputs may already be new: put them all back with the list, so that what other
         // software trusts stays what pairctl list-trusted shows.
@@ -724,6 +728,7 @@ public final class TrustStore implements AutoCloseable {
       }
     }
     snapshot = next;
+    hash.ifPresent(h -> capathIndex.set(h, hashPeers));
     jsonBound = bound;
     if (compactNow || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
       try {
@@ -736,26 +741,11 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
-   * Whether two lists hold the same certificates in the same order, which is all the outputs hold.
-   */
-  private static boolean sameCertificates(List<TrustedPeer> before, List<TrustedPeer> after) {
-    if (before.size() != after.size()) {
-      return false;
-    }
-    for (int i = 0; i < before.size(); i++) {
-      if (!before.get(i).fingerprint().equals(after.get(i).fingerprint())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
    * Writes {@code current} to {@code trusted.json}, atomically and durably, then empties the
    * journal. A crash between the two leaves a journal whose changes the new list already holds;
    * {@link #open} finds that replaying them changes nothing and empties it.
    */
-  private void compact(Snapshot current) throws IOException {
+  private void compact(TrustSnapshot current) throws IOException {
     byte[] json = TrustFiles.encodeJson(current.peers());
     try {
       writer.write(jsonFile, json, AtomicFiles.PRIVATE);
@@ -779,7 +769,7 @@ public final class TrustStore implements AutoCloseable {
   private PairdException failed(
       IOException cause,
       Path file,
-      Snapshot current,
+      TrustSnapshot current,
       long journalBefore,
       boolean undoPem,
       boolean undoOutputs) {

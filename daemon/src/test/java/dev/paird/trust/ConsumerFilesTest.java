@@ -225,6 +225,58 @@ final class ConsumerFilesTest {
     assertThat(verify(A)).isTrue();
   }
 
+  /**
+   * A change touches only the files of one subject hash, numbered from what the store keeps by
+   * hash, not from the whole list: after each of many random pairings, re-pairings and removals of
+   * peers that share subjects, added at times in and out of list order (a clock set back),
+   * trusted-certs/ holds exactly what start-up derives from the whole list, and the list and its
+   * lookups agree.
+   */
+  @Test
+  void manyChanges_amongEqualSubjects_trustedCertsIsWhatTheWholeListGives() throws Exception {
+    List<X509Certificate> pool = new ArrayList<>(CERTS);
+    for (String subject : List.of("Twin", "Twin", "Twin", "Pair", "Pair")) {
+      pool.add(TestCertificates.selfSignedWithKeyIdentifiers(subject));
+    }
+    pool.add(TWIN_1);
+    TrustStore store = TrustStore.open(dir);
+    Random random = new Random(11);
+    for (int step = 0; step < 150; step++) {
+      X509Certificate certificate = pool.get(random.nextInt(pool.size()));
+      String fingerprint = Certificates.fingerprint(certificate);
+      Instant at = T0.plusSeconds(random.nextInt(200) - 100);
+      if (store.get(fingerprint).isPresent() && random.nextBoolean()) {
+        store.remove(fingerprint);
+      } else {
+        store.put(certificate, "host-" + step, Suite.SPAKE2, Optional.empty(), at);
+      }
+
+      List<TrustedPeer> list = store.list();
+      assertThat(list).isSortedAccordingTo(TrustFiles.ORDER);
+      for (X509Certificate each : pool) {
+        String eachFingerprint = Certificates.fingerprint(each);
+        assertThat(store.get(eachFingerprint).map(TrustedPeer::fingerprint))
+            .as("step %d", step)
+            .isEqualTo(
+                list.stream()
+                    .map(TrustedPeer::fingerprint)
+                    .filter(eachFingerprint::equals)
+                    .findFirst());
+      }
+      Map<String, String> expected = new TreeMap<>();
+      CaPathDirectory.entries(list, new PeerEncodings())
+          .forEach((name, peer) -> expected.put(name, Certificates.toPem(peer.certificate())));
+      Map<String, String> held = new TreeMap<>();
+      for (String name : files(capath())) {
+        held.put(name, Files.readString(capath().resolve(name), StandardCharsets.US_ASCII));
+      }
+      assertThat(held).as("trusted-certs/ after step %d", step).isEqualTo(expected);
+    }
+    X509Certificate[] listed =
+        store.list().stream().map(TrustedPeer::certificate).toArray(X509Certificate[]::new);
+    assertOutputsHold(listed);
+  }
+
   @Test
   void open_afterCrashBetweenListAndOutputs_rebuildsThemFromTheList() throws Exception {
     // The outputs of {A, B}, and a list that has moved on to {B, C}: what a crash after
