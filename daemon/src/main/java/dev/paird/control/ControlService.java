@@ -279,7 +279,7 @@ public final class ControlService {
     } else {
       item.putNull("label");
     }
-    item.put("spki_pin", Certificates.spkiPin(peer.encoded()));
+    item.put("spki_pin", peer.spkiPin());
     return item;
   }
 

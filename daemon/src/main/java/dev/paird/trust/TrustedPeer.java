@@ -46,6 +46,9 @@ public final class TrustedPeer {
   /** Null until parsed; parsing twice in a race gives equal certificates, so no lock is needed. */
   private volatile X509Certificate certificate;
 
+  /** Null until asked for; computing it twice in a race gives equal strings. */
+  private volatile String spkiPin;
+
   /**
    * A peer with a parsed certificate.
    *
@@ -165,16 +168,19 @@ public final class TrustedPeer {
    * stays), {@code updatedAt} moved to {@code now}, {@code addedAt} kept.
    */
   TrustedPeer repaired(String newHost, Suite newSuite, Optional<String> newLabel, Instant now) {
-    return new TrustedPeer(
-        fingerprint,
-        subject,
-        der,
-        certificate,
-        addedAt,
-        now,
-        newHost,
-        newSuite,
-        newLabel.isPresent() ? newLabel : label);
+    TrustedPeer repaired =
+        new TrustedPeer(
+            fingerprint,
+            subject,
+            der,
+            certificate,
+            addedAt,
+            now,
+            newHost,
+            newSuite,
+            newLabel.isPresent() ? newLabel : label);
+    repaired.spkiPin = spkiPin;
+    return repaired;
   }
 
   /** SHA-256 of the certificate's DER encoding, 64 lowercase hex digits. */
@@ -214,6 +220,20 @@ public final class TrustedPeer {
       certificate = parsed;
     }
     return parsed;
+  }
+
+  /**
+   * The certificate's {@link Certificates#spkiPin SPKI pin}, computed on the first call and kept:
+   * {@code list-trusted} shows it for every peer, 10,000 of them on a hub, where computing them
+   * took 18 ms of each answer.
+   */
+  public String spkiPin() {
+    String pin = spkiPin;
+    if (pin == null) {
+      pin = Certificates.spkiPin(der);
+      spkiPin = pin;
+    }
+    return pin;
   }
 
   /** The certificate's DER encoding, a copy. */

@@ -124,9 +124,25 @@ final class TrustedPeerTest {
 
     assertThat(peer.encoded()).isEqualTo(der);
     assertThat(Certificates.spkiPin(peer.encoded())).isEqualTo(Certificates.spkiPin(A));
+    assertThat(peer.spkiPin()).isEqualTo(Certificates.spkiPin(A));
     assertThatThrownBy(peer::certificate)
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(peer.fingerprint());
+  }
+
+  @Test
+  void spkiPin_isTheCertificates_createdReadOrRepaired() throws Exception {
+    TrustedPeer created = TrustedPeer.create(A, "a", Suite.HMAC, Optional.empty(), T0);
+    TrustedPeer read = unparsed(A.getEncoded());
+    TrustedPeer other = TrustedPeer.create(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThat(created.spkiPin()).isEqualTo(Certificates.spkiPin(A));
+    assertThat(read.spkiPin()).isEqualTo(Certificates.spkiPin(A));
+    assertThat(created.repaired("c", Suite.SPAKE2, Optional.empty(), T0).spkiPin())
+        .isEqualTo(Certificates.spkiPin(A));
+    assertThat(read.repaired("c", Suite.SPAKE2, Optional.empty(), T0).spkiPin())
+        .isEqualTo(Certificates.spkiPin(A));
+    assertThat(other.spkiPin()).isEqualTo(Certificates.spkiPin(B)).isNotEqualTo(created.spkiPin());
   }
 
   @Test
