@@ -15,6 +15,8 @@
 #     fsynced and renamed in the same directory, and the directory fsynced, ROUNDS times; and the
 #     same again, each time after what precedes a remove in the rounds: files of those sizes
 #     renamed into place unflushed, as a pairing's outputs are, and the two pings' time.
+#   - the remove less how much that second floor grew since the smallest size: what paird itself
+#     adds to a remove as its list grows.
 # Requests go straight to the control socket (python3) so that pairctl's own start-up, about 0.4 s,
 # does not hide what the daemon spends. Prints medians in milliseconds and each figure's ratio to
 # the smallest size's.
@@ -166,6 +168,12 @@ def main():
                           "outputs_flush_after_pairing": statistics.median(after)}))
     elif mode == "table":
         rows = [json.loads(line) for line in sys.stdin if line.strip()]
+        # A remove less what the disk's floor for it grew by since the smallest size: paird's
+        # own growth, which the ratio of that row shows.
+        floor = "outputs_flush_after_pairing"
+        for r in rows:
+            if "remove" in r and floor in r and floor in rows[0]:
+                r["remove_net"] = r["remove"] - (r[floor] - rows[0][floor])
         columns = [("start", "paird start to READY"),
                    ("first_start", "first start (derives files)"),
                    ("pair", "pairing (device's pair request)"),
@@ -174,6 +182,7 @@ def main():
                    ("remove", "remove on the hub"),
                    ("outputs_flush", "floor: its outputs' bytes, flushed"),
                    ("outputs_flush_after_pairing", "  the same after a pairing's and pings"),
+                   ("remove_net", "remove less the floor's growth"),
                    ("list", "list-trusted, control socket"),
                    ("pairctl_list", "pairctl list-trusted, whole process"),
                    ("list_bytes", "list-trusted response, bytes")]
