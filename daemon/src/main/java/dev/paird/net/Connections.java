@@ -9,16 +9,21 @@ import java.util.Optional;
 /**
  * The open pairing connections and how far each has got. It admits a new connection within {@code
  * max_connections_per_source} and, when {@code max_connections} are open, makes room by evicting a
- * connection that has shown least: one that has not delivered its first frame, else one still in an
- * exchange; of those, one from the source that holds the most connections, and of its connections
- * the oldest. A connection saving trust is never evicted.
+ * connection from the source that holds the most connections, the oldest of them; a connection
+ * saving trust is never evicted.
  *
  * <p>Guarantees: at most {@code maxPerSource} connections of one {@link SourceAddress} are admitted
  * at once; at most {@code max} are counted at once; a connection is counted from {@link #admit}
  * until {@link #remove} or until it is chosen for eviction. Hosts holding connections open
  * therefore cannot lock a legitimate device out: while they come from fewer sources than there are
- * slots, one of them holds two and loses one first; with more sources than slots, a device is
- * delayed by at most the age of their youngest held connection.
+ * other slots, one of them holds more than the device's source and loses one first, whatever stage
+ * each connection has reached; with at least as many sources, a device is delayed by at most the
+ * age of their youngest held connection.
+ *
+ * <p>How far a connection has got does not choose among them: a hostile client can take its
+ * connections as far as an exchange at no cost (a spake2 share for a slot holding no key is
+ * answered with a decoy exchange until its deadline), so preferring to evict connections that are
+ * earlier would single out a device still in its handshake.
  *
  * <p>It does not close anything: the caller tells the evicted connection. Thread-safe.
  */
@@ -70,10 +75,7 @@ final class Connections {
     }
     Channel evicted = null;
     if (open.size() >= max) {
-      evicted = victim(Stage.AWAIT_FIRST_FRAME);
-      if (evicted == null) {
-        evicted = victim(Stage.EXCHANGE);
-      }
+      evicted = victim();
       if (evicted == null) {
         return new Admission.Refused(
             max + " connections are open (max_connections), every one" + " of them saving trust");
@@ -113,15 +115,15 @@ final class Connections {
   }
 
   /**
-   * Of the connections whose stage is at most {@code latest}, the oldest from the source that holds
-   * the most connections; null if there is none.
+   * Of the connections not saving trust, the oldest from the source that holds the most
+   * connections; null if there is none.
    */
-  private Channel victim(Stage latest) {
+  private Channel victim() {
     Channel victim = null;
     int victimSourceCount = 0;
     for (Map.Entry<Channel, Entry> e : open.entrySet()) { // oldest first
       Entry entry = e.getValue();
-      if (entry.stage.compareTo(latest) <= 0) {
+      if (entry.stage != Stage.SAVING) {
         int count = perSource.get(entry.source);
         if (count > victimSourceCount) {
           victim = e.getKey();

@@ -18,6 +18,7 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
@@ -129,6 +130,48 @@ final class ConnectionLimitsIT {
     assertThat(second.hex())
         .as("the second oldest, after the eviction")
         .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
+  }
+
+  /**
+   * SECURITY.md, section 7: holding slots open delays a device instead of locking it out. Two
+   * hostile addresses fill the server with decoy exchanges (a spake2 share for a slot that holds no
+   * key is answered as if it did, at no cost to them); a device connects alone from its address and
+   * has not sent its request yet; one more hostile connection arrives. The room it needs is taken
+   * from an address that holds two, not from the device, which is then served.
+   */
+  @Test
+  void full_ofDecoyExchanges_aNewcomerEvictsFromACrowdedSource_notALoneDevice() throws Exception {
+    paird =
+        LiveDaemon.start(
+            dir,
+            "server",
+            "max_connections = 4",
+            "max_connections_per_source = 2",
+            "first_frame_timeout = 1m",
+            "exchange_timeout = 1m",
+            "rate_limit_per_minute = 6000");
+    for (int host : new int[] {31, 31, 32, 32}) {
+      RawConnection hostile = RawConnection.open(client, source(host), paird.pairingPort, BOUND);
+      held.add(hostile);
+      hostile.send(Wire.clientShare(5, P256.randomPoint()));
+      byte[] decoy = hostile.read(3 + 65, BOUND);
+      assertThat(Wire.hex(Arrays.copyOf(decoy, 4)))
+          .as("a decoy SPAKE2_SERVER_SHARE")
+          .isEqualTo("12 00 41 04");
+    }
+
+    RawConnection device = RawConnection.open(client, source(39), paird.pairingPort, BOUND);
+    held.add(device);
+    awaitEstablishedOnTheServer(4); // the device's arrival evicted one hostile exchange
+    held.add(RawConnection.open(client, source(33), paird.pairingPort, BOUND));
+    awaitEstablishedOnTheServer(4); // the newcomer's arrival evicted another
+    device.send(Wire.frame(Wire.PING, new byte[0]));
+    Received answer = device.readToEnd(BOUND);
+
+    assertThat(answer.hex())
+        .as("the device's ping is answered (it is not trusted), not ERROR(BUSY)")
+        .isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
+    assertThat(answer.ending()).isEqualTo(Ending.EOF);
   }
 
   @Test

@@ -12,7 +12,7 @@ final class ConnectionsTest {
   private final Connections connections = new Connections(3, 2);
 
   @Test
-  void admit_full_evictsTheOldestThatHasNotSentItsFirstFrame() throws Exception {
+  void admit_full_evictsTheOldest_whateverHowFarEachHasGot() throws Exception {
     Channel exchanging = admitted("192.0.2.1");
     Channel idleOld = admitted("192.0.2.2");
     Channel idleYoung = admitted("192.0.2.3");
@@ -20,9 +20,40 @@ final class ConnectionsTest {
     connections.advance(idleOld, Connections.Stage.AWAIT_FIRST_FRAME);
 
     assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.4")))
-        .isEqualTo(new Connections.Admission.Admitted(Optional.of(idleOld)));
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(exchanging)));
     assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.5")))
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(idleOld)));
+    assertThat(connections.admit(new EmbeddedChannel(), source("192.0.2.6")))
         .isEqualTo(new Connections.Admission.Admitted(Optional.of(idleYoung)));
+  }
+
+  /**
+   * Hostile sources that take their connections into exchanges (a decoy exchange costs them
+   * nothing) do not thereby shelter them: a device alone on its address, still in its handshake, is
+   * not evicted while a source holds more than it does.
+   */
+  @Test
+  void admit_full_keepsALoneDeviceInItsHandshake_whileCrowdedSourcesHoldExchanges()
+      throws Exception {
+    Connections four = new Connections(4, 2);
+    Channel[] hostile = {
+      admitted(four, "192.0.2.1"), admitted(four, "192.0.2.1"), admitted(four, "192.0.2.2")
+    };
+    for (Channel c : hostile) {
+      four.advance(c, Connections.Stage.EXCHANGE);
+    }
+    admitted(four, "192.0.2.9"); // the device
+
+    Connections.Admission third = four.admit(new EmbeddedChannel(), source("192.0.2.2"));
+    Connections.Admission fourth = four.admit(new EmbeddedChannel(), source("192.0.2.3"));
+
+    assertThat(third).isEqualTo(new Connections.Admission.Admitted(Optional.of(hostile[0])));
+    assertThat(fourth)
+        .as("192.0.2.2 now holds two, the device's address one")
+        .isEqualTo(new Connections.Admission.Admitted(Optional.of(hostile[2])));
+    assertThat(four.load())
+        .as("left: one hostile exchange, the device and the two newcomers, in their handshakes")
+        .isEqualTo(new PairingLoad(4, 3));
   }
 
   @Test
@@ -111,8 +142,12 @@ final class ConnectionsTest {
   }
 
   private Channel admitted(String address) throws Exception {
+    return admitted(connections, address);
+  }
+
+  private static Channel admitted(Connections into, String address) throws Exception {
     Channel channel = new EmbeddedChannel();
-    assertThat(connections.admit(channel, source(address)))
+    assertThat(into.admit(channel, source(address)))
         .isInstanceOf(Connections.Admission.Admitted.class);
     return channel;
   }
