@@ -80,6 +80,7 @@ public final class ControlCodec {
 
   /** Parses one request line; see {@link RequestLine}. */
   public static RequestLine parseLine(byte[] line) throws PairdException {
+    checkUtf8Json(line);
     char[][] key = new char[1][];
     try (JsonParser parser = JSON.createParser(line)) {
       JsonToken first = parser.nextToken();
@@ -116,6 +117,21 @@ public final class ControlCodec {
     } catch (IOException e) {
       wipe(key[0]);
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Refuses bytes that UTF-8 JSON never holds before Jackson sees them: its parser guesses the
+   * encoding, and would read UTF-16 or UTF-32 (whose ASCII characters carry zero bytes, and whose
+   * byte-order marks are 0xFE and 0xFF, bytes UTF-8 never uses). JSON has no raw U+0000 either.
+   */
+  private static void checkUtf8Json(byte[] line) throws PairdException {
+    for (byte b : line) {
+      if (b == 0 || b == (byte) 0xfe || b == (byte) 0xff) {
+        throw new PairdException(
+            ErrorCode.BAD_REQUEST,
+            "request is not UTF-8 JSON: send one JSON object per line, encoded as UTF-8");
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import dev.paird.api.PairdException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
@@ -16,6 +17,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +27,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves one control connection: one JSON request per line, answered in order, one at a time. Lines
  * that arrive while a request is being executed wait in a small queue; when it fills up the channel
- * stops reading (TCP then pushes back on the client), and a client that pipelines beyond it anyway
- * is told so and disconnected.
+ * stops reading (TCP then pushes back on the client). Lines the decoder had already read beyond it
+ * are not run: the requests before them are served and answered, then the connection gets one
+ * {@code busy} without an {@code id} and is closed, so that everything answered ran and nothing
+ * after the answers did. A line longer than allowed takes its place in the queue and is answered
+ * {@code request_too_large} in its turn.
  *
  * <p>A connection with nothing in flight must complete its next request line within the request
  * timeout, counted from its accept or from the previous answer. Bytes that do not complete a line
@@ -44,9 +49,15 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
   private final ControlService service;
   private final Duration requestTimeout;
-  private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
+
+  /** Lines waiting behind the one in flight, in order; an empty one stands for a line too long. */
+  private final ArrayDeque<Optional<ByteBuf>> queued = new ArrayDeque<>();
+
   private Caller caller = Caller.UNKNOWN;
   private boolean inFlight;
+
+  /** Set once a line arrived beyond the queue: no more lines are run on this connection. */
+  private boolean overflowed;
 
   /** Closes the connection unless a request line arrives first; null while one is served. */
   private ScheduledFuture<?> deadline;
@@ -91,29 +102,33 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
     cancelDeadline();
-    if (inFlight || !queued.isEmpty()) {
-      if (queued.size() >= MAX_QUEUED) {
-        ctx.writeAndFlush(
-                Unpooled.wrappedBuffer(
-                    ControlCodec.encode(
-                        ControlCodec.error(
-                            null,
-                            ErrorCode.BUSY,
-                            "more than "
-                                + MAX_QUEUED
-                                + " requests sent ahead of their answers;"
-                                + " wait for each answer before sending the next request"))))
-            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
-        return;
-      }
-      queued.add(line.retain());
-      if (queued.size() >= MAX_QUEUED) {
-        ctx.channel().config().setAutoRead(false);
-      }
+    if (overflowed || inFlight || !queued.isEmpty()) {
+      enqueue(ctx, Optional.of(line));
       return;
     }
     process(ctx, line);
     armDeadlineIfIdle(ctx);
+  }
+
+  /**
+   * Puts {@code line} (empty: a line too long) behind the request in flight, or, past the queue's
+   * bound, wipes it and stops running this connection's lines.
+   */
+  private void enqueue(ChannelHandlerContext ctx, Optional<ByteBuf> line) {
+    if (overflowed || queued.size() >= MAX_QUEUED) {
+      line.ifPresent(ControlHandler::wipe); // the caller releases it
+      overflowed = true;
+      ctx.channel().config().setAutoRead(false);
+      return;
+    }
+    queued.add(line.map(ByteBuf::retain));
+    if (queued.size() >= MAX_QUEUED) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  private static void wipe(ByteBuf line) {
+    line.setZero(line.readerIndex(), line.readableBytes());
   }
 
   /** Handles one request line; sets {@code inFlight} until its answer has been written. */
@@ -180,15 +195,39 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     }));
   }
 
-  /** Serves the queued requests until one goes asynchronous or none is left. */
+  /**
+   * Serves the queued requests until one goes asynchronous or none is left; then, if lines arrived
+   * beyond the queue, says so and closes.
+   */
   private void drain(ChannelHandlerContext ctx) {
-    ByteBuf next;
+    Optional<ByteBuf> next;
     while (!inFlight && (next = queued.poll()) != null) {
-      try {
-        process(ctx, next);
-      } finally {
-        next.release();
+      if (next.isEmpty()) {
+        respond(ctx, tooLarge());
+        continue;
       }
+      try {
+        process(ctx, next.get());
+      } finally {
+        next.get().release();
+      }
+    }
+    if (overflowed) {
+      if (!inFlight && queued.isEmpty() && ctx.channel().isActive()) {
+        ctx.writeAndFlush(
+                Unpooled.wrappedBuffer(
+                    ControlCodec.encode(
+                        ControlCodec.error(
+                            null,
+                            ErrorCode.BUSY,
+                            "more than "
+                                + MAX_QUEUED
+                                + " requests were sent ahead of their answers; those answered"
+                                + " ran, the rest did not: send them again, each after the"
+                                + " answer to the one before"))))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
     }
     if (queued.size() < MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);
@@ -206,7 +245,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelDeadline();
-    queued.forEach(ByteBuf::release);
+    for (Optional<ByteBuf> line : queued) {
+      line.ifPresent(
+          l -> {
+            wipe(l);
+            l.release();
+          });
+    }
     queued.clear();
     super.channelInactive(ctx);
   }
@@ -225,6 +270,15 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
         outcome);
   }
 
+  private static ObjectNode tooLarge() {
+    return ControlCodec.error(
+        null,
+        ErrorCode.REQUEST_TOO_LARGE,
+        "request is longer than "
+            + ControlProtocol.MAX_REQUEST_BYTES
+            + " bytes; send one JSON object per line");
+  }
+
   private static void respond(ChannelHandlerContext ctx, JsonNode response) {
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(response)));
@@ -235,15 +289,14 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException) {
       // The line decoder skips to the next newline; the connection stays usable. The answer
-      // may overtake one still being computed; the error carries no id, so clients can tell.
-      respond(
-          ctx,
-          ControlCodec.error(
-              null,
-              ErrorCode.REQUEST_TOO_LARGE,
-              "request is longer than "
-                  + ControlProtocol.MAX_REQUEST_BYTES
-                  + " bytes; send one JSON object per line"));
+      // takes the line's turn, behind any request still being served.
+      cancelDeadline();
+      if (overflowed || inFlight || !queued.isEmpty()) {
+        enqueue(ctx, Optional.empty());
+      } else {
+        respond(ctx, tooLarge());
+        armDeadlineIfIdle(ctx);
+      }
       return;
     }
     log.debug("control connection from uid {} failed; closing it", caller.uid(), cause);

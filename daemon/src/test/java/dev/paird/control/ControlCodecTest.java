@@ -55,4 +55,26 @@ final class ControlCodecTest {
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
         .hasMessageContaining("something follows the request's JSON value");
   }
+
+  /** Jackson alone would guess these encodings from their zero bytes or byte-order marks. */
+  @Test
+  void parseLine_utf16OrUtf32_isABadRequest_butUtf8IsRead() throws Exception {
+    String status = "{\"v\":1,\"command\":\"status\"}";
+    for (java.nio.charset.Charset charset :
+        new java.nio.charset.Charset[] {
+          StandardCharsets.UTF_16LE,
+          StandardCharsets.UTF_16BE,
+          StandardCharsets.UTF_16, // with a byte-order mark
+          java.nio.charset.Charset.forName("UTF-32LE")
+        }) {
+      assertThatThrownBy(() -> ControlCodec.parseLine(status.getBytes(charset)))
+          .as("%s", charset)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessageContaining("not UTF-8");
+    }
+    assertThat(
+            parse("{\"v\":1,\"command\":\"status\",\"id\":\"é☺\"}").root().path("id").textValue())
+        .isEqualTo("é☺");
+  }
 }

@@ -260,21 +260,63 @@ final class ControlHandlerTest {
     assertThat(answers.get(3).get("id").asInt()).isEqualTo(4);
   }
 
+  /**
+   * Lines beyond the queue are not run, but the requests before them are, and are answered in
+   * order; then one busy without an id says where running stopped, and the connection closes.
+   */
   @Test
-  void tooManyQueuedRequests_closeTheConnection() throws Exception {
+  void tooManyQueuedRequests_theQueuedAreAnswered_thenBusyAndClosed() throws Exception {
     StringBuilder burst = new StringBuilder();
     burst
         .append("{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\"")
         .append(validCode())
-        .append("\"}}\n");
-    for (int i = 0; i <= ControlHandler.MAX_QUEUED; i++) {
-      burst.append("{\"v\":1,\"command\":\"status\"}\n");
+        .append("\"},\"id\":0}\n");
+    for (int i = 1; i <= ControlHandler.MAX_QUEUED; i++) {
+      burst.append("{\"v\":1,\"command\":\"status\",\"id\":").append(i).append("}\n");
     }
+    burst.append("{\"v\":1,\"command\":\"new-key\",\"id\":99}\n");
+    burst.append("{\"v\":1,\"command\":\"new-key\",\"id\":100}\n");
 
     send(burst.toString());
+    assertThat(responses()).isEmpty();
+    assertThat(channel.isActive()).isTrue();
+    pairs.get(0).completeExceptionally(new PairdException(ErrorCode.KEY_REJECTED, "rejected"));
+    channel.runPendingTasks();
 
-    assertThat(responses()).extracting(ControlHandlerTest::code).containsExactly("busy");
+    List<JsonNode> answers = responses();
+    assertThat(answers).hasSize(ControlHandler.MAX_QUEUED + 2);
+    assertThat(answers.subList(0, ControlHandler.MAX_QUEUED + 1))
+        .extracting(r -> r.path("id").asInt())
+        .containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    assertThat(code(answers.get(0))).isEqualTo("key_rejected");
+    assertThat(answers.subList(1, ControlHandler.MAX_QUEUED + 1))
+        .allSatisfy(r -> assertThat(r.path("ok").asBoolean()).as("%s", r).isTrue());
+    JsonNode last = answers.get(ControlHandler.MAX_QUEUED + 1);
+    assertThat(code(last)).isEqualTo("busy");
+    assertThat(last.has("id")).as("%s", last).isFalse();
+    assertThat(keys.list()).as("new-key 99 and 100, beyond the queue, did not run").isEmpty();
     assertThat(channel.isActive()).isFalse();
+  }
+
+  @Test
+  void oversizedLine_behindARequestInFlight_isAnsweredInItsTurn() throws Exception {
+    send(
+        "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+            + validCode()
+            + "\"},\"id\":1}\n");
+    send("{\"v\":1,\"pad\":\"" + "x".repeat(ControlProtocol.MAX_REQUEST_BYTES) + "\"}\n");
+    send("{\"v\":1,\"command\":\"status\",\"id\":3}\n");
+    assertThat(responses()).isEmpty();
+
+    pairs.get(0).completeExceptionally(new PairdException(ErrorCode.KEY_REJECTED, "rejected"));
+    channel.runPendingTasks();
+
+    List<JsonNode> answers = responses();
+    assertThat(answers)
+        .extracting(ControlHandlerTest::code)
+        .containsExactly("key_rejected", "request_too_large", "");
+    assertThat(answers.get(2).path("id").asInt()).isEqualTo(3);
+    assertThat(channel.isActive()).isTrue();
   }
 
   @Test

@@ -7,6 +7,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.ctl.PairctlCalls;
 import dev.paird.daemon.Pairctl.Result;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -93,12 +103,13 @@ final class ControlSocketIT {
   }
 
   /**
-   * 200 callers at once, more than six times what paird takes (32 connections, 8 per uid): every
-   * one is served, those turned away as busy connecting again. 200 pairctl JVMs would take minutes
-   * on two cores, so the 200 are calls of pairctl's own client code in this JVM, all released
-   * together; then 12 real pairctl processes, started together, to show the same of the programs a
-   * user runs. Twelve JVM starts already keep both cores busy for seconds; 40, as before, stalled
-   * every other test running beside this one for some 20 s.
+   * 200 callers at once, more than six times what paird takes (32 connections; these run as root,
+   * which is held only to that total, not to 8 per uid): every one is served, those turned away as
+   * busy connecting again. 200 pairctl JVMs would take minutes on two cores, so the 200 are calls
+   * of pairctl's own client code in this JVM, all released together; then 12 real pairctl
+   * processes, started together, to show the same of the programs a user runs. Twelve JVM starts
+   * already keep both cores busy for seconds; 40, as before, stalled every other test running
+   * beside this one for some 20 s.
    */
   @Test
   void manyConcurrentStatusCalls_allSucceed() throws Exception {
@@ -163,5 +174,123 @@ final class ControlSocketIT {
     assertThat(answer.path("error").path("message").textValue())
         .startsWith("something follows the request's JSON value on the same line");
     assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
+  }
+
+  /**
+   * CONTROL.md, "Framing": requests sent ahead of their answers are answered in order; past the
+   * queue, those already taken are answered and ran, one busy without an id follows, and nothing
+   * after it ran. The burst is one write of under 2 KiB, which paird reads at once, behind a pair
+   * request whose answer needs the same event loop; so the queue is full before anything is
+   * answered.
+   */
+  @Test
+  void pipelinedBeyondTheQueue_answeredInOrder_thenBusy_andNothingAfterItRan() throws Exception {
+    StringBuilder burst = new StringBuilder(pairToNowhere(1));
+    for (int id = 2; id <= 9; id++) {
+      burst.append("{\"v\":1,\"command\":\"status\",\"id\":").append(id).append("}\n");
+    }
+    burst.append("{\"v\":1,\"command\":\"new-key\",\"id\":10}\n");
+    burst.append("{\"v\":1,\"command\":\"new-key\",\"id\":11}\n");
+    assertThat(burst.length()).isLessThan(2048);
+
+    List<JsonNode> answers =
+        sendAndRead(burst.toString().getBytes(StandardCharsets.UTF_8), 10, true);
+
+    assertThat(answers.get(0).path("id").intValue()).isEqualTo(1);
+    assertThat(answers.get(0).path("error").path("code").textValue()).isEqualTo("peer_unreachable");
+    for (int i = 1; i <= 8; i++) {
+      assertThat(answers.get(i).path("id").intValue()).isEqualTo(i + 1);
+      assertThat(answers.get(i).path("ok").booleanValue()).as("%s", answers.get(i)).isTrue();
+    }
+    JsonNode busy = answers.get(9);
+    assertThat(busy.path("error").path("code").textValue()).isEqualTo("busy");
+    assertThat(busy.has("id")).as("%s", busy).isFalse();
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue())
+        .as("new-key 10 and 11 did not run")
+        .isZero();
+  }
+
+  /** A line too long is answered in its turn, not ahead of a request still being served. */
+  @Test
+  void oversizedLine_behindAPair_isAnsweredAfterIt() throws Exception {
+    String burst =
+        pairToNowhere(1)
+            + "{\"v\":1,\"pad\":\""
+            + "x".repeat(9000)
+            + "\"}\n"
+            + "{\"v\":1,\"command\":\"status\",\"id\":3}\n";
+
+    List<JsonNode> answers = sendAndRead(burst.getBytes(StandardCharsets.UTF_8), 3, false);
+
+    assertThat(answers)
+        .extracting(a -> a.path("error").path("code").asText("ok"))
+        .containsExactly("peer_unreachable", "request_too_large", "ok");
+    assertThat(answers.get(2).path("id").intValue()).isEqualTo(3);
+  }
+
+  /** CONTROL.md: input that is not UTF-8 is a bad request, also when JSON could be read from it. */
+  @Test
+  void requestInUtf16_isABadRequest() throws Exception {
+    byte[] utf16 = "{\"v\":1,\"command\":\"new-key\"}\n".getBytes(StandardCharsets.UTF_16LE);
+
+    List<JsonNode> answers = sendAndRead(utf16, 1, false);
+
+    assertThat(answers.get(0).path("error").path("code").textValue()).isEqualTo("bad_request");
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
+  }
+
+  /**
+   * A pair request line, with a key this paird issued and then cancelled, to a loopback port where
+   * nothing listens: it fails as peer_unreachable on the control connection's event loop.
+   */
+  private String pairToNowhere(int id) throws Exception {
+    JsonNode issued =
+        Pairctl.JSON.readTree(Pairctl.exchange(socket, "{\"v\":1,\"command\":\"new-key\"}\n"));
+    String key = issued.path("result").path("key").textValue();
+    JsonNode cancelled =
+        Pairctl.JSON.readTree(
+            Pairctl.exchange(
+                socket,
+                "{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\""
+                    + issued.path("result").path("id").textValue()
+                    + "\"}}\n"));
+    assertThat(cancelled.path("ok").booleanValue()).as("%s", cancelled).isTrue();
+    int port;
+    try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = closed.getLocalPort();
+    }
+    return "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"127.0.0.1:"
+        + port
+        + "\",\"key\":\""
+        + key
+        + "\"},\"id\":"
+        + id
+        + "}\n";
+  }
+
+  /**
+   * Sends {@code bytes} in one write on a fresh connection, reads {@code lines} answers, and, if
+   * {@code thenClosed}, checks that paird closes the connection after them.
+   */
+  private List<JsonNode> sendAndRead(byte[] bytes, int lines, boolean thenClosed) throws Exception {
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+      List<JsonNode> answers = new ArrayList<>();
+      while (answers.size() < lines) {
+        answers.add(Pairctl.JSON.readTree(Pairctl.readLine(in)));
+      }
+      if (thenClosed) {
+        String more = Pairctl.readLineOrEnd(in, Pairctl.TIMEOUT);
+        assertThat(more).as("nothing after the answers: paird closed the connection").isNull();
+      }
+      return answers;
+    }
   }
 }

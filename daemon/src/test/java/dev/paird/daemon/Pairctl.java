@@ -200,23 +200,26 @@ public final class Pairctl {
 
   /** A line, waited for at most {@code bound}; on timeout the caller closes the stream's source. */
   static String readLine(BufferedReader in, Duration bound) throws Exception {
-    String line;
-    try {
-      line =
-          CompletableFuture.supplyAsync(
-                  () -> {
-                    try {
-                      return in.readLine();
-                    } catch (IOException e) {
-                      return null;
-                    }
-                  })
-              .get(bound.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new AssertionError("pairctl printed no line within " + bound.toSeconds() + " s");
-    }
+    String line = readLineOrEnd(in, bound);
     assertThat(line).as("a line before the end of the stream").isNotNull();
     return line;
+  }
+
+  /** The same, but null at the end of the stream (or if reading fails). */
+  static String readLineOrEnd(BufferedReader in, Duration bound) throws Exception {
+    try {
+      return CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return in.readLine();
+                } catch (IOException e) {
+                  return null;
+                }
+              })
+          .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no line and no end of stream within " + bound.toSeconds() + " s");
+    }
   }
 
   /** A pairctl still running, such as {@code new-key --wait}: its stdout is read as it comes. */
