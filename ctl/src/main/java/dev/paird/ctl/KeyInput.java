@@ -10,12 +10,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -177,32 +182,57 @@ final class KeyInput {
   }
 
   /**
-   * The first line of {@code file}, which other users may neither read nor write: a key they could
-   * read, they could also use first.
+   * The first line of {@code file}, which must be a regular file (not a link to one) of the user
+   * running pairctl that nobody else may read or write, its group included: a key another user
+   * could read, they could also use first. The file is opened without following links, so a link
+   * put in its place after the checks is refused too.
    */
   char[] fromFile(Path file) throws PairdException {
     try {
-      Object mode = Files.getAttribute(file, "unix:mode");
-      if (mode instanceof Integer m && (m & 0007) != 0) {
+      PosixFileAttributes attributes =
+          Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (attributes.isSymbolicLink()) {
+        throw new PairdException(
+            ErrorCode.USAGE,
+            "pair: --key-file "
+                + file
+                + " is a symbolic link; give the key file itself, private to you (chmod 600)");
+      }
+      if (!attributes.isRegularFile()) {
+        throw new PairdException(
+            ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular" + " file");
+      }
+      int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      if ((mode & 0066) != 0) {
         throw new PairdException(
             ErrorCode.USAGE,
             "pair: --key-file "
                 + file
                 + " is open to other"
                 + " users (mode "
-                + String.format("%04o", m & 07777)
+                + String.format("%04o", mode & 07777)
                 + "), who could read the key and"
                 + " use it first; make it private (chmod 600 "
                 + file
                 + ") and, as this key may be"
                 + " known, make a new one on the other device");
       }
-      if (!Files.isRegularFile(file)) {
+      int owner = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int self = (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
+      if (owner != self) {
         throw new PairdException(
-            ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular" + " file");
+            ErrorCode.USAGE,
+            "pair: --key-file "
+                + file
+                + " belongs to uid "
+                + owner
+                + ", not to you (uid "
+                + self
+                + "), who could read the key and use it first; keep the key in a file of"
+                + " your own (chmod 600) and, as this key may be known, make a new one on the"
+                + " other device");
       }
-      // FileInputStream reads a byte straight into the caller's array: no buffer keeps a copy.
-      try (InputStream in = new FileInputStream(file.toFile())) {
+      try (InputStream in = new UnbufferedFile(file)) {
         return firstLine(in, "--key-file " + file);
       }
     } catch (IOException e) {
@@ -210,6 +240,53 @@ final class KeyInput {
           ErrorCode.USAGE,
           "pair: cannot read --key-file " + file + ": " + FileProblems.reason(e),
           e);
+    }
+  }
+
+  private static final Path PROC_SELF = Path.of("/proc/self");
+
+  /**
+   * A file read a byte at a time through a one-byte direct buffer of its own, wiped on close: a
+   * channel reading into a heap array would go through a temporary direct buffer that the JDK keeps
+   * for the thread, with the key's last byte in it. Opened without following links.
+   */
+  private static final class UnbufferedFile extends InputStream {
+    private final FileChannel channel;
+    private final ByteBuffer one = ByteBuffer.allocateDirect(1);
+
+    UnbufferedFile(Path file) throws IOException {
+      channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int n;
+      do {
+        one.clear();
+        n = channel.read(one);
+      } while (n == 0);
+      return n < 0 ? -1 : one.get(0) & 0xff;
+    }
+
+    /** One byte at most: the key is read a byte at a time anyway. */
+    @Override
+    public int read(byte[] into, int offset, int length) throws IOException {
+      Objects.checkFromIndexSize(offset, length, into.length);
+      if (length == 0) {
+        return 0;
+      }
+      int b = read();
+      if (b < 0) {
+        return -1;
+      }
+      into[offset] = (byte) b;
+      return 1;
+    }
+
+    @Override
+    public void close() throws IOException {
+      one.put(0, (byte) 0);
+      channel.close();
     }
   }
 

@@ -425,8 +425,8 @@ final class Parser {
                     .paramLabel("FILE")
                     .type(String.class)
                     .description(
-                        "Read the key from the first line of FILE, which other users may not"
-                            + " read (for scripts).")
+                        "Read the key from the first line of FILE, a file of your own that"
+                            + " nobody else may read or write, its group included (for scripts).")
                     .build())
             .addOption(
                 OptionSpec.builder("--label")

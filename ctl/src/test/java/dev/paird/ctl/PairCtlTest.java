@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import static dev.paird.ctl.FakeDaemon.error;
 import static dev.paird.ctl.FakeDaemon.ok;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paird.api.Spake2Code;
 import java.io.ByteArrayInputStream;
@@ -342,7 +343,7 @@ final class PairCtlTest {
   @Test
   void pair_keyFile_privateToItsOwner_isRead() throws Exception {
     Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
-    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
       Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
@@ -366,6 +367,52 @@ final class PairCtlTest {
         .startsWith(
             "pairctl: pair: --key-file " + file + " is open to other" + " users (mode 0644)")
         .contains("chmod 600 " + file)
+        .doesNotContain(KEY);
+  }
+
+  /** Members of the file's group are other users too. */
+  @Test
+  void pair_keyFileItsGroupMayReadOrWrite_isRefused() throws Exception {
+    Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
+    for (String mode : new String[] {"rw-r-----", "rw--w----"}) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+
+      Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+      assertThat(result.status).as(mode).isEqualTo(2);
+      assertThat(result.err).as(mode).contains(" is open to other users (mode 06");
+    }
+  }
+
+  @Test
+  void pair_keyFileThatIsALink_isRefused_evenToAPrivateFile() throws Exception {
+    Path target = Files.writeString(dir.resolve("key"), KEY + "\n");
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+
+    Result result = pairctl("pair", "laptop", "--key-file", link.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err)
+        .startsWith("pairctl: pair: --key-file " + link + " is a symbolic link;")
+        .doesNotContain(KEY);
+  }
+
+  @Test
+  void pair_keyFileOfAnotherUser_isRefused() throws Exception {
+    Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    assumeTrue(
+        (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0,
+        "needs root to give the file to another user");
+    Files.setAttribute(file, "unix:uid", 65534);
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err)
+        .startsWith(
+            "pairctl: pair: --key-file " + file + " belongs to uid 65534, not to you (uid 0)")
         .doesNotContain(KEY);
   }
 

@@ -101,6 +101,39 @@ final class KeyOnCommandLineIT {
     assertThat(trusted).hasSize(1);
   }
 
+  /**
+   * SECURITY.md, "Typing the key": {@code --key-file} is refused when other users may read it, its
+   * group's members included, or when it is a link; the real pairctl then sends nothing (the key
+   * keeps every attempt), and the same key from a file private to its owner pairs.
+   */
+  @Test
+  void pairFromAKeyFile_refusedUnlessPrivateToItsOwner_thenPairs() throws Exception {
+    Pairctl a = start("a");
+    Pairctl b = start("b");
+    String address = a.look(Command.STATUS).path("listen").textValue();
+    JsonNode issued = a.json("new-key");
+    Path file = Files.writeString(tmp.resolve("key"), issued.path("key").textValue() + "\n");
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), file);
+
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    Pairctl.Result groupMayRead = b.run("pair", address, "--key-file", file.toString());
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    Pairctl.Result throughALink = b.run("pair", address, "--key-file", link.toString());
+    JsonNode keys = a.look(Command.LIST_KEYS).path("keys");
+    Pairctl.Result privateFile = b.run("pair", address, "--key-file", file.toString());
+
+    assertThat(groupMayRead.status()).as(groupMayRead.err()).isEqualTo(2);
+    assertThat(groupMayRead.err()).contains("is open to other users (mode 0640)");
+    assertThat(throughALink.status()).as(throughALink.err()).isEqualTo(2);
+    assertThat(throughALink.err()).contains("is a symbolic link");
+    assertThat(keys).hasSize(1);
+    assertThat(keys.get(0).path("attempts_left").intValue())
+        .as("all of max_attempts (3 by default) left: the refused files sent nothing")
+        .isEqualTo(3);
+    assertThat(privateFile.status()).as(privateFile.err()).isZero();
+    assertThat(b.look(Command.LIST_TRUSTED).path("peers")).hasSize(1);
+  }
+
   /** Starts a paird in {@code tmp/NAME} and returns the pairctl that drives it. */
   private Pairctl start(String name) throws Exception {
     PairdProcess.Options options = PairdProcess.in(Files.createDirectory(tmp.resolve(name)));
