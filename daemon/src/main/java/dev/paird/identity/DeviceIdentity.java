@@ -95,8 +95,14 @@ public final class DeviceIdentity {
    *     what is wrong with it and what to do
    */
   public static DeviceIdentity load(Path certPem, Path keyPem) throws PairdException {
-    X509Certificate certificate = PemFiles.readCertificate(certPem);
-    PrivateKey key = PemFiles.readPrivateKey(keyPem);
+    return load(certPem, keyPem, new LinkOption[0]);
+  }
+
+  /** As {@link #load(Path, Path)}; {@code links} as for {@link PemFiles#readCertificate}. */
+  private static DeviceIdentity load(Path certPem, Path keyPem, LinkOption... links)
+      throws PairdException {
+    X509Certificate certificate = PemFiles.readCertificate(certPem, links);
+    PrivateKey key = PemFiles.readPrivateKey(keyPem, links);
     KeyKind kind;
     try {
       kind = KeyKind.of(key);
@@ -197,7 +203,8 @@ public final class DeviceIdentity {
       }
     }
     if (haveCert && haveKey) {
-      return load(certPem, keyPem);
+      // Opened without following links too: one put in place after the check above fails.
+      return load(certPem, keyPem, LinkOption.NOFOLLOW_LINKS);
     }
     if (haveCert || haveKey) {
       Path present = haveCert ? certPem : keyPem;
@@ -280,7 +287,7 @@ public final class DeviceIdentity {
       Arrays.fill(keyBytes, (byte) 0);
     }
     // Read back what the next start will read, so that this start uses nothing else.
-    return load(certPem, keyPem);
+    return load(certPem, keyPem, LinkOption.NOFOLLOW_LINKS);
   }
 
   private static PairdException invalid(String message) {

@@ -10,6 +10,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -39,12 +40,13 @@ final class PemFiles {
   private PemFiles() {}
 
   /**
-   * The one certificate in {@code file}.
+   * The one certificate in {@code file}; with {@link LinkOption#NOFOLLOW_LINKS}, a link is not
+   * followed, and opening one fails.
    *
    * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID}
    */
-  static X509Certificate readCertificate(Path file) throws PairdException {
-    List<PemBlock> blocks = readBlocks(file, "certificate");
+  static X509Certificate readCertificate(Path file, LinkOption... links) throws PairdException {
+    List<PemBlock> blocks = readBlocks(file, "certificate", links);
     if (blocks.isEmpty()) {
       throw noPemData(file, "certificate", "CERTIFICATE", "x509");
     }
@@ -101,12 +103,12 @@ final class PemFiles {
   }
 
   /**
-   * The one unencrypted private key in {@code file}.
+   * The one unencrypted private key in {@code file}; {@code links} as for {@link #readCertificate}.
    *
    * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID}
    */
-  static PrivateKey readPrivateKey(Path file) throws PairdException {
-    List<PemBlock> blocks = readBlocks(file, "key");
+  static PrivateKey readPrivateKey(Path file, LinkOption... links) throws PairdException {
+    List<PemBlock> blocks = readBlocks(file, "key", links);
     if (blocks.isEmpty()) {
       throw noPemData(file, "key", "PRIVATE KEY", "pkey");
     }
@@ -158,21 +160,21 @@ final class PemFiles {
               + " besides the private key; it must hold only the key");
     }
     // After the content checks, so that swapped files are reported as such.
-    checkKeyPermissions(file);
+    checkKeyPermissions(file, links);
     return keys.get(0);
   }
 
   /**
-   * Refuses a key file that users other than its owner and group may read or write, naming its mode
-   * and the command that fixes it; warns when its group is not paird's, since every member of that
-   * group can read the device's key.
+   * Refuses a key file that users other than its owner may change, or that users other than its
+   * owner and group may read, naming its mode and the command that fixes it; warns when its group
+   * may read it and is not paird's, since every member of that group can read the device's key.
    */
-  static void checkKeyPermissions(Path file) throws PairdException {
+  static void checkKeyPermissions(Path file, LinkOption... links) throws PairdException {
     PosixFileAttributes attributes;
     String paird;
     int pairdGid;
     try {
-      attributes = Files.readAttributes(file, PosixFileAttributes.class);
+      attributes = Files.readAttributes(file, PosixFileAttributes.class, links);
       paird = LocalFiles.processGroup();
       pairdGid = LocalFiles.processGid();
     } catch (NoSuchFileException e) {
@@ -194,18 +196,22 @@ final class PemFiles {
               + " by every user (mode "
               + LocalFiles.mode(attributes)
               + "), so the device's private"
-              + " key is not private; run `chmod 600 "
+              + " key is not private; "
+              + chmodFix(file, paird));
+    }
+    if (permissions.contains(PosixFilePermission.GROUP_WRITE)) {
+      throw invalid(
+          "the key file "
               + file
-              + "` (or `chgrp "
-              + paird
-              + " "
-              + file
-              + "` and `chmod 640 "
-              + file
-              + "`)");
+              + " can be changed by every member of the group "
+              + attributes.group().getName()
+              + " (mode "
+              + LocalFiles.mode(attributes)
+              + "), who could put a key of their own in its place; "
+              + chmodFix(file, paird));
     }
     try {
-      int group = (Integer) Files.getAttribute(file, "unix:gid");
+      int group = (Integer) Files.getAttribute(file, "unix:gid", links);
       if (permissions.contains(PosixFilePermission.GROUP_READ) && group != pairdGid) {
         log.warn(
             "the key file {} is readable by the group {} (mode {}), not only by paird's"
@@ -226,6 +232,19 @@ final class PemFiles {
           "cannot check who may read the key file " + file + ": " + describe(e),
           e);
     }
+  }
+
+  /** The commands that make a key file private, to paird's user or to it and paird's group. */
+  private static String chmodFix(Path file, String pairdGroup) {
+    return "run `chmod 600 "
+        + file
+        + "` (or `chgrp "
+        + pairdGroup
+        + " "
+        + file
+        + "` and `chmod 640 "
+        + file
+        + "`)";
   }
 
   /** What went wrong with a file, for a person: "permission denied" rather than a bare path. */
@@ -271,8 +290,9 @@ final class PemFiles {
         .description();
   }
 
-  private static List<PemBlock> readBlocks(Path file, String role) throws PairdException {
-    String text = readText(file, role);
+  private static List<PemBlock> readBlocks(Path file, String role, LinkOption... links)
+      throws PairdException {
+    String text = readText(file, role, links);
     PemBlock canonical = CanonicalPem.block(text);
     if (canonical != null) {
       return List.of(canonical);
@@ -287,13 +307,14 @@ final class PemFiles {
     }
   }
 
-  private static String readText(Path file, String role) throws PairdException {
-    if (Files.isDirectory(file)) {
+  private static String readText(Path file, String role, LinkOption... links)
+      throws PairdException {
+    if (Files.isDirectory(file, links)) {
       throw invalid(
           "the " + role + " file " + file + " is a directory; configure the PEM file in it");
     }
     // Opening a FIFO would block start-up until something wrote to it.
-    if (Files.exists(file) && !Files.isRegularFile(file)) {
+    if (Files.exists(file, links) && !Files.isRegularFile(file, links)) {
       throw invalid(
           "the "
               + role
@@ -303,7 +324,7 @@ final class PemFiles {
               + " or device); configure the PEM file itself");
     }
     byte[] bytes;
-    try (InputStream in = Files.newInputStream(file)) {
+    try (InputStream in = Files.newInputStream(file, links)) {
       bytes = in.readNBytes(MAX_FILE_BYTES + 1);
     } catch (NoSuchFileException e) {
       throw invalid(

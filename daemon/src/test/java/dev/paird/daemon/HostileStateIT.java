@@ -9,6 +9,7 @@ import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
@@ -133,6 +134,27 @@ final class HostileStateIT {
     assertRefused(
         List.of("--config", config.toString(), "--state-dir", state.toString()),
         config + ":2: the key file " + files.key() + " can be read by every user (mode 0666)");
+  }
+
+  /** A group that may change the key could put its own in place: refused, whatever the group. */
+  @Test
+  void configuredKeyItsGroupMayChange_isRefusedNamingTheGroupAndTheFix() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw--w----"));
+    String group = Files.readAttributes(files.key(), PosixFileAttributes.class).group().getName();
+    Path config =
+        Files.writeString(
+            tmp.resolve("paird.conf"), "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
+
+    assertRefused(
+        List.of("--config", config.toString(), "--state-dir", state.toString()),
+        config
+            + ":2: the key file "
+            + files.key()
+            + " can be changed by every member of the group "
+            + group
+            + " (mode 0620)",
+        "`chmod 600 " + files.key() + "`");
   }
 
   @Test
