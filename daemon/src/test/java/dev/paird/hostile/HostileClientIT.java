@@ -105,7 +105,7 @@ final class HostileClientIT {
       JsonNode issued = waiting.readJson(BOUND);
       server.keys.add(issued.path("key").textValue());
       String id = issued.path("id").textValue();
-      assertThat(attemptsLeft(id)).isEqualTo(3);
+      assertThat(server.attemptsLeft(id)).isEqualTo(3);
 
       for (int attempt = 1; attempt <= 3; attempt++) {
         try (RawConnection connection =
@@ -156,7 +156,7 @@ final class HostileClientIT {
       assertThat(rest.hex()).isEqualTo(Wire.hex(Wire.ERROR_MALFORMED));
       assertThat(rest.ending()).isEqualTo(Ending.EOF);
     }
-    assertThat(attemptsLeft(id)).isEqualTo(2);
+    assertThat(server.attemptsLeft(id)).isEqualTo(2);
     assertThat(server.trusted()).isEmpty();
   }
 
@@ -271,14 +271,5 @@ final class HostileClientIT {
       process.destroyForcibly();
     }
     return Files.readString(output, StandardCharsets.ISO_8859_1);
-  }
-
-  private static int attemptsLeft(String id) throws Exception {
-    for (JsonNode key : server.ctl.json("list-keys").path("keys")) {
-      if (key.path("id").textValue().equals(id)) {
-        return key.path("attempts_left").intValue();
-      }
-    }
-    throw new AssertionError("key " + id + " is not pending");
   }
 }

@@ -101,6 +101,16 @@ final class LiveDaemon implements AutoCloseable {
     return ctl.run("--json", "pair", server, key);
   }
 
+  /** How many attempts pending key {@code id} has left, from {@code pairctl --json list-keys}. */
+  int attemptsLeft(String id) throws Exception {
+    for (JsonNode key : ctl.json("list-keys").path("keys")) {
+      if (key.path("id").textValue().equals(id)) {
+        return key.path("attempts_left").intValue();
+      }
+    }
+    throw new AssertionError("key " + id + " is not pending on " + name);
+  }
+
   /** The fingerprints this daemon trusts. */
   List<String> trusted() throws Exception {
     List<String> fingerprints = new ArrayList<>();

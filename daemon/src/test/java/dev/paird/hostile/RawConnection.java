@@ -3,6 +3,7 @@ package dev.paird.hostile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -89,6 +90,15 @@ final class RawConnection implements AutoCloseable {
   /** Seconds from the end of the handshake to {@code nanos}. */
   double secondsAfterHandshake(long nanos) {
     return (nanos - handshakeDoneNanos) / 1e9;
+  }
+
+  /** The connection's streams, for a test that relays its bytes unchanged. */
+  InputStream input() throws IOException {
+    return socket.getInputStream();
+  }
+
+  OutputStream output() throws IOException {
+    return socket.getOutputStream();
   }
 
   void send(byte[] bytes) throws IOException {
