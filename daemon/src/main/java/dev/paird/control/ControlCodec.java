@@ -103,6 +103,12 @@ public final class ControlCodec {
                           }))
               : JsonTrees.read(parser);
       checkNothingFollows(parser);
+      JsonNode id = root.get("id");
+      if (id != null && id.isContainerNode()) {
+        // It could not be echoed: its answer would look like one to a request without an id.
+        throw new PairdException(
+            ErrorCode.BAD_REQUEST, "\"id\" must be a string, a number, true, false or null");
+      }
       return new RequestLine(root, key[0]);
     } catch (PairdException | RuntimeException e) {
       wipe(key[0]);

@@ -77,4 +77,15 @@ final class ControlCodecTest {
             parse("{\"v\":1,\"command\":\"status\",\"id\":\"é☺\"}").root().path("id").textValue())
         .isEqualTo("é☺");
   }
+
+  @Test
+  void parseLine_idThatIsAnObjectOrAnArray_isABadRequest() {
+    for (String id : new String[] {"{\"a\":1}", "[1]"}) {
+      assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\",\"id\":" + id + "}"))
+          .as(id)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessage("\"id\" must be a string, a number, true, false or null");
+    }
+  }
 }

@@ -218,11 +218,20 @@ public sealed interface ControlRequest {
     if (!(root instanceof Fields request)) {
       throw new PairdException(ErrorCode.BAD_REQUEST, "a request must be a JSON object");
     }
-    if (!(request.get("v") instanceof Integer version)) {
+    Object v = request.get("v");
+    if (v == null) {
       throw new PairdException(
           ErrorCode.BAD_REQUEST,
           "missing \"v\": send {\"v\": " + ControlProtocol.VERSION + ", ...}");
     }
+    if (!(v instanceof Integer version)) {
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "\"v\" must be a whole number, written without quotes or a fraction: send {\"v\": "
+              + ControlProtocol.VERSION
+              + ", ...}");
+    }
+
     if (version != ControlProtocol.VERSION) {
       throw new PairdException(
           ErrorCode.UNSUPPORTED_VERSION,

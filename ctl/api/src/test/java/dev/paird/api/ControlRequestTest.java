@@ -111,6 +111,17 @@ final class ControlRequestTest {
   }
 
   @Test
+  void parse_versionThatIsNoWholeNumber_saysSo_notThatItIsMissing() {
+    for (Object v : new Object[] {"1", 1.0, new Object()}) {
+      PairdException e =
+          refused(new MapFields(new LinkedHashMap<>(Map.of("v", v, "command", "status"))), null);
+
+      assertThat(e.code()).as("%s", v).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.getMessage()).as("%s", v).startsWith("\"v\" must be a whole number");
+    }
+  }
+
+  @Test
   void parse_unknownCommand_echoesItsNameEscaped() {
     PairdException e = refused(request("st\u00e4tus\n", Map.of()), null);
 
