@@ -38,11 +38,20 @@ final class JdkTls {
 
   /** A TLS 1.3 context presenting {@code identity} (an EC P-256 key in PKCS#8 PEM). */
   static SSLContext context(SelfSigned identity) {
+    return context(identity, identity);
+  }
+
+  /**
+   * A context presenting {@code certificate}'s certificate with {@code key}'s private key: what
+   * someone holding only a device's public certificate (trusted.pem is world-readable) can offer.
+   * With {@code certificate == key} it is the device itself.
+   */
+  static SSLContext context(SelfSigned certificate, SelfSigned key) {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       store.setKeyEntry(
-          "device", privateKey(identity), NO_PASSWORD, new Certificate[] {certificate(identity)});
+          "device", privateKey(key), NO_PASSWORD, new Certificate[] {certificate(certificate)});
       KeyManagerFactory keys =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, NO_PASSWORD);
@@ -50,7 +59,18 @@ final class JdkTls {
       context.init(keys.getKeyManagers(), new TrustManager[] {TRUST_ANYTHING}, new SecureRandom());
       return context;
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build a TLS context from " + identity, e);
+      throw new IllegalStateException("cannot build a TLS context from " + certificate, e);
+    }
+  }
+
+  /** A context with no certificate of its own: a client that cannot answer a CertificateRequest. */
+  static SSLContext withoutCertificate() {
+    try {
+      SSLContext context = SSLContext.getInstance(TLS13);
+      context.init(null, new TrustManager[] {TRUST_ANYTHING}, new SecureRandom());
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +43,10 @@ final class RelayIT {
   static void start() throws Exception {
     a = LiveDaemon.start(dir, "a");
     b = LiveDaemon.start(dir, "b");
-    mallory = JdkTls.context(OpenSslCli.newSelfSigned(dir, "mallory", KeyType.EC_P256));
+    // A key of its own, made now: the fixture keys are handed out per directory, so dir's first
+    // would be the one a and b were given in theirs.
+    Path key = OpenSslCli.generateKey(dir, "mallory", KeyType.EC_P256);
+    mallory = JdkTls.context(new SelfSigned(OpenSslCli.selfSign(dir, "mallory", key), key));
   }
 
   @AfterAll
