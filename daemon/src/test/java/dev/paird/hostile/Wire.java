@@ -9,6 +9,7 @@ import java.util.HexFormat;
  * mistake shared by the daemon and its codec cannot hide here.
  */
 final class Wire {
+  static final int HMAC_REQUEST = 0x01;
   static final int SPAKE2_CLIENT_SHARE = 0x11;
   static final int SPAKE2_SERVER_SHARE = 0x12;
   static final int SPAKE2_CLIENT_CONFIRM = 0x13;
@@ -16,6 +17,8 @@ final class Wire {
   static final int ERROR = 0x7f;
 
   /** The whole ERROR frames the server may answer with, by reason. */
+  static final byte[] ERROR_REJECTED = hex("7f000101");
+
   static final byte[] ERROR_MALFORMED = hex("7f000102");
 
   static final byte[] ERROR_BUSY = hex("7f000104");
