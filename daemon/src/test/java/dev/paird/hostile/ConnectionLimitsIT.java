@@ -91,6 +91,28 @@ final class ConnectionLimitsIT {
     assertThat(held.get(0).readToEnd(BOUND).hex()).isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
   }
 
+  /** PROTOCOL.md, "Limits": new connections a minute per source, checked before TLS. */
+  @Test
+  void rateLimit_theConnectionOverIt_isClosedBeforeTls_andOtherSourcesAreServed() throws Exception {
+    paird = LiveDaemon.start(dir, "server", "rate_limit_per_minute = 5");
+    for (int i = 1; i <= 5; i++) {
+      RawConnection.open(client, source(60), paird.pairingPort, BOUND).close();
+    }
+
+    Throwable sixth =
+        catchThrowable(
+            () -> RawConnection.open(client, source(60), paird.pairingPort, BOUND).close());
+    RawConnection elsewhere = RawConnection.open(client, source(61), paird.pairingPort, BOUND);
+    held.add(elsewhere);
+    elsewhere.send(Wire.frame(Wire.PING, new byte[0]));
+
+    assertThat(sixth)
+        .as("the 6th connection in a minute from 127.0.3.60")
+        .isInstanceOf(IOException.class)
+        .isNotInstanceOf(SocketTimeoutException.class);
+    assertThat(elsewhere.readToEnd(BOUND).hex()).isEqualTo(Wire.hex(Wire.ERROR_NOT_TRUSTED));
+  }
+
   @Test
   void full_aNewConnectionEvictsTheOldestSilentOne_whichIsToldBusy() throws Exception {
     paird =
