@@ -177,6 +177,49 @@ final class ControlSocketIT {
   }
 
   /**
+   * SECURITY.md, "The control socket": one uid other than root holds at most a quarter of the
+   * connections (8 of 32). A Python client runs as uid 65534 in the socket's group (gid 0 here),
+   * which lets it in, opens 9 connections without a request, and reads what the 9th is told: busy
+   * without an id, before it sent anything. Then root is still served.
+   */
+  @Test
+  void oneUid_holdsAQuarterOfTheConnections_theNextIsToldBusy() throws Exception {
+    assumeTrue(
+        Pairctl.canRunAsNobody(tmp) && Files.isExecutable(Path.of("/usr/bin/python3")),
+        "needs root, setpriv and /usr/bin/python3 to connect as another uid");
+    String client =
+        String.join(
+            "\n",
+            "import json, socket, sys",
+            "held = []",
+            "for i in range(8):",
+            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "    s.connect(sys.argv[1])",
+            "    held.append(s)",
+            "ninth = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "ninth.connect(sys.argv[1])",
+            "ninth.settimeout(20)",
+            "print(ninth.makefile().readline().strip())",
+            "held[0].settimeout(20)",
+            "held[0].sendall(b'{\"v\":1,\"command\":\"status\",\"id\":8}\\n')",
+            "print(json.loads(held[0].makefile().readline())['ok'])");
+    List<String> command =
+        new ArrayList<>(
+            List.of(Pairctl.SETPRIV.toString(), "--reuid=65534", "--regid=0", "--clear-groups"));
+    command.addAll(List.of("/usr/bin/python3", "-c", client, socket.toString()));
+
+    Result run = Pairctl.run(tmp, command);
+
+    assertThat(run.status()).as(run.err()).isZero();
+    List<String> lines = run.out().lines().toList();
+    JsonNode ninth = Pairctl.JSON.readTree(lines.get(0));
+    assertThat(ninth.path("error").path("code").textValue()).isEqualTo("busy");
+    assertThat(ninth.has("id")).as("%s", ninth).isFalse();
+    assertThat(lines.get(1)).as("one of the eight held is served").isEqualTo("True");
+    assertThat(ctl.look(Command.STATUS).path("pending_keys").intValue()).isZero();
+  }
+
+  /**
    * CONTROL.md, "Framing": requests sent ahead of their answers are answered in order; past the
    * queue, those already taken are answered and ran, one busy without an id follows, and nothing
    * after it ran. The burst is one write of under 2 KiB, which paird reads at once, behind a pair
