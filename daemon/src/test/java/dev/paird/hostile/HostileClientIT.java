@@ -10,6 +10,10 @@ import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,6 +196,57 @@ final class HostileClientIT {
   }
 
   /**
+   * PROTOCOL.md §1: a client that offers a PSK gets a full handshake. paird issues no tickets, so
+   * the session comes from another server: an openssl s_server that does, to which the same session
+   * is offered back as a control and resumed there.
+   */
+  @Test
+  void tlsResumption_aSessionFromAnotherServer_isOffered_andGetsAFullHandshake() throws Exception {
+    Path session = dir.resolve("other-server.pem");
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    Process other =
+        new ProcessBuilder(
+                "openssl",
+                "s_server",
+                "-accept",
+                "127.0.0.1:" + port,
+                "-cert",
+                mallory.cert().toString(),
+                "-key",
+                mallory.key().toString(),
+                "-tls1_3",
+                "-alpn",
+                JdkTls.ALPN,
+                "-www",
+                "-naccept",
+                "2")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
+      for (String line = out.readLine(); !"ACCEPT".equals(line); line = out.readLine()) {
+        assertThat(line).as("s_server's output before ACCEPT").isNotNull();
+      }
+      String address = "127.0.0.1:" + port;
+      String first = sClientTo(address, "GET / HTTP/1.0\r\n\r\n", "-sess_out", session.toString());
+      assertThat(session).as("the session s_server's ticket gave").exists();
+      String again = sClientTo(address, "GET / HTTP/1.0\r\n\r\n", "-sess_in", session.toString());
+      String toPaird = sClient("-sess_in", session.toString());
+
+      assertThat(sessionLine(first)).startsWith("New, TLSv1.3");
+      assertThat(sessionLine(again)).as("offered back to s_server").startsWith("Reused, TLSv1.3");
+      assertThat(sessionLine(toPaird)).as("offered to paird").startsWith("New, TLSv1.3");
+      assertThat(toPaird).contains("\u007f\u0000\u0001\u0006"); // and the PING is answered
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
+  /**
    * PROTOCOL.md §1: a client offering several protocols with paird/1 among them gets paird/1 and
    * its exchange; one that does not offer it gets no ALPN, and the server closes after the
    * handshake without taking its frame.
@@ -239,13 +294,28 @@ final class HostileClientIT {
   /** As {@link #sClient}, offering the ALPN protocols {@code alpn} (comma-separated). */
   private static String sClientOffering(String alpn, String... options) throws Exception {
     Path ping = Files.write(dir.resolve("ping.bin"), Wire.frame(Wire.PING, new byte[0]));
+    return sClient(server.address, alpn, ping, options);
+  }
+
+  /** s_client to {@code address}, offering paird/1 and sending {@code input}. */
+  private static String sClientTo(String address, String input, String... options)
+      throws Exception {
+    Path request =
+        Files.write(
+            Files.createTempFile(dir, "input", ".bin"), input.getBytes(StandardCharsets.US_ASCII));
+    return sClient(address, JdkTls.ALPN, request, options);
+  }
+
+  /** Runs s_client with mallory's certificate, sends {@code input}, reads until the end. */
+  private static String sClient(String address, String alpn, Path input, String... options)
+      throws Exception {
     List<String> command =
         new ArrayList<>(
             List.of(
                 "openssl",
                 "s_client",
                 "-connect",
-                server.address,
+                address,
                 "-tls1_3",
                 "-alpn",
                 alpn,
@@ -259,7 +329,7 @@ final class HostileClientIT {
     Path output = Files.createTempFile(dir, "s_client", ".txt");
     Process process =
         new ProcessBuilder(command)
-            .redirectInput(ping.toFile())
+            .redirectInput(input.toFile())
             .redirectOutput(output.toFile())
             .redirectErrorStream(true)
             .start();
