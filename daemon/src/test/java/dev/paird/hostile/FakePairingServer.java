@@ -9,6 +9,7 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
@@ -40,12 +41,27 @@ final class FakePairingServer implements AutoCloseable {
    */
   static FakePairingServer start(SSLContext tls, boolean askForClientCertificate, Script script)
       throws IOException {
+    return start(
+        tls,
+        parameters -> {
+          parameters.setNeedClientAuth(askForClientCertificate);
+          return parameters;
+        },
+        script);
+  }
+
+  /**
+   * As above, with TLS set up as a paird server is (TLS 1.3, ALPN paird/1) and then changed by
+   * {@code change}.
+   */
+  static FakePairingServer start(SSLContext tls, UnaryOperator<SSLParameters> change, Script script)
+      throws IOException {
     SSLServerSocket listener =
         (SSLServerSocket)
             tls.getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress());
     SSLParameters parameters = JdkTls.parameters(listener.getSSLParameters());
-    parameters.setNeedClientAuth(askForClientCertificate);
-    listener.setSSLParameters(parameters);
+    parameters.setNeedClientAuth(true);
+    listener.setSSLParameters(change.apply(parameters));
     FakePairingServer server = new FakePairingServer(listener);
     Thread thread = new Thread(() -> server.serve(script), "fake-pairing-server");
     thread.setDaemon(true);

@@ -84,6 +84,47 @@ final class HostileServerIT {
     }
   }
 
+  /** PROTOCOL.md §1: a client on whose connection paird/1 was not agreed reports "not paird". */
+  @Test
+  void pair_serverThatAgreesToNoAlpn_isNotPaird_andIsSentNothing() throws Exception {
+    try (FakePairingServer server =
+        FakePairingServer.start(
+            fake,
+            parameters -> {
+              parameters.setApplicationProtocols(new String[0]);
+              return parameters;
+            },
+            (c, r) -> {})) {
+      Result pair = device.pair(server.address(), CODE);
+
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("not_paird");
+      assertThat(server.received()).as("what the client sent").isEmpty();
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  /** PROTOCOL.md §1: TLS 1.3 only, on the client's side too. */
+  @Test
+  void pair_serverOfferingOnlyTls12_isATlsFailure() throws Exception {
+    try (FakePairingServer server =
+        FakePairingServer.start(
+            fake,
+            parameters -> {
+              parameters.setProtocols(new String[] {"TLSv1.2"});
+              return parameters;
+            },
+            (c, r) -> {})) {
+      Result pair = device.pair(server.address(), CODE);
+
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
   private static void assertNoExceptionText(Result pair) throws Exception {
     String message = pair.json().path("error").path("message").textValue();
     for (String text : EXCEPTION_TEXT) {
