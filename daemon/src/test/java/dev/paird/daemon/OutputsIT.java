@@ -1,0 +1,126 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.trust.HubFill;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * INTEGRATION.md, "The outputs": a real paird started under umask 000 gives its files the modes
+ * promised, whatever the umask; and at start-up it rewrites an output that differs from the list,
+ * removes temporary files a crash left and {@code HASH.N} files of peers it no longer trusts,
+ * leaves other files in {@code trusted-certs/} alone, and does not rewrite an output that is right.
+ */
+final class OutputsIT {
+  @TempDir Path dir;
+
+  @Test
+  void modesWhateverTheUmask_andStartUpRepairsOnlyWhatDiffers() throws Exception {
+    PairdProcess.Options options =
+        PairdProcess.in(dir).wrapper(List.of("sh", "-c", "umask 000; exec \"$@\"", "sh"));
+    Path state = dir.resolve("state");
+    options.start().close(); // creates the state directory and the identity
+    HubFill.main(new String[] {state.toString(), "6"});
+    PairdProcess paird = options.start();
+    Set<String> listed;
+    try {
+      listed = listed(options.socket());
+    } finally {
+      paird.close();
+    }
+
+    assertThat(mode(state)).isEqualTo("rwx------");
+    assertThat(mode(state.resolve("identity"))).isEqualTo("rwx------");
+    assertThat(mode(state.resolve("identity/key.pem"))).isEqualTo("rw-------");
+    assertThat(mode(state.resolve("identity/cert.pem"))).isEqualTo("rw-r--r--");
+    assertThat(mode(state.resolve("trusted.json"))).isEqualTo("rw-------");
+    assertThat(mode(state.resolve("trusted.pem"))).isEqualTo("rw-r--r--");
+    assertThat(mode(state.resolve("trusted.p12"))).isEqualTo("rw-r--r--");
+    Path capath = state.resolve("trusted-certs");
+    assertThat(mode(capath)).isEqualTo("rwxr-xr-x");
+    try (Stream<Path> files = Files.list(capath)) {
+      assertThat(files.toList())
+          .hasSize(6)
+          .allSatisfy(file -> assertThat(mode(file)).as("%s", file).isEqualTo("rw-r--r--"));
+    }
+    assertThat(pemFingerprints(state.resolve("trusted.pem"))).isEqualTo(listed);
+
+    // What a crash, or someone, could leave: a damaged bundle, a temporary file, a stale HASH.N,
+    // and a file of someone else's in trusted-certs/.
+    Files.writeString(state.resolve("trusted.pem"), "# not a peer\n", StandardOpenOption.APPEND);
+    Files.writeString(state.resolve(".trusted.pem.tmp-123"), "half a bundle");
+    Path stale;
+    try (Stream<Path> files = Files.list(capath)) {
+      stale = Files.copy(files.findFirst().orElseThrow(), capath.resolve("deadbeef.0"));
+    }
+    Path foreign = Files.writeString(capath.resolve("README"), "kept by its owner\n");
+    Object p12 = Files.getAttribute(state.resolve("trusted.p12"), "unix:ino");
+
+    paird = options.start();
+    try {
+      assertThat(listed(options.socket())).isEqualTo(listed);
+    } finally {
+      paird.close();
+    }
+
+    assertThat(pemFingerprints(state.resolve("trusted.pem"))).isEqualTo(listed);
+    assertThat(Files.readString(state.resolve("trusted.pem"))).doesNotContain("# not a peer");
+    assertThat(state.resolve(".trusted.pem.tmp-123")).doesNotExist();
+    assertThat(stale).doesNotExist();
+    assertThat(foreign).hasContent("kept by its owner");
+    assertThat(Files.getAttribute(state.resolve("trusted.p12"), "unix:ino"))
+        .as("trusted.p12, which was right, is the same file")
+        .isEqualTo(p12);
+  }
+
+  private static Set<String> listed(Path socket) throws Exception {
+    JsonNode answer =
+        Pairctl.JSON.readTree(Pairctl.exchange(socket, "{\"v\":1,\"command\":\"list-trusted\"}\n"));
+    Set<String> out = new TreeSet<>();
+    for (JsonNode peer : answer.path("result").path("peers")) {
+      out.add(peer.path("fingerprint").textValue());
+    }
+    assertThat(out).hasSize(6);
+    return out;
+  }
+
+  private static Set<String> pemFingerprints(Path pem) throws Exception {
+    Set<String> out = new TreeSet<>();
+    try (InputStream in = Files.newInputStream(pem)) {
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        out.add(
+            HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded())));
+      }
+    }
+    return out;
+  }
+
+  private static String mode(Path file) {
+    try {
+      return PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
