@@ -4,6 +4,7 @@ import static dev.paird.hostile.LiveDaemon.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.daemon.Pairctl.Result;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
@@ -11,7 +12,10 @@ import dev.paird.testing.OpenSslCli.KeyType;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -31,18 +35,20 @@ final class AttemptAccountingIT {
 
   @TempDir static Path dir;
   private static LiveDaemon server;
+  private static LiveDaemon honest;
   private static SSLContext client;
   private static int host = 50;
 
   @BeforeAll
   static void start() throws Exception {
     server = LiveDaemon.start(dir, "server", "rate_limit_per_minute = 6000");
+    honest = LiveDaemon.start(dir, "honest");
     client = JdkTls.context(OpenSslCli.newSelfSigned(dir, "mallory", KeyType.EC_P256));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    LiveDaemon.closeAll(server);
+    LiveDaemon.closeAll(server, honest);
   }
 
   /** Each test starts with no pending key. */
@@ -118,6 +124,46 @@ final class AttemptAccountingIT {
     assertThat(server.attemptsLeft(spake2))
         .as("the spake2 key, charged only by the share for its own slot")
         .isEqualTo(2);
+  }
+
+  /**
+   * An attempt is reserved when an exchange starts, so exchanges held open in parallel cannot make
+   * more guesses than {@code max_attempts}: while three hold a key's three attempts, even the right
+   * code, typed on an honest device, is refused; when they end, the key is burned.
+   */
+  @Test
+  void threeExchangesHeldOpen_takeEveryAttempt_soEvenTheRightCodeIsRefused() throws Exception {
+    JsonNode issued = server.newKey("--suite", "spake2");
+    String id = issued.path("id").textValue();
+    List<RawConnection> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        RawConnection connection = open();
+        held.add(connection);
+        connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
+        assertThat(connection.read(3 + 65, BOUND)).hasSize(3 + 65);
+      }
+      assertThat(server.attemptsLeft(id)).isZero();
+
+      Result right = honest.pair(server.address, issued.path("key").textValue());
+
+      assertThat(right.status()).as(right.err()).isEqualTo(5);
+      assertThat(right.json().path("error").path("code").textValue()).isEqualTo("key_rejected");
+    } finally {
+      for (RawConnection connection : held) {
+        connection.close();
+      }
+    }
+    assertThat(server.trusted()).isEmpty();
+    assertThat(honest.trusted()).isEmpty();
+    // The three closes reach paird after close() returns: poll until the key is gone.
+    long deadline = System.nanoTime() + BOUND.toNanos();
+    while (!server.ctl.json("list-keys").path("keys").isEmpty() && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+    }
+    assertThat(server.ctl.json("list-keys").path("keys"))
+        .as("burned once the three ended")
+        .isEmpty();
   }
 
   /** One connection sending HMAC_REQUEST with 32 random bytes; what the server answers. */
