@@ -58,7 +58,12 @@ public final class Flood {
     /** Full handshake, one PING, reads the answer, closes; the next one at once. */
     HANDSHAKE("handshake"),
     /** Full handshake, then a frame of an unknown type with random bytes. */
-    GARBAGE("garbage");
+    GARBAGE("garbage"),
+    /**
+     * Full handshake, then a spake2 share for slot 255, which holds no key: the server answers with
+     * a decoy share, and the connection holds its place as an exchange until dropped.
+     */
+    DECOY("decoy");
 
     final String label;
 
@@ -327,9 +332,14 @@ public final class Flood {
         case IDLE -> {}
         case HANDSHAKE -> out.write(new byte[] {0x21, 0, 0});
         case GARBAGE -> out.write(garbageFrame());
+        case DECOY -> out.write(Wire.clientShare(255, P256.randomPoint()));
         default -> throw new IllegalStateException(kind.label);
       }
       out.flush();
+      if (kind == Kind.DECOY
+          && socket.getInputStream().readNBytes(3 + 65).length < 3 + 65) { // the decoy share
+        return stopping ? Outcome.CUT : Outcome.CLOSED;
+      }
       int reason = errorReason(socket.getInputStream());
       if (reason < 0) {
         return stopping ? Outcome.CUT : Outcome.CLOSED;
@@ -461,7 +471,7 @@ public final class Flood {
             "             [--threads 2000] [--handshakes 2] [--hold 40] [--handshake-timeout 10]",
             "             [--hello-bytes 12] [--stop-file PATH]",
             "  Each source address opens connections at --per-minute after a burst of --burst,",
-            "  taking the kinds of --mix in turn (default: idle,slow_hello,handshake,garbage).",
+            "  taking the kinds of --mix in turn (default: idle,slow_hello,handshake,garbage,decoy).",
             "  --handshakes: TLS handshakes computed at once (their CPU is the attacker's);",
             "  --hold: seconds a connection waits for the server before giving up;",
             "  --handshake-timeout: the server's, to tell a timeout from an eviction;",
