@@ -118,15 +118,33 @@ public final class PairingServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + configured);
     } catch (Exception e) {
+      int errno = errno(e);
+      // An address in use or not (yet) on this host may come free or up: INTERNAL makes paird exit
+      // 1, which systemd's Restart=on-failure retries, where CONFIG_INVALID's 78 stops it for good.
+      ErrorCode code =
+          errno == EADDRINUSE || errno == EADDRNOTAVAIL
+              ? ErrorCode.INTERNAL
+              : ErrorCode.CONFIG_INVALID;
       throw new PairdException(
-          ErrorCode.CONFIG_INVALID,
+          code,
           "cannot listen on " + configured + ": " + e.getMessage() + bindHint(e, configured.port()),
           e);
     }
   }
 
   private static final int EADDRINUSE = 98;
+  private static final int EADDRNOTAVAIL = 99;
   private static final int EACCES = 13;
+
+  /** The errno of the native failure in {@code failure}'s causes; 0 if there is none. */
+  private static int errno(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof Errors.NativeIoException nativeFailure) {
+        return -nativeFailure.expectedErr();
+      }
+    }
+    return 0;
+  }
 
   /**
    * What to check after a failed bind, from the errno: another program only when the address is in
@@ -134,17 +152,12 @@ public final class PairingServer implements AutoCloseable {
    * host does not have is explained by the message itself).
    */
   static String bindHint(Throwable failure, int port) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof Errors.NativeIoException nativeFailure) {
-        int errno = -nativeFailure.expectedErr();
-        if (errno == EADDRINUSE) {
-          return " (is another program using it?)";
-        }
-        if (errno == EACCES && port < 1024) {
-          return " (ports below 1024 need CAP_NET_BIND_SERVICE)";
-        }
-        return "";
-      }
+    int errno = errno(failure);
+    if (errno == EADDRINUSE) {
+      return " (is another program using it?)";
+    }
+    if (errno == EACCES && port < 1024) {
+      return " (ports below 1024 need CAP_NET_BIND_SERVICE)";
     }
     return "";
   }

@@ -13,6 +13,8 @@ import dev.paird.testing.OpenSslCli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -346,6 +348,36 @@ final class PairdIT {
     assertThat(ctl.run("status").status()).isZero();
     // Refused before it did anything: no state directory, so no identity made for nothing.
     assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  /**
+   * SYSTEMD.md: a failure to bind is retried. A port another program holds, or an address the host
+   * does not have (yet, as at boot), ends paird with status 1, which Restart=on-failure retries,
+   * not 78, which stops it for good; the log says what to check.
+   */
+  @Test
+  void pairingPortInUse_orAddressNotOnThisHost_exitsOne_forSystemdToRetry() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + taken.getLocalPort();
+      PairdProcess inUse =
+          launch(
+              PairdProcess.in(Files.createDirectory(tmp.resolve("in-use")))
+                  .defaultListen()
+                  .settings("listen = " + address));
+
+      assertThat(inUse.awaitExit()).as(inUse.log()).isEqualTo(1);
+      assertThat(inUse.log())
+          .contains("cannot listen on " + address)
+          .contains("(is another program using it?)");
+    }
+    PairdProcess elsewhere =
+        launch(
+            PairdProcess.in(Files.createDirectory(tmp.resolve("elsewhere")))
+                .defaultListen()
+                .settings("listen = 192.0.2.1:7247")); // TEST-NET-1: on no host
+
+    assertThat(elsewhere.awaitExit()).as(elsewhere.log()).isEqualTo(1);
+    assertThat(elsewhere.log()).contains("cannot listen on 192.0.2.1:7247");
   }
 
   @Test
