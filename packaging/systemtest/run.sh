@@ -355,6 +355,7 @@ service_ready() {
   echo "$state"
   # Type=notify: the unit is active only once paird has sent READY=1.
   if ! expect "ActiveState" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" ||
+    ! expect "enabled at install" "enabled" "$(ct "$c" systemctl is-enabled paird)" ||
     ! expect "restarts" "NRestarts=0" "$(ct "$c" systemctl show paird -p NRestarts)" ||
     ! expect "main process" "java" "$(ct "$c" cat "/proc/$(ct "$c" systemctl show paird -p MainPID --value)/comm")"; then
     ct "$c" journalctl -u paird --no-pager -n 30 -o cat
@@ -721,6 +722,36 @@ journal() {
     expect "warnings and errors from paird" "" "$warnings"
 }
 
+# apt remove keeps the configuration, the identity and the trusted list, and removes the
+# programs and the class-data archives; installing again brings paird back, enabled and running,
+# as the same device trusting the same peers.
+remove_and_reinstall() {
+  local c=$1 identity trusted path kept=() gone=() status
+  identity=$(ct "$c" sha256sum /var/lib/paird/identity/cert.pem | cut -c1-64)
+  trusted=$(ct "$c" sha256sum /var/lib/paird/trusted.pem | cut -c1-64)
+  ct "$c" apt-get remove -y -q paird >"$work/remove-$c.log" 2>&1 || { tail -n 20 "$work/remove-$c.log"; return 1; }
+  for path in /etc/paird/paird.conf /var/lib/paird/identity/cert.pem /var/lib/paird/trusted.json; do
+    ct "$c" test -e "$path" || gone+=("$path")
+  done
+  for path in /usr/bin/paird /var/cache/paird /run/paird; do
+    ct "$c" test -e "$path" && kept+=("$path")
+  done
+  # shellcheck disable=SC2016 # ${...} is dpkg-query's format, not the shell's
+  status=$(ct "$c" dpkg-query -W -f '${db:Status-Status}' paird 2>/dev/null) || status=unknown
+  expect "kept by apt remove, but missing" "" "${gone[*]}" &&
+    expect "removed by apt remove, but left" "" "${kept[*]}" &&
+    expect "dpkg status after remove" "config-files" "$status" &&
+    expect "paird processes after remove" "none" "$(ct "$c" pgrep -u paird >/dev/null && echo some || echo none)" ||
+    return 1
+  install_deb "$c" >/dev/null || return 1
+  poll 60 settled "$c" || true
+  expect "ActiveState after installing again" "ActiveState=active" "$(ct "$c" systemctl show paird -p ActiveState)" &&
+    expect "enabled after installing again" "enabled" "$(ct "$c" systemctl is-enabled paird)" &&
+    expect "identity kept" "$identity" "$(ct "$c" sha256sum /var/lib/paird/identity/cert.pem | cut -c1-64)" &&
+    expect "trusted.pem kept" "$trusted" "$(ct "$c" sha256sum /var/lib/paird/trusted.pem | cut -c1-64)" &&
+    expect "class-data archives made again" "yes" "$(ct "$c" test -s /var/cache/paird/paird.jsa && echo yes || echo no)"
+}
+
 purge() {
   local c=$1 path left=() status
   ct "$c" apt-get purge -y -q paird >"$work/purge-$c.log" 2>&1 || { tail -n 20 "$work/purge-$c.log"; return 1; }
@@ -841,7 +872,8 @@ for c in A B; do
 done
 step "journals of A and B: no key value anywhere" no_key_logged || true
 
-echo "== purge and tarball"
+echo "== remove, purge and tarball"
+step "apt-get remove, then install again, on A" remove_and_reinstall A || true
 for c in A B; do
   step "apt-get purge on $c" purge "$c" || true
 done
