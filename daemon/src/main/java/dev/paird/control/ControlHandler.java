@@ -226,6 +226,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
                                 + " ran, the rest did not: send them again, each after the"
                                 + " answer to the one before"))))
             .addListener(ChannelFutureListener.CLOSE);
+        // The close waits for that write, which a client that reads nothing never lets finish:
+        // the request deadline closes the connection all the same.
+        armDeadline(ctx);
       }
       return;
     }

@@ -23,7 +23,11 @@ import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
 import java.nio.charset.StandardCharsets;
@@ -295,6 +299,36 @@ final class ControlHandlerTest {
     assertThat(code(last)).isEqualTo("busy");
     assertThat(last.has("id")).as("%s", last).isFalse();
     assertThat(keys.list()).as("new-key 99 and 100, beyond the queue, did not run").isEmpty();
+    assertThat(channel.isActive()).isFalse();
+  }
+
+  /**
+   * A client that overflows the queue and then reads nothing: the busy answer's write never
+   * finishes, so the close that waits for it never comes; the request deadline closes it.
+   */
+  @Test
+  void overflowedConnection_thatReadsNothing_isClosedAtTheRequestDeadline() throws Exception {
+    channel
+        .pipeline()
+        .addFirst(
+            new ChannelOutboundHandlerAdapter() {
+              @Override
+              public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                ReferenceCountUtil.release(msg); // held by a client that never reads: never done
+              }
+            });
+    StringBuilder burst = new StringBuilder();
+    for (int i = 0; i <= ControlHandler.MAX_QUEUED + 1; i++) {
+      burst.append("{\"v\":1,\"command\":\"status\"}\n");
+    }
+
+    send(burst.toString());
+    channel.runPendingTasks();
+    assertThat(channel.isActive())
+        .as("the answers are written, the busy too, not yet closed")
+        .isTrue();
+    elapse(REQUEST_TIMEOUT);
+
     assertThat(channel.isActive()).isFalse();
   }
 
