@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * After one pairing with each suite, neither daemon's heap nor any file in either device's
- * directory (configuration, state directory with its trusted list, journal and identity) holds the
- * key in any form: a heap dump of each ({@code jcmd PID GC.heap_dump}, which collects garbage first
- * and writes the live objects) is searched for the typed key with and without dashes, in ASCII and
- * in UTF-16 of either byte order, for the 16 bytes of the hmac key and for the spake2 code's secret
- * digits. The dumps are deleted afterwards; they are as large as the heap.
+ * After one pairing with each suite, neither daemon's heap nor any file paird wrote (its state
+ * directory: the trusted list, the journal, the outputs) holds the key in any form: a heap dump of
+ * each ({@code jcmd PID GC.heap_dump}, which collects garbage first and writes the live objects) is
+ * searched for the typed key with and without dashes, in ASCII and in UTF-16 of either byte order,
+ * for the 16 bytes of the hmac key and for the spake2 code's secret digits. The dumps are deleted
+ * afterwards; they are as large as the heap.
  */
 final class KeyHeapDumpIT {
   @TempDir Path tmp;
