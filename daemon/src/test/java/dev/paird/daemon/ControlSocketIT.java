@@ -179,8 +179,9 @@ final class ControlSocketIT {
   /**
    * SECURITY.md, "The control socket": one uid other than root holds at most a quarter of the
    * connections (8 of 32). A Python client runs as uid 65534 in the socket's group (gid 0 here),
-   * which lets it in, opens 9 connections without a request, and reads what the 9th is told: busy
-   * without an id, before it sent anything. Then root is still served.
+   * which lets it in, opens 8 connections, each answered a status before the next opens (so paird
+   * has counted it), then a 9th, and reads what the 9th is told: busy without an id, before it sent
+   * anything. One of the 8 is still served.
    */
   @Test
   void oneUid_holdsAQuarterOfTheConnections_theNextIsToldBusy() throws Exception {
@@ -191,18 +192,21 @@ final class ControlSocketIT {
         String.join(
             "\n",
             "import json, socket, sys",
+            "def status(s, i):",
+            "    s.sendall(b'{\"v\":1,\"command\":\"status\",\"id\":%d}\\n' % i)",
+            "    return json.loads(s.makefile().readline())['ok']",
             "held = []",
             "for i in range(8):",
             "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "    s.settimeout(20)",
             "    s.connect(sys.argv[1])",
+            "    assert status(s, i)  # counted by paird before the next one opens",
             "    held.append(s)",
             "ninth = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
             "ninth.connect(sys.argv[1])",
             "ninth.settimeout(20)",
             "print(ninth.makefile().readline().strip())",
-            "held[0].settimeout(20)",
-            "held[0].sendall(b'{\"v\":1,\"command\":\"status\",\"id\":8}\\n')",
-            "print(json.loads(held[0].makefile().readline())['ok'])");
+            "print(status(held[0], 8))");
     List<String> command =
         new ArrayList<>(
             List.of(Pairctl.SETPRIV.toString(), "--reuid=65534", "--regid=0", "--clear-groups"));

@@ -94,7 +94,10 @@ final class ConnectionLimitsIT {
   /** PROTOCOL.md, "Limits": new connections a minute per source, checked before TLS. */
   @Test
   void rateLimit_theConnectionOverIt_isClosedBeforeTls_andOtherSourcesAreServed() throws Exception {
-    paird = LiveDaemon.start(dir, "server", "rate_limit_per_minute = 5");
+    // The per-source cap well above the rate, so that only the rate can refuse the sixth.
+    paird =
+        LiveDaemon.start(
+            dir, "server", "rate_limit_per_minute = 5", "max_connections_per_source = 16");
     for (int i = 1; i <= 5; i++) {
       RawConnection.open(client, source(60), paird.pairingPort, BOUND).close();
     }
