@@ -167,16 +167,13 @@ final class PemFiles {
   /**
    * Refuses a key file that users other than its owner may change, or that users other than its
    * owner and group may read, naming its mode and the command that fixes it; warns when its group
-   * may read it and is not paird's, since every member of that group can read the device's key.
+   * may read it, whatever the group, since every member can read the device's key: paird's own
+   * group is also, by default, the control socket's, whose members are pairctl's users.
    */
   static void checkKeyPermissions(Path file, LinkOption... links) throws PairdException {
     PosixFileAttributes attributes;
-    String paird;
-    int pairdGid;
     try {
       attributes = Files.readAttributes(file, PosixFileAttributes.class, links);
-      paird = LocalFiles.processGroup();
-      pairdGid = LocalFiles.processGid();
     } catch (NoSuchFileException e) {
       return; // reading it says so
     } catch (IOException e) {
@@ -197,7 +194,7 @@ final class PemFiles {
               + LocalFiles.mode(attributes)
               + "), so the device's private"
               + " key is not private; "
-              + chmodFix(file, paird));
+              + chmodFix(file));
     }
     if (permissions.contains(PosixFilePermission.GROUP_WRITE)) {
       throw invalid(
@@ -208,43 +205,23 @@ final class PemFiles {
               + " (mode "
               + LocalFiles.mode(attributes)
               + "), who could put a key of their own in its place; "
-              + chmodFix(file, paird));
+              + chmodFix(file));
     }
-    try {
-      int group = (Integer) Files.getAttribute(file, "unix:gid", links);
-      if (permissions.contains(PosixFilePermission.GROUP_READ) && group != pairdGid) {
-        log.warn(
-            "the key file {} is readable by the group {} (mode {}), not only by paird's"
-                + " group {}; every member of {} can read the device's private key. Run `chmod 600"
-                + " {}` or `chgrp {} {}`",
-            file,
-            attributes.group().getName(),
-            LocalFiles.mode(attributes),
-            paird,
-            attributes.group().getName(),
-            file,
-            paird,
-            file);
-      }
-    } catch (IOException e) {
-      throw new PairdException(
-          ErrorCode.IDENTITY_INVALID,
-          "cannot check who may read the key file " + file + ": " + describe(e),
-          e);
+    if (permissions.contains(PosixFilePermission.GROUP_READ)) {
+      log.warn(
+          "the key file {} is readable by the group {} (mode {}); every member of {} can read"
+              + " the device's private key. Run `chmod 600 {}` (paird's user must own it)",
+          file,
+          attributes.group().getName(),
+          LocalFiles.mode(attributes),
+          attributes.group().getName(),
+          file);
     }
   }
 
-  /** The commands that make a key file private, to paird's user or to it and paird's group. */
-  private static String chmodFix(Path file, String pairdGroup) {
-    return "run `chmod 600 "
-        + file
-        + "` (or `chgrp "
-        + pairdGroup
-        + " "
-        + file
-        + "` and `chmod 640 "
-        + file
-        + "`)";
+  /** The command that makes a key file private to its owner, who must be paird's user. */
+  private static String chmodFix(Path file) {
+    return "run `chmod 600 " + file + "` (paird's user must own it)";
   }
 
   /** What went wrong with a file, for a person: "permission denied" rather than a bare path. */
