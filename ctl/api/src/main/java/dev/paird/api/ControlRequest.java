@@ -227,7 +227,8 @@ public sealed interface ControlRequest {
     if (!(v instanceof Integer version)) {
       throw new PairdException(
           ErrorCode.BAD_REQUEST,
-          "\"v\" must be a whole number, written without quotes or a fraction: send {\"v\": "
+          "\"v\" must be the protocol version, a small whole number without quotes or a"
+              + " fraction: send {\"v\": "
               + ControlProtocol.VERSION
               + ", ...}");
     }

@@ -117,7 +117,7 @@ final class ControlRequestTest {
           refused(new MapFields(new LinkedHashMap<>(Map.of("v", v, "command", "status"))), null);
 
       assertThat(e.code()).as("%s", v).isEqualTo(ErrorCode.BAD_REQUEST);
-      assertThat(e.getMessage()).as("%s", v).startsWith("\"v\" must be a whole number");
+      assertThat(e.getMessage()).as("%s", v).startsWith("\"v\" must be the protocol version");
     }
   }
 
