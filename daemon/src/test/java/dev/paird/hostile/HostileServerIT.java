@@ -6,9 +6,12 @@ import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,6 +125,39 @@ final class HostileServerIT {
       assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
       assertNoExceptionText(pair);
       assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  /**
+   * PROTOCOL.md §1, the client's side of "no resumption": a server of the JDK's TLS, which issues
+   * session tickets, records each ClientHello. A JDK client connecting twice offers a PSK the
+   * second time (the control: the tickets are usable); paird, pairing twice with it, offers none
+   * either time.
+   */
+  @Test
+  void pair_twiceWithATicketIssuingServer_offersNoSessionEitherTime() throws Exception {
+    int preSharedKey = 41; // the extension a client offers a session in (RFC 8446, 4.2.11)
+    try (TicketServer server = new TicketServer(fake, 4)) {
+      for (int i = 0; i < 2; i++) {
+        try (RawConnection connection =
+            RawConnection.open(
+                fake, InetAddress.getLoopbackAddress(), server.address(), Duration.ofSeconds(10))) {
+          connection.send(Wire.clientShare(17, P256.randomPoint()));
+          connection.readToEnd(Duration.ofSeconds(10)); // the server's ERROR, and its ticket
+        }
+      }
+      for (int i = 0; i < 2; i++) {
+        Result pair = device.pair("127.0.0.1:" + server.address().getPort(), CODE);
+        assertThat(pair.status()).as(pair.err()).isEqualTo(5); // the server's REJECTED
+      }
+      List<List<Integer>> offered = server.extensions();
+
+      assertThat(offered).hasSize(4);
+      assertThat(offered.get(1))
+          .as("the JDK client's second ClientHello (the control)")
+          .contains(preSharedKey);
+      assertThat(offered.get(2)).as("paird's first ClientHello").doesNotContain(preSharedKey);
+      assertThat(offered.get(3)).as("paird's second ClientHello").doesNotContain(preSharedKey);
     }
   }
 
