@@ -18,8 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -189,20 +189,22 @@ final class KeyInput {
    */
   char[] fromFile(Path file) throws PairdException {
     try {
-      PosixFileAttributes attributes =
-          Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (attributes.isSymbolicLink()) {
+      // One look at the file, not following a link: what is checked is one state of it.
+      Map<String, Object> attributes =
+          Files.readAttributes(
+              file, "unix:isSymbolicLink,isRegularFile,mode,uid", LinkOption.NOFOLLOW_LINKS);
+      if ((Boolean) attributes.get("isSymbolicLink")) {
         throw new PairdException(
             ErrorCode.USAGE,
             "pair: --key-file "
                 + file
                 + " is a symbolic link; give the key file itself, private to you (chmod 600)");
       }
-      if (!attributes.isRegularFile()) {
+      if (!(Boolean) attributes.get("isRegularFile")) {
         throw new PairdException(
             ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular" + " file");
       }
-      int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      int mode = (Integer) attributes.get("mode");
       if ((mode & 0066) != 0) {
         throw new PairdException(
             ErrorCode.USAGE,
@@ -217,7 +219,7 @@ final class KeyInput {
                 + ") and, as this key may be"
                 + " known, make a new one on the other device");
       }
-      int owner = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int owner = (Integer) attributes.get("uid");
       int self = (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
       if (owner != self) {
         throw new PairdException(

@@ -44,16 +44,6 @@ public final class LocalFiles {
     return (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
   }
 
-  /** The effective group id of this process. */
-  public static int processGid() throws IOException {
-    return (Integer) Files.getAttribute(PROC_SELF, "unix:gid");
-  }
-
-  /** The name of this process's group, or its number if it has no name. */
-  public static String processGroup() throws IOException {
-    return Files.readAttributes(PROC_SELF, PosixFileAttributes.class).group().getName();
-  }
-
   /**
    * Checks that {@code dir} is a directory owned by this process's user that no other user can
    * write to: whoever can write there can replace the trusted list or the device's key.

@@ -232,7 +232,6 @@ public sealed interface ControlRequest {
               + ControlProtocol.VERSION
               + ", ...}");
     }
-
     if (version != ControlProtocol.VERSION) {
       throw new PairdException(
           ErrorCode.UNSUPPORTED_VERSION,
