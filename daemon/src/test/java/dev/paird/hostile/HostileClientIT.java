@@ -11,9 +11,11 @@ import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -239,6 +241,15 @@ final class HostileClientIT {
 
       assertThat(sessionLine(first)).startsWith("New, TLSv1.3");
       assertThat(sessionLine(again)).as("offered back to s_server").startsWith("Reused, TLSv1.3");
+      // The session is offered: the ClientHello s_client sent paird carries a pre_shared_key
+      // extension; paird's ServerHello takes none, and the handshake is a full one.
+      assertThat(helloExtensions(toPaird, ">>>", CLIENT_HELLO))
+          .as("extensions of the ClientHello offered to paird")
+          .contains(PRE_SHARED_KEY);
+      assertThat(helloExtensions(toPaird, "<<<", SERVER_HELLO))
+          .as("extensions of paird's ServerHello")
+          .isNotEmpty()
+          .doesNotContain(PRE_SHARED_KEY);
       assertThat(sessionLine(toPaird)).as("offered to paird").startsWith("New, TLSv1.3");
       assertThat(toPaird).contains("\u007f\u0000\u0001\u0006"); // and the PING is answered
     } finally {
@@ -274,6 +285,77 @@ final class HostileClientIT {
         .filter(line -> line.matches("(New|Reused), .*"))
         .findFirst()
         .orElse("(no New/Reused line in s_client's output)");
+  }
+
+  private static final int CLIENT_HELLO = 1;
+  private static final int SERVER_HELLO = 2;
+
+  /** RFC 8446 §4.2: the pre_shared_key extension. */
+  private static final int PRE_SHARED_KEY = 0x0029;
+
+  /** A line of bytes in s_client's -msg trace: hexadecimal pairs under a message's header. */
+  private static final Pattern HEX_LINE = Pattern.compile("^ {4}((?:[0-9a-f]{2} ?)+)$");
+
+  private static final Pattern HEX_PAIR = Pattern.compile("[0-9a-f]{2}");
+
+  /**
+   * The extension types of the first hello of type {@code helloType} that s_client's -msg trace
+   * shows going {@code direction} (">>>" sent, "<<<" received), read from its bytes as RFC 8446
+   * §4.1.2 and §4.1.3 lay them out. Empty if there is no such message.
+   */
+  private static List<Integer> helloExtensions(String output, String direction, int helloType) {
+    List<byte[]> messages = new ArrayList<>();
+    ByteArrayOutputStream current = null;
+    for (String line : output.lines().toList()) {
+      Matcher hex = HEX_LINE.matcher(line);
+      if (line.startsWith(">>> ") || line.startsWith("<<< ")) {
+        if (current != null) {
+          messages.add(current.toByteArray());
+        }
+        current = line.startsWith(direction + " ") ? new ByteArrayOutputStream() : null;
+      } else if (current != null && hex.matches()) {
+        Matcher pair = HEX_PAIR.matcher(hex.group(1));
+        while (pair.find()) {
+          current.write(Integer.parseInt(pair.group(), 16));
+        }
+      } else if (current != null) {
+        messages.add(current.toByteArray());
+        current = null;
+      }
+    }
+    if (current != null) {
+      messages.add(current.toByteArray());
+    }
+    for (byte[] m : messages) {
+      if (m.length > 4 && m[0] == helloType && length(m, 1, 3) == m.length - 4) {
+        ByteBuffer b = ByteBuffer.wrap(m, 4, m.length - 4);
+        b.position(b.position() + 2 + 32); // legacy_version, random
+        b.position(b.position() + 1 + Byte.toUnsignedInt(b.get(b.position()))); // session id
+        if (helloType == CLIENT_HELLO) {
+          b.position(b.position() + 2 + Short.toUnsignedInt(b.getShort(b.position()))); // suites
+          b.position(b.position() + 1 + Byte.toUnsignedInt(b.get(b.position()))); // compression
+        } else {
+          b.position(b.position() + 2 + 1); // cipher_suite, legacy_compression_method
+        }
+        int end = b.position() + 2 + Short.toUnsignedInt(b.getShort());
+        assertThat(end).as("extensions' length within the hello").isEqualTo(m.length);
+        List<Integer> types = new ArrayList<>();
+        while (b.position() < end) {
+          types.add(Short.toUnsignedInt(b.getShort()));
+          b.position(b.position() + 2 + Short.toUnsignedInt(b.getShort(b.position())));
+        }
+        return types;
+      }
+    }
+    return List.of();
+  }
+
+  private static int length(byte[] bytes, int from, int count) {
+    int value = 0;
+    for (int i = from; i < from + count; i++) {
+      value = value << 8 | Byte.toUnsignedInt(bytes[i]);
+    }
+    return value;
   }
 
   /** The names of the handshake messages s_client's -msg trace shows arriving. */
