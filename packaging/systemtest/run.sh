@@ -418,6 +418,79 @@ sandbox() {
     native_mapped "$c" "$pid" /usr/lib/paird/native
 }
 
+# escape_attempts C: what code running as paird could do, tried by packaging/systemtest/
+# escape.pl as user paird twice: with no sandbox, where every attempt succeeds (the control,
+# so that each attempt can tell), and under paird.service's own sandbox, in a oneshot unit made
+# from the installed paird.service by changing only what a oneshot needs (its type, command,
+# output, a runtime directory of its own), where each must fail.
+escape_line='escape.pl /var/lib/paird /home/paird-escape-readable /tmp /var/tmp /dev/shm /var/lib/paird'
+escape_attempts() {
+  local c=$1 r=${root[$1]} plain boxed changed
+  install -m 0644 "$here/escape.pl" "$r/usr/local/lib/escape.pl" &&
+    install -m 0644 /dev/null "$r/home/paird-escape-readable" || return 1
+  plain=$(ct "$c" runuser -u paird -- perl /usr/local/lib/$escape_line /run/paird 2>&1) ||
+    { echo "$plain"; return 1; }
+  sed -e 's|^Description=.*|Description=escape.pl under the sandbox of paird.service|' \
+    -e '/^Wants=/d' -e 's|^Type=notify$|Type=oneshot|' -e '/^NotifyAccess=/d' \
+    -e '/^SuccessExitStatus=/d' -e '/^RestartPreventExitStatus=/d' -e '/^Restart=/d' \
+    -e '/^RestartSec=/d' -e "s|^ExecStart=.*|ExecStart=/usr/bin/perl /usr/local/lib/$escape_line /run/paird-escape|" \
+    -e 's|^RuntimeDirectory=paird$|RuntimeDirectory=paird-escape|' \
+    -e 's|^\(NoExecPaths=.*\) /run/paird$|\1 /run/paird-escape|' -e '/^\[Install\]$/,$d' \
+    "$r/lib/systemd/system/paird.service" >"$r/etc/systemd/system/paird-escape.service" &&
+    echo 'StandardOutput=truncate:/root/paird-escape.out' >>"$r/etc/systemd/system/paird-escape.service" ||
+    return 1
+  # Every line of paird.service that differs is one of those, so the sandbox is paird's own.
+  changed=$(diff "$r/lib/systemd/system/paird.service" "$r/etc/systemd/system/paird-escape.service" |
+    grep -E '^[<>] ' | grep -vE '^[<>] (#.*|\[Install\]|(Description|Wants|Type|NotifyAccess|SuccessExitStatus|RestartPreventExitStatus|Restart|RestartSec|ExecStart|RuntimeDirectory|StandardOutput|WantedBy)=.*|NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird(-escape)?)?$' || true)
+  expect "lines of paird.service changed for the oneshot beyond its type, command, output and runtime directory" "" "$changed" ||
+    return 1
+  ct "$c" systemctl daemon-reload && ct "$c" systemctl start paird-escape.service ||
+    { ct "$c" journalctl -u paird-escape --no-pager -n 20 -o cat; return 1; }
+  boxed=$(cat "$r/root/paird-escape.out")
+  rm -f "$r/etc/systemd/system/paird-escape.service" "$r/root/paird-escape.out" \
+    "$r/usr/local/lib/escape.pl" "$r/home/paird-escape-readable"
+  ct "$c" systemctl daemon-reload
+  echo "as paird, no sandbox:"
+  printf '  %s\n' "${plain//$'\n'/$'\n'  }"
+  echo "as paird, in paird.service's sandbox:"
+  printf '  %s\n' "${boxed//$'\n'/$'\n'  }"
+  expect "every attempt without the sandbox" "$escape_plain" "$plain" &&
+    expect "every attempt in the sandbox" "$escape_boxed" "$boxed"
+}
+escape_plain='exec /tmp ok
+exec /var/tmp ok
+exec /dev/shm ok
+exec /var/lib/paird ok
+exec /run/paird ok
+setuid-bit ok
+read /home ok
+see /proc/1 ok
+write /run/lock ok
+writable /dev/mqueue /dev/shm /run/lock /run/paird /tmp /var/lib/paird /var/tmp
+socket AF_NETLINK ok
+socket AF_INET ok
+unshare user namespace ok
+personality ok
+ptrace ok'
+# NoExecPaths (exec), RestrictSUIDSGID, ProtectHome, ProtectProc, ProtectSystem=strict with
+# ReadOnlyPaths=/run (write, writable), RestrictAddressFamilies, RestrictNamespaces,
+# LockPersonality and the system call filter.
+escape_boxed='exec /tmp EACCES
+exec /var/tmp EACCES
+exec /dev/shm EACCES
+exec /var/lib/paird EACCES
+exec /run/paird-escape EACCES
+setuid-bit EPERM
+read /home EACCES
+see /proc/1 ENOENT
+write /run/lock EROFS
+writable /dev/mqueue /dev/shm /run/paird-escape /tmp /var/lib/paird /var/tmp
+socket AF_NETLINK EAFNOSUPPORT
+socket AF_INET ok
+unshare user namespace EPERM
+personality EPERM
+ptrace EPERM'
+
 # native_mapped C PID DIR: the native libraries of Netty that process PID maps are epoll's and
 # BoringSSL's, both from DIR, and none is a copy unpacked to a temporary file, which Netty
 # deletes right after loading it (so the map says "(deleted)") and which its /tmp would show.
@@ -841,6 +914,8 @@ done
 step "systemd-analyze verify (in A)" unit_verifies || true
 for c in A B; do
   step "sandbox of the main process on $c" sandbox "$c" || true
+  [ "$c" = B ] || step "what code running as paird could do, without and with its sandbox" \
+    escape_attempts "$c" || true
   step "user, directories, socket and listener on $c" files_and_socket "$c" || true
   must "users alice (group paird) and mallory on $c" users "$c"
   step "control socket on $c: pairctl status as alice 0, as mallory 4 naming group paird" \
