@@ -184,15 +184,20 @@ final class KeyInput {
   /**
    * The first line of {@code file}, which must be a regular file (not a link to one) of the user
    * running pairctl that nobody else may read or write, its group included: a key another user
-   * could read, they could also use first. The file is opened without following links, so a link
-   * put in its place after the checks is refused too.
+   * could read, they could also use first. It must also lie in directories that nobody else may
+   * change (see {@link #inPrivateDirectories}), so that the file checked is the file read: it is
+   * read by the path checked, with its directory's links resolved, and opened without following a
+   * link in its own place.
    */
   char[] fromFile(Path file) throws PairdException {
     try {
-      // One look at the file, not following a link: what is checked is one state of it.
+      int self = (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
+      Path checked = inPrivateDirectories(file, self);
+      // One look at the file, not following a link: what is checked is one state of it, and it
+      // stays that file until it is opened, as nobody else may change the directories above it.
       Map<String, Object> attributes =
           Files.readAttributes(
-              file, "unix:isSymbolicLink,isRegularFile,mode,uid", LinkOption.NOFOLLOW_LINKS);
+              checked, "unix:isSymbolicLink,isRegularFile,mode,uid", LinkOption.NOFOLLOW_LINKS);
       if ((Boolean) attributes.get("isSymbolicLink")) {
         throw new PairdException(
             ErrorCode.USAGE,
@@ -220,7 +225,6 @@ final class KeyInput {
                 + " known, make a new one on the other device");
       }
       int owner = (Integer) attributes.get("uid");
-      int self = (Integer) Files.getAttribute(PROC_SELF, "unix:uid");
       if (owner != self) {
         throw new PairdException(
             ErrorCode.USAGE,
@@ -234,15 +238,97 @@ final class KeyInput {
                 + " your own (chmod 600) and, as this key may be known, make a new one on the"
                 + " other device");
       }
-      try (InputStream in = new UnbufferedFile(file)) {
+      try (InputStream in = new UnbufferedFile(checked)) {
         return firstLine(in, "--key-file " + file);
       }
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.USAGE,
-          "pair: cannot read --key-file " + file + ": " + FileProblems.reason(e),
+          "pair: cannot read --key-file " + file + ": " + FileProblems.reason(e, file),
           e);
     }
+  }
+
+  /**
+   * {@code file} in its directory's real path, once every directory of that path, up to {@code /},
+   * has been found to belong to root or to {@code self} and to be writable by nobody else unless it
+   * is sticky (as {@code /tmp}): the rule of OpenSSH's StrictModes. Whoever may write to a
+   * directory on the way could put another file (or a FIFO, on which pairctl would hang) in the key
+   * file's place between the checks and the read. Links in the path as given are followed once, to
+   * find the real path, and not again: whoever may repoint one changes nothing.
+   */
+  private static Path inPrivateDirectories(Path file, int self) throws PairdException, IOException {
+    Path absolute = file.toAbsolutePath();
+    Path name = absolute.getFileName();
+    if (name == null) {
+      throw new PairdException(
+          ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular file");
+    }
+    Path real = absolute.getParent().toRealPath();
+    for (Path dir = real; dir != null; dir = dir.getParent()) {
+      Map<String, Object> attributes;
+      try {
+        attributes =
+            Files.readAttributes(dir, "unix:isDirectory,mode,uid", LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.USAGE,
+            "pair: cannot check "
+                + dir
+                + ", on the way to --key-file "
+                + file
+                + ": "
+                + FileProblems.reason(e)
+                + "; keep the key in a directory of your own, such as your home",
+            e);
+      }
+      if (!(Boolean) attributes.get("isDirectory")) {
+        // A file given as the directory (FILE/key), or a directory replaced since the path was
+        // resolved.
+        throw new PairdException(
+            ErrorCode.USAGE,
+            "pair: cannot read --key-file " + file + ": " + dir + " is not a directory");
+      }
+      int mode = (Integer) attributes.get("mode") & 07777;
+      int owner = (Integer) attributes.get("uid");
+      String where =
+          "pair: --key-file "
+              + file
+              + (dir.equals(real) ? " is in " : " lies under ")
+              + dir
+              + ", which ";
+      String state = " (owner uid " + owner + ", mode " + String.format("%04o", mode) + ")";
+      String risk =
+          ": they could put another file in the key file's place between pairctl's check and its"
+              + " read; ";
+      if (owner != 0 && owner != self) {
+        throw new PairdException(
+            ErrorCode.USAGE,
+            where
+                + "belongs neither to you (uid "
+                + self
+                + ") nor to root"
+                + state
+                + risk
+                + "keep the key in a directory of your own, such as your home");
+      }
+      // A sticky directory lets nobody but their owners rename or remove its entries, and the
+      // entry on this path below it is either a directory that this loop checks too or the key
+      // file, which must be yours: either way root's or yours, so it stays in place.
+      if ((mode & 0022) != 0 && (mode & 01000) == 0) {
+        throw new PairdException(
+            ErrorCode.USAGE,
+            where
+                + ((mode & 0002) != 0 ? "every user" : "its group's members")
+                + " may write to"
+                + state
+                + risk
+                + "make it private (chmod go-w "
+                + dir
+                + ") or keep the key in a directory of your own, such as your home");
+      }
+    }
+    return real.resolve(name);
   }
 
   private static final Path PROC_SELF = Path.of("/proc/self");

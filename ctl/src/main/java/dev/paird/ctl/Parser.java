@@ -426,7 +426,8 @@ final class Parser {
                     .type(String.class)
                     .description(
                         "Read the key from the first line of FILE, a file of your own that"
-                            + " nobody else may read or write, its group included (for scripts).")
+                            + " nobody else may read or write, its group included, in directories"
+                            + " nobody else may write to (for scripts).")
                     .build())
             .addOption(
                 OptionSpec.builder("--label")

@@ -427,6 +427,173 @@ final class PairCtlTest {
         .startsWith("pairctl: pair: cannot read --key-file " + file + ": no such file\n");
   }
 
+  /**
+   * SECURITY.md, "Typing the key": whoever may write to the key file's directory could put another
+   * file in its place between the checks and the read, so such a directory is refused, and the file
+   * is not read.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "rwxrwx---, 0770, its group's members",
+    "rwx-w----, 0720, its group's members",
+    "rwx---rwx, 0707, every user",
+    "rwxrwxrwx, 0777, every user",
+  })
+  void pair_keyFileInADirectoryOthersMayWriteTo_isRefusedNamingIt_andNotRead(
+      String permissions, String mode, String who) throws Exception {
+    Path keys = directory("keys", permissions);
+    Path file = keyIn(keys);
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl("--json", "pair", "laptop", "--key-file", file.toString());
+
+      assertThat(result.status).as(result.err).isEqualTo(2);
+      assertThat(result.out).startsWith("{\"error\":{\"code\":\"usage\"");
+      assertThat(result.err)
+          .startsWith(
+              "pairctl: pair: --key-file "
+                  + file
+                  + " is in "
+                  + keys.toRealPath()
+                  + ", which "
+                  + who
+                  + " may write to (owner uid "
+                  + self()
+                  + ", mode "
+                  + mode
+                  + ")")
+          .contains("chmod go-w " + keys.toRealPath())
+          .doesNotContain(KEY);
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  @Test
+  void pair_keyFileUnderADirectoryOthersMayWriteTo_isRefusedNamingThatDirectory() throws Exception {
+    Path open = directory("open", "rwxrwxrwx");
+    Path file = keyIn(directory("open/mine", "rwx------"));
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err)
+        .startsWith("pairctl: pair: --key-file " + file + " lies under " + open.toRealPath() + ",")
+        .contains("(owner uid " + self() + ", mode 0777)", "chmod go-w " + open.toRealPath())
+        .doesNotContain(KEY);
+  }
+
+  /** As /tmp: others may not rename or remove what is not theirs in a sticky directory. */
+  @Test
+  void pair_keyFileOfYoursInAStickyDirectoryEveryoneMayWriteTo_isRead() throws Exception {
+    Path shared = directory("shared", "rwxrwxrwx");
+    Files.setAttribute(shared, "unix:mode", 01777);
+    Path file = keyIn(shared);
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+      assertThat(result.status).as(result.err).isZero();
+      assertThat(paird.requests())
+          .singleElement()
+          .asString()
+          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+    }
+  }
+
+  @Test
+  void pair_keyFileOfAnotherUserInAStickyDirectory_isRefused() throws Exception {
+    Path shared = directory("shared", "rwxrwxrwx");
+    Files.setAttribute(shared, "unix:mode", 01777);
+    Path file = keyIn(shared);
+    assumeTrue(self() == 0, "needs root to give the file to another user");
+    Files.setAttribute(file, "unix:uid", 65534);
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err)
+        .startsWith("pairctl: pair: --key-file " + file + " belongs to uid 65534,")
+        .doesNotContain(KEY);
+  }
+
+  /** The directory checked is where a link leads, and the file read is the one in it. */
+  @Test
+  void pair_keyFileThroughALinkedDirectory_isCheckedWhereTheLinkLeads() throws Exception {
+    Path mine = directory("mine", "rwx------");
+    Path shared = directory("shared", "rwxrwx---");
+    keyIn(mine);
+    keyIn(shared);
+    Path toMine = Files.createSymbolicLink(dir.resolve("to-mine"), mine);
+    Path toShared = Files.createSymbolicLink(dir.resolve("to-shared"), shared);
+
+    Result refused = pairctl("pair", "laptop", "--key-file", toShared.resolve("key").toString());
+
+    assertThat(refused.status).as(refused.err).isEqualTo(2);
+    assertThat(refused.err)
+        .startsWith(
+            "pairctl: pair: --key-file "
+                + toShared.resolve("key")
+                + " is in "
+                + shared.toRealPath()
+                + ", which its group's members may write to")
+        .doesNotContain(KEY);
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result read = pairctl("pair", "laptop", "--key-file", toMine.resolve("key").toString());
+
+      assertThat(read.status).as(read.err).isZero();
+      assertThat(paird.requests())
+          .singleElement()
+          .asString()
+          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+    }
+  }
+
+  @Test
+  void pair_keyFileUnderADirectoryOfAnotherUser_isRefusedNamingIt() throws Exception {
+    Path theirs = directory("theirs", "rwxr-xr-x");
+    Path file = keyIn(directory("theirs/mine", "rwx------"));
+    assumeTrue(self() == 0, "needs root to give the directory to another user");
+    Files.setAttribute(theirs, "unix:uid", 65534);
+
+    Result result = pairctl("pair", "laptop", "--key-file", file.toString());
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err)
+        .startsWith(
+            "pairctl: pair: --key-file "
+                + file
+                + " lies under "
+                + theirs.toRealPath()
+                + ", which belongs neither to you (uid 0) nor to root (owner uid 65534, mode"
+                + " 0755)")
+        .contains("a directory of your own")
+        .doesNotContain(KEY);
+  }
+
+  @Test
+  void pair_keyFileRoot_isNotARegularFile() {
+    Result result = pairctl("pair", "laptop", "--key-file", "/");
+
+    assertThat(result.status).isEqualTo(2);
+    assertThat(result.err).startsWith("pairctl: pair: --key-file / is not a regular file\n");
+  }
+
+  /** A directory {@code name} in {@link #dir} with exactly {@code permissions}, whatever umask. */
+  private Path directory(String name, String permissions) throws Exception {
+    Path created = Files.createDirectory(dir.resolve(name));
+    Files.setPosixFilePermissions(created, PosixFilePermissions.fromString(permissions));
+    return created;
+  }
+
+  /** KEY in {@code directory}/key, private to its owner. */
+  private static Path keyIn(Path directory) throws Exception {
+    Path file = Files.writeString(directory.resolve("key"), KEY + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    return file;
+  }
+
+  private static int self() throws Exception {
+    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+  }
+
   @Test
   void newKeyWait_paired_showsKeyThenPeer_andSucceeds() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(PAIRED))) {
