@@ -50,11 +50,19 @@ final class PeerEncodings {
 
   /**
    * The subject is the peer's choice, so the comment escapes it to printable ASCII: a subject with
-   * a line break must not be able to write a certificate of its own into the bundle.
+   * a line break must not be able to write a certificate of its own into the bundle. A hyphen that
+   * follows a hyphen is escaped too, so that no comment holds the "-----" of a PEM boundary: GnuTLS
+   * looks for "-----BEGIN CERTIFICATE" anywhere in the text, and OpenSSL reads a long line in
+   * pieces of 254 characters and takes a piece that starts with "-----BEGIN " and ends the line for
+   * a block's start; either then refuses the whole bundle.
    */
   private static Encoded encode(TrustedPeer peer) {
     byte[] comment =
-        ("# " + peer.fingerprint() + ' ' + Printable.escaped(peer.subject()) + '\n')
+        ("# "
+                + peer.fingerprint()
+                + ' '
+                + Printable.escaped(peer.subject()).replace("--", "-\\x2d")
+                + '\n')
             .getBytes(StandardCharsets.US_ASCII);
     byte[] block = Certificates.toPemBytes(peer.der());
     byte[] pem = Arrays.copyOf(comment, comment.length + block.length);

@@ -310,7 +310,9 @@ final class TrustStoreTest {
     assertThat(peer.subject()).contains("\n");
     assertThat(TestCertificates.bundleFingerprints(bundle())).containsExactly(fingerprint(sneaky));
     List<String> lines = Files.readAllLines(bundle());
-    assertThat(lines.get(0)).startsWith("# " + fingerprint(sneaky) + " CN=x\\x0a-----END");
+    assertThat(lines.get(0))
+        .startsWith("# " + fingerprint(sneaky) + " CN=x\\x0a-\\x2d-\\x2d-END")
+        .doesNotContain("--");
     assertThat(lines).filteredOn(line -> line.startsWith("-----BEGIN")).hasSize(1);
     String ownPemLine = Certificates.toPem(sneaky).split("\n", -1)[1];
     assertThat(peer.toString()).doesNotContain("\n").doesNotContain(ownPemLine);
