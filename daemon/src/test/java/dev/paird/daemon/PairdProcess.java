@@ -16,6 +16,8 @@ import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -56,6 +58,9 @@ public final class PairdProcess implements AutoCloseable {
 
   public final Process process;
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+
+  /** The log's bytes as paird wrote them: reading lines loses what ends one, a lone CR too. */
+  private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
 
   /** True once paird has sent READY=1; false if its log ends first. */
   private final CompletableFuture<Boolean> ready;
@@ -359,7 +364,7 @@ public final class PairdProcess implements AutoCloseable {
   private void readLog() {
     try (BufferedReader in =
         new BufferedReader(
-            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            new InputStreamReader(new Copying(process.getErrorStream()), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         synchronized (log) {
           log.add(line);
@@ -442,6 +447,45 @@ public final class PairdProcess implements AutoCloseable {
   public String log() {
     synchronized (log) {
       return String.join("\n", log);
+    }
+  }
+
+  /**
+   * Every byte paird has written to its log so far, unchanged: at least those of every line {@link
+   * #awaitLogLine} has returned.
+   */
+  public byte[] logBytes() {
+    synchronized (logBytes) {
+      return logBytes.toByteArray();
+    }
+  }
+
+  /** Keeps a copy, in {@link #logBytes}, of each byte read from paird's stderr. */
+  private final class Copying extends FilterInputStream {
+    Copying(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        synchronized (logBytes) {
+          logBytes.write(b);
+        }
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (n > 0) {
+        synchronized (logBytes) {
+          logBytes.write(buffer, offset, n);
+        }
+      }
+      return n;
     }
   }
 

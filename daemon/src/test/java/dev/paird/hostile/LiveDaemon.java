@@ -71,7 +71,20 @@ final class LiveDaemon implements AutoCloseable {
       Path dir, String name, UnaryOperator<PairdProcess.Options> more, String... settings)
       throws Exception {
     Path home = Files.createDirectories(dir.resolve(name));
-    SelfSigned identity = OpenSslCli.newSelfSigned(home, name, KeyType.EC_P256);
+    return start(home, name, OpenSslCli.newSelfSigned(home, name, KeyType.EC_P256), more, settings);
+  }
+
+  /**
+   * Starts paird {@code name} in {@code home}, presenting {@code identity}: a certificate the test
+   * made, whatever its subject.
+   */
+  static LiveDaemon start(
+      Path home,
+      String name,
+      SelfSigned identity,
+      UnaryOperator<PairdProcess.Options> more,
+      String... settings)
+      throws Exception {
     PairdProcess.Options options =
         more.apply(PairdProcess.in(home).settings(settings).identity(identity));
     PairdProcess process = options.start();
