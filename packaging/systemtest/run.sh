@@ -706,10 +706,17 @@ nginx_site='server {
 nginx_hook='#!/bin/sh
 # nginx reads ssl_client_certificate only when it (re)loads, and refuses an empty file: when
 # paird trusts nobody, this device'"'"'s own certificate stands in (only this device has its key).
+# This runs as root, and the user paird may have replaced these files with links to files of
+# others, or to a device: the file opened must be a regular file of that user, or none is copied.
 set -e
 src=$PAIRD_TRUSTED_PEM
 [ -s "$src" ] || src=$PAIRD_STATE_DIR/identity/cert.pem
-cp "$src" "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new"
+exec 3<"$src"
+if [ "$(stat -c '"'"'%u %F'"'"' - <&3)" != "$(stat -c %u "$PAIRD_STATE_DIR") regular file" ]; then
+  echo "50-nginx: $src is not a regular file of the user paird; nothing copied" >&2
+  exit 1
+fi
+cat <&3 >"$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new"
 mv "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new" "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem"
 exec systemctl reload nginx'
 
