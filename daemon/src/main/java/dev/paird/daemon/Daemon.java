@@ -113,7 +113,7 @@ final class Daemon implements AutoCloseable {
                         clock));
     log.info(
         "device identity {} ({}), fingerprint {}",
-        Printable.escaped(identity.subject()),
+        Printable.escaped(identity.subject(), Printable.SUBJECT_LOG_LIMIT),
         identity.keyType(),
         identity.fingerprint());
     TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));

@@ -123,7 +123,7 @@ final class PairingServerInitializer extends ChannelInitializer<SocketChannel> {
         // The subject is the peer's choice: escaped, it cannot forge a log line of its own.
         log.info(
             "paired with {} ({}) from {} using {}; it is now trusted",
-            Printable.escaped(t.subject()),
+            Printable.escaped(t.subject(), Printable.SUBJECT_LOG_LIMIT),
             t.fingerprint(),
             peer,
             t.suite());

@@ -324,7 +324,7 @@ public final class TrustedPeer {
     return "TrustedPeer[fingerprint="
         + fingerprint
         + ", subject="
-        + Printable.escaped(subject)
+        + Printable.escaped(subject, Printable.SUBJECT_LOG_LIMIT)
         + ", host="
         + Printable.escaped(host)
         + ", suite="

@@ -40,6 +40,13 @@ public final class Printable {
     return codePoint < 0x80;
   }
 
+  /**
+   * How many code points of a certificate's subject a log line shows. A subject may be tens of
+   * kilobytes; journald cuts a line after 48 KiB and shows the rest as an entry of its own, which a
+   * subject could then shape into a log line that paird never wrote.
+   */
+  public static final int SUBJECT_LOG_LIMIT = 256;
+
   /** {@code text} as printable ASCII: everything else escaped, a backslash doubled. */
   public static String escaped(String text) {
     return escaped(text, Printable::isAscii);
