@@ -691,37 +691,24 @@ no_key_logged() {
 # --- Consumers: nginx on A, curl on B, configured as docs/INTEGRATION.md says ---------------
 # The nginx site of INTEGRATION.md: client certificates required, trusted from paird's output
 # only, through the file the 50-nginx program of INTEGRATION.md derives.
-nginx_site='server {
-    listen 8443 ssl;
-    server_name paird-a;
-    ssl_certificate        /var/lib/paird/identity/cert.pem;
-    ssl_certificate_key    /var/lib/paird/identity/key.pem;
-    ssl_verify_client      on;
-    ssl_verify_depth       0;
-    ssl_client_certificate /var/lib/paird-trust-changed/nginx-clients.pem;
-    location / {
-        return 200 "hello $ssl_client_s_dn\n";
+# doc_block LINE: the code block of docs/INTEGRATION.md that holds LINE, without its fences:
+# the system test installs the recipes as the document gives them.
+doc_block() {
+  awk -v line="$1" '
+    /^```/ {
+      if (inside && found) { printf "%s", text; exit }
+      inside = !inside; text = ""; found = 0; next
     }
-}'
-nginx_hook='#!/bin/sh
-# nginx reads ssl_client_certificate only when it (re)loads, and refuses an empty file: when
-# paird trusts nobody, this device'"'"'s own certificate stands in (only this device has its key).
-# This runs as root, and the user paird may have replaced these files with links to files of
-# others, or to a device: the file opened must be a regular file of that user, or none is copied.
-set -e
-src=$PAIRD_TRUSTED_PEM
-[ -s "$src" ] || src=$PAIRD_STATE_DIR/identity/cert.pem
-exec 3<"$src"
-if [ "$(stat -c '"'"'%u %F'"'"' - <&3)" != "$(stat -c %u "$PAIRD_STATE_DIR") regular file" ]; then
-  echo "50-nginx: $src is not a regular file of the user paird; nothing copied" >&2
-  exit 1
-fi
-cat <&3 >"$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new"
-mv "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem.new" "$PAIRD_HOOK_STATE_DIR/nginx-clients.pem"
-exec systemctl reload nginx'
+    inside { text = text $0 "\n"; if ($0 == line) found = 1 }
+  ' "$top/docs/INTEGRATION.md"
+}
+nginx_site=$(doc_block '# /etc/nginx/sites-available/paird, linked from sites-enabled/')
+nginx_hook=$(doc_block '# /etc/paird/trust-changed.d/50-nginx (mode 0755)')
 
 nginx_setup() {
   local c=$1
+  [ -n "$nginx_site" ] && [ -n "$nginx_hook" ] ||
+    { echo "the nginx recipe is not in docs/INTEGRATION.md as doc_block looks for it"; return 1; }
   printf '%s\n' "$nginx_site" >"${root[$c]}/etc/nginx/sites-available/paird" &&
     ln -sf ../sites-available/paird "${root[$c]}/etc/nginx/sites-enabled/paird" &&
     rm -f "${root[$c]}/etc/nginx/sites-enabled/default" &&

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The nginx program of docs/INTEGRATION.md, read from the document and run by
  * packaging/libexec/trust-changed as paird-trust-changed.service runs it, with a systemctl that
  * only notes its call. That program runs as root on files the user paird may replace: it copies
- * them only when what it opened is a regular file of that user.
+ * them (the list, and the device's certificate and key, which nginx reads as root) only when every
+ * file it opened is a regular file of that user.
  */
 final class NginxProgramTest {
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).resolve("..");
@@ -37,6 +38,7 @@ final class NginxProgramTest {
     state = Files.createDirectory(dir.resolve("state"));
     Files.createDirectory(state.resolve("identity"));
     Files.writeString(state.resolve("identity/cert.pem"), "the device's own certificate\n");
+    Files.writeString(state.resolve("identity/key.pem"), "the device's key\n");
     Files.writeString(state.resolve("trusted.pem"), "");
     Files.writeString(state.resolve("trusted.p12"), "v1");
     copies = Files.createDirectory(dir.resolve("paird-trust-changed"));
@@ -55,6 +57,11 @@ final class NginxProgramTest {
 
     assertThat(run.exitStatus()).as(run.output()).isZero();
     assertThat(copies.resolve("nginx-clients.pem")).hasContent("the trusted certificates");
+    assertThat(copies.resolve("nginx-cert.pem")).hasContent("the device's own certificate");
+    assertThat(copies.resolve("nginx-key.pem")).hasContent("the device's key");
+    assertThat(Files.getPosixFilePermissions(copies.resolve("nginx-key.pem")))
+        .as("the key's copy, root's alone")
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(Files.readAllLines(calls)).containsExactly("reload nginx");
   }
 
@@ -87,6 +94,19 @@ final class NginxProgramTest {
 
     assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
     assertThat(run.output()).contains("cert.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void nginx_keyLinksToAnotherServicesKey_copiesNothing() throws Exception {
+    Path other = Files.writeString(dir.resolve("other-service.key"), "another service's key\n");
+    Files.delete(state.resolve("identity/key.pem"));
+    Files.createSymbolicLink(state.resolve("identity/key.pem"), other);
+
+    Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("key.pem is not a regular file of the user paird");
     assertNothingCopied();
   }
 
