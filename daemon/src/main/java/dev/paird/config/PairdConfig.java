@@ -4,6 +4,7 @@ import dev.paird.api.ControlProtocol;
 import dev.paird.api.Durations;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.api.SocketFile;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
@@ -21,8 +22,9 @@ import java.util.function.Function;
 
 /**
  * paird's validated configuration: built once at start-up from the config file and command-line
- * flags (flags win), immutable afterwards. Every setting, its default and its bounds are listed in
- * {@link #KEYS} and documented in the shipped {@code packaging/paird.conf} (installed as {@code
+ * flags (flags win), and from the one environment variable set by paird's systemd unit ({@link
+ * #TRUST_CHANGED_FLAG}), immutable afterwards. Every setting, its default and its bounds are listed
+ * in {@link #KEYS} and documented in the shipped {@code packaging/paird.conf} (installed as {@code
  * /etc/paird/paird.conf}) and in paird(8), {@code packaging/man/paird.8}.
  */
 public record PairdConfig(
@@ -47,6 +49,7 @@ public record PairdConfig(
     int controlMaxConnections,
     Duration controlIdleTimeout,
     String logLevel,
+    Optional<Path> trustChangedFlag,
     Map<String, String> origins) {
 
   public PairdConfig {
@@ -64,6 +67,13 @@ public record PairdConfig(
 
   public static final Path DEFAULT_CONFIG = Path.of("/etc/paird/paird.conf");
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/paird");
+
+  /**
+   * The environment variable naming the file paird creates after each change of its outputs, for
+   * paird-trust-changed: set by paird's unit, not a setting of the config file, since the unit that
+   * deletes the file is where its path is chosen. Unset or empty, there is no flag.
+   */
+  public static final String TRUST_CHANGED_FLAG = "PAIRD_TRUST_CHANGED_FLAG";
 
   /**
    * The shortest key lifetime this process takes, from the config file and from {@code new-key}:
@@ -120,13 +130,21 @@ public record PairdConfig(
     }
   }
 
-  /**
-   * Validates {@code settings} (from the file, then flags layered on top) and fills in defaults.
-   *
-   * @throws PairdException {@link ErrorCode#CONFIG_INVALID} naming the first bad key, where it was
-   *     set, and the allowed values
-   */
+  /** {@link #from(Map, Map)} in an environment without {@link #TRUST_CHANGED_FLAG}. */
   public static PairdConfig from(Map<String, ConfigFile.Setting> settings) throws PairdException {
+    return from(settings, Map.of());
+  }
+
+  /**
+   * Validates {@code settings} (from the file, then flags layered on top) and {@link
+   * #TRUST_CHANGED_FLAG} in {@code environment}, and fills in defaults.
+   *
+   * @throws PairdException {@link ErrorCode#CONFIG_INVALID} naming the first bad key or variable,
+   *     where it was set, and the allowed values
+   */
+  public static PairdConfig from(
+      Map<String, ConfigFile.Setting> settings, Map<String, String> environment)
+      throws PairdException {
     for (ConfigFile.Setting setting : settings.values()) {
       if (!KEYS.containsKey(setting.key())) {
         throw new PairdException(
@@ -201,7 +219,27 @@ public record PairdConfig(
                 LOG_LEVELS.contains(v.toLowerCase(Locale.ROOT))
                     ? v.toLowerCase(Locale.ROOT)
                     : null),
+        trustChangedFlag(environment.get(TRUST_CHANGED_FLAG)),
         origins(settings));
+  }
+
+  /** The flag's path from the variable's {@code value}: empty if unset or empty. */
+  private static Optional<Path> trustChangedFlag(String value) throws PairdException {
+    if (value == null || value.isEmpty()) {
+      return Optional.empty();
+    }
+    Path path = Reader.toPath(value);
+    if (path == null || !path.isAbsolute() || path.getFileName() == null) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "environment variable "
+              + TRUST_CHANGED_FLAG
+              + " = '"
+              + Printable.escaped(value)
+              + "' is not valid; allowed: the absolute path of a file, such as"
+              + " /var/lib/paird-trust-changed/pending/changed, or empty for none");
+    }
+    return Optional.of(path);
   }
 
   private static Map<String, String> origins(Map<String, ConfigFile.Setting> settings) {

@@ -13,6 +13,7 @@ import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
 import dev.paird.net.Pairing;
+import dev.paird.trust.TrustChangedFlag;
 import dev.paird.trust.TrustStore;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -116,7 +117,13 @@ final class Daemon implements AutoCloseable {
         Printable.escaped(identity.subject(), Printable.SUBJECT_LOG_LIMIT),
         identity.keyType(),
         identity.fingerprint());
-    TrustStore trust = configured(config, "state_dir", () -> TrustStore.open(config.stateDir()));
+    TrustChangedFlag changedFlag =
+        config.trustChangedFlag().map(TrustChangedFlag::at).orElseGet(TrustChangedFlag::none);
+    TrustStore trust =
+        configured(
+            config,
+            "state_dir",
+            () -> TrustStore.open(config.stateDir(), TrustStore.DEFAULT_MAX_PEERS, changedFlag));
     // Closed after the store's thread has stopped: writes the journal's changes into the list.
     resources.push(trust);
     log.info("{} trusted peers in {}", trust.list().size(), trust.jsonFile());

@@ -69,6 +69,9 @@ public final class Paird implements Callable<Integer> {
   @Option(names = "--key", paramLabel = "FILE", description = "The device's private key (PEM).")
   String key;
 
+  /** Where {@link #loadConfig} reads {@link PairdConfig#TRUST_CHANGED_FLAG}; tests replace it. */
+  Map<String, String> environment = System.getenv();
+
   public static void main(String[] args) {
     NettyProperties.apply();
     Logging.start();
@@ -163,7 +166,7 @@ public final class Paird implements Callable<Integer> {
     flag(flags, "listen", "--listen", listen);
     flag(flags, "cert", "--cert", cert);
     flag(flags, "key", "--key", key);
-    return PairdConfig.from(PairdConfig.merge(ConfigFile.read(file, explicit), flags));
+    return PairdConfig.from(PairdConfig.merge(ConfigFile.read(file, explicit), flags), environment);
   }
 
   private static void flag(

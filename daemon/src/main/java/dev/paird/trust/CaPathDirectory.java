@@ -74,15 +74,16 @@ final class CaPathDirectory {
    * Makes {@code dir} hold exactly {@link #entries} of {@code peers} among its {@code HASH.N}
    * files, creating it if needed and removing temporary files a crash left. Files that already hold
    * the right bytes are not rewritten. Reads every file: for start-up, when what the directory
-   * holds is not known.
+   * holds is not known. Returns whether it wrote or deleted a {@code HASH.N} file.
    */
-  static void sync(
+  static boolean sync(
       Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer, PeerEncodings encodings)
       throws IOException {
     AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
     Map<String, TrustedPeer> wanted = entries(peers, encodings);
     List<Path> stale = new ArrayList<>();
     boolean removed = false;
+    boolean changed = false;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path file : files) {
         String name = file.getFileName().toString();
@@ -100,15 +101,18 @@ final class CaPathDirectory {
       byte[] content = encodings.of(entry.getValue()).certificatePem();
       if (!ConsumerFiles.holds(file, content)) {
         writer.write(file, content, AtomicFiles.PUBLIC);
+        changed = true;
       }
     }
     for (Path file : stale) {
       Files.deleteIfExists(file);
       removed = true;
+      changed = true;
     }
     if (removed) {
       AtomicFiles.fsyncDirectory(dir);
     }
+    return changed;
   }
 
   /**

@@ -34,19 +34,22 @@ final class ConsumerFiles {
 
   /**
    * Brings every output in {@code stateDir} in line with {@code peers}, reading what is there: for
-   * start-up, and to put things back after a failed change.
+   * start-up, and to put things back after a failed change. Returns whether it replaced or deleted
+   * any file.
    */
-  static void write(
+  static boolean write(
       Path stateDir,
       List<TrustedPeer> peers,
       TrustStore.AtomicWriter writer,
       PeerEncodings encodings)
       throws IOException {
-    CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
+    boolean changed = CaPathDirectory.sync(stateDir.resolve(CAPATH_NAME), peers, writer, encodings);
     List<byte[]> store = TrustedPkcs12.assembleParts(pkcs12Entries(peers, encodings));
     if (!holds(stateDir.resolve(PKCS12_NAME), store)) {
       writePkcs12(stateDir, store, writer);
+      changed = true;
     }
+    return changed;
   }
 
   /**

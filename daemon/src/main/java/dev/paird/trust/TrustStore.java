@@ -188,6 +188,7 @@ public final class TrustStore implements AutoCloseable {
   private final PeerEncodings encodings;
   private final TrustJournal journal;
   private final int minCompactChanges;
+  private final TrustChangedFlag changedFlag;
   private final Object writeLock = new Object();
   private volatile TrustSnapshot snapshot;
 
@@ -223,6 +224,7 @@ public final class TrustStore implements AutoCloseable {
       CaPathDirectory.Index capathIndex,
       TrustJournal journal,
       int minCompactChanges,
+      TrustChangedFlag changedFlag,
       Optional<String> base,
       long jsonBound) {
     this.stateDir = stateDir;
@@ -237,6 +239,7 @@ public final class TrustStore implements AutoCloseable {
     this.capathIndex = capathIndex;
     this.journal = journal;
     this.minCompactChanges = minCompactChanges;
+    this.changedFlag = changedFlag;
     this.base = base;
     this.jsonBound = jsonBound;
   }
@@ -259,7 +262,19 @@ public final class TrustStore implements AutoCloseable {
    *     be read or written, or {@code trusted.json} is damaged; the message names the file
    */
   public static TrustStore open(Path stateDir, int maxPeers) throws PairdException {
-    return open(stateDir, maxPeers, MAX_FILE_BYTES, DURABLE, REPLACING, MIN_COMPACT_CHANGES);
+    return open(stateDir, maxPeers, TrustChangedFlag.none());
+  }
+
+  /**
+   * {@link #open(Path, int)}, raising {@code changedFlag} each time the outputs are replaced: after
+   * a change that adds or removes a certificate, once {@code trusted.p12} is in place; after a
+   * failed change that had replaced some of them, once they are put back; and here, if any output
+   * was rewritten to bring it in line with the list.
+   */
+  public static TrustStore open(Path stateDir, int maxPeers, TrustChangedFlag changedFlag)
+      throws PairdException {
+    return open(
+        stateDir, maxPeers, MAX_FILE_BYTES, DURABLE, REPLACING, MIN_COMPACT_CHANGES, changedFlag);
   }
 
   /** With {@code writer} for every file, additions' outputs too. */
@@ -281,6 +296,26 @@ public final class TrustStore implements AutoCloseable {
       AtomicWriter writer,
       AtomicWriter additions,
       int minCompactChanges)
+      throws PairdException {
+    return open(
+        stateDir,
+        maxPeers,
+        maxFileBytes,
+        writer,
+        additions,
+        minCompactChanges,
+        TrustChangedFlag.none());
+  }
+
+  /** With {@code changedFlag} raised as {@link #open(Path, int, TrustChangedFlag)} says. */
+  static TrustStore open(
+      Path stateDir,
+      int maxPeers,
+      int maxFileBytes,
+      AtomicWriter writer,
+      AtomicWriter additions,
+      int minCompactChanges,
+      TrustChangedFlag changedFlag)
       throws PairdException {
     if (maxPeers < 1) {
       throw new IllegalArgumentException("maxPeers must be at least 1, not " + maxPeers);
@@ -363,8 +398,9 @@ public final class TrustStore implements AutoCloseable {
             e);
       }
     }
+    boolean consumersRewritten;
     try {
-      ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
+      consumersRewritten = ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
@@ -373,6 +409,11 @@ public final class TrustStore implements AutoCloseable {
               + " up to date: "
               + reason(e),
           e);
+    }
+    if (!pemCurrent || consumersRewritten) {
+      // The outputs a crash left one change behind (or someone damaged) are what the list says
+      // only now: what the programs derived from them may still be the old ones.
+      changedFlag.raise();
     }
     return new TrustStore(
         stateDir,
@@ -385,6 +426,7 @@ public final class TrustStore implements AutoCloseable {
         new CaPathDirectory.Index(snapshot.peers(), encodings),
         journal,
         minCompactChanges,
+        changedFlag,
         base,
         jsonBound);
   }
@@ -695,6 +737,7 @@ public final class TrustStore implements AutoCloseable {
       // append() has cut the journal back, or says in a suppressed exception that it could not.
       throw failed(e, journal.file(), current, -1, false, false);
     }
+    boolean outputsReplaced = outputsUnknown || certificatesChange;
     if (outputsUnknown) {
       try {
         outputs.write(pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
@@ -726,6 +769,10 @@ public final class TrustStore implements AutoCloseable {
         // software trusts stays what pairctl list-trusted shows.
         throw failed(e, stateDir, current, journalBefore, true, true);
       }
+    }
+    if (outputsReplaced) {
+      // trusted.p12, the last output, is in place. A re-pairing raises nothing: no output changed.
+      changedFlag.raise();
     }
     snapshot = next;
     hash.ifPresent(h -> capathIndex.set(h, hashPeers));
@@ -764,9 +811,25 @@ public final class TrustStore implements AutoCloseable {
 
   /**
    * Undoes what a failed change replaced and says what happened: cuts the journal back to {@code
-   * journalBefore} bytes unless that is negative.
+   * journalBefore} bytes unless that is negative. Raises the flag if it puts outputs back: a
+   * program that ran meanwhile may have derived its files from the failed change's.
    */
   private PairdException failed(
+      IOException cause,
+      Path file,
+      TrustSnapshot current,
+      long journalBefore,
+      boolean undoPem,
+      boolean undoOutputs) {
+    PairdException failure = undo(cause, file, current, journalBefore, undoPem, undoOutputs);
+    if (undoPem || undoOutputs) {
+      changedFlag.raise();
+    }
+    return failure;
+  }
+
+  /** {@link #failed}, but for the flag. */
+  private PairdException undo(
       IOException cause,
       Path file,
       TrustSnapshot current,

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 final class PairdConfigTest {
 
@@ -159,6 +160,37 @@ final class PairdConfigTest {
 
     assertThatThrownBy(() -> PairdConfig.from(PairdConfig.merge(Map.of(), flags)))
         .hasMessageStartingWith("--listen: listen = 'nowhere' is not valid");
+  }
+
+  @Test
+  void environment_trustChangedFlag_isTheFileNamed() throws Exception {
+    PairdConfig config =
+        PairdConfig.from(
+            Map.of(),
+            Map.of(PairdConfig.TRUST_CHANGED_FLAG, "/var/lib/paird-trust-changed/pending/changed"));
+
+    assertThat(config.trustChangedFlag())
+        .contains(Path.of("/var/lib/paird-trust-changed/pending/changed"));
+  }
+
+  @Test
+  void environment_trustChangedFlagUnsetOrEmpty_meansNoFlag() throws Exception {
+    assertThat(PairdConfig.from(Map.of(), Map.of()).trustChangedFlag()).isEmpty();
+    assertThat(
+            PairdConfig.from(Map.of(), Map.of(PairdConfig.TRUST_CHANGED_FLAG, ""))
+                .trustChangedFlag())
+        .isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pending/changed", "changed", "./changed", "/"})
+  void environment_trustChangedFlagNotAnAbsoluteFilePath_isRefusedNamingTheVariable(String value) {
+    assertThatThrownBy(
+            () -> PairdConfig.from(Map.of(), Map.of(PairdConfig.TRUST_CHANGED_FLAG, value)))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_INVALID))
+        .hasMessageContaining("PAIRD_TRUST_CHANGED_FLAG = '" + value + "' is not valid")
+        .hasMessageContaining("absolute path");
   }
 
   @Test
