@@ -407,11 +407,11 @@ sandbox() {
     expect "class-data archive mapped (made by postinst, readable in the sandbox)" "yes" \
       "$(ct "$c" grep -q /var/cache/paird/paird.jsa "/proc/$pid/maps" && echo yes || echo no)" &&
     expect "unit: NoExecPaths, ExecPaths" \
-      "NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird ExecPaths=/usr" \
+      "NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird -/var/lib/paird-trust-changed/pending ExecPaths=/usr" \
       "$(ct "$c" systemctl show paird -p NoExecPaths -p ExecPaths | sort -r | tr '\n' ' ' | sed 's/ $//')" &&
-    expect "noexec (NoExecPaths): / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm; /usr not" \
-      "yes yes yes yes yes yes no" \
-      "$(for m in / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm /usr; do
+    expect "noexec (NoExecPaths): / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm the flag's directory; /usr not" \
+      "yes yes yes yes yes yes yes no" \
+      "$(for m in / /tmp /var/tmp /var/lib/paird /run/paird /dev/shm /var/lib/paird-trust-changed/pending /usr; do
         ct "$c" findmnt --task "$pid" -n -o OPTIONS --target "$m" | tail -n 1 | grep -qw noexec &&
           echo yes || echo no
       done | tr '\n' ' ' | sed 's/ $//')" &&
@@ -423,7 +423,7 @@ sandbox() {
 # so that each attempt can tell), and under paird.service's own sandbox, in a oneshot unit made
 # from the installed paird.service by changing only what a oneshot needs (its type, command,
 # output, a runtime directory of its own), where each must fail.
-escape_line='escape.pl /var/lib/paird /home/paird-escape-readable /tmp /var/tmp /dev/shm /var/lib/paird'
+escape_line='escape.pl /var/lib/paird /home/paird-escape-readable /tmp /var/tmp /dev/shm /var/lib/paird /var/lib/paird-trust-changed/pending'
 escape_attempts() {
   local c=$1 r=${root[$1]} plain boxed changed
   install -m 0644 "$here/escape.pl" "$r/usr/local/lib/escape.pl" &&
@@ -435,13 +435,13 @@ escape_attempts() {
     -e '/^SuccessExitStatus=/d' -e '/^RestartPreventExitStatus=/d' -e '/^Restart=/d' \
     -e '/^RestartSec=/d' -e "s|^ExecStart=.*|ExecStart=/usr/bin/perl /usr/local/lib/$escape_line /run/paird-escape|" \
     -e 's|^RuntimeDirectory=paird$|RuntimeDirectory=paird-escape|' \
-    -e 's|^\(NoExecPaths=.*\) /run/paird$|\1 /run/paird-escape|' -e '/^\[Install\]$/,$d' \
+    -e 's|^\(NoExecPaths=.*\) /run/paird \(.*\)$|\1 /run/paird-escape \2|' -e '/^\[Install\]$/,$d' \
     "$r/lib/systemd/system/paird.service" >"$r/etc/systemd/system/paird-escape.service" &&
     echo 'StandardOutput=truncate:/root/paird-escape.out' >>"$r/etc/systemd/system/paird-escape.service" ||
     return 1
   # Every line of paird.service that differs is one of those, so the sandbox is paird's own.
   changed=$(diff "$r/lib/systemd/system/paird.service" "$r/etc/systemd/system/paird-escape.service" |
-    grep -E '^[<>] ' | grep -vE '^[<>] (#.*|\[Install\]|(Description|Wants|Type|NotifyAccess|SuccessExitStatus|RestartPreventExitStatus|Restart|RestartSec|ExecStart|RuntimeDirectory|StandardOutput|WantedBy)=.*|NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird(-escape)?)?$' || true)
+    grep -E '^[<>] ' | grep -vE '^[<>] (#.*|\[Install\]|(Description|Wants|Type|NotifyAccess|SuccessExitStatus|RestartPreventExitStatus|Restart|RestartSec|ExecStart|RuntimeDirectory|StandardOutput|WantedBy)=.*|NoExecPaths=/ /tmp /var/tmp /dev/shm /var/lib/paird /run/paird(-escape)? -/var/lib/paird-trust-changed/pending)?$' || true)
   expect "lines of paird.service changed for the oneshot beyond its type, command, output and runtime directory" "" "$changed" ||
     return 1
   ct "$c" systemctl daemon-reload && ct "$c" systemctl start paird-escape.service ||
@@ -461,12 +461,13 @@ escape_plain='exec /tmp ok
 exec /var/tmp ok
 exec /dev/shm ok
 exec /var/lib/paird ok
+exec /var/lib/paird-trust-changed/pending ok
 exec /run/paird ok
 setuid-bit ok
 read /home ok
 see /proc/1 ok
 write /run/lock ok
-writable /dev/mqueue /dev/shm /run/lock /run/paird /tmp /var/lib/paird /var/tmp
+writable /dev/mqueue /dev/shm /run/lock /run/paird /tmp /var/lib/paird /var/lib/paird-trust-changed/pending /var/tmp
 socket AF_NETLINK ok
 socket AF_INET ok
 unshare user namespace ok
@@ -479,12 +480,13 @@ escape_boxed='exec /tmp EACCES
 exec /var/tmp EACCES
 exec /dev/shm EACCES
 exec /var/lib/paird EACCES
+exec /var/lib/paird-trust-changed/pending EACCES
 exec /run/paird-escape EACCES
 setuid-bit EPERM
 read /home EACCES
 see /proc/1 ENOENT
 write /run/lock EROFS
-writable /dev/mqueue /dev/shm /run/paird-escape /tmp /var/lib/paird /var/tmp
+writable /dev/mqueue /dev/shm /run/paird-escape /tmp /var/lib/paird /var/lib/paird-trust-changed/pending /var/tmp
 socket AF_NETLINK EAFNOSUPPORT
 socket AF_INET ok
 unshare user namespace EPERM
@@ -524,6 +526,8 @@ files_and_socket() {
     "$(ct "$c" getent passwd paird | cut -d: -f1,6,7)" &&
     expect "/var/lib/paird" "paird:paird 711" "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird)" &&
     expect "/run/paird" "paird:paird 750" "$(ct "$c" stat -c '%U:%G %a' /run/paird)" &&
+    expect "the trust-changed flag's directory (tmpfiles.d)" "root:paird-trust-changed 1770" \
+      "$(ct "$c" stat -c '%U:%G %a' /var/lib/paird-trust-changed/pending)" &&
     expect "/etc/paird/paird.conf" "root:root 644" \
       "$(ct "$c" stat -c '%U:%G %a' /etc/paird/paird.conf)" &&
     expect "native libraries" "root:root 755 root:root 644 root:root 644" \
@@ -562,6 +566,10 @@ socket_access() {
   echo "mallory: pairctl status"
   printf '  %s\n' "${out//$'\n'/$'\n'  }"
   expect "mallory's exit status" 4 "$status" || return 1
+  # pairctl's users are in group paird, which may not write where paird raises its flag.
+  expect "alice (group paird) making a directory where paird raises its flag" "refused" \
+    "$(as "$c" alice mkdir /var/lib/paird-trust-changed/pending/changed 2>/dev/null && echo made || echo refused)" ||
+    return 1
   if names_group_paird "$out"; then
     echo "the message names the group paird"
   else
@@ -756,6 +764,41 @@ remove_b_on_a() {
   as A alice pairctl remove "${fingerprint[B]}"
 }
 
+# change_as_a_run_ends: a change that comes after the runner last looked at the outputs, while
+# its run is still ending, must start it again: systemd folds a start asked for then into the
+# run that is ending, so it is paird's flag, looked at again when the run has ended, that does.
+# The moment is widened here to 10 s by a drop-in (a sleep after the runner); in it, B is
+# removed on A, and paired again while the run that made nginx refuse B has not ended.
+window_dropin=/etc/systemd/system/paird-trust-changed.service.d/system-test-window.conf
+change_as_a_run_ends() {
+  local state status=1
+  mkdir -p "${root[A]}${window_dropin%/*}" &&
+    printf '[Service]\nExecStartPost=/bin/sleep 10\n' >"${root[A]}$window_dropin" &&
+    ct A systemctl daemon-reload || return 1
+  if new_key && remove_b_on_a && curl_gets B A 400 && pair; then
+    state=$(ct A systemctl show -p ActiveState --value paird-trust-changed.service)
+    expect "the run that made nginx refuse B, when B paired again" "activating" "$state" &&
+      curl_gets B A 200 && status=0
+  fi
+  rm -f "${root[A]}$window_dropin"
+  ct A systemctl daemon-reload
+  return "$status"
+}
+
+# started_in_a_row: systemd's default start limit (5 in 10 s) failed the sixth start and then
+# stopped paird-trust-changed.path for good; a burst of changes must not.
+started_in_a_row() {
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    ct A systemctl start paird-trust-changed.service || {
+      ct A systemctl status paird-trust-changed.service --no-pager -n 5
+      return 1
+    }
+  done
+  echo "8 starts, each run to its end"
+  expect "paird-trust-changed.path" "active" "$(ct A systemctl is-active paird-trust-changed.path)"
+}
+
 # stale_copy_remade: nginx's copy of trusted.pem (made by its program in trust-changed.d) goes
 # back to one that still holds B after B's removal, as a power cut before the copy reached the
 # disk would leave it, and nginx loads it, as at boot; then paird starts again, as after that
@@ -853,7 +896,7 @@ purge() {
   ct "$c" apt-get purge -y -q paird >"$work/purge-$c.log" 2>&1 || { tail -n 20 "$work/purge-$c.log"; return 1; }
   for path in /usr/bin/paird /usr/bin/pairctl /lib/systemd/system/paird.service \
     /usr/lib/systemd/system/paird.service /usr/lib/sysusers.d/paird.conf /usr/share/paird \
-    /usr/share/man/man8/paird.8.gz /usr/share/man/man1/pairctl.1.gz \
+    /usr/share/man/man8/paird.8.gz /usr/share/man/man1/pairctl.1.gz /usr/lib/tmpfiles.d/paird.conf \
     /usr/share/bash-completion/completions/pairctl /usr/share/doc/paird /etc/paird/paird.conf \
     /lib/systemd/system/paird-trust-changed.path /lib/systemd/system/paird-trust-changed.service \
     /usr/lib/paird /var/lib/paird-trust-changed /var/cache/paird \
@@ -878,6 +921,7 @@ tarball_install() {
     cp -R bin share lib /usr/local/
     [ -e /etc/paird/paird.conf ] || install -D -m 0644 etc/paird/paird.conf /etc/paird/paird.conf
     systemd-sysusers /usr/local/lib/sysusers.d/paird.conf
+    systemd-tmpfiles --create /usr/local/lib/tmpfiles.d/paird.conf
     /usr/local/lib/paird/make-cds-archive
     systemctl daemon-reload
     systemctl enable --now paird" || { ct "$c" journalctl -u paird --no-pager -n 20 -o cat; return 1; }
@@ -895,7 +939,7 @@ tarball_install() {
       /usr/local/share/man/man8/paird.8.gz /usr/local/share/man/man1/pairctl.1.gz \
       /usr/local/share/bash-completion/completions/pairctl /usr/local/share/doc/paird \
       /usr/local/lib/systemd/system/paird.service /usr/local/lib/sysusers.d/paird.conf \
-      /usr/local/lib/systemd/system/paird-trust-changed.path \
+      /usr/local/lib/tmpfiles.d/paird.conf /usr/local/lib/systemd/system/paird-trust-changed.path \
       /usr/local/lib/systemd/system/paird-trust-changed.service /usr/local/lib/paird \
       /var/cache/paird
     systemctl daemon-reload' &&
@@ -958,6 +1002,8 @@ step "pairctl new-key on A again" new_key || true
 step "pair B with A again" pair || true
 step "without a manual reload, nginx on A accepts B again" curl_gets B A 200 || true
 step "a consumer's copy older than the list is made again when paird starts" stale_copy_remade || true
+step "a change as a run of trust-changed ends runs the programs again" change_as_a_run_ends || true
+step "trust-changed started 8 times in a row: no start limit" started_in_a_row || true
 
 echo "== restart"
 for c in A B; do

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * packaging/libexec/trust-changed, which paird-trust-changed.service runs: the administrator's
  * programs run in order, each isolated from the others' failures and time-outs, and again when the
- * trusted list changed while they ran.
+ * trusted list changed while they ran: its outputs were replaced, or paird raised its flag.
  */
 final class TrustChangedScriptTest {
   private static final Path SCRIPT =
@@ -98,6 +99,45 @@ final class TrustChangedScriptTest {
     assertThat(run()).isZero();
 
     assertThat(Files.readAllLines(log)).containsExactly("run", "run");
+  }
+
+  @Test
+  void run_takesTheFlagDown_andRunsAgainWhenItIsRaisedDuringARun() throws Exception {
+    Path flag = Files.createFile(dir.resolve("changed"));
+    // The first run raises the flag again, as paird does when the list changes during a run,
+    // without touching the outputs.
+    hook(
+        "10-raises-once",
+        "echo \"run $( [ -e "
+            + flag
+            + " ] && echo up || echo down )\" >> "
+            + log
+            + "\n"
+            + "if [ ! -e "
+            + dir.resolve("raised")
+            + " ]; then touch "
+            + dir.resolve("raised")
+            + " "
+            + flag
+            + "; fi");
+
+    assertThat(run("PAIRD_TRUST_CHANGED_FLAG=" + flag)).isZero();
+
+    assertThat(Files.readAllLines(log)).containsExactly("run down", "run down");
+    assertThat(flag).doesNotExist();
+  }
+
+  @Test
+  void run_aLinkInTheFlagsPlace_isRemovedAndItsTargetKept() throws Exception {
+    Path target = Files.writeString(dir.resolve("target"), "kept");
+    Path flag = Files.createSymbolicLink(dir.resolve("changed"), target);
+    hook("10-fine", "echo fine >> " + log);
+
+    assertThat(run("PAIRD_TRUST_CHANGED_FLAG=" + flag)).isZero();
+
+    assertThat(Files.readAllLines(log)).containsExactly("fine");
+    assertThat(Files.exists(flag, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(target).hasContent("kept");
   }
 
   @Test
