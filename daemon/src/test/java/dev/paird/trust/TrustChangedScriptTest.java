@@ -141,6 +141,25 @@ final class TrustChangedScriptTest {
   }
 
   @Test
+  void run_aDirectoryInTheFlagsPlace_isMovedAside_andTheProgramsRunOnce() throws Exception {
+    // What rm cannot remove, and only the user paird can make: left in place, the runner passed
+    // again for ever, running every program each time.
+    Path flag = Files.createDirectory(dir.resolve("changed"));
+    Files.writeString(flag.resolve("inside"), "kept");
+    hook("10-fine", "echo fine >> " + log);
+
+    assertThat(run("PAIRD_TRUST_CHANGED_FLAG=" + flag)).isZero();
+
+    assertThat(Files.readAllLines(log)).containsExactly("fine");
+    assertThat(Files.exists(flag, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    try (var entries = Files.list(dir)) {
+      assertThat(entries.filter(p -> p.getFileName().toString().startsWith("changed.not-a-flag.")))
+          .singleElement()
+          .satisfies(aside -> assertThat(aside.resolve("inside")).hasContent("kept"));
+    }
+  }
+
+  @Test
   void run_noDirectory_succeedsWithNothingToDo() throws Exception {
     Files.delete(hooks);
 
@@ -163,7 +182,11 @@ final class TrustChangedScriptTest {
     }
     builder.redirectOutput(dir.resolve("output").toFile());
     Process process = builder.start();
-    assertThat(process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)).isTrue();
+    if (!process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      throw new AssertionError("trust-changed still ran after " + PATIENCE_SECONDS + " s");
+    }
     if (!Files.exists(log)) {
       Files.write(log, List.of());
     }
