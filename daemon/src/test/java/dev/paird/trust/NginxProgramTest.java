@@ -3,6 +3,7 @@ package dev.paird.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +108,22 @@ final class NginxProgramTest {
 
     assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
     assertThat(run.output()).contains("key.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void nginx_trustedPemIsASparseGibibyte_copiesNothing() throws Exception {
+    // A regular file of paird's that takes no room: cat wrote all of it, as root, into the
+    // copies' directory (root's reserved blocks included, had it been a terabyte).
+    try (RandomAccessFile file =
+        new RandomAccessFile(state.resolve("trusted.pem").toFile(), "rw")) {
+      file.setLength(1L << 30);
+    }
+
+    Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("trusted.pem is not a regular file of the user paird");
     assertNothingCopied();
   }
 
