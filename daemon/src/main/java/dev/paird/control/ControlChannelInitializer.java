@@ -4,7 +4,6 @@ import dev.paird.api.ControlProtocol;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -42,9 +41,9 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
     // Next, so a connection over a limit costs nothing more than a refusal.
     pipeline.addLast("limit", limiter);
     // One request per line, bounded: a longer line is refused and skipped, not buffered. Bytes
-    // of an unfinished line stay here; the handler's request deadline does not see them.
-    pipeline.addLast(
-        "lines", new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true));
+    // of an unfinished line stay here; the handler's request deadline does not see them. Each
+    // read, and each line once parsed, is zeroed: a pair request holds a key.
+    pipeline.addLast("lines", new WipingLineDecoder(ControlProtocol.MAX_REQUEST_BYTES));
     pipeline.addLast("handler", new ControlHandler(service, requestTimeout));
   }
 }

@@ -8,7 +8,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -214,17 +214,17 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     }
     if (overflowed) {
       if (!inFlight && queued.isEmpty() && ctx.channel().isActive()) {
-        ctx.writeAndFlush(
-                Unpooled.wrappedBuffer(
-                    ControlCodec.encode(
-                        ControlCodec.error(
-                            null,
-                            ErrorCode.BUSY,
-                            "more than "
-                                + MAX_QUEUED
-                                + " requests were sent ahead of their answers; those answered"
-                                + " ran, the rest did not: send them again, each after the"
-                                + " answer to the one before"))))
+        write(
+                ctx,
+                ControlCodec.encode(
+                    ControlCodec.error(
+                        null,
+                        ErrorCode.BUSY,
+                        "more than "
+                            + MAX_QUEUED
+                            + " requests were sent ahead of their answers; those answered"
+                            + " ran, the rest did not: send them again, each after the"
+                            + " answer to the one before")))
             .addListener(ChannelFutureListener.CLOSE);
         // The close waits for that write, which a client that reads nothing never lets finish:
         // the request deadline closes the connection all the same.
@@ -284,8 +284,31 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
   private static void respond(ChannelHandlerContext ctx, JsonNode response) {
     if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(ControlCodec.encode(response)));
+      write(ctx, ControlCodec.encode(response));
     }
+  }
+
+  /**
+   * Writes an answer's bytes, then zeroes {@code bytes} and, once written or failed, the buffer
+   * they were written from: a {@code new-key} answer holds the key. The transport writes a direct
+   * buffer as it is, where it would copy a heap one into a buffer of the pool and let go of it
+   * unwiped.
+   */
+  private static ChannelFuture write(ChannelHandlerContext ctx, byte[] bytes) {
+    ByteBuf out = ctx.alloc().directBuffer(bytes.length, bytes.length);
+    try {
+      out.writeBytes(bytes);
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+    }
+    // Kept until the write is over, whether the transport still holds the buffer or not.
+    ByteBuf kept = out.retain();
+    return ctx.writeAndFlush(out)
+        .addListener(
+            written -> {
+              kept.setZero(0, kept.capacity());
+              kept.release();
+            });
   }
 
   @Override

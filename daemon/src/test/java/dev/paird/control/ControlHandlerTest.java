@@ -21,6 +21,7 @@ import dev.paird.testing.TestIdentities;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -102,8 +103,26 @@ final class ControlHandlerTest {
     channel =
         EmbeddedChannel.builder()
             .ticker(ticker)
-            .handlers(initializer(service, 4, ch -> CALLER))
+            .handlers(new Wire(), initializer(service, 4, ch -> CALLER))
             .build();
+  }
+
+  /**
+   * What a client reads: a copy of each buffer written, taken as it is written. The handler zeroes
+   * its buffer once the write is done, which in an {@link EmbeddedChannel} is before a test reads
+   * it, as a socket's kernel buffer holds the bytes after paird's is zeroed.
+   */
+  private static final class Wire extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof ByteBuf buf) {
+        ByteBuf copy = buf.copy();
+        buf.release();
+        ctx.write(copy, promise);
+      } else {
+        ctx.write(msg, promise);
+      }
+    }
   }
 
   /** paird runs as uid 999, its socket's group is gid 999, and nobody else is a member. */
@@ -228,6 +247,32 @@ final class ControlHandlerTest {
         .extracting(ControlHandlerTest::code)
         .containsExactly("request_too_large", "");
     assertThat(channel.isActive()).isTrue();
+  }
+
+  @Test
+  void aNewKeyAnswer_isZeroedInPairdsBuffer_onceWritten() throws Exception {
+    List<ByteBuf> written = new ArrayList<>();
+    channel
+        .pipeline()
+        .addAfter(
+            channel.pipeline().context(Wire.class).name(),
+            "spy",
+            new ChannelOutboundHandlerAdapter() {
+              @Override
+              public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                written.add(((ByteBuf) msg).retain());
+                ctx.write(msg, promise);
+              }
+            });
+
+    send("{\"v\":1,\"command\":\"new-key\"}\n");
+
+    String key = responses().get(0).path("result").path("key").textValue();
+    assertThat(key).isNotBlank();
+    assertThat(written).hasSize(1);
+    ByteBuf answer = written.get(0);
+    assertThat(ByteBufUtil.getBytes(answer, 0, answer.capacity())).containsOnly(0);
+    answer.release();
   }
 
   @Test

@@ -10,14 +10,26 @@ import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -75,6 +87,123 @@ final class KeyHeapDumpIT {
           .as("secrets in the heap of paird %d", paird.process.pid())
           .isEmpty();
     }
+  }
+
+  /**
+   * The control socket's buffers, outside the Java heap, that the documented residues (garbage the
+   * collector has not yet overwritten) do not cover: on A the {@code new-key} answers, on B a
+   * {@code pair} request whose key arrives in a later read than the rest of its line, as a client
+   * that writes as it goes sends it. Nothing of either key may stay in memory the JVM did not
+   * allocate for the Java heap. Both requests are written by this test itself, not by pairctl; the
+   * {@code status} answer is what shows that B has read the line's first part before its key is
+   * sent.
+   */
+  @Test
+  void keysAnsweredAndSentInPieces_leaveNoCopyInPairdsMemoryOutsideItsHeap() throws Exception {
+    Path socketA = tmp.resolve("device-a/control.sock");
+    Path socketB = tmp.resolve("device-b/control.sock");
+    Pairctl a = start("device-a");
+    start("device-b");
+    String addressOfA = a.look(Command.STATUS).path("listen").textValue();
+    Map<String, byte[]> secrets = new LinkedHashMap<>();
+    for (String suite : List.of("spake2", "hmac")) {
+      JsonNode issued =
+          Pairctl.JSON.readTree(
+              Pairctl.exchange(
+                  socketA,
+                  "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":\"" + suite + "\"}}\n"));
+      String key = issued.path("result").path("key").textValue();
+      encodings(secrets, suite + " key", key);
+      try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        channel.connect(UnixDomainSocketAddress.of(socketB));
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        write(
+            channel,
+            "{\"v\":1,\"command\":\"status\"}\n"
+                + "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\""
+                + addressOfA
+                + "\",\"key\":\"");
+        assertThat(Pairctl.readLine(in)).contains("\"ok\":true");
+        write(channel, key + "\"}}\n");
+        String answer = Pairctl.readLine(in);
+        assertThat(Pairctl.JSON.readTree(answer).path("ok").asBoolean()).as(answer).isTrue();
+      }
+    }
+
+    for (PairdProcess paird : started) {
+      assertThat(foundOutsideHeap(paird, secrets))
+          .as("secrets outside the Java heap of paird %d", paird.process.pid())
+          .isEmpty();
+    }
+  }
+
+  private static void write(SocketChannel channel, String text) throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    while (bytes.hasRemaining()) {
+      channel.write(bytes);
+    }
+  }
+
+  /**
+   * The secrets found in {@code paird}'s writable memory that no file backs, outside the ranges
+   * {@code jcmd GC.heap_info} gives for the Java heap's generations, each with its address.
+   */
+  private List<String> foundOutsideHeap(PairdProcess paird, Map<String, byte[]> secrets)
+      throws Exception {
+    long pid = paird.process.pid();
+    Result info = Pairctl.run(tmp, List.of("jcmd", Long.toString(pid), "GC.heap_info"));
+    assertThat(info.status()).as(info.out() + info.err()).isZero();
+    List<long[]> heap = new ArrayList<>();
+    Matcher range =
+        Pattern.compile("\\[(0x[0-9a-f]+), *0x[0-9a-f]+, *(0x[0-9a-f]+)\\)").matcher(info.out());
+    while (range.find()) {
+      heap.add(
+          new long[] {
+            Long.parseUnsignedLong(range.group(1).substring(2), 16),
+            Long.parseUnsignedLong(range.group(2).substring(2), 16)
+          });
+    }
+    assertThat(heap).as("the heap's ranges in %s", info.out()).isNotEmpty();
+    int longest = secrets.values().stream().mapToInt(b -> b.length).max().orElseThrow();
+    List<String> found = new ArrayList<>();
+    int regions = 0;
+    try (RandomAccessFile memory = new RandomAccessFile("/proc/" + pid + "/mem", "r")) {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/maps"))) {
+        String[] fields = line.trim().split("\\s+", 6);
+        String name = fields.length == 6 ? fields[5] : "";
+        if (!fields[1].startsWith("rw") || name.startsWith("/")) {
+          continue;
+        }
+        int dash = fields[0].indexOf('-');
+        long from = Long.parseUnsignedLong(fields[0].substring(0, dash), 16);
+        long to = Long.parseUnsignedLong(fields[0].substring(dash + 1), 16);
+        if (heap.stream().anyMatch(r -> from >= r[0] && to <= r[1])) {
+          continue;
+        }
+        regions++;
+        byte[] chunk = new byte[1 << 20];
+        for (long at = from; at < to; at += chunk.length - longest) {
+          int length = (int) Math.min(chunk.length, to - at);
+          try {
+            memory.seek(at);
+            memory.readFully(chunk, 0, length);
+          } catch (IOException e) {
+            break; // a region the kernel does not let be read, such as [vvar]
+          }
+          byte[] read = length == chunk.length ? chunk : Arrays.copyOf(chunk, length);
+          for (String hit : found(read, secrets)) {
+            found.add(hit + " in " + fields[0] + " " + name);
+          }
+          if (length < chunk.length) {
+            break;
+          }
+        }
+      }
+    }
+    assertThat(regions).as("anonymous writable regions outside the heap").isGreaterThan(10);
+    return found;
   }
 
   /** {@code new-key --suite SUITE} on A, typed into {@code pair} on B; returns the key. */
