@@ -698,7 +698,8 @@ no_key_logged() {
 
 # --- Consumers: nginx on A, curl on B, configured as docs/INTEGRATION.md says ---------------
 # The nginx site of INTEGRATION.md: client certificates required, trusted from paird's output
-# only, through the file the 50-nginx program of INTEGRATION.md derives.
+# only, through the file the 50-nginx program of INTEGRATION.md derives, and served with the
+# copies of the device's certificate and key that its 40-device-copies program makes.
 # doc_block LINE: the code block of docs/INTEGRATION.md that holds LINE, without its fences:
 # the system test installs the recipes as the document gives them.
 doc_block() {
@@ -712,23 +713,29 @@ doc_block() {
 }
 nginx_site=$(doc_block '# /etc/nginx/sites-available/paird, linked from sites-enabled/')
 nginx_hook=$(doc_block '# /etc/paird/trust-changed.d/50-nginx (mode 0755)')
+device_copies_hook=$(doc_block '# /etc/paird/trust-changed.d/40-device-copies (mode 0755)')
 
 nginx_setup() {
   local c=$1
-  [ -n "$nginx_site" ] && [ -n "$nginx_hook" ] ||
+  [ -n "$nginx_site" ] && [ -n "$nginx_hook" ] && [ -n "$device_copies_hook" ] ||
     { echo "the nginx recipe is not in docs/INTEGRATION.md as doc_block looks for it"; return 1; }
   printf '%s\n' "$nginx_site" >"${root[$c]}/etc/nginx/sites-available/paird" &&
     ln -sf ../sites-available/paird "${root[$c]}/etc/nginx/sites-enabled/paird" &&
     rm -f "${root[$c]}/etc/nginx/sites-enabled/default" &&
     mkdir -p "${root[$c]}/etc/paird/trust-changed.d" &&
+    printf '%s\n' "$device_copies_hook" >"${root[$c]}/etc/paird/trust-changed.d/40-device-copies" &&
     printf '%s\n' "$nginx_hook" >"${root[$c]}/etc/paird/trust-changed.d/50-nginx" &&
-    chmod 0755 "${root[$c]}/etc/paird/trust-changed.d/50-nginx" || return 1
+    chmod 0755 "${root[$c]}/etc/paird/trust-changed.d/40-device-copies" \
+      "${root[$c]}/etc/paird/trust-changed.d/50-nginx" || return 1
   expect "paird-trust-changed.path" "active" "$(ct "$c" systemctl is-active paird-trust-changed.path)" ||
     return 1
-  # Once by hand, as INTEGRATION.md says, so that the file nginx reads exists before a change.
+  # Once by hand, as INTEGRATION.md says, so that the files nginx reads exist before a change.
   # Polled: in a container, systemd may still be removing the cgroup of the run the pairing
   # started, and then fails this start (status 219/CGROUP) without running anything.
   poll 15 ct "$c" systemctl start paird-trust-changed.service &&
+    expect "the copy of the device's key nginx reads" "root 600" \
+      "$(ct "$c" stat -c '%U %a' /var/lib/paird-trust-changed/device-key.pem)" &&
+    ct "$c" cmp /var/lib/paird/identity/key.pem /var/lib/paird-trust-changed/device-key.pem &&
     ct "$c" nginx -t 2>&1 &&
     ct "$c" systemctl restart nginx &&
     expect "nginx" "active" "$(ct "$c" systemctl is-active nginx)"

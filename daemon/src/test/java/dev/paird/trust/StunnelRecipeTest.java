@@ -17,17 +17,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stunnel recipe of docs/INTEGRATION.md, run as written over loopback: stunnel in front of a
- * TCP service, taking client certificates from {@code trusted-certs/}; {@code openssl s_client} as
- * the paired device, checking stunnel against its own {@code trusted.pem}. Skipped where stunnel is
- * not installed.
+ * TCP service with the configuration of the document, taking client certificates from {@code
+ * trusted-certs/} and its own certificate and key from the copies that the document's program
+ * 40-device-copies makes; the document's programs run as paird-trust-changed.service runs them,
+ * with a systemctl that sends stunnel SIGHUP. {@code openssl s_client} is the paired device,
+ * checking stunnel against its own {@code trusted.pem}. Skipped where stunnel is not installed.
  */
 final class StunnelRecipeTest {
   private static final Path STUNNEL = Path.of("/usr/bin/stunnel");
+  private static final String CONFIGURATION = "; /etc/stunnel/paird.conf";
 
   /** A fixed port, because stunnel's configuration names one. */
   private static final int PORT = 42510;
@@ -36,7 +40,31 @@ final class StunnelRecipeTest {
 
   @TempDir Path dir;
   private final ExecutorService backend = Executors.newSingleThreadExecutor();
+  private Path copies;
+  private Path calls;
+  private Path pidFile;
+  private TrustChangedPrograms programs;
   private Process stunnel;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    copies = Files.createDirectory(dir.resolve("paird-trust-changed"));
+    calls = dir.resolve("systemctl-calls");
+    pidFile = dir.resolve("stunnel.pid");
+    // systemctl reload stunnel4 sends stunnel SIGHUP, as Debian's stunnel4 reload does; before
+    // stunnel runs, it only notes the call.
+    programs =
+        new TrustChangedPrograms(
+            dir,
+            String.join(
+                "\n",
+                "echo \"$*\" >> " + calls,
+                "if [ \"$*\" = \"reload stunnel4\" ] && [ -s " + pidFile + " ]; then",
+                "  exec kill -HUP \"$(cat " + pidFile + ")\"",
+                "fi"),
+            TrustChangedPrograms.DEVICE_COPIES,
+            TrustChangedPrograms.STUNNEL);
+  }
 
   @AfterEach
   void stop() throws InterruptedException {
@@ -81,22 +109,35 @@ final class StunnelRecipeTest {
       assertThat(client(b)).as("while paired").contains("hello from the service");
 
       RecipeDevices.untrust(a, b);
-      // What the recipe's trust-changed program does: systemctl reload sends stunnel SIGHUP.
-      reload();
+      reload(a);
 
       assertThat(client(b)).as("once removed").doesNotContain("hello");
     }
   }
 
-  /** Sends stunnel SIGHUP and waits until its log says the configuration was read again. */
-  private void reload() throws Exception {
+  @Test
+  void stunnel_noDeviceCopies_isNotReloaded() throws Exception {
+    // 40-device-copies refuses a key that is a directory, and has never made copies before.
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Files.move(a.resolve("identity/key.pem"), a.resolve("identity/key.pem.aside"));
+    Files.createDirectory(a.resolve("identity/key.pem"));
+
+    TrustChangedPrograms.Run run = programs.run(a, copies);
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("50-stunnel: no copies of the device's certificate and key");
+    assertThat(calls).doesNotExist();
+  }
+
+  /**
+   * Runs the recipe's programs, whose systemctl sends stunnel SIGHUP, and waits until stunnel's log
+   * says the configuration was read again.
+   */
+  private void reload(Path server) throws Exception {
     Path log = dir.resolve("stunnel.log");
     long loaded = configurations(log);
-    Process hup =
-        new ProcessBuilder("kill", "-HUP", Long.toString(stunnel.pid())).inheritIO().start();
-    assertThat(hup.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS) && hup.exitValue() == 0)
-        .as("kill -HUP stunnel")
-        .isTrue();
+    TrustChangedPrograms.Run run = programs.run(server, copies);
+    assertThat(run.exitStatus()).as(run.output()).isZero();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
     while (configurations(log) == loaded) {
       assertThat(stunnel.isAlive() && System.nanoTime() < deadline)
@@ -114,28 +155,45 @@ final class StunnelRecipeTest {
         .count();
   }
 
+  /**
+   * Runs the recipe's programs, as after adding them, then starts stunnel in the foreground with
+   * the recipe's configuration, its paths in this test's directories and its ports on loopback.
+   */
   private void startStunnel(Path server, int servicePort) throws Exception {
+    TrustChangedPrograms.Run run = programs.run(server, copies);
+    assertThat(run.exitStatus()).as(run.output()).isZero();
+    assertThat(Files.readAllLines(calls)).containsExactly("reload stunnel4");
+    String recipe = String.join("\n", TrustChangedPrograms.docBlock(CONFIGURATION)) + "\n";
+    String configuration =
+        replaced(
+                replaced(recipe, "accept  = 8444", "accept  = 127.0.0.1:" + PORT),
+                "connect = 127.0.0.1:8080",
+                "connect = 127.0.0.1:" + servicePort)
+            .replace("/var/lib/paird-trust-changed/", copies + "/")
+            .replace("/var/lib/paird/", server + "/");
+    assertThat(
+            configuration
+                .lines()
+                .filter(line -> line.matches("(cert|key)\\s*=.*"))
+                .map(line -> Path.of(line.substring(line.indexOf('=') + 1).strip())))
+        .as("stunnel's certificate and key: copies, never identity/ itself")
+        .hasSize(2)
+        .allSatisfy(file -> assertThat(file).hasParent(copies).isRegularFile());
     Path config = dir.resolve("stunnel.conf");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "foreground = yes",
-            "pid =",
-            "[service]",
-            "accept  = 127.0.0.1:" + PORT,
-            "connect = 127.0.0.1:" + servicePort,
-            "cert    = " + server.resolve("identity/cert.pem"),
-            "key     = " + server.resolve("identity/key.pem"),
-            "CApath  = " + server.resolve("trusted-certs"),
-            "verifyPeer = yes",
-            ""));
+    Files.writeString(config, "foreground = yes\npid =\n" + configuration);
     stunnel =
         new ProcessBuilder(STUNNEL.toString(), config.toString())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("stunnel.log").toFile())
             .start();
+    Files.writeString(pidFile, Long.toString(stunnel.pid()));
     RecipeServers.awaitListening(stunnel, PORT, dir.resolve("stunnel.log"));
+  }
+
+  /** {@code text} with {@code line} replaced; fails if {@code text} has no such line. */
+  private static String replaced(String text, String line, String replacement) {
+    assertThat(text.lines()).as("the stunnel recipe").contains(line);
+    return text.replace(line + "\n", replacement + "\n");
   }
 
   private static Void serveHello(ServerSocket service) throws IOException {

@@ -1,0 +1,108 @@
+package dev.paird.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The program 40-device-copies of docs/INTEGRATION.md, read from the document and run as
+ * paird-trust-changed.service runs it. It runs as root on files the user paird may replace: it
+ * copies the device's certificate and key, for services that read them as root, only when both
+ * files it opened are regular files of that user.
+ */
+final class DeviceCopiesProgramTest {
+  @TempDir Path dir;
+  private Path state;
+  private Path copies;
+  private TrustChangedPrograms programs;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    state = TrustChangedPrograms.deviceState(dir);
+    copies = Files.createDirectory(dir.resolve("paird-trust-changed"));
+    programs = new TrustChangedPrograms(dir, "exit 0", TrustChangedPrograms.DEVICE_COPIES);
+  }
+
+  @Test
+  void deviceCopies_identity_isCopiedAndTheKeyIsRootsAlone() throws Exception {
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isZero();
+    assertThat(copies.resolve("device-cert.pem")).hasContent("the device's own certificate");
+    assertThat(copies.resolve("device-key.pem")).hasContent("the device's key");
+    assertThat(Files.getPosixFilePermissions(copies.resolve("device-key.pem")))
+        .as("the key's copy, root's alone")
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    try (var files = Files.list(copies)) {
+      assertThat(files.map(copies::relativize).map(Path::toString))
+          .as("no temporary file left")
+          .containsExactlyInAnyOrder("device-cert.pem", "device-key.pem");
+    }
+  }
+
+  @Test
+  void deviceCopies_keyLinksToAnotherServicesKey_copiesNothing() throws Exception {
+    // Root's, 0600, once the state is nobody's: a key the user paird could not read itself.
+    Path other = Files.writeString(dir.resolve("other-service.key"), "another service's key\n");
+    Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-------"));
+    TrustChangedPrograms.replaceWithLink(state.resolve("identity/key.pem"), other);
+
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("key.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void deviceCopies_certificateLinksToADevice_copiesNothing() throws Exception {
+    TrustChangedPrograms.replaceWithLink(state.resolve("identity/cert.pem"), Path.of("/dev/zero"));
+
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("cert.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void deviceCopies_keyIsASparseGibibyte_copiesNothing() throws Exception {
+    TrustChangedPrograms.makeSparseGibibyte(state.resolve("identity/key.pem"));
+
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("key.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void deviceCopies_refused_keepsTheCopiesMadeBefore() throws Exception {
+    assertThat(run().exitStatus()).isZero();
+    TrustChangedPrograms.replaceWithLink(
+        state.resolve("identity/cert.pem"), Path.of("/etc/passwd"));
+
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(copies.resolve("device-cert.pem")).hasContent("the device's own certificate");
+    assertThat(copies.resolve("device-key.pem")).hasContent("the device's key");
+  }
+
+  private void assertNothingCopied() throws IOException {
+    try (var files = Files.list(copies)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  private TrustChangedPrograms.Run run() throws Exception {
+    TrustChangedPrograms.giveToNobody(state);
+    return programs.run(state, copies);
+  }
+}
