@@ -14,7 +14,7 @@ Commands (each prints JSON objects, one a line, on stdout; the last says how it 
       Pairs as device B, the client: the key was typed here.
   pairing.py ping --cert PEM --key PEM --connect HOST:PORT
       Asks a server whether it trusts this certificate.
-  pairing.py server --cert PEM --key PEM --suite spake2|hmac --ports LOW-HIGH
+  pairing.py server --cert PEM --key PEM --suite spake2|hmac
                     [--tamper WHAT] [--trust FINGERPRINT]...
       Pairs as device A, the server: makes a key, prints it, serves one connection.
   pairing.py new-key --suite spake2|hmac [--slot SLOT]
@@ -653,19 +653,12 @@ def ping(args):
 # The server, device A: one key, one connection.
 
 
-def listen(ports):
-    low, high = (int(p) for p in ports.split("-"))
-    for port in range(low, high + 1):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # never over a listener
-        try:
-            listener.bind(("127.0.0.1", port))
-        except OSError:
-            listener.close()
-            continue
-        listener.listen(8)
-        return listener, port
-    raise SystemExit("no free port in %s" % ports)
+def listen():
+    """A listener on 127.0.0.1, on a port the kernel picks, and that port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    return listener, listener.getsockname()[1]
 
 
 def server(args):
@@ -678,7 +671,7 @@ def server(args):
     else:
         slot, digits = new_spake2_code()
         typed = format_spake2_code(slot, digits)
-    listener, port = listen(args.ports)
+    listener, port = listen()
     emit(event="listening", port=port, key=typed, server_fingerprint=fingerprint(server_der))
     listener.settimeout(args.timeout)
     raw, _ = listener.accept()
@@ -1045,7 +1038,6 @@ def main():
 
     serve = commands.add_parser("server", parents=[tls_options])
     serve.add_argument("--suite", choices=["spake2", "hmac"], required=True)
-    serve.add_argument("--ports", required=True)
     serve.add_argument("--tamper", choices=["confirmation", "share-not-a-point"])
     serve.add_argument("--trust", action="append", default=[])
     serve.set_defaults(run=server)

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,15 +46,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reproduces the RFC 9382 vectors and the document's worked examples byte for byte.
  *
  * <p>The two paird processes (A issues keys, B types them) are shared; before each test every key
- * is cancelled and every peer removed. The listeners of this test take ports from 24000-24999
- * rather than the kernel's pick, so that machines running several builds at once can keep each to a
- * range of its own. Skipped where there is no /usr/bin/python3.
+ * is cancelled and every peer removed. Every listener takes the port the kernel picks. Skipped
+ * where there is no /usr/bin/python3.
  */
 final class IndependentImplementationIT {
   private static final Path PYTHON = Path.of("/usr/bin/python3");
-  private static final int FIRST_PORT = 24000;
-  private static final int LAST_PORT = 24999;
-  private static final String PORTS = FIRST_PORT + "-" + LAST_PORT;
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,8 +73,8 @@ final class IndependentImplementationIT {
         Path.of(IndependentImplementationIT.class.getResource("/independent/pairing.py").toURI());
     python = OpenSslCli.newSelfSigned(dir, "python", KeyType.EC_P256);
     pythonFingerprint = OpenSslCli.fingerprint(python.cert());
-    a = startInRange("a");
-    b = startInRange("b");
+    a = LiveDaemon.start(dir, "a", RATE);
+    b = LiveDaemon.start(dir, "b", RATE);
   }
 
   @AfterAll
@@ -356,7 +351,7 @@ final class IndependentImplementationIT {
 
   /** Python as a server with a key of its own, in this test's port range; not waited for. */
   private static Python pythonServer(String... more) throws IOException {
-    List<String> args = new ArrayList<>(List.of("server", "--ports", PORTS));
+    List<String> args = new ArrayList<>(List.of("server"));
     args.addAll(List.of(more));
     return Python.start(tls(args.toArray(String[]::new)));
   }
@@ -388,53 +383,19 @@ final class IndependentImplementationIT {
   }
 
   /**
-   * A paird listening on a port of this test's range. The port is free when chosen; if another
-   * program binds it before paird does, paird does not start, and the next one is tried.
-   */
-  private static LiveDaemon startInRange(String name) throws Exception {
-    AssertionError failure = null;
-    for (int attempt = 0; attempt < 3; attempt++) {
-      String listen = "listen = 127.0.0.1:" + freePort();
-      try {
-        return LiveDaemon.start(
-            dir, name + "-" + attempt, PairdProcess.Options::defaultListen, listen, RATE);
-      } catch (AssertionError e) {
-        failure = e;
-      }
-    }
-    throw failure;
-  }
-
-  private static int freePort() {
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    for (int port = FIRST_PORT; port <= LAST_PORT; port++) {
-      try (ServerSocket probe = new ServerSocket()) {
-        probe.bind(new InetSocketAddress(loopback, port));
-        return port;
-      } catch (IOException e) {
-        // taken; the next
-      }
-    }
-    throw new AssertionError("no free port in " + PORTS);
-  }
-
-  /**
-   * A port of the range bound by a socket that never listens, without SO_REUSEADDR: connections to
-   * it are refused, and nobody else can bind it while it is open.
+   * A port bound by a socket that never listens, without SO_REUSEADDR: connections to it are
+   * refused, and nobody else can bind it while it is open.
    */
   private static Socket closedPort() throws IOException {
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    for (int port = LAST_PORT; port >= FIRST_PORT; port--) {
-      Socket socket = new Socket();
-      try {
-        socket.setReuseAddress(false);
-        socket.bind(new InetSocketAddress(loopback, port));
-        return socket;
-      } catch (IOException e) {
-        socket.close();
-      }
+    Socket socket = new Socket();
+    try {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return socket;
+    } catch (IOException e) {
+      socket.close();
+      throw e;
     }
-    throw new AssertionError("no free port in " + PORTS);
   }
 
   /** How a run of pairing.py ended: its exit status and every JSON line it printed. */
