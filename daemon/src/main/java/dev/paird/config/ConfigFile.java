@@ -1,7 +1,9 @@
 package dev.paird.config;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -33,6 +35,13 @@ public final class ConfigFile {
    * settings (paird then runs on defaults).
    */
   public static Map<String, Setting> read(Path path, boolean required) throws PairdException {
+    if (path.toString().isEmpty()) {
+      // The empty path is the working directory, which the message would then call the file.
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "the config file's name is empty; name a file, or leave out --config to use "
+              + PairdConfig.DEFAULT_CONFIG);
+    }
     byte[] bytes;
     try {
       if (Files.size(path) > MAX_BYTES) {
@@ -57,7 +66,9 @@ public final class ConfigFile {
       return Map.of();
     } catch (IOException e) {
       throw new PairdException(
-          ErrorCode.CONFIG_INVALID, "cannot read config file " + path + ": " + e.getMessage(), e);
+          ErrorCode.CONFIG_INVALID,
+          "cannot read config file " + path + ": " + FileProblems.reason(e, path),
+          e);
     }
     String text;
     try {
@@ -99,7 +110,12 @@ public final class ConfigFile {
       if (previous != null) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            origin + ": '" + key + "' is already set at " + previous.origin() + "; set it once");
+            origin
+                + ": '"
+                + Printable.escaped(key)
+                + "' is already set at "
+                + previous.origin()
+                + "; set it once");
       }
     }
     return settings;

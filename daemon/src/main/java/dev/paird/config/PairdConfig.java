@@ -151,7 +151,7 @@ public record PairdConfig(
             ErrorCode.CONFIG_INVALID,
             setting.origin()
                 + ": unknown setting '"
-                + setting.key()
+                + Printable.escaped(setting.key())
                 + "'; known settings are "
                 + String.join(", ", KEYS.keySet()));
       }
@@ -286,7 +286,13 @@ public record PairdConfig(
     PairdException invalid(String key, String value, String allowed) {
       return new PairdException(
           ErrorCode.CONFIG_INVALID,
-          origin(key) + ": " + key + " = '" + value + "' is not valid; allowed: " + allowed);
+          origin(key)
+              + ": "
+              + key
+              + " = '"
+              + Printable.escaped(value)
+              + "' is not valid; allowed: "
+              + allowed);
     }
 
     int integer(String key, int min, int max) throws PairdException {

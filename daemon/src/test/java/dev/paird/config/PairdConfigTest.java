@@ -205,6 +205,39 @@ final class PairdConfigTest {
   }
 
   @Test
+  void read_emptyName_isRefusedAsSuch() {
+    assertThatThrownBy(() -> ConfigFile.read(Path.of(""), true))
+        .hasMessage(
+            "the config file's name is empty; name a file, or leave out --config to use"
+                + " /etc/paird/paird.conf");
+  }
+
+  @Test
+  void read_unreadable_saysWhyWithoutRepeatingThePath(@TempDir Path dir) throws Exception {
+    Path file = Files.createFile(dir.resolve("file")).resolve("paird.conf");
+
+    assertThatThrownBy(() -> ConfigFile.read(file, true))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_INVALID))
+        .hasMessageStartingWith("cannot read config file " + file + ": ")
+        .hasMessageNotContaining(file + ": " + file);
+  }
+
+  @Test
+  void parse_controlCharactersInKeyOrValue_areEscapedInTheMessage() {
+    assertThatThrownBy(() -> parse("log_level = \u001b[2Jloud"))
+        .hasMessage(
+            "test.conf:1: log_level = '\\x1b[2Jloud' is not valid; allowed: error, warn, info,"
+                + " debug, trace");
+    assertThatThrownBy(() -> parse("max_attempts = \uff13"))
+        .hasMessageContaining("max_attempts = '\\uff13' is not valid");
+    assertThatThrownBy(() -> parse("\u001b]0;x\u0007 = 1"))
+        .hasMessageStartingWith("test.conf:1: unknown setting '\\x1b]0;x\\x07'");
+    assertThatThrownBy(() -> parse("a\u001b = 1\na\u001b = 2"))
+        .hasMessageStartingWith("test.conf:2: 'a\\x1b' is already set at test.conf:1");
+  }
+
+  @Test
   void read_notUtf8_isRefused(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("latin1.conf");
     Files.write(file, "log_level = d\u00e9bug".getBytes(StandardCharsets.ISO_8859_1));
