@@ -125,9 +125,11 @@ public final class PairingServer implements AutoCloseable {
           errno == EADDRINUSE || errno == EADDRNOTAVAIL
               ? ErrorCode.INTERNAL
               : ErrorCode.CONFIG_INVALID;
+      // The system's reason, without Netty's "bind(..) failed with error(-98): " before it.
+      String reason = IoReasons.of(e).orElse("the bind failed");
       throw new PairdException(
           code,
-          "cannot listen on " + configured + ": " + e.getMessage() + bindHint(e, configured.port()),
+          "cannot listen on " + configured + ": " + reason + bindHint(e, configured.port()),
           e);
     }
   }
