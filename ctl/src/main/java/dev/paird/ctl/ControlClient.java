@@ -356,7 +356,8 @@ final class ControlClient implements AutoCloseable {
     }
   }
 
-  private static PairdException unreadable(String problem) {
+  /** An answer from paird that pairctl cannot use, for {@code problem}: {@code internal}. */
+  static PairdException unreadable(String problem) {
     return new PairdException(
         ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: " + problem);
   }

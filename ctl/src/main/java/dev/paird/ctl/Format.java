@@ -193,14 +193,11 @@ final class Format {
 
   /**
    * A {@code show --pem} result: the certificate, if it is one PEM block of base64 text, and
-   * nothing else, so that the output can go straight to a file.
+   * nothing else, so that the output can go straight to a file; empty if the answer holds none.
    */
-  String certificate(JsonNode result) {
+  Optional<String> certificate(JsonNode result) {
     String pem = result.path("certificate").asText("");
-    if (!PEM_CERTIFICATE.matcher(pem).matches()) {
-      return terminal.safe("paird's answer holds no certificate") + "\n";
-    }
-    return pem;
+    return PEM_CERTIFICATE.matcher(pem).matches() ? Optional.of(pem) : Optional.empty();
   }
 
   String removed(JsonNode result) {

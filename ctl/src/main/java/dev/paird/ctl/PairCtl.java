@@ -207,12 +207,20 @@ public final class PairCtl {
     return format;
   }
 
-  private String text(Request request, JsonNode result) {
+  private String text(Request request, JsonNode result) throws PairdException {
     Format format = format();
     if (request instanceof Request.ListTrusted listTrusted) {
       return format.listTrusted(result, listTrusted.full());
     } else if (request instanceof Request.Show show) {
-      return show.pem() ? format.certificate(result) : format.shown(result);
+      if (!show.pem()) {
+        return format.shown(result);
+      }
+      // An error, not text: what --pem prints is meant to go straight to a file.
+      Optional<String> pem = format.certificate(result);
+      if (pem.isEmpty()) {
+        throw ControlClient.unreadable("it holds no PEM certificate");
+      }
+      return pem.get();
     }
     switch (request.command()) {
       case NEW_KEY:

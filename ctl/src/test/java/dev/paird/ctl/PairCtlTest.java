@@ -125,6 +125,21 @@ final class PairCtlTest {
   }
 
   @Test
+  void showPem_answerWithoutACertificate_isAnErrorOnStderr_notTextForTheFile() throws Exception {
+    try (FakeDaemon paird =
+        FakeDaemon.start(socket(), ok("{\"certificate\":\"not a certificate\"}"))) {
+      Result result = pairctl("show", "--pem", "9f86");
+
+      assertThat(result.status).isEqualTo(1);
+      assertThat(result.out).isEmpty();
+      assertThat(result.err)
+          .isEqualTo(
+              "pairctl: paird sent an answer this pairctl cannot read: it holds no PEM"
+                  + " certificate\n");
+    }
+  }
+
+  @Test
   void failure_withoutJson_printsNothingOnStdout() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error("limit_reached", "16 keys pending"))) {
       Result result = pairctl("new-key");
