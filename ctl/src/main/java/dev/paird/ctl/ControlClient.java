@@ -1,5 +1,6 @@
 package dev.paird.ctl;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -231,7 +232,13 @@ final class ControlClient implements AutoCloseable {
     try {
       return Json.parse(line);
     } catch (JsonProcessingException e) {
-      throw unreadable("it is not JSON (" + e.getOriginalMessage() + ")");
+      // Not Jackson's text, which names its own classes and limits: where the line went wrong.
+      JsonLocation at = e.getLocation();
+      throw unreadable(
+          "it is not one JSON value"
+              + (at == null || at.getByteOffset() < 0
+                  ? ""
+                  : " (at byte " + at.getByteOffset() + ")"));
     }
   }
 

@@ -18,11 +18,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 final class ControlClientTest {
@@ -115,6 +117,30 @@ final class ControlClientTest {
     try (FakeDaemon paird = FakeDaemon.start(socket(), line(answer))) {
       assertFails(
           this::callStatus, ErrorCode.INTERNAL, "paird sent an answer this pairctl cannot read: ");
+    }
+  }
+
+  /** Answers that are not JSON, some of them past the parser's limits on nesting and numbers. */
+  static Stream<String> notJson() {
+    return Stream.of(
+        "garbage",
+        "{\"v\":1,\"ok\":true,\"result\":{}} trailing",
+        "{\"v\":1,\"ok\":true,\"result\":{\"a\":\"\u0001\"}}",
+        "{\"v\":1,\"ok\":true,\"result\":{\"a\":1" + "0".repeat(2000) + "}}",
+        "[".repeat(40) + "]".repeat(40));
+  }
+
+  @ParameterizedTest
+  @MethodSource("notJson")
+  void call_answerThatIsNotJson_saysWhereItWentWrong_notWhatTheParserSaid(String answer)
+      throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), line(answer))) {
+      assertThatThrownBy(this::callStatus)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL))
+          .hasMessageMatching(
+              "paird sent an answer this pairctl cannot read: it is not one JSON value"
+                  + "( \\(at byte [0-9]+\\))?");
     }
   }
 
