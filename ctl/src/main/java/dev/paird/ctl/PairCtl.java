@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.ExitStatus;
 import dev.paird.api.PairdException;
@@ -119,6 +120,8 @@ public final class PairCtl {
 
   private int run(Parsed.Run run) throws PairdException {
     Request request = run.request();
+    // Before the key is asked for, and before paird would refuse the whole line as too long.
+    ControlRequest.checkArguments(request.control());
     if (request instanceof Request.Pair pair) {
       return pair(run, pair);
     }

@@ -140,6 +140,26 @@ final class PairCtlTest {
   }
 
   @Test
+  void argumentTooLongOrEmpty_isRefusedAsPairdWould_withoutConnectingOrAskingForTheKey()
+      throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result longPrefix = pairctl("remove", "a".repeat(10_000));
+      Result longLabel = pairctl("pair", "kitchen-pi", "--label", "x".repeat(65));
+      Result emptyHost = pairctl("ping", "");
+
+      assertThat(longPrefix.status).isEqualTo(2);
+      assertThat(longPrefix.err)
+          .isEqualTo(
+              "pairctl: remove: \"fingerprint\" must be 1 to 255 characters\n"
+                  + "hint: see 'pairctl remove --help'\n");
+      assertThat(longLabel.status).isEqualTo(2);
+      assertThat(longLabel.err).startsWith("pairctl: pair: \"label\" must be 1 to 64 characters\n");
+      assertThat(emptyHost.err).startsWith("pairctl: ping: \"host\" must be 1 to 255 characters\n");
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  @Test
   void failure_withoutJson_printsNothingOnStdout() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), error("limit_reached", "16 keys pending"))) {
       Result result = pairctl("new-key");

@@ -1,5 +1,6 @@
 package dev.paird.trust;
 
+import dev.paird.api.ControlRequest;
 import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import dev.paird.identity.CertificateDer;
@@ -29,7 +30,7 @@ import java.util.Optional;
  */
 public final class TrustedPeer {
   /** The longest label, in characters (code points). */
-  public static final int MAX_LABEL_LENGTH = 64;
+  public static final int MAX_LABEL_LENGTH = ControlRequest.MAX_LABEL;
 
   /** The longest host, in characters (code points); room for a DNS name, brackets and a port. */
   public static final int MAX_HOST_LENGTH = 255;

@@ -19,8 +19,11 @@ import java.util.Optional;
  */
 public sealed interface ControlRequest {
 
-  /** Longest host name, label or id accepted. */
+  /** Longest host name, id or fingerprint accepted, in characters. */
   int MAX_TEXT = 255;
+
+  /** Longest label accepted, in characters. */
+  int MAX_LABEL = 64;
 
   /** How much of a name the caller sent an error message echoes, in characters. */
   int ECHO_LIMIT = 40;
@@ -191,6 +194,21 @@ public sealed interface ControlRequest {
     }
   }
 
+  /**
+   * Checks the text arguments of {@code request} as {@link #parse} does, so that a client can
+   * refuse one before it connects: with the same message, rather than the one for a request line
+   * too long to read that an argument of many kilobytes would get from paird.
+   *
+   * @throws PairdException {@code invalid_argument}, naming the argument
+   */
+  static void checkArguments(ControlRequest request) throws PairdException {
+    for (Map.Entry<String, Object> arg : request.args().entrySet()) {
+      if (arg.getValue() instanceof String text) {
+        Arguments.checkText(request.command(), arg.getKey(), text);
+      }
+    }
+  }
+
   /** A JSON object as whoever read it presents it, so that this module needs no JSON library. */
   interface Fields {
     /** The object's field names, in order. */
@@ -335,6 +353,10 @@ public sealed interface ControlRequest {
     }
 
     PairdException invalid(String name, String problem) {
+      return invalid(command, name, problem);
+    }
+
+    private static PairdException invalid(Command command, String name, String problem) {
       return new PairdException(
           ErrorCode.INVALID_ARGUMENT, command.wireName() + ": \"" + name + "\" " + problem);
     }
@@ -351,13 +373,18 @@ public sealed interface ControlRequest {
       if (!(value instanceof String text)) {
         throw invalid(name, "must be a string");
       }
-      if (text.isEmpty() || text.length() > MAX_TEXT) {
-        throw invalid(name, "must be 1 to " + MAX_TEXT + " characters");
+      checkText(command, name, text);
+      return Optional.of(text);
+    }
+
+    private static void checkText(Command command, String name, String text) throws PairdException {
+      int max = name.equals("label") ? MAX_LABEL : MAX_TEXT;
+      if (text.isEmpty() || text.codePointCount(0, text.length()) > max) {
+        throw invalid(command, name, "must be 1 to " + max + " characters");
       }
       if (text.chars().anyMatch(Arguments::isControl)) {
-        throw invalid(name, "must not contain control characters");
+        throw invalid(command, name, "must not contain control characters");
       }
-      return Optional.of(text);
     }
 
     /** The secret argument, taken out of the object as {@code value}: checked as text is. */

@@ -167,6 +167,31 @@ final class ControlRequestTest {
   }
 
   @Test
+  void parse_label_isOneTo64Characters_countingCodePoints() throws Exception {
+    for (String label : List.of("", "x".repeat(ControlRequest.MAX_LABEL + 1), "x".repeat(300))) {
+      PairdException e = refused(request("pair", Map.of("host", "h", "label", label)), KEY);
+
+      assertThat(e.getMessage()).isEqualTo("pair: \"label\" must be 1 to 64 characters");
+    }
+    String emoji = "\ud83d\ude00".repeat(ControlRequest.MAX_LABEL);
+    assertThat(ControlRequest.parse(request("pair", Map.of("host", "h", "label", emoji)), KEY))
+        .isEqualTo(new ControlRequest.Pair("h", Optional.of(emoji)));
+  }
+
+  @Test
+  void checkArguments_refusesWhatParseRefuses_withItsMessage() {
+    String tooLong = "a".repeat(10_000);
+    PairdException client =
+        catchThrowableOfType(
+            PairdException.class,
+            () -> ControlRequest.checkArguments(new ControlRequest.Remove(tooLong)));
+    PairdException daemon = refused(request("remove", Map.of("fingerprint", tooLong)), null);
+
+    assertThat(client.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(client.getMessage()).isEqualTo(daemon.getMessage());
+  }
+
+  @Test
   void parse_pairWithoutKey_saysItIsRequired() {
     PairdException e = refused(request("pair", Map.of("host", "h")), null);
 
