@@ -2,18 +2,23 @@ package dev.paird.control;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.io.JsonTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,22 +26,27 @@ import java.util.Arrays;
 
 /**
  * JSON for the control socket: request lines in, response objects out. Parsing is strict (duplicate
- * fields refused, nesting bounded) because the input is whatever a local user sends.
+ * fields refused, nesting bounded) because the input is whatever a local user sends. Numbers with a
+ * fraction or an exponent are read exactly, as {@link java.math.BigDecimal}, so that an {@code id}
+ * is echoed as it was sent ({@code 1e999} is no double).
  */
 public final class ControlCodec {
   // No buffer recycling: a recycled buffer outlives the request in a thread-local pool, and
   // with it the last key that a pair request or a new-key answer carried. Trees are read and
   // written by JsonTrees, without an ObjectMapper (its data binding is some 300 classes).
+  // Duplicate fields are found by readObject, which can name them, and not by Jackson, whose
+  // refusal looks like any other parse error.
+  private static final int MAX_NESTING = 8;
+  private static final int MAX_NUMBER_LENGTH = 20;
   private static final JsonFactory JSON =
       JsonFactory.builder()
           .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
           .streamReadConstraints(
               StreamReadConstraints.builder()
-                  .maxNestingDepth(8)
+                  .maxNestingDepth(MAX_NESTING)
                   .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
-                  .maxNumberLength(20)
+                  .maxNumberLength(MAX_NUMBER_LENGTH)
                   .build())
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .build();
 
   private ControlCodec() {}
@@ -101,7 +111,7 @@ public final class ControlCodec {
                             key[0] = takeText(value);
                             return TextNode.valueOf("");
                           }))
-              : JsonTrees.read(parser);
+              : readValue(parser);
       checkNothingFollows(parser);
       JsonNode id = root.get("id");
       if (id != null && id.isContainerNode()) {
@@ -113,17 +123,33 @@ public final class ControlCodec {
     } catch (PairdException | RuntimeException e) {
       wipe(key[0]);
       throw e;
+    } catch (Refused e) {
+      wipe(key[0]);
+      throw new PairdException(ErrorCode.BAD_REQUEST, e.reason);
+    } catch (StreamConstraintsException e) {
+      wipe(key[0]);
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "request nests deeper than "
+              + MAX_NESTING
+              + " levels or has a number longer than "
+              + MAX_NUMBER_LENGTH
+              + " characters"
+              + column(e.getLocation()));
     } catch (JsonProcessingException e) {
       wipe(key[0]);
       // Jackson's message quotes the text it could not parse, and that text may be the key.
-      JsonLocation at = e.getLocation();
       throw new PairdException(
-          ErrorCode.BAD_REQUEST,
-          "request is not valid JSON" + (at == null ? "" : " (column " + at.getColumnNr() + ")"));
+          ErrorCode.BAD_REQUEST, "request is not valid JSON" + column(e.getLocation()));
     } catch (IOException e) {
       wipe(key[0]);
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** {@code at} as " (column N)", or nothing if the parser does not say where. */
+  private static String column(JsonLocation at) {
+    return at == null || at.getColumnNr() < 1 ? "" : " (column " + at.getColumnNr() + ")";
   }
 
   /**
@@ -170,26 +196,76 @@ public final class ControlCodec {
     JsonNode read(JsonParser parser) throws IOException;
   }
 
+  /** JSON that parses but that paird refuses, with the reason to tell the caller. */
+  private static final class Refused extends JsonParseException {
+    private static final long serialVersionUID = 1L;
+    private final transient String reason;
+
+    Refused(JsonParser parser, String reason) {
+      super(parser, "refused");
+      this.reason = reason;
+    }
+  }
+
   /**
    * The object the parser is at, with the value of field {@code special} read by {@code reader}
    * when it has the expected shape (an object for {@code args}, a string for {@code key}), and
-   * every other value read as a tree. Duplicate fields are refused by the parser itself.
+   * every other value read by {@link #readValue}.
+   *
+   * @throws Refused if a field appears twice
    */
   private static JsonNode readObject(JsonParser parser, String special, FieldReader reader)
       throws IOException {
     if (parser.currentToken() != JsonToken.START_OBJECT) {
-      return JsonTrees.read(parser);
+      return readValue(parser);
     }
     ObjectNode object = JsonTrees.object();
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String name = parser.currentName();
+      if (object.has(name)) {
+        throw new Refused(
+            parser,
+            "the field \""
+                + Printable.escaped(name, ControlRequest.ECHO_LIMIT)
+                + "\" appears twice in one object"
+                + column(parser.currentLocation())
+                + "; send each field once");
+      }
       JsonToken value = parser.nextToken();
       boolean expected =
           name.equals("args") ? value == JsonToken.START_OBJECT : value == JsonToken.VALUE_STRING;
-      object.set(
-          name, name.equals(special) && expected ? reader.read(parser) : JsonTrees.read(parser));
+      object.set(name, name.equals(special) && expected ? reader.read(parser) : readValue(parser));
     }
     return object;
+  }
+
+  /**
+   * The value the parser is at: objects with their duplicate fields refused, at any depth, and
+   * numbers with a fraction or an exponent as exact decimals.
+   */
+  private static JsonNode readValue(JsonParser parser) throws IOException {
+    switch (parser.currentToken()) {
+      case START_OBJECT:
+        return readObject(parser, null, null);
+      case START_ARRAY:
+        ArrayNode array = JsonNodeFactory.instance.arrayNode();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+          array.add(readValue(parser));
+        }
+        return array;
+      case VALUE_NUMBER_FLOAT:
+        try {
+          return JsonNodeFactory.instance.numberNode(parser.getDecimalValue());
+        } catch (NumberFormatException e) {
+          // An exponent beyond an int, such as 1e99999999999: no exact value, and no double.
+          throw new Refused(
+              parser,
+              "request has a number too large or too small to hold"
+                  + column(parser.currentLocation()));
+        }
+      default:
+        return JsonTrees.read(parser);
+    }
   }
 
   /**

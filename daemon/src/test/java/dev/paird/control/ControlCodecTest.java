@@ -3,8 +3,11 @@ package dev.paird.control;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.io.JsonTrees;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +79,73 @@ final class ControlCodecTest {
     assertThat(
             parse("{\"v\":1,\"command\":\"status\",\"id\":\"é☺\"}").root().path("id").textValue())
         .isEqualTo("é☺");
+  }
+
+  @Test
+  void parseLine_duplicateField_isABadRequestNamingIt_atAnyDepth() {
+    for (String line :
+        new String[] {
+          "{\"v\":1,\"command\":\"status\",\"v\":1}",
+          "{\"v\":1,\"command\":\"ping\",\"args\":{\"host\":\"a\",\"host\":\"b\"}}",
+          "{\"v\":1,\"command\":\"ping\",\"args\":{\"host\":[{\"host\":1,\"host\":2}]}}",
+        }) {
+      assertThatThrownBy(() -> parse(line))
+          .as(line)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessageMatching(
+              "the field \"(v|host)\" appears twice in one object \\(column [0-9]+\\);"
+                  + " send each field once");
+    }
+  }
+
+  @Test
+  void parseLine_keyTwice_isRefused_andNeitherValueIsKept() {
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
+                        + "\"key\":\"42-1234-5678-9\",\"key\":\"43-1234-5678-9\"}}"))
+        .hasMessageStartingWith("the field \"key\" appears twice")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("1234"));
+  }
+
+  @Test
+  void parseLine_pastTheLimitsOnNestingOrNumbers_saysWhichLimits() {
+    for (String line :
+        new String[] {
+          "{\"v\":1,\"command\":\"status\",\"id\":[[[[[[[[[[1]]]]]]]]]]}",
+          "{\"v\":1,\"command\":\"status\",\"id\":123456789012345678901234567890}",
+        }) {
+      assertThatThrownBy(() -> parse(line))
+          .as(line)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessageStartingWith(
+              "request nests deeper than 8 levels or has a number longer than 20 characters");
+    }
+  }
+
+  @Test
+  void parseLine_exponentBeyondWhatANumberHolds_isABadRequest() {
+    assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\",\"id\":1e99999999999}"))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+        .hasMessageStartingWith("request has a number too large or too small to hold");
+  }
+
+  @Test
+  void encode_idWithAFractionOrAnExponent_isEchoedWithItsValue() throws Exception {
+    for (String id : new String[] {"1e999", "1e-999", "0.1", "-2.50"}) {
+      JsonNode echoed =
+          ControlCodec.ok(
+                  parse("{\"v\":1,\"command\":\"status\",\"id\":" + id + "}").root().get("id"),
+                  JsonTrees.object())
+              .get("id");
+      String written = new String(ControlCodec.encode(echoed), StandardCharsets.UTF_8).strip();
+
+      assertThat(new BigDecimal(written)).as(id).isEqualByComparingTo(new BigDecimal(id));
+    }
   }
 
   @Test
