@@ -13,8 +13,8 @@ final class JsonFields implements ControlRequest.Fields {
 
   /**
    * {@code node} as {@link ControlRequest.Fields#get} presents a value: null for none or JSON null,
-   * a String, an Integer for a whole number that fits an int, Fields for an object, and the node
-   * itself for anything else.
+   * a String, an Integer for a whole number that fits an int, a BigInteger for a larger one, Fields
+   * for an object, and the node itself for anything else.
    */
   static Object of(JsonNode node) {
     if (node == null || node.isNull()) {
@@ -23,8 +23,8 @@ final class JsonFields implements ControlRequest.Fields {
     if (node.isTextual()) {
       return node.textValue();
     }
-    if (node.isIntegralNumber() && node.canConvertToInt()) {
-      return node.intValue();
+    if (node.isIntegralNumber()) {
+      return node.canConvertToInt() ? node.intValue() : node.bigIntegerValue();
     }
     if (node.isObject()) {
       return new JsonFields(node);

@@ -61,6 +61,9 @@ final class JsonFieldsTest {
         refused("{\"v\": 1, \"command\": \"new-key\", \"args\": {\"ttl_seconds\": 10000000000}}");
 
     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).isEqualTo("new-key: \"ttl_seconds\" must be at most 3600 seconds");
+    assertThat(refused("{\"v\": 2147483648, \"command\": \"status\"}").code())
+        .isEqualTo(ErrorCode.BAD_REQUEST);
   }
 
   @Test

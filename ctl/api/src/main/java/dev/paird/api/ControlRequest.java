@@ -1,6 +1,7 @@
 package dev.paird.api;
 
 import dev.paird.api.ControlProtocol.Command;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -216,8 +217,8 @@ public sealed interface ControlRequest {
 
     /**
      * The value of {@code name}: null if it is absent or JSON null; a {@code String} for a string;
-     * an {@code Integer} for a whole number that fits an int; {@code Fields} for an object; any
-     * other object for any other value.
+     * an {@code Integer} for a whole number that fits an int, a {@code BigInteger} for a larger
+     * one; {@code Fields} for an object; any other object for any other value.
      */
     Object get(String name);
   }
@@ -413,6 +414,11 @@ public sealed interface ControlRequest {
       Object value = get(name);
       if (value == null) {
         return Optional.empty();
+      }
+      if (value instanceof BigInteger big && big.signum() > 0) {
+        // A whole number all the same: what is wrong is its size.
+        throw invalid(
+            name, "must be at most " + ControlProtocol.MAX_KEY_LIFETIME.toSeconds() + " seconds");
       }
       if (!(value instanceof Integer seconds) || seconds <= 0) {
         throw invalid(name, "must be a positive whole number of seconds");

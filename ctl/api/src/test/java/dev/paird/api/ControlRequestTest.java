@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paird.api.ControlProtocol.Command;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,6 +154,15 @@ final class ControlRequestTest {
       assertThat(e.code()).as("%s", seconds).isEqualTo(ErrorCode.INVALID_ARGUMENT);
       assertThat(e.getMessage()).contains("\"ttl_seconds\"");
     }
+  }
+
+  @Test
+  void parse_ttlBeyondAnInt_isTooLarge_notAnotherKindOfNumber() {
+    PairdException e =
+        refused(request("new-key", Map.of("ttl_seconds", new BigInteger("99999999999"))), null);
+
+    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).isEqualTo("new-key: \"ttl_seconds\" must be at most 3600 seconds");
   }
 
   @Test
