@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlRequest;
 import dev.paird.api.Suite;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 final class ParserTest {
   private static final Parser PARSER = new Parser(Map.of());
@@ -27,6 +31,32 @@ final class ParserTest {
     Parsed parsed = PARSER.parse(args);
     assertThat(parsed).isInstanceOf(Parsed.Usage.class);
     return (Parsed.Usage) parsed;
+  }
+
+  /**
+   * The hints point at options (the one for an ambiguous prefix at list-trusted --full), so each
+   * must be where a user looks: in pairctl(1) and in the shell's completion for its command.
+   */
+  @Test
+  void everyOptionOfACommand_isInTheManPageAndItsCompletion() throws Exception {
+    Path packaging = Path.of(System.getProperty("user.dir")).resolve("../packaging");
+    String man = Files.readString(packaging.resolve("man/pairctl.1")).replace("\\-", "-");
+    String completion = Files.readString(packaging.resolve("completion/pairctl"));
+    for (CommandSpec command :
+        Parser.commands().subcommands().values().stream()
+            .map(CommandLine::getCommandSpec)
+            .toList()) {
+      for (OptionSpec option : command.options()) {
+        String name = option.longestName();
+        if (option.usageHelp() || option.inherited()) {
+          continue;
+        }
+        assertThat(man).as("pairctl.1 on %s %s", command.name(), name).contains(name);
+        assertThat(completion)
+            .as("completion of %s", command.name())
+            .containsPattern("(?m)^ +" + command.name() + "\\) options=\"[^\"]*" + name + "[ \"]");
+      }
+    }
   }
 
   @Test
