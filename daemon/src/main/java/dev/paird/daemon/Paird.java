@@ -2,6 +2,7 @@ package dev.paird.daemon;
 
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import dev.paird.api.Printable;
 import dev.paird.api.Version;
 import dev.paird.config.ConfigFile;
 import dev.paird.config.PairdConfig;
@@ -42,7 +43,7 @@ public final class Paird implements Callable<Integer> {
       description =
           "Configuration file (default /etc/paird/paird.conf, read if it exists; a file"
               + " named here must exist).")
-  Path configFile;
+  String configFile;
 
   @Option(
       names = "--state-dir",
@@ -89,8 +90,7 @@ public final class Paird implements Callable<Integer> {
    * some 170 classes, resident for the daemon's life, that only help, a version request or a usage
    * error need. Taken here is only what picocli is known to parse the same way: each option of
    * {@link #OPTIONS} at most once, its value after {@code =} or in the next word, and a value that
-   * is not empty, starts with neither {@code -} nor {@code @} (an argument file) and, for {@code
-   * --config}, is a path.
+   * is not empty and starts with neither {@code -} nor {@code @} (an argument file).
    */
   static Paird quick(String[] args) {
     if (System.getProperty("picocli.trimQuotes") != null) {
@@ -112,11 +112,7 @@ public final class Paird implements Callable<Integer> {
       given.put(name, value);
     }
     Paird paird = new Paird();
-    try {
-      paird.configFile = given.containsKey("--config") ? Path.of(given.get("--config")) : null;
-    } catch (InvalidPathException e) {
-      return null;
-    }
+    paird.configFile = given.get("--config");
     paird.stateDir = given.get("--state-dir");
     paird.socket = given.get("--socket");
     paird.listen = given.get("--listen");
@@ -159,7 +155,7 @@ public final class Paird implements Callable<Integer> {
 
   PairdConfig loadConfig() throws PairdException {
     boolean explicit = configFile != null;
-    Path file = explicit ? configFile : PairdConfig.DEFAULT_CONFIG;
+    Path file = explicit ? configPath(configFile) : PairdConfig.DEFAULT_CONFIG;
     Map<String, ConfigFile.Setting> flags = new LinkedHashMap<>();
     flag(flags, "state_dir", "--state-dir", stateDir);
     flag(flags, "socket", "--socket", socket);
@@ -167,6 +163,22 @@ public final class Paird implements Callable<Integer> {
     flag(flags, "cert", "--cert", cert);
     flag(flags, "key", "--key", key);
     return PairdConfig.from(PairdConfig.merge(ConfigFile.read(file, explicit), flags), environment);
+  }
+
+  /**
+   * {@code --config} as a path. A string until here, like the other options, so that a name the JDK
+   * cannot take as a path is refused by paird in its words, not by picocli in the JDK's.
+   */
+  private static Path configPath(String name) throws PairdException {
+    try {
+      return Path.of(name);
+    } catch (InvalidPathException e) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "--config: '"
+              + Printable.escaped(name)
+              + "' is not a path this system can use; name the config file");
+    }
   }
 
   private static void flag(

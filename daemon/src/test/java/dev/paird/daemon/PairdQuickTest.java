@@ -1,9 +1,13 @@
 package dev.paird.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paird.api.ErrorCode;
+import dev.paird.api.PairdException;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -45,11 +49,26 @@ final class PairdQuickTest {
         "--frobnicate 1",
         "stray",
         "--listen :1 stray",
-        "--config \0",
         "-- --config a"
       })
   void quick_anythingElse_leftToPicocli(String line) {
     assertThat(Paird.quick(words(line))).isNull();
+  }
+
+  /** A name the JDK takes for no path: refused as configuration, in paird's words, either way. */
+  @Test
+  void configThatIsNoPath_isAConfigError_whicheverParserTookIt() {
+    String[] args = {"--config", "a\0b"};
+    Paird picocli = new Paird();
+    new CommandLine(picocli).parseArgs(args);
+
+    for (Paird paird : List.of(Paird.quick(args), picocli)) {
+      assertThatThrownBy(paird::loadConfig)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_INVALID))
+          .hasMessage(
+              "--config: 'a\\x00b' is not a path this system can use; name the config file");
+    }
   }
 
   private static String[] words(String line) {
