@@ -334,7 +334,7 @@ public final class PairCtl {
         return Optional.of(
             "type more of the fingerprint; 'pairctl list-trusted --full' shows" + " them whole");
       case NOT_FOUND:
-        return request.command() == Command.REMOVE
+        return request.command() == Command.REMOVE || request.command() == Command.SHOW
             ? Optional.of("'pairctl list-trusted' lists the trusted devices")
             : Optional.empty();
       case USAGE:

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 final class PairCtlTest {
   private static final Instant NOW = Instant.parse("2026-11-25T18:00:00Z");
@@ -156,6 +157,20 @@ final class PairCtlTest {
       assertThat(longLabel.err).startsWith("pairctl: pair: \"label\" must be 1 to 64 characters\n");
       assertThat(emptyHost.err).startsWith("pairctl: ping: \"host\" must be 1 to 255 characters\n");
       assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"show", "remove"})
+  void showOrRemove_noSuchPeer_pointsAtTheList(String command) throws Exception {
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            error("not_found", "no trusted peer has a fingerprint starting with that prefix"))) {
+      Result result = pairctl(command, "abcd");
+
+      assertThat(result.status).isEqualTo(7);
+      assertThat(result.err).endsWith("\nhint: 'pairctl list-trusted' lists the trusted devices\n");
     }
   }
 
