@@ -378,7 +378,11 @@ final class KeyInput {
     }
   }
 
-  /** The first line of {@code in}, without its line end, decoded as UTF-8. */
+  /**
+   * The first line of {@code in}, without its line end and without the byte-order mark that some
+   * editors start a UTF-8 file with (invisible, it would be counted as a character of the key),
+   * decoded as UTF-8.
+   */
   private static char[] firstLine(InputStream in, String what) throws IOException, PairdException {
     byte[] line = new byte[MAX_LINE_BYTES];
     int length = 0;
@@ -408,14 +412,16 @@ final class KeyInput {
       if (length > 0 && line[length - 1] == '\r') {
         length--;
       }
-      return decode(line, length);
+      boolean bom =
+          length >= 3 && line[0] == (byte) 0xef && line[1] == (byte) 0xbb && line[2] == (byte) 0xbf;
+      return bom ? decode(line, 3, length - 3) : decode(line, 0, length);
     } finally {
       Arrays.fill(line, (byte) 0);
     }
   }
 
   /** UTF-8 into a char array of its own; malformed bytes become U+FFFD, which no key has. */
-  private static char[] decode(byte[] bytes, int length) {
+  private static char[] decode(byte[] bytes, int offset, int length) {
     CharsetDecoder decoder =
         StandardCharsets.UTF_8
             .newDecoder()
@@ -423,7 +429,7 @@ final class KeyInput {
             .onUnmappableCharacter(CodingErrorAction.REPLACE);
     char[] chars = new char[length];
     CharBuffer out = CharBuffer.wrap(chars);
-    decoder.decode(ByteBuffer.wrap(bytes, 0, length), out, true);
+    decoder.decode(ByteBuffer.wrap(bytes, offset, length), out, true);
     decoder.flush(out);
     if (out.position() == chars.length) {
       return chars;

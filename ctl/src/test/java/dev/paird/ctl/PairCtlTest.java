@@ -357,6 +357,24 @@ final class PairCtlTest {
   }
 
   @Test
+  void pair_keyAfterAUtf8ByteOrderMark_isReadWithoutIt() throws Exception {
+    byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
+    ByteArrayInputStream stdin =
+        new ByteArrayInputStream(
+            (new String(bom, StandardCharsets.ISO_8859_1) + KEY + "\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+      Result result = pairctl(new KeyInput(Optional::empty, () -> stdin), "pair", "laptop");
+
+      assertThat(result.status).as(result.err).isZero();
+      assertThat(paird.requests())
+          .singleElement()
+          .asString()
+          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+    }
+  }
+
+  @Test
   void pair_withoutKey_onATerminal_asksWithoutEcho() throws Exception {
     List<String> prompts = new ArrayList<>();
     KeyInput terminal =
