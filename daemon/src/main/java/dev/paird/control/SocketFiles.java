@@ -1,6 +1,7 @@
 package dev.paird.control;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
 import java.io.IOException;
@@ -39,7 +40,7 @@ final class SocketFiles {
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          "cannot create the socket's directory " + dir + ": " + e.getMessage(),
+          "cannot create the socket's directory " + dir + ": " + FileProblems.reason(e, dir),
           e);
     }
     if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
@@ -60,13 +61,16 @@ final class SocketFiles {
       } catch (IOException deleteFailure) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            "cannot remove the stale socket " + socket + ": " + deleteFailure.getMessage(),
+            "cannot remove the stale socket "
+                + socket
+                + ": "
+                + FileProblems.reason(deleteFailure, socket),
             deleteFailure);
       }
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          "cannot check whether " + socket + " is in use: " + e.getMessage(),
+          "cannot check whether " + socket + " is in use: " + FileProblems.reason(e, socket),
           e);
     }
   }
@@ -151,7 +155,10 @@ final class SocketFiles {
       } catch (IOException e) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
-            "cannot create a private directory" + " for the control socket in " + dir + ": " + e,
+            "cannot create a private directory for the control socket in "
+                + dir
+                + ": "
+                + FileProblems.reason(e, candidate),
             e);
       }
     }
@@ -191,7 +198,10 @@ final class SocketFiles {
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          "cannot set the owner group or mode of the control socket: " + e,
+          "cannot set the owner group or mode of the control socket "
+              + socket
+              + ": "
+              + FileProblems.reason(e, socket),
           e);
     }
   }
@@ -203,7 +213,10 @@ final class SocketFiles {
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          "cannot move the control socket into place at " + socket + ": " + e,
+          "cannot move the control socket into place at "
+              + socket
+              + ": "
+              + FileProblems.reason(e, socket),
           e);
     }
   }
