@@ -58,7 +58,9 @@ public record HostPort(String host, int port) {
         return null;
       }
     }
-    if (host.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/' || c == '@')) {
+    if (host.chars()
+        .anyMatch(
+            c -> Character.isWhitespace(c) || Character.isISOControl(c) || c == '/' || c == '@')) {
       return null;
     }
     return new HostPort(host, portNumber);

@@ -76,7 +76,16 @@ final class HostPortTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"lap top", "lap\ttop:80", "user@laptop", "laptop/24", "http://laptop"})
+  @ValueSource(
+      strings = {
+        "lap top",
+        "lap\ttop:80",
+        "user@laptop",
+        "laptop/24",
+        "http://laptop",
+        "\u001b[31mlaptop:80",
+        "lap\u0001top"
+      })
   void parse_garbageInTheHost_isNull(String value) {
     assertThat(HostPort.parse(value, DEFAULT_PORT)).isNull();
   }

@@ -95,6 +95,7 @@ final class PairdConfigTest {
         "max_attempts = ３            | from 1 to 10",
         "key_lifetime = ５m           | from 30s to 1h",
         "listen = 127.0.0.1:٧٢٤٧    | listen",
+        "listen = \u0007bell:7247    | listen",
         "default_suite = rsa          | hmac or spake2",
         "log_level = loud             | error, warn, info, debug, trace",
         "socket_group = 'wheel'       | group name",
