@@ -101,7 +101,9 @@ public final class PairCtl {
   int execute(String... args) {
     Parsed parsed = new Parser(environment).parse(args);
     if (parsed instanceof Parsed.Show show) {
-      print(show.text());
+      if (!written(show.text())) {
+        return report(UNWRITTEN, Optional.empty(), ExitStatus.INTERNAL);
+      }
       return ExitStatus.OK.code();
     }
     if (parsed instanceof Parsed.Usage usage) {
@@ -303,7 +305,8 @@ public final class PairCtl {
 
   private int fail(PairdException e, boolean json, Optional<String> hint) {
     if (json) {
-      print(Json.write(Json.error(e.code().wireName(), e.getMessage())) + "\n");
+      // If it cannot be written, the message below still says what failed.
+      written(Json.write(Json.error(e.code().wireName(), e.getMessage())) + "\n");
     }
     return report(terminal.safe(e.getMessage()), hint, e.code().exitStatus());
   }
@@ -318,9 +321,25 @@ public final class PairCtl {
     return status.code();
   }
 
-  private void print(String text) {
+  private static final String UNWRITTEN =
+      "cannot write to standard output, so the answer is lost; is the disk full, or did the"
+          + " program reading pairctl's output stop?";
+
+  /**
+   * Prints {@code text}; fails if it could not be written, so that output a script saves (show
+   * --pem into a file, the key of new-key) is never lost behind an exit status of 0.
+   */
+  private void print(String text) throws PairdException {
+    if (!written(text)) {
+      throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
+    }
+  }
+
+  /** Whether {@code text} was written to standard output. */
+  private boolean written(String text) {
     out.print(text);
     out.flush();
+    return !out.checkError();
   }
 
   /** What to try next after {@code code}, where the message alone does not say. */

@@ -38,7 +38,8 @@ final class Parser {
   static final String[] EXIT_STATUS = {
     "Exit status:",
     "  0  done",
-    "  1  internal error: a bug, or an answer pairctl cannot read",
+    "  1  internal error: a bug, an answer pairctl cannot read, or output it",
+    "     cannot write (a full disk, a closed pipe)",
     "  2  usage: a bad option or argument, or a mistyped key; nothing was done",
     "  3  paird is not running, or nothing listens on its socket",
     "  4  this user may not use paird's socket",

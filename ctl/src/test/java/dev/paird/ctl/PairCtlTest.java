@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.paird.api.Spake2Code;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,18 +60,22 @@ final class PairCtlTest {
   private Result pairctl(KeyInput keys, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PairCtl pairctl =
-        new PairCtl(
+    int status = pairctl(out, err, keys, args);
+    return new Result(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** As {@link #pairctl(KeyInput, String...)}, writing to {@code out} and {@code err}. */
+  private int pairctl(OutputStream out, OutputStream err, KeyInput keys, String... args) {
+    return new PairCtl(
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             Map.of("PAIRD_SOCKET", socket().toString()),
             StandardCharsets.UTF_8,
             () -> Clock.fixed(NOW, ZoneId.of("UTC")),
             keys,
-            Backoff::none);
-    int status = pairctl.execute(args);
-    return new Result(
-        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            Backoff::none)
+        .execute(args);
   }
 
   @Test
@@ -171,6 +177,26 @@ final class PairCtlTest {
 
       assertThat(result.status).isEqualTo(7);
       assertThat(result.err).endsWith("\nhint: 'pairctl list-trusted' lists the trusted devices\n");
+    }
+  }
+
+  @Test
+  void outputThatCannotBeWritten_isAFailure_notAnExitStatusOfZero() throws Exception {
+    OutputStream full =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            throw new IOException("No space left on device");
+          }
+        };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED))) {
+      int status =
+          pairctl(full, err, new KeyInput(Optional::empty, () -> null), "--json", "new-key");
+
+      assertThat(status).isEqualTo(1);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .startsWith("pairctl: cannot write to standard output, so the answer is lost");
     }
   }
 
