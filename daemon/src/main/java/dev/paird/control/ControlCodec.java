@@ -22,6 +22,9 @@ import dev.paird.api.Printable;
 import dev.paird.io.JsonTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -156,14 +159,24 @@ public final class ControlCodec {
    * Refuses bytes that UTF-8 JSON never holds before Jackson sees them: its parser guesses the
    * encoding, and would read UTF-16 or UTF-32 (whose ASCII characters carry zero bytes, and whose
    * byte-order marks are 0xFE and 0xFF, bytes UTF-8 never uses). JSON has no raw U+0000 either.
+   * Other malformed UTF-8 Jackson would refuse as JSON that does not parse, which it is not.
    */
   private static void checkUtf8Json(byte[] line) throws PairdException {
+    boolean refused = false;
     for (byte b : line) {
-      if (b == 0 || b == (byte) 0xfe || b == (byte) 0xff) {
-        throw new PairdException(
-            ErrorCode.BAD_REQUEST,
-            "request is not UTF-8 JSON: send one JSON object per line, encoded as UTF-8");
-      }
+      refused |= b == 0 || b == (byte) 0xfe || b == (byte) 0xff;
+    }
+    if (!refused) {
+      // Decoded into an array of its own, wiped: a pair request's line holds its key.
+      CharBuffer chars = CharBuffer.allocate(line.length);
+      refused =
+          StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(line), chars, true).isError();
+      Arrays.fill(chars.array(), '\0');
+    }
+    if (refused) {
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "request is not UTF-8 JSON: send one JSON object per line, encoded as UTF-8");
     }
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.io.JsonTrees;
+import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -145,6 +146,26 @@ final class ControlCodecTest {
       String written = new String(ControlCodec.encode(echoed), StandardCharsets.UTF_8).strip();
 
       assertThat(new BigDecimal(written)).as(id).isEqualByComparingTo(new BigDecimal(id));
+    }
+  }
+
+  @Test
+  void parseLine_malformedUtf8_isABadRequestSayingSo() {
+    for (byte[] bad :
+        new byte[][] {
+          {(byte) 0xc3, '('}, // a lead byte without its continuation
+          {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, // a surrogate, which UTF-8 never encodes
+          {(byte) 0xc0, (byte) 0xaf}, // an overlong '/'
+        }) {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      line.writeBytes("{\"v\":1,\"command\":\"st".getBytes(StandardCharsets.US_ASCII));
+      line.writeBytes(bad);
+      line.writeBytes("\"}".getBytes(StandardCharsets.US_ASCII));
+
+      assertThatThrownBy(() -> ControlCodec.parseLine(line.toByteArray()))
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessageContaining("not UTF-8");
     }
   }
 
