@@ -17,6 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
  * files it opened are regular files of that user.
  */
 final class DeviceCopiesProgramTest {
+  // What trust-changed gives a program in these tests: a program that waited for a FIFO's writer
+  // would be stopped then, and would not refuse the file.
+  private static final long PROMPTLY = 10;
+
   @TempDir Path dir;
   private Path state;
   private Path copies;
@@ -83,6 +87,36 @@ final class DeviceCopiesProgramTest {
   }
 
   @Test
+  void deviceCopies_certificateIsAFifo_refusedWithoutWaitingForAWriter() throws Exception {
+    Files.delete(state.resolve("identity/cert.pem"));
+    TrustChangedPrograms.makeFifo(state.resolve("identity/cert.pem"));
+
+    TrustChangedPrograms.Run run = run(PROMPTLY);
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("cert.pem is not a regular file of the user paird");
+    assertNothingCopied();
+  }
+
+  @Test
+  void deviceCopies_certificateLinksToAFifo_neverOpensIt() throws Exception {
+    // Stands for a device whose opening has effects: /dev/watchdog, a tape that rewinds.
+    try (BlockedFifoWriter writer = new BlockedFifoWriter(dir.resolve("device"))) {
+      TrustChangedPrograms.replaceWithLink(
+          state.resolve("identity/cert.pem"), dir.resolve("device"));
+
+      TrustChangedPrograms.Run run = run(PROMPTLY);
+
+      assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+      assertThat(run.output()).contains("cert.pem is not a regular file of the user paird");
+      assertThat(writer.blocked())
+          .as("the writer, still waiting for anyone to open the FIFO")
+          .isTrue();
+      assertNothingCopied();
+    }
+  }
+
+  @Test
   void deviceCopies_refused_keepsTheCopiesMadeBefore() throws Exception {
     assertThat(run().exitStatus()).isZero();
     TrustChangedPrograms.replaceWithLink(
@@ -104,5 +138,10 @@ final class DeviceCopiesProgramTest {
   private TrustChangedPrograms.Run run() throws Exception {
     TrustChangedPrograms.giveToNobody(state);
     return programs.run(state, copies);
+  }
+
+  private TrustChangedPrograms.Run run(long hookTimeoutSeconds) throws Exception {
+    TrustChangedPrograms.giveToNobody(state);
+    return programs.run(state, copies, hookTimeoutSeconds);
   }
 }

@@ -26,6 +26,9 @@ final class NginxProgramTest {
       Pattern.compile(
           "^\\s*(ssl_certificate|ssl_certificate_key|ssl_client_certificate)\\s+(\\S+);");
   private static final String COPIES = "/var/lib/paird-trust-changed/";
+  // What trust-changed gives a program in these tests: a program that waited for a FIFO's writer
+  // would be stopped then, and would not refuse the file.
+  private static final long PROMPTLY = 10;
 
   @TempDir Path dir;
   private Path state;
@@ -93,6 +96,35 @@ final class NginxProgramTest {
   }
 
   @Test
+  void nginx_trustedPemIsAFifo_refusedWithoutWaitingForAWriter() throws Exception {
+    Files.delete(state.resolve("trusted.pem"));
+    TrustChangedPrograms.makeFifo(state.resolve("trusted.pem"));
+
+    TrustChangedPrograms.Run run = run(PROMPTLY);
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("trusted.pem is not a regular file of the user paird");
+    assertListNotCopiedNorNginxReloaded();
+  }
+
+  @Test
+  void nginx_trustedPemLinksToAFifo_neverOpensIt() throws Exception {
+    // Stands for a device whose opening has effects: /dev/watchdog, a tape that rewinds.
+    try (BlockedFifoWriter writer = new BlockedFifoWriter(dir.resolve("device"))) {
+      TrustChangedPrograms.replaceWithLink(state.resolve("trusted.pem"), dir.resolve("device"));
+
+      TrustChangedPrograms.Run run = run(PROMPTLY);
+
+      assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+      assertThat(run.output()).contains("trusted.pem is not a regular file of the user paird");
+      assertThat(writer.blocked())
+          .as("the writer, still waiting for anyone to open the FIFO")
+          .isTrue();
+      assertListNotCopiedNorNginxReloaded();
+    }
+  }
+
+  @Test
   void nginx_noDeviceCopies_doesNotReloadNginx() throws Exception {
     // 40-device-copies refuses a key that is a link, and has never made copies before.
     TrustChangedPrograms.replaceWithLink(state.resolve("identity/key.pem"), Path.of("/etc/passwd"));
@@ -133,5 +165,10 @@ final class NginxProgramTest {
   private TrustChangedPrograms.Run run() throws Exception {
     TrustChangedPrograms.giveToNobody(state);
     return programs.run(state, copies);
+  }
+
+  private TrustChangedPrograms.Run run(long hookTimeoutSeconds) throws Exception {
+    TrustChangedPrograms.giveToNobody(state);
+    return programs.run(state, copies, hookTimeoutSeconds);
   }
 }

@@ -101,6 +101,14 @@ final class TrustChangedPrograms {
     }
   }
 
+  /** Makes the FIFO {@code fifo}, as the user paird may put one in place of a file. */
+  static Path makeFifo(Path fifo) throws Exception {
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mkfifo.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(mkfifo.exitValue()).as("mkfifo %s", fifo).isZero();
+    return fifo;
+  }
+
   /**
    * As root, makes the state directory and the files in it (not what links there name) nobody's, as
    * they are the user paird's on a device: a file of root's is then another user's, as it is for
@@ -123,10 +131,19 @@ final class TrustChangedPrograms {
    * trust-changed with these programs, for paird's {@code state} and the programs' {@code copies}.
    */
   Run run(Path state, Path copies) throws Exception {
+    return run(state, copies, PATIENCE_SECONDS);
+  }
+
+  /**
+   * trust-changed with these programs, for paird's {@code state} and the programs' {@code copies},
+   * which stops a program that has not finished after {@code hookTimeoutSeconds}.
+   */
+  Run run(Path state, Path copies, long hookTimeoutSeconds) throws Exception {
     ProcessBuilder builder = new ProcessBuilder(RUNNER.toString()).redirectErrorStream(true);
     builder.environment().put("PAIRD_TRUST_HOOKS", hooks.toString());
     builder.environment().put("PAIRD_STATE_DIR", state.toString());
     builder.environment().put("STATE_DIRECTORY", copies.toString());
+    builder.environment().put("PAIRD_HOOK_TIMEOUT", Long.toString(hookTimeoutSeconds));
     builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
     Process process = builder.start();
     process.getOutputStream().close();
