@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -238,23 +239,16 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * The configured identity. Its errors start with where the key was set when they concern the key
-   * file (they name it), and with where the certificate was set otherwise.
+   * The configured identity. Its errors start with where the certificate was set when they concern
+   * the certificate file, and with where the key was set otherwise (the key file, or the key not
+   * matching the certificate).
    */
   private static DeviceIdentity loadIdentity(PairdConfig config) throws PairdException {
     Path cert = config.cert().orElseThrow();
     Path key = config.key().orElseThrow();
-    try {
-      return DeviceIdentity.load(cert, key);
-    } catch (PairdException e) {
-      String setting = e.getMessage().contains(key.toString()) ? "key" : "cert";
-      return configured(
-          config,
-          setting,
-          () -> {
-            throw e;
-          });
-    }
+    X509Certificate certificate =
+        configured(config, "cert", () -> DeviceIdentity.readCertificate(cert));
+    return configured(config, "key", () -> DeviceIdentity.withKey(certificate, cert, key));
   }
 
   /**

@@ -98,10 +98,40 @@ public final class DeviceIdentity {
     return load(certPem, keyPem, new LinkOption[0]);
   }
 
+  /**
+   * The certificate in a configured certificate file, checked as {@link #load(Path, Path)} checks
+   * it. With {@link #withKey} it makes {@link #load(Path, Path)} in two steps, so that a caller can
+   * tell which of the two files an error concerns even when they are the same file.
+   *
+   * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID} and a message naming the file
+   */
+  public static X509Certificate readCertificate(Path certPem) throws PairdException {
+    return PemFiles.readCertificate(certPem);
+  }
+
+  /**
+   * The identity of {@code certificate}, read from {@code certPem} by {@link #readCertificate}, and
+   * the private key in {@code keyPem}, checked as {@link #load(Path, Path)} checks it: every error
+   * concerns the key file.
+   *
+   * @throws PairdException with {@link ErrorCode#IDENTITY_INVALID} and a message naming the key
+   *     file
+   */
+  public static DeviceIdentity withKey(X509Certificate certificate, Path certPem, Path keyPem)
+      throws PairdException {
+    return withKey(certificate, certPem, keyPem, new LinkOption[0]);
+  }
+
   /** As {@link #load(Path, Path)}; {@code links} as for {@link PemFiles#readCertificate}. */
   private static DeviceIdentity load(Path certPem, Path keyPem, LinkOption... links)
       throws PairdException {
-    X509Certificate certificate = PemFiles.readCertificate(certPem, links);
+    return withKey(PemFiles.readCertificate(certPem, links), certPem, keyPem, links);
+  }
+
+  private static DeviceIdentity withKey(
+      X509Certificate certificate, Path certPem, Path keyPem, LinkOption... links)
+      throws PairdException {
+    Objects.requireNonNull(certificate, "certificate");
     PrivateKey key = PemFiles.readPrivateKey(keyPem, links);
     KeyKind kind;
     try {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,9 +128,7 @@ final class HostileStateIT {
   void configuredKeyReadableByEveryone_isRefusedNamingTheConfigLine() throws Exception {
     SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-rw-rw-"));
-    Path config =
-        Files.writeString(
-            tmp.resolve("paird.conf"), "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
+    Path config = configFile(files.cert(), files.key());
 
     assertRefused(
         List.of("--config", config.toString(), "--state-dir", state.toString()),
@@ -142,9 +141,7 @@ final class HostileStateIT {
     SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw--w----"));
     String group = Files.readAttributes(files.key(), PosixFileAttributes.class).group().getName();
-    Path config =
-        Files.writeString(
-            tmp.resolve("paird.conf"), "cert = " + files.cert() + "\nkey = " + files.key() + "\n");
+    Path config = configFile(files.cert(), files.key());
 
     assertRefused(
         List.of("--config", config.toString(), "--state-dir", state.toString()),
@@ -155,6 +152,41 @@ final class HostileStateIT {
             + group
             + " (mode 0620)",
         "`chmod 600 " + files.key() + "`");
+  }
+
+  /**
+   * An error about the certificate file names the certificate's setting, and one about the key file
+   * the key's, even when both settings name the same file.
+   */
+  @Test
+  void keyFileGivenAsBoth_isRefusedNamingTheCertificateSetting() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Path config = configFile(files.key(), files.key());
+
+    assertRefused(
+        List.of("--config", config.toString(), "--state-dir", state.toString()),
+        config + ":1: the certificate file " + files.key() + " contains a private key");
+    assertRefused(
+        List.of(
+            "--state-dir",
+            state.toString(),
+            "--cert",
+            files.key().toString(),
+            "--key",
+            files.key().toString()),
+        "--cert: the certificate file " + files.key() + " contains a private key");
+  }
+
+  @Test
+  void certificateFileGivenAsTheKey_isRefusedNamingTheKeySetting() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Path config = configFile(files.cert(), files.cert());
+
+    PairdProcess paird =
+        assertRefused(
+            List.of("--config", config.toString(), "--state-dir", state.toString()),
+            config + ":2: ");
+    assertThat(paird.log()).doesNotContain(config + ":1: ");
   }
 
   @Test
@@ -168,6 +200,11 @@ final class HostileStateIT {
     assertRefused(
         List.of("--config", config.toString()),
         config + ":2: cannot create the state directory /etc/hostname: not a directory");
+  }
+
+  /** A config file setting {@code cert} and {@code key}, on its lines 1 and 2. */
+  private Path configFile(Path cert, Path key) throws IOException {
+    return Files.writeString(tmp.resolve("paird.conf"), "cert = " + cert + "\nkey = " + key + "\n");
   }
 
   /** An empty config and {@link #state}: what most tests start paird with. */
