@@ -3,6 +3,7 @@ package dev.paird.config;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
+import java.net.InetSocketAddress;
 import java.util.Optional;
 
 /**
@@ -41,6 +42,28 @@ public record ListenAddress(Optional<String> host, int port) {
     Optional<String> bindHost =
         host.isEmpty() || host.equals("*") ? Optional.empty() : Optional.of(host);
     return new ListenAddress(bindHost, hostPort.port());
+  }
+
+  /**
+   * Checks that the host, if it is a name, resolves now, so that a name that does not is refused
+   * before paird creates anything. An address literal is taken as it is, without a lookup; the
+   * listener resolves the name again when it binds.
+   *
+   * @throws PairdException CONFIG_INVALID naming the setting and the host
+   */
+  public void requireResolvable() throws PairdException {
+    if (host.isEmpty()) {
+      return;
+    }
+    if (new InetSocketAddress(host.get(), port).isUnresolved()) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "listen = "
+              + this
+              + ": cannot resolve "
+              + host.get()
+              + "; give an address of this host, or * for every address");
+    }
   }
 
   @Override

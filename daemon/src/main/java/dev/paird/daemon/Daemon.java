@@ -91,6 +91,15 @@ final class Daemon implements AutoCloseable {
     }
     // A second paird on the same socket stops here, before it makes an identity or takes a port.
     ControlServer.refuseIfServed(config.socket());
+    // A listen name that does not resolve is a mistake to refuse before the state directory and
+    // identity are made, not after (the listener binds last).
+    configured(
+        config,
+        "listen",
+        () -> {
+          config.listen().requireResolvable();
+          return null;
+        });
     configured(
         config,
         "state_dir",

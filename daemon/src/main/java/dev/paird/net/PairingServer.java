@@ -110,7 +110,11 @@ public final class PairingServer implements AutoCloseable {
     if (address.isUnresolved()) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
-          "listen = " + configured + ": cannot resolve " + address.getHostString());
+          "listen = "
+              + configured
+              + ": cannot resolve "
+              + address.getHostString()
+              + " any more; give an address of this host, or * for every address");
     }
     try {
       return bootstrap.bind(address).sync().channel();

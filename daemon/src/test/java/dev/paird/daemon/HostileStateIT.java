@@ -189,6 +189,35 @@ final class HostileStateIT {
     assertThat(paird.log()).doesNotContain(config + ":1: ");
   }
 
+  /** A listen name that does not resolve is refused before anything is created. */
+  @Test
+  void listenNameThatDoesNotResolve_isRefusedBeforeTheStateDirectoryIsMade() throws Exception {
+    Path fresh = tmp.resolve("fresh");
+    Path config =
+        Files.writeString(tmp.resolve("paird.conf"), "# paird\nlisten = paird.invalid:0\n");
+
+    assertRefusedExactly(
+        List.of(
+            "--config",
+            config.toString(),
+            "--state-dir",
+            fresh.toString(),
+            "--socket",
+            tmp.resolve("control.sock").toString()),
+        config + ":2: listen = paird.invalid:0: cannot resolve paird.invalid;");
+    assertRefusedExactly(
+        List.of(
+            "--state-dir",
+            fresh.toString(),
+            "--socket",
+            tmp.resolve("control.sock").toString(),
+            "--listen",
+            "paird.invalid:7247"),
+        "--listen: listen = paird.invalid:7247: cannot resolve paird.invalid;");
+
+    assertThat(fresh).doesNotExist();
+  }
+
   @Test
   void stateDirectoryThatIsAFile_isRefusedWithTheReasonAndTheConfigLine() throws Exception {
     Path config =
@@ -224,6 +253,12 @@ final class HostileStateIT {
         new ArrayList<>(
             List.of("--socket", tmp.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
     arguments.addAll(options);
+    return assertRefusedExactly(arguments, what);
+  }
+
+  /** As {@link #assertRefused}, with {@code arguments} alone. */
+  private PairdProcess assertRefusedExactly(List<String> arguments, String... what)
+      throws Exception {
     long start = System.nanoTime();
     PairdProcess paird = PairdProcess.launch(List.of(), arguments);
     started.add(paird);
