@@ -95,9 +95,13 @@ public final class ControlServer implements AutoCloseable {
       throw new PairdException(ErrorCode.INTERNAL, "interrupted while binding " + socket);
     } catch (Exception e) {
       SocketFiles.removeQuietly(privateDir);
+      // The path and its directory were checked above, so this is the system refusing (out of
+      // memory or descriptors): not the configuration, and worth a retry. Netty's text goes to
+      // the log only.
+      log.error("cannot bind the control socket {}", bound, e);
       throw new PairdException(
-          ErrorCode.CONFIG_INVALID,
-          "cannot listen on the control socket " + socket + ": " + e.getMessage(),
+          ErrorCode.INTERNAL,
+          "cannot listen on the control socket " + socket + "; the log above says why",
           e);
     }
     ControlServer server = new ControlServer(socket, channel);

@@ -126,7 +126,10 @@ public final class Paird implements Callable<Integer> {
     try {
       return call();
     } catch (RuntimeException e) {
-      e.printStackTrace();
+      // Every failure paird foresees is a PairdException with a message for the user; this is a
+      // bug, and the trace is for its report.
+      org.slf4j.LoggerFactory.getLogger(Paird.class)
+          .error("cannot start: paird failed unexpectedly; please report the trace below", e);
       return 1;
     }
   }
