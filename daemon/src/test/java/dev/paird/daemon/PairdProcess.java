@@ -429,7 +429,7 @@ public final class PairdProcess implements AutoCloseable {
   }
 
   /** Waits for paird to exit by itself; returns its status. */
-  int awaitExit() throws Exception {
+  public int awaitExit() throws Exception {
     assertThat(process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
         .as("paird exited; its log:\n%s", log())
         .isTrue();
