@@ -19,6 +19,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -217,7 +218,7 @@ final class KeyInput {
                 + file
                 + " is open to other"
                 + " users (mode "
-                + String.format("%04o", mode & 07777)
+                + String.format(Locale.ROOT, "%04o", mode & 07777)
                 + "), who could read the key and"
                 + " use it first; make it private (chmod 600 "
                 + file
@@ -297,7 +298,8 @@ final class KeyInput {
               + (dir.equals(real) ? " is in " : " lies under ")
               + dir
               + ", which ";
-      String state = " (owner uid " + owner + ", mode " + String.format("%04o", mode) + ")";
+      String state =
+          " (owner uid " + owner + ", mode " + String.format(Locale.ROOT, "%04o", mode) + ")";
       String risk =
           ": they could put another file in the key file's place between pairctl's check and its"
               + " read; ";

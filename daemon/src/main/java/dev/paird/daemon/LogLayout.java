@@ -8,6 +8,7 @@ import ch.qos.logback.core.LayoutBase;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /**
  * paird's log line. Under systemd (which sets {@code JOURNAL_STREAM}) a line starts with the {@code
@@ -21,7 +22,7 @@ import java.time.format.DateTimeFormatter;
  */
 final class LogLayout extends LayoutBase<ILoggingEvent> {
   private static final DateTimeFormatter TIMESTAMP =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", Locale.ROOT);
 
   private final boolean journal;
   private final ZoneId zone;

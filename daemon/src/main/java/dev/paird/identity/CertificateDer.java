@@ -2,6 +2,7 @@ package dev.paird.identity;
 
 import java.security.cert.CertificateException;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * A cheap check that bytes are shaped as one DER-encoded X.509 certificate, and where its subject
@@ -83,6 +84,7 @@ public final class CertificateDer {
       if ((optional.tag & 0xc0) != 0x80 || field < 0x81 || field > 0x83 || field <= lastField) {
         throw new CertificateException(
             String.format(
+                Locale.ROOT,
                 "unexpected element (tag 0x%02x) in the certificate's tbsCertificate",
                 optional.tag));
       }
@@ -100,7 +102,12 @@ public final class CertificateDer {
     Element element = element(der, at, limit, name);
     if (element.tag != tag) {
       throw new CertificateException(
-          String.format("the certificate's %s has tag 0x%02x, not 0x%02x", name, element.tag, tag));
+          String.format(
+              Locale.ROOT,
+              "the certificate's %s has tag 0x%02x, not 0x%02x",
+              name,
+              element.tag,
+              tag));
     }
     return element;
   }

@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.Locale;
 import java.util.Optional;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1EncodableVector;
@@ -79,7 +80,7 @@ public final class SubjectHash {
             | (sha1[1] & 0xffL) << 8
             | (sha1[2] & 0xffL) << 16
             | (sha1[3] & 0xffL) << 24;
-    return Optional.of(String.format("%08x", hash));
+    return Optional.of(String.format(Locale.ROOT, "%08x", hash));
   }
 
   /**

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -136,6 +137,6 @@ public final class LocalFiles {
         mode |= 1 << (bits.length() - 1 - i);
       }
     }
-    return String.format("%04o", mode);
+    return String.format(Locale.ROOT, "%04o", mode);
   }
 }

@@ -16,6 +16,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -414,7 +415,7 @@ public final class PendingKeys implements KeyLedger {
   }
 
   static String formatId(int slot) {
-    return String.format("%02d", slot);
+    return String.format(Locale.ROOT, "%02d", slot);
   }
 
   private static Optional<Integer> parseId(String id) {

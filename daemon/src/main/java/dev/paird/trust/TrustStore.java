@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -484,7 +485,7 @@ public final class TrustStore implements AutoCloseable {
   static String digest(byte[] bytes) {
     CRC32C crc = new CRC32C();
     crc.update(bytes);
-    return String.format("%08x-%d", crc.getValue(), bytes.length);
+    return String.format(Locale.ROOT, "%08x-%d", crc.getValue(), bytes.length);
   }
 
   /** Every trusted peer, ordered by {@code addedAt} then fingerprint. */

@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.zip.CRC32C;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -287,7 +288,8 @@ final class TrustJournalTest {
     CRC32C crc = new CRC32C();
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     crc.update(bytes);
-    return (String.format("%08x ", crc.getValue()) + json + "\n").getBytes(StandardCharsets.UTF_8);
+    return (String.format(Locale.ROOT, "%08x ", crc.getValue()) + json + "\n")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static OpenOption[] appending() {

@@ -1,5 +1,6 @@
 package dev.paird.api;
 
+import java.util.Locale;
 import java.util.function.IntPredicate;
 
 /**
@@ -89,11 +90,11 @@ public final class Printable {
 
   private static void escape(StringBuilder out, int c) {
     if (c < 0x100) {
-      out.append(String.format("\\x%02x", c));
+      out.append(String.format(Locale.ROOT, "\\x%02x", c));
     } else if (c < 0x10000) {
-      out.append(String.format("\\u%04x", c));
+      out.append(String.format(Locale.ROOT, "\\u%04x", c));
     } else {
-      out.append(String.format("\\U%08x", c));
+      out.append(String.format(Locale.ROOT, "\\U%08x", c));
     }
   }
 }
