@@ -2,6 +2,7 @@ package dev.paird.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.Printable;
 import java.time.Clock;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -52,7 +53,19 @@ final class Format {
     StringBuilder out = new StringBuilder();
     out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(".\n");
     out.append("On the other device, type:\n\n");
-    out.append("    pairctl pair ").append(hostAndPort(result)).append("\n\n");
+    String host = result.path("host").isTextual() ? result.path("host").textValue() : "";
+    if (isLoopbackName(host) || !isTypable(host)) {
+      // The other device could not use the name: say what to type instead.
+      out.append("    pairctl pair ADDRESS").append(portSuffix(result)).append("\n\n");
+      out.append("where ADDRESS is this device's IP address: its host name, ")
+          .append(text(result, "host"))
+          .append(
+              isLoopbackName(host)
+                  ? ", would name the other device itself.\n\n"
+                  : ", is not one pairctl pair takes.\n\n");
+    } else {
+      out.append("    pairctl pair ").append(hostAndPort(result)).append("\n\n");
+    }
     out.append("and enter this key when asked:\n\n");
     out.append("    ").append(key).append("\n\n");
     out.append("It expires ").append(when(result.path("expires_at"))).append(".\n");
@@ -258,14 +271,47 @@ final class Format {
 
   private String hostAndPort(JsonNode result) {
     String host = text(result, "host");
-    JsonNode port = result.path("port");
     if (host.indexOf(':') >= 0) {
       host = "[" + host + "]";
     }
-    if (port.isInt() && port.intValue() != ControlProtocol.DEFAULT_PAIRING_PORT) {
-      host += ":" + port.intValue();
-    }
-    return host;
+    return host + portSuffix(result);
+  }
+
+  /** ":PORT" if the answer's port is not the default one, else nothing. */
+  private static String portSuffix(JsonNode result) {
+    JsonNode port = result.path("port");
+    return port.isInt() && port.intValue() != ControlProtocol.DEFAULT_PAIRING_PORT
+        ? ":" + port.intValue()
+        : "";
+  }
+
+  /**
+   * Whether {@code host} is a name that every device resolves to itself: telling the other device
+   * to pair with it would have it connect to its own paird.
+   */
+  static boolean isLoopbackName(String host) {
+    String name = host.toLowerCase(Locale.ROOT);
+    return name.equals("localhost")
+        || name.startsWith("localhost.")
+        || name.endsWith(".localhost")
+        || name.equals("ip6-localhost")
+        || name.equals("ip6-loopback");
+  }
+
+  /**
+   * Whether {@code host} can be typed as pairctl pair's HOST: not empty, and without a blank, a
+   * character that does not print, or the '/' and '@' that pair refuses in a host.
+   */
+  static boolean isTypable(String host) {
+    return !host.isEmpty()
+        && host.codePoints()
+            .allMatch(
+                c ->
+                    Printable.isPrintable(c)
+                        && !Character.isWhitespace(c)
+                        && !Character.isSpaceChar(c)
+                        && c != '/'
+                        && c != '@');
   }
 
   /** The value of a field, safe to print; "-" if it is missing or null. */

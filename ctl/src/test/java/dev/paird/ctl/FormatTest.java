@@ -99,12 +99,45 @@ final class FormatTest {
   }
 
   @Test
-  void newKey_hostileHost_isEscaped() throws Exception {
-    JsonNode result = newKey("pi\\u001b]0;owned\\u0007", 7247);
+  void newKey_hostileHost_isEscaped_andNotOfferedAsTheHostToType() throws Exception {
+    JsonNode result = newKey("pi\\u001b]0;owned\\u0007", 7000);
 
     assertThat(UTC.newKey(result))
-        .contains("pairctl pair pi\\x1b]0;owned\\x07\n")
+        .contains(
+            "    pairctl pair ADDRESS:7000\n\nwhere ADDRESS is this device's IP address: its host"
+                + " name, pi\\x1b]0;owned\\x07, is not one pairctl pair takes.\n\n")
         .doesNotContain("\u001b");
+  }
+
+  /** Host names the other device could not type, or that would name it itself. */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "my host|is not one pairctl pair takes",
+        "a/b|is not one pairctl pair takes",
+        "user@pi|is not one pairctl pair takes",
+        "nbsp\\u00a0pi|is not one pairctl pair takes",
+        "''|is not one pairctl pair takes",
+        "localhost|would name the other device itself",
+        "LOCALHOST.localdomain|would name the other device itself",
+        "pi.localhost|would name the other device itself",
+        "ip6-localhost|would name the other device itself"
+      })
+  void newKey_hostTheOtherDeviceCannotUse_asksForTheAddressInstead(String host, String why)
+      throws Exception {
+    String shown = UTC.newKey(newKey(host, 7247));
+
+    assertThat(shown)
+        .contains("    pairctl pair ADDRESS\n\nwhere ADDRESS is this device's IP address")
+        .contains(why);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"kitchen-pi", "pi.example.org", "my_host.local", "caf\u00e9", "192.0.2.7"})
+  void newKey_hostItCanUse_isTheOneToType(String host) {
+    assertThat(Format.isTypable(host)).isTrue();
+    assertThat(Format.isLoopbackName(host)).isFalse();
   }
 
   @ParameterizedTest
