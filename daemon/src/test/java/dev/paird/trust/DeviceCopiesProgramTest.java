@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The program 40-device-copies of docs/INTEGRATION.md, read from the document and run as
  * paird-trust-changed.service runs it. It runs as root on files the user paird may replace: it
  * copies the device's certificate and key, for services that read them as root, only when both
- * files it opened are regular files of that user.
+ * files it opened are regular files of that user, in that user's identity/ directory and not
+ * through a link to another.
  */
 final class DeviceCopiesProgramTest {
   // What trust-changed gives a program in these tests: a program that waited for a FIFO's writer
@@ -116,6 +117,47 @@ final class DeviceCopiesProgramTest {
     }
   }
 
+  /**
+   * identity/ itself a link, to a directory where cert.pem is a FIFO a writer waits on: refused
+   * before anything in it is opened.
+   */
+  @Test
+  void deviceCopies_identityLinksToADirectoryOfAFifo_neverOpensIt() throws Exception {
+    Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+    Files.writeString(elsewhere.resolve("key.pem"), "a key\n");
+    try (BlockedFifoWriter writer = new BlockedFifoWriter(elsewhere.resolve("cert.pem"))) {
+      replaceDirectoryWithLink(state.resolve("identity"), elsewhere);
+
+      TrustChangedPrograms.Run run = run(PROMPTLY);
+
+      assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+      assertThat(run.output()).contains("identity is not a directory of the user paird");
+      assertThat(writer.blocked())
+          .as("the writer, still waiting for anyone to open the FIFO")
+          .isTrue();
+      assertNothingCopied();
+    }
+  }
+
+  /**
+   * identity/ a link to a directory whose files would pass every other check (regular, the user
+   * paird's, small): refused all the same, since root would be reading wherever the link says.
+   */
+  @Test
+  void deviceCopies_identityLinksToADirectoryOfPairdsFiles_copiesNothing() throws Exception {
+    Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+    Files.writeString(elsewhere.resolve("cert.pem"), "a certificate from elsewhere\n");
+    Files.writeString(elsewhere.resolve("key.pem"), "a key from elsewhere\n");
+    TrustChangedPrograms.giveToNobody(elsewhere);
+    replaceDirectoryWithLink(state.resolve("identity"), elsewhere);
+
+    TrustChangedPrograms.Run run = run();
+
+    assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("identity is not a directory of the user paird");
+    assertNothingCopied();
+  }
+
   @Test
   void deviceCopies_refused_keepsTheCopiesMadeBefore() throws Exception {
     assertThat(run().exitStatus()).isZero();
@@ -127,6 +169,17 @@ final class DeviceCopiesProgramTest {
     assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
     assertThat(copies.resolve("device-cert.pem")).hasContent("the device's own certificate");
     assertThat(copies.resolve("device-key.pem")).hasContent("the device's key");
+  }
+
+  /** Replaces {@code directory} and its files with a link to {@code target}. */
+  private static void replaceDirectoryWithLink(Path directory, Path target) throws IOException {
+    try (var files = Files.list(directory)) {
+      for (Path file : files.toList()) {
+        Files.delete(file);
+      }
+    }
+    Files.delete(directory);
+    Files.createSymbolicLink(directory, target);
   }
 
   private void assertNothingCopied() throws IOException {
