@@ -5,9 +5,11 @@ import dev.paird.api.PairdException;
 import dev.paird.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -46,6 +48,9 @@ import java.util.Set;
 public final class DeviceIdentity {
   /** The directory under the state directory that holds a generated identity. */
   static final String DIRECTORY = "identity";
+
+  /** Where a new identity is written before one rename makes it {@link #DIRECTORY}. */
+  static final String STAGING = "identity.new";
 
   /** The generated certificate, mode 0644. */
   static final String CERT_FILE = "cert.pem";
@@ -174,9 +179,11 @@ public final class DeviceIdentity {
    *
    * <p>A generated identity is an EC P-256 key and a self-signed certificate for it with subject
    * {@code CN=commonName} and the host's names as subjectAltNames ({@link HostNames}), valid from a
-   * day before {@code clock}'s now for 100 years. The key is written first, with mode 0600 from its
-   * creation, then the certificate, mode 0644, each atomically; the directory is created with mode
-   * 0700. Later calls load the same identity, with the same fingerprint.
+   * day before {@code clock}'s now for 100 years. Both files are written and flushed into a new
+   * directory {@code identity.new/}, mode 0700 (the key 0600 from its creation, the certificate
+   * 0644), which one rename then makes {@code identity/}: a crash leaves either no identity, and an
+   * {@code identity.new/} that the next call removes before it generates one, or the whole of it.
+   * Later calls load the same identity, with the same fingerprint.
    *
    * <p>If only one of the two files exists this refuses, and never writes: the other half of the
    * identity may be all that is left of a device its peers already trust.
@@ -209,9 +216,11 @@ public final class DeviceIdentity {
     Path directory = stateDir.resolve(DIRECTORY);
     Path certPem = directory.resolve(CERT_FILE);
     Path keyPem = directory.resolve(KEY_FILE);
+    Path staging = stateDir.resolve(STAGING);
     try {
       AtomicFiles.removeLeftovers(keyPem);
       AtomicFiles.removeLeftovers(certPem);
+      removeStaging(staging);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.IDENTITY_INVALID,
@@ -251,13 +260,44 @@ public final class DeviceIdentity {
               + present
               + " away and restart paird");
     }
-    return generate(directory, certPem, keyPem, commonName, addressLiterals, random, clock);
+    return generate(stateDir, commonName, addressLiterals, random, clock);
+  }
+
+  /** Refuses an {@code identity} that the staging directory's rename could not replace. */
+  private static void requireReplaceable(Path directory) throws IOException {
+    if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileSystemException(directory.toString(), null, "not a directory");
+    }
+    try (var entries = Files.newDirectoryStream(directory)) {
+      if (entries.iterator().hasNext()) {
+        throw new FileSystemException(
+            directory.toString(),
+            null,
+            "it holds files other than " + CERT_FILE + " and " + KEY_FILE + "; move them away");
+      }
+    }
+  }
+
+  /**
+   * Removes what a generation that crashed before its rename left: {@code identity.new/} and the
+   * files in it (never through a link).
+   */
+  private static void removeStaging(Path staging) throws IOException {
+    if (Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS)) {
+      try (var entries = Files.newDirectoryStream(staging)) {
+        for (Path entry : entries) {
+          Files.delete(entry);
+        }
+      }
+    }
+    Files.deleteIfExists(staging);
   }
 
   private static DeviceIdentity generate(
-      Path directory,
-      Path certPem,
-      Path keyPem,
+      Path stateDir,
       String commonName,
       List<String> addressLiterals,
       SecureRandom random,
@@ -298,15 +338,21 @@ public final class DeviceIdentity {
     }
     byte[] keyDer = keyPair.getPrivate().getEncoded();
     byte[] keyBytes = Certificates.pem("PRIVATE KEY", keyDer);
+    Path directory = stateDir.resolve(DIRECTORY);
+    Path staging = stateDir.resolve(STAGING);
     try {
-      AtomicFiles.createDirectory(directory, DIRECTORY_PERMISSIONS);
-      // The key first: a crash between the two writes leaves a key without a certificate, which
-      // the next start refuses to use or replace, never a certificate nobody can prove.
-      AtomicFiles.write(keyPem, keyBytes, AtomicFiles.PRIVATE);
+      requireReplaceable(directory);
+      AtomicFiles.createDirectory(staging, DIRECTORY_PERMISSIONS);
+      AtomicFiles.write(staging.resolve(KEY_FILE), keyBytes, AtomicFiles.PRIVATE);
       AtomicFiles.write(
-          certPem,
+          staging.resolve(CERT_FILE),
           Certificates.toPem(certificate).getBytes(StandardCharsets.US_ASCII),
           AtomicFiles.PUBLIC);
+      // The identity appears whole or not at all: a crash before this rename leaves only the
+      // staging directory, never half an identity, which the next start would refuse to replace.
+      // The rename also takes the place of an empty identity/ a crash of an older version left.
+      Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.fsyncDirectory(stateDir);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.IDENTITY_INVALID,
@@ -317,7 +363,8 @@ public final class DeviceIdentity {
       Arrays.fill(keyBytes, (byte) 0);
     }
     // Read back what the next start will read, so that this start uses nothing else.
-    return load(certPem, keyPem, LinkOption.NOFOLLOW_LINKS);
+    return load(
+        directory.resolve(CERT_FILE), directory.resolve(KEY_FILE), LinkOption.NOFOLLOW_LINKS);
   }
 
   private static PairdException invalid(String message) {

@@ -428,6 +428,20 @@ public final class PairdProcess implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Waits, at most {@link #START_TIMEOUT}, until paird has sent READY=1 (true) or its log has ended
+   * without it, as when it was killed while starting (false).
+   */
+  public boolean awaitReadyOrEnd() throws Exception {
+    try {
+      return ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError(
+          "paird neither sent READY=1 nor ended within " + START_TIMEOUT + "; its log:\n" + log(),
+          e);
+    }
+  }
+
   /** Waits for paird to exit by itself; returns its status. */
   public int awaitExit() throws Exception {
     assertThat(process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS))

@@ -170,6 +170,59 @@ final class DeviceIdentityGenerateTest {
     assertThat(leftover).doesNotExist();
   }
 
+  /** What a crash between the two files' writes leaves: the staging directory, never identity/. */
+  @Test
+  void loadOrGenerate_afterACrashMidGeneration_generatesAgainAndRemovesTheStaging()
+      throws Exception {
+    Path staging = Files.createDirectory(stateDir.resolve("identity.new"));
+    Files.writeString(staging.resolve("key.pem"), "a key whose certificate was never written\n");
+    Files.createFile(staging.resolve(".cert.pem.tmp-0123456789ab"));
+
+    DeviceIdentity identity = DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK);
+
+    assertThat(staging).doesNotExist();
+    assertThat(DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK).fingerprint())
+        .isEqualTo(identity.fingerprint());
+    try (var files = Files.list(stateDir.resolve("identity"))) {
+      assertThat(files.map(file -> file.getFileName().toString()))
+          .containsExactlyInAnyOrder("cert.pem", "key.pem");
+    }
+  }
+
+  /** An empty identity/, as a crash of a version that wrote the files in place could leave. */
+  @Test
+  void loadOrGenerate_emptyIdentityDirectory_isReplacedByTheNewIdentity() throws Exception {
+    Files.createDirectory(stateDir.resolve("identity"));
+
+    DeviceIdentity identity = DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK);
+
+    assertThat(
+            DeviceIdentity.load(
+                    stateDir.resolve("identity/cert.pem"), stateDir.resolve("identity/key.pem"))
+                .fingerprint())
+        .isEqualTo(identity.fingerprint());
+    assertThat(stateDir.resolve("identity.new")).doesNotExist();
+  }
+
+  @Test
+  void loadOrGenerate_identityDirectoryWithOtherFiles_failsNamingIt_andTouchesThemNot()
+      throws Exception {
+    Path directory = Files.createDirectory(stateDir.resolve("identity"));
+    Path other = Files.writeString(directory.resolve("notes.txt"), "mine\n");
+
+    assertThatThrownBy(() -> DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK))
+        .isInstanceOfSatisfying(
+            PairdException.class,
+            e ->
+                assertThat(e.getMessage())
+                    .isEqualTo(
+                        "cannot write the new device identity to "
+                            + directory
+                            + ": it holds files other than cert.pem and key.pem; move them away"));
+    assertThat(other).hasContent("mine");
+    assertThat(stateDir.resolve("identity.new")).doesNotExist();
+  }
+
   @Test
   void loadOrGenerate_identityPathIsAFile_failsNamingIt() throws Exception {
     Path notADirectory = Files.createFile(stateDir.resolve("identity"));
