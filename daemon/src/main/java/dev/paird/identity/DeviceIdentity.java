@@ -6,10 +6,13 @@ import dev.paird.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -216,11 +219,9 @@ public final class DeviceIdentity {
     Path directory = stateDir.resolve(DIRECTORY);
     Path certPem = directory.resolve(CERT_FILE);
     Path keyPem = directory.resolve(KEY_FILE);
-    Path staging = stateDir.resolve(STAGING);
     try {
       AtomicFiles.removeLeftovers(keyPem);
       AtomicFiles.removeLeftovers(certPem);
-      removeStaging(staging);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.IDENTITY_INVALID,
@@ -268,6 +269,14 @@ public final class DeviceIdentity {
     if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
+    if (Files.isSymbolicLink(directory)) {
+      throw new FileSystemException(
+          directory.toString(),
+          null,
+          "it is a symbolic link, and paird does not follow links among the files it keeps for"
+              + " itself; to use a key and certificate kept elsewhere, configure them as cert and"
+              + " key instead");
+    }
     if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileSystemException(directory.toString(), null, "not a directory");
     }
@@ -282,18 +291,34 @@ public final class DeviceIdentity {
   }
 
   /**
-   * Removes what a generation that crashed before its rename left: {@code identity.new/} and the
-   * files in it (never through a link).
+   * Removes what a generation that crashed before its rename left: {@code identity.new/} and
+   * everything in it, deleting links themselves, never what they point to.
    */
   private static void removeStaging(Path staging) throws IOException {
-    if (Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS)) {
-      try (var entries = Files.newDirectoryStream(staging)) {
-        for (Path entry : entries) {
-          Files.delete(entry);
-        }
-      }
+    if (!Files.exists(staging, LinkOption.NOFOLLOW_LINKS)) {
+      return;
     }
-    Files.deleteIfExists(staging);
+    // walkFileTree does not follow links unless told to: a link is visited as a file.
+    Files.walkFileTree(
+        staging,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
+              throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException failure)
+              throws IOException {
+            if (failure != null) {
+              throw failure;
+            }
+            Files.delete(dir);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 
   private static DeviceIdentity generate(
@@ -340,6 +365,18 @@ public final class DeviceIdentity {
     byte[] keyBytes = Certificates.pem("PRIVATE KEY", keyDer);
     Path directory = stateDir.resolve(DIRECTORY);
     Path staging = stateDir.resolve(STAGING);
+    try {
+      removeStaging(staging);
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.IDENTITY_INVALID,
+          "cannot remove "
+              + staging
+              + ", which a first start that did not finish left: "
+              + PemFiles.describe(e)
+              + "; remove it, and paird will generate the identity again",
+          e);
+    }
     try {
       requireReplaceable(directory);
       AtomicFiles.createDirectory(staging, DIRECTORY_PERMISSIONS);

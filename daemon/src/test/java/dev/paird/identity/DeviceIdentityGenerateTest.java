@@ -189,6 +189,50 @@ final class DeviceIdentityGenerateTest {
     }
   }
 
+  /** Whatever is in identity.new/ goes, links themselves and not what they point to. */
+  @Test
+  void loadOrGenerate_stagingWithASubdirectoryAndALink_isRemovedWithoutFollowingTheLink()
+      throws Exception {
+    Path staging = Files.createDirectory(stateDir.resolve("identity.new"));
+    Files.writeString(
+        Files.createDirectories(staging.resolve("sub/deeper")).resolve("x"), "left behind\n");
+    Path outside =
+        Files.writeString(
+            stateDir.getParent().resolve(stateDir.getFileName() + ".keep"),
+            "not paird's to delete\n");
+    Files.createSymbolicLink(staging.resolve("link"), outside);
+    Files.createSymbolicLink(staging.resolve("dirlink"), stateDir.getParent());
+
+    try {
+      DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK);
+
+      assertThat(staging).doesNotExist();
+      assertThat(outside).hasContent("not paird's to delete");
+      assertThat(stateDir.resolve("identity/cert.pem")).isRegularFile();
+    } finally {
+      Files.deleteIfExists(outside);
+    }
+  }
+
+  @Test
+  void loadOrGenerate_identityDirectoryIsALink_failsSayingSo() throws Exception {
+    Path elsewhere = Files.createDirectory(stateDir.resolve("elsewhere"));
+    Path link = Files.createSymbolicLink(stateDir.resolve("identity"), elsewhere);
+
+    assertThatThrownBy(() -> DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK))
+        .isInstanceOfSatisfying(
+            PairdException.class,
+            e ->
+                assertThat(e.getMessage())
+                    .startsWith(
+                        "cannot write the new device identity to "
+                            + link
+                            + ": it is a symbolic link, and paird does not follow links"));
+    try (var files = Files.list(elsewhere)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
   /** An empty identity/, as a crash of a version that wrote the files in place could leave. */
   @Test
   void loadOrGenerate_emptyIdentityDirectory_isReplacedByTheNewIdentity() throws Exception {
