@@ -80,8 +80,8 @@ final class Daemon implements AutoCloseable {
     SecureRandom random = new SecureRandom();
     String hostName = HostName.current();
 
-    // Before anything opens a file: the native libraries' loading is the first to fail on a low
-    // limit, with a message that does not say why.
+    // Before paird opens its own files: loading the native libraries is the first step to fail
+    // on a low limit, with a message that does not say why.
     FileBudget.check(config, FileBudget.limit());
     if (!Epoll.isAvailable()) {
       // The cause's own text goes to the log, not into the message a user reads.

@@ -65,9 +65,13 @@ final class FileBudget {
             + required
             + " open files ("
             + AT_REST
-            + " at rest, max_connections = "
+            + " at rest, "
             + config.maxConnections()
-            + ", twice control_max_connections = "
+            + " for max_connections = "
+            + config.maxConnections()
+            + ", "
+            + 2 * config.controlMaxConnections()
+            + " for twice control_max_connections = "
             + config.controlMaxConnections()
             + ", and "
             + LOOKUPS_AND_WRITES

@@ -41,8 +41,9 @@ final class FileBudgetTest {
     assertThat(refused.code()).isEqualTo(ErrorCode.CONFIG_INVALID);
     assertThat(refused.getMessage())
         .contains("paird may need " + required + " open files")
-        .contains("max_connections = 100")
-        .contains("control_max_connections = 10")
+        .contains(
+            "(64 at rest, 100 for max_connections = 100, 20 for twice control_max_connections"
+                + " = 10, and 16 for lookups and writes)")
         .contains("may open only " + (required - 1))
         .contains("LimitNOFILE=");
   }
