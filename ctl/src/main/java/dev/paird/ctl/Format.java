@@ -30,6 +30,8 @@ final class Format {
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT);
   private static final DateTimeFormatter ZONE = DateTimeFormatter.ofPattern("z", Locale.ROOT);
   private static final int SHORT_FINGERPRINT = 16;
+  private static final Pattern IPV4_LOOPBACK = Pattern.compile("127(\\.[0-9]{1,3}){3}");
+  private static final Pattern IPV6_LOOPBACK = Pattern.compile("(0{0,4}:){2,7}0{0,3}1");
   private static final Pattern PEM_CERTIFICATE =
       Pattern.compile("-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n");
 
@@ -54,7 +56,10 @@ final class Format {
     out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(".\n");
     out.append("On the other device, type:\n\n");
     String host = result.path("host").isTextual() ? result.path("host").textValue() : "";
-    if (isLoopbackName(host) || !isTypable(host)) {
+    if (host.isEmpty()) {
+      out.append("    pairctl pair ADDRESS").append(portSuffix(result)).append("\n\n");
+      out.append("where ADDRESS is this device's IP address.\n\n");
+    } else if (isLoopbackName(host) || !isTypable(host)) {
       // The other device could not use the name: say what to type instead.
       out.append("    pairctl pair ADDRESS").append(portSuffix(result)).append("\n\n");
       out.append("where ADDRESS is this device's IP address: its host name, ")
@@ -62,7 +67,7 @@ final class Format {
           .append(
               isLoopbackName(host)
                   ? ", would name the other device itself.\n\n"
-                  : ", is not one pairctl pair takes.\n\n");
+                  : ", cannot be typed there as a host.\n\n");
     } else {
       out.append("    pairctl pair ").append(hostAndPort(result)).append("\n\n");
     }
@@ -286,24 +291,34 @@ final class Format {
   }
 
   /**
-   * Whether {@code host} is a name that every device resolves to itself: telling the other device
-   * to pair with it would have it connect to its own paird.
+   * Whether {@code host} is a name that every device resolves to itself, or a loopback address:
+   * telling the other device to pair with it would have it connect to its own paird.
    */
   static boolean isLoopbackName(String host) {
     String name = host.toLowerCase(Locale.ROOT);
+    if (name.endsWith(".")) {
+      name = name.substring(0, name.length() - 1);
+    }
     return name.equals("localhost")
         || name.startsWith("localhost.")
         || name.endsWith(".localhost")
+        || name.equals("localhost6")
+        || name.startsWith("localhost6.")
         || name.equals("ip6-localhost")
-        || name.equals("ip6-loopback");
+        || name.equals("ip6-loopback")
+        || IPV4_LOOPBACK.matcher(name).matches()
+        || IPV6_LOOPBACK.matcher(name).matches();
   }
 
   /**
-   * Whether {@code host} can be typed as pairctl pair's HOST: not empty, and without a blank, a
-   * character that does not print, or the '/' and '@' that pair refuses in a host.
+   * Whether {@code host} can be typed as pairctl pair's HOST and reach a host of that name: not
+   * empty; no blank, space character or character that does not print; no '/' or '@', which pair
+   * refuses in a host; no bracket, which pair reads as an IPv6 literal's; and no leading '-', which
+   * pairctl would take for an option.
    */
   static boolean isTypable(String host) {
     return !host.isEmpty()
+        && host.charAt(0) != '-'
         && host.codePoints()
             .allMatch(
                 c ->
@@ -311,7 +326,9 @@ final class Format {
                         && !Character.isWhitespace(c)
                         && !Character.isSpaceChar(c)
                         && c != '/'
-                        && c != '@');
+                        && c != '@'
+                        && c != '['
+                        && c != ']');
   }
 
   /** The value of a field, safe to print; "-" if it is missing or null. */

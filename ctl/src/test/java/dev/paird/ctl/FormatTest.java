@@ -105,7 +105,7 @@ final class FormatTest {
     assertThat(UTC.newKey(result))
         .contains(
             "    pairctl pair ADDRESS:7000\n\nwhere ADDRESS is this device's IP address: its host"
-                + " name, pi\\x1b]0;owned\\x07, is not one pairctl pair takes.\n\n")
+                + " name, pi\\x1b]0;owned\\x07, cannot be typed there as a host.\n\n")
         .doesNotContain("\u001b");
   }
 
@@ -114,15 +114,20 @@ final class FormatTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "my host|is not one pairctl pair takes",
-        "a/b|is not one pairctl pair takes",
-        "user@pi|is not one pairctl pair takes",
-        "nbsp\\u00a0pi|is not one pairctl pair takes",
-        "''|is not one pairctl pair takes",
+        "my host|cannot be typed there as a host",
+        "a/b|cannot be typed there as a host",
+        "user@pi|cannot be typed there as a host",
+        "nbsp\\u00a0pi|cannot be typed there as a host",
+        "-pi|cannot be typed there as a host",
+        "[pi]|cannot be typed there as a host",
         "localhost|would name the other device itself",
         "LOCALHOST.localdomain|would name the other device itself",
-        "pi.localhost|would name the other device itself",
-        "ip6-localhost|would name the other device itself"
+        "pi.localhost.|would name the other device itself",
+        "localhost6.localdomain6|would name the other device itself",
+        "ip6-localhost|would name the other device itself",
+        "127.0.1.1|would name the other device itself",
+        "::1|would name the other device itself",
+        "0:0:0:0:0:0:0:1|would name the other device itself"
       })
   void newKey_hostTheOtherDeviceCannotUse_asksForTheAddressInstead(String host, String why)
       throws Exception {
@@ -133,8 +138,30 @@ final class FormatTest {
         .contains(why);
   }
 
+  @Test
+  void newKey_noHostInTheAnswer_asksForTheAddress() throws Exception {
+    String shown =
+        UTC.newKey(
+            json(
+                "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
+                    + "'expires_at':'2026-11-25T18:05:00.123Z','port':7000}"));
+
+    assertThat(shown)
+        .contains(
+            "    pairctl pair ADDRESS:7000\n\nwhere ADDRESS is this device's IP address.\n\n");
+  }
+
   @ParameterizedTest
-  @CsvSource({"kitchen-pi", "pi.example.org", "my_host.local", "caf\u00e9", "192.0.2.7"})
+  @CsvSource({
+    "kitchen-pi",
+    "pi.example.org",
+    "my_host.local",
+    "caf\u00e9",
+    "192.0.2.7",
+    "pi-1",
+    "localhost-pi",
+    "1::1"
+  })
   void newKey_hostItCanUse_isTheOneToType(String host) {
     assertThat(Format.isTypable(host)).isTrue();
     assertThat(Format.isLoopbackName(host)).isFalse();

@@ -43,7 +43,7 @@ final class HostNameIT {
       delimiter = '|',
       value = {
         "localhost|, would name the other device itself.",
-        "my host|, is not one pairctl pair takes.",
+        "my host|, cannot be typed there as a host.",
         "kitchen-pi|"
       })
   void newKey_tellsTheOtherDeviceWhatItCanType(String hostName, String why) throws Exception {
