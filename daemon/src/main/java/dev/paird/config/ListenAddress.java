@@ -49,21 +49,29 @@ public record ListenAddress(Optional<String> host, int port) {
    * before paird creates anything. An address literal is taken as it is, without a lookup; the
    * listener resolves the name again when it binds.
    *
-   * @throws PairdException CONFIG_INVALID naming the setting and the host
+   * @throws PairdException INTERNAL (paird exits 1, which systemd retries, as for an address the
+   *     host does not have yet: the name may resolve once the network is up) naming the setting and
+   *     the host
    */
   public void requireResolvable() throws PairdException {
     if (host.isEmpty()) {
       return;
     }
     if (new InetSocketAddress(host.get(), port).isUnresolved()) {
-      throw new PairdException(
-          ErrorCode.CONFIG_INVALID,
-          "listen = "
-              + this
-              + ": cannot resolve "
-              + host.get()
-              + "; give an address of this host, or * for every address");
+      throw unresolvable(this);
     }
+  }
+
+  /** The failure of {@link #requireResolvable}, also for a name that stops resolving later. */
+  public static PairdException unresolvable(ListenAddress listen) {
+    return new PairdException(
+        ErrorCode.INTERNAL,
+        "listen = "
+            + listen
+            + ": cannot resolve "
+            + listen.host().orElse("*")
+            + "; if the name is right but resolves only once the network is up, systemd starts"
+            + " paird again; otherwise give an address of this host, or * for every address");
   }
 
   @Override

@@ -108,13 +108,7 @@ public final class PairingServer implements AutoCloseable {
       ServerBootstrap bootstrap, InetSocketAddress address, ListenAddress configured)
       throws PairdException {
     if (address.isUnresolved()) {
-      throw new PairdException(
-          ErrorCode.CONFIG_INVALID,
-          "listen = "
-              + configured
-              + ": cannot resolve "
-              + address.getHostString()
-              + " any more; give an address of this host, or * for every address");
+      throw ListenAddress.unresolvable(configured);
     }
     try {
       return bootstrap.bind(address).sync().channel();

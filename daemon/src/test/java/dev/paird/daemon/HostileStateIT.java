@@ -189,7 +189,10 @@ final class HostileStateIT {
     assertThat(paird.log()).doesNotContain(config + ":1: ");
   }
 
-  /** A listen name that does not resolve is refused before anything is created. */
+  /**
+   * A listen name that does not resolve is refused before anything is created, with exit status 1,
+   * which systemd retries: at boot the name may resolve only once the network is up.
+   */
   @Test
   void listenNameThatDoesNotResolve_isRefusedBeforeTheStateDirectoryIsMade() throws Exception {
     Path fresh = tmp.resolve("fresh");
@@ -197,6 +200,7 @@ final class HostileStateIT {
         Files.writeString(tmp.resolve("paird.conf"), "# paird\nlisten = paird.invalid:0\n");
 
     assertRefusedExactly(
+        1,
         List.of(
             "--config",
             config.toString(),
@@ -206,6 +210,7 @@ final class HostileStateIT {
             tmp.resolve("control.sock").toString()),
         config + ":2: listen = paird.invalid:0: cannot resolve paird.invalid;");
     assertRefusedExactly(
+        1,
         List.of(
             "--state-dir",
             fresh.toString(),
@@ -259,6 +264,12 @@ final class HostileStateIT {
   /** As {@link #assertRefused}, with {@code arguments} alone. */
   private PairdProcess assertRefusedExactly(List<String> arguments, String... what)
       throws Exception {
+    return assertRefusedExactly(Paird.EXIT_CONFIG, arguments, what);
+  }
+
+  /** As {@link #assertRefusedExactly(List, String...)}, exiting with {@code expected}. */
+  private PairdProcess assertRefusedExactly(int expected, List<String> arguments, String... what)
+      throws Exception {
     long start = System.nanoTime();
     PairdProcess paird = PairdProcess.launch(List.of(), arguments);
     started.add(paird);
@@ -266,7 +277,7 @@ final class HostileStateIT {
     int status = paird.awaitExit();
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-    assertThat(status).as("exit status; log:\n%s", paird.log()).isEqualTo(Paird.EXIT_CONFIG);
+    assertThat(status).as("exit status; log:\n%s", paird.log()).isEqualTo(expected);
     assertThat(took).as("time to refuse").isLessThan(PROMPTLY);
     for (String part : what) {
       assertThat(paird.log()).contains(part);
