@@ -25,7 +25,9 @@ def main():
     prompt, key, stdout_file = sys.argv[1].encode(), sys.argv[2].encode(), sys.argv[3]
     command = sys.argv[sys.argv.index("--") + 1 :]
     redirect = "" if stdout_file == "-" else " >" + shlex.quote(stdout_file)
-    script = shlex.join(command) + redirect + "; status=$?; stty -a; exit $status"
+    # A handler, not an ignored signal: the command gets the default back, and Ctrl-C typed to
+    # it leaves sh to run stty.
+    script = "trap : INT; " + shlex.join(command) + redirect + "; status=$?; stty -a; exit $status"
     pid, fd = pty.fork()
     if pid == 0:
         os.execv("/bin/sh", ["sh", "-c", script])

@@ -78,6 +78,28 @@ final class TerminalKeyIT {
         .isTrue();
   }
 
+  /** Ctrl-C at the prompt: pairctl stops (128 + SIGINT), and leaves the terminal echoing. */
+  @Test
+  void ctrlCAtThePrompt_stopsPairctl_andTheEchoIsBackAfterwards() throws Exception {
+    a.pairctl().json("new-key");
+
+    for (String stdout : List.of("-", dir.resolve("answer.json").toString())) {
+      JsonNode typed = typeKey("\u0003", stdout, "pair", address(a));
+
+      String transcript = typed.path("transcript").textValue();
+      assertThat(typed.path("typed").booleanValue())
+          .as("prompt; terminal:\n%s", transcript)
+          .isTrue();
+      assertThat(typed.path("status").intValue())
+          .as("pairctl's exit; terminal:\n%s", transcript)
+          .isEqualTo(130);
+      assertThat(ECHO_ON.matcher(transcript.substring(transcript.lastIndexOf(PROMPT))).find())
+          .as("the terminal echoes again after Ctrl-C; terminal:\n%s", transcript)
+          .isTrue();
+    }
+    assertThat(a.pairctl().look(Command.LIST_TRUSTED).path("peers")).isEmpty();
+  }
+
   private void assertTyped(JsonNode typed, String key) throws Exception {
     String transcript = typed.path("transcript").textValue();
     assertThat(typed.path("typed").booleanValue())
