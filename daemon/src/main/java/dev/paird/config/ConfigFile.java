@@ -4,6 +4,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -14,6 +15,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads paird's configuration file: UTF-8 text, one {@code key = value} per line, {@code #} starts
@@ -22,6 +25,8 @@ import java.util.Map;
  * <p>This class only splits lines; {@link PairdConfig} validates keys and values.
  */
 public final class ConfigFile {
+  private static final Logger log = LoggerFactory.getLogger(ConfigFile.class);
+
   /** Refuse absurdly large files before reading them into memory. */
   static final long MAX_BYTES = 64 * 1024;
 
@@ -53,7 +58,7 @@ public final class ConfigFile {
                 + MAX_BYTES
                 + " bytes; is it the right file?");
       }
-      bytes = Files.readAllBytes(path);
+      bytes = Files.readAllBytes(checked(path));
     } catch (NoSuchFileException e) {
       if (required) {
         throw new PairdException(
@@ -84,6 +89,27 @@ public final class ConfigFile {
           ErrorCode.CONFIG_INVALID, "config file " + path + " is not UTF-8 text");
     }
     return parse(text, path.toString());
+  }
+
+  /**
+   * The real path of {@code path} once {@link LocalFiles#checkConfiguration} has found it and the
+   * directories above it safe, logging its warnings; {@code path} itself if it is no regular file
+   * (a pipe, as from the shell's {@code <(...)}, made by whoever started paird).
+   */
+  private static Path checked(Path path) throws IOException, PairdException {
+    if (!Files.isRegularFile(path)) {
+      return path;
+    }
+    Path real = path.toRealPath();
+    try {
+      for (String warning : LocalFiles.checkConfiguration(real)) {
+        log.warn("config file {}: {}", path, warning);
+      }
+    } catch (LocalFiles.UnsafeFileException e) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID, "config file " + path + ": " + e.getReason(), e);
+    }
+    return real;
   }
 
   /** Splits {@code text} into settings; {@code source} names the file in messages. */

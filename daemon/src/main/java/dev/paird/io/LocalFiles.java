@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -125,6 +127,72 @@ public final class LocalFiles {
                 ? "a directory"
                 : "not a regular file (a FIFO, socket or device)";
     throw new UnsafeFileException(file, "it is " + kind);
+  }
+
+  /**
+   * Checks a file that configures paird, found at {@code real} (links resolved), and every
+   * directory above it: whoever may change the file, or put another in its place, decides who may
+   * use paird's control socket and which key it presents. Each must belong to root or to this
+   * process's user, and no other user may write to it, but for a sticky directory such as {@code
+   * /tmp}. A group that may write is allowed, since a user's own group often may, and returned as a
+   * warning to log.
+   *
+   * @return warnings, one per group-writable file or directory
+   * @throws UnsafeFileException naming the file or directory, its owner or mode, and the fix
+   */
+  public static List<String> checkConfiguration(Path real) throws IOException {
+    int self = processUid();
+    List<String> warnings = new ArrayList<>();
+    for (Path path = real; path != null; path = path.getParent()) {
+      boolean file = path.equals(real);
+      PosixFileAttributes attributes =
+          Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      int owner = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int bits = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      String what = file ? "it" : "the directory " + path + " above it";
+      String state = " (owner " + attributes.owner().getName() + ", mode " + mode(attributes) + ")";
+      if (owner != 0 && owner != self) {
+        throw new UnsafeFileException(
+            real,
+            what
+                + " belongs neither to root nor to uid "
+                + self
+                + " that paird runs as"
+                + state
+                + ", so its owner decides who may use paird's control socket and which key it"
+                + " presents; run `chown root "
+                + path
+                + "`");
+      }
+      boolean sticky = (bits & 01000) != 0;
+      if (sticky && !file) {
+        continue;
+      }
+      if ((bits & 0002) != 0) {
+        throw new UnsafeFileException(
+            real,
+            "every user may "
+                + (file ? "change it" : "write to " + what)
+                + state
+                + (file ? ", and so decide" : ", and so put another file in its place, deciding")
+                + " who may use paird's control socket and which key it presents; run `chmod o-w "
+                + path
+                + "`");
+      }
+      if ((bits & 0020) != 0) {
+        warnings.add(
+            "every member of the group "
+                + attributes.group().getName()
+                + " may "
+                + (file ? "change it" : "write to " + what)
+                + state
+                + ", and so decide who may use paird's control socket and which key it presents;"
+                + " unless the group is yours alone, run `chmod g-w "
+                + path
+                + "`");
+      }
+    }
+    return warnings;
   }
 
   /** The permission bits as {@code ls} and {@code chmod} write them in octal, such as 0644. */
