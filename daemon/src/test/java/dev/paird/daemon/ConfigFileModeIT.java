@@ -8,11 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,14 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class ConfigFileModeIT {
   @TempDir Path dir;
-  private final List<PairdProcess> started = new ArrayList<>();
-
-  @AfterEach
-  void stop() throws Exception {
-    for (PairdProcess paird : started) {
-      paird.close();
-    }
-  }
+  @RegisterExtension final StartedPairds started = new StartedPairds();
 
   @Test
   void configEveryUserMayChange_isRefusedBeforeAnythingIsMade() throws Exception {

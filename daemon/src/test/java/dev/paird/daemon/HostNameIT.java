@@ -6,10 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.paird.daemon.Pairctl.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,20 +21,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 final class HostNameIT {
   @TempDir Path dir;
-  private final List<PairdProcess> started = new ArrayList<>();
+  @RegisterExtension final StartedPairds started = new StartedPairds();
 
   @BeforeEach
   void root() throws Exception {
     assumeTrue(
         Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
         "needs root to give paird a host name of its own");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (PairdProcess paird : started) {
-      paird.close();
-    }
   }
 
   @ParameterizedTest

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,14 +32,7 @@ final class LocaleIT {
   private static final Pattern ID = Pattern.compile("New hmac key, id ([0-9]+)\\.");
 
   @TempDir Path dir;
-  private final List<PairdProcess> started = new ArrayList<>();
-
-  @AfterEach
-  void stop() throws Exception {
-    for (PairdProcess paird : started) {
-      paird.close();
-    }
-  }
+  @RegisterExtension final StartedPairds started = new StartedPairds();
 
   @ParameterizedTest
   @ValueSource(strings = {"ar-EG", "fa-IR", "th-TH-TH", "tr-TR", "hi-IN", "de-DE"})

@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,7 +37,7 @@ final class TerminalKeyIT {
   @TempDir Path dir;
   private PairdProcess.Options a;
   private PairdProcess.Options b;
-  private final List<PairdProcess> started = new ArrayList<>();
+  @RegisterExtension final StartedPairds started = new StartedPairds();
 
   @BeforeEach
   void twoDevices() throws Exception {
@@ -45,13 +45,6 @@ final class TerminalKeyIT {
     b = PairdProcess.in(dir.resolve("b"));
     started.add(a.start());
     started.add(b.start());
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (PairdProcess paird : started) {
-      paird.close();
-    }
   }
 
   @Test
