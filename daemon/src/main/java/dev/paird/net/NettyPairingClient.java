@@ -1,10 +1,12 @@
 package dev.paird.net;
 
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.api.Printable;
 import dev.paird.api.Spake2Code;
 import dev.paird.config.HostPort;
 import dev.paird.identity.Certificates;
@@ -159,7 +161,8 @@ public final class NettyPairingClient implements PairingClient {
     if (target == null || target.host().isEmpty()) {
       return CompletableFuture.failedFuture(
           new PairdException(
-              ErrorCode.INVALID_ARGUMENT, "'" + host + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
+              ErrorCode.INVALID_ARGUMENT,
+              "'" + quoted(host) + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
     }
     CompletableFuture<Outcome> result = new CompletableFuture<>();
     EventLoop loop = callersLoop();
@@ -212,7 +215,7 @@ public final class NettyPairingClient implements PairingClient {
                   new PairdException(
                       ErrorCode.PEER_UNREACHABLE,
                       "cannot resolve '"
-                          + target.host()
+                          + quoted(target.host())
                           + "'; check the name, or use the other device's"
                           + " IP address (its 'pairctl status' shows its host name)"));
             }
@@ -308,7 +311,7 @@ public final class NettyPairingClient implements PairingClient {
               new PairdException(
                   ErrorCode.PEER_UNREACHABLE,
                   "cannot connect to "
-                      + host
+                      + quoted(host)
                       + " ("
                       + address.getAddress().getHostAddress()
                       + " port "
@@ -317,5 +320,13 @@ public final class NettyPairingClient implements PairingClient {
                       + why
                       + "; is paird running there and the port open?"));
         });
+  }
+
+  /**
+   * A host the caller sent, as a message quotes it: its first {@link ControlRequest#ECHO_LIMIT}
+   * characters, printable ASCII and escapes (docs/CONTROL.md, "Responses").
+   */
+  private static String quoted(String host) {
+    return Printable.escaped(host, ControlRequest.ECHO_LIMIT);
   }
 }

@@ -1,0 +1,123 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * CONTROL.md, "Responses", and SECURITY.md: text a caller sent (a command name, a field, a key id,
+ * a host) is quoted in an error message as at most its first 40 characters, then "...", in
+ * printable ASCII with every other character escaped; paird's log, audit lines included, escapes it
+ * the same way, so that no caller can forge a log line or hide text behind a bidi control. A real
+ * paird, raw JSON lines on its control socket.
+ */
+final class CallerTextIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** 30 letters, a newline, a right-to-left override, then 60 more letters and an emoji. */
+  private static final String HOSTILE =
+      "A".repeat(30) + "\n\u202e" + "B".repeat(60) + new String(Character.toChars(0x1f600));
+
+  /** What of {@link #HOSTILE} a message may show: 40 characters, escaped, then "...". */
+  private static final String QUOTED = "A".repeat(30) + "\\x0a\\u202e" + "B".repeat(8) + "...";
+
+  /** A log line as paird writes it: a UTC time, a level, then text. */
+  private static final Pattern LOG_LINE =
+      Pattern.compile(
+          "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (INFO |WARN |ERROR|DEBUG) .*");
+
+  @RegisterExtension final StartedPairds started = new StartedPairds();
+  @TempDir Path dir;
+  private PairdProcess.Options options;
+  private PairdProcess paird;
+
+  @BeforeEach
+  void start() throws Exception {
+    options = PairdProcess.in(dir);
+    paird = started.add(options.start());
+  }
+
+  @Test
+  void unknownCommand_isQuotedShortAndEscaped() throws Exception {
+    JsonNode error = ask(request(HOSTILE));
+
+    assertThat(error.path("code").textValue()).isEqualTo("unknown_command");
+    assertPrintableAscii(error);
+    assertThat(error.path("message").textValue()).contains("'" + QUOTED + "'");
+  }
+
+  @Test
+  void unknownField_isQuotedShortAndEscaped() throws Exception {
+    ObjectNode request = request("status");
+    request.putObject("args").put(HOSTILE, 1);
+
+    JsonNode error = ask(request);
+
+    assertThat(error.path("code").textValue()).isEqualTo("bad_request");
+    assertPrintableAscii(error);
+    assertThat(error.path("message").textValue()).contains("\"" + QUOTED + "\"");
+  }
+
+  @Test
+  void keyIdOfOtherScripts_isQuotedShortAndEscaped() throws Exception {
+    ObjectNode request = request("cancel-key");
+    request.putObject("args").put("id", "\u00e9".repeat(50));
+
+    JsonNode error = ask(request);
+
+    assertThat(error.path("code").textValue()).isEqualTo("not_found");
+    assertPrintableAscii(error);
+    assertThat(error.path("message").textValue()).contains("'" + "\\xe9".repeat(40) + "...'");
+  }
+
+  /** A host with a bidi override and more than 40 characters, in the answer and in the audit. */
+  @Test
+  void pairHost_isQuotedShortAndEscaped_inTheAnswerAndTheAuditLine() throws Exception {
+    String host = "h\u202e" + "o".repeat(50) + ".invalid";
+    ObjectNode request = request("pair");
+    request.putObject("args").put("host", host + ":7247").put("key", "12-1234-1234-1");
+
+    JsonNode error = ask(request);
+
+    assertThat(error.path("code").textValue()).isEqualTo("peer_unreachable");
+    assertPrintableAscii(error);
+    assertThat(error.path("message").textValue()).contains("'h\\u202e" + "o".repeat(38) + "...'");
+    String audit =
+        paird.awaitLogLine(
+            line -> line.contains("command=pair"), "auditing the pair", PairdProcess.START_TIMEOUT);
+    assertThat(audit).contains("host=h\\u202e").doesNotContain("\u202e");
+    assertThat(paird.log().lines())
+        .as("every line of the log in paird's format")
+        .allMatch(line -> LOG_LINE.matcher(line).matches());
+    assertThat(paird.log()).doesNotContain("\u202e");
+  }
+
+  private static ObjectNode request(String command) {
+    ObjectNode request = JsonNodeFactory.instance.objectNode();
+    request.put("v", 1).put("command", command);
+    return request;
+  }
+
+  /** The error object paird answers {@code request} with. */
+  private JsonNode ask(ObjectNode request) throws Exception {
+    JsonNode answer =
+        JSON.readTree(Pairctl.exchange(options.socket(), JSON.writeValueAsString(request) + "\n"));
+    assertThat(answer.path("ok").booleanValue()).as("answer %s", answer).isFalse();
+    return answer.path("error");
+  }
+
+  private static void assertPrintableAscii(JsonNode error) {
+    assertThat(error.path("message").textValue().chars())
+        .as("the message %s, in printable ASCII", error)
+        .allMatch(c -> c >= 0x20 && c < 0x7f);
+  }
+}
