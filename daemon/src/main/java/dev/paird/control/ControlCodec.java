@@ -257,6 +257,15 @@ public final class ControlCodec {
    * numbers with a fraction or an exponent as exact decimals.
    */
   private static JsonNode readValue(JsonParser parser) throws IOException {
+    if (parser.currentToken().isNumeric() && parser.getTextLength() > MAX_NUMBER_LENGTH) {
+      // Jackson's own bound counts digits only: a sign or a point would make 21 characters pass.
+      throw new Refused(
+          parser,
+          "request has a number longer than "
+              + MAX_NUMBER_LENGTH
+              + " characters"
+              + column(parser.currentLocation()));
+    }
     switch (parser.currentToken()) {
       case START_OBJECT:
         return readObject(parser, null, null);

@@ -127,6 +127,24 @@ final class ControlCodecTest {
     }
   }
 
+  /** CONTROL.md: numbers longer than 20 characters are refused, a sign and a point included. */
+  @Test
+  void parseLine_numberOf21CharactersWithASignOrAPoint_isRefused_andOf20IsRead() throws Exception {
+    for (String number :
+        new String[] {"-12345678901234567890", "0.1234567890123456789", "-0.123456789012345678"}) {
+      assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\",\"id\":" + number + "}"))
+          .as(number)
+          .isInstanceOfSatisfying(
+              PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+          .hasMessageStartingWith("request has a number longer than 20 characters");
+    }
+    for (String number : new String[] {"-1234567890123456789", "0.123456789012345678"}) {
+      JsonNode id =
+          parse("{\"v\":1,\"command\":\"status\",\"id\":" + number + "}").root().get("id");
+      assertThat(id.decimalValue()).as(number).isEqualByComparingTo(new BigDecimal(number));
+    }
+  }
+
   @Test
   void parseLine_exponentBeyondWhatANumberHolds_isABadRequest() {
     assertThatThrownBy(() -> parse("{\"v\":1,\"command\":\"status\",\"id\":1e99999999999}"))
