@@ -1,0 +1,426 @@
+package dev.paird.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.math.BigDecimal;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Promises of docs/CONTROL.md ("Framing", "Commands") about the control socket, checked against
+ * real pairds by a client of the test's own: raw lines on a Unix socket, no pairctl code. The idle
+ * timeout and the connection limit each get a paird with that setting; the rest share one paird
+ * with every setting at its default, which each test finds with no key pending.
+ */
+final class ControlPromisesIT {
+  /** The idle timeout of the pairds that test it: the shortest PairdConfig allows is 1 s. */
+  private static final Duration IDLE = Duration.ofSeconds(2);
+
+  /** How late paird may close an idle connection and still pass, on a loaded 2-core machine. */
+  private static final Duration SLACK = Duration.ofSeconds(8);
+
+  @TempDir static Path shared;
+
+  private static Path socket;
+  private static Pairctl ctl;
+  private static PairdProcess paird;
+
+  @BeforeAll
+  static void start() throws Exception {
+    PairdProcess.Options options = PairdProcess.in(shared);
+    socket = options.socket();
+    ctl = options.pairctl();
+    paird = options.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    paird.close();
+  }
+
+  @BeforeEach
+  void noKeyPending() throws Exception {
+    ctl.forgetAll();
+  }
+
+  /**
+   * CONTROL.md, "Framing": bytes that do not complete a line do not restart the idle time. One byte
+   * every 200 ms, never a newline, keeps coming until paird closes the connection, which it does
+   * about {@code control_idle_timeout} after accepting it.
+   */
+  @Test
+  void trickleWithoutALineEnd_isClosedAtTheIdleTimeout(@TempDir Path dir) throws Exception {
+    PairdProcess.Options options = idleOptions(dir);
+    ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
+    try (PairdProcess idle = options.start();
+        Raw connection = Raw.open(options.socket())) {
+      long accepted = System.nanoTime();
+      byte[] partial =
+          "{\"v\":1,\"command\":\"status\",\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+      AtomicInteger sent = new AtomicInteger();
+      trickler.scheduleAtFixedRate(
+          () -> {
+            int i = sent.get();
+            if (connection.trySend(new byte[] {i < partial.length ? partial[i] : (byte) 'x'})) {
+              sent.incrementAndGet();
+            } else {
+              throw new IllegalStateException("closed"); // ends the schedule
+            }
+          },
+          0,
+          200,
+          TimeUnit.MILLISECONDS);
+
+      assertThat(connection.lineOrEnd(IDLE.plus(SLACK)))
+          .as("paird closed the connection without an answer")
+          .isNull();
+      Duration open = Duration.ofNanos(System.nanoTime() - accepted);
+
+      assertThat(open).as("open until the idle timeout").isGreaterThan(IDLE.minusMillis(300));
+      assertThat(sent.get()).as("bytes trickled while it was open").isGreaterThanOrEqualTo(5);
+    } finally {
+      trickler.shutdownNow();
+    }
+  }
+
+  /**
+   * CONTROL.md, "Framing": a request in progress is never cut short by the idle timeout. A wait-key
+   * is sent; two idle connections opened one after the other behind it are closed by paird, so
+   * twice the timeout has passed since wait-key arrived; then the key is cancelled from a third
+   * connection, and the wait-key connection gets its answer.
+   */
+  @Test
+  void waitKeyInProgress_outlastsTheIdleTimeout(@TempDir Path dir) throws Exception {
+    PairdProcess.Options options = idleOptions(dir);
+    try (PairdProcess idle = options.start()) {
+      JsonNode issued =
+          exchange(
+              options.socket(), "{\"v\":1,\"command\":\"new-key\",\"args\":{\"ttl_seconds\":30}}");
+      String keyId = issued.path("result").path("id").textValue();
+      assertThat(keyId).as("%s", issued).isNotNull();
+
+      try (Raw waiting = Raw.open(options.socket())) {
+        waiting.send(
+            "{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\""
+                + keyId
+                + "\"},\"id\":\"w\"}\n");
+        for (int probe = 0; probe < 2; probe++) {
+          try (Raw silent = Raw.open(options.socket())) {
+            assertThat(silent.lineOrEnd(IDLE.plus(SLACK)))
+                .as("an idle connection opened after wait-key is closed")
+                .isNull();
+          }
+        }
+
+        JsonNode cancelled =
+            exchange(
+                options.socket(),
+                "{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\"" + keyId + "\"}}");
+        assertThat(cancelled.path("ok").booleanValue()).as("%s", cancelled).isTrue();
+
+        JsonNode outcome = Pairctl.JSON.readTree(waiting.line(SLACK));
+        assertThat(outcome.path("id").textValue()).as("%s", outcome).isEqualTo("w");
+        assertThat(outcome.path("result").path("outcome").textValue()).isEqualTo("cancelled");
+      }
+    }
+  }
+
+  /**
+   * CONTROL.md, "Framing": at most {@code control_max_connections} connections are open at once;
+   * one more is answered busy without an id before anything is read from it, and closed. The test
+   * runs as root, which paird holds only to the total (a uid other than root gets a quarter, which
+   * ControlSocketIT checks).
+   */
+  @Test
+  void overControlMaxConnections_isToldBusyWithoutAnId_andClosed(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(
+        Files.getAttribute(dir, "unix:uid").equals(0),
+        "as root, only the total limit applies; another uid would meet its quarter first");
+    PairdProcess.Options options = PairdProcess.in(dir).settings("control_max_connections = 4");
+    List<Raw> held = new ArrayList<>();
+    try (PairdProcess limited = options.start()) {
+      for (int i = 0; i < 4; i++) {
+        Raw connection = Raw.open(options.socket());
+        held.add(connection);
+        connection.send("{\"v\":1,\"command\":\"status\",\"id\":" + i + "}\n");
+        assertThat(Pairctl.JSON.readTree(connection.line(SLACK)).path("ok").booleanValue())
+            .as("connection %d is served, so paird has counted it", i)
+            .isTrue();
+      }
+
+      try (Raw fifth = Raw.open(options.socket())) {
+        String line = fifth.line(SLACK); // before it sent anything
+        JsonNode busy = Pairctl.JSON.readTree(line);
+        assertThat(busy.path("v").intValue()).isEqualTo(1);
+        assertThat(busy.path("ok").booleanValue()).isFalse();
+        assertThat(busy.path("error").path("code").textValue()).isEqualTo("busy");
+        assertThat(busy.has("id")).as("%s", busy).isFalse();
+        assertThat(fifth.lineOrEnd(SLACK)).as("then closed").isNull();
+      }
+
+      held.remove(0).close();
+      assertThat(servedWithin(options.socket(), SLACK))
+          .as("once paird has seen one close, a new connection is served")
+          .isTrue();
+    } finally {
+      for (Raw connection : held) {
+        connection.close();
+      }
+    }
+  }
+
+  /**
+   * CONTROL.md, "new-key", and SECURITY.md, §7: at most {@code max_pending_keys} keys (16 by
+   * default) are pending; one more new-key is refused with limit_reached and makes no key.
+   */
+  @Test
+  void newKeyBeyondMaxPendingKeys_isLimitReached() throws Exception {
+    try (Raw connection = Raw.open(socket)) {
+      for (int i = 0; i < 16; i++) {
+        connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":" + i + "}\n");
+        JsonNode issued = Pairctl.JSON.readTree(connection.line(SLACK));
+        assertThat(issued.path("ok").booleanValue()).as("key %d: %s", i, issued).isTrue();
+      }
+      connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":16}\n");
+      JsonNode refused = Pairctl.JSON.readTree(connection.line(SLACK));
+
+      assertThat(refused.path("error").path("code").textValue()).isEqualTo("limit_reached");
+      assertThat(refused.path("id").intValue()).isEqualTo(16);
+    }
+    assertThat(listKeys()).hasSize(16);
+  }
+
+  /**
+   * CONTROL.md, "Framing": a duplicate field is a bad_request whose message names it, at the top
+   * level and inside args, and the request does not run.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"v\":1,\"command\":\"status\",\"command\":\"new-key\"}",
+        "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":\"hmac\",\"suite\":\"spake2\"}}"
+      })
+  void duplicateField_isABadRequestNamingIt_andNothingRuns(String request) throws Exception {
+    String field = request.contains("\"suite\"") ? "\"suite\"" : "\"command\"";
+
+    JsonNode answer = exchange(socket, request);
+
+    assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
+    assertThat(answer.path("error").path("message").textValue()).contains(field);
+    assertThat(listKeys()).isEmpty();
+  }
+
+  /**
+   * CONTROL.md, "Framing", "Requests" and "Error codes": each line is refused with bad_request, and
+   * the new-key it holds makes no key. {@link #atTheLimits_requestsAreRead} shows that nesting and
+   * numbers just within the bounds are read.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        // a field not listed, in the request and in args
+        "{\"v\":1,\"command\":\"new-key\",\"extra\":true}",
+        "{\"v\":1,\"command\":\"new-key\",\"args\":{\"extra\":true}}",
+        // nesting 9 levels deep: the object, args and 7 arrays
+        "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":[[[[[[[]]]]]]]}}",
+        // a number of 21 characters
+        "{\"v\":1,\"command\":\"new-key\",\"id\":123456789012345678901}",
+        "{\"v\":1,\"command\":\"new-key\",\"id\":-12345678901234567890}",
+        "{\"v\":1,\"command\":\"new-key\",\"id\":0.1234567890123456789}",
+        // an id that is an object or an array
+        "{\"v\":1,\"command\":\"new-key\",\"id\":{}}",
+        "{\"v\":1,\"command\":\"new-key\",\"id\":[1]}",
+        // a v that is not a whole number fitting in 32 bits
+        "{\"v\":4294967297,\"command\":\"new-key\"}",
+      })
+  void refusedRequest_isABadRequest_andDoesNotRun(String request) throws Exception {
+    JsonNode answer = exchange(socket, request);
+
+    assertThat(answer.path("error").path("code").textValue())
+        .as("%s", answer)
+        .isEqualTo("bad_request");
+    assertThat(listKeys()).isEmpty();
+  }
+
+  /** The controls of the refusals above: at the limits, the same requests pass the framing. */
+  @Test
+  void atTheLimits_requestsAreRead() throws Exception {
+    JsonNode eightDeepArg =
+        exchange(socket, "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":[[[[[[]]]]]]}}");
+    assertThat(eightDeepArg.path("error").path("code").textValue())
+        .as("8 levels are read: the suite is refused for its type")
+        .isEqualTo("invalid_argument");
+
+    for (String number :
+        List.of("12345678901234567890", "-1234567890123456789", "0.123456789012345678")) {
+      JsonNode answer =
+          Pairctl.JSON
+              .reader()
+              .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+              .readTree(
+                  Pairctl.exchange(
+                      socket, "{\"v\":1,\"command\":\"status\",\"id\":" + number + "}\n"));
+      assertThat(answer.path("ok").booleanValue()).as("%s", answer).isTrue();
+      assertThat(answer.path("id").decimalValue())
+          .as("%s, 20 characters, is echoed", number)
+          .isEqualByComparingTo(new BigDecimal(number));
+    }
+  }
+
+  /** CONTROL.md, "Error codes": a v other than 1 that fits in 32 bits is unsupported_version. */
+  @Test
+  void version2_isUnsupportedVersion_andDoesNotRun() throws Exception {
+    JsonNode answer = exchange(socket, "{\"v\":2,\"command\":\"new-key\",\"id\":7}");
+
+    assertThat(answer.path("error").path("code").textValue()).isEqualTo("unsupported_version");
+    assertThat(answer.path("id").intValue()).isEqualTo(7);
+    assertThat(listKeys()).isEmpty();
+  }
+
+  /**
+   * CONTROL.md, "Framing": UTF-32, which JSON readers often accept, is a bad_request (the request
+   * in either byte order, ended by one newline byte); the connection is still served after it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"UTF-32BE", "UTF-32LE"})
+  void requestInUtf32_isABadRequest_andDoesNotRun(String charset) throws Exception {
+    byte[] text = "{\"v\":1,\"command\":\"new-key\"}".getBytes(Charset.forName(charset));
+
+    try (Raw connection = Raw.open(socket)) {
+      connection.send(ByteBuffer.allocate(text.length + 1).put(text).put((byte) '\n').array());
+      JsonNode answer = Pairctl.JSON.readTree(connection.line(SLACK));
+      assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
+
+      connection.send(status());
+      JsonNode next = Pairctl.JSON.readTree(connection.line(SLACK));
+      assertThat(next.path("ok").booleanValue()).as("%s", next).isTrue();
+    }
+    assertThat(listKeys()).isEmpty();
+  }
+
+  private static PairdProcess.Options idleOptions(Path dir) {
+    return PairdProcess.in(dir).settings("control_idle_timeout = " + IDLE.toSeconds() + "s");
+  }
+
+  /**
+   * Whether a status request on a new connection is served within {@code bound}: paird counts a
+   * closed connection out when it sees the close, so until then a newcomer may still be told busy.
+   */
+  private static boolean servedWithin(Path socket, Duration bound) throws Exception {
+    long end = System.nanoTime() + bound.toNanos();
+    do {
+      JsonNode answer = Pairctl.JSON.readTree(Pairctl.exchange(socket, status()));
+      if (answer.path("ok").booleanValue()) {
+        return true;
+      }
+      assertThat(answer.path("error").path("code").textValue()).isEqualTo("busy");
+    } while (System.nanoTime() < end);
+    return false;
+  }
+
+  private static String status() {
+    return "{\"v\":1,\"command\":\"status\"}\n";
+  }
+
+  /** The answer to one request line, sent on a fresh connection. */
+  private static JsonNode exchange(Path socket, String request) throws Exception {
+    return Pairctl.JSON.readTree(Pairctl.exchange(socket, request + "\n"));
+  }
+
+  /** The pending keys, asked over a raw connection. */
+  private static List<JsonNode> listKeys() throws Exception {
+    JsonNode answer = exchange(socket, "{\"v\":1,\"command\":\"list-keys\"}");
+    assertThat(answer.path("ok").booleanValue()).as("%s", answer).isTrue();
+    List<JsonNode> keys = new ArrayList<>();
+    answer.path("result").path("keys").forEach(keys::add);
+    return keys;
+  }
+
+  /** One raw connection to a control socket: bytes out, lines in, every read bounded. */
+  private static final class Raw implements AutoCloseable {
+    private final SocketChannel channel;
+    private final BufferedReader in;
+
+    private Raw(SocketChannel channel) {
+      this.channel = channel;
+      this.in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+    }
+
+    static Raw open(Path socket) throws IOException {
+      SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+      try {
+        channel.connect(UnixDomainSocketAddress.of(socket));
+      } catch (IOException e) {
+        channel.close();
+        throw e;
+      }
+      return new Raw(channel);
+    }
+
+    void send(String text) throws IOException {
+      send(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void send(byte[] bytes) throws IOException {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    }
+
+    /** Sends {@code bytes}; false if the connection is closed. */
+    boolean trySend(byte[] bytes) {
+      try {
+        send(bytes);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** The next line, which must come within {@code bound}. */
+    String line(Duration bound) throws Exception {
+      return Pairctl.readLine(in, bound);
+    }
+
+    /** The next line, or null once paird has closed the connection; waited for at most bound. */
+    String lineOrEnd(Duration bound) throws Exception {
+      return Pairctl.readLineOrEnd(in, bound);
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+}
