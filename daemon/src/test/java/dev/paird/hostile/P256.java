@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
+import java.util.Arrays;
 import java.util.HexFormat;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
 import org.bouncycastle.asn1.x9.X9ECParameters;
@@ -61,6 +62,41 @@ final class P256 {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK has no SHA-512", e);
     }
+  }
+
+  /**
+   * {@code 04 ‖ X ‖ Y} of the point with the smallest X, which is far below 2^256 − p, so that X+p
+   * still fits in 32 bytes ({@link #withXPlusP}). Bouncy Castle's arithmetic, not paird's code.
+   */
+  static byte[] pointWithSmallX() {
+    X9ECParameters curve = ECNamedCurveTable.getByName("P-256");
+    for (int x = 0; x < 1000; x++) {
+      byte[] compressed = new byte[1 + COORDINATE_BYTES];
+      compressed[0] = 0x02;
+      put(BigInteger.valueOf(x), compressed, 1);
+      try {
+        return curve.getCurve().decodePoint(compressed).normalize().getEncoded(false);
+      } catch (IllegalArgumentException e) {
+        // no point has this X: try the next
+      }
+    }
+    throw new IllegalStateException("no point on P-256 with X below 1000");
+  }
+
+  /**
+   * {@code point} with X+p written in place of X: the same point to a reader that reduces
+   * coordinates mod p, which PROTOCOL.md forbids. {@code point}'s X must be below 2^256 − p.
+   */
+  static byte[] withXPlusP(byte[] point) {
+    BigInteger p = ECNamedCurveTable.getByName("P-256").getCurve().getField().getCharacteristic();
+    BigInteger x = new BigInteger(1, Arrays.copyOfRange(point, 1, 1 + COORDINATE_BYTES));
+    BigInteger unreduced = x.add(p);
+    if (unreduced.bitLength() > 8 * COORDINATE_BYTES) {
+      throw new IllegalArgumentException("X+p does not fit in 32 bytes");
+    }
+    byte[] written = point.clone();
+    put(unreduced, written, 1);
+    return written;
   }
 
   /** Writes {@code value} big-endian into 32 bytes at {@code offset}, left-padded with zeros. */

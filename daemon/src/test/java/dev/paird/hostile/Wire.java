@@ -10,16 +10,20 @@ import java.util.HexFormat;
  */
 final class Wire {
   static final int HMAC_REQUEST = 0x01;
+  static final int HMAC_RESPONSE = 0x02;
   static final int SPAKE2_CLIENT_SHARE = 0x11;
   static final int SPAKE2_SERVER_SHARE = 0x12;
   static final int SPAKE2_CLIENT_CONFIRM = 0x13;
+  static final int SPAKE2_SERVER_CONFIRM = 0x14;
   static final int PING = 0x21;
+  static final int PONG = 0x22;
   static final int ERROR = 0x7f;
 
   /** The whole ERROR frames the server may answer with, by reason. */
   static final byte[] ERROR_REJECTED = hex("7f000101");
 
   static final byte[] ERROR_MALFORMED = hex("7f000102");
+  static final byte[] ERROR_UNEXPECTED = hex("7f000103");
 
   static final byte[] ERROR_BUSY = hex("7f000104");
   static final byte[] ERROR_TIMEOUT = hex("7f000105");
