@@ -3,9 +3,13 @@ package dev.paird.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
 import dev.paird.testing.OpenSslCli.SelfSigned;
+import dev.paird.trust.HubFill;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,10 +21,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A real paird refuses hostile or damaged local files at start-up, at once, with a message that
@@ -138,10 +146,10 @@ final class HostileStateIT {
   /** A group that may change the key could put its own in place: refused, whatever the group. */
   @Test
   void configuredKeyItsGroupMayChange_isRefusedNamingTheGroupAndTheFix() throws Exception {
-    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
-    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw--w----"));
-    String group = Files.readAttributes(files.key(), PosixFileAttributes.class).group().getName();
-    Path config = configFile(files.cert(), files.key());
+    ConfiguredKey configured = configuredKey("rw--w----");
+    SelfSigned files = configured.files();
+    String group = configured.group();
+    Path config = configured.config();
 
     assertRefused(
         List.of("--config", config.toString(), "--state-dir", state.toString()),
@@ -234,6 +242,231 @@ final class HostileStateIT {
     assertRefused(
         List.of("--config", config.toString()),
         config + ":2: cannot create the state directory /etc/hostname: not a directory");
+  }
+
+  /** A damaged line with whole lines after it is damage, not a crash: never silently dropped. */
+  @Test
+  void journalWithADamagedLineBeforeOthers_isRefusedNamingTheLine() throws Exception {
+    byte[] list = trustedList();
+    List<String> fingerprints = fingerprints(list);
+    byte[] line2 = journalLine("{\"remove\":\"" + fingerprints.get(0) + "\"}");
+    line2[0] = (byte) (line2[0] == '0' ? '1' : '0');
+    writeJournal(digest(list), line2, journalLine("{\"remove\":\"" + fingerprints.get(1) + "\"}"));
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.journal")
+            + " is unusable: line 2 is damaged (its checksum does not match) and more follow");
+  }
+
+  /**
+   * A journal whose first line names another trusted.json than the one beside it (one an older
+   * paird, which ignores the journal, rewrote after a crash) is not laid over it.
+   */
+  @Test
+  void journalThatFollowsAnotherList_isRefusedRatherThanReplayed() throws Exception {
+    byte[] list = trustedList();
+    String fingerprint = fingerprints(list).get(0);
+    byte[] older = Arrays.copyOf(list, list.length + 1);
+    older[list.length] = '\n';
+    writeJournal(digest(older), journalLine("{\"remove\":\"" + fingerprint + "\"}"));
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.journal")
+            + " is unusable: its changes follow another trusted.json than the one beside it");
+  }
+
+  /** The place of the error, never the file's text: it may be someone else's. */
+  @Test
+  void trustedListThatIsNotJson_isRefusedNamingLineAndColumnButNotTheText() throws Exception {
+    Files.writeString(
+        state.resolve("trusted.json"),
+        "{\n  \"version\": 1,\n  \"peers\": [zq7secondtoken]\n}\n",
+        StandardCharsets.UTF_8);
+
+    PairdProcess paird =
+        assertRefused(
+            defaults(),
+            "the trusted-peer list " + state.resolve("trusted.json") + " is unusable: ",
+            " at line 3, column ");
+    assertThat(paird.log()).doesNotContain("zq7secondtoken");
+  }
+
+  /** Small numbers make many tree nodes from few bytes: counted before any tree is built. */
+  @Test
+  void trustedListOfTooManyValues_isRefusedByCountUnderTheSizeBound() throws Exception {
+    int values = 330 * 1024;
+    StringBuilder json = new StringBuilder("{\"version\": 1, \"peers\": [0");
+    json.append(",0".repeat(values));
+    Files.writeString(state.resolve("trusted.json"), json.append("]}\n"));
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.json")
+            + " is unusable: it holds more than 327680 JSON values");
+  }
+
+  @Test
+  void journalOf17Megabytes_isRefusedBySize() throws Exception {
+    byte[] huge = new byte[17 * 1024 * 1024];
+    Arrays.fill(huge, (byte) '\n');
+    Files.write(state.resolve("trusted.journal"), huge);
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.journal")
+            + " is unusable: it is larger than 16 MiB");
+  }
+
+  /**
+   * Each file paird keeps for itself, and how start-up refuses it when it is not a regular file.
+   */
+  @ParameterizedTest(name = "{0} as a symbolic link")
+  @ValueSource(strings = {"trusted.journal", "paird.lock", "identity/cert.pem"})
+  void stateFileThatIsASymlink_isRefusedWithoutFollowingIt(String name) throws Exception {
+    Path other = Files.writeString(tmp.resolve("shadow"), "zq7firsttoken:$6$salt$hash:19000::\n");
+    Path file = stateFile(name);
+    Files.createSymbolicLink(file, other);
+
+    PairdProcess paird = assertRefused(defaults(), file.toString(), "symbolic link");
+    assertThat(paird.log()).doesNotContain("zq7firsttoken");
+  }
+
+  @ParameterizedTest(name = "{0} as a FIFO")
+  @ValueSource(strings = {"trusted.journal", "paird.lock", "identity/cert.pem"})
+  void stateFileThatIsAFifo_isRefusedWithoutWaitingForAWriter(String name) throws Exception {
+    Path file = stateFile(name);
+    Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+
+    assertRefused(defaults(), file.toString(), "not a regular file");
+  }
+
+  /** The certificate decides whom paird trusts; an entry that names another is not guessed at. */
+  @Test
+  void entryWhoseFingerprintIsNotItsCertificates_isRefused() throws Exception {
+    byte[] list = trustedList();
+    List<String> fingerprints = fingerprints(list);
+    String wrong = "0".repeat(64);
+    Files.writeString(
+        state.resolve("trusted.json"),
+        new String(list, StandardCharsets.UTF_8).replace(fingerprints.get(0), wrong));
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.json")
+            + " is unusable: peer 1: its fingerprint "
+            + wrong
+            + " does not match its certificate, whose fingerprint is "
+            + fingerprints.get(0));
+  }
+
+  /** Its group may only read the key: paird starts, and says who can read it. */
+  @Test
+  void configuredKeyItsGroupMayRead_startsWithAWarningNamingTheGroup() throws Exception {
+    ConfiguredKey configured = configuredKey("rw-r-----");
+    SelfSigned files = configured.files();
+    String group = configured.group();
+
+    PairdProcess paird = PairdProcess.in(tmp).config(configured.config()).launch();
+    started.add(paird);
+    paird.awaitReady();
+
+    assertThat(paird.log())
+        .contains(
+            "the key file "
+                + files.key()
+                + " is readable by the group "
+                + group
+                + " (mode 0640); every member of "
+                + group
+                + " can read the device's private key",
+            "`chmod 600 " + files.key() + "`");
+  }
+
+  /** Settings outside the ranges docs/SECURITY.md's analysis of guessing assumes. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"max_attempts = 11", "code_digits = 5", "key_lifetime = 2h"})
+  void settingOutsideTheAnalysedRange_isRefusedNamingTheLine(String setting) throws Exception {
+    Path config = Files.writeString(tmp.resolve("paird.conf"), "# paird\n" + setting + "\n");
+
+    assertRefused(
+        List.of("--config", config.toString(), "--state-dir", state.toString()),
+        config + ":2: ",
+        setting.substring(0, setting.indexOf(' ')));
+  }
+
+  /** {@code name} in {@link #state}, its directory made as paird would make it. */
+  private Path stateFile(String name) throws IOException {
+    Path file = state.resolve(name);
+    if (!file.getParent().equals(state)) {
+      Path identity =
+          Files.createDirectory(
+              file.getParent(),
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+      Files.move(files.key(), identity.resolve("key.pem"));
+    }
+    return file;
+  }
+
+  /** Writes a trusted.json of two peers in {@link #state}, as paird would; returns its bytes. */
+  private byte[] trustedList() throws Exception {
+    HubFill.main(new String[] {state.toString(), "2"});
+    return Files.readAllBytes(state.resolve("trusted.json"));
+  }
+
+  /** The fingerprints of {@code list}'s peers, in its order. */
+  private static List<String> fingerprints(byte[] list) throws IOException {
+    List<String> fingerprints = new ArrayList<>();
+    for (JsonNode peer : new ObjectMapper().readTree(list).path("peers")) {
+      fingerprints.add(peer.path("fingerprint").asText());
+    }
+    return fingerprints;
+  }
+
+  /** How a journal's first line names a trusted.json: CRC32C and length. */
+  private static String digest(byte[] list) {
+    CRC32C crc = new CRC32C();
+    crc.update(list);
+    return String.format(Locale.ROOT, "%08x-%d", crc.getValue(), list.length);
+  }
+
+  /** One journal line: the CRC32C of {@code json}, a space, {@code json}, a newline. */
+  private static byte[] journalLine(String json) {
+    CRC32C crc = new CRC32C();
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    crc.update(bytes);
+    return String.format(Locale.ROOT, "%08x %s\n", crc.getValue(), json)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Writes trusted.journal: its first line naming {@code base}, then {@code lines}. */
+  private void writeJournal(String base, byte[]... lines) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(journalLine("{\"journal\":1,\"base\":\"" + base + "\"}"));
+    for (byte[] line : lines) {
+      out.write(line);
+    }
+    Files.write(state.resolve("trusted.journal"), out.toByteArray());
+    Files.setPosixFilePermissions(
+        state.resolve("trusted.journal"), PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** A certificate and key, the key's mode {@code permissions}, and a config naming them. */
+  private record ConfiguredKey(SelfSigned files, String group, Path config) {}
+
+  private ConfiguredKey configuredKey(String permissions) throws IOException {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString(permissions));
+    String group = Files.readAttributes(files.key(), PosixFileAttributes.class).group().getName();
+    return new ConfiguredKey(files, group, configFile(files.cert(), files.key()));
   }
 
   /** A config file setting {@code cert} and {@code key}, on its lines 1 and 2. */
