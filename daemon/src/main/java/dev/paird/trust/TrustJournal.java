@@ -258,29 +258,25 @@ final class TrustJournal implements AutoCloseable {
     while (at < bytes.length) {
       number++;
       int end = newline(bytes, at);
+      if ((end < 0 ? bytes.length : end) - at > MAX_LINE_BYTES) {
+        // Longer than paird writes a line, cut short or whole, last or not: damage, not a crash.
+        throw damaged(file, "line " + number + " is longer than " + MAX_LINE_BYTES + " bytes");
+      }
       if (end < 0) {
-        if (bytes.length - at > MAX_LINE_BYTES) {
-          throw damaged(file, "line " + number + " is longer than " + MAX_LINE_BYTES + " bytes");
-        }
         // A last line without its newline: a write a crash cut short.
         return new Contents(base, List.copyOf(changes), at, true);
       }
-      String problem = null;
-      if (end - at > MAX_LINE_BYTES) {
-        problem = "it is longer than " + MAX_LINE_BYTES + " bytes";
-      } else if (end - at < 10
+      if (end - at < 10
           || bytes[at + 8] != ' '
           || !CHECKSUM.matcher(new String(bytes, at, 8, StandardCharsets.US_ASCII)).matches()
           || !checksum(bytes, at + 9, end)
               .equals(new String(bytes, at, 8, StandardCharsets.US_ASCII))) {
-        problem = "its checksum does not match";
-      }
-      if (problem != null) {
         if (end == bytes.length - 1) {
           // The last line, damaged: a write a crash cut short, never acknowledged.
           return new Contents(base, List.copyOf(changes), at, true);
         }
-        throw damaged(file, "line " + number + " is damaged (" + problem + ") and more follow");
+        throw damaged(
+            file, "line " + number + " is damaged (its checksum does not match) and more follow");
       }
       JsonNode node;
       try {

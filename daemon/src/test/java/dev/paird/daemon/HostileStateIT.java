@@ -323,6 +323,22 @@ final class HostileStateIT {
             + " is unusable: it is larger than 16 MiB");
   }
 
+  /** A line longer than paird writes is refused even as the last, with its checksum right. */
+  @Test
+  void journalLineOver256Kilobytes_isRefused() throws Exception {
+    byte[] list = trustedList();
+    String padding = " ".repeat(300 * 1024);
+    writeJournal(
+        digest(list),
+        journalLine("{\"remove\":\"" + fingerprints(list).get(0) + "\"" + padding + "}"));
+
+    assertRefused(
+        defaults(),
+        "the trusted-peer list "
+            + state.resolve("trusted.journal")
+            + " is unusable: line 2 is longer than 262144 bytes");
+  }
+
   /**
    * Each file paird keeps for itself, and how start-up refuses it when it is not a regular file.
    */
