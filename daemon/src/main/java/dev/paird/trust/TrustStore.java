@@ -9,7 +9,9 @@ import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -337,6 +339,7 @@ public final class TrustStore implements AutoCloseable {
           "cannot remove temporary files of a crashed write from " + stateDir + ": " + reason(e),
           e);
     }
+    checkBundle(pemFile);
     ListFile read = readList(jsonFile, maxFileBytes);
     List<TrustedPeer> listed = read.peers();
     Optional<String> base = read.base();
@@ -430,6 +433,31 @@ public final class TrustStore implements AutoCloseable {
         changedFlag,
         base,
         jsonBound);
+  }
+
+  /**
+   * Refuses a {@code trusted.pem} that is a link, a FIFO or anything but a regular file, as the
+   * list itself is refused: such a thing in paird's own state directory is someone's doing, not a
+   * crash, and replacing it would hide that. A missing or unreadable one is written again below.
+   */
+  private static void checkBundle(Path pemFile) throws PairdException {
+    try {
+      LocalFiles.checkRegular(
+          pemFile,
+          Files.readAttributes(pemFile, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+    } catch (LocalFiles.UnsafeFileException e) {
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "the trusted-certificate bundle "
+              + pemFile
+              + " is unusable: "
+              + e.getReason()
+              + ". paird writes it as a regular file of its own; move it aside and paird writes"
+              + " it again from the list.",
+          e);
+    } catch (IOException e) {
+      // Missing, or not readable as it is: rewriting it decides.
+    }
   }
 
   /**

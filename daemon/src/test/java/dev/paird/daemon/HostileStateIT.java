@@ -343,7 +343,7 @@ final class HostileStateIT {
    * Each file paird keeps for itself, and how start-up refuses it when it is not a regular file.
    */
   @ParameterizedTest(name = "{0} as a symbolic link")
-  @ValueSource(strings = {"trusted.journal", "paird.lock", "identity/cert.pem"})
+  @ValueSource(strings = {"trusted.journal", "trusted.pem", "paird.lock", "identity/cert.pem"})
   void stateFileThatIsASymlink_isRefusedWithoutFollowingIt(String name) throws Exception {
     Path other = Files.writeString(tmp.resolve("shadow"), "zq7firsttoken:$6$salt$hash:19000::\n");
     Path file = stateFile(name);
@@ -354,7 +354,7 @@ final class HostileStateIT {
   }
 
   @ParameterizedTest(name = "{0} as a FIFO")
-  @ValueSource(strings = {"trusted.journal", "paird.lock", "identity/cert.pem"})
+  @ValueSource(strings = {"trusted.journal", "trusted.pem", "paird.lock", "identity/cert.pem"})
   void stateFileThatIsAFifo_isRefusedWithoutWaitingForAWriter(String name) throws Exception {
     Path file = stateFile(name);
     Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).start();
