@@ -65,7 +65,7 @@ final class ArchitectureTest {
         .whereLayer("io")
         .mayOnlyAccessLayers("api")
         .whereLayer("config")
-        .mayOnlyAccessLayers("api")
+        .mayOnlyAccessLayers("api", "io")
         .whereLayer("identity")
         .mayOnlyAccessLayers("api", "io")
         .whereLayer("trust")
