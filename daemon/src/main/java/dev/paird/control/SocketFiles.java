@@ -36,7 +36,10 @@ final class SocketFiles {
   static void prepare(Path socket) throws PairdException {
     Path dir = socket.toAbsolutePath().getParent();
     try {
-      Files.createDirectories(dir);
+      // 0755 from their creation, whatever the umask: pairctl's users must reach the socket, and
+      // nobody else may write there, where they could put their own socket in its place.
+      Files.createDirectories(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,

@@ -12,6 +12,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * An exclusive lock on the state directory, so that two daemons never write the same trusted list.
@@ -26,6 +29,9 @@ final class StateLock implements AutoCloseable {
     this.lock = lock;
   }
 
+  private static final Set<PosixFilePermission> PRIVATE =
+      PosixFilePermissions.fromString("rw-------");
+
   static StateLock acquire(Path stateDir) throws PairdException {
     Path file = stateDir.resolve("paird.lock");
     try {
@@ -34,9 +40,21 @@ final class StateLock implements AutoCloseable {
         LocalFiles.checkRegular(
             file, Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
       }
+      // 0600 from its creation, whatever the umask: a lock file other users may open is one they
+      // may flock, and a lock they hold keeps paird from starting.
       FileChannel channel =
           FileChannel.open(
-              file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+              file,
+              Set.of(
+                  StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+              PosixFilePermissions.asFileAttribute(PRIVATE));
+      try {
+        // A lock file an older paird made under a wider umask is narrowed too.
+        Files.setPosixFilePermissions(file, PRIVATE);
+      } catch (IOException e) {
+        channel.close();
+        throw e;
+      }
       FileLock lock = channel.tryLock();
       if (lock == null) {
         channel.close();
