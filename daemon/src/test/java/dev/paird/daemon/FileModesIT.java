@@ -68,7 +68,8 @@ final class FileModesIT {
                     "umask 000 && exec \"$@\"",
                     "sh",
                     STRACE.toString(),
-                    "-f",
+                    // A file per thread: no call is split across lines by another thread's.
+                    "-ff",
                     "-qq",
                     "-o",
                     trace.toString(),
@@ -89,7 +90,14 @@ final class FileModesIT {
     assertThat(tracedA.awaitExit()).as("strace's exit, paird's: stopped by SIGTERM").isEqualTo(143);
 
     Path state = dir.resolve("a/state").toRealPath();
-    String lines = Files.readString(trace);
+    StringBuilder traced = new StringBuilder();
+    try (var files = Files.list(dir)) {
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().startsWith("a.trace.")).toList()) {
+        traced.append(Files.readString(file));
+      }
+    }
+    String lines = traced.toString();
     int created = 0;
     for (Pattern pattern : List.of(CREATE, MKDIR)) {
       Matcher made = pattern.matcher(lines);
