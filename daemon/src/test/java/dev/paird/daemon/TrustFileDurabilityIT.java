@@ -104,7 +104,9 @@ final class TrustFileDurabilityIT {
     Process strace =
         new ProcessBuilder(
                 STRACE.toString(),
-                "-f",
+                // A file per thread (TRACE.TID): no call is split across lines by another
+                // thread's, as with one file ("<unfinished ...>", "<... fsync resumed>").
+                "-ff",
                 "-y",
                 "-e",
                 "trace=fsync,fdatasync",
@@ -123,17 +125,22 @@ final class TrustFileDurabilityIT {
       assertThat(strace.waitFor(ATTACH.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
     List<String> paths = new ArrayList<>();
-    for (String line : Files.readAllLines(trace)) {
-      Matcher flush = FLUSH.matcher(line);
-      if (flush.find()) {
-        paths.add(flush.group(1));
+    String prefix = trace.getFileName() + ".";
+    try (var files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith(prefix)).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          Matcher flush = FLUSH.matcher(line);
+          if (flush.find()) {
+            paths.add(flush.group(1));
+          }
+        }
       }
     }
     return paths;
   }
 
   /**
-   * Waits for strace's own word that it traces the process: with {@code -f -p}, it attaches to
+   * Waits for strace's own word that it traces the process: with {@code -ff -p}, it attaches to
    * every thread first and then says so on standard error, once.
    */
   private static void awaitAttached(Process strace) throws Exception {
