@@ -5,27 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.daemon.Pairctl;
 import dev.paird.daemon.PairdProcess;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.testing.OpenSslCli.KeyType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
-import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Key lifetimes follow the monotonic clock: stepping the wall clock (NTP, a user, a board without a
- * real-time clock setting the date at boot) neither kills a key nor extends one.
+ * Key lifetimes and connection deadlines follow the monotonic clock: stepping the wall clock (NTP,
+ * a user, a board without a real-time clock setting the date at boot) neither kills a key nor
+ * extends one, and neither drops a connection early nor holds it late.
  *
- * <p>The server runs under libfaketime (Debian package {@code faketime}), which offsets only the
- * wall clock, by an amount read from a file on every call, so the test steps paird's clock while it
- * runs. Each test first checks that paird sees the step, through the expiry time a new key reports,
- * so that it cannot pass because libfaketime did nothing.
+ * <p>The server runs under a {@link FakeClock} that moves only its wall clock, so the test steps
+ * paird's clock while it runs. Each test first checks that paird sees the step, through the expiry
+ * time a new key reports, so that it cannot pass because libfaketime did nothing.
  */
 final class WallClockStepIT {
   private static final Duration BOUND = Duration.ofSeconds(20);
@@ -38,42 +38,31 @@ final class WallClockStepIT {
    */
   private static final Duration LIFETIME = Duration.ofSeconds(6);
 
+  /** The first-frame deadline set here; a test's bound is well beyond it. */
+  private static final Duration FIRST_FRAME_TIMEOUT = Duration.ofSeconds(5);
+
   @TempDir static Path dir;
-  private static Path offset;
+  private static FakeClock clock;
   private static LiveDaemon server;
   private static LiveDaemon client;
+  private static SSLContext mallory;
 
   @BeforeAll
   static void start() throws Exception {
-    Path library =
-        libfaketime()
-            .orElseThrow(
-                () ->
-                    new AssertionError(
-                        "libfaketime is not"
-                            + " installed; install the Debian package faketime (.ci/run does)"));
-    offset = Files.writeString(dir.resolve("offset"), "+0\n");
+    clock = FakeClock.in(dir);
     server =
         LiveDaemon.start(
             dir,
             "server",
             options ->
                 options
-                    .wrapper(
-                        List.of(
-                            "env",
-                            "LD_PRELOAD=" + library,
-                            "FAKETIME_TIMESTAMP_FILE=" + offset,
-                            // read the file on every call: the test changes it
-                            "FAKETIME_NO_CACHE=1",
-                            "FAKETIME_DONT_FAKE_MONOTONIC=1", // only the wall clock moves
-                            // Its work-around for old glibc makes a JVM spin and start ten times
-                            // slower (wolfcw/libfaketime#425); Debian 12's glibc does not need it.
-                            "FAKETIME_FORCE_MONOTONIC_FIX=0"))
+                    .wrapper(clock.wrapper(FakeClock.Clocks.WALL_ONLY))
                     .keyLifetimeFloor(LIFETIME),
             "rate_limit_per_minute = 6000",
-            "key_lifetime = " + LIFETIME.toSeconds() + "s");
+            "key_lifetime = " + LIFETIME.toSeconds() + "s",
+            "first_frame_timeout = " + FIRST_FRAME_TIMEOUT.toSeconds() + "s");
     client = LiveDaemon.start(dir, "client");
+    mallory = JdkTls.context(OpenSslCli.newSelfSigned(dir, "mallory", KeyType.EC_P256));
   }
 
   @AfterAll
@@ -83,11 +72,11 @@ final class WallClockStepIT {
 
   @Test
   void wallClockSteppedForward_keyStillPairs() throws Exception {
-    setOffset("+0");
+    clock.set("+0");
     // Five minutes, as users' keys live by default: two hours on the wall clock would end it.
     JsonNode issued = server.newKey("--ttl", "5m");
 
-    setOffset("+2h");
+    clock.set("+2h");
     assertPairdSeesTheWallClockMove(issued, Duration.ofHours(2));
     Pairctl.Result pair = client.pair(server.address, issued.path("key").textValue());
 
@@ -98,13 +87,13 @@ final class WallClockStepIT {
 
   @Test
   void wallClockSteppedBack_keyStillExpiresOnTime() throws Exception {
-    setOffset("+0");
+    clock.set("+0");
     try (Pairctl.Running waiting = server.ctl.start("--json", "new-key", "--wait")) {
       long issuedAt = System.nanoTime();
       JsonNode issued = waiting.readJson(BOUND);
       server.keys.add(issued.path("key").textValue());
 
-      setOffset("-1h");
+      clock.set("-1h");
       assertPairdSeesTheWallClockMove(issued, Duration.ofHours(-1));
       Duration beforeTheStepWasSeen = Duration.ofNanos(System.nanoTime() - issuedAt);
       assertThat(beforeTheStepWasSeen)
@@ -123,8 +112,39 @@ final class WallClockStepIT {
   }
 
   /**
+   * A connection's deadlines run on the monotonic clock too: a client that completes TLS and then
+   * says nothing is answered ERROR(TIMEOUT) at {@code first_frame_timeout} after its handshake,
+   * although the wall clock was stepped two hours forward (a wall-clock deadline would fire at
+   * once) or an hour back (it would hold the connection for that hour) while it waited.
+   * PROTOCOL.md, §6; SECURITY.md: "Deadlines ... run on the monotonic clock".
+   */
+  @ParameterizedTest
+  @CsvSource({"+2h, 120, 40", "-1h, -60, 41"})
+  void wallClockStepped_connectionDeadlineHolds(String step, long minutes, int source)
+      throws Exception {
+    clock.set("+0");
+    try (RawConnection connection =
+        RawConnection.open(mallory, LiveDaemon.source(source), server.pairingPort, BOUND)) {
+      clock.set(step);
+      assertPairdSeesTheWallClockMove(null, Duration.ofMinutes(minutes));
+      assertThat(connection.secondsAfterHandshake(System.nanoTime()))
+          .as("paird saw the step before the deadline (else this test proves nothing)")
+          .isLessThan(FIRST_FRAME_TIMEOUT.toSeconds() - 1.0);
+
+      RawConnection.Received received = connection.readToEnd(BOUND);
+
+      assertThat(received.hex()).as("what paird sent").isEqualTo(Wire.hex(Wire.ERROR_TIMEOUT));
+      assertThat(received.ending()).as("after %s", received).isEqualTo(RawConnection.Ending.EOF);
+      assertThat(connection.secondsAfterHandshake(received.firstByteNanos()))
+          .as("seconds from the handshake to ERROR(TIMEOUT)")
+          .isBetween(FIRST_FRAME_TIMEOUT.toSeconds() - 0.5, FIRST_FRAME_TIMEOUT.toSeconds() + 4.0);
+    }
+  }
+
+  /**
    * A key made now must report an expiry that moved by {@code step} from {@code earlier}'s, give or
-   * take the difference in lifetimes and a minute of test time; the probe is cancelled.
+   * take the difference in lifetimes and a minute of test time; the probe is cancelled. {@code
+   * earlier} may be null when no key was made before the step.
    */
   private static void assertPairdSeesTheWallClockMove(JsonNode earlier, Duration step)
       throws Exception {
@@ -133,23 +153,8 @@ final class WallClockStepIT {
     assertThat(Instant.parse(probe.path("expires_at").textValue()))
         .as(
             "the expiry paird gives a key made after the step of %s (the first key: %s)",
-            step, earlier.path("expires_at").textValue())
+            step, earlier == null ? "none" : earlier.path("expires_at").textValue())
         .isBetween(expected.minusSeconds(60), expected.plusSeconds(60));
     assertThat(server.ctl.run("cancel-key", probe.path("id").textValue()).status()).isZero();
-  }
-
-  /** Steps paird's wall clock to real time plus {@code value} (libfaketime's "+2h", "-1h"). */
-  private static void setOffset(String value) throws IOException {
-    Path next = Files.writeString(dir.resolve("offset.next"), value + "\n");
-    Files.move(next, offset, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  /** Debian's libfaketime for multi-threaded programs, on whichever architecture this is. */
-  private static Optional<Path> libfaketime() throws IOException {
-    try (Stream<Path> dirs = Files.list(Path.of("/usr/lib"))) {
-      return dirs.map(d -> d.resolve("faketime/libfaketimeMT.so.1"))
-          .filter(Files::isReadable)
-          .findFirst();
-    }
   }
 }
