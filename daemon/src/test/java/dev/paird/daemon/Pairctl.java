@@ -37,7 +37,7 @@ public final class Pairctl {
   /** Bounds every wait for pairctl; pair and ping themselves give up well before. */
   static final Duration TIMEOUT = Duration.ofMinutes(2);
 
-  static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path socket;
   private final Path scratch;
