@@ -106,11 +106,8 @@ final class HostileClientIT {
    */
   @Test
   void spake2_threeAbandonedExchanges_burnTheKey() throws Exception {
-    try (Pairctl.Running waiting =
-        server.ctl.start("--json", "new-key", "--suite", "spake2", "--wait")) {
-      JsonNode issued = waiting.readJson(BOUND);
-      server.keys.add(issued.path("key").textValue());
-      String id = issued.path("id").textValue();
+    try (LiveDaemon.WaitingKey waiting = server.newKeyAndWait(BOUND, "--suite", "spake2")) {
+      String id = waiting.id();
       assertThat(server.attemptsLeft(id)).isEqualTo(3);
 
       for (int attempt = 1; attempt <= 3; attempt++) {
@@ -123,8 +120,8 @@ final class HostileClientIT {
           assertThat(Wire.hex(Arrays.copyOf(answer, 4))).isEqualTo("12 00 41 04");
         } // closed here, without SPAKE2_CLIENT_CONFIRM
       }
-      JsonNode outcome = waiting.readJson(BOUND);
-      Pairctl.Result right = honest.pair(server.address, issued.path("key").textValue());
+      JsonNode outcome = waiting.outcome(BOUND);
+      Pairctl.Result right = honest.pair(server.address, waiting.key());
 
       assertThat(outcome.path("id").textValue()).isEqualTo(id);
       assertThat(outcome.path("outcome").textValue())

@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -106,6 +107,46 @@ final class LiveDaemon implements AutoCloseable {
     JsonNode issued = ctl.json(command.toArray(String[]::new));
     keys.add(issued.path("key").textValue());
     return issued;
+  }
+
+  /**
+   * A key issued by {@code pairctl --json new-key ARGS --wait}, still running; the key is read
+   * within {@code bound} and remembered for the log check.
+   */
+  WaitingKey newKeyAndWait(Duration bound, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("--json", "new-key"));
+    command.addAll(List.of(args));
+    command.add("--wait");
+    Pairctl.Running running = ctl.start(command.toArray(String[]::new));
+    try {
+      JsonNode issued = running.readJson(bound);
+      keys.add(issued.path("key").textValue());
+      return new WaitingKey(running, issued);
+    } catch (Exception | AssertionError e) {
+      running.close();
+      throw e;
+    }
+  }
+
+  /** A {@code new-key --wait} that printed its key and waits for the key's outcome. */
+  record WaitingKey(Pairctl.Running running, JsonNode issued) implements AutoCloseable {
+    String id() {
+      return issued.path("id").textValue();
+    }
+
+    String key() {
+      return issued.path("key").textValue();
+    }
+
+    /** The outcome pairctl prints, waited for at most {@code bound}. */
+    JsonNode outcome(Duration bound) throws Exception {
+      return running.readJson(bound);
+    }
+
+    @Override
+    public void close() throws IOException {
+      running.close();
+    }
   }
 
   /** {@code pairctl --json pair SERVER KEY} from this daemon. */

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.HmacCode;
 import dev.paird.api.Spake2Code;
-import dev.paird.daemon.Pairctl;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
@@ -199,11 +198,8 @@ final class ProtocolErrorsIT {
    */
   @Test
   void clientErrorAfterTheShares_isAnsweredWithNothing_andCostsTheAttemptAtOnce() throws Exception {
-    try (Pairctl.Running waiting =
-        server.ctl.start("--json", "new-key", "--suite", "spake2", "--wait")) {
-      JsonNode issued = waiting.readJson(BOUND);
-      server.keys.add(issued.path("key").textValue());
-      String id = issued.path("id").textValue();
+    try (LiveDaemon.WaitingKey waiting = server.newKeyAndWait(BOUND, "--suite", "spake2")) {
+      String id = waiting.id();
       assertThat(server.attemptsLeft(id)).isEqualTo(3);
 
       for (int attempt = 1; attempt <= 3; attempt++) {
@@ -224,7 +220,7 @@ final class ProtocolErrorsIT {
               .isEqualTo(3 - attempt);
         }
       }
-      JsonNode outcome = waiting.readJson(BOUND);
+      JsonNode outcome = waiting.outcome(BOUND);
 
       assertThat(outcome.path("outcome").textValue())
           .as("new-key --wait: %s", outcome)
