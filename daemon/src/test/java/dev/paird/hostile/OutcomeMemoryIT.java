@@ -15,25 +15,25 @@ import org.junit.jupiter.api.io.TempDir;
  * that finished longer ago is {@code not_found} (CONTROL.md, {@code wait-key}): the memory is
  * bounded in time, and the time is paird's monotonic clock.
  *
- * <p>Ten minutes are not waited for. The server runs under a {@link FakeClock} that moves its
+ * <p>Ten minutes are not waited for. The server runs under a {@link LibFaketime} that moves its
  * monotonic clock together with its wall clock, which to paird is the same as not being scheduled
  * for that long. A key pending across each jump shows that paird's monotonic clock did move: its
  * five minutes are over at once.
  */
 final class OutcomeMemoryIT {
   @TempDir static Path dir;
-  private static FakeClock clock;
+  private static LibFaketime clock;
   private static LiveDaemon server;
   private static LiveDaemon client;
 
   @BeforeAll
   static void start() throws Exception {
-    clock = FakeClock.in(dir);
+    clock = LibFaketime.in(dir);
     server =
         LiveDaemon.start(
             dir,
             "server",
-            options -> options.wrapper(clock.wrapper(FakeClock.Clocks.WALL_AND_MONOTONIC)));
+            options -> options.wrapper(clock.wrapper(LibFaketime.Clocks.WALL_AND_MONOTONIC)));
     client = LiveDaemon.start(dir, "client");
   }
 

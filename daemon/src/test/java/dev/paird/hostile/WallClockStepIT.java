@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * a user, a board without a real-time clock setting the date at boot) neither kills a key nor
  * extends one, and neither drops a connection early nor holds it late.
  *
- * <p>The server runs under a {@link FakeClock} that moves only its wall clock, so the test steps
+ * <p>The server runs under a {@link LibFaketime} that moves only its wall clock, so the test steps
  * paird's clock while it runs. Each test first checks that paird sees the step, through the expiry
  * time a new key reports, so that it cannot pass because libfaketime did nothing.
  */
@@ -42,21 +42,21 @@ final class WallClockStepIT {
   private static final Duration FIRST_FRAME_TIMEOUT = Duration.ofSeconds(5);
 
   @TempDir static Path dir;
-  private static FakeClock clock;
+  private static LibFaketime clock;
   private static LiveDaemon server;
   private static LiveDaemon client;
   private static SSLContext mallory;
 
   @BeforeAll
   static void start() throws Exception {
-    clock = FakeClock.in(dir);
+    clock = LibFaketime.in(dir);
     server =
         LiveDaemon.start(
             dir,
             "server",
             options ->
                 options
-                    .wrapper(clock.wrapper(FakeClock.Clocks.WALL_ONLY))
+                    .wrapper(clock.wrapper(LibFaketime.Clocks.WALL_ONLY))
                     .keyLifetimeFloor(LIFETIME),
             "rate_limit_per_minute = 6000",
             "key_lifetime = " + LIFETIME.toSeconds() + "s",

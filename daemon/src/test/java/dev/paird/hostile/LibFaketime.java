@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * the date at boot), or the monotonic clock moves with it, which to a process is the same as not
  * being scheduled for that long (a suspended machine, a stopped container).
  */
-final class FakeClock {
+final class LibFaketime {
   /** Which of paird's clocks an offset moves. */
   enum Clocks {
     WALL_ONLY,
@@ -26,13 +26,13 @@ final class FakeClock {
   private final Path offset;
   private final Path library;
 
-  private FakeClock(Path offset, Path library) {
+  private LibFaketime(Path offset, Path library) {
     this.offset = offset;
     this.library = library;
   }
 
   /** A clock at real time, its offset kept in {@code dir}; fails if libfaketime is missing. */
-  static FakeClock in(Path dir) throws IOException {
+  static LibFaketime in(Path dir) throws IOException {
     Path library =
         library()
             .orElseThrow(
@@ -40,7 +40,7 @@ final class FakeClock {
                     new AssertionError(
                         "libfaketime is not"
                             + " installed; install the Debian package faketime (.ci/run does)"));
-    return new FakeClock(Files.writeString(dir.resolve("offset"), "+0\n"), library);
+    return new LibFaketime(Files.writeString(dir.resolve("offset"), "+0\n"), library);
   }
 
   /** The command that runs paird with this clock, for {@code PairdProcess.Options.wrapper}. */
