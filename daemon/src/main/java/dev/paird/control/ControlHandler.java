@@ -45,10 +45,15 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   static final int MAX_QUEUED = 8;
 
   private static final Logger log = LoggerFactory.getLogger(ControlHandler.class);
+
+  /** What a caller is told of a failure that is paird's own fault; the log says more. */
+  private static final String INTERNAL_MESSAGE = "internal error; see the daemon's log";
+
   private static final Logger audit = LoggerFactory.getLogger("paird.audit");
 
   private final ControlService service;
   private final Duration requestTimeout;
+  private final RequestReader requests;
 
   /** Lines waiting behind the one in flight, in order; an empty one stands for a line too long. */
   private final ArrayDeque<Optional<ByteBuf>> queued = new ArrayDeque<>();
@@ -63,8 +68,20 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private ScheduledFuture<?> deadline;
 
   ControlHandler(ControlService service, Duration requestTimeout) {
+    this(service, requestTimeout, ControlRequest::parse);
+  }
+
+  /** As above, with {@code requests} reading each request from its parsed line. */
+  ControlHandler(ControlService service, Duration requestTimeout, RequestReader requests) {
     this.service = service;
     this.requestTimeout = requestTimeout;
+    this.requests = requests;
+  }
+
+  /** Makes a request of a parsed line: {@link ControlRequest#parse}, or a test's stand-in. */
+  @FunctionalInterface
+  interface RequestReader {
+    ControlRequest read(Object fields, char[] key) throws PairdException;
   }
 
   @Override
@@ -144,13 +161,23 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     try {
       parsed = ControlCodec.parseLine(bytes);
       id = parsed.root().get("id");
-      request = ControlRequest.parse(JsonFields.of(parsed.root()), parsed.key());
+      request = requests.read(JsonFields.of(parsed.root()), parsed.key());
       key = parsed.key();
     } catch (PairdException e) {
       if (parsed != null) {
         parsed.close();
       }
       respond(ctx, ControlCodec.error(id, e.code(), e.getMessage()));
+      return;
+    } catch (RuntimeException e) {
+      // A bug in reading the request. It is still answered, as every request is, and without
+      // Java's text. The log gets the exception's class and stack but not its message, which
+      // could quote the request, and a pair request holds a key.
+      if (parsed != null) {
+        parsed.close();
+      }
+      log.error("control request from uid {} could not be read", caller.uid(), withoutMessage(e));
+      respond(ctx, ControlCodec.error(id, ErrorCode.INTERNAL, INTERNAL_MESSAGE));
       return;
     } finally {
       Arrays.fill(bytes, (byte) 0);
@@ -180,8 +207,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
                         PairdException error =
                             cause instanceof PairdException p
                                 ? p
-                                : new PairdException(
-                                    ErrorCode.INTERNAL, "internal error; see the daemon's log");
+                                : new PairdException(ErrorCode.INTERNAL, INTERNAL_MESSAGE);
                         if (!(cause instanceof PairdException)) {
                           log.error(
                               "control command {} failed", request.command().wireName(), cause);
@@ -309,6 +335,24 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
               kept.setZero(0, kept.capacity());
               kept.release();
             });
+  }
+
+  /**
+   * {@code e}'s class and where it was thrown, without its message or causes, which may quote the
+   * request a caller sent.
+   */
+  private static Throwable withoutMessage(Throwable e) {
+    return new Withheld(e);
+  }
+
+  /** An exception's class and stack trace, its message and causes withheld. */
+  private static final class Withheld extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Withheld(Throwable e) {
+      super(e.getClass().getName() + " (its message withheld)", null, false, true);
+      setStackTrace(e.getStackTrace());
+    }
   }
 
   @Override

@@ -2,6 +2,10 @@ package dev.paird.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.api.ControlProtocol;
@@ -47,6 +51,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The control pipeline on an EmbeddedChannel: framing, error paths, ordering and bounds. */
 final class ControlHandlerTest {
@@ -172,6 +177,57 @@ final class ControlHandlerTest {
     assertThat(answers.get(0).path("result").path("host").asText()).isEqualTo("test-host");
     assertThat(answers.get(0).path("result").path("pairing_connections").asInt()).isEqualTo(5);
     assertThat(answers.get(0).path("result").path("pairing_in_handshake").asInt()).isEqualTo(2);
+  }
+
+  /**
+   * A bug while reading a request (here a reader that throws) is still answered, {@code internal}
+   * with the request's id, as every request is; neither the answer nor the log carries the
+   * exception's message, which could quote the request, and the connection goes on serving.
+   */
+  @Test
+  void aBugWhileReadingARequest_isAnsweredInternal_withoutItsMessage() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ControlHandler.class);
+    log.start();
+    logger.addAppender(log);
+    boolean[] thrown = {false};
+    try {
+      channel.close();
+      channel =
+          new EmbeddedChannel(
+              new Wire(),
+              new ControlHandler(
+                  service(),
+                  REQUEST_TIMEOUT,
+                  (fields, key) -> {
+                    if (!thrown[0]) {
+                      thrown[0] = true;
+                      throw new IllegalStateException("marker-4d1f in the request");
+                    }
+                    return dev.paird.api.ControlRequest.parse(fields, key);
+                  }));
+
+      send("{\"v\":1,\"command\":\"status\",\"id\":7}");
+      send("{\"v\":1,\"command\":\"status\",\"id\":8}");
+
+      List<JsonNode> answers = responses();
+      assertThat(answers).hasSize(2);
+      assertThat(answers.get(0).path("ok").asBoolean()).isFalse();
+      assertThat(answers.get(0).path("id").asInt()).isEqualTo(7);
+      assertThat(code(answers.get(0))).isEqualTo("internal");
+      assertThat(answers.get(0).toString()).doesNotContain("marker-4d1f", "IllegalState");
+      assertThat(answers.get(1).path("ok").asBoolean()).as("%s", answers.get(1)).isTrue();
+      assertThat(log.list).hasSize(1);
+      ILoggingEvent logged = log.list.get(0);
+      assertThat(logged.getLevel()).isEqualTo(Level.ERROR);
+      assertThat(logged.getFormattedMessage()).doesNotContain("marker-4d1f");
+      assertThat(logged.getThrowableProxy().getMessage())
+          .contains("IllegalStateException")
+          .doesNotContain("marker-4d1f");
+      assertThat(logged.getThrowableProxy().getStackTraceElementProxyArray()).isNotEmpty();
+    } finally {
+      logger.detachAppender(log);
+    }
   }
 
   @Test
