@@ -143,6 +143,8 @@ public final class ControlService {
   }
 
   private ObjectNode newKey(ControlRequest.NewKey request) throws PairdException {
+    // A key that no new device could pair with is not issued.
+    trust.requireRoom();
     Suite suite = request.suite().orElse(config.defaultSuite());
     PendingKeys.IssuedKey issued =
         keys.issue(suite, request.lifetime().orElse(config.keyLifetime()));
@@ -217,13 +219,20 @@ public final class ControlService {
     } finally {
       Arrays.fill(key, '\0');
     }
-    if (request.label().isPresent()) {
-      try {
-        TrustedPeer.checkLabel(request.label().get());
-      } catch (IllegalArgumentException e) {
-        code.destroy();
-        throw new PairdException(ErrorCode.INVALID_ARGUMENT, "pair: " + e.getMessage());
+    try {
+      if (request.label().isPresent()) {
+        try {
+          TrustedPeer.checkLabel(request.label().get());
+        } catch (IllegalArgumentException e) {
+          throw new PairdException(ErrorCode.INVALID_ARGUMENT, "pair: " + e.getMessage());
+        }
       }
+      // Refused before any traffic: the other device would trust this one, which could not keep
+      // the other's certificate.
+      trust.requireRoom();
+    } catch (PairdException e) {
+      code.destroy();
+      throw e;
     }
     return pairing
         .pair(request.host(), code, request.label())

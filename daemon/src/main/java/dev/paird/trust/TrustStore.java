@@ -578,6 +578,28 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
+   * Checks that the list has room for one more peer, so that a pairing that could not keep a new
+   * one is refused before it starts.
+   *
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the list is full
+   */
+  public void requireRoom() throws PairdException {
+    requireRoom(snapshot);
+  }
+
+  private void requireRoom(TrustSnapshot current) throws PairdException {
+    if (current.size() >= maxPeers) {
+      throw new PairdException(
+          ErrorCode.LIMIT_REACHED,
+          "the trusted list is full ("
+              + current.size()
+              + " peers, at most "
+              + maxPeers
+              + "); remove a peer you no longer use with pairctl remove, then pair again");
+    }
+  }
+
+  /**
    * Trusts {@code certificate}, or updates its entry if it is already trusted (see the class
    * comment), and returns the entry as stored. On return every file is on disk.
    *
@@ -605,14 +627,8 @@ public final class TrustStore implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
       }
-      if (existing == null && current.size() >= maxPeers) {
-        throw new PairdException(
-            ErrorCode.LIMIT_REACHED,
-            "the trusted list is full ("
-                + current.size()
-                + " peers, at most "
-                + maxPeers
-                + "); remove a peer you no longer use with pairctl remove, then pair again");
+      if (existing == null) {
+        requireRoom(current);
       }
       // Re-pairing keeps the certificate: a put never stops trusting one.
       commit(current, current.with(peer), new TrustJournal.Put(peer), additions);

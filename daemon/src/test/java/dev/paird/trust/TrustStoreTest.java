@@ -211,6 +211,20 @@ final class TrustStoreTest {
   }
 
   @Test
+  void requireRoom_isRefusedOnlyWhenFull() throws Exception {
+    TrustStore store = TrustStore.open(dir, 2);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    store.requireRoom();
+    store.put(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThatThrownBy(store::requireRoom)
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED));
+    store.remove(store.list().get(0).fingerprint());
+    store.requireRoom();
+  }
+
+  @Test
   void put_listWouldOutgrowWhatOpenReads_isRefused() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
