@@ -18,10 +18,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,6 +101,27 @@ public final class Pairctl {
     JsonNode status = look(Command.STATUS);
     assertThat(status.path("pending_keys").intValue()).as("pending keys left").isZero();
     assertThat(status.path("trusted_peers").intValue()).as("trusted peers left").isZero();
+  }
+
+  /**
+   * The SHA-256, in hex, of each file that holds this paird's trusted list or is made from it for
+   * other software ({@code trusted.json}, {@code trusted.journal}, {@code trusted.pem}, {@code
+   * trusted.p12}), by name; "absent" for one that does not exist. Equal before and after a request
+   * if and only if the request changed none of them.
+   */
+  public Map<String, String> trustFiles() throws Exception {
+    Path state = Path.of(look(Command.STATUS).path("state_dir").textValue());
+    Map<String, String> digests = new TreeMap<>();
+    for (String name : List.of("trusted.json", "trusted.journal", "trusted.pem", "trusted.p12")) {
+      Path file = state.resolve(name);
+      digests.put(
+          name,
+          Files.exists(file)
+              ? HexFormat.of()
+                  .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)))
+              : "absent");
+    }
+    return digests;
   }
 
   /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */

@@ -1,0 +1,146 @@
+package dev.paird.hostile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.api.ControlProtocol.Command;
+import dev.paird.daemon.Pairctl.Result;
+import dev.paird.testing.OpenSslCli;
+import dev.paird.trust.HubFill;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trusted list's cap, end to end: SECURITY.md, §7, "The trusted list holds at most 10,000
+ * peers", and CONTROL.md, "Error codes": {@code limit_reached} (pairctl exit 5) when "the trusted
+ * list is full". A hub's state directory is filled with 10,000 generated peers ({@link HubFill}, as
+ * packaging/bench-hub.sh fills it), once for the class; a real paird starts on it, and two other
+ * real pairds, each with an empty list, try to pair with it: one types a key the hub would issue,
+ * the other issues a key the hub types.
+ *
+ * <p>Each test leaves the hub full again: it removes one generated peer to make room, and the
+ * pairing that then succeeds takes that room with a device no other test uses.
+ */
+final class TrustedListLimitIT {
+  /** SECURITY.md, §7 (TrustStore.DEFAULT_MAX_PEERS, which no setting changes). */
+  private static final int CAP = 10_000;
+
+  @TempDir static Path dir;
+  private static LiveDaemon hub;
+
+  /** Types a key the hub issues. */
+  private static LiveDaemon client;
+
+  /** Issues a key that the hub types. */
+  private static LiveDaemon server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    HubFill.main(new String[] {dir.resolve("hub/state").toString(), Integer.toString(CAP)});
+    hub = LiveDaemon.start(dir, "hub");
+    client = LiveDaemon.start(dir, "client");
+    server = LiveDaemon.start(dir, "server");
+    assertThat(trustedPeers(hub)).as("the hub's list, as status counts it").isEqualTo(CAP);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    LiveDaemon.closeAll(hub, client, server);
+  }
+
+  /**
+   * CONTROL.md, {@code new-key} and "Error codes": a hub whose list is full refuses to issue a key
+   * that no new device could pair with: limit_reached, exit 5, a message that says the list is full
+   * and how to make room; no key is pending and its files are as they were. Once one peer is
+   * removed, it issues a key, the device pairs with it, and each trusts the other.
+   */
+  @Test
+  void fullHub_refusesNewKey_withLimitReached_untilAPeerIsRemoved() throws Exception {
+    Map<String, String> files = hub.ctl.trustFiles();
+
+    Result refused = hub.ctl.run("--json", "new-key");
+
+    assertLimitReached(refused);
+    assertThat(hub.ctl.look(Command.LIST_KEYS).path("keys")).as("keys pending").isEmpty();
+    assertUnchanged(hub, files);
+
+    makeRoom();
+    JsonNode issued = hub.newKey();
+    Result paired = client.pair(hub.address, issued.path("key").textValue());
+
+    assertThat(paired.status()).as(paired.err()).isZero();
+    assertThat(trustedPeers(hub)).isEqualTo(CAP);
+    assertThat(hub.trusted()).as("the hub's list").hasSize(CAP).endsWith(fingerprint(client));
+    assertThat(client.trusted()).containsExactly(fingerprint(hub));
+  }
+
+  /**
+   * CONTROL.md, {@code pair} and "Error codes", and PROTOCOL.md, §7: a hub whose list is full
+   * refuses to pair as the client, before any traffic: limit_reached, exit 5, a message that says
+   * the list is full and how to make room; its files are as they were, and the other device, which
+   * issued the key, trusts nobody and still has the key pending with every attempt left. Once one
+   * peer is removed, the same key pairs them.
+   */
+  @Test
+  void fullHub_refusesToPair_withLimitReached_untilAPeerIsRemoved() throws Exception {
+    Map<String, String> files = hub.ctl.trustFiles();
+    JsonNode issued = server.newKey();
+    String key = issued.path("key").textValue();
+    String id = issued.path("id").textValue();
+
+    Result refused = hub.pair(server.address, key);
+
+    assertLimitReached(refused);
+    assertUnchanged(hub, files);
+    assertThat(server.trusted()).as("trusted by the other device").isEmpty();
+    assertThat(server.attemptsLeft(id)).as("attempts left on the other device's key").isEqualTo(3);
+
+    makeRoom();
+    Result paired = hub.pair(server.address, key);
+
+    assertThat(paired.status()).as(paired.err()).isZero();
+    assertThat(paired.json().path("peer").path("fingerprint").textValue())
+        .isEqualTo(fingerprint(server));
+    assertThat(trustedPeers(hub)).isEqualTo(CAP);
+    assertThat(server.trusted()).containsExactly(fingerprint(hub));
+  }
+
+  /** pairctl's answer to a request refused because the list is full, as CONTROL.md says it. */
+  private static void assertLimitReached(Result refused) throws Exception {
+    assertThat(refused.status()).as("exit status; stderr: %s", refused.err()).isEqualTo(5);
+    assertThat(refused.json().path("error").path("code").textValue()).isEqualTo("limit_reached");
+    assertThat(refused.err())
+        .as("what the person reads")
+        .contains("the trusted list is full (" + CAP + " peers, at most " + CAP + ")")
+        .contains("pairctl remove");
+  }
+
+  /** The hub's list and its outputs are byte for byte as in {@code before}; the count too. */
+  private static void assertUnchanged(LiveDaemon daemon, Map<String, String> before)
+      throws Exception {
+    assertThat(daemon.ctl.trustFiles()).as("the hub's trust files").isEqualTo(before);
+    assertThat(trustedPeers(daemon)).as("the hub's peers").isEqualTo(CAP);
+    assertThat(daemon.ctl.look(Command.LIST_TRUSTED).path("peers")).hasSize(CAP);
+  }
+
+  /** {@code pairctl remove} of the hub's oldest generated peer, by its full fingerprint. */
+  private static void makeRoom() throws Exception {
+    String oldest =
+        hub.ctl.look(Command.LIST_TRUSTED).path("peers").get(0).path("fingerprint").textValue();
+    Result removed = hub.ctl.run("--json", "remove", oldest);
+    assertThat(removed.status()).as(removed.err()).isZero();
+    assertThat(trustedPeers(hub)).isEqualTo(CAP - 1);
+  }
+
+  private static int trustedPeers(LiveDaemon daemon) throws Exception {
+    return daemon.ctl.look(Command.STATUS).path("trusted_peers").intValue();
+  }
+
+  private static String fingerprint(LiveDaemon daemon) {
+    return OpenSslCli.fingerprint(daemon.identity.cert());
+  }
+}
