@@ -26,6 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Pairing end to end: two or three real paird processes on loopback, each with a certificate and
@@ -168,6 +170,35 @@ final class PairingIT {
     assertThat(attemptsBefore).isEqualTo(3);
     assertThat(attemptsLeft(a, issued)).isEqualTo(attemptsBefore - 1);
     assertTrustNobody(a, b);
+  }
+
+  /**
+   * SECURITY.md, the table of secret digits, and PROTOCOL.md, §8: with {@code code_digits} at
+   * either end of its range on the device that issues the key, new-key shows that many secret
+   * digits as {@code SS-DDD-DDD-C} or {@code SS-DDDDD-DDDDD-C}; a wrong code of the same length is
+   * rejected and costs an attempt, and the key itself pairs the two devices.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {6, 10})
+  void pair_codeDigitsAtEitherEndOfTheRange_wrongCodeIsRejected_keyPairs(int digits)
+      throws Exception {
+    String[] settings = {SETTINGS[0], "code_digits = " + digits};
+    Device maker = start(started, tmp, Optional.empty(), settings, idA).get(0);
+    JsonNode issued = newKey(maker);
+    String key = key(issued);
+    int first = (digits + 1) / 2;
+
+    Result wrong = pair(b, maker, wrongCode(key, 1));
+
+    assertThat(key).matches("\\d{2}-\\d{" + first + "}-\\d{" + (digits - first) + "}-\\d");
+    assertRejected(wrong);
+    assertThat(attemptsLeft(maker, issued)).isEqualTo(2);
+    assertTrustNobody(maker, b);
+
+    Result right = pair(b, maker, key);
+
+    assertThat(right.status()).as(right.err()).isZero();
+    assertTrustEachOther(maker, b, "spake2");
   }
 
   @Test

@@ -138,6 +138,28 @@ final class IndependentImplementationIT {
     }
   }
 
+  /**
+   * SECURITY.md, the table of secret digits, and PROTOCOL.md, §8: a paird with {@code code_digits}
+   * at either end of its range issues codes that Python, which reads the secret's length from the
+   * digits typed and checks the check digit itself, pairs with.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {6, 10})
+  void pythonClient_pairsWithCodesOfEitherEndOfTheRange(int digits) throws Exception {
+    LiveDaemon issuer = LiveDaemon.start(dir, "digits" + digits, RATE, "code_digits = " + digits);
+    try {
+      String key = issuer.newKey().path("key").textValue();
+
+      Finished pair = pythonClient(issuer, key);
+
+      assertThat(key.replace("-", "")).hasSize(2 + digits + 1);
+      assertThat(pair.outcome()).as(pair.toString()).isEqualTo("paired");
+      assertThat(issuer.trusted()).containsExactly(pythonFingerprint);
+    } finally {
+      issuer.close();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"spake2", "hmac"})
   void pythonServer_pairsWithPairdClient_andIsPinged(String suite) throws Exception {
@@ -342,7 +364,14 @@ final class IndependentImplementationIT {
 
   /** Python pairs with A, with {@code key}: waits for it to finish. */
   private static Finished pythonClient(String key, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("client", "--connect", a.address, "--code", key));
+    return pythonClient(a, key, more);
+  }
+
+  /** Python pairs with {@code server}, with {@code key}: waits for it to finish. */
+  private static Finished pythonClient(LiveDaemon server, String key, String... more)
+      throws Exception {
+    List<String> args =
+        new ArrayList<>(List.of("client", "--connect", server.address, "--code", key));
     args.addAll(List.of(more));
     try (Python run = Python.start(tls(args.toArray(String[]::new)))) {
       return run.finish();
