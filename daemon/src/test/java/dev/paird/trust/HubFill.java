@@ -7,18 +7,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
@@ -47,31 +49,49 @@ public final class HubFill {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp256r1"));
     KeyPair keys = generator.generateKeyPair();
-    ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate());
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
     Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(30, ChronoUnit.DAYS);
-    List<TrustedPeer> peers = new ArrayList<>(count);
-    for (int i = 1; i <= count; i++) {
-      X500Name name = new X500Name("CN=fleet-device-" + i);
-      X509Certificate certificate =
-          converter.getCertificate(
-              new JcaX509v3CertificateBuilder(
-                      name,
-                      BigInteger.valueOf(i),
-                      Date.from(start.minus(1, ChronoUnit.DAYS)),
-                      Date.from(start.plus(3650, ChronoUnit.DAYS)),
-                      name,
-                      keys.getPublic())
-                  .build(signer));
-      peers.add(
-          TrustedPeer.create(
-              certificate,
-              "10.1." + (i >> 8 & 0xff) + "." + (i & 0xff),
-              Suite.SPAKE2,
-              Optional.of("sensor " + i),
-              start.plusSeconds(i)));
-    }
+    // Signing takes nearly all the time: every core signs, each with a signer of its own.
+    ThreadLocal<ContentSigner> signers =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                return new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate());
+              } catch (OperatorCreationException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    List<TrustedPeer> peers =
+        IntStream.rangeClosed(1, count)
+            .parallel()
+            .mapToObj(i -> peer(i, keys, signers.get(), start))
+            .toList();
     AtomicFiles.write(
         stateDir.resolve(TrustFiles.JSON_NAME), TrustFiles.encodeJson(peers), AtomicFiles.PRIVATE);
+  }
+
+  /** Peer {@code i}: {@code CN=fleet-device-I}, serial I, paired I seconds after {@code start}. */
+  private static TrustedPeer peer(int i, KeyPair keys, ContentSigner signer, Instant start) {
+    X500Name name = new X500Name("CN=fleet-device-" + i);
+    try {
+      X509Certificate certificate =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  new JcaX509v3CertificateBuilder(
+                          name,
+                          BigInteger.valueOf(i),
+                          Date.from(start.minus(1, ChronoUnit.DAYS)),
+                          Date.from(start.plus(3650, ChronoUnit.DAYS)),
+                          name,
+                          keys.getPublic())
+                      .build(signer));
+      return TrustedPeer.create(
+          certificate,
+          "10.1." + (i >> 8 & 0xff) + "." + (i & 0xff),
+          Suite.SPAKE2,
+          Optional.of("sensor " + i),
+          start.plusSeconds(i));
+    } catch (CertificateException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
