@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl.Result;
+import dev.paird.daemon.Pairctl.Running;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.trust.HubFill;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,6 +109,59 @@ final class TrustedListLimitIT {
         .isEqualTo(fingerprint(server));
     assertThat(trustedPeers(hub)).isEqualTo(CAP);
     assertThat(server.trusted()).containsExactly(fingerprint(hub));
+  }
+
+  /**
+   * PROTOCOL.md, §3 and §4 ("If persisting fails it answers ERROR(INTERNAL)"), and CONTROL.md,
+   * {@code peer_failed} and {@code wait-key}: a key issued while the hub had room, used once a
+   * pairing with another device has filled the list, cannot be honoured. The device that typed it
+   * gets peer_failed (exit 6) and trusts nobody; the hub's {@code new-key --wait} reports {@code
+   * failed}, its log says the list is full, and its files are as they were. Once one peer is
+   * removed, a new key pairs the same device.
+   */
+  @Test
+  void keyIssuedWithRoom_usedOnceTheListIsFull_isPeerFailed_andNobodyTrustsAnybody()
+      throws Exception {
+    LiveDaemon filler = null;
+    LiveDaemon late = null;
+    try {
+      filler = LiveDaemon.start(dir, "filler");
+      late = LiveDaemon.start(dir, "late");
+      makeRoom();
+      try (Running waiting = hub.ctl.start("--json", "new-key", "--wait")) {
+        String key = waiting.readJson().path("key").textValue();
+        hub.keys.add(key);
+        Result filled = filler.pair(hub.address, hub.newKey().path("key").textValue());
+        assertThat(filled.status()).as(filled.err()).isZero();
+        assertThat(trustedPeers(hub)).isEqualTo(CAP);
+        Map<String, String> files = hub.ctl.trustFiles();
+
+        Result refused = late.pair(hub.address, key);
+        JsonNode outcome = waiting.readJson();
+        Result ended = waiting.finish();
+
+        assertThat(refused.status()).as(refused.err()).isEqualTo(6);
+        assertThat(refused.json().path("error").path("code").textValue()).isEqualTo("peer_failed");
+        assertThat(outcome.path("outcome").textValue()).as("%s", outcome).isEqualTo("failed");
+        assertThat(ended.status()).as(ended.err()).isEqualTo(5);
+        hub.process.awaitLogLine(
+            line -> line.contains("the trusted list is full"),
+            "saying why the pairing failed",
+            Duration.ofSeconds(10));
+        assertUnchanged(hub, files);
+        assertThat(hub.trusted()).doesNotContain(fingerprint(late));
+        assertThat(late.trusted()).as("trusted by the device that typed the key").isEmpty();
+      }
+
+      makeRoom();
+      Result paired = late.pair(hub.address, hub.newKey().path("key").textValue());
+
+      assertThat(paired.status()).as(paired.err()).isZero();
+      assertThat(hub.trusted()).hasSize(CAP).endsWith(fingerprint(late));
+      assertThat(late.trusted()).containsExactly(fingerprint(hub));
+    } finally {
+      LiveDaemon.closeAll(filler, late);
+    }
   }
 
   /** pairctl's answer to a request refused because the list is full, as CONTROL.md says it. */
