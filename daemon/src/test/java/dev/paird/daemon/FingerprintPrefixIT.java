@@ -29,7 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * lines on its control socket.
  */
 final class FingerprintPrefixIT {
-  /** Enough that two of the random fingerprints share at least their first two hex digits. */
+  /**
+   * Enough that two of the random fingerprints share at least their first two hex digits: the
+   * chance that no two do is about 4 in a billion.
+   */
   private static final int PEERS = 100;
 
   @TempDir static Path dir;

@@ -22,10 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
  * list is full". A hub's state directory is filled with 10,000 generated peers ({@link HubFill}, as
  * packaging/bench-hub.sh fills it), once for the class; a real paird starts on it, and two other
  * real pairds, each with an empty list, try to pair with it: one types a key the hub would issue,
- * the other issues a key the hub types.
+ * the other issues a key the hub types. The test of a key issued before the list filled up starts
+ * two more.
  *
- * <p>Each test leaves the hub full again: it removes one generated peer to make room, and the
- * pairing that then succeeds takes that room with a device no other test uses.
+ * <p>Each test leaves the hub full again: it removes generated peers to make room, and the pairings
+ * that then succeed take that room with devices no other test uses.
  */
 final class TrustedListLimitIT {
   /** SECURITY.md, §7 (TrustStore.DEFAULT_MAX_PEERS, which no setting changes). */
