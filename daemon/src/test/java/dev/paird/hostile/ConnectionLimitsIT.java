@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.paird.daemon.Pairctl;
 import dev.paird.hostile.RawConnection.Ending;
 import dev.paird.hostile.RawConnection.Received;
 import dev.paird.testing.OpenSslCli;
@@ -20,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,8 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class ConnectionLimitsIT {
   private static final Duration BOUND = Duration.ofSeconds(10);
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path identities;
   private static SSLContext client;
@@ -132,7 +126,7 @@ final class ConnectionLimitsIT {
     // the next connection starts, so their order on the server is this one, and each can be told.
     for (int host = 3; host <= 6; host++) {
       held.add(RawConnection.open(client, source(host), paird.pairingPort, BOUND));
-      awaitEstablishedOnTheServer(held.size());
+      paird.awaitEstablished(held.size());
     }
 
     RawConnection newcomer = RawConnection.open(client, source(7), paird.pairingPort, BOUND);
@@ -187,9 +181,9 @@ final class ConnectionLimitsIT {
 
     RawConnection device = RawConnection.open(client, source(39), paird.pairingPort, BOUND);
     held.add(device);
-    awaitEstablishedOnTheServer(4); // the device's arrival evicted one hostile exchange
+    paird.awaitEstablished(4); // the device's arrival evicted one hostile exchange
     held.add(RawConnection.open(client, source(33), paird.pairingPort, BOUND));
-    awaitEstablishedOnTheServer(4); // the newcomer's arrival evicted another
+    paird.awaitEstablished(4); // the newcomer's arrival evicted another
     device.send(Wire.frame(Wire.PING, new byte[0]));
     Received answer = device.readToEnd(BOUND);
 
@@ -210,56 +204,20 @@ final class ConnectionLimitsIT {
             "exchange_timeout = 1m",
             "rate_limit_per_minute = 6000");
     held.add(RawConnection.open(client, source(8), paird.pairingPort, BOUND));
-    awaitEstablishedOnTheServer(1);
+    paird.awaitEstablished(1);
 
     // A plain TCP connection that never sends a ClientHello: admitted, counted, still in the
     // handshake as far as paird can tell.
     try (Socket silent = new Socket()) {
       silent.bind(new InetSocketAddress(source(9), 0));
       silent.connect(paird.pairingPort, (int) BOUND.toMillis());
-      JsonNode status = awaitStatus(s -> s.path("pairing_connections").intValue() == 2);
+      JsonNode status = paird.awaitStatus(s -> s.path("pairing_connections").intValue() == 2);
 
       assertThat(status.path("pairing_in_handshake").intValue())
           .as("status: %s", status)
           .isEqualTo(1);
     }
-    JsonNode after = awaitStatus(s -> s.path("pairing_connections").intValue() == 1);
+    JsonNode after = paird.awaitStatus(s -> s.path("pairing_connections").intValue() == 1);
     assertThat(after.path("pairing_in_handshake").intValue()).as("status: %s", after).isZero();
-  }
-
-  /**
-   * Waits until paird's status counts {@code count} pairing connections, none of them still in the
-   * TLS handshake: a TLS 1.3 client finishes before the server does, so the client side alone
-   * cannot tell.
-   */
-  private void awaitEstablishedOnTheServer(int count) throws Exception {
-    awaitStatus(
-        status ->
-            status.path("pairing_connections").intValue() == count
-                && status.path("pairing_in_handshake").intValue() == 0);
-  }
-
-  /**
-   * Asks paird's control socket for its status, as a plain JSON line over a Unix socket (no pairctl
-   * code), until {@code wanted} holds, and returns that status.
-   */
-  private JsonNode awaitStatus(Predicate<JsonNode> wanted) throws Exception {
-    long deadline = System.nanoTime() + BOUND.toNanos();
-    JsonNode status;
-    do {
-      status = rawStatus();
-      if (wanted.test(status)) {
-        return status;
-      }
-      LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // between polls of the status
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("paird's status did not reach what the test waits for: " + status);
-  }
-
-  private JsonNode rawStatus() throws Exception {
-    JsonNode answer =
-        JSON.readTree(Pairctl.exchange(paird.socket, "{\"v\":1,\"command\":\"status\"}\n"));
-    assertThat(answer.path("ok").asBoolean()).as("status: %s", answer).isTrue();
-    return answer.path("result");
   }
 }

@@ -3,6 +3,7 @@ package dev.paird.hostile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl;
 import dev.paird.daemon.PairdProcess;
@@ -17,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -24,6 +27,11 @@ import java.util.function.UnaryOperator;
  * writes, its own certificate from openssl, and the pairctl that drives it.
  */
 final class LiveDaemon implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How long {@link #awaitStatus} waits. */
+  private static final Duration STATUS_BOUND = Duration.ofSeconds(10);
+
   final String name;
   final SelfSigned identity;
   final PairdProcess process;
@@ -172,6 +180,41 @@ final class LiveDaemon implements AutoCloseable {
       fingerprints.add(peer.path("fingerprint").textValue());
     }
     return fingerprints;
+  }
+
+  /**
+   * Waits until paird's status counts {@code count} pairing connections, none of them still in the
+   * TLS handshake: a TLS 1.3 client finishes before the server does, so the client side alone
+   * cannot tell.
+   */
+  JsonNode awaitEstablished(int count) throws Exception {
+    return awaitStatus(
+        status ->
+            status.path("pairing_connections").intValue() == count
+                && status.path("pairing_in_handshake").intValue() == 0);
+  }
+
+  /**
+   * Asks paird's control socket for its status, as a plain JSON line over a Unix socket (no pairctl
+   * code), until {@code wanted} holds, at most {@link #STATUS_BOUND}, and returns that status.
+   */
+  JsonNode awaitStatus(Predicate<JsonNode> wanted) throws Exception {
+    long deadline = System.nanoTime() + STATUS_BOUND.toNanos();
+    JsonNode status;
+    do {
+      status = rawStatus();
+      if (wanted.test(status)) {
+        return status;
+      }
+      LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // between polls of the status
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("paird's status did not reach what the test waits for: " + status);
+  }
+
+  private JsonNode rawStatus() throws Exception {
+    JsonNode answer = JSON.readTree(Pairctl.exchange(socket, "{\"v\":1,\"command\":\"status\"}\n"));
+    assertThat(answer.path("ok").asBoolean()).as("status: %s", answer).isTrue();
+    return answer.path("result");
   }
 
   /** Stops paird, then checks that it never logged a key it issued or was given. */
