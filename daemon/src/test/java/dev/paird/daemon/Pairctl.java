@@ -223,7 +223,7 @@ public final class Pairctl {
   }
 
   /** A line, waited for at most {@code bound}; on timeout the caller closes the stream's source. */
-  static String readLine(BufferedReader in, Duration bound) throws Exception {
+  public static String readLine(BufferedReader in, Duration bound) throws Exception {
     String line = readLineOrEnd(in, bound);
     assertThat(line).as("a line before the end of the stream").isNotNull();
     return line;
