@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,11 +71,16 @@ final class RawClients implements AutoCloseable {
             .redirectError(log.toFile())
             .start();
     RawClients clients = new RawClients(process);
+    String first;
     try {
-      clients.expect("ready");
+      first = Pairctl.readLine(clients.answers, Duration.ofSeconds(60));
     } catch (Exception | AssertionError e) {
+      first = "(" + e.getMessage() + ")";
+    }
+    if (!"ready".equals(first)) {
       clients.close();
-      throw e;
+      throw new AssertionError(
+          "the clients said " + first + ", not ready; their stderr:\n" + Files.readString(log));
     }
     return clients;
   }
@@ -94,13 +100,6 @@ final class RawClients implements AutoCloseable {
     commands.flush();
     // Every command ends within BOUND on the clients' side; the rest is their JVM's start.
     return Pairctl.readLine(answers, BOUND.multipliedBy(2));
-  }
-
-  private void expect(String line) throws Exception {
-    String got = Pairctl.readLine(answers, Duration.ofSeconds(60));
-    if (!line.equals(got)) {
-      throw new AssertionError("the clients said '" + got + "', not '" + line + "'");
-    }
   }
 
   @Override
