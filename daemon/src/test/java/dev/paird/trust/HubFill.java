@@ -16,7 +16,10 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.IntStream;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
@@ -37,6 +40,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * key a device; the list does not look at keys and one key keeps the filling fast).
  */
 public final class HubFill {
+  /** A private extension's OID (under the OID arc for examples) for padding certificates. */
+  private static final ASN1ObjectIdentifier PADDING =
+      new ASN1ObjectIdentifier("1.3.6.1.4.1.32473.1");
+
   private HubFill() {}
 
   public static void main(String[] args) throws Exception {
@@ -46,6 +53,36 @@ public final class HubFill {
     }
     Path stateDir = Files.createDirectories(Path.of(args[0]));
     int count = Integer.parseInt(args[1]);
+    write(stateDir, peers(count, 0));
+  }
+
+  /**
+   * Fills {@code stateDir} with peers whose certificates each carry an extension of {@code padding}
+   * bytes, as many as leave at least {@code room} bytes below the largest {@code trusted.json}
+   * paird reads ({@link TrustStore#MAX_FILE_BYTES}), and returns the bytes left: at least {@code
+   * room}, fewer than {@code room} and one more such peer's record.
+   */
+  public static int fillLeaving(Path stateDir, int room, int padding) throws Exception {
+    int limit = TrustStore.MAX_FILE_BYTES - room;
+    int empty = TrustFiles.encodeJson(List.of()).length;
+    int each = TrustFiles.encodeJson(peers(1, padding)).length - empty;
+    List<TrustedPeer> peers = peers((limit - empty) / each + 2, padding);
+    byte[] json = TrustFiles.encodeJson(peers);
+    while (json.length > limit) {
+      peers = peers.subList(0, peers.size() - 1);
+      json = TrustFiles.encodeJson(peers);
+    }
+    write(Files.createDirectories(stateDir), peers);
+    return TrustStore.MAX_FILE_BYTES - json.length;
+  }
+
+  private static void write(Path stateDir, List<TrustedPeer> peers) throws Exception {
+    AtomicFiles.write(
+        stateDir.resolve(TrustFiles.JSON_NAME), TrustFiles.encodeJson(peers), AtomicFiles.PRIVATE);
+  }
+
+  /** Peers 1 to {@code count}, with {@code padding} bytes of extension each if not 0. */
+  private static List<TrustedPeer> peers(int count, int padding) throws Exception {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp256r1"));
     KeyPair keys = generator.generateKeyPair();
@@ -60,37 +97,40 @@ public final class HubFill {
                 throw new IllegalStateException(e);
               }
             });
-    List<TrustedPeer> peers =
-        IntStream.rangeClosed(1, count)
-            .parallel()
-            .mapToObj(i -> peer(i, keys, signers.get(), start))
-            .toList();
-    AtomicFiles.write(
-        stateDir.resolve(TrustFiles.JSON_NAME), TrustFiles.encodeJson(peers), AtomicFiles.PRIVATE);
+    return IntStream.rangeClosed(1, count)
+        .parallel()
+        .mapToObj(i -> peer(i, keys, signers.get(), start, padding))
+        .toList();
   }
 
-  /** Peer {@code i}: {@code CN=fleet-device-I}, serial I, paired I seconds after {@code start}. */
-  private static TrustedPeer peer(int i, KeyPair keys, ContentSigner signer, Instant start) {
+  /**
+   * Peer {@code i}: {@code CN=fleet-device-I}, serial I, paired I seconds after {@code start}; with
+   * {@code padding} zero bytes in a private extension unless that is 0.
+   */
+  private static TrustedPeer peer(
+      int i, KeyPair keys, ContentSigner signer, Instant start, int padding) {
     X500Name name = new X500Name("CN=fleet-device-" + i);
     try {
+      JcaX509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              name,
+              BigInteger.valueOf(i),
+              Date.from(start.minus(1, ChronoUnit.DAYS)),
+              Date.from(start.plus(3650, ChronoUnit.DAYS)),
+              name,
+              keys.getPublic());
+      if (padding > 0) {
+        builder.addExtension(PADDING, false, new DEROctetString(new byte[padding]));
+      }
       X509Certificate certificate =
-          new JcaX509CertificateConverter()
-              .getCertificate(
-                  new JcaX509v3CertificateBuilder(
-                          name,
-                          BigInteger.valueOf(i),
-                          Date.from(start.minus(1, ChronoUnit.DAYS)),
-                          Date.from(start.plus(3650, ChronoUnit.DAYS)),
-                          name,
-                          keys.getPublic())
-                      .build(signer));
+          new JcaX509CertificateConverter().getCertificate(builder.build(signer));
       return TrustedPeer.create(
           certificate,
           "10.1." + (i >> 8 & 0xff) + "." + (i & 0xff),
           Suite.SPAKE2,
           Optional.of("sensor " + i),
           start.plusSeconds(i));
-    } catch (CertificateException e) {
+    } catch (CertificateException | CertIOException e) {
       throw new IllegalStateException(e);
     }
   }
