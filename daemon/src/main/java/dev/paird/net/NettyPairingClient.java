@@ -8,6 +8,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
 import dev.paird.api.Printable;
 import dev.paird.api.Spake2Code;
+import dev.paird.api.Suite;
 import dev.paird.config.HostPort;
 import dev.paird.identity.Certificates;
 import dev.paird.protocol.ClientSession;
@@ -75,13 +76,47 @@ public final class NettyPairingClient implements PairingClient {
   @Override
   public CompletableFuture<TrustedPeer> pair(
       String host, PairingCode code, Optional<String> label) {
+    Suite suite = code instanceof Spake2Code ? Suite.SPAKE2 : Suite.HMAC;
     return run(
             host,
             label,
-            code instanceof Spake2Code spake2
-                ? () -> new Spake2Starter(spake2, random)
-                : () -> starting(certificates -> ClientSession.hmac((HmacCode) code, certificates)))
+            () ->
+                keeping(
+                    host,
+                    suite,
+                    label,
+                    code instanceof Spake2Code spake2
+                        ? new Spake2Starter(spake2, random)
+                        : starting(
+                            certificates -> ClientSession.hmac((HmacCode) code, certificates))))
         .thenApply(outcome -> outcome.trusted().orElseThrow());
+  }
+
+  /**
+   * {@code starter}, once this device has checked that it can keep the server's certificate: the
+   * server saves trust first (PROTOCOL.md, §7), so one this device would refuse to save, too large
+   * for its list, must end the connection before the first frame, while the server trusts nobody
+   * and its key keeps every attempt.
+   */
+  private SessionHandler.Starter keeping(
+      String host, Suite suite, Optional<String> label, SessionHandler.Starter starter) {
+    return new SessionHandler.Starter() {
+      @Override
+      public SessionHandler.Started start(SessionCertificates certificates) throws PairdException {
+        persister.requireRoomFor(certificates.server(), host, suite, label);
+        return starter.start(certificates);
+      }
+
+      @Override
+      public void prepare() {
+        starter.prepare();
+      }
+
+      @Override
+      public void discard() {
+        starter.discard();
+      }
+    };
   }
 
   @Override

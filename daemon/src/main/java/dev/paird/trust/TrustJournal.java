@@ -55,8 +55,11 @@ final class TrustJournal implements AutoCloseable {
   static final int VERSION = 1;
 
   /**
-   * The longest line written or read: a peer's record, mostly its certificate in PEM. TLS stacks
-   * refuse certificate chains past about 100 KiB, so a peer that could pair fits with room.
+   * The longest line written or read: a peer's record, mostly its certificate in PEM. TLS bounds
+   * the certificate (BoringSSL takes a Certificate message of at most 100 KiB, some 140 KB as a
+   * record), but not what JSON makes of its subject: a character below U+0020 takes six bytes, so a
+   * record can exceed this, and such a peer is refused before either device trusts the other
+   * ({@link TrustStore#requireRoomFor}).
    */
   static final int MAX_LINE_BYTES = 256 * 1024;
 

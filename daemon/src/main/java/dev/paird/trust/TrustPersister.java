@@ -5,6 +5,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
 import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +29,18 @@ public final class TrustPersister {
     return store.get(Certificates.fingerprint(der)).isPresent();
   }
 
+  /**
+   * Checks that {@link #persist} of {@code der} would not be refused for room or size ({@link
+   * TrustStore#requireRoomFor}); cheap unless the list is near its file bound.
+   *
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if it would be, {@link
+   *     ErrorCode#PROTOCOL_ERROR} if the certificate cannot be parsed
+   */
+  public void requireRoomFor(byte[] der, String host, Suite suite, Optional<String> label)
+      throws PairdException {
+    store.requireRoomFor(parse(der), host, suite, label, clock.instant());
+  }
+
   /** Trusts {@code der}; completes once the trusted list is durably on disk. */
   public CompletableFuture<TrustedPeer> persist(
       byte[] der, String host, Suite suite, Optional<String> label) {
@@ -36,16 +49,9 @@ public final class TrustPersister {
       blocking.execute(
           () -> {
             try {
-              result.complete(
-                  store.put(Certificates.fromDer(der), host, suite, label, clock.instant()));
+              result.complete(store.put(parse(der), host, suite, label, clock.instant()));
             } catch (PairdException | RuntimeException e) {
               result.completeExceptionally(e);
-            } catch (CertificateException e) {
-              result.completeExceptionally(
-                  new PairdException(
-                      ErrorCode.PROTOCOL_ERROR,
-                      "the peer's certificate cannot be parsed: " + e.getMessage(),
-                      e));
             }
           });
     } catch (RejectedExecutionException e) {
@@ -54,5 +60,16 @@ public final class TrustPersister {
               ErrorCode.BUSY, "the daemon is too busy to save the trusted list; try again"));
     }
     return result;
+  }
+
+  private static X509Certificate parse(byte[] der) throws PairdException {
+    try {
+      return Certificates.fromDer(der);
+    } catch (CertificateException e) {
+      throw new PairdException(
+          ErrorCode.PROTOCOL_ERROR,
+          "the peer's certificate cannot be parsed: " + e.getMessage(),
+          e);
+    }
   }
 }

@@ -201,8 +201,11 @@ public final class TrustStore implements AutoCloseable {
    */
   private Optional<String> base;
 
-  /** At least the size of {@code trusted.json} if it were written now. */
-  private long jsonBound;
+  /**
+   * At least the size of {@code trusted.json} if it were written now; read without the lock by
+   * {@link #requireRoomFor}.
+   */
+  private volatile long jsonBound;
 
   private boolean closed;
 
@@ -617,23 +620,62 @@ public final class TrustStore implements AutoCloseable {
     Objects.requireNonNull(now, "now");
     synchronized (writeLock) {
       TrustSnapshot current = snapshot;
-      TrustedPeer existing = current.get(Certificates.fingerprint(certificate)).orElse(null);
-      TrustedPeer peer;
-      try {
-        peer =
-            existing == null
-                ? TrustedPeer.create(certificate, host, suite, label, now)
-                : existing.repaired(host, suite, label, now);
-      } catch (IllegalArgumentException e) {
-        throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
-      }
-      if (existing == null) {
-        requireRoom(current);
-      }
+      TrustedPeer peer = entry(current, certificate, host, suite, label, now);
       // Re-pairing keeps the certificate: a put never stops trusting one.
       commit(current, current.with(peer), new TrustJournal.Put(peer), additions);
       return peer;
     }
+  }
+
+  /**
+   * Checks that {@link #put} of {@code certificate} would not be refused now: that the list has
+   * room for it if it is new, that its record fits a journal line and that the list with it stays
+   * within {@link #MAX_FILE_BYTES}. A device pairing as the client asks this as soon as TLS has
+   * shown it the other device's certificate, before the exchange: the other device saves trust
+   * first, so a certificate refused only after the exchange would leave it trusting this one alone
+   * (PROTOCOL.md, §7). Takes no lock: it may run on an event loop while a change is being written,
+   * and {@link #put} checks again. Near the file bound it encodes the list (some 50 ms at 16 MiB).
+   *
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the put would be refused for room,
+   *     {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not acceptable
+   */
+  public void requireRoomFor(
+      X509Certificate certificate, String host, Suite suite, Optional<String> label, Instant now)
+      throws PairdException {
+    TrustSnapshot current = snapshot;
+    TrustedPeer peer = entry(current, certificate, host, suite, label, now);
+    byte[] line = TrustJournal.line(new TrustJournal.Put(peer));
+    requireFits(line, jsonBound + line.length + PRETTY_OVERHEAD, current.with(peer));
+  }
+
+  /**
+   * The entry {@link #put} makes of {@code certificate}: a new one, or its existing one updated.
+   *
+   * @throws PairdException {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not
+   *     acceptable, {@link ErrorCode#LIMIT_REACHED} if the certificate is new and the list is full
+   */
+  private TrustedPeer entry(
+      TrustSnapshot current,
+      X509Certificate certificate,
+      String host,
+      Suite suite,
+      Optional<String> label,
+      Instant now)
+      throws PairdException {
+    TrustedPeer existing = current.get(Certificates.fingerprint(certificate)).orElse(null);
+    TrustedPeer peer;
+    try {
+      peer =
+          existing == null
+              ? TrustedPeer.create(certificate, host, suite, label, now)
+              : existing.repaired(host, suite, label, now);
+    } catch (IllegalArgumentException e) {
+      throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
+    }
+    if (existing == null) {
+      requireRoom(current);
+    }
+    return peer;
   }
 
   /**
@@ -719,31 +761,9 @@ public final class TrustStore implements AutoCloseable {
           ErrorCode.INTERNAL, "paird is stopping and takes no more changes to the trusted list");
     }
     byte[] line = TrustJournal.line(change);
-    if (line.length > TrustJournal.MAX_LINE_BYTES) {
-      throw new PairdException(
-          ErrorCode.LIMIT_REACHED,
-          "the peer's certificate is too large to keep ("
-              + line.length
-              + " bytes as a journal line, at most "
-              + TrustJournal.MAX_LINE_BYTES
-              + ")");
-    }
     long bound =
         jsonBound + (change instanceof TrustJournal.Put ? line.length + PRETTY_OVERHEAD : 0);
-    boolean compactNow = false;
-    if (bound > maxFileBytes) {
-      // The bound overestimates (a re-pairing or a removal does not lower it); only the list
-      // itself says whether it fits.
-      if (TrustFiles.encodeJson(next.peers()).length > maxFileBytes) {
-        throw new PairdException(
-            ErrorCode.LIMIT_REACHED,
-            "the trusted list would grow past "
-                + size(maxFileBytes)
-                + ", more than paird reads back; remove a peer you no longer use with `pairctl"
-                + " remove FINGERPRINT` first");
-      }
-      compactNow = true;
-    }
+    boolean compactNow = requireFits(line, bound, next);
     if (journal.length() > 0 && journal.length() + line.length > maxFileBytes / 2) {
       // Only with huge certificates: the journal stays well within what open() reads back.
       try {
@@ -830,6 +850,40 @@ public final class TrustStore implements AutoCloseable {
         log.warn("could not compact the trusted list into {}: {}", jsonFile, reason(e));
       }
     }
+  }
+
+  /**
+   * Refuses a change whose journal line, or whose list {@code next} in {@code trusted.json}, would
+   * be larger than paird reads back; {@code bound} is at least the size of that list. Returns
+   * whether the list must be compacted with the change: the bound passed the limit, the list did
+   * not.
+   *
+   * @throws PairdException {@link ErrorCode#LIMIT_REACHED} naming which
+   */
+  private boolean requireFits(byte[] line, long bound, TrustSnapshot next) throws PairdException {
+    if (line.length > TrustJournal.MAX_LINE_BYTES) {
+      throw new PairdException(
+          ErrorCode.LIMIT_REACHED,
+          "the peer's certificate is too large to keep ("
+              + line.length
+              + " bytes as a journal line, at most "
+              + TrustJournal.MAX_LINE_BYTES
+              + ")");
+    }
+    if (bound <= maxFileBytes) {
+      return false;
+    }
+    // The bound overestimates (a re-pairing or a removal does not lower it); only the list itself
+    // says whether it fits.
+    if (TrustFiles.encodeJson(next.peers()).length > maxFileBytes) {
+      throw new PairdException(
+          ErrorCode.LIMIT_REACHED,
+          "the trusted list would grow past "
+              + size(maxFileBytes)
+              + ", more than paird reads back; remove a peer you no longer use with `pairctl"
+              + " remove FINGERPRINT` first");
+    }
+    return true;
   }
 
   /**

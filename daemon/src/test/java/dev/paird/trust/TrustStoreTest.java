@@ -239,6 +239,23 @@ final class TrustStoreTest {
   }
 
   @Test
+  void requireRoomFor_refusesWhatPutWouldRefuse_andWritesNothing() throws Exception {
+    TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
+    store.requireRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    byte[] journal = Files.readAllBytes(dir.resolve(TrustJournal.NAME));
+
+    assertThatThrownBy(() -> store.requireRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED))
+        .hasMessageContaining("1500 bytes");
+    store.requireRoomFor(A, "a2", Suite.SPAKE2, Optional.of("a"), T0);
+    assertThat(store.list()).hasSize(1);
+    assertThat(store.list().get(0).host()).isEqualTo("a");
+    assertThat(dir.resolve(TrustJournal.NAME)).hasBinaryContent(journal);
+  }
+
+  @Test
   void open_listLongerThanTheLimit_loadsItButTakesNoNewPeer() throws Exception {
     TrustStore store = TrustStore.open(dir);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
