@@ -345,6 +345,13 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     } else if (!handshakeDone
         && (cause instanceof DecoderException || cause instanceof SSLException)) {
       fail(ctx, tlsFailure(cause), Optional.empty());
+    } else if (role == Role.CLIENT
+        && !framed
+        && (cause instanceof SSLException || cause.getCause() instanceof SSLException)) {
+      // TLS 1.3 ends the client's handshake before the server has judged the client's
+      // certificate: a server that refuses it (one larger than BoringSSL takes, say) says so in an
+      // alert that arrives now, before any frame. It is the handshake that failed.
+      fail(ctx, tlsFailure(cause), Optional.empty());
     } else if (!handshakeDone && cause instanceof IOException) {
       // reset: closed before reading what we sent
       fail(ctx, closedDuringHandshake(), Optional.empty());

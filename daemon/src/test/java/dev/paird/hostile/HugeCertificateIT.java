@@ -161,8 +161,10 @@ final class HugeCertificateIT {
   }
 
   /**
-   * One byte more than TLS carries: the handshake fails whichever device presents it, so nobody
-   * trusts anybody and the key that was typed keeps every attempt (no exchange began).
+   * One byte more than TLS carries: the handshake fails whichever device presents it, and both
+   * report {@code tls_failed} (exit 6), although in TLS 1.3 the client learns only after its own
+   * handshake that the server refused its certificate; nobody trusts anybody and the key that was
+   * typed keeps every attempt (no exchange began).
    */
   @Test
   void certificateOneByteOverWhatTlsCarries_failsEitherWay_andNobodyTrustsAnybody()
@@ -173,6 +175,7 @@ final class HugeCertificateIT {
     Result asClient = over.pair(a.address, aKey.path("key").textValue());
 
     assertThat(asClient.status()).as(asClient.err()).isEqualTo(6);
+    assertThat(asClient.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
     assertThat(a.attemptsLeft(aKey.path("id").textValue())).isEqualTo(3);
 
     JsonNode overKey = over.newKey();
