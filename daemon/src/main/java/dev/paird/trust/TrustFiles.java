@@ -22,6 +22,7 @@ import dev.paird.identity.Certificates;
 import dev.paird.io.JsonTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
@@ -108,25 +109,57 @@ final class TrustFiles {
 
   /** The list as {@code trusted.json} bytes (UTF-8, ending in a newline). */
   static byte[] encodeJson(List<TrustedPeer> peers) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    writeJson(peers, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * The length of {@link #encodeJson}, counted as it is written rather than kept: judging whether a
+   * change fits a 16 MiB list must not hold another 16 to 32 MiB of heap while a compaction may be
+   * holding as much.
+   */
+  static long jsonLength(List<TrustedPeer> peers) {
+    CountingStream out = new CountingStream();
+    writeJson(peers, out);
+    return out.count;
+  }
+
+  private static void writeJson(List<TrustedPeer> peers, OutputStream out) {
     DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
     DefaultPrettyPrinter pretty =
         new DefaultPrettyPrinter().withObjectIndenter(indenter).withArrayIndenter(indenter);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-      json.setPrettyPrinter(pretty);
-      json.writeStartObject();
-      json.writeNumberField("version", VERSION);
-      json.writeArrayFieldStart("peers");
-      for (TrustedPeer peer : sorted(peers)) {
-        writePeer(json, peer);
+    try {
+      try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+        json.setPrettyPrinter(pretty);
+        json.writeStartObject();
+        json.writeNumberField("version", VERSION);
+        json.writeArrayFieldStart("peers");
+        for (TrustedPeer peer : sorted(peers)) {
+          writePeer(json, peer);
+        }
+        json.writeEndArray();
+        json.writeEndObject();
       }
-      json.writeEndArray();
-      json.writeEndObject();
+      out.write('\n');
     } catch (IOException e) {
       throw new UncheckedIOException("writing JSON to memory failed", e);
     }
-    out.write('\n');
-    return out.toByteArray();
+  }
+
+  /** Counts the bytes written to it and keeps none. */
+  private static final class CountingStream extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) {
+      count += length;
+    }
   }
 
   /** One peer as an object of {@code trusted.json}; {@link TrustJournal} writes it alike. */

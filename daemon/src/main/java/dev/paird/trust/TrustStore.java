@@ -634,7 +634,8 @@ public final class TrustStore implements AutoCloseable {
    * shown it the other device's certificate, before the exchange: the other device saves trust
    * first, so a certificate refused only after the exchange would leave it trusting this one alone
    * (PROTOCOL.md, §7). Takes no lock: it may run on an event loop while a change is being written,
-   * and {@link #put} checks again. Near the file bound it encodes the list (some 50 ms at 16 MiB).
+   * and {@link #put} checks again. When its bound says the list may not fit, it encodes the list to
+   * count its bytes (some 100 ms at 16 MiB, keeping none of them).
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the put would be refused for room,
    *     {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not acceptable
@@ -875,7 +876,7 @@ public final class TrustStore implements AutoCloseable {
     }
     // The bound overestimates (a re-pairing or a removal does not lower it); only the list itself
     // says whether it fits.
-    if (TrustFiles.encodeJson(next.peers()).length > maxFileBytes) {
+    if (TrustFiles.jsonLength(next.peers()) > maxFileBytes) {
       throw new PairdException(
           ErrorCode.LIMIT_REACHED,
           "the trusted list would grow past "

@@ -239,6 +239,17 @@ final class TrustStoreTest {
   }
 
   @Test
+  void jsonLength_isTheLengthOfTheEncodedList() {
+    List<TrustedPeer> peers =
+        List.of(
+            TrustedPeer.create(A, "a", Suite.HMAC, Optional.empty(), T0),
+            TrustedPeer.create(B, "b", Suite.SPAKE2, Optional.of("b"), T0));
+
+    assertThat(TrustFiles.jsonLength(peers)).isEqualTo(TrustFiles.encodeJson(peers).length);
+    assertThat(TrustFiles.jsonLength(List.of())).isEqualTo(TrustFiles.encodeJson(List.of()).length);
+  }
+
+  @Test
   void requireRoomFor_refusesWhatPutWouldRefuse_andWritesNothing() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
     store.requireRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
