@@ -74,6 +74,11 @@ final class FakePairingServer implements AutoCloseable {
     return "127.0.0.1:" + ((InetSocketAddress) listener.getLocalSocketAddress()).getPort();
   }
 
+  /** Where it listens: 127.0.0.1 and the port the kernel chose. */
+  InetSocketAddress socketAddress() {
+    return (InetSocketAddress) listener.getLocalSocketAddress();
+  }
+
   /** Everything the client sent after the handshake, once the connection has ended. */
   byte[] received() throws Exception {
     return received.get(BOUND.toSeconds(), TimeUnit.SECONDS);

@@ -161,7 +161,8 @@ final class HostileServerIT {
     }
   }
 
-  private static void assertNoExceptionText(Result pair) throws Exception {
+  /** Neither pairctl's stderr nor the error's message holds text of a Java exception. */
+  static void assertNoExceptionText(Result pair) throws Exception {
     String message = pair.json().path("error").path("message").textValue();
     for (String text : EXCEPTION_TEXT) {
       assertThat(pair.err()).as("pairctl's stderr").doesNotContain(text);
