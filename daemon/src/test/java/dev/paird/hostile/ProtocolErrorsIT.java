@@ -247,6 +247,19 @@ final class ProtocolErrorsIT {
     assertThat(answer).isEqualTo(Wire.hex(Wire.ERROR_UNEXPECTED));
   }
 
+  /**
+   * PROTOCOL.md §2: a receiver checks the header as soon as its three bytes have arrived and never
+   * buffers more than 3 + 256 bytes of a frame; paird as client too. A server whose frame claims
+   * 65,535 bytes, and then sends none of them, is answered ERROR(MALFORMED) at once: pair reports
+   * {@code protocol_error}, not the {@code timeout} that waiting for the body would end in.
+   */
+  @Test
+  void pair_serverClaimingAFrameLongerThan256_isAProtocolError_andIsToldMalformed()
+      throws Exception {
+    String answer = pairWithAServerThatAnswersTheShare(Wire.hex("12 ff ff"), "protocol_error");
+    assertThat(answer).isEqualTo(Wire.hex(Wire.ERROR_MALFORMED));
+  }
+
   @Test
   void pair_serverFallingSilent_isATimeout_andIsToldTimeout() throws Exception {
     long start = System.nanoTime();
