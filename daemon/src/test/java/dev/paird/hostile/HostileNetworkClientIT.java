@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -149,7 +150,8 @@ final class HostileNetworkClientIT {
    * PROTOCOL.md §6, paird as client: the whole connection within {@code exchange_timeout} of the
    * moment it was established. A server that completes TLS, reads the client's share and sends its
    * own 68-byte SPAKE2_SERVER_SHARE one byte every half second (34 s for the frame) ends pair with
-   * {@code timeout} at the deadline, not when the frame would be complete.
+   * {@code timeout} at the deadline, not when the frame would be complete, and closes the
+   * connection.
    */
   @Test
   void pair_serverTricklingItsFrame_isATimeout_atTheExchangeDeadline() throws Exception {
@@ -170,6 +172,9 @@ final class HostileNetworkClientIT {
       Timed run = run(device, "pair", server.address());
 
       assertFailed(run, "timeout", EXCHANGE_TIMEOUT);
+      assertThat(Wire.hex(Arrays.copyOf(server.received(), 4)))
+          .as("the client's first frame, once it has closed the connection")
+          .isEqualTo("11 00 42 11"); // SPAKE2_CLIENT_SHARE, 66 bytes, slot 17
       assertThat(sent.get())
           .as("bytes of the frame the server wrote, one every %s", TRICKLE)
           .isBetween(3, 68 - 1);

@@ -2,6 +2,7 @@ package dev.paird.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -35,7 +36,12 @@ final class Netns implements AutoCloseable {
     byte[] tag = new byte[3];
     RANDOM.nextBytes(tag);
     Netns netns = new Netns("pairdit-" + purpose + "-" + HexFormat.of().formatHex(tag));
-    Process add = new ProcessBuilder("ip", "netns", "add", netns.name).inheritIO().start();
+    Process add;
+    try {
+      add = new ProcessBuilder("ip", "netns", "add", netns.name).inheritIO().start();
+    } catch (IOException noIproute2) {
+      return Optional.empty();
+    }
     if (!add.waitFor(30, TimeUnit.SECONDS) || add.exitValue() != 0) {
       return Optional.empty();
     }
