@@ -6,6 +6,7 @@ import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.testing.OpenSslCli;
 import dev.paird.testing.OpenSslCli.KeyType;
+import dev.paird.testing.OpenSslCli.SelfSigned;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +14,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real {@code pairctl pair}, through a real paird, against fake servers that break the protocol
- * in ways a user could meet: the wrong kind of TLS server, and a server that sends a share that is
- * not a point. The user must get a clear error with a stable code, never a Java exception's text,
- * and nothing may be trusted.
+ * in ways a user could meet: the wrong kind of TLS server, one with a certificate far too large,
+ * and a server that sends a share that is not a point. The user must get a clear error with a
+ * stable code, never a Java exception's text, and nothing may be trusted.
  */
 final class HostileServerIT {
   /** What a Java exception's text looks like when it leaks into a message. */
@@ -123,6 +127,34 @@ final class HostileServerIT {
 
       assertThat(pair.status()).as(pair.err()).isEqualTo(6);
       assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  /**
+   * A server whose certificate is 1 MiB (its subject and issuer, half a MiB each) is refused in the
+   * handshake, by the client's bound on a handshake message, rather than read whole: {@code
+   * tls_failed}, well before {@code handshake_timeout} (10 s), and nothing trusted.
+   */
+  @Test
+  void pair_serverWithACertificateOfAMebibyte_isATlsFailure_atOnce() throws Exception {
+    SelfSigned huge =
+        HostileCertificates.create(
+            dir,
+            "huge",
+            new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.CN, new DERUTF8String("x".repeat(512 * 1024)))
+                .build());
+    try (FakePairingServer server =
+        FakePairingServer.start(JdkTls.context(huge), true, (c, r) -> {})) {
+      long start = System.nanoTime();
+      Result pair = device.pair(server.address(), CODE);
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
+      assertThat(took).as("pairctl's run").isLessThan(Duration.ofSeconds(10));
       assertNoExceptionText(pair);
       assertThat(device.trusted()).isEmpty();
     }
