@@ -122,8 +122,10 @@ final class Trickler implements AutoCloseable {
         // The pause is the attack, not a wait for something: the pace of the trickle.
         Thread.sleep(interval.toMillis());
       }
-    } catch (IOException | InterruptedException e) {
+    } catch (IOException e) {
       // The reader hung up (or the source failed): what was written is the record.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
