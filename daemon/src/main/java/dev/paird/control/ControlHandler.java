@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +61,12 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
   private Caller caller = Caller.UNKNOWN;
   private boolean inFlight;
+
+  /**
+   * The pair or ping being served; cancelled, which abandons it, if the connection closes before
+   * its answer.
+   */
+  private CompletableFuture<ObjectNode> current;
 
   /** Set once a line arrived beyond the queue: no more lines are run on this connection. */
   private boolean overflowed;
@@ -190,6 +197,11 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }
+    // Only a pair or a ping is abandoned with its connection; other commands finish as they would.
+    current =
+        request instanceof ControlRequest.Pair || request instanceof ControlRequest.Ping
+            ? result
+            : null;
     result.whenComplete(
         (value, failure) ->
             ctx.executor()
@@ -199,6 +211,10 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
                       if (failure == null) {
                         response = ControlCodec.ok(requestId, value);
                         auditLine(request, value, null);
+                      } else if (failure instanceof CancellationException) {
+                        // Cancelled by channelInactive: there is nobody left to answer.
+                        response = null;
+                        abandonedLine(request);
                       } else {
                         Throwable cause =
                             failure instanceof CompletionException && failure.getCause() != null
@@ -216,7 +232,10 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
                         auditLine(request, null, error);
                       }
                       inFlight = false;
-                      respond(ctx, response);
+                      current = null;
+                      if (response != null) {
+                        respond(ctx, response);
+                      }
                       drain(ctx);
                     }));
   }
@@ -274,6 +293,10 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelDeadline();
+    if (current != null) {
+      // The requester has gone: a pair or ping it asked for is abandoned (docs/CONTROL.md).
+      current.cancel(false);
+    }
     for (Optional<ByteBuf> line : queued) {
       line.ifPresent(
           l -> {
@@ -297,6 +320,26 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
         request.command().wireName(),
         Audit.describe(request, result),
         outcome);
+  }
+
+  /**
+   * Audits a request whose connection closed before its answer: {@code result=abandoned}. A {@code
+   * pair} then trusts nobody, unless saving the peer had begun (the daemon's log says so).
+   */
+  private void abandonedLine(ControlRequest request) {
+    log.debug(
+        "control connection of uid {} closed before the answer to {}; abandoned it",
+        caller.uid(),
+        request.command().wireName());
+    if (!request.command().changesState()) {
+      return;
+    }
+    audit.info(
+        "uid={} pid={} command={}{} result=abandoned",
+        caller.uid(),
+        caller.pid(),
+        request.command().wireName(),
+        Audit.describe(request, null));
   }
 
   private static ObjectNode tooLarge() {

@@ -77,7 +77,9 @@ public final class ControlService {
   }
 
   /**
-   * Runs one request. Never throws: failures complete the future exceptionally.
+   * Runs one request. Never throws: failures complete the future exceptionally. Cancelling the
+   * future of a {@code pair} or {@code ping} abandons it (its requester has gone; {@link
+   * PairingClient#pair}).
    *
    * @param key the {@code args.key} string the request line carried, if any: the secret of a {@code
    *     pair} request, and ignored by the other commands as it always was; wiped here
@@ -100,16 +102,17 @@ public final class ControlService {
       } else if (request instanceof ControlRequest.Pair pair) {
         return pair(pair, key);
       } else if (request instanceof ControlRequest.Ping ping) {
-        return pairing
-            .ping(ping.host())
-            .thenApply(
+        CompletableFuture<PairingClient.PingResult> attempt = pairing.ping(ping.host());
+        return PairingClient.abandoning(
+            attempt.thenApply(
                 result -> {
                   ObjectNode out = object();
                   out.put("host", ping.host());
                   out.set("peer", peerSummary(result.fingerprint(), result.subject()));
                   out.put("rtt_ms", result.roundTrip().toMillis());
                   return out;
-                });
+                }),
+            attempt);
       } else if (request instanceof ControlRequest.ListTrusted) {
         return CompletableFuture.completedFuture(listTrusted());
       } else if (request instanceof ControlRequest.Show show) {
@@ -234,15 +237,16 @@ public final class ControlService {
       code.destroy();
       throw e;
     }
-    return pairing
-        .pair(request.host(), code, request.label())
-        .whenComplete((peer, failure) -> code.destroy())
-        .thenApply(
+    CompletableFuture<TrustedPeer> attempt = pairing.pair(request.host(), code, request.label());
+    attempt.whenComplete((peer, failure) -> code.destroy());
+    return PairingClient.abandoning(
+        attempt.thenApply(
             peer -> {
               ObjectNode out = object();
               out.set("peer", peerJson(peer));
               return out;
-            });
+            }),
+        attempt);
   }
 
   private ObjectNode listTrusted() {

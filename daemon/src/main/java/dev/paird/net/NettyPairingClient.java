@@ -16,6 +16,7 @@ import dev.paird.protocol.SessionCertificates;
 import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -77,7 +78,8 @@ public final class NettyPairingClient implements PairingClient {
   public CompletableFuture<TrustedPeer> pair(
       String host, PairingCode code, Optional<String> label) {
     Suite suite = code instanceof Spake2Code ? Suite.SPAKE2 : Suite.HMAC;
-    return run(
+    CompletableFuture<Outcome> outcome =
+        run(
             host,
             label,
             () ->
@@ -88,8 +90,9 @@ public final class NettyPairingClient implements PairingClient {
                     code instanceof Spake2Code spake2
                         ? new Spake2Starter(spake2, random)
                         : starting(
-                            certificates -> ClientSession.hmac((HmacCode) code, certificates))))
-        .thenApply(outcome -> outcome.trusted().orElseThrow());
+                            certificates -> ClientSession.hmac((HmacCode) code, certificates))));
+    return PairingClient.abandoning(
+        outcome.thenApply(done -> done.trusted().orElseThrow()), outcome);
   }
 
   /**
@@ -122,22 +125,25 @@ public final class NettyPairingClient implements PairingClient {
   @Override
   public CompletableFuture<PingResult> ping(String host) {
     long start = System.nanoTime();
-    return run(
+    CompletableFuture<Outcome> outcome =
+        run(
             host,
             Optional.empty(),
             () ->
                 starting(
                     certificates ->
                         ClientSession.ping(
-                            certificates, persister.isTrusted(certificates.server()))))
-        .thenApply(
-            outcome -> {
-              byte[] server = outcome.certificates().server();
+                            certificates, persister.isTrusted(certificates.server()))));
+    return PairingClient.abandoning(
+        outcome.thenApply(
+            done -> {
+              byte[] server = done.certificates().server();
               return new PingResult(
                   Certificates.fingerprint(server),
                   PeerCertificates.subject(server),
                   Duration.ofNanos(System.nanoTime() - start));
-            });
+            }),
+        outcome);
   }
 
   private record Outcome(SessionCertificates certificates, Optional<TrustedPeer> trusted) {}
@@ -201,16 +207,59 @@ public final class NettyPairingClient implements PairingClient {
     }
     CompletableFuture<Outcome> result = new CompletableFuture<>();
     EventLoop loop = callersLoop();
+    Attempt attempt = new Attempt();
+    result.whenComplete(
+        (outcome, failure) -> {
+          if (result.isCancelled()) {
+            onLoop(loop, attempt::abandon);
+          }
+        });
     resolve(target)
         .whenComplete(
             (addresses, failure) -> {
               if (failure != null) {
                 result.completeExceptionally(failure);
               } else {
-                connect(loop, target, addresses, 0, host, label, starters, result);
+                onLoop(
+                    loop,
+                    () ->
+                        connect(
+                            loop, target, addresses, 0, host, label, starters, result, attempt));
               }
             });
     return result;
+  }
+
+  /**
+   * One {@code pair} or {@code ping}, abandoned once its future is cancelled (its requester has
+   * gone): no further address is tried, and the connection being tried hears {@link
+   * SessionHandler#ABANDONED} and closes. Confined to its event loop.
+   */
+  private static final class Attempt {
+    private boolean abandoned;
+    private Channel channel; // the connection being tried, once there is one
+
+    void abandon() {
+      abandoned = true;
+      if (channel != null) {
+        // The session hears it before the close, which may yet pass it a last buffered frame.
+        channel.pipeline().fireUserEventTriggered(SessionHandler.ABANDONED);
+        channel.close();
+      }
+    }
+  }
+
+  /** Runs {@code task} on {@code loop}: at once when called there, otherwise in its turn. */
+  private static void onLoop(EventLoop loop, Runnable task) {
+    if (loop.inEventLoop()) {
+      task.run();
+      return;
+    }
+    try {
+      loop.execute(task);
+    } catch (RejectedExecutionException shuttingDown) {
+      // The daemon is stopping; its connections close with it.
+    }
   }
 
   /**
@@ -283,7 +332,11 @@ public final class NettyPairingClient implements PairingClient {
       String host,
       Optional<String> label,
       Supplier<SessionHandler.Starter> starters,
-      CompletableFuture<Outcome> result) {
+      CompletableFuture<Outcome> result,
+      Attempt attempt) {
+    if (attempt.abandoned) {
+      return;
+    }
     InetSocketAddress address = new InetSocketAddress(addresses[index], target.port());
     SessionHandler.Listener listener =
         new SessionHandler.Listener() {
@@ -328,13 +381,14 @@ public final class NettyPairingClient implements PairingClient {
                   }
                 })
             .connect(address);
+    attempt.channel = connected.channel();
     connected.addListener(
         future -> {
-          if (future.isSuccess()) {
+          if (future.isSuccess() || attempt.abandoned) {
             return;
           }
           if (index + 1 < addresses.length) {
-            connect(loop, target, addresses, index + 1, host, label, starters, result);
+            connect(loop, target, addresses, index + 1, host, label, starters, result, attempt);
             return;
           }
           Throwable cause = future.cause();

@@ -60,6 +60,18 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   record Started(Session session, Step first) {}
 
+  /**
+   * Fired through a client connection's pipeline when whoever asked for the exchange has gone: the
+   * exchange ends at once, and trust is never saved unless saving had already begun.
+   */
+  static final Object ABANDONED =
+      new Object() {
+        @Override
+        public String toString() {
+          return "ABANDONED";
+        }
+      };
+
   /** Hears the outcome, once. */
   interface Listener {
     void succeeded(SessionCertificates certificates, Optional<TrustedPeer> trusted);
@@ -95,6 +107,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private boolean handshakeDone;
   private boolean persisting;
   private boolean finished;
+  private boolean abandoned; // ABANDONED arrived
   private boolean framed; // the first frame has arrived
   private ScheduledFuture<?> timer;
   private ScheduledFuture<?> firstFrameTimer;
@@ -140,6 +153,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event == ABANDONED) {
+      abandon(ctx);
+      return;
+    }
     if (event == AdmissionHandler.EVICTED) {
       if (!finished && !persisting) {
         fail(
@@ -283,6 +300,12 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     if (next instanceof Step.AwaitFrame) {
       session.whileWaiting();
     } else if (next instanceof Step.PersistTrust persist) {
+      if (abandoned) {
+        // Not reached: an abandoned exchange is finished and reads no more frames. Kept so that
+        // no later change can make an abandoned exchange trust anyone.
+        fail(ctx, abandonedFailure(), Optional.empty());
+        return;
+      }
       // From here the outcome no longer depends on the connection: the peer has proved the key
       // and may already have closed. Finish saving, then report.
       persisting = true;
@@ -324,6 +347,13 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     if (failure != null) {
       LoggerFactory.getLogger(SessionHandler.class)
           .error("cannot save the trusted list: {}", failure.getMessage());
+    } else if (abandoned) {
+      LoggerFactory.getLogger(SessionHandler.class)
+          .info(
+              "the pairing with {} was abandoned by its requester while its certificate was being"
+                  + " saved; it is trusted now ({})",
+              peerHost,
+              peer.fingerprint());
     }
     apply(ctx, session.persisted(failure == null));
   }
@@ -379,6 +409,24 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
           Optional.empty());
     }
     super.channelInactive(ctx);
+  }
+
+  /**
+   * Whoever asked for this exchange has gone: ends it and closes the connection at once. Trust
+   * whose saving has begun is still saved (the peer has proved the key and may trust this device
+   * already); otherwise none ever is, since a finished exchange reads no more frames.
+   */
+  private void abandon(ChannelHandlerContext ctx) {
+    abandoned = true;
+    if (!finished && !persisting) {
+      fail(ctx, abandonedFailure(), Optional.empty());
+    }
+    ctx.close();
+  }
+
+  private static PairdException abandonedFailure() {
+    return new PairdException(
+        ErrorCode.PEER_FAILED, "abandoned: the request's control connection closed");
   }
 
   /** A deadline passed: the peer hears TIMEOUT if TLS is up, then the exchange fails. */

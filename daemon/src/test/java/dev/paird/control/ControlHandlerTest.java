@@ -21,6 +21,7 @@ import dev.paird.keys.PendingKeys;
 import dev.paird.net.PairingClient;
 import dev.paird.net.PairingLoad;
 import dev.paird.testing.FakeClock;
+import dev.paird.testing.ManualExecutor;
 import dev.paird.testing.TestIdentities;
 import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
@@ -46,6 +47,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
@@ -603,17 +605,78 @@ final class ControlHandlerTest {
   }
 
   private ControlService service() throws Exception {
+    return service(
+        TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))),
+        Runnable::run);
+  }
+
+  /** A service without a pairing client, over {@code store}, its disk work on {@code disk}. */
+  private ControlService service(TrustStore store, Executor disk) throws Exception {
     return new ControlService(
         TestIdentities.server(dir),
         keys,
-        TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state2"))),
+        store,
         PairdConfig.defaultConfig(),
         null,
         () -> new PairingLoad(0, 0),
         "h",
         BOUND,
         clock,
-        Runnable::run);
+        disk);
+  }
+
+  /**
+   * The requester of a pair goes away before its answer: the attempt is cancelled, which abandons
+   * it (PairingClient#pair), and the audit line says so, with no error logged.
+   */
+  @Test
+  void connectionClosesWithAPairInFlight_abandonsIt_andTheAuditSaysSo() throws Exception {
+    ListAppender<ILoggingEvent> audit = new ListAppender<>();
+    Logger auditLogger = (Logger) LoggerFactory.getLogger("paird.audit");
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ControlHandler.class);
+    audit.start();
+    log.start();
+    auditLogger.addAppender(audit);
+    logger.addAppender(log);
+    try {
+      send(
+          "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+              + validCode()
+              + "\"},\"id\":1}\n");
+      assertThat(pairs).hasSize(1);
+
+      channel.close();
+      channel.runPendingTasks();
+
+      assertThat(pairs.get(0)).isCancelled();
+      assertThat(audit.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .containsExactly("uid=1000 pid=42 command=pair host=h result=abandoned");
+      assertThat(log.list).noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN));
+    } finally {
+      auditLogger.detachAppender(audit);
+      logger.detachAppender(log);
+    }
+  }
+
+  /** A request that is no pair or ping runs to its end all the same when its connection closes. */
+  @Test
+  void connectionClosesWithARemoveInFlight_theRemoveStillRuns() throws Exception {
+    ManualExecutor disk = new ManualExecutor();
+    DeviceIdentity peer = TestIdentities.client(dir);
+    trust.put(peer.certificate(), "peer", Suite.SPAKE2, Optional.empty(), clock.instant());
+    channel.close();
+    channel =
+        new EmbeddedChannel(new Wire(), new ControlHandler(service(trust, disk), REQUEST_TIMEOUT));
+    String fingerprint = Certificates.fingerprint(peer.certificate());
+    send("{\"v\":1,\"command\":\"remove\",\"args\":{\"fingerprint\":\"" + fingerprint + "\"}}\n");
+
+    channel.close();
+    disk.runAll();
+    channel.runPendingTasks();
+
+    assertThat(trust.list()).isEmpty();
   }
 
   @Test

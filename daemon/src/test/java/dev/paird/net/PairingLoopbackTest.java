@@ -321,6 +321,34 @@ final class PairingLoopbackTest {
     return null;
   }
 
+  /**
+   * A pair whose requester has gone (its future cancelled, as a control connection closing does):
+   * the connection to the other device, here one that never answers the ClientHello, closes at
+   * once.
+   */
+  @Test
+  void pair_cancelled_closesItsConnectionAtOnce() throws Exception {
+    Device beta = device("client");
+    PairingCode key = PairingCode.parse(beta.keys.issue(Suite.SPAKE2, KEY_LIFETIME).code());
+    CompletableFuture<TrustedPeer> pairing;
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      pairing = beta.client.pair("127.0.0.1:" + silent.getLocalPort(), key, Optional.empty());
+      try (Socket accepted = silent.accept()) {
+        accepted.setSoTimeout((int) WAIT.toMillis());
+        InputStream in = accepted.getInputStream();
+        assertThat(in.read(new byte[4096])).as("the ClientHello").isPositive();
+
+        assertThat(pairing.cancel(false)).isTrue();
+
+        while (in.read(new byte[4096]) >= 0) {
+          // until the client hangs up; a timeout fails the test
+        }
+      }
+    }
+    assertThat(pairing).isCancelled();
+    assertThat(beta.store.list()).isEmpty();
+  }
+
   /** Has {@code typing} pair with {@code making}, with a key {@code making} issued, and waits. */
   private static TrustedPeer pair(Device typing, Device making, Suite suite, String label)
       throws Exception {

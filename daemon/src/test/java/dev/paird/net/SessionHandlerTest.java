@@ -546,12 +546,7 @@ final class SessionHandlerTest {
       assertThat(clientDisk.pending()).isEqualTo(1);
       assertThat(clientHeard.all()).isEmpty();
 
-      clientDisk.runAll();
-      link.run();
-
-      TrustedPeer trusted = clientHeard.onlySuccess().orElseThrow();
-      assertThat(trusted.certificate()).isEqualTo(serverIdentity.certificate());
-      assertThat(clientStore.list()).containsExactly(trusted);
+      finishClientSave(link);
     }
   }
 
@@ -614,6 +609,96 @@ final class SessionHandlerTest {
           .containsExactly(serverIdentity.certificate());
       assertThat(outcome.getNow(null).status()).isEqualTo(KeyOutcome.Status.FAILED);
     }
+  }
+
+  @Test
+  void abandoned_beforeTheHandshake_clientClosesAndStartsNoSession() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.SPAKE2, KEY_LIFETIME);
+
+    try (LinkedChannels link = link(pairingClient(PairingCode.parse(issued.code())))) {
+      link.client().pipeline().fireUserEventTriggered(SessionHandler.ABANDONED);
+      runToEnd(link);
+
+      assertThat(link.client().isOpen()).isFalse();
+      assertThat(link.server().isOpen()).isFalse();
+      assertThat(clientSessions).hasValue(0);
+      assertThat(clientHeard.onlyFailure()).hasMessageContaining("abandoned");
+      assertThat(clientStore.list()).isEmpty();
+      assertThat(serverStore.list()).isEmpty();
+      assertThat(keys.list())
+          .singleElement()
+          .satisfies(key -> assertThat(key.attemptsLeft()).isEqualTo(MAX_ATTEMPTS));
+    }
+  }
+
+  /**
+   * Abandoned while the server saves the client and is yet to send its proof: the proof, sent once
+   * the server has saved, finds the client closed, and the client saves nothing. The server trusts
+   * the client (PROTOCOL.md, §7).
+   */
+  @ParameterizedTest
+  @EnumSource(Suite.class)
+  void abandoned_duringTheExchange_clientClosesAtOnceAndNeverTrustsTheServer(Suite suite)
+      throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(suite, KEY_LIFETIME);
+
+    try (LinkedChannels link = link(pairingClient(PairingCode.parse(issued.code())))) {
+      link.run(clientDisk::runAll);
+      assertThat(serverDisk.pending()).as("the server's save, held").isEqualTo(1);
+      assertThat(clientSessions).hasValue(1);
+
+      link.client().pipeline().fireUserEventTriggered(SessionHandler.ABANDONED);
+      assertThat(link.client().isOpen()).as("closed at once").isFalse();
+      runToEnd(link);
+
+      assertThat(clientHeard.onlyFailure()).hasMessageContaining("abandoned");
+      assertThat(clientDisk.pending()).isZero();
+      assertThat(clientStore.list()).isEmpty();
+      assertThat(serverHeard.onlySuccess()).isPresent();
+      assertThat(serverStore.list())
+          .extracting(TrustedPeer::certificate)
+          .containsExactly(clientIdentity.certificate());
+    }
+  }
+
+  /** Abandoned once the client has begun saving the server: the save completes, as a success. */
+  @Test
+  void abandoned_afterSavingBegan_clientClosesAndFinishesSaving() throws Exception {
+    PendingKeys.IssuedKey issued = keys.issue(Suite.HMAC, KEY_LIFETIME);
+
+    try (LinkedChannels link = link(pairingClient(PairingCode.parse(issued.code())))) {
+      link.run(serverDisk::runAll);
+      assertThat(clientDisk.pending()).as("the client's save, held").isEqualTo(1);
+
+      link.client().pipeline().fireUserEventTriggered(SessionHandler.ABANDONED);
+      assertThat(link.client().isOpen()).as("closed at once").isFalse();
+      finishClientSave(link);
+    }
+  }
+
+  /** A ping abandoned while it waits for the server's answer closes at once. */
+  @Test
+  void abandoned_ping_clientClosesAtOnce() throws Exception {
+    try (LinkedChannels link = new LinkedChannels(scripted(serverTls.server()), pingClient())) {
+      link.run();
+      assertThat(frames(link.server())).containsExactly(Frame.empty(FrameType.PING));
+
+      link.client().pipeline().fireUserEventTriggered(SessionHandler.ABANDONED);
+      link.run();
+
+      assertThat(link.client().isOpen()).isFalse();
+      assertThat(clientHeard.onlyFailure()).hasMessageContaining("abandoned");
+    }
+  }
+
+  /** Lets the client's held save finish; checks that it reports and keeps the server. */
+  private void finishClientSave(LinkedChannels link) {
+    clientDisk.runAll();
+    link.run();
+
+    TrustedPeer trusted = clientHeard.onlySuccess().orElseThrow();
+    assertThat(trusted.certificate()).isEqualTo(serverIdentity.certificate());
+    assertThat(clientStore.list()).containsExactly(trusted);
   }
 
   /**
