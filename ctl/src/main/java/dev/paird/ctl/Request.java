@@ -17,8 +17,10 @@ sealed interface Request {
   Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   /**
-   * How long pair and ping may take: paird itself gives up on the other device after its connect,
-   * handshake and exchange timeouts (50 s together by default) and then answers.
+   * How long pair and ping may take: paird answers them within 85 s of the request whatever its
+   * settings (docs/CONTROL.md), abandoning an attempt still running then, so this wait is never the
+   * shorter one. By default paird gives up on the other device sooner, after connect_timeout (10 s,
+   * for each of the host's addresses) and exchange_timeout (30 s, the TLS handshake included).
    */
   Duration PEER_TIMEOUT = Duration.ofSeconds(90);
 

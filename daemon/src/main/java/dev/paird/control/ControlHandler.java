@@ -45,6 +45,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   /** Requests that may wait behind the one in flight; reading pauses once this many wait. */
   static final int MAX_QUEUED = 8;
 
+  /**
+   * How long paird takes at most to answer a {@code pair} or {@code ping}, from the request,
+   * whatever its settings and however many addresses the host has: past it the attempt is abandoned
+   * and answered {@code timeout}. Shorter than pairctl's wait (90 s), so that pairctl hears it.
+   */
+  static final Duration PEER_ANSWER_BOUND = Duration.ofSeconds(85);
+
   private static final Logger log = LoggerFactory.getLogger(ControlHandler.class);
 
   /** What a caller is told of a failure that is paird's own fault; the log says more. */
@@ -197,20 +204,39 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }
-    // Only a pair or a ping is abandoned with its connection; other commands finish as they would.
-    current =
-        request instanceof ControlRequest.Pair || request instanceof ControlRequest.Ping
-            ? result
-            : null;
+    // Only a pair or a ping is abandoned, with its connection or at its bound; other commands
+    // finish as they would.
+    boolean[] overdue = {false};
+    ScheduledFuture<?> bound = null;
+    if (request instanceof ControlRequest.Pair || request instanceof ControlRequest.Ping) {
+      current = result;
+      CompletableFuture<ObjectNode> attempt = result;
+      bound =
+          ctx.executor()
+              .schedule(
+                  () -> overdue[0] = attempt.cancel(false),
+                  PEER_ANSWER_BOUND.toNanos(),
+                  TimeUnit.NANOSECONDS);
+    } else {
+      current = null;
+    }
+    ScheduledFuture<?> answerBound = bound;
     result.whenComplete(
         (value, failure) ->
             ctx.executor()
                 .execute(
                     () -> {
+                      if (answerBound != null) {
+                        answerBound.cancel(false);
+                      }
                       ObjectNode response;
                       if (failure == null) {
                         response = ControlCodec.ok(requestId, value);
                         auditLine(request, value, null);
+                      } else if (failure instanceof CancellationException && overdue[0]) {
+                        PairdException error = overdue(request);
+                        response = ControlCodec.error(requestId, error.code(), error.getMessage());
+                        auditLine(request, null, error);
                       } else if (failure instanceof CancellationException) {
                         // Cancelled by channelInactive: there is nobody left to answer.
                         response = null;
@@ -320,6 +346,18 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
         request.command().wireName(),
         Audit.describe(request, result),
         outcome);
+  }
+
+  /** The answer to a pair or ping abandoned at {@link #PEER_ANSWER_BOUND}. */
+  private static PairdException overdue(ControlRequest request) {
+    return new PairdException(
+        ErrorCode.TIMEOUT,
+        request.command().wireName()
+            + " did not finish within "
+            + PEER_ANSWER_BOUND.toSeconds()
+            + " s, paird's bound for it, and was abandoned; the other device or the network is"
+            + " slow (connect_timeout applies to each of the host's addresses in turn, then"
+            + " exchange_timeout)");
   }
 
   /**

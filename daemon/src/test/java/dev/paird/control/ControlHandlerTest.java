@@ -660,6 +660,63 @@ final class ControlHandlerTest {
     }
   }
 
+  /**
+   * However long the settings let a pair take, paird answers it within its bound, before pairctl
+   * stops waiting: at the bound the attempt is abandoned and answered timeout, once.
+   */
+  @Test
+  void pairStillRunningAtTheAnswerBound_isAbandoned_andAnsweredTimeout() throws Exception {
+    ListAppender<ILoggingEvent> audit = new ListAppender<>();
+    Logger auditLogger = (Logger) LoggerFactory.getLogger("paird.audit");
+    audit.start();
+    auditLogger.addAppender(audit);
+    try {
+      send(
+          "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+              + validCode()
+              + "\"},\"id\":1}\n");
+      elapse(ControlHandler.PEER_ANSWER_BOUND.minusMillis(1));
+      assertThat(responses()).isEmpty();
+      assertThat(pairs.get(0)).isNotDone();
+
+      elapse(Duration.ofMillis(1));
+      channel.runPendingTasks();
+
+      assertThat(pairs.get(0)).isCancelled();
+      List<JsonNode> answers = responses();
+      assertThat(answers).extracting(ControlHandlerTest::code).containsExactly("timeout");
+      assertThat(answers.get(0).path("error").path("message").textValue())
+          .contains("within 85 s")
+          .doesNotContain("Exception");
+      assertThat(audit.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .containsExactly("uid=1000 pid=42 command=pair host=h result=error=timeout");
+      assertThat(channel.isActive()).as("the connection serves on").isTrue();
+      assertThat(ControlHandler.PEER_ANSWER_BOUND)
+          .as("answered before pairctl stops waiting (ctl's Request.PEER_TIMEOUT)")
+          .isLessThan(Duration.ofSeconds(90));
+    } finally {
+      auditLogger.detachAppender(audit);
+    }
+  }
+
+  /** A pair answered before the bound is answered once; the bound's timer goes with it. */
+  @Test
+  void pairAnsweredBeforeTheBound_isAnsweredOnce() throws Exception {
+    send(
+        "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+            + validCode()
+            + "\"},\"id\":1}\n");
+    elapse(Duration.ofSeconds(60));
+    pairs.get(0).completeExceptionally(new PairdException(ErrorCode.KEY_REJECTED, "rejected"));
+    channel.runPendingTasks();
+    assertThat(responses()).extracting(ControlHandlerTest::code).containsExactly("key_rejected");
+
+    elapse(ControlHandler.PEER_ANSWER_BOUND);
+
+    assertThat(responses()).isEmpty();
+  }
+
   /** A request that is no pair or ping runs to its end all the same when its connection closes. */
   @Test
   void connectionClosesWithARemoveInFlight_theRemoveStillRuns() throws Exception {
