@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * timeout, counted from its accept or from the previous answer. Bytes that do not complete a line
  * do not restart the count, so a client trickling one byte a minute is closed all the same.
  *
+ * <p>A {@code pair} or {@code ping} is abandoned (its future cancelled, which closes its connection
+ * to the other device) when the connection that sent it closes before its answer, and when it is
+ * still running {@link #PEER_ANSWER_BOUND} after the request; it is then answered {@code timeout}.
+ *
  * <p>Every state-changing command is written to the {@code paird.audit} log with the caller's uid
  * and pid. Audit lines and error messages never contain keys.
  */
