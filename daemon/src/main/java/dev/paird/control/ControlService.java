@@ -230,9 +230,9 @@ public final class ControlService {
           throw new PairdException(ErrorCode.INVALID_ARGUMENT, "pair: " + e.getMessage());
         }
       }
-      // Refused before any traffic: the other device would trust this one, which could not keep
-      // the other's certificate.
-      trust.requireRoom();
+      // A full list is not refused here: the other device may be listed already, and re-pairing
+      // needs no room. The client checks once the handshake shows the other's certificate,
+      // before its first frame (NettyPairingClient, TrustStore.requireRoomFor).
     } catch (PairdException e) {
       code.destroy();
       throw e;

@@ -83,10 +83,11 @@ final class TrustedListLimitIT {
 
   /**
    * CONTROL.md, {@code pair} and "Error codes", and PROTOCOL.md, §7: a hub whose list is full
-   * refuses to pair as the client, before any traffic: limit_reached, exit 5, a message that says
-   * the list is full and how to make room; its files are as they were, and the other device, which
-   * issued the key, trusts nobody and still has the key pending with every attempt left. Once one
-   * peer is removed, the same key pairs them.
+   * refuses to pair as the client with a device not on its list, before its first frame:
+   * limit_reached, exit 5, a message that says the list is full and how to make room; its files are
+   * as they were, and the other device, which issued the key, trusts nobody and still has the key
+   * pending with every attempt left. Once one peer is removed, the same key pairs them; with the
+   * list full again, that device, now on it, pairs again, which needs no room.
    */
   @Test
   void fullHub_refusesToPair_withLimitReached_untilAPeerIsRemoved() throws Exception {
@@ -110,6 +111,12 @@ final class TrustedListLimitIT {
         .isEqualTo(fingerprint(server));
     assertThat(trustedPeers(hub)).isEqualTo(CAP);
     assertThat(server.trusted()).containsExactly(fingerprint(hub));
+
+    Result again = hub.pair(server.address, server.newKey().path("key").textValue());
+
+    assertThat(again.status()).as(again.err()).isZero();
+    assertThat(trustedPeers(hub)).isEqualTo(CAP);
+    assertThat(hub.trusted()).contains(fingerprint(server));
   }
 
   /**

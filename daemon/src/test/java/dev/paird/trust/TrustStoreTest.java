@@ -225,6 +225,17 @@ final class TrustStoreTest {
   }
 
   @Test
+  void requireRoomFor_aFullList_refusesANewPeer_butNotOneItHolds() throws Exception {
+    TrustStore store = TrustStore.open(dir, 1);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+
+    assertThatThrownBy(() -> store.requireRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED));
+    store.requireRoomFor(A, "a2", Suite.SPAKE2, Optional.empty(), T0);
+  }
+
+  @Test
   void put_listWouldOutgrowWhatOpenReads_isRefused() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
