@@ -69,6 +69,7 @@ final class ControlHandlerTest {
 
   private final FakeClock clock = new FakeClock();
   private final List<CompletableFuture<TrustedPeer>> pairs = new ArrayList<>();
+  private final List<CompletableFuture<PairingClient.PingResult>> pings = new ArrayList<>();
   private PendingKeys keys;
   private TrustStore trust;
   private EmbeddedChannel channel;
@@ -90,7 +91,9 @@ final class ControlHandlerTest {
 
           @Override
           public CompletableFuture<PingResult> ping(String host) {
-            return CompletableFuture.failedFuture(new PairdException(ErrorCode.NOT_TRUSTED, "no"));
+            CompletableFuture<PingResult> pending = new CompletableFuture<>();
+            pings.add(pending);
+            return pending;
           }
         };
     trust = TrustStore.open(java.nio.file.Files.createDirectories(dir.resolve("state")));
@@ -698,6 +701,33 @@ final class ControlHandlerTest {
     } finally {
       auditLogger.detachAppender(audit);
     }
+  }
+
+  /**
+   * A ping is bounded as a pair is: still running at the bound, it is abandoned and answered
+   * timeout; it changes nothing, so nothing is audited. A ping whose connection closes is abandoned
+   * too.
+   */
+  @Test
+  void pingStillRunningAtTheAnswerBound_isAbandoned_andAnsweredTimeout_andOneLeftIsAbandoned()
+      throws Exception {
+    send("{\"v\":1,\"command\":\"ping\",\"args\":{\"host\":\"h\"},\"id\":1}\n");
+    elapse(ControlHandler.PEER_ANSWER_BOUND.minusMillis(1));
+    assertThat(responses()).isEmpty();
+    assertThat(pings.get(0)).isNotDone();
+
+    elapse(Duration.ofMillis(1));
+    channel.runPendingTasks();
+
+    assertThat(pings.get(0)).isCancelled();
+    assertThat(responses()).extracting(ControlHandlerTest::code).containsExactly("timeout");
+
+    send("{\"v\":1,\"command\":\"ping\",\"args\":{\"host\":\"h\"},\"id\":2}\n");
+    assertThat(pings.get(1)).isNotDone();
+    channel.close();
+    channel.runPendingTasks();
+
+    assertThat(pings.get(1)).isCancelled();
   }
 
   /** A pair answered before the bound is answered once; the bound's timer goes with it. */
