@@ -140,8 +140,7 @@ final class AttemptAccountingIT {
       for (int i = 0; i < 3; i++) {
         RawConnection connection = open();
         held.add(connection);
-        connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
-        assertThat(connection.read(3 + 65, BOUND)).hasSize(3 + 65);
+        assertThat(Wire.sendShare(connection, id, BOUND)).hasSize(3 + 65);
       }
       assertThat(server.attemptsLeft(id)).isZero();
 

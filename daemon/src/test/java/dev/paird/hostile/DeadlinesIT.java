@@ -81,8 +81,7 @@ final class DeadlinesIT {
     long beforeConnect = System.nanoTime();
     try (RawConnection connection =
         RawConnection.open(client, source(42), paird.pairingPort, BOUND)) {
-      connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
-      byte[] share = connection.read(3 + 65, BOUND);
+      byte[] share = Wire.sendShare(connection, id, BOUND);
       Received rest = connection.readToEnd(BOUND);
 
       assertThat(Wire.hex(Arrays.copyOf(share, 4))).isEqualTo("12 00 41 04");

@@ -113,8 +113,7 @@ final class HostileClientIT {
       for (int attempt = 1; attempt <= 3; attempt++) {
         try (RawConnection connection =
             RawConnection.open(client, source(25), server.pairingPort, BOUND)) {
-          connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
-          byte[] answer = connection.read(3 + 65, BOUND);
+          byte[] answer = Wire.sendShare(connection, id, BOUND);
 
           assertThat(answer).as("attempt %d: a whole SPAKE2_SERVER_SHARE", attempt).hasSize(3 + 65);
           assertThat(Wire.hex(Arrays.copyOf(answer, 4))).isEqualTo("12 00 41 04");

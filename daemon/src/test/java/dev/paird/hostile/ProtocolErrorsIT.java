@@ -175,8 +175,7 @@ final class ProtocolErrorsIT {
     String id = server.newKey("--suite", "spake2").path("id").textValue();
     try (RawConnection connection =
         RawConnection.open(client, source(64), server.pairingPort, BOUND)) {
-      connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
-      byte[] share = connection.read(3 + 65, BOUND);
+      byte[] share = Wire.sendShare(connection, id, BOUND);
       connection.send(Wire.frame(Wire.PING, new byte[0]));
       Received rest = connection.readToEnd(BOUND);
 
@@ -205,8 +204,7 @@ final class ProtocolErrorsIT {
       for (int attempt = 1; attempt <= 3; attempt++) {
         try (RawConnection connection =
             RawConnection.open(client, source(65), server.pairingPort, BOUND)) {
-          connection.send(Wire.clientShare(Integer.parseInt(id), P256.randomPoint()));
-          byte[] share = connection.read(3 + 65, BOUND);
+          byte[] share = Wire.sendShare(connection, id, BOUND);
           connection.send(Wire.ERROR_REJECTED);
           Received rest = connection.readToEnd(BOUND);
 

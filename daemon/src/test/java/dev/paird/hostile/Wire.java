@@ -1,6 +1,8 @@
 package dev.paird.hostile;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
 import java.util.HexFormat;
 
 /**
@@ -47,6 +49,16 @@ final class Wire {
     body[0] = (byte) slot;
     System.arraycopy(point, 0, body, 1, point.length);
     return frame(SPAKE2_CLIENT_SHARE, body);
+  }
+
+  /**
+   * Starts a spake2 exchange on {@code connection}: a SPAKE2_CLIENT_SHARE of a random point for
+   * slot {@code id}, then reads as many bytes as a whole SPAKE2_SERVER_SHARE takes (what the server
+   * sent instead, if it did not answer with one), within {@code bound}.
+   */
+  static byte[] sendShare(RawConnection connection, String id, Duration bound) throws IOException {
+    connection.send(clientShare(Integer.parseInt(id), P256.randomPoint()));
+    return connection.read(3 + 65, bound);
   }
 
   static byte[] hex(String hex) {
