@@ -219,6 +219,15 @@ public final class DeviceIdentity {
     Path directory = stateDir.resolve(DIRECTORY);
     Path certPem = directory.resolve(CERT_FILE);
     Path keyPem = directory.resolve(KEY_FILE);
+    if (Files.isSymbolicLink(directory)) {
+      // Before anything reads or deletes through it: a link to a directory holding both files
+      // would otherwise be loaded as if it were paird's own.
+      throw invalid(
+          directory
+              + " is a symbolic link; paird does not follow links among the files it keeps for"
+              + " itself. To use a key and certificate kept elsewhere, configure them as cert and"
+              + " key instead");
+    }
     try {
       AtomicFiles.removeLeftovers(keyPem);
       AtomicFiles.removeLeftovers(certPem);

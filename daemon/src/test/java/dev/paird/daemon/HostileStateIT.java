@@ -353,6 +353,24 @@ final class HostileStateIT {
     assertThat(paird.log()).doesNotContain("zq7firsttoken");
   }
 
+  /**
+   * {@code identity/} itself as a link to a directory holding a whole identity: refused, not loaded
+   * through the link as if it were paird's own.
+   */
+  @Test
+  void identityDirectoryThatIsASymlink_isRefusedWithoutLoadingThroughIt() throws Exception {
+    Path elsewhere =
+        Files.createDirectory(
+            tmp.resolve("elsewhere"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    Files.move(files.key(), elsewhere.resolve("key.pem"));
+    Files.move(files.cert(), elsewhere.resolve("cert.pem"));
+    Path link = Files.createSymbolicLink(state.resolve("identity"), elsewhere);
+
+    assertRefused(defaults(), link.toString(), "symbolic link");
+  }
+
   @ParameterizedTest(name = "{0} as a FIFO")
   @ValueSource(strings = {"trusted.journal", "trusted.pem", "paird.lock", "identity/cert.pem"})
   void stateFileThatIsAFifo_isRefusedWithoutWaitingForAWriter(String name) throws Exception {

@@ -219,18 +219,31 @@ final class DeviceIdentityGenerateTest {
     Path elsewhere = Files.createDirectory(stateDir.resolve("elsewhere"));
     Path link = Files.createSymbolicLink(stateDir.resolve("identity"), elsewhere);
 
+    assertRefusedAsALink(link);
+    try (var files = Files.list(elsewhere)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  /** A link to a directory holding a whole identity is refused too, not loaded through it. */
+  @Test
+  void loadOrGenerate_identityDirectoryIsALinkToAnIdentity_failsSayingSo() throws Exception {
+    DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK);
+    Path elsewhere = Files.move(stateDir.resolve("identity"), stateDir.resolve("elsewhere"));
+    Path link = Files.createSymbolicLink(stateDir.resolve("identity"), elsewhere);
+    Path leftover = Files.writeString(elsewhere.resolve(".key.pem.tmp-000000000000"), "kept\n");
+
+    assertRefusedAsALink(link);
+    assertThat(leftover).hasContent("kept");
+  }
+
+  private void assertRefusedAsALink(Path link) {
     assertThatThrownBy(() -> DeviceIdentity.loadOrGenerate(stateDir, "kitchen-pi", random, CLOCK))
         .isInstanceOfSatisfying(
             PairdException.class,
             e ->
                 assertThat(e.getMessage())
-                    .startsWith(
-                        "cannot write the new device identity to "
-                            + link
-                            + ": it is a symbolic link, and paird does not follow links"));
-    try (var files = Files.list(elsewhere)) {
-      assertThat(files).isEmpty();
-    }
+                    .startsWith(link + " is a symbolic link; paird does not follow links"));
   }
 
   /** An empty identity/, as a crash of a version that wrote the files in place could leave. */
