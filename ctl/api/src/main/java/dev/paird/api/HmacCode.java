@@ -62,7 +62,7 @@ public final class HmacCode implements PairingCode {
   }
 
   @Override
-  public String format() {
+  public byte[] formatAscii() {
     int[] symbols = new int[TYPED_LENGTH];
     for (int i = 0; i < DATA_SYMBOLS; i++) {
       int value = 0;
@@ -72,15 +72,16 @@ public final class HmacCode implements PairingCode {
       symbols[i] = value;
     }
     symbols[DATA_SYMBOLS] = CheckCharacters.damm32CheckSymbol(symbols, DATA_SYMBOLS);
-    StringBuilder out = new StringBuilder(TYPED_LENGTH + TYPED_LENGTH / GROUP);
+    byte[] out = new byte[TYPED_LENGTH + (TYPED_LENGTH - 1) / GROUP];
+    int at = 0;
     for (int i = 0; i < TYPED_LENGTH; i++) {
       if (i > 0 && i % GROUP == 0) {
-        out.append('-');
+        out[at++] = '-';
       }
-      out.append(ALPHABET.charAt(symbols[i]));
+      out[at++] = (byte) ALPHABET.charAt(symbols[i]);
     }
     Arrays.fill(symbols, 0);
-    return out.toString();
+    return out;
   }
 
   private int bit(int position) {

@@ -18,8 +18,24 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
   /** The suite this key belongs to. */
   Suite suite();
 
-  /** The key as it should be shown to a person, with its check character and separators. */
-  String format();
+  /**
+   * The key as it should be shown to a person, with its check character and separators. A {@code
+   * String} cannot be wiped: code that keeps no copy of a key uses {@link #formatAscii()}.
+   */
+  default String format() {
+    byte[] ascii = formatAscii();
+    try {
+      return new String(ascii, java.nio.charset.StandardCharsets.US_ASCII);
+    } finally {
+      java.util.Arrays.fill(ascii, (byte) 0);
+    }
+  }
+
+  /**
+   * {@link #format()} as ASCII bytes in a new array, made without any other copy: the caller wipes
+   * it when done.
+   */
+  byte[] formatAscii();
 
   /** Overwrites the secret material. The code is unusable afterwards. */
   void destroy();

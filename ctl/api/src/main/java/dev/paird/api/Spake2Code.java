@@ -120,21 +120,26 @@ public final class Spake2Code implements PairingCode {
   }
 
   @Override
-  public String format() {
+  public byte[] formatAscii() {
     int[] digits = allDigits();
     int length = secret.length();
     int firstHalf = (length + 1) / 2;
-    StringBuilder out = new StringBuilder(length + 8);
-    out.append((char) ('0' + digits[0])).append((char) ('0' + digits[1])).append('-');
+    // slot, dash, secret with a dash in its middle, dash, check digit
+    byte[] out = new byte[SLOT_DIGITS + 1 + length + 1 + 1 + 1];
+    int at = 0;
+    out[at++] = (byte) ('0' + digits[0]);
+    out[at++] = (byte) ('0' + digits[1]);
+    out[at++] = '-';
     for (int i = 0; i < length; i++) {
       if (i == firstHalf) {
-        out.append('-');
+        out[at++] = '-';
       }
-      out.append((char) ('0' + digits[SLOT_DIGITS + i]));
+      out[at++] = (byte) ('0' + digits[SLOT_DIGITS + i]);
     }
-    out.append('-').append((char) ('0' + CheckCharacters.damm10CheckDigit(digits, digits.length)));
+    out[at++] = '-';
+    out[at] = (byte) ('0' + CheckCharacters.damm10CheckDigit(digits, digits.length));
     Arrays.fill(digits, 0);
-    return out.toString();
+    return out;
   }
 
   private int[] allDigits() {
