@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlRequest;
@@ -20,6 +21,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.io.JsonTrees;
+import dev.paird.io.SecretText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -337,11 +339,28 @@ public final class ControlCodec {
     return response;
   }
 
-  /** One response line, newline included. */
+  /**
+   * One response line, newline included. A {@link SecretText} in {@code response} is written and
+   * wiped, and the only copy of it left is in the line returned, which the caller wipes.
+   */
   public static byte[] encode(JsonNode response) {
     byte[] json = JsonTrees.bytes(JSON, response);
     byte[] line = Arrays.copyOf(json, json.length + 1);
-    line[json.length] = '\n';
+    Arrays.fill(json, (byte) 0);
+    line[line.length - 1] = '\n';
     return line;
+  }
+
+  /**
+   * Wipes every {@link SecretText} of a response that will not be written, such as the answer to a
+   * connection that closed first.
+   */
+  public static void discard(JsonNode response) {
+    if (response instanceof POJONode pojo && pojo.getPojo() instanceof SecretText secret) {
+      secret.destroy();
+    }
+    for (JsonNode child : response) {
+      discard(child);
+    }
   }
 }

@@ -396,6 +396,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private static void respond(ChannelHandlerContext ctx, JsonNode response) {
     if (ctx.channel().isActive()) {
       write(ctx, ControlCodec.encode(response));
+    } else {
+      ControlCodec.discard(response);
     }
   }
 

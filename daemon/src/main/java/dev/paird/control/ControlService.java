@@ -14,6 +14,7 @@ import dev.paird.config.PairdConfig;
 import dev.paird.identity.Certificates;
 import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.JsonTrees;
+import dev.paird.io.SecretText;
 import dev.paird.keys.KeyInfo;
 import dev.paird.keys.KeyOutcome;
 import dev.paird.keys.PendingKeys;
@@ -153,7 +154,8 @@ public final class ControlService {
         keys.issue(suite, request.lifetime().orElse(config.keyLifetime()));
     ObjectNode out = object();
     out.put("id", issued.id());
-    out.put("key", issued.code());
+    // Written into the answer's line without a String or a JSON writer's buffer holding it.
+    out.set("key", SecretText.takeAscii(issued.takeCode()).node());
     out.put("suite", suite.wireName());
     out.put("expires_at", issued.expiresAt().toString());
     out.put("host", hostName);

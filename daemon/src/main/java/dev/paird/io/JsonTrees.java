@@ -10,9 +10,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
+import com.fasterxml.jackson.databind.node.POJONode;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * JSON trees read and written with Jackson's streaming parser and generator alone, giving the nodes
@@ -135,19 +138,75 @@ public final class JsonTrees {
       case BOOLEAN -> json.writeBoolean(node.booleanValue());
       case BINARY -> json.writeBinary(node.binaryValue());
       case NULL, MISSING -> json.writeNull();
+      case POJO -> {
+        if (!(((POJONode) node).getPojo() instanceof SecretText secret)) {
+          throw new IllegalArgumentException("no JSON for a node of type POJO");
+        }
+        // An empty raw value puts the separator before it and counts as the value; what the
+        // generator holds then goes out before the secret, which never passes through it.
+        json.writeRawValue("");
+        json.flush();
+        secret.writeQuotedTo((OutputStream) json.getOutputTarget());
+      }
       default ->
           throw new IllegalArgumentException("no JSON for a node of type " + node.getNodeType());
     }
   }
 
-  /** {@code node} as UTF-8 JSON bytes, as {@code ObjectMapper.writeValueAsBytes} makes them. */
+  /**
+   * {@code node} as UTF-8 JSON bytes, as {@code ObjectMapper.writeValueAsBytes} makes them. The
+   * only copy of the bytes left is the one returned: each smaller buffer they passed through is
+   * wiped, since a {@link SecretText} in the tree is in them.
+   */
   public static byte[] bytes(JsonFactory factory, JsonNode node) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    WipingOutputStream out = new WipingOutputStream();
     try (JsonGenerator json = factory.createGenerator(out)) {
       write(json, node);
     } catch (IOException e) {
+      out.wipe();
       throw new IllegalStateException("writing JSON to memory failed", e);
     }
-    return out.toByteArray();
+    return out.takeBytes();
+  }
+
+  /** A growing byte buffer that wipes each array it leaves behind. */
+  private static final class WipingOutputStream extends OutputStream {
+    private byte[] buffer = new byte[256];
+    private int count;
+
+    @Override
+    public void write(int b) {
+      ensure(1);
+      buffer[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) {
+      Objects.checkFromIndexSize(offset, length, bytes.length);
+      ensure(length);
+      System.arraycopy(bytes, offset, buffer, count, length);
+      count += length;
+    }
+
+    private void ensure(int more) {
+      if (buffer.length - count >= more) {
+        return;
+      }
+      byte[] grown = Arrays.copyOf(buffer, Math.max(buffer.length * 2, count + more));
+      Arrays.fill(buffer, (byte) 0);
+      buffer = grown;
+    }
+
+    /** What was written, in an array of its own; the buffer is wiped. */
+    byte[] takeBytes() {
+      byte[] bytes = Arrays.copyOf(buffer, count);
+      wipe();
+      return bytes;
+    }
+
+    void wipe() {
+      Arrays.fill(buffer, (byte) 0);
+      count = 0;
+    }
   }
 }

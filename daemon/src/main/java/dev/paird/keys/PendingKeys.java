@@ -9,6 +9,7 @@ import dev.paird.api.PairingCode;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
 import dev.paird.protocol.KeyLedger;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -159,8 +160,50 @@ public final class PendingKeys implements KeyLedger {
     this.minLifetime = minLifetime;
   }
 
-  /** A key that was just issued: its id, and the code to show the user once. */
-  public record IssuedKey(String id, Suite suite, String code, Instant expiresAt) {
+  /**
+   * A key that was just issued: its id, and the code to show the user once, as the ASCII of {@link
+   * PairingCode#format()} in an array that {@link #takeCode()} hands over.
+   */
+  public static final class IssuedKey {
+    private final String id;
+    private final Suite suite;
+    private final byte[] code;
+    private final Instant expiresAt;
+
+    IssuedKey(String id, Suite suite, byte[] code, Instant expiresAt) {
+      this.id = id;
+      this.suite = suite;
+      this.code = code;
+      this.expiresAt = expiresAt;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    public Suite suite() {
+      return suite;
+    }
+
+    public Instant expiresAt() {
+      return expiresAt;
+    }
+
+    /**
+     * The code as ASCII, the array itself: the caller owns it from now on and wipes it when done.
+     */
+    public byte[] takeCode() {
+      return code;
+    }
+
+    /**
+     * The code as a {@code String}, which cannot be wiped: for tests and tools. The daemon's answer
+     * is written from {@link #takeCode()}.
+     */
+    public String code() {
+      return new String(code, StandardCharsets.US_ASCII);
+    }
+
     @Override
     public String toString() {
       return "IssuedKey[id="
@@ -209,7 +252,7 @@ public final class PendingKeys implements KeyLedger {
               slot, code, now, now.plus(lifetime), ticker.getAsLong() + lifetime.toNanos());
       live.put(slot, key);
       finished.remove(slot);
-      return new IssuedKey(key.id(), suite, code.format(), key.expiresAt);
+      return new IssuedKey(key.id(), suite, code.formatAscii(), key.expiresAt);
     }
   }
 

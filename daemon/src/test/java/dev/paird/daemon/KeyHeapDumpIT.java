@@ -107,12 +107,7 @@ final class KeyHeapDumpIT {
     String addressOfA = a.look(Command.STATUS).path("listen").textValue();
     Map<String, byte[]> secrets = new LinkedHashMap<>();
     for (String suite : List.of("spake2", "hmac")) {
-      JsonNode issued =
-          Pairctl.JSON.readTree(
-              Pairctl.exchange(
-                  socketA,
-                  "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":\"" + suite + "\"}}\n"));
-      String key = issued.path("result").path("key").textValue();
+      String key = newKey(socketA, suite);
       encodings(secrets, suite + " key", key);
       try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
         channel.connect(UnixDomainSocketAddress.of(socketB));
@@ -137,6 +132,41 @@ final class KeyHeapDumpIT {
           .as("secrets outside the Java heap of paird %d", paird.process.pid())
           .isEmpty();
     }
+  }
+
+  /**
+   * The {@code new-key} answer makes no copy of the key that outlives it: a dump of every object in
+   * the issuing daemon's heap, the unreachable ones too (garbage not yet collected), taken right
+   * after the answers and before any pairing, holds neither key in its typed form. The pending keys
+   * themselves are in memory by design, as bytes and digits, never typed: the dashes and check
+   * character are added only for the answer, which is written from one array that is wiped.
+   */
+  @Test
+  void newKeyAnswers_leaveNoTypedKeyInTheIssuersHeap_evenAmongUnreachableObjects()
+      throws Exception {
+    Path socketA = tmp.resolve("device-a/control.sock");
+    start("device-a");
+    Map<String, byte[]> secrets = new LinkedHashMap<>();
+    for (String suite : List.of("spake2", "hmac", "spake2", "hmac")) {
+      encodings(secrets, suite + " key " + secrets.size() / 6, newKey(socketA, suite));
+    }
+
+    PairdProcess paird = started.get(0);
+    assertThat(found(heapDump(paird, "-all"), secrets))
+        .as("typed keys among all objects of paird %d", paird.process.pid())
+        .isEmpty();
+  }
+
+  /** A {@code new-key} of {@code suite} sent as raw JSON to {@code socket}; returns the key. */
+  private static String newKey(Path socket, String suite) throws Exception {
+    JsonNode issued =
+        Pairctl.JSON.readTree(
+            Pairctl.exchange(
+                socket,
+                "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":\"" + suite + "\"}}\n"));
+    String key = issued.path("result").path("key").textValue();
+    assertThat(key).as(issued.toString()).isNotNull();
+    return key;
   }
 
   private static void write(SocketChannel channel, String text) throws IOException {
@@ -236,12 +266,23 @@ final class KeyHeapDumpIT {
 
   /** The live objects of {@code paird}'s heap, as HPROF bytes; the file is deleted. */
   private byte[] heapDump(PairdProcess paird) throws Exception {
+    return heapDump(paird, null);
+  }
+
+  /**
+   * {@code paird}'s heap as HPROF bytes, with {@code option} ({@code -all}: every object, not only
+   * the live ones after a full collection) if not null; the file is deleted.
+   */
+  private byte[] heapDump(PairdProcess paird, String option) throws Exception {
     Path dump = tmp.resolve("paird-" + paird.process.pid() + ".hprof");
+    List<String> command = new ArrayList<>(List.of("jcmd", Long.toString(paird.process.pid())));
+    command.add("GC.heap_dump");
+    if (option != null) {
+      command.add(option);
+    }
+    command.add(dump.toString());
     try {
-      Result jcmd =
-          Pairctl.run(
-              tmp,
-              List.of("jcmd", Long.toString(paird.process.pid()), "GC.heap_dump", dump.toString()));
+      Result jcmd = Pairctl.run(tmp, command);
       assertThat(jcmd.status()).as(jcmd.out() + jcmd.err()).isZero();
       assertThat(dump).isNotEmptyFile();
       return Files.readAllBytes(dump);

@@ -136,4 +136,55 @@ final class JsonTreesTest {
     }
     return types.toString();
   }
+
+  /**
+   * A secret value is written quoted in its place among the others, however much the generator had
+   * buffered before it (a long field ahead of it passes the generator's first flush), and is wiped
+   * once written.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 10, 9000})
+  void bytes_secretText_writtenInPlace_andWiped(int paddingLength) throws Exception {
+    byte[] ascii = "42-1234-5678-9".getBytes(StandardCharsets.US_ASCII);
+    SecretText secret = SecretText.takeAscii(ascii);
+    ObjectNode tree = JsonTrees.object();
+    tree.put("before", "x".repeat(paddingLength));
+    ObjectNode inner = tree.putObject("result");
+    inner.put("id", "k-1");
+    inner.set("key", secret.node());
+    inner.put("port", 7272);
+    tree.putArray("after").add(true).add("y");
+
+    byte[] json = JsonTrees.bytes(JSON, tree);
+
+    JsonNode parsed = MAPPER.readTree(json);
+    assertThat(parsed.path("result").path("key").textValue()).isEqualTo("42-1234-5678-9");
+    assertThat(parsed.path("result").path("port").intValue()).isEqualTo(7272);
+    assertThat(parsed.path("before").textValue()).hasSize(paddingLength);
+    assertThat(parsed.path("after").toString()).isEqualTo("[true,\"y\"]");
+    assertThat(ascii).containsOnly((byte) 0);
+    assertThat(secret.isDestroyed()).isTrue();
+    assertThatThrownBy(() -> JsonTrees.bytes(JSON, tree)).isInstanceOf(IllegalStateException.class);
+  }
+
+  /** Written any other way, as a tree's {@code toString()} does, a secret shows as redacted. */
+  @Test
+  void secretText_byJacksonsOwnSerializer_isRedacted() {
+    ObjectNode tree = JsonTrees.object();
+    tree.set("key", SecretText.takeAscii("ABCD-EFGH".getBytes(StandardCharsets.US_ASCII)).node());
+
+    assertThat(tree.toString()).isEqualTo("{\"key\":\"(redacted)\"}").doesNotContain("ABCD");
+    assertThat(tree.get("key").toString()).doesNotContain("ABCD");
+  }
+
+  /** Only what needs no escaping is taken, and an array refused is wiped. */
+  @ParameterizedTest
+  @ValueSource(strings = {"a\"b", "a\\b", "a\nb", "caf\u00e9"})
+  void secretText_needingEscapes_isRefused_andWiped(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+
+    assertThatThrownBy(() -> SecretText.takeAscii(bytes))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(bytes).containsOnly((byte) 0);
+  }
 }
