@@ -14,9 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
@@ -290,14 +288,7 @@ final class HostileNetworkClientIT {
    * reads only a hosts file that gives {@link #TWO_ADDRESS_NAME} both.
    */
   private static LiveDaemon startIsolated(Netns netns) throws Exception {
-    netns.ip("link", "add", "bh0", "type", "veth", "peer", "name", "bh1");
-    netns.ip("address", "add", "192.0.2.1/24", "dev", "bh0");
-    netns.ip("link", "set", "bh0", "up");
-    netns.ip("link", "set", "bh1", "up");
-    for (String address : List.of(BLACKHOLED, ALSO_BLACKHOLED)) {
-      netns.ip(
-          "neigh", "add", address, "lladdr", "02:00:00:00:00:01", "dev", "bh0", "nud", "permanent");
-    }
+    netns.blackhole(BLACKHOLED, ALSO_BLACKHOLED);
     Path hosts =
         Files.writeString(
             dir.resolve("hosts"),
@@ -309,12 +300,10 @@ final class HostileNetworkClientIT {
                 + " "
                 + TWO_ADDRESS_NAME
                 + "\n");
-    List<String> wrapper = new ArrayList<>(netns.exec());
-    wrapper.addAll(List.of("env", "PAIRD_JAVA_OPTS=-Djdk.net.hosts.file=" + hosts));
     return LiveDaemon.start(
         dir,
         "isolated",
-        options -> options.wrapper(wrapper),
+        options -> options.wrapper(netns.pairdResolvingFrom(hosts)),
         "connect_timeout = " + CONNECT_TIMEOUT.toSeconds() + "s");
   }
 }

@@ -3,6 +3,7 @@ package dev.paird.hostile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -64,6 +65,43 @@ final class Netns implements AutoCloseable {
   /** The words that run the rest of a command in the namespace, in place. */
   List<String> exec() {
     return List.of("ip", "netns", "exec", name);
+  }
+
+  /**
+   * A wrapper for paird ({@code PairdProcess.Options.wrapper}) that runs it in the namespace with a
+   * resolver that reads only the hosts file {@code hosts}.
+   */
+  List<String> pairdResolvingFrom(Path hosts) {
+    List<String> wrapper = new ArrayList<>(exec());
+    wrapper.addAll(List.of("env", "PAIRD_JAVA_OPTS=-Djdk.net.hosts.file=" + hosts));
+    return wrapper;
+  }
+
+  /**
+   * Adds a veth link that holds 192.0.2.1/24 and whose far end, up but without an address, gets
+   * every frame for {@code addresses} (of 192.0.2.0/24; fixed neighbour entries, so no ARP fails to
+   * tell the sender) and drops them, not being their destination: their SYNs go unanswered.
+   */
+  void blackhole(String... addresses) throws Exception {
+    ip("link", "add", "bh0", "type", "veth", "peer", "name", "bh1");
+    ip("address", "add", "192.0.2.1/24", "dev", "bh0");
+    ip("link", "set", "bh0", "up");
+    ip("link", "set", "bh1", "up");
+    for (String address : addresses) {
+      ip("neigh", "add", address, "lladdr", "02:00:00:00:00:01", "dev", "bh0", "nud", "permanent");
+    }
+  }
+
+  /** What {@code command}, run in the namespace, writes to its standard output; it must succeed. */
+  String output(String... command) throws Exception {
+    List<String> words = new ArrayList<>(exec());
+    words.addAll(List.of(command));
+    Process process =
+        new ProcessBuilder(words).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s finished", words).isTrue();
+    assertThat(process.exitValue()).as("%s's exit status", words).isZero();
+    return out;
   }
 
   @Override
