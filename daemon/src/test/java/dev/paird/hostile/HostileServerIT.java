@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class HostileServerIT {
   /** What a Java exception's text looks like when it leaks into a message. */
-  private static final String[] EXCEPTION_TEXT = {"Exception", "Cannot ", "null", "java."};
+  static final String[] EXCEPTION_TEXT = {"Exception", "Cannot ", "null", "java."};
 
   @TempDir static Path dir;
   private static LiveDaemon device;
