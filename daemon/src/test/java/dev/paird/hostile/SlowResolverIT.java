@@ -44,7 +44,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code attempts}) with {@code peer_unreachable}; while paird's resolver threads are all waiting,
  * one more named request is answered {@code busy} at once and an IP address, which needs no lookup,
  * is served as usual; a pair whose requester has gone while its name was looked up never connects
- * to the address the lookup gives later.
+ * to the address the lookup gives later; and paird stops without waiting for its lookups.
  *
  * <p>Everything runs in a network namespace (root; skipped otherwise), where port 53 is the test's.
  * The paird under test runs there in a mount namespace of its own, in which its {@code
@@ -70,6 +70,12 @@ final class SlowResolverIT {
 
   /** paird's resolver threads (Daemon); a lookup that finds them all busy is not queued. */
   private static final int RESOLVER_THREADS = 4;
+
+  /** resolv.conf's {@code timeout} for the paird that is stopped during its lookups. */
+  private static final int SLOW_TIMEOUT_SECONDS = 30;
+
+  /** How long stopping paird may take: far less than {@link #SLOW_TIMEOUT_SECONDS}. */
+  private static final Duration STOP_BOUND = Duration.ofSeconds(15);
 
   /** How long a test waits for an answer it expects. */
   private static final Duration BOUND = Duration.ofSeconds(30);
@@ -112,7 +118,8 @@ final class SlowResolverIT {
     dns = DnsServer.start(netns.get(), DNS_ADDRESS);
     peer = LiveDaemon.start(dir, "peer", options -> options.wrapper(netns.get().exec()));
     peerFingerprint = peer.ctl.look(Command.STATUS).path("fingerprint").textValue();
-    List<String> wrapper = withTheTestsResolver(netns.get());
+    List<String> wrapper =
+        withTheTestsResolver(netns.get(), dir.resolve("etc"), TIMEOUT_SECONDS, ATTEMPTS);
     device = LiveDaemon.start(dir, "device", options -> options.wrapper(wrapper));
     // Paired by address, which needs no lookup, so that a ping by name can succeed.
     Result paired = device.pair(peer.address, peer.newKey().path("key").textValue());
@@ -301,32 +308,83 @@ final class SlowResolverIT {
     assertThat(device.trusted()).containsExactly(peerFingerprint);
   }
 
+  // --- stopping ---
+
+  /**
+   * systemctl stop is not held up by lookups: a paird whose 4 resolver threads wait for a server
+   * that never answers, with glibc allowed {@link #SLOW_TIMEOUT_SECONDS} for it, ends on SIGTERM
+   * long before glibc would give up, and its requesters see their connections end.
+   */
+  @Test
+  void stop_whileLookupsWait_endsBeforeGlibcGivesUp() throws Exception {
+    List<String> wrapper =
+        withTheTestsResolver(netns.get(), dir.resolve("etc-slow"), SLOW_TIMEOUT_SECONDS, 1);
+    LiveDaemon stopping = LiveDaemon.start(dir, "stopping", options -> options.wrapper(wrapper));
+    List<ControlConnection> waiting = new ArrayList<>();
+    try {
+      for (int i = 1; i <= RESOLVER_THREADS; i++) {
+        String name = "stop-silent-" + i + ".test";
+        dns.silent(name);
+        waiting.add(ControlConnection.send(stopping.socket, ping(name)));
+        dns.awaitQuery(name);
+      }
+
+      long start = System.nanoTime();
+      int status = stopping.process.stop();
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      // 143 = 128 + SIGTERM, the JVM's status after the signal; 0, paird's own clean exit.
+      assertThat(status)
+          .as("paird's exit status; its log:%n%s", stopping.process.log())
+          .isIn(0, 143);
+      assertThat(took).as("how long paird took to stop").isLessThan(STOP_BOUND);
+      for (ControlConnection connection : waiting) {
+        // Its connection ends, with no answer or a failure: a lookup never held it open.
+        JsonNode last =
+            connection
+                .answer
+                .handle((answer, ended) -> answer)
+                .get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(last == null || !last.path("ok").booleanValue())
+            .as("what the requester of a lookup heard: %s", last)
+            .isTrue();
+      }
+    } finally {
+      for (ControlConnection connection : waiting) {
+        connection.close();
+      }
+      stopping.close();
+    }
+  }
+
   // --- helpers ---
 
   /**
    * The command that runs paird in {@code netns}, in a mount namespace of its own in which
-   * resolv.conf, hosts and nsswitch.conf are the test's: a DNS server at {@link #DNS_ADDRESS} with
-   * glibc's {@code timeout} and {@code attempts} as above, and one search domain, explicit so that
-   * the host's name does not choose it; hosts knows only localhost; nsswitch.conf is this host's
-   * with hosts from files, then DNS.
+   * resolv.conf, hosts and nsswitch.conf are the test's, written in {@code files}: a DNS server at
+   * {@link #DNS_ADDRESS} with glibc's {@code timeout} and {@code attempts} as given, and one search
+   * domain, explicit so that the host's name does not choose it; hosts knows only localhost;
+   * nsswitch.conf is this host's with hosts from files, then DNS.
    */
-  private static List<String> withTheTestsResolver(Netns netns) throws IOException {
+  private static List<String> withTheTestsResolver(
+      Netns netns, Path files, int timeoutSeconds, int attempts) throws IOException {
+    Files.createDirectories(files);
     Path resolvConf =
         Files.writeString(
-            dir.resolve("resolv.conf"),
+            files.resolve("resolv.conf"),
             "nameserver "
                 + DNS_ADDRESS
                 + "\nsearch search.test\noptions timeout:"
-                + TIMEOUT_SECONDS
+                + timeoutSeconds
                 + " attempts:"
-                + ATTEMPTS
+                + attempts
                 + "\n");
-    Path hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+    Path hosts = Files.writeString(files.resolve("hosts"), "127.0.0.1 localhost\n::1 localhost\n");
     String nsswitch =
         Files.readAllLines(Path.of("/etc/nsswitch.conf")).stream()
             .filter(line -> !line.startsWith("hosts:"))
             .collect(Collectors.joining("\n", "", "\nhosts: files dns\n"));
-    Path nsswitchConf = Files.writeString(dir.resolve("nsswitch.conf"), nsswitch);
+    Path nsswitchConf = Files.writeString(files.resolve("nsswitch.conf"), nsswitch);
     List<String> wrapper = new ArrayList<>(netns.exec());
     wrapper.addAll(
         List.of(
