@@ -5,15 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
+import dev.paird.hostile.ControlConnection;
 import java.math.BigDecimal;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,7 +74,7 @@ final class ControlPromisesIT {
     PairdProcess.Options options = idleOptions(dir);
     ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
     try (PairdProcess idle = options.start();
-        Raw connection = Raw.open(options.socket())) {
+        ControlConnection connection = ControlConnection.open(options.socket())) {
       long accepted = System.nanoTime();
       byte[] partial =
           "{\"v\":1,\"command\":\"status\",\"id\":\"".getBytes(StandardCharsets.US_ASCII);
@@ -98,7 +92,7 @@ final class ControlPromisesIT {
           200,
           TimeUnit.MILLISECONDS);
 
-      assertThat(connection.lineOrEnd(IDLE.plus(SLACK)))
+      assertThat(connection.readLineOrEnd(IDLE.plus(SLACK)))
           .as("paird closed the connection without an answer")
           .isNull();
       Duration open = Duration.ofNanos(System.nanoTime() - accepted);
@@ -126,14 +120,12 @@ final class ControlPromisesIT {
       String keyId = issued.path("result").path("id").textValue();
       assertThat(keyId).as("%s", issued).isNotNull();
 
-      try (Raw waiting = Raw.open(options.socket())) {
+      try (ControlConnection waiting = ControlConnection.open(options.socket())) {
         waiting.send(
-            "{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\""
-                + keyId
-                + "\"},\"id\":\"w\"}\n");
+            "{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"" + keyId + "\"},\"id\":\"w\"}");
         for (int probe = 0; probe < 2; probe++) {
-          try (Raw silent = Raw.open(options.socket())) {
-            assertThat(silent.lineOrEnd(IDLE.plus(SLACK)))
+          try (ControlConnection silent = ControlConnection.open(options.socket())) {
+            assertThat(silent.readLineOrEnd(IDLE.plus(SLACK)))
                 .as("an idle connection opened after wait-key is closed")
                 .isNull();
           }
@@ -145,7 +137,7 @@ final class ControlPromisesIT {
                 "{\"v\":1,\"command\":\"cancel-key\",\"args\":{\"id\":\"" + keyId + "\"}}");
         assertThat(cancelled.path("ok").booleanValue()).as("%s", cancelled).isTrue();
 
-        JsonNode outcome = Pairctl.JSON.readTree(waiting.line(SLACK));
+        JsonNode outcome = Pairctl.JSON.readTree(waiting.readLine(SLACK));
         assertThat(outcome.path("id").textValue()).as("%s", outcome).isEqualTo("w");
         assertThat(outcome.path("result").path("outcome").textValue()).isEqualTo("cancelled");
       }
@@ -165,25 +157,25 @@ final class ControlPromisesIT {
         Files.getAttribute(dir, "unix:uid").equals(0),
         "as root, only the total limit applies; another uid would meet its quarter first");
     PairdProcess.Options options = PairdProcess.in(dir).settings("control_max_connections = 4");
-    List<Raw> held = new ArrayList<>();
+    List<ControlConnection> held = new ArrayList<>();
     try (PairdProcess limited = options.start()) {
       for (int i = 0; i < 4; i++) {
-        Raw connection = Raw.open(options.socket());
+        ControlConnection connection = ControlConnection.open(options.socket());
         held.add(connection);
-        connection.send("{\"v\":1,\"command\":\"status\",\"id\":" + i + "}\n");
-        assertThat(Pairctl.JSON.readTree(connection.line(SLACK)).path("ok").booleanValue())
+        connection.send("{\"v\":1,\"command\":\"status\",\"id\":" + i + "}");
+        assertThat(Pairctl.JSON.readTree(connection.readLine(SLACK)).path("ok").booleanValue())
             .as("connection %d is served, so paird has counted it", i)
             .isTrue();
       }
 
-      try (Raw fifth = Raw.open(options.socket())) {
-        String line = fifth.line(SLACK); // before it sent anything
+      try (ControlConnection fifth = ControlConnection.open(options.socket())) {
+        String line = fifth.readLine(SLACK); // before it sent anything
         JsonNode busy = Pairctl.JSON.readTree(line);
         assertThat(busy.path("v").intValue()).isEqualTo(1);
         assertThat(busy.path("ok").booleanValue()).isFalse();
         assertThat(busy.path("error").path("code").textValue()).isEqualTo("busy");
         assertThat(busy.has("id")).as("%s", busy).isFalse();
-        assertThat(fifth.lineOrEnd(SLACK)).as("then closed").isNull();
+        assertThat(fifth.readLineOrEnd(SLACK)).as("then closed").isNull();
       }
 
       held.remove(0).close();
@@ -191,7 +183,7 @@ final class ControlPromisesIT {
           .as("once paird has seen one close, a new connection is served")
           .isTrue();
     } finally {
-      for (Raw connection : held) {
+      for (ControlConnection connection : held) {
         connection.close();
       }
     }
@@ -203,14 +195,14 @@ final class ControlPromisesIT {
    */
   @Test
   void newKeyBeyondMaxPendingKeys_isLimitReached() throws Exception {
-    try (Raw connection = Raw.open(socket)) {
+    try (ControlConnection connection = ControlConnection.open(socket)) {
       for (int i = 0; i < 16; i++) {
-        connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":" + i + "}\n");
-        JsonNode issued = Pairctl.JSON.readTree(connection.line(SLACK));
+        connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":" + i + "}");
+        JsonNode issued = Pairctl.JSON.readTree(connection.readLine(SLACK));
         assertThat(issued.path("ok").booleanValue()).as("key %d: %s", i, issued).isTrue();
       }
-      connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":16}\n");
-      JsonNode refused = Pairctl.JSON.readTree(connection.line(SLACK));
+      connection.send("{\"v\":1,\"command\":\"new-key\",\"id\":16}");
+      JsonNode refused = Pairctl.JSON.readTree(connection.readLine(SLACK));
 
       assertThat(refused.path("error").path("code").textValue()).isEqualTo("limit_reached");
       assertThat(refused.path("id").intValue()).isEqualTo(16);
@@ -314,13 +306,13 @@ final class ControlPromisesIT {
   void requestInUtf32_isABadRequest_andDoesNotRun(String charset) throws Exception {
     byte[] text = "{\"v\":1,\"command\":\"new-key\"}".getBytes(Charset.forName(charset));
 
-    try (Raw connection = Raw.open(socket)) {
-      connection.send(ByteBuffer.allocate(text.length + 1).put(text).put((byte) '\n').array());
-      JsonNode answer = Pairctl.JSON.readTree(connection.line(SLACK));
+    try (ControlConnection connection = ControlConnection.open(socket)) {
+      connection.sendBytes(ByteBuffer.allocate(text.length + 1).put(text).put((byte) '\n').array());
+      JsonNode answer = Pairctl.JSON.readTree(connection.readLine(SLACK));
       assertThat(answer.path("error").path("code").textValue()).isEqualTo("bad_request");
 
-      connection.send(status());
-      JsonNode next = Pairctl.JSON.readTree(connection.line(SLACK));
+      connection.sendBytes(status().getBytes(StandardCharsets.UTF_8));
+      JsonNode next = Pairctl.JSON.readTree(connection.readLine(SLACK));
       assertThat(next.path("ok").booleanValue()).as("%s", next).isTrue();
     }
     assertThat(listKeys()).isEmpty();
@@ -362,65 +354,5 @@ final class ControlPromisesIT {
     List<JsonNode> keys = new ArrayList<>();
     answer.path("result").path("keys").forEach(keys::add);
     return keys;
-  }
-
-  /** One raw connection to a control socket: bytes out, lines in, every read bounded. */
-  private static final class Raw implements AutoCloseable {
-    private final SocketChannel channel;
-    private final BufferedReader in;
-
-    private Raw(SocketChannel channel) {
-      this.channel = channel;
-      this.in =
-          new BufferedReader(
-              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-    }
-
-    static Raw open(Path socket) throws IOException {
-      SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-      try {
-        channel.connect(UnixDomainSocketAddress.of(socket));
-      } catch (IOException e) {
-        channel.close();
-        throw e;
-      }
-      return new Raw(channel);
-    }
-
-    void send(String text) throws IOException {
-      send(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    void send(byte[] bytes) throws IOException {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-    }
-
-    /** Sends {@code bytes}; false if the connection is closed. */
-    boolean trySend(byte[] bytes) {
-      try {
-        send(bytes);
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    }
-
-    /** The next line, which must come within {@code bound}. */
-    String line(Duration bound) throws Exception {
-      return Pairctl.readLine(in, bound);
-    }
-
-    /** The next line, or null once paird has closed the connection; waited for at most bound. */
-    String lineOrEnd(Duration bound) throws Exception {
-      return Pairctl.readLineOrEnd(in, bound);
-    }
-
-    @Override
-    public void close() throws IOException {
-      channel.close();
-    }
   }
 }

@@ -230,7 +230,7 @@ public final class Pairctl {
   }
 
   /** The same, but null at the end of the stream (or if reading fails). */
-  static String readLineOrEnd(BufferedReader in, Duration bound) throws Exception {
+  public static String readLineOrEnd(BufferedReader in, Duration bound) throws Exception {
     try {
       return CompletableFuture.supplyAsync(
               () -> {

@@ -17,7 +17,7 @@ import java.time.Duration;
  * A connection to paird's control socket that speaks docs/CONTROL.md's JSON lines itself (no
  * pairctl code) and is closed when the test says: a requester that may go away before its answer.
  */
-final class ControlConnection implements AutoCloseable {
+public final class ControlConnection implements AutoCloseable {
   private final SocketChannel channel;
   private final BufferedReader answers;
 
@@ -29,7 +29,7 @@ final class ControlConnection implements AutoCloseable {
   }
 
   /** Connects to the control socket {@code socket}. */
-  static ControlConnection open(Path socket) throws IOException {
+  public static ControlConnection open(Path socket) throws IOException {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     try {
       channel.connect(UnixDomainSocketAddress.of(socket));
@@ -41,16 +41,36 @@ final class ControlConnection implements AutoCloseable {
   }
 
   /** Sends {@code request}, one JSON object, and the newline that ends it. */
-  void send(String request) throws IOException {
-    ByteBuffer bytes = ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8));
-    while (bytes.hasRemaining()) {
-      channel.write(bytes);
+  public void send(String request) throws IOException {
+    sendBytes((request + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Sends {@code bytes} as they are: a part of a line, or several lines. */
+  public void sendBytes(byte[] bytes) throws IOException {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
+  }
+
+  /** {@link #sendBytes}; false if the connection is closed. */
+  public boolean trySend(byte[] bytes) {
+    try {
+      sendBytes(bytes);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 
   /** The next answer line, waited for at most {@code bound}. */
-  String readLine(Duration bound) throws Exception {
+  public String readLine(Duration bound) throws Exception {
     return Pairctl.readLine(answers, bound);
+  }
+
+  /** The next line, or null once paird has closed the connection; waited for at most bound. */
+  public String readLineOrEnd(Duration bound) throws Exception {
+    return Pairctl.readLineOrEnd(answers, bound);
   }
 
   @Override
