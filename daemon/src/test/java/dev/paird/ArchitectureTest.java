@@ -8,6 +8,10 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.syntax.elements.GivenClassesConjunction;
+import dev.paird.api.HmacCode;
+import dev.paird.api.PairingCode;
+import dev.paird.api.Spake2Code;
+import dev.paird.keys.PendingKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -168,6 +172,24 @@ final class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .resideInAPackage("dev.paird.ctl..")
+        .check(main);
+  }
+
+  @Test
+  void daemon_neverMakesAStringOfAKey() {
+    // A String cannot be wiped: the new-key answer is written from PairingCode.formatAscii(),
+    // and the key a pair request brings is read as characters (SECURITY.md, "What paird wipes").
+    noDaemonClasses()
+        .should()
+        .callMethod(PendingKeys.IssuedKey.class, "code")
+        .orShould()
+        .callMethod(PairingCode.class, "format")
+        .orShould()
+        .callMethod(Spake2Code.class, "format")
+        .orShould()
+        .callMethod(HmacCode.class, "format")
+        .orShould()
+        .callMethod(PairingCode.class, "parse", String.class)
         .check(main);
   }
 
