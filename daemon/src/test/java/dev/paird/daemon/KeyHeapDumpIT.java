@@ -157,6 +157,40 @@ final class KeyHeapDumpIT {
         .isEmpty();
   }
 
+  /**
+   * A {@code pair} request makes no copy of its key that outlives the pairing: a dump of every
+   * object in the requesting daemon's heap, the unreachable ones too, taken after it paired with a
+   * key of each suite, holds neither in its typed form. The request's line, the parser's text and
+   * the parsed code are each wiped; nothing makes a {@code String} of the key.
+   */
+  @Test
+  void pairRequests_leaveNoTypedKeyInTheRequestersHeap_evenAmongUnreachableObjects()
+      throws Exception {
+    Pairctl a = start("device-a");
+    start("device-b");
+    String addressOfA = a.look(Command.STATUS).path("listen").textValue();
+    Map<String, byte[]> secrets = new LinkedHashMap<>();
+    for (String suite : List.of("spake2", "hmac")) {
+      String key = newKey(tmp.resolve("device-a/control.sock"), suite);
+      encodings(secrets, suite + " key", key);
+      JsonNode paired =
+          Pairctl.JSON.readTree(
+              Pairctl.exchange(
+                  tmp.resolve("device-b/control.sock"),
+                  "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\""
+                      + addressOfA
+                      + "\",\"key\":\""
+                      + key
+                      + "\"}}\n"));
+      assertThat(paired.path("ok").asBoolean()).as(paired.toString()).isTrue();
+    }
+
+    PairdProcess b = started.get(1);
+    assertThat(found(heapDump(b, "-all"), secrets))
+        .as("typed keys among all objects of paird %d", b.process.pid())
+        .isEmpty();
+  }
+
   /** A {@code new-key} of {@code suite} sent as raw JSON to {@code socket}; returns the key. */
   private static String newKey(Path socket, String suite) throws Exception {
     JsonNode issued =
