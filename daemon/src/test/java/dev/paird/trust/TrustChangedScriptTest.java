@@ -160,6 +160,19 @@ final class TrustChangedScriptTest {
   }
 
   @Test
+  void run_aFlagThatCannotBeTakenDown_runsTheProgramsOnceAndExits2() throws Exception {
+    // A file of /proc, which not even root may remove or rename. Left up, the flag would have
+    // systemd start the runner again as soon as it ends; 2 has Restart=on-failure wait a second.
+    hook("10-fine", "echo fine >> " + log);
+
+    assertThat(run("PAIRD_TRUST_CHANGED_FLAG=/proc/version")).isEqualTo(2);
+
+    assertThat(Files.readAllLines(log)).containsExactly("fine");
+    assertThat(Files.readString(dir.resolve("output")))
+        .contains("cannot take down the flag /proc/version");
+  }
+
+  @Test
   void run_noDirectory_succeedsWithNothingToDo() throws Exception {
     Files.delete(hooks);
 
