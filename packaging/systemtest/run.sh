@@ -806,6 +806,73 @@ started_in_a_row() {
   expect "paird-trust-changed.path" "active" "$(ct A systemctl is-active paird-trust-changed.path)"
 }
 
+# changes_in_a_row: a script removing many devices changes the list as fast as paird writes it.
+# systemd's default trigger limit (200 starts of the runner within 2 s) would fail
+# paird-trust-changed.path for good, and no later change would reach the programs; the unit has
+# none. For 4 s the outputs are replaced and the flag raised as paird does it (trusted.p12
+# written again, same bytes, and renamed over itself), one change every 0.1 s, less than a run
+# apart, so that many start a run of their own; then one more change must still run the
+# programs. A program of the test's counts the runs.
+count_hook=/etc/paird/trust-changed.d/90-system-test-count
+runs_file=/var/lib/paird-trust-changed/system-test-runs
+changes_in_a_row() {
+  local status=1
+  expect "paird-trust-changed.path: TriggerLimitIntervalUSec" 0 \
+    "$(ct A systemctl show -p TriggerLimitIntervalUSec --value paird-trust-changed.path)" || return 1
+  printf '#!/bin/sh\necho run >>%s\n' "$runs_file" >"${root[A]}$count_hook" &&
+    chmod 0755 "${root[A]}$count_hook" || return 1
+  flood_then_one_more && status=0
+  rm -f "${root[A]}$count_hook" "${root[A]}$runs_file"
+  return "$status"
+}
+flood_then_one_more() {
+  local cursor journal starts most before
+  cursor=$(ct A journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p')
+  change_outputs 40 0.1 || return 1
+  poll 60 runs_ended || { echo "trust-changed still running or its flag up after 60 s"; return 1; }
+  journal=$(ct A journalctl --after-cursor="$cursor" -q --no-pager -o short-unix \
+    -u paird-trust-changed.service -u paird-trust-changed.path)
+  starts=$(grep -c 'Starting paird-trust-changed.service' <<<"$journal") || true
+  # The most starts within any 2 s, systemd's default interval.
+  most=$(grep 'Starting paird-trust-changed.service' <<<"$journal" | awk '
+    { t[NR] = $1 }
+    END { m = 0; j = 1; for (i = 1; i <= NR; i++) { while (t[i] - t[j] >= 2) j++; if (i - j + 1 > m) m = i - j + 1 } print m }')
+  echo "40 changes: the runner started $starts times, at most $most within 2 s; the programs ran $(runs_counted) times"
+  expect "paird-trust-changed.path after them" "active success" \
+    "$(ct A systemctl is-active paird-trust-changed.path) $(ct A systemctl show -p Result --value paird-trust-changed.path)" ||
+    return 1
+  before=$(runs_counted)
+  change_outputs 1 0 || return 1
+  ran_since "$before" || poll 15 ran_since "$before" ||
+    { echo "one more change: the programs did not run within 15 s"; return 1; }
+  echo "one more change: the programs ran"
+}
+# change_outputs COUNT INTERVAL: COUNT changes on A as paird makes them, INTERVAL seconds apart:
+# trusted.p12, the last output, written to a temporary file and renamed over the old one (the
+# same bytes: nothing that trusts B changes), then the flag raised unless it is up.
+change_outputs() {
+  as A paird sh -c '
+    cd /var/lib/paird && i=0
+    while [ "$i" -lt "$1" ]; do
+      cp trusted.p12 .trusted.p12.tmp-system-test && mv -f .trusted.p12.tmp-system-test trusted.p12 || exit 1
+      (set -C; : >/var/lib/paird-trust-changed/pending/changed) 2>/dev/null
+      [ "$2" = 0 ] || sleep "$2"
+      i=$((i + 1))
+    done' change_outputs "$1" "$2"
+}
+runs_ended() {
+  case $(ct A systemctl show -p ActiveState --value paird-trust-changed.service) in
+    inactive | failed) ! ct A test -e /var/lib/paird-trust-changed/pending/changed ;;
+    *) return 1 ;;
+  esac
+}
+runs_counted() {
+  cat "${root[A]}$runs_file" 2>/dev/null | wc -l
+}
+ran_since() {
+  [ "$(runs_counted)" -gt "$1" ]
+}
+
 # stale_copy_remade: nginx's copy of trusted.pem (made by its program in trust-changed.d) goes
 # back to one that still holds B after B's removal, as a power cut before the copy reached the
 # disk would leave it, and nginx loads it, as at boot; then paird starts again, as after that
@@ -1011,6 +1078,7 @@ step "without a manual reload, nginx on A accepts B again" curl_gets B A 200 || 
 step "a consumer's copy older than the list is made again when paird starts" stale_copy_remade || true
 step "a change as a run of trust-changed ends runs the programs again" change_as_a_run_ends || true
 step "trust-changed started 8 times in a row: no start limit" started_in_a_row || true
+step "40 changes within 4 s, then one more: trust-changed still runs the programs" changes_in_a_row || true
 
 echo "== restart"
 for c in A B; do
