@@ -4,9 +4,9 @@ Usage: type-key.py PROMPT KEY STDOUT-FILE -- COMMAND...
 
 Runs COMMAND through sh on a new pseudo-terminal (its standard input and error; standard output
 too, unless STDOUT-FILE is not '-', which then receives it), waits for PROMPT to appear on the
-terminal, types KEY and Enter, and reads everything the terminal shows until COMMAND and sh are
-done. sh then runs 'stty -a' on the same terminal, so that the transcript ends with the terminal's
-modes as COMMAND left them. Prints one JSON object: the command's exit status and the transcript,
+terminal, types KEY and Enter (no Enter after a Ctrl-C), and reads everything the terminal shows
+until COMMAND and sh are done. sh then runs 'stty -a' on the same terminal, so that the
+transcript ends with the terminal's modes as COMMAND left them. Prints one JSON object: the command's exit status and the transcript,
 Latin-1 decoded so that every byte survives.
 """
 
@@ -46,7 +46,9 @@ def main():
             break
         transcript += chunk
         if not typed and prompt in transcript:
-            os.write(fd, key + b"\r")
+            # Ctrl-C is the last key a person presses: an Enter after it would give the program
+            # an empty line, which it could read before the SIGINT is handled.
+            os.write(fd, key if key.endswith(b"\x03") else key + b"\r")
             typed = True
     _, status = os.waitpid(pid, 0)
     print(
