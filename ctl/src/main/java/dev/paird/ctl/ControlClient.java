@@ -10,7 +10,6 @@ import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -42,7 +41,14 @@ final class ControlClient implements AutoCloseable {
   private final SelectionKey key;
 
   /** Bytes read after the end of the last response line. */
-  private final ByteArrayOutputStream unread = new ByteArrayOutputStream();
+  private final WipingBuffer unread = new WipingBuffer();
+
+  /**
+   * What each read of the socket lands in, direct and this client's own: a read into a heap buffer
+   * goes through a temporary direct buffer that the JDK keeps for the thread, and with it the last
+   * answer, which may hold a key. Each read's bytes are wiped here once copied out.
+   */
+  private final ByteBuffer inbound = ByteBuffer.allocateDirect(CHUNK);
 
   /** The id of the next request; answers echo it, a refusal of the connection does not. */
   private int nextId = 1;
@@ -125,15 +131,15 @@ final class ControlClient implements AutoCloseable {
    * then, so sending it again is safe whatever it does. A {@code busy} answer to the request itself
    * is not retried.
    *
-   * @param secret the value of the argument {@code key}, or null; see {@link #call(Command,
-   *     ObjectNode, byte[], Duration)}
+   * <p>A request that carries a key is not sent this way, since sending it again needs the key: it
+   * follows a first request on a connection paird has taken (see {@link #call(Command, ObjectNode,
+   * byte[], Duration)}).
    */
   static Opened open(
       Path socket,
       Duration connectTimeout,
       Command command,
       ObjectNode args,
-      byte[] secret,
       Duration timeout,
       Backoff backoff)
       throws PairdException {
@@ -148,7 +154,7 @@ final class ControlClient implements AutoCloseable {
         continue;
       }
       try {
-        return new Opened(client, client.call(command, args, secret, timeout));
+        return new Opened(client, client.call(command, args, timeout));
       } catch (PairdException e) {
         client.close();
         if (!client.turnedAway || !backoff.pause(attempt)) {
@@ -171,9 +177,11 @@ final class ControlClient implements AutoCloseable {
   /**
    * As {@link #call(Command, ObjectNode, Duration)}, with the argument {@code key} set to {@code
    * secret} (ASCII letters and digits) unless that is null. The request line holding it is built in
-   * an array and sent from a direct buffer of its own, both wiped once sent, so that no copy of it
-   * stays in this process: a heap buffer would be copied into a direct buffer that the JDK caches
-   * for reuse.
+   * an array and sent from a direct buffer of its own, both wiped once sent, and so is {@code
+   * secret}: no copy of the key stays in this process while paird pairs with it. (A heap buffer
+   * would be copied into a direct buffer that the JDK caches for reuse.) A connection paird may
+   * still turn away unread, as busy, would lose the key: send it only on a connection that has been
+   * answered.
    */
   JsonNode call(Command command, ObjectNode args, byte[] secret, Duration timeout)
       throws PairdException {
@@ -193,6 +201,9 @@ final class ControlClient implements AutoCloseable {
       writeFailure = e;
     } finally {
       Arrays.fill(request, (byte) 0);
+      if (secret != null) {
+        Arrays.fill(secret, (byte) 0);
+      }
       direct.clear();
       while (direct.hasRemaining()) {
         direct.put((byte) 0);
@@ -213,7 +224,12 @@ final class ControlClient implements AutoCloseable {
           "paird closed the connection without"
               + " answering; its log may say why (journalctl -u paird)");
     }
-    JsonNode response = parse(line.get());
+    JsonNode response;
+    try {
+      response = parse(line.get());
+    } finally {
+      Arrays.fill(line.get(), (byte) 0);
+    }
     turnedAway =
         response.path("error").path("code").asText("").equals(ErrorCode.BUSY.wireName())
             && !response.has("id");
@@ -299,39 +315,93 @@ final class ControlClient implements AutoCloseable {
   /** The next line without its newline; empty if the connection ends before it starts. */
   private Optional<byte[]> readLine(long deadline, Duration timeout)
       throws IOException, PairdException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    byte[] carried = unread.toByteArray();
-    unread.reset();
-    boolean ended = endLine(line, carried, carried.length);
-    ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
-    while (!ended) {
-      checkLength(line);
-      buffer.clear();
-      int n = channel.read(buffer);
-      if (n < 0) {
-        if (line.size() == 0) {
-          return Optional.empty();
+    WipingBuffer line = new WipingBuffer();
+    byte[] chunk = new byte[CHUNK];
+    try {
+      int carried = unread.size();
+      unread.takeInto(chunk);
+      boolean ended = endLine(line, chunk, carried);
+      while (!ended) {
+        checkLength(line);
+        inbound.clear();
+        int n = channel.read(inbound);
+        if (n < 0) {
+          if (line.size() == 0) {
+            return Optional.empty();
+          }
+          throw unreadable("it was cut off after " + line.size() + " bytes");
         }
-        throw unreadable("it was cut off after " + line.size() + " bytes");
+        if (n == 0) {
+          await(SelectionKey.OP_READ, deadline, timeout);
+        } else {
+          inbound.flip().get(chunk, 0, n);
+          wipe(inbound, n);
+          ended = endLine(line, chunk, n);
+        }
       }
-      if (n == 0) {
-        await(SelectionKey.OP_READ, deadline, timeout);
-      } else {
-        ended = endLine(line, buffer.array(), n);
-      }
+      checkLength(line);
+      return Optional.of(line.take());
+    } finally {
+      line.wipe();
+      Arrays.fill(chunk, (byte) 0);
     }
-    checkLength(line);
-    return Optional.of(line.toByteArray());
   }
 
-  private static void checkLength(ByteArrayOutputStream line) throws PairdException {
+  private static void wipe(ByteBuffer buffer, int length) {
+    for (int i = 0; i < length; i++) {
+      buffer.put(i, (byte) 0);
+    }
+  }
+
+  /**
+   * A growing byte buffer that wipes each array it outgrows, and its last one when {@link #take
+   * taken} or {@link #wipe wiped}: an answer may hold a key.
+   */
+  private static final class WipingBuffer {
+    private byte[] bytes = new byte[256];
+    private int count;
+
+    int size() {
+      return count;
+    }
+
+    void write(byte[] from, int offset, int length) {
+      if (count + length > bytes.length) {
+        byte[] larger = Arrays.copyOf(bytes, Math.max(bytes.length * 2, count + length));
+        Arrays.fill(bytes, (byte) 0);
+        bytes = larger;
+      }
+      System.arraycopy(from, offset, bytes, count, length);
+      count += length;
+    }
+
+    /** Moves the bytes into the start of {@code into}, which holds them all, and empties this. */
+    void takeInto(byte[] into) {
+      System.arraycopy(bytes, 0, into, 0, count);
+      wipe();
+    }
+
+    /** The bytes, in an array of their own size; this is then empty. */
+    byte[] take() {
+      byte[] exact = Arrays.copyOf(bytes, count);
+      wipe();
+      return exact;
+    }
+
+    void wipe() {
+      Arrays.fill(bytes, 0, count, (byte) 0);
+      count = 0;
+    }
+  }
+
+  private static void checkLength(WipingBuffer line) throws PairdException {
     if (line.size() > ControlProtocol.MAX_RESPONSE_BYTES) {
       throw unreadable("it is longer than " + ControlProtocol.MAX_RESPONSE_BYTES + " bytes");
     }
   }
 
   /** Appends {@code bytes} up to the first newline; keeps what follows it. True at a newline. */
-  private boolean endLine(ByteArrayOutputStream line, byte[] bytes, int length) {
+  private boolean endLine(WipingBuffer line, byte[] bytes, int length) {
     for (int i = 0; i < length; i++) {
       if (bytes[i] == '\n') {
         line.write(bytes, 0, i);

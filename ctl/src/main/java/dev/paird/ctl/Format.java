@@ -47,10 +47,10 @@ final class Format {
   /**
    * A {@code new-key} result: what to type on the other device, the key (once, apart from the
    * command, so that it is typed when pairctl asks and never lands on a command line), and when it
-   * expires.
+   * expires. The key is a part of its own, never in a {@code String}.
    */
-  String newKey(JsonNode result) {
-    String key = text(result, "key");
+  Output newKey(JsonNode result) {
+    SecretValue key = SecretValue.in(result.path(Json.SECRET_FIELD));
     String id = text(result, "id");
     StringBuilder out = new StringBuilder();
     out.append("New ").append(text(result, "suite")).append(" key, id ").append(id).append(".\n");
@@ -72,12 +72,20 @@ final class Format {
       out.append("    pairctl pair ").append(hostAndPort(result)).append("\n\n");
     }
     out.append("and enter this key when asked:\n\n");
-    out.append("    ").append(key).append("\n\n");
+    out.append("    ");
+    Output shown = new Output();
+    if (key != null) {
+      shown.text(out.toString()).secret(key);
+    } else {
+      shown.text(out.append(text(result, Json.SECRET_FIELD)).toString());
+    }
+    out.setLength(0);
+    out.append("\n\n");
     out.append("It expires ").append(when(result.path("expires_at"))).append(".\n");
     out.append("The key is shown only this once; 'pairctl cancel-key ")
         .append(id)
         .append("' withdraws it.\n");
-    return out.toString();
+    return shown.text(out.toString());
   }
 
   /** What {@code new-key --wait} says while it waits. */

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -33,6 +34,8 @@ import java.util.Map;
 final class Json {
   private static final JsonFactory FACTORY =
       new JsonFactoryBuilder()
+          // No buffer recycling: a recycled buffer would keep the last key read in a pool.
+          .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
           .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
           .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
           .characterEscapes(new AsciiOnly())
@@ -68,8 +71,12 @@ final class Json {
     return object;
   }
 
+  /** The field whose string value is read as a {@link SecretValue}: the key in a new-key answer. */
+  static final String SECRET_FIELD = "key";
+
   /**
-   * Parses one JSON value that makes up the whole of {@code text}.
+   * Parses one JSON value that makes up the whole of {@code text}. A string field named {@value
+   * #SECRET_FIELD} becomes a {@link SecretValue} node, never a {@code String}.
    *
    * @throws JsonProcessingException if it is not JSON, or something follows the value
    */
@@ -97,7 +104,15 @@ final class Json {
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
           String name = parser.currentName();
           parser.nextToken();
-          object.set(name, read(parser));
+          if (name.equals(SECRET_FIELD) && parser.currentToken() == JsonToken.VALUE_STRING) {
+            SecretValue secret = SecretValue.take(parser);
+            if (secret == null) {
+              throw new JsonParseException(parser, "a key that is not printable ASCII");
+            }
+            object.set(name, secret.node());
+          } else {
+            object.set(name, read(parser));
+          }
         }
         return object;
       case START_ARRAY:
@@ -130,15 +145,29 @@ final class Json {
     }
   }
 
-  /** {@code value} as one line of ASCII JSON, without the newline. */
+  /**
+   * {@code value}, which holds no {@link SecretValue}, as one line of ASCII JSON, without newline.
+   */
   static String write(JsonNode value) {
+    return writeTo(new Output(), value).toString();
+  }
+
+  /**
+   * {@code value} as one line of ASCII JSON, without the newline, to be printed: each {@link
+   * SecretValue} in it is a part of its own, quoted, that never passes through the JSON generator.
+   */
+  static Output output(JsonNode value) {
+    return writeTo(new Output(), value);
+  }
+
+  private static Output writeTo(Output output, JsonNode value) {
     StringWriter out = new StringWriter();
     try (JsonGenerator generator = FACTORY.createGenerator(out)) {
-      write(generator, value);
+      write(generator, value, output, out);
     } catch (IOException e) {
       throw new UncheckedIOException("writing to a string failed", e);
     }
-    return out.toString();
+    return output.text(out.toString());
   }
 
   /**
@@ -196,22 +225,38 @@ final class Json {
     return root;
   }
 
-  private static void write(JsonGenerator generator, JsonNode value) throws IOException {
+  /**
+   * Writes {@code value} with {@code generator}, which writes to {@code out}; a {@link SecretValue}
+   * goes to {@code output} after what {@code out} holds so far, which is moved there first.
+   */
+  private static void write(
+      JsonGenerator generator, JsonNode value, Output output, StringWriter out) throws IOException {
     switch (value.getNodeType()) {
       case OBJECT:
         generator.writeStartObject();
         for (Map.Entry<String, JsonNode> field : value.properties()) {
           generator.writeFieldName(field.getKey());
-          write(generator, field.getValue());
+          write(generator, field.getValue(), output, out);
         }
         generator.writeEndObject();
         break;
       case ARRAY:
         generator.writeStartArray();
         for (JsonNode element : value) {
-          write(generator, element);
+          write(generator, element, output, out);
         }
         generator.writeEndArray();
+        break;
+      case POJO:
+        SecretValue secret = SecretValue.in(value);
+        if (secret == null) {
+          throw new IllegalArgumentException("no JSON for a node of type POJO");
+        }
+        // An empty raw value puts the separator before it and counts as the value.
+        generator.writeRawValue("");
+        generator.flush();
+        output.text(out.toString()).text("\"").secret(secret).text("\"");
+        out.getBuffer().setLength(0);
         break;
       case NUMBER:
         if (value.isIntegralNumber()) {

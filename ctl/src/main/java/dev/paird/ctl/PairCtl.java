@@ -8,6 +8,10 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.ExitStatus;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
 import java.time.Clock;
@@ -33,6 +37,10 @@ public final class PairCtl {
   static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
 
   private final PrintStream out;
+
+  /** Where a secret is written: standard output, without a buffer that would keep it. */
+  private final OutputStream raw;
+
   private final PrintStream err;
   private final Map<String, String> environment;
   private final Terminal terminal;
@@ -45,9 +53,12 @@ public final class PairCtl {
    * @param charset what {@code out} encodes with, to know which characters it can show
    * @param clock now, and the zone times are shown in; asked for only when needed, because finding
    *     the local zone loads the time-zone database, a noticeable part of a short run
+   * @param raw the same output as {@code out} without its buffers, for the key of a {@code new-key}
+   *     answer: {@code System.out} keeps the last bytes it wrote in a buffer of its own
    */
   PairCtl(
       PrintStream out,
+      OutputStream raw,
       PrintStream err,
       Map<String, String> environment,
       Charset charset,
@@ -55,6 +66,7 @@ public final class PairCtl {
       KeyInput keys,
       Supplier<Backoff> backoff) {
     this.out = out;
+    this.raw = raw;
     this.err = err;
     this.environment = environment;
     this.terminal = new Terminal(charset);
@@ -67,6 +79,7 @@ public final class PairCtl {
     PairCtl pairctl =
         new PairCtl(
             System.out,
+            new FileOutputStream(FileDescriptor.out),
             System.err,
             System.getenv(),
             Terminal.stdoutCharset(),
@@ -131,8 +144,9 @@ public final class PairCtl {
   }
 
   /**
-   * Gets the key, checks it and sends it. It stays in arrays that are wiped once paird has it: as
-   * typed (for the check) and as the letters and digits that go to paird.
+   * Gets the key, checks it and sends it. It stays in arrays that are wiped as soon as they have
+   * served: as typed, once checked, and as the letters and digits that go to paird, once sent, so
+   * that pairctl holds no key while paird pairs with it.
    */
   private int pair(Parsed.Run run, Request.Pair pair) throws PairdException {
     char[] typed = key(pair.key());
@@ -141,6 +155,7 @@ public final class PairCtl {
       // A typo is reported here, with the formats, before it costs one of the key's attempts.
       PairingCode.parse(typed).destroy();
       compact = compact(typed);
+      Arrays.fill(typed, '\0');
       return send(run, compact);
     } finally {
       Arrays.fill(typed, '\0');
@@ -183,25 +198,38 @@ public final class PairCtl {
     return exact;
   }
 
-  /** Sends the request, with {@code key} as its key argument unless null, and shows the answer. */
+  /**
+   * Sends the request, with {@code key} as its key argument unless null, and shows the answer. A
+   * request with a key goes second, after a {@code status} on the same connection: the connection
+   * is then one paird has taken, which cannot be turned away as busy unread, so the key can be
+   * wiped as soon as it is sent rather than kept to send again.
+   */
   private int send(Parsed.Run run, byte[] key) throws PairdException {
     Request request = run.request();
     ControlClient.Opened opened =
         ControlClient.open(
             run.socket(),
             Request.DEFAULT_TIMEOUT,
-            request.command(),
-            request.args(),
-            key,
-            request.timeout(),
+            key == null ? request.command() : Command.STATUS,
+            key == null ? request.args() : Json.object(),
+            key == null ? request.timeout() : Request.DEFAULT_TIMEOUT,
             backoff.get());
+    JsonNode result = opened.result();
     try (ControlClient client = opened.client()) {
-      JsonNode result = opened.result();
+      if (key != null) {
+        result = client.call(request.command(), request.args(), key, request.timeout());
+      }
       if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
         return waitForPeer(client, result, run.json());
       }
-      print(run.json() ? Json.write(result) + "\n" : text(request, result));
+      print(run.json() ? Json.output(result).text("\n") : text(request, result));
       return ExitStatus.OK.code();
+    } finally {
+      // The key of a new-key answer, if it was not printed.
+      SecretValue shown = SecretValue.in(result.path(Json.SECRET_FIELD));
+      if (shown != null) {
+        shown.destroy();
+      }
     }
   }
 
@@ -212,7 +240,14 @@ public final class PairCtl {
     return format;
   }
 
-  private String text(Request request, JsonNode result) throws PairdException {
+  private Output text(Request request, JsonNode result) throws PairdException {
+    if (request.command() == Command.NEW_KEY) {
+      return format().newKey(result);
+    }
+    return Output.of(plainText(request, result));
+  }
+
+  private String plainText(Request request, JsonNode result) throws PairdException {
     Format format = format();
     if (request instanceof Request.ListTrusted listTrusted) {
       return format.listTrusted(result, listTrusted.full());
@@ -228,8 +263,6 @@ public final class PairCtl {
       return pem.get();
     }
     switch (request.command()) {
-      case NEW_KEY:
-        return format.newKey(result);
       case PAIR:
         return format.paired(result);
       case REMOVE:
@@ -259,11 +292,14 @@ public final class PairCtl {
           ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait" + " for");
     }
     // Printed and flushed before waiting: the person needs the key to make the wait end.
-    print(json ? Json.write(issued) + "\n" : format().newKey(issued) + "\n" + format().waiting());
+    print(
+        json
+            ? Json.output(issued).text("\n")
+            : format().newKey(issued).text("\n").text(format().waiting()));
     JsonNode outcome =
         client.call(Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
     if (json) {
-      print(Json.write(outcome) + "\n");
+      print(Json.output(outcome).text("\n"));
     }
     if (outcome.path("outcome").asText("").equals("paired")) {
       if (!json) {
@@ -331,6 +367,22 @@ public final class PairCtl {
    */
   private void print(String text) throws PairdException {
     if (!written(text)) {
+      throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
+    }
+  }
+
+  /**
+   * Prints {@code output}: its text through {@code out}, each secret straight to {@code raw} after
+   * flushing {@code out}, then wiped. Every secret in it is wiped, printed or not.
+   */
+  private void print(Output output) throws PairdException {
+    boolean written;
+    try {
+      written = output.printTo(out, raw);
+    } catch (IOException e) {
+      written = false;
+    }
+    if (!written) {
       throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
     }
   }

@@ -112,13 +112,7 @@ final class BusyRetryTest {
   private JsonNode status(Backoff backoff) throws PairdException {
     ControlClient.Opened opened =
         ControlClient.open(
-            dir.resolve("control.sock"),
-            TIMEOUT,
-            Command.STATUS,
-            Json.object(),
-            null,
-            TIMEOUT,
-            backoff);
+            dir.resolve("control.sock"), TIMEOUT, Command.STATUS, Json.object(), TIMEOUT, backoff);
     opened.client().close();
     return opened.result();
   }

@@ -62,6 +62,29 @@ final class ControlClientTest {
   }
 
   @Test
+  void call_withSecret_sendsItAsTheKey_andWipesItOnceSent() throws Exception {
+    byte[] secret = "421234".getBytes(StandardCharsets.US_ASCII);
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{}"));
+        ControlClient client = ControlClient.connect(socket(), TIMEOUT)) {
+      client.call(Command.PAIR, Json.object().put("host", "h"), secret, TIMEOUT);
+
+      assertThat(paird.requests()).singleElement().asString().contains("\"key\":\"421234\"");
+      assertThat(secret).containsOnly(0);
+    }
+  }
+
+  @Test
+  void call_newKeyAnswer_holdsItsKeyAsASecret_notAsText() throws Exception {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"id\":\"42\",\"key\":\"42-1234\"}"));
+        ControlClient client = ControlClient.connect(socket(), TIMEOUT)) {
+      JsonNode issued = client.call(Command.NEW_KEY, Json.object(), TIMEOUT);
+
+      assertThat(SecretValue.in(issued.path("key"))).isNotNull();
+      assertThat(issued.toString()).doesNotContain("1234");
+    }
+  }
+
+  @Test
   void call_twice_usesOneConnection() throws Exception {
     try (FakeDaemon paird =
             FakeDaemon.start(

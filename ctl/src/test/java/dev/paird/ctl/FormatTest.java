@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,6 +31,14 @@ final class FormatTest {
 
   private static JsonNode json(String text) throws Exception {
     return Json.parse(text.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** {@code output} as pairctl prints it, its secrets included (which wipes them). */
+  static String printed(Output output) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, false, StandardCharsets.UTF_8);
+    assertThat(output.printTo(out, out)).isTrue();
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   private static JsonNode newKey(String host, int port) throws Exception {
@@ -55,7 +66,7 @@ final class FormatTest {
 
   @Test
   void newKey_showsTheCommandToType_thenTheKeyOnce_andItsExpiry() throws Exception {
-    assertThat(UTC.newKey(newKey("kitchen-pi", 7247)))
+    assertThat(printed(UTC.newKey(newKey("kitchen-pi", 7247))))
         .isEqualTo(
             ""
                 + "New spake2 key, id 42.\n"
@@ -73,28 +84,30 @@ final class FormatTest {
 
   @Test
   void newKey_otherPort_isPartOfTheCommand() throws Exception {
-    assertThat(UTC.newKey(newKey("kitchen-pi", 7000)))
+    assertThat(printed(UTC.newKey(newKey("kitchen-pi", 7000))))
         .contains("    pairctl pair kitchen-pi:7000\n");
   }
 
   @Test
   void newKey_ipv6Host_isBracketed() throws Exception {
-    assertThat(UTC.newKey(newKey("fd00::7", 7000))).contains("    pairctl pair [fd00::7]:7000\n");
+    assertThat(printed(UTC.newKey(newKey("fd00::7", 7000))))
+        .contains("    pairctl pair [fd00::7]:7000\n");
   }
 
   @Test
   void newKey_showsLocalTime() throws Exception {
-    assertThat(format(ZoneId.of("Europe/Berlin")).newKey(newKey("kitchen-pi", 7247)))
+    assertThat(printed(format(ZoneId.of("Europe/Berlin")).newKey(newKey("kitchen-pi", 7247))))
         .contains("It expires at 19:05:00 CET, in 5 minutes.\n");
   }
 
   @Test
   void newKey_expiryOnAnotherDay_showsTheDate() throws Exception {
     assertThat(
-            UTC.newKey(
-                json(
-                    "{'id':'42','key':'k','suite':'hmac','host':'h','port':7247,"
-                        + "'expires_at':'2026-11-26T00:30:00Z'}")))
+            printed(
+                UTC.newKey(
+                    json(
+                        "{'id':'42','key':'k','suite':'hmac','host':'h','port':7247,"
+                            + "'expires_at':'2026-11-26T00:30:00Z'}"))))
         .contains("It expires at 2026-11-26 00:30:00 UTC, in 6 hours 30 minutes.\n");
   }
 
@@ -102,7 +115,7 @@ final class FormatTest {
   void newKey_hostileHost_isEscaped_andNotOfferedAsTheHostToType() throws Exception {
     JsonNode result = newKey("pi\\u001b]0;owned\\u0007", 7000);
 
-    assertThat(UTC.newKey(result))
+    assertThat(printed(UTC.newKey(result)))
         .contains(
             "    pairctl pair ADDRESS:7000\n\nwhere ADDRESS is this device's IP address: its host"
                 + " name, pi\\x1b]0;owned\\x07, cannot be typed there as a host.\n\n")
@@ -131,7 +144,7 @@ final class FormatTest {
       })
   void newKey_hostTheOtherDeviceCannotUse_asksForTheAddressInstead(String host, String why)
       throws Exception {
-    String shown = UTC.newKey(newKey(host, 7247));
+    String shown = printed(UTC.newKey(newKey(host, 7247)));
 
     assertThat(shown)
         .contains("    pairctl pair ADDRESS\n\nwhere ADDRESS is this device's IP address")
@@ -141,10 +154,11 @@ final class FormatTest {
   @Test
   void newKey_noHostInTheAnswer_asksForTheAddress() throws Exception {
     String shown =
-        UTC.newKey(
-            json(
-                "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
-                    + "'expires_at':'2026-11-25T18:05:00.123Z','port':7000}"));
+        printed(
+            UTC.newKey(
+                json(
+                    "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
+                        + "'expires_at':'2026-11-25T18:05:00.123Z','port':7000}")));
 
     assertThat(shown)
         .contains(

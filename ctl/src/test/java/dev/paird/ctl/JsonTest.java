@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,6 +16,35 @@ final class JsonTest {
 
   private static JsonNode parse(String text) throws JsonProcessingException {
     return Json.parse(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** {@code text} read by Jackson's own parser, which reads a key as any string. */
+  private static JsonNode standard(String text) throws JsonProcessingException {
+    return new ObjectMapper().readTree(text);
+  }
+
+  @Test
+  void parse_keyField_isASecretThatNoStringShows_andIsPrintedOnceAsItWas() throws Exception {
+    JsonNode answer = parse("{\"id\":\"7\",\"key\":\"42-1234-5678-9\",\"n\":[1,{\"x\":\"y\"}]}");
+
+    SecretValue key = SecretValue.in(answer.path("key"));
+    assertThat(key).isNotNull();
+    assertThat(answer.toString()).doesNotContain("1234").contains(SecretValue.REDACTED);
+    assertThat(key.toString()).doesNotContain("1234");
+    Output output = Json.output(answer);
+    assertThat(output.toString()).doesNotContain("1234");
+    assertThat(FormatTest.printed(output))
+        .isEqualTo("{\"id\":\"7\",\"key\":\"42-1234-5678-9\",\"n\":[1,{\"x\":\"y\"}]}");
+    assertThat(key.isDestroyed()).as("wiped once printed").isTrue();
+  }
+
+  @Test
+  void parse_keyThatIsNotPrintableAscii_isRefused() {
+    for (String key : List.of("a\\u001b[2J", "caf\\u00e9", "a\\\"b", "a\\\\b")) {
+      assertThatThrownBy(() -> parse("{\"key\":\"" + key + "\"}"))
+          .as(key)
+          .isInstanceOf(JsonProcessingException.class);
+    }
   }
 
   @Test
@@ -69,9 +100,9 @@ final class JsonTest {
 
     String text = new String(line, StandardCharsets.US_ASCII);
     assertThat(text).endsWith("}\n");
-    assertThat(parse(text.strip()))
+    assertThat(standard(text.strip()))
         .isEqualTo(
-            parse(
+            standard(
                 "{\"v\":1,\"command\":\"pair\",\"args\":"
                     + "{\"host\":\"h\\\"x\",\"label\":\"l\",\"key\":\"421234\"},\"id\":3}"));
   }
@@ -82,7 +113,7 @@ final class JsonTest {
         Json.request("pair", Json.object(), 1, "key", "AB12".getBytes(StandardCharsets.US_ASCII));
 
     assertThat(
-            parse(new String(line, StandardCharsets.US_ASCII).strip())
+            standard(new String(line, StandardCharsets.US_ASCII).strip())
                 .path("args")
                 .path("key")
                 .textValue())

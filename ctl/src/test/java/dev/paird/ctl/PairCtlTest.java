@@ -67,8 +67,10 @@ final class PairCtlTest {
 
   /** As {@link #pairctl(KeyInput, String...)}, writing to {@code out} and {@code err}. */
   private int pairctl(OutputStream out, OutputStream err, KeyInput keys, String... args) {
+    PrintStream printed = new PrintStream(out, true, StandardCharsets.UTF_8);
     return new PairCtl(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
+            printed,
+            printed,
             new PrintStream(err, true, StandardCharsets.UTF_8),
             Map.of("PAIRD_SOCKET", socket().toString()),
             StandardCharsets.UTF_8,
@@ -298,6 +300,7 @@ final class PairCtlTest {
     try (FakeDaemon paird =
         FakeDaemon.start(
             socket(),
+            STATUS,
             error(
                 "peer_failed",
                 "the other device accepted the key but could not save its trusted list"))) {
@@ -340,12 +343,26 @@ final class PairCtlTest {
           + "\"subject\":\"CN=laptop\",\"added_at\":\"2026-11-25T18:00:00Z\","
           + "\"updated_at\":\"2026-11-25T18:00:00Z\",\"host\":\"laptop:7000\",\"suite\":\"spake2\","
           + "\"label\":\"work laptop\"}}";
+
+  /** The answer to the {@code status} that pairctl sends before a request with a key. */
+  private static final FakeDaemon.Reply STATUS = ok("{\"pending_keys\":0}");
+
+  /**
+   * The pair request the fake was sent: the second on the connection, after a {@code status} whose
+   * answer shows that paird has taken the connection.
+   */
+  private static String pairRequest(FakeDaemon paird) {
+    assertThat(paird.requests()).hasSize(2);
+    assertThat(paird.requests().get(0)).contains("\"command\":\"status\"");
+    return paird.requests().get(1);
+  }
+
   private static final String KEY =
       Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format();
 
   @Test
   void pair_sendsTheKeysLettersAndDigitsAndShowsThePeer() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result =
           pairctl("pair", "laptop:7000", KEY.replace('-', ' '), "--label", "work laptop");
 
@@ -356,12 +373,12 @@ final class PairCtlTest {
                   + " trusts the other.\n  fingerprint  "
                   + FINGERPRINT
                   + "\n");
-      assertThat(paird.requests())
-          .containsExactly(
+      assertThat(pairRequest(paird))
+          .isEqualTo(
               "{\"v\":1,\"command\":\"pair\",\"args\":{"
                   + "\"host\":\"laptop:7000\",\"label\":\"work laptop\",\"key\":\""
                   + KEY.replace("-", "")
-                  + "\"},\"id\":1}");
+                  + "\"},\"id\":2}");
     }
   }
 
@@ -369,14 +386,11 @@ final class PairCtlTest {
   void pair_withoutKey_readsTheFirstLineOfStandardInput_andNoMore() throws Exception {
     ByteArrayInputStream stdin =
         new ByteArrayInputStream((KEY + "\r\nnext line\n").getBytes(StandardCharsets.US_ASCII));
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl(new KeyInput(Optional::empty, () -> stdin), "pair", "laptop");
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests())
-          .singleElement()
-          .asString()
-          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(pairRequest(paird)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
       assertThat(new String(stdin.readAllBytes(), StandardCharsets.US_ASCII))
           .isEqualTo("next line\n");
     }
@@ -389,14 +403,11 @@ final class PairCtlTest {
         new ByteArrayInputStream(
             (new String(bom, StandardCharsets.ISO_8859_1) + KEY + "\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl(new KeyInput(Optional::empty, () -> stdin), "pair", "laptop");
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests())
-          .singleElement()
-          .asString()
-          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(pairRequest(paird)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
 
@@ -414,18 +425,18 @@ final class PairCtlTest {
             () -> {
               throw new AssertionError("standard input is read only without a terminal");
             });
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl(terminal, "pair", "laptop");
 
       assertThat(result.status).as(result.err).isZero();
       assertThat(prompts).containsExactly("Key shown on the other device: ");
-      assertThat(paird.requests()).hasSize(1);
+      pairRequest(paird);
     }
   }
 
   @Test
   void pair_withoutKey_emptyStandardInput_isUsageError_beforeAskingPaird() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl("pair", "laptop");
 
       assertThat(result.status).isEqualTo(2);
@@ -438,14 +449,11 @@ final class PairCtlTest {
   void pair_keyFile_privateToItsOwner_isRead() throws Exception {
     Path file = Files.writeString(dir.resolve("key"), KEY + "\n");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests())
-          .singleElement()
-          .asString()
-          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(pairRequest(paird)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
 
@@ -537,7 +545,7 @@ final class PairCtlTest {
       String permissions, String mode, String who) throws Exception {
     Path keys = directory("keys", permissions);
     Path file = keyIn(keys);
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl("--json", "pair", "laptop", "--key-file", file.toString());
 
       assertThat(result.status).as(result.err).isEqualTo(2);
@@ -581,14 +589,11 @@ final class PairCtlTest {
     Path shared = directory("shared", "rwxrwxrwx");
     Files.setAttribute(shared, "unix:mode", 01777);
     Path file = keyIn(shared);
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result result = pairctl("pair", "laptop", "--key-file", file.toString());
 
       assertThat(result.status).as(result.err).isZero();
-      assertThat(paird.requests())
-          .singleElement()
-          .asString()
-          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(pairRequest(paird)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
 
@@ -629,14 +634,11 @@ final class PairCtlTest {
                 + shared.toRealPath()
                 + ", which its group's members may write to")
         .doesNotContain(KEY);
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(PEER))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
       Result read = pairctl("pair", "laptop", "--key-file", toMine.resolve("key").toString());
 
       assertThat(read.status).as(read.err).isZero();
-      assertThat(paird.requests())
-          .singleElement()
-          .asString()
-          .contains("\"key\":\"" + KEY.replace("-", "") + "\"");
+      assertThat(pairRequest(paird)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
 

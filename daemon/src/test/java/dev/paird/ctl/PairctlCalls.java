@@ -1,8 +1,14 @@
 package dev.paird.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.PairdException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -32,10 +38,27 @@ public final class PairctlCalls {
             Request.DEFAULT_TIMEOUT,
             command,
             Json.object(args),
-            null,
             Request.DEFAULT_TIMEOUT,
             Backoff.standard());
     opened.client().close();
-    return opened.result();
+    return printed(opened.result());
+  }
+
+  /**
+   * {@code result} as {@code pairctl --json} prints it, read back: the key of a {@code new-key}
+   * answer, which pairctl holds apart from the tree's text, becomes a string again.
+   */
+  private static JsonNode printed(JsonNode result) {
+    if (SecretValue.in(result.path(Json.SECRET_FIELD)) == null) {
+      return result;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, false, StandardCharsets.US_ASCII);
+    try {
+      Json.output(result).printTo(out, out);
+      return new ObjectMapper().readTree(bytes.toByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

@@ -14,6 +14,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -191,6 +194,58 @@ final class KeyHeapDumpIT {
         .isEmpty();
   }
 
+  /**
+   * pairctl, the user's own process, keeps no typed key either once it has shown or sent it: every
+   * object of its heap, the unreachable ones too, is dumped while {@code new-key --wait} waits
+   * after showing its key (as text and as JSON), and while {@code pair} waits for paird's answer
+   * after sending the key it read from standard input (paird is then connecting to a listener that
+   * never answers, which this test accepts: so paird has the request, and pairctl has sent it).
+   */
+  @Test
+  void pairctl_keepsNoTypedKeyOnceItHasShownOrSentIt() throws Exception {
+    Pairctl a = start("device-a");
+    Pairctl b = start("device-b");
+    for (boolean json : List.of(false, true)) {
+      List<String> args = new ArrayList<>(List.of("new-key", "--wait", "--suite"));
+      args.add(json ? "hmac" : "spake2");
+      if (json) {
+        args.add(0, "--json");
+      }
+      try (Pairctl.Running issuer = a.start(args.toArray(String[]::new))) {
+        String key;
+        if (json) {
+          key = issuer.readJson().path("key").textValue();
+        } else {
+          while (!issuer.nextLine().equals("and enter this key when asked:")) {
+            // the lines before the key
+          }
+          assertThat(issuer.nextLine()).isEmpty();
+          key = issuer.nextLine().strip();
+        }
+        PairingCode.parse(key).destroy();
+        Map<String, byte[]> secrets = new LinkedHashMap<>();
+        encodings(secrets, String.join(" ", args), key);
+        assertThat(found(heapDump(issuer.pid(), "-all"), secrets))
+            .as("typed keys among all objects of pairctl %s", args)
+            .isEmpty();
+      }
+    }
+
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Pairctl.Running pair = b.start("pair", "127.0.0.1:" + silent.getLocalPort())) {
+      String key = newKey(tmp.resolve("device-a/control.sock"), "spake2");
+      pair.input(key + "\n");
+      try (Socket fromPaird = silent.accept()) {
+        Map<String, byte[]> secrets = new LinkedHashMap<>();
+        encodings(secrets, "pair's key", key);
+        assertThat(pair.isAlive()).as("pairctl pair waits for paird").isTrue();
+        assertThat(found(heapDump(pair.pid(), "-all"), secrets))
+            .as("typed keys among all objects of pairctl pair")
+            .isEmpty();
+      }
+    }
+  }
+
   /** A {@code new-key} of {@code suite} sent as raw JSON to {@code socket}; returns the key. */
   private static String newKey(Path socket, String suite) throws Exception {
     JsonNode issued =
@@ -308,8 +363,13 @@ final class KeyHeapDumpIT {
    * the live ones after a full collection) if not null; the file is deleted.
    */
   private byte[] heapDump(PairdProcess paird, String option) throws Exception {
-    Path dump = tmp.resolve("paird-" + paird.process.pid() + ".hprof");
-    List<String> command = new ArrayList<>(List.of("jcmd", Long.toString(paird.process.pid())));
+    return heapDump(paird.process.pid(), option);
+  }
+
+  /** The heap of the JVM {@code pid} as HPROF bytes, as {@link #heapDump(PairdProcess, String)}. */
+  private byte[] heapDump(long pid, String option) throws Exception {
+    Path dump = tmp.resolve("jvm-" + pid + ".hprof");
+    List<String> command = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
     command.add("GC.heap_dump");
     if (option != null) {
       command.add(option);

@@ -274,6 +274,23 @@ public final class Pairctl {
       return process.isAlive();
     }
 
+    /** The process id of pairctl's JVM: the launch script replaces itself with it. */
+    public long pid() {
+      return process.pid();
+    }
+
+    /** Writes {@code text} to pairctl's standard input and closes it. */
+    public void input(String text) throws IOException {
+      try (var in = process.getOutputStream()) {
+        in.write(text.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+
+    /** The next line pairctl prints, waited for with a bound. */
+    public String nextLine() throws Exception {
+      return Pairctl.readLine(out);
+    }
+
     /** Waits for pairctl to exit; the result holds what it printed that was not read yet. */
     public Result finish() throws Exception {
       assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
