@@ -12,6 +12,7 @@ import dev.paird.identity.DeviceIdentity;
 import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import dev.paird.keys.PendingKeys;
+import dev.paird.net.NameLookups;
 import dev.paird.net.Pairing;
 import dev.paird.trust.TrustChangedFlag;
 import dev.paird.trust.TrustStore;
@@ -31,7 +32,6 @@ import java.util.Deque;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -175,19 +175,8 @@ final class Daemon implements AutoCloseable {
     workers.next().scheduleAtFixedRate(keys::expire, 1, 1, TimeUnit.SECONDS);
     resources.push(keys::cancelAll);
 
-    // Name lookups for pair and ping block in the JDK; a few threads at most, never a queue.
-    ThreadPoolExecutor resolver =
-        new ThreadPoolExecutor(
-            0,
-            4,
-            30,
-            TimeUnit.SECONDS,
-            new SynchronousQueue<>(),
-            runnable -> {
-              Thread thread = new Thread(runnable, "paird-resolver");
-              thread.setDaemon(true);
-              return thread;
-            });
+    // Name lookups for pair and ping block in the JDK; a few at a time, never a queue.
+    ThreadPoolExecutor resolver = NameLookups.newThreadPool();
     resources.push(resolver::shutdownNow);
 
     Pairing.Builder pairingSide =

@@ -49,7 +49,7 @@ public final class NettyPairingClient implements PairingClient {
   private final EventLoopGroup group;
   private final TlsContexts tls;
   private final TrustPersister persister;
-  private final Executor resolver;
+  private final NameLookups lookups;
   private final Duration connectTimeout;
   private final Duration handshakeTimeout;
   private final Duration exchangeTimeout;
@@ -67,7 +67,7 @@ public final class NettyPairingClient implements PairingClient {
     this.group = group;
     this.tls = tls;
     this.persister = persister;
-    this.resolver = resolver;
+    this.lookups = new NameLookups(resolver);
     this.connectTimeout = connectTimeout;
     this.handshakeTimeout = handshakeTimeout;
     this.exchangeTimeout = exchangeTimeout;
@@ -288,27 +288,24 @@ public final class NettyPairingClient implements PairingClient {
     if (literal.isPresent()) {
       return CompletableFuture.completedFuture(new InetAddress[] {literal.get()});
     }
-    CompletableFuture<InetAddress[]> addresses = new CompletableFuture<>();
-    try {
-      resolver.execute(
-          () -> {
-            try {
-              addresses.complete(InetAddress.getAllByName(target.host()));
-            } catch (UnknownHostException e) {
-              addresses.completeExceptionally(
-                  new PairdException(
-                      ErrorCode.PEER_UNREACHABLE,
-                      "cannot resolve '"
-                          + quoted(target.host())
-                          + "'; check the name, or use the other device's"
-                          + " IP address (its 'pairctl status' shows its host name)"));
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      addresses.completeExceptionally(
+    Optional<CompletableFuture<InetAddress[]>> lookup = lookups.lookUp(target.host());
+    if (lookup.isEmpty()) {
+      return CompletableFuture.failedFuture(
           new PairdException(ErrorCode.BUSY, "too many name lookups in progress; try again"));
     }
-    return addresses;
+    return lookup
+        .get()
+        .exceptionallyCompose(
+            failure ->
+                CompletableFuture.failedFuture(
+                    failure instanceof UnknownHostException
+                        ? new PairdException(
+                            ErrorCode.PEER_UNREACHABLE,
+                            "cannot resolve '"
+                                + quoted(target.host())
+                                + "'; check the name, or use the other device's"
+                                + " IP address (its 'pairctl status' shows its host name)")
+                        : failure));
   }
 
   /**

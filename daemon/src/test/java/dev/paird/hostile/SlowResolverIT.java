@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * glibc's) asks a DNS server the test runs: PROTOCOL.md §6, the name lookup. The server never
  * answers some names, answers others at once, and holds others until the test releases them. A
  * lookup the server never answers ends at glibc's bound (its resolv.conf: {@code timeout} times
- * {@code attempts}) with {@code peer_unreachable}; while paird's resolver threads are all waiting,
+ * {@code attempts}) with {@code peer_unreachable}; while paird's 4 lookups at once are all waiting,
  * one more named request is answered {@code busy} at once and an IP address, which needs no lookup,
  * is served as usual; a pair whose requester has gone while its name was looked up never connects
  * to the address the lookup gives later; and paird stops without waiting for its lookups.
@@ -68,7 +68,7 @@ final class SlowResolverIT {
   /** How much later than its bound a run may end: pairctl's own start on a busy machine. */
   private static final Duration SLACK = Duration.ofSeconds(5);
 
-  /** paird's resolver threads (Daemon); a lookup that finds them all busy is not queued. */
+  /** paird's lookups at once (NameLookups.AT_ONCE); one more is not queued. */
   private static final int RESOLVER_THREADS = 4;
 
   /** resolv.conf's {@code timeout} for the paird that is stopped during its lookups. */
@@ -326,9 +326,9 @@ final class SlowResolverIT {
   // --- stopping ---
 
   /**
-   * systemctl stop is not held up by lookups: a paird whose 4 resolver threads wait for a server
-   * that never answers, with glibc allowed {@link #SLOW_TIMEOUT_SECONDS} for it, ends on SIGTERM
-   * long before glibc would give up, and its requesters see their connections end.
+   * systemctl stop is not held up by lookups: a paird whose 4 lookups wait for a server that never
+   * answers, with glibc allowed {@link #SLOW_TIMEOUT_SECONDS} for it, ends on SIGTERM long before
+   * glibc would give up, and its requesters see their connections end.
    */
   @Test
   void stop_whileLookupsWait_endsBeforeGlibcGivesUp() throws Exception {
