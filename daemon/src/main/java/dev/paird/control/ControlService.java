@@ -234,7 +234,7 @@ public final class ControlService {
       }
       // A full list is not refused here: the other device may be listed already, and re-pairing
       // needs no room. The client checks once the handshake shows the other's certificate,
-      // before its first frame (NettyPairingClient, TrustStore.requireRoomFor).
+      // before its first frame (NettyPairingClient, TrustStore.reserveRoomFor).
     } catch (PairdException e) {
       code.destroy();
       throw e;

@@ -14,6 +14,7 @@ import dev.paird.identity.Certificates;
 import dev.paird.protocol.ClientSession;
 import dev.paird.protocol.SessionCertificates;
 import dev.paird.trust.TrustPersister;
+import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -78,6 +79,7 @@ public final class NettyPairingClient implements PairingClient {
   public CompletableFuture<TrustedPeer> pair(
       String host, PairingCode code, Optional<String> label) {
     Suite suite = code instanceof Spake2Code ? Suite.SPAKE2 : Suite.HMAC;
+    Held held = new Held();
     CompletableFuture<Outcome> outcome =
         run(
             host,
@@ -87,26 +89,43 @@ public final class NettyPairingClient implements PairingClient {
                     host,
                     suite,
                     label,
+                    held,
                     code instanceof Spake2Code spake2
                         ? new Spake2Starter(spake2, random)
                         : starting(
                             certificates -> ClientSession.hmac((HmacCode) code, certificates))));
+    // Saved or not, the pairing no longer needs its room held.
+    outcome.whenComplete((done, failure) -> held.set(null));
     return PairingClient.abandoning(
         outcome.thenApply(done -> done.trusted().orElseThrow()), outcome);
   }
 
+  /** The room one {@code pair} holds in the list: for the server of its latest attempt. */
+  private static final class Held {
+    private TrustStore.Reservation reservation;
+
+    /** Holds {@code next} (null: nothing) and releases what was held before. */
+    synchronized void set(TrustStore.Reservation next) {
+      if (reservation != null) {
+        reservation.release();
+      }
+      reservation = next;
+    }
+  }
+
   /**
-   * {@code starter}, once this device has checked that it can keep the server's certificate: the
-   * server saves trust first (PROTOCOL.md, §7), so one this device would refuse to save, too large
-   * for its list, must end the connection before the first frame, while the server trusts nobody
-   * and its key keeps every attempt.
+   * {@code starter}, once this device has checked that it can keep the server's certificate, and
+   * holds its room in the list: the server saves trust first (PROTOCOL.md, §7), so one this device
+   * would refuse to save, too large for its list or with no room left, must end the connection
+   * before the first frame, while the server trusts nobody and its key keeps every attempt; and the
+   * room must still be there when the exchange has succeeded, whatever other pairings do meanwhile.
    */
   private SessionHandler.Starter keeping(
-      String host, Suite suite, Optional<String> label, SessionHandler.Starter starter) {
+      String host, Suite suite, Optional<String> label, Held held, SessionHandler.Starter starter) {
     return new SessionHandler.Starter() {
       @Override
       public SessionHandler.Started start(SessionCertificates certificates) throws PairdException {
-        persister.requireRoomFor(certificates.server(), host, suite, label);
+        held.set(persister.reserveRoomFor(certificates.server(), host, suite, label));
         return starter.start(certificates);
       }
 

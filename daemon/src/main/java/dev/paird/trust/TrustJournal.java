@@ -59,7 +59,7 @@ final class TrustJournal implements AutoCloseable {
    * the certificate (BoringSSL takes a Certificate message of at most 100 KiB, some 140 KB as a
    * record), but not what JSON makes of its subject: a character below U+0020 takes six bytes, so a
    * record can exceed this, and such a peer is refused before either device trusts the other
-   * ({@link TrustStore#requireRoomFor}).
+   * ({@link TrustStore#reserveRoomFor}).
    */
   static final int MAX_LINE_BYTES = 256 * 1024;
 

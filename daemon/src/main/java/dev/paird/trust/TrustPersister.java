@@ -30,15 +30,16 @@ public final class TrustPersister {
   }
 
   /**
-   * Checks that {@link #persist} of {@code der} would not be refused for room or size ({@link
-   * TrustStore#requireRoomFor}); cheap unless the list is near its file bound.
+   * Checks that {@link #persist} of {@code der} would not be refused for room or size, and holds
+   * its room in the list until it is persisted or the reservation is released ({@link
+   * TrustStore#reserveRoomFor}); cheap unless the list is near its file bound.
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if it would be, {@link
    *     ErrorCode#PROTOCOL_ERROR} if the certificate cannot be parsed
    */
-  public void requireRoomFor(byte[] der, String host, Suite suite, Optional<String> label)
-      throws PairdException {
-    store.requireRoomFor(parse(der), host, suite, label, clock.instant());
+  public TrustStore.Reservation reserveRoomFor(
+      byte[] der, String host, Suite suite, Optional<String> label) throws PairdException {
+    return store.reserveRoomFor(parse(der), host, suite, label, clock.instant());
   }
 
   /** Trusts {@code der}; completes once the trusted list is durably on disk. */

@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -193,6 +194,15 @@ public final class TrustStore implements AutoCloseable {
   private final int minCompactChanges;
   private final TrustChangedFlag changedFlag;
   private final Object writeLock = new Object();
+
+  /**
+   * Room held for the certificates of pairings in progress as the client ({@link #reserveRoomFor}):
+   * each distinct certificate counts as one more peer until it is saved, which takes its holds with
+   * it, or its holds are released. Guarded by itself, as is the assignment of {@link #snapshot}, so
+   * that a certificate is never counted both as held and as listed.
+   */
+  private final Set<Reservation> holds = new HashSet<>();
+
   private volatile TrustSnapshot snapshot;
 
   // Guarded by writeLock.
@@ -203,7 +213,7 @@ public final class TrustStore implements AutoCloseable {
 
   /**
    * At least the size of {@code trusted.json} if it were written now; read without the lock by
-   * {@link #requireRoomFor}.
+   * {@link #reserveRoomFor}.
    */
   private volatile long jsonBound;
 
@@ -581,24 +591,74 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
-   * Checks that the list has room for one more peer, so that a pairing that could not keep a new
-   * one is refused before it starts.
+   * Checks that the list has room for one more peer, counting the room that pairings in progress
+   * hold, so that a pairing that could not keep a new one is refused before it starts.
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the list is full
    */
   public void requireRoom() throws PairdException {
-    requireRoom(snapshot);
+    requireRoom(snapshot, null);
   }
 
-  private void requireRoom(TrustSnapshot current) throws PairdException {
-    if (current.size() >= maxPeers) {
-      throw new PairdException(
-          ErrorCode.LIMIT_REACHED,
-          "the trusted list is full ("
-              + current.size()
-              + " peers, at most "
-              + maxPeers
-              + "); remove a peer you no longer use with pairctl remove, then pair again");
+  /**
+   * As {@link #requireRoom()} for {@code current}, not counting the room held for the certificate
+   * {@code own} (a fingerprint, or null), which is the one to be added.
+   */
+  private void requireRoom(TrustSnapshot current, String own) throws PairdException {
+    int held;
+    synchronized (holds) {
+      held = heldFor(own);
+    }
+    if (current.size() + held >= maxPeers) {
+      throw full(current.size(), held);
+    }
+  }
+
+  /** How many certificates other than {@code own} have room held; called holding {@link #holds}. */
+  private int heldFor(String own) {
+    Set<String> certificates = new HashSet<>();
+    for (Reservation hold : holds) {
+      if (!hold.fingerprint.equals(own)) {
+        certificates.add(hold.fingerprint);
+      }
+    }
+    return certificates.size();
+  }
+
+  private PairdException full(int peers, int held) {
+    return new PairdException(
+        ErrorCode.LIMIT_REACHED,
+        "the trusted list is full ("
+            + peers
+            + " peers"
+            + (held == 0 ? "" : " and " + held + " being paired with")
+            + ", at most "
+            + maxPeers
+            + "); remove a peer you no longer use with pairctl remove, then pair again");
+  }
+
+  /**
+   * Room in the list held for one certificate while this device pairs with it as the client, from
+   * {@link #reserveRoomFor} until the certificate is saved or {@link Reservation#release} is called
+   * (whichever comes first; releasing twice, or after the save, does nothing).
+   */
+  public final class Reservation {
+    private final String fingerprint;
+
+    private Reservation(String fingerprint) {
+      this.fingerprint = fingerprint;
+    }
+
+    /** Gives the room back; the pairing has ended, saved or not. */
+    public void release() {
+      synchronized (holds) {
+        holds.remove(this);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Reservation[" + fingerprint.substring(0, 16) + "...]";
     }
   }
 
@@ -628,25 +688,42 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
-   * Checks that {@link #put} of {@code certificate} would not be refused now: that the list has
-   * room for it if it is new, that its record fits a journal line and that the list with it stays
-   * within {@link #MAX_FILE_BYTES}. A device pairing as the client asks this as soon as TLS has
-   * shown it the other device's certificate, before the exchange: the other device saves trust
-   * first, so a certificate refused only after the exchange would leave it trusting this one alone
-   * (PROTOCOL.md, §7). Takes no lock: it may run on an event loop while a change is being written,
-   * and {@link #put} checks again. When its bound says the list may not fit, it encodes the list to
-   * count its bytes (some 100 ms at 16 MiB, keeping none of them).
+   * Checks that {@link #put} of {@code certificate} would not be refused now, and holds its place
+   * in the list until it is saved or the returned reservation is released: that the list has room
+   * for it if it is new, counting the room other pairings hold, that its record fits a journal line
+   * and that the list with it stays within {@link #MAX_FILE_BYTES}. A device pairing as the client
+   * asks this as soon as TLS has shown it the other device's certificate, before the exchange: the
+   * other device saves trust first, so a certificate refused only after the exchange would leave it
+   * trusting this one alone (PROTOCOL.md, §7). The held room is what keeps a second pairing, or a
+   * pairing as the server, from taking the last place meanwhile. The bytes are not held: two
+   * pairings with certificates large enough to take the list to its byte bound together can still
+   * both pass, and the second be refused after its exchange. Takes only the small lock of the
+   * holds: it may run on an event loop while a change is being written, and {@link #put} checks
+   * again. When its bound says the list may not fit, it encodes the list to count its bytes (some
+   * 100 ms at 16 MiB, keeping none of them).
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the put would be refused for room,
    *     {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not acceptable
    */
-  public void requireRoomFor(
+  public Reservation reserveRoomFor(
       X509Certificate certificate, String host, Suite suite, Optional<String> label, Instant now)
       throws PairdException {
     TrustSnapshot current = snapshot;
     TrustedPeer peer = entry(current, certificate, host, suite, label, now);
     byte[] line = TrustJournal.line(new TrustJournal.Put(peer));
     requireFits(line, jsonBound + line.length + PRETTY_OVERHEAD, current.with(peer));
+    Reservation hold = new Reservation(peer.fingerprint());
+    synchronized (holds) {
+      TrustSnapshot latest = snapshot;
+      if (latest.get(peer.fingerprint()).isEmpty()) {
+        int held = heldFor(peer.fingerprint());
+        if (latest.size() + held >= maxPeers) {
+          throw full(latest.size(), held);
+        }
+        holds.add(hold);
+      }
+    }
+    return hold;
   }
 
   /**
@@ -674,7 +751,7 @@ public final class TrustStore implements AutoCloseable {
       throw new PairdException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
     }
     if (existing == null) {
-      requireRoom(current);
+      requireRoom(current, peer.fingerprint());
     }
     return peer;
   }
@@ -840,7 +917,13 @@ public final class TrustStore implements AutoCloseable {
       // trusted.p12, the last output, is in place. A re-pairing raises nothing: no output changed.
       changedFlag.raise();
     }
-    snapshot = next;
+    synchronized (holds) {
+      snapshot = next;
+      if (change instanceof TrustJournal.Put) {
+        // A saved certificate needs no room held: it has its place.
+        holds.removeIf(hold -> hold.fingerprint.equals(changed.fingerprint()));
+      }
+    }
     hash.ifPresent(h -> capathIndex.set(h, hashPeers));
     jsonBound = bound;
     if (compactNow || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
+import dev.paird.daemon.Pairctl;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.daemon.Pairctl.Running;
 import dev.paird.testing.OpenSslCli;
@@ -11,6 +12,7 @@ import dev.paird.trust.HubFill;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -171,6 +173,77 @@ final class TrustedListLimitIT {
       LiveDaemon.closeAll(filler, late);
     }
   }
+
+  /**
+   * PROTOCOL.md, §7, and CONTROL.md, {@code pair}: a hub with one place left holds it for a pairing
+   * as the client from the moment TLS shows it the server's certificate until the pairing ends. The
+   * hub pairs with one device through a relay that holds back that device's proof once it has saved
+   * the hub; meanwhile a pairing of the hub with a second device is refused before its first frame
+   * (limit_reached, exit 5, the message counting the pairing in progress), and the second device
+   * trusts nobody and keeps every attempt of its key. Released, the first pairing ends with each
+   * device trusting the other and the hub full. Without the hold the second pairing ran: the second
+   * device saved the hub, and the hub, full by then, could not save it.
+   */
+  @Test
+  void hubPairingAsClient_holdsItsPlace_soAnotherPairingIsRefusedBeforeItsFirstFrame()
+      throws Exception {
+    LiveDaemon first = null;
+    LiveDaemon second = null;
+    try {
+      first = LiveDaemon.start(dir, "first");
+      second = LiveDaemon.start(dir, "second");
+      makeRoom();
+      String firstKey = first.newKey().path("key").textValue();
+      hub.keys.add(firstKey);
+      JsonNode issued = second.newKey();
+      String secondKey = issued.path("key").textValue();
+      hub.keys.add(secondKey);
+      LiveDaemon server = first;
+
+      // The first device sends its proof only once it trusts the hub: then the relay holds it.
+      try (HoldingRelay relay =
+              HoldingRelay.start(first.pairingPort, r -> !server.trusted().isEmpty());
+          ControlConnection control = ControlConnection.open(hub.socket)) {
+        control.send(
+            "{\"v\":1,\"command\":\"pair\",\"id\":1,\"args\":{\"host\":\""
+                + relay.address()
+                + "\",\"key\":\""
+                + firstKey
+                + "\"}}");
+        relay.holding.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertThat(first.trusted()).as("the first device saved the hub").hasSize(1);
+
+        Result refused = hub.pair(second.address, secondKey);
+
+        assertThat(refused.status()).as("exit status; stderr: %s", refused.err()).isEqualTo(5);
+        assertThat(refused.json().path("error").path("code").textValue())
+            .isEqualTo("limit_reached");
+        assertThat(refused.err())
+            .contains(
+                "the trusted list is full ("
+                    + (CAP - 1)
+                    + " peers and 1 being paired with, at most "
+                    + CAP
+                    + ")");
+        assertThat(second.trusted()).as("trusted by the second device").isEmpty();
+        assertThat(second.attemptsLeft(issued.path("id").textValue()))
+            .as("attempts left on the second device's key")
+            .isEqualTo(3);
+
+        relay.released.complete(null);
+        JsonNode answer = Pairctl.JSON.readTree(control.readLine(BOUND));
+        assertThat(answer.path("ok").asBoolean()).as("%s", answer).isTrue();
+      }
+      assertThat(trustedPeers(hub)).isEqualTo(CAP);
+      assertThat(hub.trusted()).endsWith(fingerprint(first)).doesNotContain(fingerprint(second));
+      assertThat(first.trusted()).containsExactly(fingerprint(hub));
+    } finally {
+      LiveDaemon.closeAll(first, second);
+    }
+  }
+
+  /** Bounds each wait for the relay and for the held pairing's answer. */
+  private static final Duration BOUND = Duration.ofSeconds(30);
 
   /** pairctl's answer to a request refused because the list is full, as CONTROL.md says it. */
   private static void assertLimitReached(Result refused) throws Exception {

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -225,14 +226,67 @@ final class TrustStoreTest {
   }
 
   @Test
-  void requireRoomFor_aFullList_refusesANewPeer_butNotOneItHolds() throws Exception {
+  void reserveRoomFor_aFullList_refusesANewPeer_butNotOneItHolds() throws Exception {
     TrustStore store = TrustStore.open(dir, 1);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
 
-    assertThatThrownBy(() -> store.requireRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
+    assertThatThrownBy(() -> store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
         .isInstanceOfSatisfying(
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED));
-    store.requireRoomFor(A, "a2", Suite.SPAKE2, Optional.empty(), T0);
+    store.reserveRoomFor(A, "a2", Suite.SPAKE2, Optional.empty(), T0);
+  }
+
+  private static void assertFull(ThrowingCallable call) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED));
+  }
+
+  @Test
+  void reserveRoomFor_holdsTheLastPlace_againstOtherPairingsAndKeys_untilItsOwnPut()
+      throws Exception {
+    TrustStore store = TrustStore.open(dir, 2);
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+
+    TrustStore.Reservation forB = store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThatThrownBy(() -> store.reserveRoomFor(C, "c", Suite.HMAC, Optional.empty(), T0))
+        .hasMessageContaining("(1 peers and 1 being paired with, at most 2)");
+    assertFull(() -> store.put(C, "c", Suite.HMAC, Optional.empty(), T0));
+    assertFull(store::requireRoom);
+    store.reserveRoomFor(A, "a2", Suite.HMAC, Optional.empty(), T0);
+
+    store.put(B, "b", Suite.HMAC, Optional.empty(), T0);
+    assertThat(store.list()).hasSize(2);
+    forB.release();
+    store.remove(Certificates.fingerprint(A));
+    store.reserveRoomFor(C, "c", Suite.HMAC, Optional.empty(), T0);
+  }
+
+  @Test
+  void reservation_released_givesItsPlaceBack_once() throws Exception {
+    TrustStore store = TrustStore.open(dir, 1);
+    TrustStore.Reservation forA = store.reserveRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
+    assertFull(() -> store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0));
+
+    forA.release();
+    store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0);
+    forA.release();
+
+    assertFull(() -> store.reserveRoomFor(C, "c", Suite.HMAC, Optional.empty(), T0));
+    assertThat(store.list()).isEmpty();
+  }
+
+  @Test
+  void reservations_ofOneCertificate_shareOnePlace() throws Exception {
+    TrustStore store = TrustStore.open(dir, 1);
+    TrustStore.Reservation first = store.reserveRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
+    TrustStore.Reservation second = store.reserveRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
+
+    first.release();
+    assertFull(() -> store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0));
+    second.release();
+    store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0);
   }
 
   @Test
@@ -261,17 +315,17 @@ final class TrustStoreTest {
   }
 
   @Test
-  void requireRoomFor_refusesWhatPutWouldRefuse_andWritesNothing() throws Exception {
+  void reserveRoomFor_refusesWhatPutWouldRefuse_andWritesNothing() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
-    store.requireRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
+    store.reserveRoomFor(A, "a", Suite.HMAC, Optional.empty(), T0);
     store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
     byte[] journal = Files.readAllBytes(dir.resolve(TrustJournal.NAME));
 
-    assertThatThrownBy(() -> store.requireRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
+    assertThatThrownBy(() -> store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0))
         .isInstanceOfSatisfying(
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED))
         .hasMessageContaining("1500 bytes");
-    store.requireRoomFor(A, "a2", Suite.SPAKE2, Optional.of("a"), T0);
+    store.reserveRoomFor(A, "a2", Suite.SPAKE2, Optional.of("a"), T0);
     assertThat(store.list()).hasSize(1);
     assertThat(store.list().get(0).host()).isEqualTo("a");
     assertThat(dir.resolve(TrustJournal.NAME)).hasBinaryContent(journal);
