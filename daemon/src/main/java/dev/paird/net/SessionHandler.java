@@ -382,6 +382,11 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       // certificate: a server that refuses it (one larger than BoringSSL takes, say) says so in an
       // alert that arrives now, before any frame. It is the handshake that failed.
       fail(ctx, tlsFailure(cause), Optional.empty());
+    } else if (role == Role.CLIENT && handshakeDone && !framed && cause instanceof IOException) {
+      // The same refusal, when the server's kernel answers this side's first frame, sent to the
+      // connection the server had closed after its alert, with a reset that discards the alert
+      // unread.
+      fail(ctx, resetBeforeFirstFrame(), Optional.empty());
     } else if (!handshakeDone && cause instanceof IOException) {
       // reset: closed before reading what we sent
       fail(ctx, closedDuringHandshake(), Optional.empty());
@@ -490,6 +495,21 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
             ? "the other device closed the connection during the TLS handshake; it may be limiting"
                 + " connections (try again in a minute) or not be a paird"
             : "the other device closed the connection during the TLS handshake");
+  }
+
+  /**
+   * The server reset the connection after the client's TLS handshake and before its first frame. In
+   * TLS 1.3 the client's handshake ends before the server has judged the client's certificate, so
+   * this is how a server's refusal of it looks when the reset has discarded its alert: tls_failed,
+   * as the same refusal is reported when the alert is read. A paird server sends a frame for every
+   * other failure once TLS is up; a connection that merely closes stays a protocol error.
+   */
+  private PairdException resetBeforeFirstFrame() {
+    return new PairdException(
+        ErrorCode.TLS_FAILED,
+        "the other device reset the connection right after the TLS handshake, before its first"
+            + " frame: in TLS 1.3 that is how it refuses this device's certificate (one larger"
+            + " than it accepts, say) when its alert is lost");
   }
 
   private PairdException tlsFailure(Throwable cause) {

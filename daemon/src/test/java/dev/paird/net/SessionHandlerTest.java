@@ -278,6 +278,51 @@ final class SessionHandlerTest {
   }
 
   /**
+   * TLS 1.3: the client's handshake ends before the server has judged the client's certificate. A
+   * server that refuses it sends an alert and closes; the client's first frame then meets a reset,
+   * which can discard the alert unread. A reset after the handshake and before the server's first
+   * frame is therefore the handshake's failure: tls_failed. A server that closes then, saying so in
+   * TLS (close_notify), is a protocol error, as before.
+   */
+  @ParameterizedTest(name = "reset: {0}")
+  @ValueSource(booleans = {false, true})
+  void afterHandshake_serverEndsBeforeItsFirstFrame_aResetIsTlsFailed_aCloseAProtocolError(
+      boolean reset) {
+    // A server that completes its handshake and then answers nothing.
+    EmbeddedChannel server =
+        channel(
+            new ChannelHandler[0],
+            serverTls.server(),
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object message) {
+                io.netty.util.ReferenceCountUtil.release(message);
+              }
+            });
+    try (LinkedChannels link = new LinkedChannels(server, pingClient())) {
+      link.run();
+      assertThat(clientHeard.all()).as("the handshake done, nothing heard yet").isEmpty();
+
+      if (reset) {
+        // What epoll reports when the server's kernel answers the client's frame with a reset.
+        link.client().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+      } else {
+        link.server().close();
+      }
+      link.run();
+
+      PairdException failure = clientHeard.onlyFailure();
+      if (reset) {
+        assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
+        assertThat(failure).hasMessageContaining("right after the TLS handshake");
+      } else {
+        assertThat(failure.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+      }
+      assertThat(link.client().isOpen()).isFalse();
+    }
+  }
+
+  /**
    * A client's starter prepares once the connection is up, before the handshake ends, and is told
    * to drop what it prepared if no session starts; otherwise the session takes it.
    */
