@@ -10,6 +10,7 @@ import dev.paird.api.ControlRequest;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
+import dev.paird.api.WipingBuffer;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -318,9 +319,9 @@ final class ControlClient implements AutoCloseable {
     WipingBuffer line = new WipingBuffer();
     byte[] chunk = new byte[CHUNK];
     try {
-      int carried = unread.size();
-      unread.takeInto(chunk);
-      boolean ended = endLine(line, chunk, carried);
+      byte[] carried = unread.takeBytes();
+      boolean ended = endLine(line, carried, carried.length);
+      Arrays.fill(carried, (byte) 0);
       while (!ended) {
         checkLength(line);
         inbound.clear();
@@ -340,7 +341,7 @@ final class ControlClient implements AutoCloseable {
         }
       }
       checkLength(line);
-      return Optional.of(line.take());
+      return Optional.of(line.takeBytes());
     } finally {
       line.wipe();
       Arrays.fill(chunk, (byte) 0);
@@ -350,47 +351,6 @@ final class ControlClient implements AutoCloseable {
   private static void wipe(ByteBuffer buffer, int length) {
     for (int i = 0; i < length; i++) {
       buffer.put(i, (byte) 0);
-    }
-  }
-
-  /**
-   * A growing byte buffer that wipes each array it outgrows, and its last one when {@link #take
-   * taken} or {@link #wipe wiped}: an answer may hold a key.
-   */
-  private static final class WipingBuffer {
-    private byte[] bytes = new byte[256];
-    private int count;
-
-    int size() {
-      return count;
-    }
-
-    void write(byte[] from, int offset, int length) {
-      if (count + length > bytes.length) {
-        byte[] larger = Arrays.copyOf(bytes, Math.max(bytes.length * 2, count + length));
-        Arrays.fill(bytes, (byte) 0);
-        bytes = larger;
-      }
-      System.arraycopy(from, offset, bytes, count, length);
-      count += length;
-    }
-
-    /** Moves the bytes into the start of {@code into}, which holds them all, and empties this. */
-    void takeInto(byte[] into) {
-      System.arraycopy(bytes, 0, into, 0, count);
-      wipe();
-    }
-
-    /** The bytes, in an array of their own size; this is then empty. */
-    byte[] take() {
-      byte[] exact = Arrays.copyOf(bytes, count);
-      wipe();
-      return exact;
-    }
-
-    void wipe() {
-      Arrays.fill(bytes, 0, count, (byte) 0);
-      count = 0;
     }
   }
 

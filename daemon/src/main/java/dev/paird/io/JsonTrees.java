@@ -11,11 +11,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.POJONode;
+import dev.paird.api.WipingBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * JSON trees read and written with Jackson's streaming parser and generator alone, giving the nodes
@@ -159,7 +158,7 @@ public final class JsonTrees {
    * wiped, since a {@link SecretText} in the tree is in them.
    */
   public static byte[] bytes(JsonFactory factory, JsonNode node) {
-    WipingOutputStream out = new WipingOutputStream();
+    WipingBuffer out = new WipingBuffer();
     try (JsonGenerator json = factory.createGenerator(out)) {
       write(json, node);
     } catch (IOException e) {
@@ -167,46 +166,5 @@ public final class JsonTrees {
       throw new IllegalStateException("writing JSON to memory failed", e);
     }
     return out.takeBytes();
-  }
-
-  /** A growing byte buffer that wipes each array it leaves behind. */
-  private static final class WipingOutputStream extends OutputStream {
-    private byte[] buffer = new byte[256];
-    private int count;
-
-    @Override
-    public void write(int b) {
-      ensure(1);
-      buffer[count++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] bytes, int offset, int length) {
-      Objects.checkFromIndexSize(offset, length, bytes.length);
-      ensure(length);
-      System.arraycopy(bytes, offset, buffer, count, length);
-      count += length;
-    }
-
-    private void ensure(int more) {
-      if (buffer.length - count >= more) {
-        return;
-      }
-      byte[] grown = Arrays.copyOf(buffer, Math.max(buffer.length * 2, count + more));
-      Arrays.fill(buffer, (byte) 0);
-      buffer = grown;
-    }
-
-    /** What was written, in an array of its own; the buffer is wiped. */
-    byte[] takeBytes() {
-      byte[] bytes = Arrays.copyOf(buffer, count);
-      wipe();
-      return bytes;
-    }
-
-    void wipe() {
-      Arrays.fill(buffer, (byte) 0);
-      count = 0;
-    }
   }
 }
