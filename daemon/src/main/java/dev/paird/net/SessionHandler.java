@@ -11,6 +11,7 @@ import dev.paird.protocol.SessionCertificates;
 import dev.paird.protocol.Step;
 import dev.paird.trust.TrustPersister;
 import dev.paird.trust.TrustedPeer;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -109,6 +110,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   private boolean finished;
   private boolean abandoned; // ABANDONED arrived
   private boolean framed; // the first frame has arrived
+  private ChannelFuture lastSent; // the write of the last frame this side sent, if any
   private ScheduledFuture<?> timer;
   private ScheduledFuture<?> firstFrameTimer;
 
@@ -293,7 +295,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   private void apply(ChannelHandlerContext ctx, Step step) {
     for (Frame frame : step.send()) {
-      ctx.write(frame);
+      lastSent = ctx.write(frame);
     }
     ctx.flush();
     Step.Next next = step.next();
@@ -404,16 +406,35 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelTimers();
     if (!finished && !persisting) {
-      fail(
-          ctx,
-          handshakeDone
-              ? new PairdException(
-                  ErrorCode.PROTOCOL_ERROR,
-                  "the other device closed the connection before the exchange finished")
-              : closedDuringHandshake(),
-          Optional.empty());
+      PairdException failure;
+      if (!handshakeDone) {
+        failure = closedDuringHandshake();
+      } else if (role == Role.CLIENT && !framed && !sent() && !closeNotified(ctx)) {
+        // The same refusal again, when the reset arrives while this side is still writing its
+        // flight (a large certificate): the write fails and the connection closes, with no
+        // exception and nothing read. The first frame never left, so the other device cannot
+        // have acted on it.
+        failure = resetBeforeFirstFrame();
+      } else {
+        failure =
+            new PairdException(
+                ErrorCode.PROTOCOL_ERROR,
+                "the other device closed the connection before the exchange finished");
+      }
+      fail(ctx, failure, Optional.empty());
     }
     super.channelInactive(ctx);
+  }
+
+  /** Whether every frame this side sent so far was written to the connection. */
+  private boolean sent() {
+    return lastSent != null && lastSent.isSuccess();
+  }
+
+  /** Whether the other end closed TLS itself (close_notify), which a refusing server never does. */
+  private static boolean closeNotified(ChannelHandlerContext ctx) {
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    return ssl != null && ssl.sslCloseFuture().isSuccess();
   }
 
   /**
@@ -498,16 +519,20 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   /**
-   * The server reset the connection after the client's TLS handshake and before its first frame. In
-   * TLS 1.3 the client's handshake ends before the server has judged the client's certificate, so
-   * this is how a server's refusal of it looks when the reset has discarded its alert: tls_failed,
-   * as the same refusal is reported when the alert is read. A paird server sends a frame for every
-   * other failure once TLS is up; a connection that merely closes stays a protocol error.
+   * The server ended the connection after the client's TLS handshake and before its first frame:
+   * with a reset, or, without closing TLS, before the client's first frame was written. In TLS 1.3
+   * the client's handshake ends before the server has judged the client's certificate, so this is
+   * how a server's refusal of it looks when its alert is lost: the reset discarded it, or arrived
+   * while this side was still writing its flight and failed the write before anything was read.
+   * tls_failed, as the same refusal is reported when the alert is read. A paird server sends a
+   * frame for every other failure once TLS is up; a connection that ends once the client's frame
+   * has been written, without a reset, or that the server closes with close_notify, stays a
+   * protocol error: the server may have acted on the frame.
    */
   private PairdException resetBeforeFirstFrame() {
     return new PairdException(
         ErrorCode.TLS_FAILED,
-        "the other device reset the connection right after the TLS handshake, before its first"
+        "the other device ended the connection right after the TLS handshake, before its first"
             + " frame: in TLS 1.3 that is how it refuses this device's certificate (one larger"
             + " than it accepts, say) when its alert is lost");
   }

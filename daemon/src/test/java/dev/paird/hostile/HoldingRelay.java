@@ -9,10 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,13 +18,7 @@ import java.util.concurrent.TimeUnit;
  * {@link Hold} says that the next must wait: from then on the server's records wait for {@link
  * #released}. It accepts one connection.
  */
-final class HoldingRelay implements AutoCloseable {
-  /** How long the relay waits for the client's connection, and a held record for its release. */
-  private static final Duration BOUND = Duration.ofSeconds(20);
-
-  /** TLS's content type of application data, which TLS 1.3 also gives its encrypted handshake. */
-  private static final int APPLICATION_DATA = 23;
-
+final class HoldingRelay extends LoopbackRelay {
   /** Whether the server's next record, and every one after it, is held. */
   @FunctionalInterface
   interface Hold {
@@ -53,17 +44,13 @@ final class HoldingRelay implements AutoCloseable {
   /** Completed once the server's side has ended, or passing its records on failed. */
   final CompletableFuture<Void> passedBack = new CompletableFuture<>();
 
-  private final ServerSocket listener;
-  private final InetSocketAddress server;
   private final Hold hold;
-  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
   /** Set before the client's first encrypted record is passed on. */
   private volatile boolean clientEncrypted;
 
   private HoldingRelay(ServerSocket listener, InetSocketAddress server, Hold hold) {
-    this.listener = listener;
-    this.server = server;
+    super(listener, server);
     this.hold = hold;
   }
 
@@ -71,38 +58,25 @@ final class HoldingRelay implements AutoCloseable {
   static HoldingRelay start(InetSocketAddress server, Hold hold) throws IOException {
     HoldingRelay relay =
         new HoldingRelay(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()), server, hold);
-    Thread accepting = new Thread(relay::serve, "relay-accept");
-    accepting.setDaemon(true);
-    accepting.start();
+    relay.begin("relay-accept");
     return relay;
   }
 
-  /** Where the client connects, as pairctl takes it: {@code 127.0.0.1:PORT}. */
-  String address() {
-    return "127.0.0.1:" + listener.getLocalPort();
+  @Override
+  void relay(Socket fromClient, Socket toServer) throws IOException {
+    daemon(() -> passBack(toServer, fromClient), "relay-server-to-client");
+    try {
+      passOn(fromClient.getInputStream(), toServer.getOutputStream());
+    } catch (IOException reset) {
+      // a reset ends the client's side as a close does
+    }
+    clientClosed.complete(null);
   }
 
-  private void serve() {
-    try {
-      listener.setSoTimeout((int) BOUND.toMillis());
-      Socket fromClient = listener.accept();
-      sockets.add(fromClient);
-      Socket toServer = new Socket();
-      sockets.add(toServer);
-      toServer.connect(server, (int) BOUND.toMillis());
-      Thread back = new Thread(() -> passBack(toServer, fromClient), "relay-server-to-client");
-      back.setDaemon(true);
-      back.start();
-      try {
-        passOn(fromClient.getInputStream(), toServer.getOutputStream());
-      } catch (IOException reset) {
-        // a reset ends the client's side as a close does
-      }
-      clientClosed.complete(null);
-    } catch (IOException e) {
-      clientClosed.completeExceptionally(e);
-      holding.completeExceptionally(e);
-    }
+  @Override
+  void failed(IOException e) {
+    clientClosed.completeExceptionally(e);
+    holding.completeExceptionally(e);
   }
 
   /** The client's records on to the server, noting the first encrypted one before it goes. */
@@ -159,9 +133,6 @@ final class HoldingRelay implements AutoCloseable {
   @Override
   public void close() throws IOException {
     released.complete(null);
-    listener.close();
-    for (Socket socket : sockets) {
-      socket.close();
-    }
+    super.close();
   }
 }

@@ -28,17 +28,21 @@ import dev.paird.trust.TrustStore;
 import dev.paird.trust.TrustedPeer;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -277,17 +281,67 @@ final class SessionHandlerTest {
     }
   }
 
+  /** How a server ends the connection after its TLS handshake, before its first frame. */
+  enum ServerEnd {
+    /** epoll reports the reset its kernel sent in answer to the client's frame. */
+    RESET_READ,
+    /**
+     * The reset arrived while the client was still writing: the write fails, and Netty closes the
+     * channel without an exception and without reading.
+     */
+    RESET_WHILE_WRITING,
+    /**
+     * The connection ends without close_notify once the client's frame has been written (a server
+     * that stopped, say): the server may have acted on the frame.
+     */
+    END_AFTER_THE_FRAME,
+    /** The server closes TLS itself (close_notify), then the connection. */
+    CLOSE_NOTIFY
+  }
+
+  /**
+   * Once the client's handshake has ended, holds every write as a socket whose buffer is full does;
+   * when the channel closes, fails them before channelInactive goes on, as Netty does.
+   */
+  private static final class StalledWrites extends ChannelDuplexHandler {
+    private final boolean stall;
+    private final List<ChannelPromise> held = new ArrayList<>();
+
+    StalledWrites(boolean stall) {
+      this.stall = stall;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
+      if (stall && ctx.pipeline().get(SslHandler.class).handshakeFuture().isSuccess()) {
+        io.netty.util.ReferenceCountUtil.release(message);
+        held.add(promise);
+      } else {
+        ctx.write(message, promise);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      for (ChannelPromise promise : held) {
+        promise.tryFailure(new ClosedChannelException());
+      }
+      ctx.fireChannelInactive();
+    }
+  }
+
   /**
    * TLS 1.3: the client's handshake ends before the server has judged the client's certificate. A
-   * server that refuses it sends an alert and closes; the client's first frame then meets a reset,
-   * which can discard the alert unread. A reset after the handshake and before the server's first
-   * frame is therefore the handshake's failure: tls_failed. A server that closes then, saying so in
-   * TLS (close_notify), is a protocol error, as before.
+   * server that refuses it sends an alert and closes; the reset its kernel then sends can discard
+   * the alert unread, or fail the client's write before anything is read. A reset, or an end before
+   * the client's first frame was written, after the handshake and before the server's first frame
+   * is therefore the handshake's failure: tls_failed. An end once that frame has been written, or a
+   * server that closes saying so in TLS (close_notify), is a protocol error, as before.
    */
-  @ParameterizedTest(name = "reset: {0}")
-  @ValueSource(booleans = {false, true})
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(ServerEnd.class)
   void afterHandshake_serverEndsBeforeItsFirstFrame_aResetIsTlsFailed_aCloseAProtocolError(
-      boolean reset) {
+      ServerEnd end) {
     // A server that completes its handshake and then answers nothing.
     EmbeddedChannel server =
         channel(
@@ -299,24 +353,35 @@ final class SessionHandlerTest {
                 io.netty.util.ReferenceCountUtil.release(message);
               }
             });
-    try (LinkedChannels link = new LinkedChannels(server, pingClient())) {
+    StalledWrites writes = new StalledWrites(end == ServerEnd.RESET_WHILE_WRITING);
+    EmbeddedChannel client =
+        clientHandler(new ChannelHandler[] {writes}, clientTls.client(), this::pingSession);
+    try (LinkedChannels link = new LinkedChannels(server, client)) {
       link.run();
       assertThat(clientHeard.all()).as("the handshake done, nothing heard yet").isEmpty();
+      assertThat(writes.held.isEmpty())
+          .as("the client's frame held")
+          .isEqualTo(end != ServerEnd.RESET_WHILE_WRITING);
 
-      if (reset) {
-        // What epoll reports when the server's kernel answers the client's frame with a reset.
-        link.client().pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
-      } else {
-        link.server().close();
+      switch (end) {
+        case RESET_READ ->
+            link.client()
+                .pipeline()
+                .fireExceptionCaught(new IOException("Connection reset by peer"));
+        case RESET_WHILE_WRITING, END_AFTER_THE_FRAME ->
+            // What Netty does when a write fails, or the other end's FIN is read: close, no
+            // exception.
+            link.client().unsafe().close(link.client().voidPromise());
+        case CLOSE_NOTIFY -> link.server().close();
       }
       link.run();
 
       PairdException failure = clientHeard.onlyFailure();
-      if (reset) {
+      if (end == ServerEnd.CLOSE_NOTIFY || end == ServerEnd.END_AFTER_THE_FRAME) {
+        assertThat(failure.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+      } else {
         assertThat(failure.code()).isEqualTo(ErrorCode.TLS_FAILED);
         assertThat(failure).hasMessageContaining("right after the TLS handshake");
-      } else {
-        assertThat(failure.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
       }
       assertThat(link.client().isOpen()).isFalse();
     }
@@ -837,8 +902,16 @@ final class SessionHandlerTest {
   /** The client's pipeline, as {@link NettyPairingClient} builds it. */
   private EmbeddedChannel clientHandler(
       SslContext tls, Function<SessionCertificates, ClientSession> sessions) {
+    return clientHandler(new ChannelHandler[0], tls, sessions);
+  }
+
+  /** The same, with {@code before} in front of TLS. */
+  private EmbeddedChannel clientHandler(
+      ChannelHandler[] before,
+      SslContext tls,
+      Function<SessionCertificates, ClientSession> sessions) {
     return channel(
-        new ChannelHandler[0],
+        before,
         tls,
         new SessionHandler(
             SessionHandler.Role.CLIENT,
