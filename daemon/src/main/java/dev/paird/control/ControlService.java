@@ -147,8 +147,17 @@ public final class ControlService {
   }
 
   private ObjectNode newKey(ControlRequest.NewKey request) throws PairdException {
-    // A key that no new device could pair with is not issued.
-    trust.requireRoom();
+    // A key that no new device could pair with is not issued. A device already on the list can
+    // still pair again, the other way round: re-pairing needs no room.
+    try {
+      trust.requireRoom();
+    } catch (PairdException e) {
+      throw new PairdException(
+          e.code(),
+          e.getMessage()
+              + ". To pair again with a device already on the list, make the key on that device"
+              + " and run pairctl pair on this one: that needs no room");
+    }
     Suite suite = request.suite().orElse(config.defaultSuite());
     PendingKeys.IssuedKey issued =
         keys.issue(suite, request.lifetime().orElse(config.keyLifetime()));

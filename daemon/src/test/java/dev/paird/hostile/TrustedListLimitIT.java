@@ -59,9 +59,10 @@ final class TrustedListLimitIT {
 
   /**
    * CONTROL.md, {@code new-key} and "Error codes": a hub whose list is full refuses to issue a key
-   * that no new device could pair with: limit_reached, exit 5, a message that says the list is full
-   * and how to make room; no key is pending and its files are as they were. Once one peer is
-   * removed, it issues a key, the device pairs with it, and each trusts the other.
+   * that no new device could pair with: limit_reached, exit 5, a message that says the list is
+   * full, how to make room, and how a device already on it pairs again; no key is pending and its
+   * files are as they were. Once one peer is removed, it issues a key, the device pairs with it,
+   * and each trusts the other.
    */
   @Test
   void fullHub_refusesNewKey_withLimitReached_untilAPeerIsRemoved() throws Exception {
@@ -70,6 +71,7 @@ final class TrustedListLimitIT {
     Result refused = hub.ctl.run("--json", "new-key");
 
     assertLimitReached(refused);
+    assertThat(refused.err()).contains("make the key on that device and run pairctl pair");
     assertThat(hub.ctl.look(Command.LIST_KEYS).path("keys")).as("keys pending").isEmpty();
     assertUnchanged(hub, files);
 
