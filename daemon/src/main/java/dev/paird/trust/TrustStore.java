@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -197,9 +198,10 @@ public final class TrustStore implements AutoCloseable {
 
   /**
    * Room held for the certificates of pairings in progress as the client ({@link #reserveRoomFor}):
-   * each distinct certificate counts as one more peer until it is saved, which takes its holds with
-   * it, or its holds are released. Guarded by itself, as is the assignment of {@link #snapshot}, so
-   * that a certificate is never counted both as held and as listed.
+   * each distinct certificate counts as one more peer, and as the bytes its record adds to {@code
+   * trusted.json}, until it is saved, which takes its holds with it, or its holds are released.
+   * Guarded by itself, as is the assignment of {@link #snapshot}, so that a certificate is never
+   * counted both as held and as listed.
    */
   private final Set<Reservation> holds = new HashSet<>();
 
@@ -212,8 +214,9 @@ public final class TrustStore implements AutoCloseable {
   private Optional<String> base;
 
   /**
-   * At least the size of {@code trusted.json} if it were written now; read without the lock by
-   * {@link #reserveRoomFor}.
+   * At least the size of {@code trusted.json} if it were written now. A change raises it together
+   * with {@link #snapshot}, under {@link #holds}, where {@link #reserveRoomFor} reads both without
+   * the write lock; compacting lowers it to the exact size.
    */
   private volatile long jsonBound;
 
@@ -614,6 +617,24 @@ public final class TrustStore implements AutoCloseable {
     }
   }
 
+  /**
+   * The bytes held for certificates other than {@code own} (each certificate's largest hold once);
+   * called holding {@link #holds}.
+   */
+  private long heldBytesFor(String own) {
+    Map<String, Long> bytes = new HashMap<>();
+    for (Reservation hold : holds) {
+      if (!hold.fingerprint.equals(own)) {
+        bytes.merge(hold.fingerprint, hold.bytes, Math::max);
+      }
+    }
+    long sum = 0;
+    for (long each : bytes.values()) {
+      sum += each;
+    }
+    return sum;
+  }
+
   /** How many certificates other than {@code own} have room held; called holding {@link #holds}. */
   private int heldFor(String own) {
     Set<String> certificates = new HashSet<>();
@@ -644,9 +665,11 @@ public final class TrustStore implements AutoCloseable {
    */
   public final class Reservation {
     private final String fingerprint;
+    private final long bytes; // at most what its record adds to trusted.json
 
-    private Reservation(String fingerprint) {
+    private Reservation(String fingerprint, long bytes) {
       this.fingerprint = fingerprint;
+      this.bytes = bytes;
     }
 
     /** Gives the room back; the pairing has ended, saved or not. */
@@ -691,16 +714,15 @@ public final class TrustStore implements AutoCloseable {
    * Checks that {@link #put} of {@code certificate} would not be refused now, and holds its place
    * in the list until it is saved or the returned reservation is released: that the list has room
    * for it if it is new, counting the room other pairings hold, that its record fits a journal line
-   * and that the list with it stays within {@link #MAX_FILE_BYTES}. A device pairing as the client
-   * asks this as soon as TLS has shown it the other device's certificate, before the exchange: the
-   * other device saves trust first, so a certificate refused only after the exchange would leave it
-   * trusting this one alone (PROTOCOL.md, §7). The held room is what keeps a second pairing, or a
-   * pairing as the server, from taking the last place meanwhile. The bytes are not held: two
-   * pairings with certificates large enough to take the list to its byte bound together can still
-   * both pass, and the second be refused after its exchange. Takes only the small lock of the
-   * holds: it may run on an event loop while a change is being written, and {@link #put} checks
-   * again. When its bound says the list may not fit, it encodes the list to count its bytes (some
-   * 100 ms at 16 MiB, keeping none of them).
+   * and that the list with it stays within {@link #MAX_FILE_BYTES}, both counting what other
+   * pairings hold. A device pairing as the client asks this as soon as TLS has shown it the other
+   * device's certificate, before the exchange: the other device saves trust first, so a certificate
+   * refused only after the exchange would leave it trusting this one alone (PROTOCOL.md, §7). The
+   * held place and bytes are what keep a second pairing, or a pairing as the server, from taking
+   * the room meanwhile: of two reservations made at once, the later counts the earlier's hold.
+   * Takes only the small lock of the holds: it may run on an event loop while a change is being
+   * written, and {@link #put} checks again. When its bound says the list may not fit, it encodes
+   * the list to count its bytes (some 100 ms at 16 MiB, keeping none of them), outside that lock.
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} if the put would be refused for room,
    *     {@link ErrorCode#INVALID_ARGUMENT} if the host or label is not acceptable
@@ -711,10 +733,14 @@ public final class TrustStore implements AutoCloseable {
     TrustSnapshot current = snapshot;
     TrustedPeer peer = entry(current, certificate, host, suite, label, now);
     byte[] line = TrustJournal.line(new TrustJournal.Put(peer));
-    requireFits(line, jsonBound + line.length + PRETTY_OVERHEAD, current.with(peer));
-    Reservation hold = new Reservation(peer.fingerprint());
+    Reservation hold = new Reservation(peer.fingerprint(), line.length + PRETTY_OVERHEAD);
+    long heldBytes;
+    TrustSnapshot latest;
+    long latestBound;
     synchronized (holds) {
-      TrustSnapshot latest = snapshot;
+      // The list and its bound as the last change left them: a change sets both under this lock.
+      latest = snapshot;
+      latestBound = jsonBound;
       if (latest.get(peer.fingerprint()).isEmpty()) {
         int held = heldFor(peer.fingerprint());
         if (latest.size() + held >= maxPeers) {
@@ -722,6 +748,13 @@ public final class TrustStore implements AutoCloseable {
         }
         holds.add(hold);
       }
+      heldBytes = heldBytesFor(peer.fingerprint());
+    }
+    try {
+      requireFits(line, latestBound + hold.bytes, heldBytes, latest.with(peer));
+    } catch (PairdException e) {
+      hold.release();
+      throw e;
     }
     return hold;
   }
@@ -841,7 +874,14 @@ public final class TrustStore implements AutoCloseable {
     byte[] line = TrustJournal.line(change);
     long bound =
         jsonBound + (change instanceof TrustJournal.Put ? line.length + PRETTY_OVERHEAD : 0);
-    boolean compactNow = requireFits(line, bound, next);
+    long heldBytes = 0;
+    if (change instanceof TrustJournal.Put put) {
+      // A removal always fits; an addition leaves room for what pairings in progress hold.
+      synchronized (holds) {
+        heldBytes = heldBytesFor(put.peer().fingerprint());
+      }
+    }
+    boolean compactNow = requireFits(line, bound, heldBytes, next);
     if (journal.length() > 0 && journal.length() + line.length > maxFileBytes / 2) {
       // Only with huge certificates: the journal stays well within what open() reads back.
       try {
@@ -919,13 +959,13 @@ public final class TrustStore implements AutoCloseable {
     }
     synchronized (holds) {
       snapshot = next;
+      jsonBound = bound;
       if (change instanceof TrustJournal.Put) {
         // A saved certificate needs no room held: it has its place.
         holds.removeIf(hold -> hold.fingerprint.equals(changed.fingerprint()));
       }
     }
     hash.ifPresent(h -> capathIndex.set(h, hashPeers));
-    jsonBound = bound;
     if (compactNow || journal.changes() > Math.max(minCompactChanges, next.peers().size() / 8)) {
       try {
         compact(next);
@@ -937,14 +977,15 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
-   * Refuses a change whose journal line, or whose list {@code next} in {@code trusted.json}, would
-   * be larger than paird reads back; {@code bound} is at least the size of that list. Returns
-   * whether the list must be compacted with the change: the bound passed the limit, the list did
-   * not.
+   * Refuses a change whose journal line, or whose list {@code next} in {@code trusted.json} with
+   * {@code held} bytes more (held for pairings in progress), would be larger than paird reads back;
+   * {@code bound} is at least the size of that list. Returns whether the list must be compacted
+   * with the change: the bound passed the limit, the list did not.
    *
    * @throws PairdException {@link ErrorCode#LIMIT_REACHED} naming which
    */
-  private boolean requireFits(byte[] line, long bound, TrustSnapshot next) throws PairdException {
+  private boolean requireFits(byte[] line, long bound, long held, TrustSnapshot next)
+      throws PairdException {
     if (line.length > TrustJournal.MAX_LINE_BYTES) {
       throw new PairdException(
           ErrorCode.LIMIT_REACHED,
@@ -954,20 +995,21 @@ public final class TrustStore implements AutoCloseable {
               + TrustJournal.MAX_LINE_BYTES
               + ")");
     }
-    if (bound <= maxFileBytes) {
+    if (bound + held <= maxFileBytes) {
       return false;
     }
     // The bound overestimates (a re-pairing or a removal does not lower it); only the list itself
     // says whether it fits.
-    if (TrustFiles.jsonLength(next.peers()) > maxFileBytes) {
+    if (TrustFiles.jsonLength(next.peers()) + held > maxFileBytes) {
       throw new PairdException(
           ErrorCode.LIMIT_REACHED,
           "the trusted list would grow past "
               + size(maxFileBytes)
+              + (held == 0 ? "" : " with the " + size(held) + " held for pairings in progress")
               + ", more than paird reads back; remove a peer you no longer use with `pairctl"
               + " remove FINGERPRINT` first");
     }
-    return true;
+    return bound > maxFileBytes;
   }
 
   /**
@@ -1082,7 +1124,7 @@ public final class TrustStore implements AutoCloseable {
     return bytes;
   }
 
-  private static String size(int bytes) {
+  private static String size(long bytes) {
     return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
   }
 

@@ -314,6 +314,52 @@ final class TrustStoreTest {
     assertThat(TrustFiles.jsonLength(List.of())).isEqualTo(TrustFiles.encodeJson(List.of()).length);
   }
 
+  /**
+   * The bytes a pairing's record will add are held with its place: a second pairing, or a put as
+   * the server, whose certificate fits the list's byte bound alone but not beside the held one is
+   * refused, naming the held bytes, until the first ends; a removal is never refused for them.
+   */
+  @Test
+  void reserveRoomFor_holdsTheBytesOfItsRecord_againstOtherPairingsAndPuts() throws Exception {
+    long heldForB = recordBound(B, "b");
+    long withC = TrustFiles.jsonLength(List.of(peer(C, LONG_C)));
+    int maxBytes = Math.toIntExact(withC + heldForB - 1);
+    assertThat(TrustFiles.jsonLength(List.of(peer(A, "a"))) + heldForB)
+        .as("A fits beside B's hold")
+        .isLessThanOrEqualTo(maxBytes);
+    TrustStore store = TrustStore.open(dir, 10, maxBytes, AtomicFiles::write);
+
+    TrustStore.Reservation forB = store.reserveRoomFor(B, "b", Suite.HMAC, Optional.empty(), T0);
+
+    assertThatThrownBy(() -> store.reserveRoomFor(C, LONG_C, Suite.HMAC, Optional.empty(), T0))
+        .isInstanceOfSatisfying(
+            PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_REACHED))
+        .hasMessageContaining("with the " + heldForB + " bytes held for pairings in progress");
+    assertFull(() -> store.put(C, LONG_C, Suite.HMAC, Optional.empty(), T0));
+    store.put(A, "a", Suite.HMAC, Optional.empty(), T0);
+    store.remove(Certificates.fingerprint(A));
+    assertThat(store.list()).isEmpty();
+
+    forB.release();
+    TrustStore.Reservation forC = store.reserveRoomFor(C, LONG_C, Suite.HMAC, Optional.empty(), T0);
+    store.put(C, LONG_C, Suite.HMAC, Optional.empty(), T0);
+    assertThat(store.list()).extracting(TrustedPeer::host).containsExactly(LONG_C);
+    forC.release();
+  }
+
+  /** C's host: its record is longer than A's, which fits beside a hold where C's does not. */
+  private static final String LONG_C = "c.whose-record-is-longer-than-a-s.example";
+
+  private static TrustedPeer peer(X509Certificate certificate, String host) {
+    return TrustedPeer.create(certificate, host, Suite.HMAC, Optional.empty(), T0);
+  }
+
+  /** What a reservation holds for the record of {@code certificate}. */
+  private static long recordBound(X509Certificate certificate, String host) {
+    return (long) TrustJournal.line(new TrustJournal.Put(peer(certificate, host))).length
+        + TrustStore.PRETTY_OVERHEAD;
+  }
+
   @Test
   void reserveRoomFor_refusesWhatPutWouldRefuse_andWritesNothing() throws Exception {
     TrustStore store = TrustStore.open(dir, 10, 1500, AtomicFiles::write);
