@@ -8,6 +8,7 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.ExitStatus;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
+import dev.paird.api.Printable;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -344,7 +345,9 @@ public final class PairCtl {
       // If it cannot be written, the message below still says what failed.
       written(Json.write(Json.error(e.code().wireName(), e.getMessage())) + "\n");
     }
-    return report(terminal.safe(e.getMessage()), hint, e.code().exitStatus());
+    // paird escapes the caller's text it quotes for its own ASCII log; shown here by the
+    // terminal's lights instead, escaped once.
+    return report(terminal.safe(Printable.unescaped(e.getMessage())), hint, e.code().exitStatus());
   }
 
   /** {@code message} must be safe to print. */

@@ -256,6 +256,29 @@ final class PairCtlTest {
     }
   }
 
+  /**
+   * CONTROL.md, "Responses": paird escapes the caller's text it quotes into printable ASCII for its
+   * log; pairctl shows it by its own terminal's lights, escaped once, not a second time.
+   */
+  @Test
+  void daemonError_quotingEscapedText_showsItOnceByTheTerminalsLights() throws Exception {
+    // The JSON string holds: no pending key has id '\xe9\U0001f600x', nor 'a\\b', nor '\x1b'
+    try (FakeDaemon paird =
+        FakeDaemon.start(
+            socket(),
+            error(
+                "not_found",
+                "no pending key has id '\\\\xe9\\\\U0001f600x', nor 'a\\\\\\\\b', nor"
+                    + " '\\\\x1b'"))) {
+      Result result = pairctl("cancel-key", "x");
+
+      assertThat(result.err)
+          .startsWith(
+              "pairctl: no pending key has id '\u00e9\ud83d\ude00x', nor 'a\\\\b', nor '\\x1b'\n")
+          .doesNotContain("\u001b");
+    }
+  }
+
   @Test
   void noDaemon_exitsUnreachable() {
     Result result = pairctl("list-trusted");

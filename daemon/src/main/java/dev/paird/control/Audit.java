@@ -3,6 +3,7 @@ package dev.paird.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlRequest;
+import dev.paird.api.Echo;
 import dev.paird.api.Printable;
 
 /** The safe details of a state-changing command for its audit line: never a key. */
@@ -55,11 +56,23 @@ final class Audit {
     }
   }
 
-  /** A value the caller sent: bounded, since it may be anything. */
+  /**
+   * A value the caller sent: bounded, since it may be anything, not shown if it has a key's shape
+   * ({@link Echo}), and quoted if it could otherwise read as more than one value.
+   */
   private static void field(StringBuilder out, String name, String value) {
-    out.append(' ')
-        .append(name)
-        .append('=')
-        .append(Printable.escaped(value, ControlRequest.ECHO_LIMIT));
+    out.append(' ').append(name).append('=').append(quoted(Echo.of(value)));
+  }
+
+  /**
+   * {@code escaped} (printable ASCII, its backslashes doubled) as one field's value: as it is, or,
+   * if it is empty or holds a space, a double quote or an equals sign, in double quotes with each
+   * double quote inside escaped as {@code \x22}, so that a host such as {@code "10.0.0.7
+   * result=ok"} cannot add a field of its own to the line.
+   */
+  static String quoted(String escaped) {
+    boolean plain =
+        !escaped.isEmpty() && escaped.chars().noneMatch(c -> c == ' ' || c == '"' || c == '=');
+    return plain ? escaped : '"' + escaped.replace("\"", "\\x22") + '"';
   }
 }

@@ -16,10 +16,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.POJONode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.paird.api.ControlProtocol;
-import dev.paird.api.ControlRequest;
+import dev.paird.api.Echo;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
-import dev.paird.api.Printable;
 import dev.paird.io.JsonTrees;
 import dev.paird.io.SecretText;
 import java.io.IOException;
@@ -241,7 +240,7 @@ public final class ControlCodec {
         throw new Refused(
             parser,
             "the field \""
-                + Printable.escaped(name, ControlRequest.ECHO_LIMIT)
+                + Echo.of(name)
                 + "\" appears twice in one object"
                 + column(parser.currentLocation())
                 + "; send each field once");

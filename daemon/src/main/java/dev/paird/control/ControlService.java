@@ -3,10 +3,10 @@ package dev.paird.control;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paird.api.ControlRequest;
+import dev.paird.api.Echo;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
-import dev.paird.api.Printable;
 import dev.paird.api.Suite;
 import dev.paird.api.Version;
 import dev.paird.config.ListenAddress;
@@ -180,7 +180,7 @@ public final class ControlService {
                     new PairdException(
                         ErrorCode.NOT_FOUND,
                         "no pending or recently finished key has id '"
-                            + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+                            + Echo.of(id)
                             + "'; 'pairctl list-keys' shows the pending ones"));
     return outcome.thenApply(
         result -> {
@@ -215,7 +215,7 @@ public final class ControlService {
       throw new PairdException(
           ErrorCode.NOT_FOUND,
           "no pending key has id '"
-              + Printable.escaped(id, ControlRequest.ECHO_LIMIT)
+              + Echo.of(id)
               + "'; 'pairctl list-keys' shows the pending ones");
     }
     ObjectNode out = object();

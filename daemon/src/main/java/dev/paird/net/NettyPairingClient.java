@@ -2,11 +2,11 @@ package dev.paird.net;
 
 import dev.paird.api.ControlProtocol;
 import dev.paird.api.ControlRequest;
+import dev.paird.api.Echo;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.HmacCode;
 import dev.paird.api.PairdException;
 import dev.paird.api.PairingCode;
-import dev.paird.api.Printable;
 import dev.paird.api.Spake2Code;
 import dev.paird.api.Suite;
 import dev.paird.config.HostPort;
@@ -224,6 +224,15 @@ public final class NettyPairingClient implements PairingClient {
               ErrorCode.INVALID_ARGUMENT,
               "'" + quoted(host) + "' is not HOST, HOST:PORT or [IPV6]:PORT"));
     }
+    if (PairingCode.isKeyNotHost(target.host())) {
+      // Never looked up: the name servers would receive the key.
+      return CompletableFuture.failedFuture(
+          new PairdException(
+              ErrorCode.INVALID_ARGUMENT,
+              "the host has the shape of a pairing key, so it is neither looked up nor shown;"
+                  + " give the other device's host name or address as HOST, and the key where"
+                  + " pairctl asks for it"));
+    }
     CompletableFuture<Outcome> result = new CompletableFuture<>();
     EventLoop loop = callersLoop();
     Attempt attempt = new Attempt();
@@ -429,9 +438,10 @@ public final class NettyPairingClient implements PairingClient {
 
   /**
    * A host the caller sent, as a message quotes it: its first {@link ControlRequest#ECHO_LIMIT}
-   * characters, printable ASCII and escapes (docs/CONTROL.md, "Responses").
+   * characters, printable ASCII and escapes, or not at all if it has a key's shape ({@link Echo};
+   * docs/CONTROL.md, "Responses").
    */
   private static String quoted(String host) {
-    return Printable.escaped(host, ControlRequest.ECHO_LIMIT);
+    return Echo.of(host);
   }
 }

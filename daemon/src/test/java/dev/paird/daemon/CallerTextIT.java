@@ -101,6 +101,70 @@ final class CallerTextIT {
     assertThat(paird.log()).doesNotContain("\u202e");
   }
 
+  /**
+   * CONTROL.md, "Access" and "Responses": a pending key sent where an id goes (cancel-key,
+   * wait-key) is neither repeated in the answer nor written to the log, audit line included; the
+   * message says why, and the key stays pending.
+   */
+  @Test
+  void pendingKey_sentAsAKeyId_isShownNowhere_andStaysPending() throws Exception {
+    JsonNode issued = JSON.readTree(Pairctl.exchange(options.socket(), line(request("new-key"))));
+    String key = issued.path("result").path("key").textValue();
+    String id = issued.path("result").path("id").textValue();
+
+    for (String command : new String[] {"cancel-key", "wait-key"}) {
+      for (String typed : new String[] {key, key.replace("-", "")}) {
+        ObjectNode request = request(command);
+        request.putObject("args").put("id", typed);
+
+        JsonNode error = ask(request);
+
+        assertThat(error.path("code").textValue()).isEqualTo("not_found");
+        assertThat(error.path("message").textValue())
+            .contains("[not shown: it has the shape of a pairing key]")
+            .doesNotContain(typed);
+      }
+    }
+    paird.awaitLogLine(
+        line -> line.contains("command=cancel-key"),
+        "auditing cancel-key",
+        PairdProcess.START_TIMEOUT);
+    assertThat(paird.log())
+        .doesNotContain(key)
+        .doesNotContain(key.replace("-", ""))
+        .contains("command=cancel-key id=\"[not shown: it has the shape of a pairing key]\"");
+    JsonNode keys = JSON.readTree(Pairctl.exchange(options.socket(), line(request("list-keys"))));
+    assertThat(keys.path("result").path("keys").findValuesAsText("id")).containsExactly(id);
+  }
+
+  /**
+   * CONTROL.md, "Access": a value the caller sent that holds a space, a double quote or an equals
+   * sign is one quoted value in its audit line, so that it cannot pose as a field of its own.
+   */
+  @Test
+  void auditLine_callerTextWithSpacesAndEquals_isOneQuotedValue() throws Exception {
+    ObjectNode request = request("pair");
+    request
+        .putObject("args")
+        .put("host", "10.0.0.7 result=ok \"x")
+        .put("key", "12-1234-1234-1")
+        .put("label", "my laptop");
+
+    ask(request);
+
+    String audit =
+        paird.awaitLogLine(
+            line -> line.contains("command=pair"), "auditing the pair", PairdProcess.START_TIMEOUT);
+    assertThat(audit)
+        .endsWith(
+            " command=pair host=\"10.0.0.7 result=ok \\x22x\" label=\"my laptop\""
+                + " result=error=invalid_argument");
+  }
+
+  private static String line(ObjectNode request) throws Exception {
+    return JSON.writeValueAsString(request) + "\n";
+  }
+
   private static ObjectNode request(String command) {
     ObjectNode request = JsonNodeFactory.instance.objectNode();
     request.put("v", 1).put("command", command);

@@ -96,6 +96,14 @@ final class DnsServer implements AutoCloseable {
     return (int) events.stream().filter(isQuery(name)).count();
   }
 
+  /** Every name the server has been asked for, in order. */
+  synchronized List<String> queriedNames() {
+    return events.stream()
+        .filter(event -> event.path("event").textValue().equals("query"))
+        .map(event -> event.path("name").textValue())
+        .toList();
+  }
+
   /** How many connections the TCP port has accepted. */
   synchronized int connections() {
     return (int) events.stream().filter(DnsServer::isConnection).count();

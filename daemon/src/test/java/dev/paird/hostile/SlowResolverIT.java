@@ -21,6 +21,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,6 +188,31 @@ final class SlowResolverIT {
     assertThat(retry.err()).contains("cannot resolve '" + name + "'");
     assertThat(dns.queries(name)).as("queries for %s after the retry", name).isEqualTo(queries);
     assertThat(retryTook).as("the retry's run").isLessThan(LOOKUP_BOUND);
+  }
+
+  /**
+   * CONTROL.md, {@code pair} and "Responses": a key typed where the host goes is refused with
+   * {@code invalid_argument} (exit 2) before any lookup, so the name servers never receive it; the
+   * message says why without repeating it, and paird's log never holds it.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"pair", "ping"})
+  void hostWithTheShapeOfAKey_isRefused_andNeverSentToTheNameServers(String command)
+      throws Exception {
+    String key = Spake2Code.generate(new SecureRandom(), 42, 8).format();
+    device.keys.add(key);
+    String digits = key.replace("-", "");
+
+    Result run =
+        command.equals("pair") ? device.pair(key, CODE) : device.ctl.run("--json", "ping", key);
+
+    assertThat(run.status()).as(run.err()).isEqualTo(2);
+    assertThat(run.json().path("error").path("code").textValue()).isEqualTo("invalid_argument");
+    assertThat(run.err()).contains("shape of a pairing key").doesNotContain(key);
+    assertThat(run.err().replace("-", "")).doesNotContain(digits);
+    assertThat(dns.queriedNames())
+        .as("names the DNS server was asked for")
+        .noneMatch(name -> name.replace("-", "").contains(digits));
   }
 
   private static Result pairOrPing(String command, String name) throws Exception {

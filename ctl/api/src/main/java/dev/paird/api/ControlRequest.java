@@ -271,7 +271,7 @@ public sealed interface ControlRequest {
                     new PairdException(
                         ErrorCode.UNKNOWN_COMMAND,
                         "unknown command '"
-                            + Printable.escaped(name, ECHO_LIMIT)
+                            + Echo.of(name)
                             + "'; see docs/CONTROL.md for the commands"));
     Object args = request.get("args");
     if (args != null && !(args instanceof Fields)) {
@@ -337,8 +337,7 @@ public sealed interface ControlRequest {
       for (String field : node.names()) {
         if (!allowed.contains(field)) {
           throw new PairdException(
-              ErrorCode.BAD_REQUEST,
-              "unknown field \"" + Printable.escaped(field, ECHO_LIMIT) + "\" in " + what);
+              ErrorCode.BAD_REQUEST, "unknown field \"" + Echo.of(field) + "\" in " + what);
         }
       }
     }

@@ -93,6 +93,64 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
     }
   }
 
+  /**
+   * Whether {@code text} has the shape of a key, whether or not its check character is right: once
+   * dashes, spaces and tabs are dropped, 9 to 13 digits (a spake2 code) or 26 or 27 letters and
+   * digits (an hmac key, or one with a character missing). Such text is never repeated in a message
+   * or a log line ({@link Echo}): a key typed into the wrong place, with a typo or not, must not be
+   * shown to whoever reads them. Text of other shapes may still hold a key's digits (a key with a
+   * character too many, say); this catches the likely slips, not every one.
+   */
+  static boolean hasKeyShape(CharSequence text) {
+    if (text == null) {
+      return false;
+    }
+    int length = 0;
+    boolean digitsOnly = true;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '-' || c == ' ' || c == '\t') {
+        continue;
+      }
+      boolean digit = c >= '0' && c <= '9';
+      if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')) {
+        return false;
+      }
+      digitsOnly &= digit;
+      length++;
+    }
+    return digitsOnly
+        ? length >= Spake2Code.MIN_TYPED_DIGITS && length <= Spake2Code.MAX_TYPED_DIGITS
+        : length == HmacCode.TYPED_LENGTH - 1 || length == HmacCode.TYPED_LENGTH;
+  }
+
+  /**
+   * Whether {@code host}, as a caller gave it for {@code pair} or {@code ping}, is more likely a
+   * key than a host: a spake2 code's shape (no host name is 9 to 13 digits and dashes), or a
+   * well-formed hmac key, check character and all. Such a host is refused, never looked up: a
+   * lookup would send the key to the name servers.
+   */
+  static boolean isKeyNotHost(String host) {
+    if (!hasKeyShape(host)) {
+      return false;
+    }
+    boolean digitsOnly =
+        host.chars().allMatch(c -> c == '-' || c == ' ' || c == '\t' || (c >= '0' && c <= '9'));
+    if (digitsOnly) {
+      return true;
+    }
+    // The host is the caller's String already; its parsed copy is wiped.
+    char[] typed = host.toCharArray();
+    try {
+      parse(typed).destroy();
+      return true;
+    } catch (PairdException e) {
+      return false;
+    } finally {
+      java.util.Arrays.fill(typed, '\0');
+    }
+  }
+
   private static boolean isBlank(char[] typed) {
     for (char c : typed) {
       if (!Character.isWhitespace(c)) {

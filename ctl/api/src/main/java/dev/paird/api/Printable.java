@@ -88,6 +88,62 @@ public final class Printable {
     return out.toString();
   }
 
+  /**
+   * Undoes {@link #escaped}: each escape of a code point becomes that code point, and a doubled
+   * backslash one backslash. A backslash that begins no escape of this rule stays as it is. For
+   * text escaped for one destination (paird's messages are printable ASCII) that another shows by
+   * its own lights: pairctl passes the result through {@link #escaped(String, IntPredicate)} again,
+   * so what is not printable is escaped once, and the rest shows as itself where it can.
+   */
+  public static String unescaped(String text) {
+    if (text.indexOf('\\') < 0) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.length());
+    int i = 0;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (c != '\\' || i + 1 >= text.length()) {
+        out.append(c);
+        i++;
+        continue;
+      }
+      char kind = text.charAt(i + 1);
+      if (kind == '\\') {
+        out.append('\\');
+        i += 2;
+        continue;
+      }
+      int digits = kind == 'x' ? 2 : kind == 'u' ? 4 : kind == 'U' ? 8 : 0;
+      int codePoint = digits == 0 ? -1 : hex(text, i + 2, digits);
+      if (codePoint < 0 || !Character.isValidCodePoint(codePoint)) {
+        out.append(c);
+        i++;
+        continue;
+      }
+      out.appendCodePoint(codePoint);
+      i += 2 + digits;
+    }
+    return out.toString();
+  }
+
+  /** The value of {@code digits} lower-case hex digits at {@code from}, or -1 if there are not. */
+  private static int hex(String text, int from, int digits) {
+    if (from + digits > text.length()) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = from; i < from + digits; i++) {
+      char c = text.charAt(i);
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) {
+        return -1;
+      }
+      value = value * 16 + digit;
+    }
+    return value > Integer.MAX_VALUE ? -1 : (int) value;
+  }
+
   private static void escape(StringBuilder out, int c) {
     if (c < 0x100) {
       out.append(String.format(Locale.ROOT, "\\x%02x", c));

@@ -27,6 +27,12 @@ public final class Spake2Code implements PairingCode {
 
   private static final int SLOT_DIGITS = 2;
 
+  /** Fewest digits a code has, as typed: slot, secret and check digit. */
+  static final int MIN_TYPED_DIGITS = SLOT_DIGITS + MIN_SECRET_DIGITS + 1;
+
+  /** Most digits a code has, as typed. */
+  static final int MAX_TYPED_DIGITS = SLOT_DIGITS + MAX_SECRET_DIGITS + 1;
+
   private final int slot;
   private final SecretBytes secret; // ASCII digits
 

@@ -6,9 +6,38 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 final class PrintableTest {
   private static final String UNICODE = "CN=K\u00fcche-Pi, O=\u6771\u4eac \ud83d\ude00";
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        UNICODE,
+        "\u001b[2Jred\ntwo\u0000",
+        "a\\x0a literal, a \\\\ doubled",
+        "evil\u202egnp.exe\ud800\udb40\udc01",
+        "plain"
+      })
+  void unescaped_undoesEscaped(String text) {
+    assertThat(Printable.unescaped(Printable.escaped(text))).isEqualTo(text);
+    assertThat(Printable.unescaped(Printable.escaped(text, c -> true))).isEqualTo(text);
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "'a\\q', 'a\\q'", // no escape of the rule
+    "'\\x4', '\\x4'", // too short
+    "'\\xZZ!', '\\xZZ!'", // not hex
+    "'\\XFF', '\\XFF'", // upper-case x is no escape
+    "'\\U7fffffff', '\\U7fffffff'", // not a code point
+    "'end\\', 'end\\'",
+    "'\\x41\\u00e9\\U0001f600\\\\', 'A\u00e9\ud83d\ude00\\'"
+  })
+  void unescaped_leavesWhatIsNoEscapeAsItIs(String text, String plain) {
+    assertThat(Printable.unescaped(text)).isEqualTo(plain);
+  }
 
   @Test
   void escaped_printableUnicodeTheDestinationShows_isUnchanged() {
