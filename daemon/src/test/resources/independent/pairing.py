@@ -403,8 +403,13 @@ def read_frame(connection):
     return kind, read_exactly(connection, length)
 
 
-def send(connection, kind, body):
-    connection.sendall(frame(kind, body))
+def send(connection, kind, body, trailer=b""):
+    connection.sendall(frame(kind, body) + trailer)
+
+
+# What --tamper trailing-garbage sends right behind the client's last frame, in the same write:
+# a header of an unknown type, which is no frame.
+GARBAGE = b"\xff\xff\xff"
 
 
 def send_error(connection, reason):
@@ -591,7 +596,12 @@ def exchange(args, tls, suite, secret, digits, client_der, server_der):
 
 def hmac_exchange(args, tls, key, client_der, server_der):
     m1, m2 = hmac_messages(key, client_der, server_der)
-    send(tls, HMAC_REQUEST, flip(m1) if args.tamper == "confirmation" else m1)
+    send(
+        tls,
+        HMAC_REQUEST,
+        flip(m1) if args.tamper == "confirmation" else m1,
+        GARBAGE if args.tamper == "trailing-garbage" else b"",
+    )
     body, failure = await_frame(tls, HMAC_RESPONSE)
     if failure:
         emit(outcome="failed", detail=failure)
@@ -625,7 +635,7 @@ def spake2_exchange(args, tls, slot, digits, client_der, server_der):
         return 1
     keys = spake2_keys(client_der, server_der, p_a, p_b, k, w, AAD)
     c_a = flip(keys["cA"]) if args.tamper == "confirmation" else keys["cA"]
-    send(tls, SPAKE2_CLIENT_CONFIRM, c_a)
+    send(tls, SPAKE2_CLIENT_CONFIRM, c_a, GARBAGE if args.tamper == "trailing-garbage" else b"")
     c_b, failure = await_frame(tls, SPAKE2_SERVER_CONFIRM)
     if failure:
         emit(outcome="failed", detail=failure)
@@ -1028,7 +1038,8 @@ def main():
     pair.add_argument("--connect", required=True)
     pair.add_argument("--code", required=True)
     pair.add_argument(
-        "--tamper", choices=["confirmation", "share-not-a-point", "share-identity-k"]
+        "--tamper",
+        choices=["confirmation", "share-not-a-point", "share-identity-k", "trailing-garbage"],
     )
     pair.set_defaults(run=client)
 

@@ -363,7 +363,13 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (persisting) {
-      // A reset or a bad frame now only ends the connection; the save in progress reports.
+      if (cause instanceof FrameDecoder.MalformedFrame) {
+        // Bytes behind the exchange's last frame, as a frame there would be (channelRead0): not
+        // part of the exchange, which is decided; the answer goes once trust is saved. The
+        // decoder discards every later byte.
+        return;
+      }
+      // A reset now only ends the connection; the save in progress reports.
       ctx.close();
       return;
     }

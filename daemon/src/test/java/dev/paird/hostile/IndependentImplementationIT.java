@@ -268,6 +268,23 @@ final class IndependentImplementationIT {
   }
 
   /**
+   * PROTOCOL.md §2: bytes that are no frame, sent right behind the client's last frame (in the same
+   * write, so they arrive while the server saves trust), are not part of the exchange: the server
+   * answers with its proof once trust is saved, and each device trusts the other.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"spake2", "hmac"})
+  void pythonClient_bytesBehindItsLastFrame_areIgnored_andThePairingCompletes(String suite)
+      throws Exception {
+    JsonNode issued = a.newKey("--suite", suite);
+
+    Finished pair = pythonClient(issued.path("key").textValue(), "--tamper", "trailing-garbage");
+
+    assertThat(pair.outcome()).as(pair.toString()).isEqualTo("paired");
+    assertThat(a.trusted()).containsExactly(pythonFingerprint);
+  }
+
+  /**
    * PROTOCOL.md §4, step 2: a pA that is not a point gets ERROR(MALFORMED) and costs an attempt.
    */
   @Test
