@@ -223,7 +223,12 @@ public final class PairCtl {
       if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
         return waitForPeer(client, result, run.json());
       }
-      print(run.json() ? Json.output(result).text("\n") : text(request, result));
+      Output output = run.json() ? Json.output(result).text("\n") : text(request, result);
+      if (request.command() == Command.NEW_KEY) {
+        printKey(client, result, output);
+      } else {
+        print(output);
+      }
       return ExitStatus.OK.code();
     } finally {
       // The key of a new-key answer, if it was not printed.
@@ -293,7 +298,9 @@ public final class PairCtl {
           ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait" + " for");
     }
     // Printed and flushed before waiting: the person needs the key to make the wait end.
-    print(
+    printKey(
+        client,
+        issued,
         json
             ? Json.output(issued).text("\n")
             : format().newKey(issued).text("\n").text(format().waiting()));
@@ -389,6 +396,45 @@ public final class PairCtl {
       throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
     }
   }
+
+  /**
+   * Prints a new key's answer, or, if it cannot be written, cancels the key on the same connection:
+   * a key nobody has seen is only one more for someone else to guess at.
+   */
+  private void printKey(ControlClient client, JsonNode issued, Output output)
+      throws PairdException {
+    try {
+      print(output);
+      return;
+    } catch (PairdException unwritten) {
+      JsonNode id = issued.path("id");
+      if (!id.isTextual()) {
+        throw unwritten;
+      }
+      String which = "key " + terminal.safe(id.textValue());
+      try {
+        client.call(
+            Command.CANCEL_KEY, Json.object().put("id", id.textValue()), Request.DEFAULT_TIMEOUT);
+      } catch (PairdException notCancelled) {
+        throw new PairdException(
+            ErrorCode.INTERNAL,
+            UNWRITTEN_KEY
+                + " and could not be cancelled ("
+                + notCancelled.getMessage()
+                + "): 'pairctl cancel-key "
+                + terminal.safe(id.textValue())
+                + "' withdraws "
+                + which
+                + ", or it expires unused");
+      }
+      throw new PairdException(
+          ErrorCode.INTERNAL,
+          UNWRITTEN_KEY + "; pairctl has cancelled it (" + which + "), so no device can use it");
+    }
+  }
+
+  private static final String UNWRITTEN_KEY =
+      "cannot write to standard output, so the new key was not shown";
 
   /** Whether {@code text} was written to standard output. */
   private boolean written(String text) {

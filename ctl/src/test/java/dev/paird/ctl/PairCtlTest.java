@@ -184,21 +184,46 @@ final class PairCtlTest {
 
   @Test
   void outputThatCannotBeWritten_isAFailure_notAnExitStatusOfZero() throws Exception {
-    OutputStream full =
-        new OutputStream() {
-          @Override
-          public void write(int b) throws IOException {
-            throw new IOException("No space left on device");
-          }
-        };
+    OutputStream full = fullDisk();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{}"))) {
       int status =
-          pairctl(full, err, new KeyInput(Optional::empty, () -> null), "--json", "new-key");
+          pairctl(full, err, new KeyInput(Optional::empty, () -> null), "--json", "status");
 
       assertThat(status).isEqualTo(1);
       assertThat(err.toString(StandardCharsets.UTF_8))
           .startsWith("pairctl: cannot write to standard output, so the answer is lost");
+    }
+  }
+
+  /** Standard output on a full disk: every write fails. */
+  private static OutputStream fullDisk() {
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("No space left on device");
+      }
+    };
+  }
+
+  /** A new key that cannot be shown is cancelled on the same connection: nobody has seen it. */
+  @ParameterizedTest
+  @ValueSource(strings = {"new-key", "--json new-key", "new-key --wait"})
+  void newKey_thatCannotBeWritten_isCancelled(String command) throws Exception {
+    OutputStream full = fullDisk();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String[] args = command.split(" ");
+    try (FakeDaemon paird =
+        FakeDaemon.start(socket(), ok(ISSUED), ok("{\"id\":\"42\",\"cancelled\":true}"))) {
+      int status = pairctl(full, err, new KeyInput(Optional::empty, () -> null), args);
+
+      assertThat(status).isEqualTo(1);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .startsWith(
+              "pairctl: cannot write to standard output, so the new key was not shown; pairctl"
+                  + " has cancelled it (key 42), so no device can use it");
+      assertThat(paird.requests()).hasSize(2);
+      assertThat(paird.requests().get(1)).contains("\"cancel-key\"").contains("\"id\":\"42\"");
     }
   }
 
