@@ -8,10 +8,12 @@ import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -81,6 +83,18 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
   /** Set once a line arrived beyond the queue: no more lines are run on this connection. */
   private boolean overflowed;
+
+  /**
+   * Set once the client has shut down its side of the connection (a half-close, as {@code nc -N}
+   * and {@code socat} make at the end of their input): no more lines come. See {@link #endIfDone}.
+   */
+  private boolean inputEnded;
+
+  /** Whether the request in flight waits on something outside paird: pair, ping, wait-key. */
+  private boolean inFlightWaits;
+
+  /** Set once the connection is closing after a half-close: no more lines are run. */
+  private boolean ending;
 
   /** Closes the connection unless a request line arrives first; null while one is served. */
   private ScheduledFuture<?> deadline;
@@ -201,7 +215,16 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       Arrays.fill(bytes, (byte) 0);
     }
     JsonNode requestId = id;
+    if (inputEnded && waits(request)) {
+      // The client has shut down its side: a request that waits is ended as by a close.
+      parsed.close();
+      abandonedLine(request);
+      ending = true;
+      closeAfterWrites(ctx);
+      return;
+    }
     inFlight = true;
+    inFlightWaits = waits(request);
     CompletableFuture<ObjectNode> result;
     try {
       result = service.execute(request, key);
@@ -276,7 +299,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
    */
   private void drain(ChannelHandlerContext ctx) {
     Optional<ByteBuf> next;
-    while (!inFlight && (next = queued.poll()) != null) {
+    while (!inFlight && !ending && (next = queued.poll()) != null) {
       if (next.isEmpty()) {
         respond(ctx, tooLarge());
         continue;
@@ -311,6 +334,45 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       ctx.channel().config().setAutoRead(true);
     }
     armDeadlineIfIdle(ctx);
+    endIfDone(ctx);
+  }
+
+  /** Whether {@code request} waits on another device or on a key's use: pair, ping, wait-key. */
+  private static boolean waits(ControlRequest request) {
+    return request instanceof ControlRequest.Pair
+        || request instanceof ControlRequest.Ping
+        || request instanceof ControlRequest.WaitKey;
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof ChannelInputShutdownEvent) {
+      inputEnded = true;
+      endIfDone(ctx);
+    }
+    super.userEventTriggered(ctx, event);
+  }
+
+  /**
+   * After the client's half-close (docs/CONTROL.md, Framing): a request that waits (pair, ping,
+   * wait-key) is ended as a close ends it, since a client that has gone looks the same to paird;
+   * every other request read is answered, in order, and then the connection is closed.
+   */
+  private void endIfDone(ChannelHandlerContext ctx) {
+    if (!inputEnded || ending) {
+      return;
+    }
+    if (inFlight && inFlightWaits) {
+      ending = true;
+      ctx.close();
+    } else if (!inFlight && queued.isEmpty()) {
+      ending = true;
+      closeAfterWrites(ctx);
+    }
+  }
+
+  private static void closeAfterWrites(ChannelHandlerContext ctx) {
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   /** With nothing in flight or queued, the next request line is due within the timeout. */

@@ -77,6 +77,9 @@ public final class ControlServer implements AutoCloseable {
             .group(boss, workers)
             .channel(EpollServerDomainSocketChannel.class)
             .option(ChannelOption.SO_BACKLOG, 16)
+            // A client that shuts down its side after its requests (nc -N, socat) is still
+            // answered: ControlHandler ends the connection once it has.
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childHandler(
                 new ControlChannelInitializer(
                     service,

@@ -33,6 +33,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
@@ -53,6 +54,8 @@ import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /** The control pipeline on an EmbeddedChannel: framing, error paths, ordering and bounds. */
@@ -626,6 +629,70 @@ final class ControlHandlerTest {
         BOUND,
         clock,
         disk);
+  }
+
+  /**
+   * CONTROL.md, Framing: a client that shuts down its side after its requests (nc -N, socat) gets
+   * every answer, in order, and then the connection closes.
+   */
+  @Test
+  void halfClose_afterRequests_answersEachInOrder_thenCloses() throws Exception {
+    send(
+        "{\"v\":1,\"command\":\"status\",\"id\":1}\n"
+            + "{\"v\":1,\"command\":\"new-key\",\"id\":2}\n"
+            + "{\"v\":1,\"command\":\"list-keys\",\"id\":3}\n");
+    channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    channel.runPendingTasks();
+
+    List<JsonNode> answers = responses();
+    assertThat(answers).extracting(a -> a.path("id").intValue()).containsExactly(1, 2, 3);
+    assertThat(answers).allMatch(a -> a.path("ok").booleanValue());
+    assertThat(answers.get(2).path("result").path("keys")).hasSize(1);
+    assertThat(channel.isOpen()).isFalse();
+  }
+
+  /**
+   * A half-close looks to paird as a client that has gone does: a pair or ping in flight is
+   * abandoned (a pair's audit line says so), and the lines queued behind it are not run.
+   */
+  @ParameterizedTest(name = "ping in flight, pair queued: {0}")
+  @ValueSource(booleans = {false, true})
+  void halfClose_withAPairOrPingInFlight_abandonsIt(boolean queued) throws Exception {
+    ListAppender<ILoggingEvent> audit = new ListAppender<>();
+    Logger auditLogger = (Logger) LoggerFactory.getLogger("paird.audit");
+    audit.start();
+    auditLogger.addAppender(audit);
+    String pair =
+        "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\",\"key\":\""
+            + validCode()
+            + "\"},\"id\":2}\n";
+    try {
+      if (queued) {
+        send("{\"v\":1,\"command\":\"ping\",\"args\":{\"host\":\"h\"},\"id\":1}\n" + pair);
+        assertThat(pings).hasSize(1);
+        channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        channel.runPendingTasks();
+        assertThat(pings.get(0)).isCancelled();
+        assertThat(pairs).as("pairs begun").isEmpty();
+      } else {
+        send(pair);
+        assertThat(pairs).hasSize(1);
+        channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        channel.runPendingTasks();
+        assertThat(pairs.get(0)).isCancelled();
+      }
+
+      assertThat(channel.isOpen()).isFalse();
+      assertThat(responses()).isEmpty();
+      assertThat(audit.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .containsExactly(
+              queued
+                  ? new String[0]
+                  : new String[] {"uid=1000 pid=42 command=pair host=h result=abandoned"});
+    } finally {
+      auditLogger.detachAppender(audit);
+    }
   }
 
   /**
