@@ -144,7 +144,10 @@ public final class ControlCodec {
       wipe(key[0]);
       // Jackson's message quotes the text it could not parse, and that text may be the key.
       throw new PairdException(
-          ErrorCode.BAD_REQUEST, "request is not valid JSON" + column(e.getLocation()));
+          ErrorCode.BAD_REQUEST,
+          "request is not valid JSON"
+              + column(e.getLocation())
+              + "; send one JSON object per line, such as {\"v\":1,\"command\":\"status\"}");
     } catch (IOException e) {
       wipe(key[0]);
       throw new UncheckedIOException(e);

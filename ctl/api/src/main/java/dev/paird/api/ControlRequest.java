@@ -235,7 +235,9 @@ public sealed interface ControlRequest {
    */
   static ControlRequest parse(Object root, char[] key) throws PairdException {
     if (!(root instanceof Fields request)) {
-      throw new PairdException(ErrorCode.BAD_REQUEST, "a request must be a JSON object");
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "a request must be a JSON object, such as {\"v\":1,\"command\":\"status\"}");
     }
     Object v = request.get("v");
     if (v == null) {
@@ -261,8 +263,12 @@ public sealed interface ControlRequest {
               + "; use a pairctl of the same release");
     }
     Arguments.checkFields(request, "request", ENVELOPE);
-    if (!(request.get("command") instanceof String name)) {
-      throw new PairdException(ErrorCode.BAD_REQUEST, "missing \"command\" (a string)");
+    Object named = request.get("command");
+    if (!(named instanceof String name)) {
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          (named == null ? "missing \"command\"" : "\"command\" must be a string")
+              + ", such as \"status\"; see docs/CONTROL.md for the commands");
     }
     Command command =
         Command.fromWireName(name)
@@ -275,7 +281,10 @@ public sealed interface ControlRequest {
                             + "'; see docs/CONTROL.md for the commands"));
     Object args = request.get("args");
     if (args != null && !(args instanceof Fields)) {
-      throw new PairdException(ErrorCode.BAD_REQUEST, "\"args\" must be a JSON object");
+      throw new PairdException(
+          ErrorCode.BAD_REQUEST,
+          "\"args\" must be a JSON object, such as {\"id\":\"42\"}; leave it out if the command"
+              + " takes none");
     }
     Arguments a = new Arguments(command, (Fields) args);
     switch (command) {
@@ -337,7 +346,12 @@ public sealed interface ControlRequest {
       for (String field : node.names()) {
         if (!allowed.contains(field)) {
           throw new PairdException(
-              ErrorCode.BAD_REQUEST, "unknown field \"" + Echo.of(field) + "\" in " + what);
+              ErrorCode.BAD_REQUEST,
+              "unknown field \""
+                  + Echo.of(field)
+                  + "\" in "
+                  + what
+                  + "; docs/CONTROL.md lists each command's fields");
         }
       }
     }
