@@ -218,7 +218,10 @@ public final class NettyPairingClient implements PairingClient {
   private CompletableFuture<Outcome> run(
       String host, Optional<String> label, Supplier<SessionHandler.Starter> starters) {
     HostPort target = HostPort.parse(host, ControlProtocol.DEFAULT_PAIRING_PORT);
-    if (target == null || target.host().isEmpty()) {
+    // A host with a colon is an IPv6 address or nothing: 127.0.0.1:7247:1 is no name to look up.
+    if (target == null
+        || target.host().isEmpty()
+        || (target.host().indexOf(':') >= 0 && !NetUtil.isValidIpV6Address(target.host()))) {
       return CompletableFuture.failedFuture(
           new PairdException(
               ErrorCode.INVALID_ARGUMENT,

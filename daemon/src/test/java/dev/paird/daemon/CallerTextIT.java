@@ -161,6 +161,22 @@ final class CallerTextIT {
                 + " result=error=invalid_argument");
   }
 
+  /**
+   * CONTROL.md, {@code pair}: a host with a colon is an IPv6 address or nothing, so an address with
+   * two ports is an invalid_argument, not a name to look up.
+   */
+  @Test
+  void pairHost_withTwoPorts_isInvalid_notLookedUp() throws Exception {
+    ObjectNode request = request("pair");
+    request.putObject("args").put("host", "127.0.0.1:7247:1").put("key", "12-1234-1234-1");
+
+    JsonNode error = ask(request);
+
+    assertThat(error.path("code").textValue()).isEqualTo("invalid_argument");
+    assertThat(error.path("message").textValue())
+        .isEqualTo("'127.0.0.1:7247:1' is not HOST, HOST:PORT or [IPV6]:PORT");
+  }
+
   private static String line(ObjectNode request) throws Exception {
     return JSON.writeValueAsString(request) + "\n";
   }
