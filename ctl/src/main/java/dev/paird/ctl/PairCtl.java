@@ -223,6 +223,7 @@ public final class PairCtl {
       if (request instanceof Request.NewKey newKey && newKey.waitForPeer()) {
         return waitForPeer(client, result, run.json());
       }
+      requireDone(request.command(), result);
       Output output = run.json() ? Json.output(result).text("\n") : text(request, result);
       if (request.command() == Command.NEW_KEY) {
         printKey(client, result, output);
@@ -236,6 +237,31 @@ public final class PairCtl {
       if (shown != null) {
         shown.destroy();
       }
+    }
+  }
+
+  /**
+   * Refuses an answer that does not name what the command did: exit status 0 says it was done, so a
+   * pair, ping or remove must name the peer's fingerprint, and a cancel-key must say it cancelled.
+   * Other answers are only shown, a missing field as "-".
+   */
+  private static void requireDone(Command command, JsonNode result) throws PairdException {
+    switch (command) {
+      case PAIR, PING -> requireFingerprint(result, "peer");
+      case REMOVE -> requireFingerprint(result, "removed");
+      case CANCEL_KEY -> {
+        if (!result.path("cancelled").asBoolean(false)) {
+          throw ControlClient.unreadable("it does not say that the key was cancelled");
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private static void requireFingerprint(JsonNode result, String peer) throws PairdException {
+    String fingerprint = result.path(peer).path("fingerprint").asText("");
+    if (!fingerprint.matches("[0-9a-f]{64}")) {
+      throw ControlClient.unreadable("its \"" + peer + "\" has no SHA-256 fingerprint");
     }
   }
 

@@ -360,6 +360,35 @@ final class PairCtlTest {
     }
   }
 
+  /**
+   * pairctl --help: exit 1 for an answer pairctl cannot read. An answer that does not name what the
+   * command did is one: exit 0 would say it was done.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "pair laptop KEY | {\"peer\":{\"subject\":\"CN=laptop\"}} | its \"peer\" has no SHA-256 fingerprint",
+        "remove 9f86 | {} | its \"removed\" has no SHA-256 fingerprint",
+        "ping laptop | {\"peer\":{\"fingerprint\":\"9f86\"}} | its \"peer\" has no SHA-256 fingerprint",
+        "cancel-key 42 | {\"id\":\"42\"} | it does not say that the key was cancelled"
+      })
+  void answerThatDoesNotNameWhatWasDone_isUnreadable_notSuccess(
+      String command, String answer, String problem) throws Exception {
+    FakeDaemon.Reply reply = ok(answer);
+    try (FakeDaemon paird =
+        command.startsWith("pair ")
+            ? FakeDaemon.start(socket(), STATUS, reply)
+            : FakeDaemon.start(socket(), reply)) {
+      Result result = pairctl(command.replace("KEY", KEY).split(" "));
+
+      assertThat(result.status).as(result.err).isEqualTo(1);
+      assertThat(result.out).isEmpty();
+      assertThat(result.err)
+          .startsWith("pairctl: paird sent an answer this pairctl cannot read: " + problem);
+    }
+  }
+
   @Test
   void pair_mistypedKey_isReportedWithoutAskingPaird() throws Exception {
     try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{}"))) {
