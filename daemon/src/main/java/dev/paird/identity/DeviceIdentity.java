@@ -49,6 +49,9 @@ import java.util.Set;
  * only one of them.
  */
 public final class DeviceIdentity {
+  /** The smallest RSA modulus paird accepts, in bits: for its own key, and for a peer's. */
+  public static final int MIN_RSA_BITS = KeyKind.MIN_RSA_BITS;
+
   /** The directory under the state directory that holds a generated identity. */
   static final String DIRECTORY = "identity";
 

@@ -1,8 +1,10 @@
 package dev.paird.net;
 
+import dev.paird.identity.DeviceIdentity;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
@@ -16,7 +18,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * TLS 1.3 requires a CertificateVerify signature from both sides (the server demands a client
  * certificate), and the handshake fails without it.
  *
- * <p>This class therefore checks only that a certificate was presented at all.
+ * <p>This class therefore checks only that a certificate was presented at all, and that its key is
+ * not one paird would refuse as a device's own for being weak: an RSA key below {@link
+ * DeviceIdentity#MIN_RSA_BITS} bits, which whoever can factor it could use to pose as that device
+ * long after the pairing. The handshake fails on the side that checks, before any frame.
  */
 final class PairingTrustManager extends X509ExtendedTrustManager {
   static final PairingTrustManager INSTANCE = new PairingTrustManager();
@@ -26,6 +31,15 @@ final class PairingTrustManager extends X509ExtendedTrustManager {
   private static void requirePresented(X509Certificate[] chain) throws CertificateException {
     if (chain == null || chain.length == 0) {
       throw new CertificateException("the peer presented no certificate");
+    }
+    if (chain[0].getPublicKey() instanceof RSAPublicKey rsa
+        && rsa.getModulus().bitLength() < DeviceIdentity.MIN_RSA_BITS) {
+      throw new WeakKeyException(
+          "the other device's certificate has a "
+              + rsa.getModulus().bitLength()
+              + "-bit RSA key; paird trusts RSA keys of "
+              + DeviceIdentity.MIN_RSA_BITS
+              + " bits or more");
     }
   }
 
@@ -63,6 +77,15 @@ final class PairingTrustManager extends X509ExtendedTrustManager {
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
     requirePresented(chain);
+  }
+
+  /** A peer's key refused for being weak: its message is for the user, and names the key. */
+  static final class WeakKeyException extends CertificateException {
+    private static final long serialVersionUID = 1L;
+
+    WeakKeyException(String message) {
+      super(message);
+    }
   }
 
   @Override

@@ -560,6 +560,13 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
       return new PairdException(
           ErrorCode.TIMEOUT, "the TLS handshake with " + peerHost + " timed out");
     }
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PairingTrustManager.WeakKeyException weak) {
+        return new PairdException(
+            ErrorCode.TLS_FAILED,
+            "the TLS handshake with " + peerHost + " failed: " + weak.getMessage());
+      }
+    }
     String text = describe(cause);
     if (text.contains("NO_APPLICATION_PROTOCOL") || text.contains("no_application_protocol")) {
       return new PairdException(

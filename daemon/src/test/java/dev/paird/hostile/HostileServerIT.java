@@ -1,6 +1,7 @@
 package dev.paird.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
@@ -59,6 +60,27 @@ final class HostileServerIT {
       assertThat(pair.status()).as(pair.err()).isEqualTo(6);
       assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("not_paird");
       assertThat(pair.err()).startsWith("pairctl: ").contains("certificate");
+      assertNoExceptionText(pair);
+      assertThat(device.trusted()).isEmpty();
+    }
+  }
+
+  /**
+   * SECURITY.md, §5: a server whose certificate has a 1024-bit RSA key fails the handshake on this
+   * side, before any frame: tls_failed (exit 6), saying why; nothing is sent, nobody trusted.
+   */
+  @Test
+  void pair_serverWithA1024BitRsaKey_isTlsFailed_andSentNothing() throws Exception {
+    SSLContext weak = JdkTls.context(OpenSslCli.newSelfSigned(dir, "weak", KeyType.RSA_1024));
+    try (FakePairingServer server = FakePairingServer.start(weak, true, (connection, r) -> {})) {
+      Result pair = device.pair(server.address(), CODE);
+
+      assertThat(pair.status()).as(pair.err()).isEqualTo(6);
+      assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("tls_failed");
+      assertThat(pair.err()).contains("1024-bit RSA key");
+      assertThat(catchThrowable(server::received))
+          .as("the server's side of the handshake, which the device ended")
+          .isNotNull();
       assertNoExceptionText(pair);
       assertThat(device.trusted()).isEmpty();
     }

@@ -85,7 +85,8 @@ final class JdkTls {
       throws IOException, GeneralSecurityException {
     String pem = Files.readString(identity.key(), StandardCharsets.US_ASCII);
     String base64 = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
-    return KeyFactory.getInstance("EC")
+    // EC or RSA, as the key's own certificate says.
+    return KeyFactory.getInstance(certificate(identity).getPublicKey().getAlgorithm())
         .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
   }
 

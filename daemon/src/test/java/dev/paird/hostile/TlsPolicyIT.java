@@ -75,6 +75,15 @@ final class TlsPolicyIT {
     assertNoFrame(JdkTls.withoutCertificate(), 32);
   }
 
+  /**
+   * SECURITY.md, §5: a certificate with a 1024-bit RSA key is refused as paird refuses such a key
+   * of its own; without the check, A answered this ping with ERROR(NOT_TRUSTED).
+   */
+  @Test
+  void clientWithA1024BitRsaKey_getsNoFrame() throws Exception {
+    assertNoFrame(JdkTls.context(OpenSslCli.newSelfSigned(dir, "weak", KeyType.RSA_1024)), 35);
+  }
+
   /** The same client and settings succeed with TLS 1.3, so only the version can explain it. */
   @Test
   void clientOfferingOnlyTls12_failsTheHandshake() throws Exception {
