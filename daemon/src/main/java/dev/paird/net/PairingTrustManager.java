@@ -32,11 +32,12 @@ final class PairingTrustManager extends X509ExtendedTrustManager {
     if (chain == null || chain.length == 0) {
       throw new CertificateException("the peer presented no certificate");
     }
-    if (chain[0].getPublicKey() instanceof RSAPublicKey rsa
-        && rsa.getModulus().bitLength() < DeviceIdentity.MIN_RSA_BITS) {
+    int rsaBits =
+        chain[0].getPublicKey() instanceof RSAPublicKey rsa ? rsa.getModulus().bitLength() : 0;
+    if (rsaBits > 0 && rsaBits < DeviceIdentity.MIN_RSA_BITS) {
       throw new WeakKeyException(
           "the other device's certificate has a "
-              + rsa.getModulus().bitLength()
+              + rsaBits
               + "-bit RSA key; paird trusts RSA keys of "
               + DeviceIdentity.MIN_RSA_BITS
               + " bits or more");

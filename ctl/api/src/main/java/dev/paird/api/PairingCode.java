@@ -102,8 +102,13 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
    * character too many, say); this catches the likely slips, not every one.
    */
   static boolean hasKeyShape(CharSequence text) {
+    return keyShape(text).isPresent();
+  }
+
+  /** The suite whose key {@code text} has the shape of ({@link #hasKeyShape}), if any. */
+  private static java.util.Optional<Suite> keyShape(CharSequence text) {
     if (text == null) {
-      return false;
+      return java.util.Optional.empty();
     }
     int length = 0;
     boolean digitsOnly = true;
@@ -114,14 +119,18 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
       }
       boolean digit = c >= '0' && c <= '9';
       if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')) {
-        return false;
+        return java.util.Optional.empty();
       }
       digitsOnly &= digit;
       length++;
     }
-    return digitsOnly
-        ? length >= Spake2Code.MIN_TYPED_DIGITS && length <= Spake2Code.MAX_TYPED_DIGITS
-        : length == HmacCode.TYPED_LENGTH - 1 || length == HmacCode.TYPED_LENGTH;
+    boolean shaped =
+        digitsOnly
+            ? length >= Spake2Code.MIN_TYPED_DIGITS && length <= Spake2Code.MAX_TYPED_DIGITS
+            : length == HmacCode.TYPED_LENGTH - 1 || length == HmacCode.TYPED_LENGTH;
+    return shaped
+        ? java.util.Optional.of(digitsOnly ? Suite.SPAKE2 : Suite.HMAC)
+        : java.util.Optional.empty();
   }
 
   /**
@@ -131,12 +140,11 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
    * lookup would send the key to the name servers.
    */
   static boolean isKeyNotHost(String host) {
-    if (!hasKeyShape(host)) {
+    java.util.Optional<Suite> shape = keyShape(host);
+    if (shape.isEmpty()) {
       return false;
     }
-    boolean digitsOnly =
-        host.chars().allMatch(c -> c == '-' || c == ' ' || c == '\t' || (c >= '0' && c <= '9'));
-    if (digitsOnly) {
+    if (shape.get() == Suite.SPAKE2) {
       return true;
     }
     // The host is the caller's String already; its parsed copy is wiped.
