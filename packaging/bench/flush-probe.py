@@ -8,6 +8,7 @@ flushed, then 10 ms for the pings between), then times one way of making a `remo
 
   whole   the way paird does it: both outputs written again, each fsynced, renamed, the directory
           fsynced
+  twice   the same with each output written, fsynced and renamed in a thread of its own, at once
   append  one journal line appended and fdatasynced (the file's size changes)
   inplace one 4 KiB block of a preallocated, already written file overwritten and fdatasynced
           (no metadata changes)
@@ -23,6 +24,7 @@ import mmap
 import os
 import statistics
 import sys
+import threading
 import time
 
 directory, rounds, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -40,16 +42,29 @@ def sync_directory():
     os.close(fd)
 
 
+def replace_output(i, flush):
+    fd = os.open(path(f"out{i}.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, outputs[i])
+    if flush:
+        os.fsync(fd)
+    os.close(fd)
+    os.rename(path(f"out{i}.tmp"), path(f"out{i}"))
+
+
 def replace_outputs(flush):
-    for i, data in enumerate(outputs):
-        fd = os.open(path(f"out{i}.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        if flush:
-            os.fsync(fd)
-        os.close(fd)
-        os.rename(path(f"out{i}.tmp"), path(f"out{i}"))
+    for i in range(len(outputs)):
+        replace_output(i, flush)
     if flush:
         sync_directory()
+
+
+def replace_outputs_at_once():
+    threads = [threading.Thread(target=replace_output, args=(i, True)) for i in range(len(outputs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sync_directory()
 
 
 journal = os.open(path("journal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -85,11 +100,14 @@ def direct_write():
 
 steps = {
     "whole": lambda: replace_outputs(True),
+    "twice": replace_outputs_at_once,
     "append": append,
     "inplace": inplace,
     "direct": direct_write,
 }
-after, quiet = {name: [] for name in steps}, {name: [] for name in steps if name != "whole"}
+after, quiet = {name: [] for name in steps}, {
+    name: [] for name in steps if name not in ("whole", "twice")
+}
 
 
 def timed(step):
