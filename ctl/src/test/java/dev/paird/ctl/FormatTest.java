@@ -43,7 +43,7 @@ final class FormatTest {
 
   private static JsonNode newKey(String host, int port) throws Exception {
     return json(
-        "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
+        "{'id':'42','key':'42-3141-5926-0','suite':'spake2',"
             + "'expires_at':'2026-11-25T18:05:00.123Z','host':'"
             + host
             + "','port':"
@@ -76,7 +76,7 @@ final class FormatTest {
                 + "\n"
                 + "and enter this key when asked:\n"
                 + "\n"
-                + "    42-1234-5678-9\n"
+                + "    42-3141-5926-0\n"
                 + "\n"
                 + "It expires at 18:05:00 UTC, in 5 minutes.\n"
                 + "The key is shown only this once; 'pairctl cancel-key 42' withdraws it.\n");
@@ -157,7 +157,7 @@ final class FormatTest {
         printed(
             UTC.newKey(
                 json(
-                    "{'id':'42','key':'42-1234-5678-9','suite':'spake2',"
+                    "{'id':'42','key':'42-3141-5926-0','suite':'spake2',"
                         + "'expires_at':'2026-11-25T18:05:00.123Z','port':7000}")));
 
     assertThat(shown)

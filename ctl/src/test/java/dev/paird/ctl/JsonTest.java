@@ -25,7 +25,7 @@ final class JsonTest {
 
   @Test
   void parse_keyField_isASecretThatNoStringShows_andIsPrintedOnceAsItWas() throws Exception {
-    JsonNode answer = parse("{\"id\":\"7\",\"key\":\"42-1234-5678-9\",\"n\":[1,{\"x\":\"y\"}]}");
+    JsonNode answer = parse("{\"id\":\"7\",\"key\":\"42-3141-5926-0\",\"n\":[1,{\"x\":\"y\"}]}");
 
     SecretValue key = SecretValue.in(answer.path("key"));
     assertThat(key).isNotNull();
@@ -34,7 +34,7 @@ final class JsonTest {
     Output output = Json.output(answer);
     assertThat(output.toString()).doesNotContain("1234");
     assertThat(FormatTest.printed(output))
-        .isEqualTo("{\"id\":\"7\",\"key\":\"42-1234-5678-9\",\"n\":[1,{\"x\":\"y\"}]}");
+        .isEqualTo("{\"id\":\"7\",\"key\":\"42-3141-5926-0\",\"n\":[1,{\"x\":\"y\"}]}");
     assertThat(key.isDestroyed()).as("wiped once printed").isTrue();
   }
 

@@ -33,7 +33,7 @@ final class PairCtlTest {
   private static final String FINGERPRINT =
       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
   private static final String ISSUED =
-      "{\"id\":\"42\",\"key\":\"42-1234-5678-9\","
+      "{\"id\":\"42\",\"key\":\"42-3141-5926-0\","
           + "\"suite\":\"spake2\",\"expires_at\":\"2026-11-25T18:05:00Z\",\"host\":\"kitchen-pi\","
           + "\"port\":7247}";
   private static final String PAIRED =
@@ -409,7 +409,7 @@ final class PairCtlTest {
     assertThat(result.status).isEqualTo(2);
     assertThat(result.out).startsWith("{\"error\":{\"code\":\"malformed_key\"");
     assertThat(result.err)
-        .contains("a spake2 code is 9 to 13 digits such as 42-1234-5678-9")
+        .contains("a spake2 code is 9 to 13 digits such as 42-3141-5926-0")
         .doesNotContain("hunter2");
   }
 
@@ -775,10 +775,10 @@ final class PairCtlTest {
       assertThat(result.status).isZero();
       assertThat(result.out)
           .contains(
-              "    42-1234-5678-9\n",
+              "    42-3141-5926-0\n",
               "Waiting for the other device",
               "Paired with CN=laptop using key 42.\n  fingerprint  " + FINGERPRINT);
-      assertThat(result.out.indexOf("42-1234-5678-9")).isLessThan(result.out.indexOf("Waiting"));
+      assertThat(result.out.indexOf("42-3141-5926-0")).isLessThan(result.out.indexOf("Waiting"));
       assertThat(paird.requests()).hasSize(2);
       assertThat(paird.requests().get(1))
           .isEqualTo("{\"v\":1,\"command\":\"wait-key\",\"args\":{\"id\":\"42\"},\"id\":2}");
@@ -810,7 +810,7 @@ final class PairCtlTest {
       Result result = pairctl("new-key", "--wait");
 
       assertThat(result.status).isEqualTo(5);
-      assertThat(result.out).contains("42-1234-5678-9").doesNotContain("Paired");
+      assertThat(result.out).contains("42-3141-5926-0").doesNotContain("Paired");
       assertThat(result.err).isEqualTo(stderr);
     }
   }
@@ -861,7 +861,7 @@ final class PairCtlTest {
 
   @Test
   void newKeyWait_answerWithoutId_isInternal() throws Exception {
-    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"key\":\"42-1234-5678-9\"}"))) {
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok("{\"key\":\"42-3141-5926-0\"}"))) {
       Result result = pairctl("new-key", "--wait");
 
       assertThat(result.status).isEqualTo(1);

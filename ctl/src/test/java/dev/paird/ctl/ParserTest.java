@@ -170,13 +170,13 @@ final class ParserTest {
   @Test
   void parse_pair_hostKeyAndLabel() {
     Request request =
-        run("pair", "laptop.local:7000", "42-1234-5678-9", "--label", "my laptop").request();
+        run("pair", "laptop.local:7000", "42-3141-5926-0", "--label", "my laptop").request();
 
     assertThat(request)
         .isEqualTo(
             new Request.Pair(
                 new ControlRequest.Pair("laptop.local:7000", Optional.of("my laptop")),
-                new Request.KeySource.Argument("42-1234-5678-9")));
+                new Request.KeySource.Argument("42-3141-5926-0")));
   }
 
   @Test
@@ -205,7 +205,7 @@ final class ParserTest {
 
   @Test
   void parse_pairWithKeyAndKeyFile_isUsageErrorThatDoesNotEchoTheKey() {
-    Parsed.Usage usage = usage("pair", "laptop", "42-1234-5678-9", "--key-file", "/run/k");
+    Parsed.Usage usage = usage("pair", "laptop", "42-3141-5926-0", "--key-file", "/run/k");
 
     assertThat(usage.message())
         .isEqualTo("pair takes the key either as KEY or from --key-file, not both");
@@ -240,7 +240,7 @@ final class ParserTest {
 
   @Test
   void parse_pair_toStringAndArgsHideTheKey() {
-    Request request = run("pair", "laptop", "42-1234-5678-9").request();
+    Request request = run("pair", "laptop", "42-3141-5926-0").request();
 
     assertThat(request.toString()).doesNotContain("1234").contains("redacted");
     assertThat(request.args().toString()).doesNotContain("1234");
@@ -248,7 +248,7 @@ final class ParserTest {
 
   @Test
   void parse_atArgument_isNotReadAsAFile() {
-    Request.Pair pair = (Request.Pair) run("pair", "@laptop", "42-1234-5678-9").request();
+    Request.Pair pair = (Request.Pair) run("pair", "@laptop", "42-3141-5926-0").request();
 
     assertThat(pair.control().host()).isEqualTo("@laptop");
   }

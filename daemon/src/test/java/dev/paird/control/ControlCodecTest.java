@@ -23,12 +23,12 @@ final class ControlCodecTest {
     ControlCodec.RequestLine line =
         parse(
             "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
-                + "\"key\":\"42-1234-5678-9\",\"label\":\"x\"},\"id\":7}");
+                + "\"key\":\"42-3141-5926-0\",\"label\":\"x\"},\"id\":7}");
 
     assertThat(line.root().toString()).doesNotContain("1234");
     assertThat(line.root().path("args").path("host").textValue()).isEqualTo("h");
     assertThat(line.root().path("id").intValue()).isEqualTo(7);
-    assertThat(new String(line.key())).isEqualTo("42-1234-5678-9");
+    assertThat(new String(line.key())).isEqualTo("42-3141-5926-0");
 
     char[] key = line.key();
     line.close();
@@ -45,7 +45,7 @@ final class ControlCodecTest {
 
   @Test
   void parseLine_invalidJson_doesNotEchoTheText() {
-    assertThatThrownBy(() -> parse("{\"v\":1,\"args\":{\"key\":42-1234-5678-9}}"))
+    assertThatThrownBy(() -> parse("{\"v\":1,\"args\":{\"key\":42-3141-5926-0}}"))
         .isInstanceOfSatisfying(
             PairdException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
         .hasMessageContaining("not valid JSON")
@@ -106,7 +106,7 @@ final class ControlCodecTest {
             () ->
                 parse(
                     "{\"v\":1,\"command\":\"pair\",\"args\":{\"host\":\"h\","
-                        + "\"key\":\"42-1234-5678-9\",\"key\":\"43-1234-5678-9\"}}"))
+                        + "\"key\":\"42-3141-5926-0\",\"key\":\"43-1234-5678-9\"}}"))
         .hasMessageStartingWith("the field \"key\" appears twice")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("1234"));
   }

@@ -145,7 +145,7 @@ final class JsonTreesTest {
   @ParameterizedTest
   @ValueSource(ints = {0, 10, 9000})
   void bytes_secretText_writtenInPlace_andWiped(int paddingLength) throws Exception {
-    byte[] ascii = "42-1234-5678-9".getBytes(StandardCharsets.US_ASCII);
+    byte[] ascii = "42-3141-5926-0".getBytes(StandardCharsets.US_ASCII);
     SecretText secret = SecretText.takeAscii(ascii);
     ObjectNode tree = JsonTrees.object();
     tree.put("before", "x".repeat(paddingLength));
@@ -158,7 +158,7 @@ final class JsonTreesTest {
     byte[] json = JsonTrees.bytes(JSON, tree);
 
     JsonNode parsed = MAPPER.readTree(json);
-    assertThat(parsed.path("result").path("key").textValue()).isEqualTo("42-1234-5678-9");
+    assertThat(parsed.path("result").path("key").textValue()).isEqualTo("42-3141-5926-0");
     assertThat(parsed.path("result").path("port").intValue()).isEqualTo(7272);
     assertThat(parsed.path("before").textValue()).hasSize(paddingLength);
     assertThat(parsed.path("after").toString()).isEqualTo("[true,\"y\"]");

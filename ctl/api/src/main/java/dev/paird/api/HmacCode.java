@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * A 128-bit key for the {@link Suite#HMAC} suite, typed as 26 Crockford base-32 symbols and a Damm
- * check symbol, in groups of four: {@code 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-123}.
+ * check symbol, in groups of four: {@code 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-128}.
  *
  * <p>The literal scheme lets anyone who impersonates the other device test guesses of the key
  * offline, so this class refuses any key that is not exactly 16 bytes. Short codes belong to {@link

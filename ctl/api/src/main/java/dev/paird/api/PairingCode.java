@@ -12,8 +12,8 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
 
   /** What a well-formed key looks like, for error messages. Never contains a real key. */
   String FORMATS =
-      "a spake2 code is 9 to 13 digits such as 42-1234-5678-9 (slot, secret digits, check digit); "
-          + "an hmac key is 27 letters and digits such as 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-123";
+      "a spake2 code is 9 to 13 digits such as 42-3141-5926-0 (slot, secret digits, check digit); "
+          + "an hmac key is 27 letters and digits such as 0ABC-DEFG-HJKM-NPQR-STVW-XYZ0-128";
 
   /** The suite this key belongs to. */
   Suite suite();

@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * A short numeric code for the {@link Suite#SPAKE2} suite: a public two-digit slot, the secret
- * digits and a Damm check digit, shown as {@code 42-1234-5678-9}.
+ * digits and a Damm check digit, shown as {@code 42-3141-5926-0}.
  *
  * <p>The slot tells the daemon which pending key to run the exchange with, so that several keys can
  * be pending at once. It is chosen independently of the secret and carries no information about it.

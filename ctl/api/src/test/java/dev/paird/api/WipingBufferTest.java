@@ -30,7 +30,7 @@ final class WipingBufferTest {
   @Test
   void wipe_emptiesIt_andToStringShowsNoContent() {
     WipingBuffer buffer = new WipingBuffer();
-    buffer.write("42-1234-5678-9".getBytes(StandardCharsets.US_ASCII), 0, 14);
+    buffer.write("42-3141-5926-0".getBytes(StandardCharsets.US_ASCII), 0, 14);
 
     assertThat(buffer.toString()).doesNotContain("1234").contains("14 bytes");
     buffer.wipe();
