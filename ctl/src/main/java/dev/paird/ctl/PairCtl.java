@@ -178,7 +178,7 @@ public final class PairCtl {
   /**
    * The key's letters and digits, upper case, without the dashes and spaces a person may type: a
    * form paird parses as it would the typed one, and plain ASCII for the request line. Only for a
-   * key that {@link PairingCode#parse(char[])} accepted, which maps letters to ASCII.
+   * key that {@link PairingCode#parse(char[])} accepted, which takes only ASCII letters and digits.
    */
   static byte[] compact(char[] typed) {
     byte[] out = new byte[typed.length];
@@ -187,7 +187,7 @@ public final class PairCtl {
       if (c == '-' || c == ' ' || c == '\t') {
         continue;
       }
-      char upper = Character.toUpperCase(c);
+      char upper = c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
       if (upper > 0x7f) {
         Arrays.fill(out, (byte) 0);
         throw new IllegalArgumentException("a parsed key has only ASCII letters and digits");

@@ -82,7 +82,9 @@ public sealed interface PairingCode permits HmacCode, Spake2Code {
         if (c < '0' || c > '9') {
           digitsOnly = false;
         }
-        compact[length++] = Character.toUpperCase(c);
+        // ASCII only: Character.toUpperCase would read the dotless ı as I (so 1) and the long ſ
+        // as S, letters that an implementation following PROTOCOL.md refuses.
+        compact[length++] = c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
       }
       if (digitsOnly && length != HmacCode.TYPED_LENGTH) {
         return Spake2Code.parseDigits(compact, length);

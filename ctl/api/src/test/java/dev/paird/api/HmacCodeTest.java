@@ -130,6 +130,28 @@ final class HmacCodeTest {
         .hasMessageContaining("character 6");
   }
 
+  /**
+   * Only ASCII letters are read case-insensitively: the dotless ı and the long ſ, which Java upper
+   * cases to I and S, are refused, as an implementation following PROTOCOL.md refuses them.
+   */
+  @Test
+  void parse_nonAsciiLettersThatUpperCaseToAscii_areRefused() throws Exception {
+    byte[] key = new byte[16];
+    key[15] = 1; // the last data symbol is 1
+    String typed = HmacCode.create(key).format();
+    int one = typed.length() - 2;
+    assertThat(typed.charAt(one)).isEqualTo('1');
+    String withI = typed.substring(0, one) + "i" + typed.substring(one + 1);
+    assertThat(((HmacCode) PairingCode.parse(withI)).keyBytes()).isEqualTo(key);
+
+    for (char lookalike : new char[] {'\u0131', '\u017f'}) {
+      String typedWith = typed.substring(0, one) + lookalike + typed.substring(one + 1);
+      assertThatThrownBy(() -> PairingCode.parse(typedWith))
+          .isInstanceOf(PairdException.class)
+          .hasMessageContaining("character 26 ");
+    }
+  }
+
   @Test
   void create_shortKey_isRefusedWithTheReason() {
     assertThatThrownBy(() -> HmacCode.create(new byte[6]))
