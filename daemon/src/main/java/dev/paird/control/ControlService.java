@@ -226,13 +226,11 @@ public final class ControlService {
 
   private CompletableFuture<ObjectNode> pair(ControlRequest.Pair request, char[] key)
       throws PairdException {
-    // The key is checked here, on this device, before any network traffic.
+    // The arguments are checked here, on this device, before any network traffic: the label
+    // first, then the key. A full list is not refused here: the other device may be listed
+    // already, and re-pairing needs no room. The client checks once the handshake shows the
+    // other's certificate, before its first frame (NettyPairingClient, TrustStore.reserveRoomFor).
     PairingCode code;
-    try {
-      code = PairingCode.parse(key);
-    } finally {
-      Arrays.fill(key, '\0');
-    }
     try {
       if (request.label().isPresent()) {
         try {
@@ -241,12 +239,9 @@ public final class ControlService {
           throw new PairdException(ErrorCode.INVALID_ARGUMENT, "pair: " + e.getMessage());
         }
       }
-      // A full list is not refused here: the other device may be listed already, and re-pairing
-      // needs no room. The client checks once the handshake shows the other's certificate,
-      // before its first frame (NettyPairingClient, TrustStore.reserveRoomFor).
-    } catch (PairdException e) {
-      code.destroy();
-      throw e;
+      code = PairingCode.parse(key);
+    } finally {
+      Arrays.fill(key, '\0');
     }
     CompletableFuture<TrustedPeer> attempt = pairing.pair(request.host(), code, request.label());
     attempt.whenComplete((peer, failure) -> code.destroy());

@@ -177,6 +177,26 @@ final class CallerTextIT {
         .isEqualTo("'127.0.0.1:7247:1' is not HOST, HOST:PORT or [IPV6]:PORT");
   }
 
+  /**
+   * CONTROL.md, {@code pair}: the label's characters are checked before the key's format, so a
+   * request wrong in both is refused for its label, as the order there says.
+   */
+  @Test
+  void pairLabel_isCheckedBeforeTheKey() throws Exception {
+    ObjectNode request = request("pair");
+    request
+        .putObject("args")
+        .put("host", "127.0.0.1")
+        .put("key", "12-1234-1234-2")
+        .put("label", "zero\u200bwidth");
+
+    JsonNode error = ask(request);
+
+    assertThat(error.path("code").textValue()).isEqualTo("invalid_argument");
+    assertThat(error.path("message").textValue())
+        .isEqualTo("pair: label must not contain control, formatting or unassigned characters");
+  }
+
   private static String line(ObjectNode request) throws Exception {
     return JSON.writeValueAsString(request) + "\n";
   }
