@@ -250,7 +250,7 @@ final class Format {
         + text(peer, "subject")
         + ", "
         + shortFingerprint(text(peer, "fingerprint"))
-        + ") trusts this device and is trusted by it; round trip "
+        + ") trusts this device and is trusted by it; answered in "
         + text(result, "rtt_ms")
         + " ms\n";
   }

@@ -439,7 +439,7 @@ final class FormatTest {
     assertThat(UTC.ping(result))
         .isEqualTo(
             "kitchen-pi (CN=kitchen-pi, 9f86d081884c7d65\u2026)"
-                + " trusts this device and is trusted by it; round trip 12 ms\n");
+                + " trusts this device and is trusted by it; answered in 12 ms\n");
   }
 
   @Test

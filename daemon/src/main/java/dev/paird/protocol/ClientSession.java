@@ -299,8 +299,8 @@ public final class ClientSession implements Session {
         return finish(
             Step.fail(
                 ErrorCode.BUSY,
-                "the other device is busy or is limiting attempts from this address; try again in a"
-                    + " minute"));
+                "the other device is busy: it closed this connection to make room for a newer"
+                    + " one; try again in a minute"));
       case TIMEOUT:
         return finish(Step.fail(ErrorCode.TIMEOUT, "the other device gave up waiting"));
       case INTERNAL:
