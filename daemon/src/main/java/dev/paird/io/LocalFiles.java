@@ -114,6 +114,30 @@ public final class LocalFiles {
     }
   }
 
+  /**
+   * Whether {@code dir} is a directory, not followed if it is a link: false if nothing is there.
+   *
+   * @throws UnsafeFileException if something else is there, a link to a directory included: a
+   *     directory among paird's own files that is a link would take paird's writes and deletions
+   *     wherever it points
+   */
+  public static boolean isOwnDirectory(Path dir) throws IOException {
+    PosixFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    if (attributes.isDirectory()) {
+      return true;
+    }
+    throw new UnsafeFileException(
+        dir,
+        attributes.isSymbolicLink()
+            ? "it is a symbolic link, which paird does not follow among its own files"
+            : "it is not a directory");
+  }
+
   /** Refuses {@code file} unless its attributes say it is a regular file. */
   public static void checkRegular(Path file, PosixFileAttributes attributes)
       throws UnsafeFileException {

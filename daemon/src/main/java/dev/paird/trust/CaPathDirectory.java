@@ -1,6 +1,7 @@
 package dev.paird.trust;
 
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -79,7 +80,9 @@ final class CaPathDirectory {
   static boolean sync(
       Path dir, List<TrustedPeer> peers, TrustStore.AtomicWriter writer, PeerEncodings encodings)
       throws IOException {
-    AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
+    if (!LocalFiles.isOwnDirectory(dir)) {
+      AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
+    }
     Map<String, TrustedPeer> wanted = entries(peers, encodings);
     List<Path> stale = new ArrayList<>();
     boolean removed = false;

@@ -2,6 +2,7 @@ package dev.paird.trust;
 
 import dev.paird.identity.TrustedPkcs12;
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -68,6 +69,11 @@ final class ConsumerFiles {
       TrustStore.AtomicWriter writer,
       PeerEncodings encodings)
       throws IOException {
+    if (!LocalFiles.isOwnDirectory(stateDir.resolve(CAPATH_NAME))) {
+      // Deleted while paird ran: made again whole, with every peer's files, as at start-up.
+      write(stateDir, after, writer, encodings);
+      return;
+    }
     if (hash.isPresent()) {
       CaPathDirectory.update(
           stateDir.resolve(CAPATH_NAME), hash.get(), had, wanted, writer, encodings);

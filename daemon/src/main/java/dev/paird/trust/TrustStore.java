@@ -421,6 +421,15 @@ public final class TrustStore implements AutoCloseable {
     boolean consumersRewritten;
     try {
       consumersRewritten = ConsumerFiles.write(stateDir, snapshot.peers(), writer, encodings);
+    } catch (LocalFiles.UnsafeFileException e) {
+      throw new PairdException(
+          ErrorCode.STATE_INVALID,
+          "the output for other software "
+              + e.getFile()
+              + " is unusable: "
+              + e.getReason()
+              + ". paird makes it of its own; move it aside and paird makes it again from the list.",
+          e);
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,

@@ -371,6 +371,24 @@ final class HostileStateIT {
     assertRefused(defaults(), link.toString(), "symbolic link");
   }
 
+  /**
+   * {@code trusted-certs/} as a link to another directory: refused at start-up, so that paird
+   * neither deletes that directory's {@code HASH.N} files, as stale ones of its own, nor writes
+   * peers there as trust anchors (a link to {@code /etc/ssl/certs} would make them the system's).
+   */
+  @Test
+  void capathDirectoryThatIsASymlink_isRefusedWithoutTouchingItsTarget() throws Exception {
+    Path elsewhere = Files.createDirectory(tmp.resolve("certs"));
+    Path decoy = Files.writeString(elsewhere.resolve("0123abcd.0"), "someone else's\n");
+    Path link = Files.createSymbolicLink(state.resolve("trusted-certs"), elsewhere);
+
+    assertRefused(defaults(), link.toString(), "symbolic link");
+    try (var left = Files.list(elsewhere)) {
+      assertThat(left).containsExactly(decoy);
+    }
+    assertThat(Files.readString(decoy)).isEqualTo("someone else's\n");
+  }
+
   @ParameterizedTest(name = "{0} as a FIFO")
   @ValueSource(strings = {"trusted.journal", "trusted.pem", "paird.lock", "identity/cert.pem"})
   void stateFileThatIsAFifo_isRefusedWithoutWaitingForAWriter(String name) throws Exception {

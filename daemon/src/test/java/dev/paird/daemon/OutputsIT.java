@@ -91,6 +91,51 @@ final class OutputsIT {
         .isEqualTo(p12);
   }
 
+  /**
+   * {@code trusted-certs/} deleted while paird runs: the next change still succeeds, and makes the
+   * directory again with every listed peer's file, not only the changed one's.
+   */
+  @Test
+  void capathDirectoryDeletedWhileRunning_isMadeAgainWholeByTheNextChange() throws Exception {
+    PairdProcess.Options options = PairdProcess.in(dir);
+    Path state = dir.resolve("state");
+    options.start().close();
+    HubFill.main(new String[] {state.toString(), "6"});
+    Path capath = state.resolve("trusted-certs");
+    try (PairdProcess paird = options.start()) {
+      Set<String> listed = listed(options.socket());
+      String removed = listed.iterator().next();
+      deleteTree(capath);
+
+      JsonNode answer =
+          Pairctl.JSON.readTree(
+              Pairctl.exchange(
+                  options.socket(),
+                  "{\"v\":1,\"command\":\"remove\",\"args\":{\"fingerprint\":\""
+                      + removed
+                      + "\"}}\n"));
+
+      assertThat(answer.path("ok").booleanValue()).as("answer %s", answer).isTrue();
+      Set<String> inCapath = new TreeSet<>();
+      try (Stream<Path> files = Files.list(capath)) {
+        for (Path file : files.toList()) {
+          inCapath.addAll(pemFingerprints(file));
+        }
+      }
+      listed.remove(removed);
+      assertThat(inCapath).isEqualTo(listed);
+    }
+  }
+
+  private static void deleteTree(Path directory) throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : files.toList()) {
+        Files.delete(file);
+      }
+    }
+    Files.delete(directory);
+  }
+
   private static Set<String> listed(Path socket) throws Exception {
     JsonNode answer =
         Pairctl.JSON.readTree(Pairctl.exchange(socket, "{\"v\":1,\"command\":\"list-trusted\"}\n"));
