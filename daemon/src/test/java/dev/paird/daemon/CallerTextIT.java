@@ -138,6 +138,41 @@ final class CallerTextIT {
   }
 
   /**
+   * CONTROL.md, "Responses": a pending key sent as the host of a pair, with a port or as the port,
+   * is in neither the answer nor the audit line.
+   */
+  @Test
+  void pendingKey_sentAsAHostWithAPort_isShownNowhere() throws Exception {
+    JsonNode issued = JSON.readTree(Pairctl.exchange(options.socket(), line(request("new-key"))));
+    String key = issued.path("result").path("key").textValue();
+    String[] hosts = {key + ":7247", "[" + key + "]:7247", "localhost:" + key};
+    for (String host : hosts) {
+      ObjectNode request = request("pair");
+      request.putObject("args").put("host", host).put("key", "12-1234-1234-1");
+
+      JsonNode error = ask(request);
+
+      assertThat(error.path("code").textValue()).isEqualTo("invalid_argument");
+      assertThat(error.path("message").textValue()).doesNotContain(key);
+    }
+    ObjectNode last = request("pair");
+    last.putObject("args").put("host", "last.invalid:1:2").put("key", "12-1234-1234-1");
+    ask(last);
+    paird.awaitLogLine(
+        line -> line.contains("host=last.invalid:1:2"),
+        "auditing the last pair",
+        PairdProcess.START_TIMEOUT);
+    assertThat(paird.log().lines().filter(line -> line.contains("command=pair")))
+        .hasSize(hosts.length + 1)
+        .filteredOn(line -> !line.contains("last.invalid"))
+        .allSatisfy(
+            audit ->
+                assertThat(audit)
+                    .contains(" host=\"[not shown: it has the shape of a pairing key]\""));
+    assertThat(paird.log()).doesNotContain(key).doesNotContain(key.replace("-", ""));
+  }
+
+  /**
    * CONTROL.md, "Access": a value the caller sent that holds a space, a double quote or an equals
    * sign is one quoted value in its audit line, so that it cannot pose as a field of its own.
    */

@@ -37,6 +37,21 @@ final class EchoTest {
     assertNotShown(code.substring(0, code.length() - 1) + (last == '9' ? '0' : (char) (last + 1)));
   }
 
+  /** A key given as a host with a port, or as the port, is no more shown than one alone. */
+  @Test
+  void keys_withinAHostAndPort_areNotShown() {
+    String code = Spake2Code.generate(RANDOM, 42, Spake2Code.DEFAULT_SECRET_DIGITS).format();
+    String hmac = HmacCode.generate(RANDOM).format();
+    for (String key : new String[] {code, code.replace("-", ""), hmac}) {
+      for (String text :
+          new String[] {key + ":7247", "[" + key + "]:7247", "localhost:" + key, key + " laptop"}) {
+        assertThat(Echo.of(text)).as(text).isEqualTo(Echo.KEY_SHAPED);
+      }
+    }
+    assertThat(Echo.of("kitchen-pi.local:7247")).isEqualTo("kitchen-pi.local:7247");
+    assertThat(Echo.of("[fe80::1%eth0]:7247")).isEqualTo("[fe80::1%eth0]:7247");
+  }
+
   private static void assertNotShown(String key) {
     assertThat(PairingCode.hasKeyShape(key)).as(key).isTrue();
     assertThat(Echo.of(key)).isEqualTo(Echo.KEY_SHAPED);
