@@ -1130,7 +1130,54 @@ public final class TrustStore implements AutoCloseable {
       throw TrustFiles.invalid(
           file, "it is larger than " + size(maxBytes) + ", more than paird writes");
     }
+    if (bytes.isPresent()) {
+      checkOwn(file);
+    }
     return bytes;
+  }
+
+  /**
+   * Refuses a list file that another user owns or that users other than its owner may write to:
+   * paird writes both files mode 0600, so such a file is someone's doing, and whoever may write to
+   * it may have added peers nobody paired (the state directory's mode 0711 lets anyone open a file
+   * in it by name). One that others may only read is made 0600 again.
+   */
+  private static void checkOwn(Path file) throws PairdException {
+    try {
+      PosixFileAttributes attributes =
+          Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      int owner = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int self = LocalFiles.processUid();
+      if (owner != self) {
+        throw TrustFiles.invalid(
+            file,
+            "it is owned by uid " + owner + ", not by uid " + self + " that paird runs as",
+            "Another user may have added peers to it: check the peers it lists, then run `chown "
+                + self
+                + " "
+                + file
+                + "`.");
+      }
+      Set<PosixFilePermission> permissions = attributes.permissions();
+      if (permissions.contains(PosixFilePermission.GROUP_WRITE)
+          || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+        throw TrustFiles.invalid(
+            file,
+            "other users may write to it (mode " + LocalFiles.mode(attributes) + ")",
+            "They may have added peers to it: check the peers it lists, then run `chmod 600 "
+                + file
+                + "`.");
+      }
+      if (!permissions.equals(AtomicFiles.PRIVATE)) {
+        Files.setPosixFilePermissions(file, AtomicFiles.PRIVATE);
+      }
+    } catch (IOException e) {
+      throw TrustFiles.invalid(
+          file,
+          "its owner and mode cannot be read or set (" + reason(e) + ")",
+          "Check its owner and permissions.",
+          e);
+    }
   }
 
   private static String size(long bytes) {

@@ -372,6 +372,47 @@ final class HostileStateIT {
   }
 
   /**
+   * A list file that others may write to may hold peers nobody paired (the state directory's 0711
+   * lets anyone open it by name): refused, naming the mode and the fix.
+   */
+  @Test
+  void trustedListOthersMayWriteTo_isRefusedNamingModeAndFix() throws Exception {
+    trustedList();
+    Path list = state.resolve("trusted.json");
+    Files.setPosixFilePermissions(list, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+    assertRefused(defaults(), list.toString(), "other users may write to it", "chmod 600 " + list);
+  }
+
+  /** A journal of another user's is refused as a list of theirs would be. */
+  @Test
+  void journalOwnedByAnotherUser_isRefusedNamingTheOwner() throws Exception {
+    Path journal = Files.createFile(state.resolve("trusted.journal"));
+    Files.setAttribute(journal, "unix:uid", 65534);
+
+    assertRefused(defaults(), journal.toString(), "owned by uid 65534");
+  }
+
+  /** A list that others may only read is used, and made 0600 again. */
+  @Test
+  void trustedListOthersMayRead_isMadePrivateAgain() throws Exception {
+    trustedList();
+    Path list = state.resolve("trusted.json");
+    Files.setPosixFilePermissions(list, PosixFilePermissions.fromString("rw-r--r--"));
+    List<String> arguments =
+        new ArrayList<>(
+            List.of("--socket", tmp.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
+    arguments.addAll(defaults());
+
+    PairdProcess paird = PairdProcess.launch(List.of(), arguments);
+    started.add(paird);
+    paird.awaitReady();
+
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(list)))
+        .isEqualTo("rw-------");
+  }
+
+  /**
    * {@code trusted-certs/} as a link to another directory: refused at start-up, so that paird
    * neither deletes that directory's {@code HASH.N} files, as stale ones of its own, nor writes
    * peers there as trust anchors (a link to {@code /etc/ssl/certs} would make them the system's).
