@@ -82,6 +82,10 @@ final class CaPathDirectory {
       throws IOException {
     if (!LocalFiles.isOwnDirectory(dir)) {
       AtomicFiles.createDirectory(dir, DIRECTORY_PERMISSIONS);
+    } else if (!Files.getPosixFilePermissions(dir).equals(DIRECTORY_PERMISSIONS)) {
+      // Widened by someone: whoever else could write here could add trust anchors. What they
+      // added under a HASH.N name goes below, as stale; the mode goes back now.
+      Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
     }
     Map<String, TrustedPeer> wanted = entries(peers, encodings);
     List<Path> stale = new ArrayList<>();

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * INTEGRATION.md, "The outputs": a real paird started under umask 000 gives its files the modes
- * promised, whatever the umask; and at start-up it rewrites an output that differs from the list,
- * removes temporary files a crash left and {@code HASH.N} files of peers it no longer trusts,
- * leaves other files in {@code trusted-certs/} alone, and does not rewrite an output that is right.
+ * promised, whatever the umask, and gives {@code trusted-certs/} its mode back if widened; and at
+ * start-up it rewrites an output that differs from the list, removes temporary files a crash left
+ * and {@code HASH.N} files of peers it no longer trusts, leaves other files in {@code
+ * trusted-certs/} alone, and does not rewrite an output that is right.
  */
 final class OutputsIT {
   @TempDir Path dir;
@@ -72,6 +73,7 @@ final class OutputsIT {
       stale = Files.copy(files.findFirst().orElseThrow(), capath.resolve("deadbeef.0"));
     }
     Path foreign = Files.writeString(capath.resolve("README"), "kept by its owner\n");
+    Files.setPosixFilePermissions(capath, PosixFilePermissions.fromString("rwxrwxrwx"));
     Object p12 = Files.getAttribute(state.resolve("trusted.p12"), "unix:ino");
 
     paird = options.start();
@@ -86,6 +88,9 @@ final class OutputsIT {
     assertThat(state.resolve(".trusted.pem.tmp-123")).doesNotExist();
     assertThat(stale).doesNotExist();
     assertThat(foreign).hasContent("kept by its owner");
+    assertThat(mode(capath))
+        .as("trusted-certs/, which others could write to")
+        .isEqualTo("rwxr-xr-x");
     assertThat(Files.getAttribute(state.resolve("trusted.p12"), "unix:ino"))
         .as("trusted.p12, which was right, is the same file")
         .isEqualTo(p12);
