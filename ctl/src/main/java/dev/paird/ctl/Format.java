@@ -108,7 +108,8 @@ final class Format {
         + fields(
             row("fingerprint", fingerprint),
             row("", grouped(fingerprint)),
-            row("subject", text(peer, "subject")));
+            row("subject", text(peer, "subject")))
+        + signingNote(peer);
   }
 
   /** A {@code pair} result. */
@@ -117,7 +118,21 @@ final class Format {
     return "Paired with "
         + name(peer)
         + ". Each device now trusts the other.\n"
-        + fields(peerRows(peer));
+        + fields(peerRows(peer))
+        + signingNote(peer);
+  }
+
+  /**
+   * What a peer whose certificate may sign others means for the software that reads the outputs as
+   * a list of CAs; nothing for one that may not, or an answer that does not say.
+   */
+  private static String signingNote(JsonNode peer) {
+    return peer.path("may_sign").asBoolean(false)
+        ? "Its certificate may sign other certificates: software that reads this device's"
+            + " trusted.pem, trusted-certs/ or trusted.p12 as a list of CAs (PostgreSQL,"
+            + " mosquitto, Java, curl --cacert) also accepts what that device signs."
+            + " See docs/INTEGRATION.md, \"Certificates that may sign\".\n"
+        : "";
   }
 
   /** Why {@code new-key --wait} ended without a peer, for an outcome other than paired. */
@@ -204,7 +219,13 @@ final class Format {
     rows.add(row("added", date(peer.path("added_at"), DATE_TIME)));
     rows.add(row("updated", date(peer.path("updated_at"), DATE_TIME)));
     rows.add(row("public key pin", text(peer, "spki_pin")));
+    rows.add(row("may sign", yesNo(peer.path("may_sign"))));
     return name(peer) + "\n" + fields(rows.toArray(new String[0][]));
+  }
+
+  /** "yes" or "no" for a boolean, "-" for anything else (an answer that does not say). */
+  private static String yesNo(JsonNode value) {
+    return value.isBoolean() ? (value.booleanValue() ? "yes" : "no") : "-";
   }
 
   /** The rows that say who a peer is, as pair and show print them. */

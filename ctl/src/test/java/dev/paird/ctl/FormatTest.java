@@ -315,6 +315,7 @@ final class FormatTest {
     ObjectNode peer = (ObjectNode) peer("CN=laptop", "'laptop'");
     peer.put("updated_at", "2026-11-21T10:00:00Z");
     peer.put("spki_pin", "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    peer.put("may_sign", false);
 
     assertThat(UTC.shown(Json.object().set("peer", peer)))
         .isEqualTo(
@@ -331,7 +332,23 @@ final class FormatTest {
                 + "  suite           spake2\n"
                 + "  added           2026-11-20 09:30:00\n"
                 + "  updated         2026-11-21 10:00:00\n"
-                + "  public key pin  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+                + "  public key pin  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+                + "  may sign        no\n");
+  }
+
+  /** A peer whose certificate may sign is named so when paired, with what it means. */
+  @Test
+  void paired_aPeerThatMaySign_saysWhatItMeansForTheOutputs() throws Exception {
+    ObjectNode peer = (ObjectNode) peer("CN=laptop", "'laptop'");
+
+    assertThat(UTC.paired(Json.object().set("peer", peer.put("may_sign", false))))
+        .doesNotContain("may sign");
+    assertThat(UTC.paired(Json.object().set("peer", peer.put("may_sign", true))))
+        .endsWith(
+            "Its certificate may sign other certificates: software that reads this device's"
+                + " trusted.pem, trusted-certs/ or trusted.p12 as a list of CAs (PostgreSQL,"
+                + " mosquitto, Java, curl --cacert) also accepts what that device signs."
+                + " See docs/INTEGRATION.md, \"Certificates that may sign\".\n");
   }
 
   @Test

@@ -299,6 +299,7 @@ public final class ControlService {
       item.putNull("label");
     }
     item.put("spki_pin", peer.spkiPin());
+    item.put("may_sign", peer.maySign());
     return item;
   }
 

@@ -43,6 +43,39 @@ public final class Certificates {
   }
 
   /**
+   * Whether nothing in the certificate forbids it to sign other certificates: it has no
+   * basicConstraints saying CA:FALSE and no keyUsage without keyCertSign (a version 1 certificate
+   * has neither). Software that takes a listed certificate as a trust anchor (OpenSSL's CAfile and
+   * CApath, Java's PKIX) also accepts, for most such certificates, what their key signs; paird
+   * itself trusts only the certificate. Errs towards true: OpenSSL takes a version 3 certificate
+   * with neither extension for no CA, Java may.
+   *
+   * @throws IllegalArgumentException if the bytes are not a certificate
+   */
+  public static boolean maySign(byte[] der) {
+    org.bouncycastle.asn1.x509.Extensions extensions;
+    try {
+      extensions =
+          org.bouncycastle.asn1.x509.Certificate.getInstance(der)
+              .getTBSCertificate()
+              .getExtensions();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("not a readable certificate", e);
+    }
+    if (extensions == null) {
+      return true;
+    }
+    org.bouncycastle.asn1.x509.KeyUsage usage =
+        org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(extensions);
+    if (usage != null && !usage.hasUsages(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign)) {
+      return false;
+    }
+    org.bouncycastle.asn1.x509.BasicConstraints constraints =
+        org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(extensions);
+    return constraints == null || constraints.isCA();
+  }
+
+  /**
    * The pin of the certificate's public key as curl's {@code --pinnedpubkey} takes it: {@code
    * sha256//} and the base64 of the SHA-256 of its DER SubjectPublicKeyInfo, exactly as the
    * certificate encodes it (HPKP's pin-sha256, RFC 7469).

@@ -50,6 +50,8 @@ public final class TrustedPeer {
   /** Null until asked for; computing it twice in a race gives equal strings. */
   private volatile String spkiPin;
 
+  private volatile Boolean maySign;
+
   /**
    * A peer with a parsed certificate.
    *
@@ -181,6 +183,7 @@ public final class TrustedPeer {
             newSuite,
             newLabel.isPresent() ? newLabel : label);
     repaired.spkiPin = spkiPin;
+    repaired.maySign = maySign;
     return repaired;
   }
 
@@ -235,6 +238,19 @@ public final class TrustedPeer {
       spkiPin = pin;
     }
     return pin;
+  }
+
+  /**
+   * Whether nothing in the certificate forbids it to sign others ({@link Certificates#maySign}),
+   * worked out on the first call and kept, as {@link #spkiPin()} is.
+   */
+  public boolean maySign() {
+    Boolean may = maySign;
+    if (may == null) {
+      may = Certificates.maySign(der);
+      maySign = may;
+    }
+    return may;
   }
 
   /** The certificate's DER encoding, a copy. */

@@ -142,7 +142,9 @@ final class PairingIT {
     assertThat(pair.status()).as(pair.err()).isZero();
     assertThat(pair.out())
         .startsWith("Paired with CN=device-a. Each device now trusts the" + " other.\n")
-        .contains("  fingerprint  " + a.fingerprint() + "\n");
+        .contains("  fingerprint  " + a.fingerprint() + "\n")
+        // openssl req -x509 makes CA certificates (INTEGRATION.md, "Certificates that may sign").
+        .contains("Its certificate may sign other certificates: ");
     assertTrustEachOther("spake2");
   }
 
@@ -528,6 +530,8 @@ final class PairingIT {
       assertThat(peer.path("fingerprint").textValue()).isEqualTo(pair[1].fingerprint());
       assertThat(peer.path("subject").textValue()).isEqualTo(pair[1].identity().subject());
       assertThat(peer.path("suite").textValue()).isEqualTo(suite);
+      // The devices' certificates are openssl req -x509's, CA:TRUE.
+      assertThat(peer.path("may_sign").booleanValue()).as("may_sign in %s", peer).isTrue();
 
       Result ping = pair[0].ctl().run("--json", "ping", pair[1].address());
       assertThat(ping.status()).as(ping.err()).isZero();

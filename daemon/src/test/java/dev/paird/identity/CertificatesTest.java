@@ -52,6 +52,52 @@ final class CertificatesTest {
     assertThat(Certificates.spkiPin(cert)).isEqualTo("sha256//" + openssl.output().strip());
   }
 
+  /**
+   * INTEGRATION.md, "Certificates that may sign": what OpenSSL makes by default (CA:TRUE) and a
+   * version 1 certificate may sign; one that says CA:FALSE, or whose keyUsage lacks keyCertSign, as
+   * paird's own generated certificates do, may not.
+   */
+  @Test
+  void maySign_followsBasicConstraintsAndKeyUsage() throws Exception {
+    Path key = OpenSslCli.newKey(dir, "device", KeyType.EC_P256);
+
+    assertThat(maySign(key, "ca-default")).isTrue();
+    assertThat(maySign(key, "not-ca", "-addext", "basicConstraints=critical,CA:FALSE")).isFalse();
+    assertThat(maySign(key, "no-certsign", "-addext", "keyUsage=critical,digitalSignature"))
+        .isFalse();
+    Path v1 = dir.resolve("v1.pem");
+    Processes.Result made =
+        Processes.run(
+            "sh",
+            "-c",
+            "openssl req -new -key \"$1\" -subj /CN=v1 | openssl x509 -req -signkey \"$1\""
+                + " -days 1 -out \"$2\"",
+            "sh",
+            key.toString(),
+            v1.toString());
+    assertThat(made.exitStatus()).as(made.output()).isZero();
+    X509Certificate version1 = Certificates.parsePem(Files.readString(v1));
+    assertThat(version1.getVersion()).isEqualTo(1);
+    assertThat(Certificates.maySign(Certificates.der(version1))).isTrue();
+
+    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+    generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    X509Certificate generated =
+        SelfSignedCertificates.create(
+            generator.generateKeyPair(),
+            "device",
+            HostNames.of("device", java.util.List.of()),
+            java.time.Instant.now(),
+            java.time.Instant.now().plusSeconds(3600),
+            new java.security.SecureRandom());
+    assertThat(Certificates.maySign(Certificates.der(generated))).isFalse();
+  }
+
+  private boolean maySign(Path key, String name, String... options) throws Exception {
+    Path cert = OpenSslCli.selfSign(dir, name, key, "/CN=" + name, java.util.List.of(options));
+    return Certificates.maySign(Certificates.der(Certificates.parsePem(Files.readString(cert))));
+  }
+
   @Test
   void toPem_isWhatOpensslWrites() throws Exception {
     SelfSigned files = OpenSslCli.newSelfSigned(dir, "device", KeyType.RSA_2048);

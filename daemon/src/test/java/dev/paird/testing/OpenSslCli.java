@@ -170,22 +170,32 @@ public final class OpenSslCli {
 
   /** A self-signed certificate with {@code subject}, in openssl's /K=V/K=V form, for a year. */
   public static Path selfSign(Path dir, String name, Path key, String subject) {
+    return selfSign(dir, name, key, subject, List.of());
+  }
+
+  /**
+   * As {@link #selfSign(Path, String, Path, String)}, with more {@code openssl req} options, such
+   * as {@code -addext basicConstraints=critical,CA:FALSE}.
+   */
+  public static Path selfSign(
+      Path dir, String name, Path key, String subject, List<String> options) {
     Path cert = dir.resolve(name + ".cert.pem");
-    makeOnce(
-        cert,
-        List.of(key),
-        List.of(
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            key.toString(),
-            "-out",
-            cert.toString(),
-            "-subj",
-            subject,
-            "-days",
-            "365"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                key.toString(),
+                "-out",
+                cert.toString(),
+                "-subj",
+                subject,
+                "-days",
+                "365"));
+    command.addAll(options);
+    makeOnce(cert, List.of(key), command);
     return cert;
   }
 
