@@ -210,6 +210,11 @@ public final class SubjectHash {
           }
           entries.add(new DERSequence(new ASN1Encodable[] {entry.getType(), value.get()}));
         }
+        if (entries.size() == 0) {
+          // OpenSSL builds the canonical form from the name's attributes, each with the index of
+          // its RDN: an RDN without attributes leaves nothing in it.
+          continue;
+        }
         // A DER SET sorts its members by their encoding, as OpenSSL's encoder does.
         out.write(new DERSet(entries).getEncoded(ASN1Encoding.DER));
       }

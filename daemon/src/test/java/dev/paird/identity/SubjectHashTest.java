@@ -131,6 +131,15 @@ final class SubjectHashTest {
         "t61 latin-1", name(BCStyle.CN, new DERT61String(new byte[] {'A', (byte) 0xe9, 'B'})));
     names.put(
         "numeric string kept as is", name(BCStyle.SERIALNUMBER, new DERNumericString("0042")));
+    // Malformed under RFC 5280, but a certificate can carry it: OpenSSL's canonical form has no
+    // trace of an RDN without attributes.
+    names.put(
+        "an empty RDN",
+        new X500Name(
+            new RDN[] {
+              new RDN(BCStyle.CN, new DERUTF8String("dev-emptyrdn")),
+              RDN.getInstance(new org.bouncycastle.asn1.DERSet())
+            }));
 
     Map<String, String> ours = new LinkedHashMap<>();
     Map<String, String> openssls = new LinkedHashMap<>();
