@@ -15,7 +15,7 @@ Commands (each prints JSON objects, one a line, on stdout; the last says how it 
   pairing.py ping --cert PEM --key PEM --connect HOST:PORT
       Asks a server whether it trusts this certificate.
   pairing.py server --cert PEM --key PEM --suite spake2|hmac
-                    [--tamper WHAT] [--trust FINGERPRINT]...
+                    [--tamper WHAT] [--trust FINGERPRINT]... [--code KEY]
       Pairs as device A, the server: makes a key, prints it, serves one connection.
   pairing.py new-key --suite spake2|hmac [--slot SLOT]
   pairing.py parse-key KEY
@@ -419,6 +419,21 @@ def send_error(connection, reason):
         pass
 
 
+def drain_after_error(tls):
+    """Section 2: an ERROR ends the exchange without an answer. Reads what the other side still
+    sends until it closes, and reports how many bytes that was."""
+    received = 0
+    try:
+        while True:
+            data = tls.recv(4096)
+            if not data:
+                break
+            received += len(data)
+    except (ssl.SSLError, OSError):
+        pass
+    emit(event="after error", bytes=received)
+
+
 def flip(data):
     """data with one bit of its last byte changed: a MAC or share that no longer proves anything."""
     return data[:-1] + bytes([data[-1] ^ 0x01])
@@ -675,7 +690,16 @@ def server(args):
     context = server_context(args.cert, args.key)
     server_der = der_of_first_certificate(args.cert)
     key = slot = digits = None
-    if args.suite == "hmac":
+    if args.code:
+        suite, secret, code_digits = parse_key(args.code)
+        if suite != args.suite:
+            raise SystemExit("--code is not a %s key" % args.suite)
+        if suite == "hmac":
+            key = secret
+        else:
+            slot, digits = secret, code_digits
+        typed = args.code
+    elif args.suite == "hmac":
         key = secrets.token_bytes(16)
         typed = format_hmac_key(key)
     else:
@@ -750,6 +774,7 @@ def serve_hmac(args, tls, key, m1_received, client_der, server_der):
     m1, m2 = hmac_messages(key, client_der, server_der)
     if not hmac.compare_digest(m1_received, m1):
         send_error(tls, REJECTED)
+        drain_after_error(tls)
         emit(outcome="failed", detail="m1 is wrong")
         return False
     emit(event="trusted", client_fingerprint=fingerprint(client_der))
@@ -766,9 +791,12 @@ def serve_spake2(args, tls, secret, share, client_der, server_der):
         send_error(tls, MALFORMED)
         emit(outcome="failed", detail="the client's share is not a valid point")
         return False
+    emit(event="client share", share=p_a.hex())
     y = random_scalar()
     if args.tamper == "share-not-a-point":
         p_b = b"\x04" + bytes(64)
+    elif args.tamper == "share-identity-k":
+        p_b = encode(multiply(w, N_POINT))  # y * G left out: the client's K is the identity
     else:
         p_b = spake2_share(y, w, N_POINT)
     send(tls, SPAKE2_SERVER_SHARE, p_b)
@@ -784,6 +812,7 @@ def serve_spake2(args, tls, secret, share, client_der, server_der):
     keys = spake2_keys(client_der, server_der, p_a, p_b, k, w, AAD)
     if decoy or not hmac.compare_digest(c_a, keys["cA"]):
         send_error(tls, REJECTED)
+        drain_after_error(tls)
         emit(outcome="failed", detail="the client's confirmation is wrong")
         return False
     emit(event="trusted", client_fingerprint=fingerprint(client_der))
@@ -1049,7 +1078,10 @@ def main():
 
     serve = commands.add_parser("server", parents=[tls_options])
     serve.add_argument("--suite", choices=["spake2", "hmac"], required=True)
-    serve.add_argument("--tamper", choices=["confirmation", "share-not-a-point"])
+    serve.add_argument(
+        "--tamper", choices=["confirmation", "share-not-a-point", "share-identity-k"]
+    )
+    serve.add_argument("--code", help="this key rather than a new one (pairing.py new-key)")
     serve.add_argument("--trust", action="append", default=[])
     serve.set_defaults(run=server)
 

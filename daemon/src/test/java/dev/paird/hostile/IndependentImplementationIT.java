@@ -227,8 +227,31 @@ final class IndependentImplementationIT {
       assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("key_rejected");
       assertThat(served.outcome()).as(served.toString()).isEqualTo("failed");
       assertThat(served.saw("trusted")).as("Python trusted B").isFalse();
+      // PROTOCOL.md §2: an ERROR ends the exchange; paird as the client sends nothing after it.
+      assertThat(served.event("after error").path("bytes").intValue()).isZero();
       assertThat(b.trusted()).isEmpty();
     }
+  }
+
+  /**
+   * PROTOCOL.md §4: each side draws a fresh scalar for every exchange. Two Python servers with the
+   * same key, so the same w: paird's two shares differ only if its x does.
+   */
+  @Test
+  void pairdClient_drawsAFreshScalarForEachExchange() throws Exception {
+    String key = pythonKey("spake2", null);
+    List<String> shares = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      try (Python server = pythonServer("--suite", "spake2", "--code", key)) {
+        Result pair = b.pair(address(server.next()), key);
+        Finished served = server.finish();
+
+        assertThat(pair.status()).as(pair.err()).isZero();
+        assertThat(served.outcome()).as(served.toString()).isEqualTo("paired");
+        shares.add(served.event("client share").path("share").textValue());
+      }
+    }
+    assertThat(shares.get(0)).matches("04[0-9a-f]{128}").isNotEqualTo(shares.get(1));
   }
 
   /**
@@ -251,10 +274,14 @@ final class IndependentImplementationIT {
     }
   }
 
-  /** PROTOCOL.md §4: a client answers a pB that is not a point with ERROR(MALFORMED). */
-  @Test
-  void pythonServer_shareNotAPoint_isAProtocolError() throws Exception {
-    try (Python server = pythonServer("--suite", "spake2", "--tamper", "share-not-a-point")) {
+  /**
+   * PROTOCOL.md §4: a client answers ERROR(MALFORMED), sends no confirmation and trusts nobody, for
+   * a pB that is not a point, or one of w·N alone, which makes its K the identity.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"share-not-a-point", "share-identity-k"})
+  void pythonServer_badShare_isAProtocolError(String tamper) throws Exception {
+    try (Python server = pythonServer("--suite", "spake2", "--tamper", tamper)) {
       JsonNode listening = server.next();
 
       Result pair = b.pair(address(listening), listening.path("key").textValue());
@@ -456,6 +483,14 @@ final class IndependentImplementationIT {
 
     boolean saw(String event) {
       return lines.stream().anyMatch(line -> event.equals(line.path("event").textValue()));
+    }
+
+    /** The line of {@code event}, which Python must have printed. */
+    JsonNode event(String event) {
+      return lines.stream()
+          .filter(line -> event.equals(line.path("event").textValue()))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("Python printed no " + event + ": " + this));
     }
 
     List<String> checks() {
