@@ -6,6 +6,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.Printable;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +29,11 @@ import org.slf4j.LoggerFactory;
 public final class ConfigFile {
   private static final Logger log = LoggerFactory.getLogger(ConfigFile.class);
 
-  /** Refuse absurdly large files before reading them into memory. */
-  static final long MAX_BYTES = 64 * 1024;
+  /**
+   * Refuse absurdly large files, and endless ones such as {@code /dev/zero}, having read at most
+   * one byte more.
+   */
+  static final int MAX_BYTES = 64 * 1024;
 
   private ConfigFile() {}
 
@@ -48,17 +53,9 @@ public final class ConfigFile {
               + PairdConfig.DEFAULT_CONFIG);
     }
     byte[] bytes;
-    try {
-      if (Files.size(path) > MAX_BYTES) {
-        throw new PairdException(
-            ErrorCode.CONFIG_INVALID,
-            "config file "
-                + path
-                + " is larger than "
-                + MAX_BYTES
-                + " bytes; is it the right file?");
-      }
-      bytes = Files.readAllBytes(checked(path));
+    try (InputStream in = Files.newInputStream(checked(path))) {
+      // A pipe or device has no size to check first: read one byte more than is allowed.
+      bytes = in.readNBytes(MAX_BYTES + 1);
     } catch (NoSuchFileException e) {
       if (required) {
         throw new PairdException(
@@ -74,6 +71,11 @@ public final class ConfigFile {
           ErrorCode.CONFIG_INVALID,
           "cannot read config file " + path + ": " + FileProblems.reason(e, path),
           e);
+    }
+    if (bytes.length > MAX_BYTES) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "config file " + path + " is larger than " + MAX_BYTES + " bytes; is it the right file?");
     }
     String text;
     try {
@@ -92,17 +94,26 @@ public final class ConfigFile {
   }
 
   /**
-   * The real path of {@code path} once {@link LocalFiles#checkConfiguration} has found it and the
-   * directories above it safe, logging its warnings; {@code path} itself if it is no regular file
-   * (a pipe, as from the shell's {@code <(...)}, made by whoever started paird).
+   * What to read for {@code path}, once {@link LocalFiles} has found it and the directories above
+   * it safe, logging its warnings: its real path, whatever kind of file it is; or, for a file that
+   * has no name, such as the pipe {@code /dev/fd/63} of the shell's {@code <(...)}, the link of
+   * {@code /proc} that leads to it.
    */
   private static Path checked(Path path) throws IOException, PairdException {
-    if (!Files.isRegularFile(path)) {
-      return path;
-    }
-    Path real = path.toRealPath();
+    Path real;
+    boolean named;
     try {
-      for (String warning : LocalFiles.checkConfiguration(real)) {
+      real = path.toRealPath();
+      named = true;
+    } catch (NoSuchFileException e) {
+      // NoSuchFileException again if nothing is there.
+      real = LocalFiles.unnamedFileLink(path);
+      named = false;
+    }
+    try {
+      List<String> warnings =
+          named ? LocalFiles.checkConfiguration(real) : LocalFiles.checkUnnamedConfiguration(real);
+      for (String warning : warnings) {
         log.warn("config file {}: {}", path, warning);
       }
     } catch (LocalFiles.UnsafeFileException e) {

@@ -161,62 +161,136 @@ public final class LocalFiles {
    * /tmp}. A group that may write is allowed, since a user's own group often may, and returned as a
    * warning to log.
    *
+   * <p>The file may be of any kind: a FIFO's writers decide what paird reads as much as a regular
+   * file's do. A character device that root owns is the one exception to the rule on who may write:
+   * what reading {@code /dev/null} or {@code /dev/zero} returns is its driver's, not what other
+   * users write to it.
+   *
    * @return warnings, one per group-writable file or directory
    * @throws UnsafeFileException naming the file or directory, its owner or mode, and the fix
    */
   public static List<String> checkConfiguration(Path real) throws IOException {
+    return checkConfiguration(real, true);
+  }
+
+  /**
+   * Checks, as {@link #checkConfiguration(Path)} checks a file and the directories above it, a file
+   * that has no name, reached through {@code link}, a link of {@code /proc} that {@link
+   * #unnamedFileLink} found: the file that the link leads to, and the directories above the link.
+   *
+   * @return warnings, one if the file's group may write to it
+   * @throws UnsafeFileException naming the file, its owner or mode, and the fix
+   */
+  public static List<String> checkUnnamedConfiguration(Path link) throws IOException {
+    return checkConfiguration(link, false);
+  }
+
+  /**
+   * The link of {@code /proc} through which {@code path} leads to a file that has no name, such as
+   * the pipe of the shell's {@code <(...)}: {@code /dev/fd/63} leads to {@code /proc/PID/fd/63},
+   * which names {@code pipe:[123]}, where nothing is. Found by resolving every other link on the
+   * way, so that opening it opens that file even if one of those links is replaced meanwhile.
+   *
+   * @throws NoSuchFileException if {@code path} leads nowhere
+   */
+  public static Path unnamedFileLink(Path path) throws IOException {
+    Path at = path.toAbsolutePath();
+    // As many links as Linux follows in one path before it gives up (ELOOP).
+    for (int links = 0; links <= 40; links++) {
+      Path parent = at.getParent();
+      Path link = parent == null ? at : parent.toRealPath().resolve(at.getFileName());
+      if (!Files.isSymbolicLink(link)) {
+        return link;
+      }
+      Path target = link.getParent().resolve(Files.readSymbolicLink(link));
+      if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        Files.readAttributes(link, PosixFileAttributes.class); // NoSuchFileException if dangling
+        return link;
+      }
+      at = target;
+    }
+    throw new FileSystemException(path.toString(), null, "too many levels of symbolic links");
+  }
+
+  private static List<String> checkConfiguration(Path file, boolean named) throws IOException {
     int self = processUid();
     List<String> warnings = new ArrayList<>();
-    for (Path path = real; path != null; path = path.getParent()) {
-      boolean file = path.equals(real);
-      PosixFileAttributes attributes =
-          Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      int owner = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int bits = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      String what = file ? "it" : "the directory " + path + " above it";
-      String state = " (owner " + attributes.owner().getName() + ", mode " + mode(attributes) + ")";
-      if (owner != 0 && owner != self) {
-        throw new UnsafeFileException(
-            real,
-            what
-                + " belongs neither to root nor to uid "
-                + self
-                + " that paird runs as"
-                + state
-                + ", so its owner decides who may use paird's control socket and which key it"
-                + " presents; run `chown root "
-                + path
-                + "`");
-      }
-      boolean sticky = (bits & 01000) != 0;
-      if (sticky && !file) {
-        continue;
-      }
-      if ((bits & 0002) != 0) {
-        throw new UnsafeFileException(
-            real,
-            "every user may "
-                + (file ? "change it" : "write to " + what)
-                + state
-                + (file ? ", and so decide" : ", and so put another file in its place, deciding")
-                + " who may use paird's control socket and which key it presents; run `chmod o-w "
-                + path
-                + "`");
-      }
-      if ((bits & 0020) != 0) {
-        warnings.add(
-            "every member of the group "
-                + attributes.group().getName()
-                + " may "
-                + (file ? "change it" : "write to " + what)
-                + state
-                + ", and so decide who may use paird's control socket and which key it presents;"
-                + " unless the group is yours alone, run `chmod g-w "
-                + path
-                + "`");
-      }
+    for (Path path = file; path != null; path = path.getParent()) {
+      // A file without a name is known only through its link, which has to be followed.
+      LinkOption[] links =
+          path.equals(file) && !named
+              ? new LinkOption[0]
+              : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+      checkConfiguration(file, path, named || !path.equals(file), self, warnings, links);
     }
     return warnings;
+  }
+
+  /** The file type bits of {@code unix:mode} ({@code S_IFMT}), and a character device's. */
+  private static final int TYPE_BITS = 0170000;
+
+  private static final int CHARACTER_DEVICE = 0020000;
+
+  /**
+   * Checks {@code path}, which is {@code file} itself or a directory above it; the fix a message
+   * names is a command on {@code path} if {@code named}, and otherwise another file.
+   */
+  private static void checkConfiguration(
+      Path file, Path path, boolean named, int self, List<String> warnings, LinkOption... links)
+      throws IOException {
+    boolean isFile = path.equals(file);
+    PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, links);
+    int owner = (Integer) Files.getAttribute(path, "unix:uid", links);
+    int bits = (Integer) Files.getAttribute(path, "unix:mode", links);
+    String what = isFile ? "it" : "the directory " + path + " above it";
+    String state = " (owner " + attributes.owner().getName() + ", mode " + mode(attributes) + ")";
+    if (owner != 0 && owner != self) {
+      throw new UnsafeFileException(
+          file,
+          what
+              + " belongs neither to root nor to uid "
+              + self
+              + " that paird runs as"
+              + state
+              + ", so its owner decides who may use paird's control socket and which key it"
+              + " presents; "
+              + fix(named, "chown root", path));
+    }
+    if (isFile && owner == 0 && (bits & TYPE_BITS) == CHARACTER_DEVICE) {
+      return;
+    }
+    boolean sticky = (bits & 01000) != 0;
+    if (sticky && !isFile) {
+      return;
+    }
+    if ((bits & 0002) != 0) {
+      throw new UnsafeFileException(
+          file,
+          "every user may "
+              + (isFile ? "change it" : "write to " + what)
+              + state
+              + (isFile ? ", and so decide" : ", and so put another file in its place, deciding")
+              + " who may use paird's control socket and which key it presents; "
+              + fix(named, "chmod o-w", path));
+    }
+    if ((bits & 0020) != 0) {
+      warnings.add(
+          "every member of the group "
+              + attributes.group().getName()
+              + " may "
+              + (isFile ? "change it" : "write to " + what)
+              + state
+              + ", and so decide who may use paird's control socket and which key it presents;"
+              + " unless the group is yours alone, "
+              + fix(named, "chmod g-w", path));
+    }
+  }
+
+  /** Run {@code command} on {@code path}; or, for a file without a name, use another. */
+  private static String fix(boolean named, String command, Path path) {
+    return named
+        ? "run `" + command + " " + path + "`"
+        : "give paird a config file that root or its own user owns";
   }
 
   /** The permission bits as {@code ls} and {@code chmod} write them in octal, such as 0644. */
