@@ -165,15 +165,21 @@ final class PemFiles {
   }
 
   /**
-   * Refuses a key file that users other than its owner may change, or that users other than its
-   * owner and group may read, naming its mode and the command that fixes it; warns when its group
-   * may read it, whatever the group, since every member can read the device's key: paird's own
-   * group is also, by default, the control socket's, whose members are pairctl's users.
+   * Refuses a key file that belongs neither to root nor to paird's user, whose owner may change it
+   * or who may read it at will, naming the owner and the command that fixes it; refuses one that
+   * users other than its owner may change, or that users other than its owner and group may read,
+   * naming its mode and the command that fixes it; warns when its group may read it, whatever the
+   * group, since every member can read the device's key: paird's own group is also, by default, the
+   * control socket's, whose members are pairctl's users.
    */
   static void checkKeyPermissions(Path file, LinkOption... links) throws PairdException {
     PosixFileAttributes attributes;
+    int owner;
+    int self;
     try {
       attributes = Files.readAttributes(file, PosixFileAttributes.class, links);
+      owner = (Integer) Files.getAttribute(file, "unix:uid", links);
+      self = LocalFiles.processUid();
     } catch (NoSuchFileException e) {
       return; // reading it says so
     } catch (IOException e) {
@@ -181,6 +187,23 @@ final class PemFiles {
           ErrorCode.IDENTITY_INVALID,
           "cannot check who may read the key file " + file + ": " + describe(e),
           e);
+    }
+    if (owner != 0 && owner != self) {
+      throw invalid(
+          "the key file "
+              + file
+              + " belongs to "
+              + attributes.owner().getName()
+              + " (uid "
+              + owner
+              + "), neither root nor uid "
+              + self
+              + " that paird runs as, so its owner can replace the device's private key, or let"
+              + " anyone read it, at will; run `chown "
+              + self
+              + " "
+              + file
+              + "`");
     }
     Set<PosixFilePermission> permissions = attributes.permissions();
     if (permissions.contains(PosixFilePermission.OTHERS_READ)

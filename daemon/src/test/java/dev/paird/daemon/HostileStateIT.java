@@ -162,6 +162,31 @@ final class HostileStateIT {
         "`chmod 600 " + files.key() + "`");
   }
 
+  /** The owner of a key file can change it, or who may read it, at will: refused, whatever mode. */
+  @Test
+  void keyOwnedByAnotherUser_isRefusedNamingTheOwnerAndTheFix() throws Exception {
+    assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0), "needs root to give it away");
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.EC_P256);
+    // Its group may read it, as paird's may: the mode alone would start paird with a warning.
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+    UserPrincipal nobody =
+        tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+    Files.setOwner(files.key(), nobody);
+
+    assertRefused(
+        List.of(
+            "--state-dir",
+            state.toString(),
+            "--cert",
+            files.cert().toString(),
+            "--key",
+            files.key().toString()),
+        "--key: the key file "
+            + files.key()
+            + " belongs to nobody (uid 65534), neither root nor uid 0 that paird runs as",
+        "`chown 0 " + files.key() + "`");
+  }
+
   /**
    * An error about the certificate file names the certificate's setting, and one about the key file
    * the key's, even when both settings name the same file.
