@@ -36,6 +36,13 @@ public final class AtomicFiles {
   public static final Set<PosixFilePermission> PRIVATE =
       PosixFilePermissions.fromString("rw-------");
 
+  /**
+   * A missing parent's mode, 0755 from its creation, or less if the umask takes more: with a parent
+   * that others may write to, any user could rename the directory below it away, and the next start
+   * would make a new state directory, a new identity and an empty trusted list.
+   */
+  static final Set<PosixFilePermission> PARENT = PosixFilePermissions.fromString("rwxr-xr-x");
+
   /** Owner read and write, everyone read. */
   public static final Set<PosixFilePermission> PUBLIC =
       PosixFilePermissions.fromString("rw-r--r--");
@@ -183,7 +190,10 @@ public final class AtomicFiles {
     }
   }
 
-  /** Creates {@code dir} (and parents) if needed, with the given permissions on a new directory. */
+  /**
+   * Creates {@code dir} if needed, with the given permissions on a new directory, and its missing
+   * parents with at most 0755 ({@link #PARENT}).
+   */
   public static void createDirectory(Path dir, Set<PosixFilePermission> permissions)
       throws IOException {
     if (Files.isDirectory(dir)) {
@@ -192,7 +202,7 @@ public final class AtomicFiles {
     Path parent = dir.toAbsolutePath().getParent();
     if (parent != null) {
       try {
-        Files.createDirectories(parent);
+        Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PARENT));
       } catch (FileAlreadyExistsException e) {
         // The JDK reports a file where a directory should be with nothing but its path.
         throw new FileSystemException(e.getFile(), null, "not a directory");

@@ -24,20 +24,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * INTEGRATION.md, "The outputs": a real paird started under umask 000 gives its files the modes
- * promised, whatever the umask, and gives {@code trusted-certs/} its mode back if widened; and at
- * start-up it rewrites an output that differs from the list, removes temporary files a crash left
- * and {@code HASH.N} files of peers it no longer trusts, leaves other files in {@code
- * trusted-certs/} alone, and does not rewrite an output that is right.
+ * INTEGRATION.md, "The outputs": a real paird started under umask 000 gives its files, and the
+ * parent of its state directory that it makes, the modes promised, whatever the umask, and gives
+ * {@code trusted-certs/} its mode back if widened; and at start-up it rewrites an output that
+ * differs from the list, removes temporary files a crash left and {@code HASH.N} files of peers it
+ * no longer trusts, leaves other files in {@code trusted-certs/} alone, and does not rewrite an
+ * output that is right.
  */
 final class OutputsIT {
   @TempDir Path dir;
 
   @Test
   void modesWhateverTheUmask_andStartUpRepairsOnlyWhatDiffers() throws Exception {
+    // A parent that paird makes too: one every user could write to would let them rename the
+    // state directory away.
+    Path parent = dir.resolve("parent");
+    Path state = parent.resolve("state");
     PairdProcess.Options options =
-        PairdProcess.in(dir).wrapper(List.of("sh", "-c", "umask 000; exec \"$@\"", "sh"));
-    Path state = dir.resolve("state");
+        PairdProcess.in(dir)
+            .stateDir(state)
+            .wrapper(List.of("sh", "-c", "umask 000; exec \"$@\"", "sh"));
     options.start().close(); // creates the state directory and the identity
     HubFill.main(new String[] {state.toString(), "6"});
     PairdProcess paird = options.start();
@@ -48,6 +54,7 @@ final class OutputsIT {
       paird.close();
     }
 
+    assertThat(mode(parent)).isEqualTo("rwxr-xr-x");
     assertThat(mode(state)).isEqualTo("rwx------");
     assertThat(mode(state.resolve("identity"))).isEqualTo("rwx------");
     assertThat(mode(state.resolve("identity/key.pem"))).isEqualTo("rw-------");
