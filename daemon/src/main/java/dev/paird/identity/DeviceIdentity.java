@@ -3,6 +3,7 @@ package dev.paird.identity;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.PairdException;
 import dev.paird.io.AtomicFiles;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
@@ -230,6 +231,20 @@ public final class DeviceIdentity {
               + " is a symbolic link; paird does not follow links among the files it keeps for"
               + " itself. To use a key and certificate kept elsewhere, configure them as cert and"
               + " key instead");
+    }
+    if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        // Whoever else may write here may put a key of their own in its place.
+        LocalFiles.checkPrivateDirectory(directory);
+      } catch (LocalFiles.UnsafeFileException e) {
+        throw new PairdException(
+            ErrorCode.IDENTITY_INVALID, directory + " is unusable: " + e.getReason(), e);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.IDENTITY_INVALID,
+            "cannot check " + directory + ": " + PemFiles.describe(e),
+            e);
+      }
     }
     try {
       AtomicFiles.removeLeftovers(keyPem);
