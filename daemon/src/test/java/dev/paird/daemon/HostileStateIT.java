@@ -187,6 +187,38 @@ final class HostileStateIT {
         "`chown 0 " + files.key() + "`");
   }
 
+  /** A generated identity's directory that others may write to: they could put a key there. */
+  @Test
+  void identityDirectoryOthersMayWriteTo_isRefusedNamingTheFix() throws Exception {
+    Path identity =
+        Files.createDirectory(
+            state.resolve("identity"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
+    Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+    assertRefused(defaults(), identity.toString(), "other users can write to it", "chmod 700");
+  }
+
+  /**
+   * SECURITY.md: an Ed25519 device key is refused at start-up, saying why, while netty-tcnative's
+   * BoringSSL cannot sign a handshake with one.
+   */
+  @Test
+  void ed25519DeviceKey_isRefusedSayingWhy() throws Exception {
+    SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.ED25519);
+
+    assertRefused(
+        List.of(
+            "--state-dir",
+            state.toString(),
+            "--cert",
+            files.cert().toString(),
+            "--key",
+            files.key().toString()),
+        "is an Ed25519 key; BoringSSL, which paird uses for TLS, does not offer Ed25519"
+            + " signatures in its handshake");
+  }
+
   /**
    * An error about the certificate file names the certificate's setting, and one about the key file
    * the key's, even when both settings name the same file.
