@@ -3,6 +3,7 @@ package dev.paird.ctl;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
+import dev.paird.api.WritableDirectories;
 import java.io.Console;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -14,8 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -266,69 +269,59 @@ final class KeyInput {
           ErrorCode.USAGE, "pair: --key-file " + file + " is not a regular file");
     }
     Path real = absolute.getParent().toRealPath();
-    for (Path dir = real; dir != null; dir = dir.getParent()) {
-      Map<String, Object> attributes;
-      try {
-        attributes =
-            Files.readAttributes(dir, "unix:isDirectory,mode,uid", LinkOption.NOFOLLOW_LINKS);
-      } catch (IOException e) {
-        throw new PairdException(
-            ErrorCode.USAGE,
-            "pair: cannot check "
-                + dir
-                + ", on the way to --key-file "
-                + file
-                + ": "
-                + FileProblems.reason(e)
-                + "; keep the key in a directory of your own, such as your home",
-            e);
-      }
-      if (!(Boolean) attributes.get("isDirectory")) {
-        // A file given as the directory (FILE/key), or a directory replaced since the path was
-        // resolved.
-        throw new PairdException(
-            ErrorCode.USAGE,
-            "pair: cannot read --key-file " + file + ": " + dir + " is not a directory");
-      }
-      int mode = (Integer) attributes.get("mode") & 07777;
-      int owner = (Integer) attributes.get("uid");
+    Optional<WritableDirectories.Flaw> flaw;
+    try {
+      flaw = WritableDirectories.check(real, WritableDirectories.rootOr(self), true);
+    } catch (NotDirectoryException e) {
+      // A file given as the directory (FILE/key), or a directory replaced since the path was
+      // resolved.
+      throw new PairdException(
+          ErrorCode.USAGE,
+          "pair: cannot read --key-file " + file + ": " + e.getFile() + " is not a directory");
+    } catch (FileSystemException e) {
+      throw new PairdException(
+          ErrorCode.USAGE,
+          "pair: cannot check "
+              + e.getFile()
+              + ", on the way to --key-file "
+              + file
+              + ": "
+              + FileProblems.reason(e)
+              + "; keep the key in a directory of your own, such as your home",
+          e);
+    }
+    if (flaw.isPresent()) {
+      WritableDirectories.Flaw found = flaw.get();
       String where =
           "pair: --key-file "
               + file
-              + (dir.equals(real) ? " is in " : " lies under ")
-              + dir
+              + (found.first() ? " is in " : " lies under ")
+              + found.directory()
               + ", which ";
-      String state =
-          " (owner uid " + owner + ", mode " + String.format(Locale.ROOT, "%04o", mode) + ")";
       String risk =
           ": they could put another file in the key file's place between pairctl's check and its"
               + " read; ";
-      if (owner != 0 && owner != self) {
+      if (found.foreignOwner()) {
         throw new PairdException(
             ErrorCode.USAGE,
             where
                 + "belongs neither to you (uid "
                 + self
                 + ") nor to root"
-                + state
+                + found.state()
                 + risk
                 + "keep the key in a directory of your own, such as your home");
       }
-      // A sticky directory lets nobody but their owners rename or remove its entries, and the
-      // entry on this path below it is either a directory that this loop checks too or the key
-      // file, which must be yours: either way root's or yours, so it stays in place.
-      if ((mode & 0022) != 0 && (mode & 01000) == 0) {
-        throw new PairdException(
-            ErrorCode.USAGE,
-            where
-                + ((mode & 0002) != 0 ? "every user" : "its group's members")
-                + " may write to"
-                + state
-                + risk
-                + "make it private (chmod go-w "
-                + dir
-                + ") or keep the key in a directory of your own, such as your home");
-      }
+      throw new PairdException(
+          ErrorCode.USAGE,
+          where
+              + found.writers()
+              + " may write to"
+              + found.state()
+              + risk
+              + "make it private (chmod go-w "
+              + found.directory()
+              + ") or keep the key in a directory of your own, such as your home");
     }
     return real.resolve(name);
   }
