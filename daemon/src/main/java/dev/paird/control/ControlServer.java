@@ -59,6 +59,16 @@ public final class ControlServer implements AutoCloseable {
     SocketFiles.refuseIfServed(socket);
   }
 
+  /**
+   * Refuses a socket path whose directory, or one above it, users other than root and paird's own
+   * may write to or own, before start-up does any work; {@link #start} checks again when it binds.
+   *
+   * @throws PairdException CONFIG_INVALID naming the directory, its owner and mode, and the fix
+   */
+  public static void checkSocketDirectory(Path socket) throws PairdException {
+    SocketFiles.checkDirectory(socket);
+  }
+
   public static ControlServer start(
       EventLoopGroup boss,
       EventLoopGroup workers,
@@ -68,7 +78,7 @@ public final class ControlServer implements AutoCloseable {
       int maxConnections,
       java.time.Duration requestTimeout)
       throws PairdException {
-    SocketFiles.prepare(socket);
+    Path placed = SocketFiles.prepare(socket);
     // Until the socket's owner and group are known, the check lets only root in; nobody else
     // can reach the socket in its private directory anyway.
     AtomicReference<ControlAccess> access = new AtomicReference<>(ControlAccess.ROOT_ONLY);
@@ -87,7 +97,7 @@ public final class ControlServer implements AutoCloseable {
                     requestTimeout,
                     ControlServer::credentials,
                     access::get));
-    Path privateDir = SocketFiles.privateDirectory(socket);
+    Path privateDir = SocketFiles.privateDirectory(placed);
     Path bound = privateDir.resolve(SocketFiles.PRIVATE_NAME);
     Channel channel;
     try {
@@ -110,7 +120,7 @@ public final class ControlServer implements AutoCloseable {
     ControlServer server = new ControlServer(socket, channel);
     try {
       access.set(SocketFiles.restrict(bound, socketGroup));
-      SocketFiles.moveIntoPlace(bound, socket);
+      SocketFiles.moveIntoPlace(bound, placed);
     } catch (PairdException e) {
       channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
       SocketFiles.removeQuietly(privateDir);

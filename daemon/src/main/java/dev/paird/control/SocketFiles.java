@@ -1,9 +1,12 @@
 package dev.paird.control;
 
+import dev.paird.api.ControlProtocol;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
+import dev.paird.api.WritableDirectories;
+import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -11,6 +14,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,11 +34,17 @@ final class SocketFiles {
   private SocketFiles() {}
 
   /**
-   * Makes {@code socket} free to bind: creates its directory, replaces a stale socket left by a
-   * crashed daemon, and refuses if a live daemon answers on it or the path is not a socket.
+   * Makes {@code socket} free to bind: checks who may write to its directory ({@link
+   * #checkDirectory}), creates it, replaces a stale socket left by a crashed daemon, and refuses if
+   * a live daemon answers on it or the path is not a socket.
+   *
+   * @return where the socket goes: {@code socket} in its directory's real path, the one checked, to
+   *     bind, move and remove the socket by, so that a link on the way that someone points
+   *     elsewhere later leads nowhere paird writes
    */
-  static void prepare(Path socket) throws PairdException {
+  static Path prepare(Path socket) throws PairdException {
     Path dir = socket.toAbsolutePath().getParent();
+    checkDirectory(socket);
     try {
       // 0755 from their creation, whatever the umask: pairctl's users must reach the socket, and
       // nobody else may write there, where they could put their own socket in its place.
@@ -46,21 +56,29 @@ final class SocketFiles {
           "cannot create the socket's directory " + dir + ": " + FileProblems.reason(e, dir),
           e);
     }
-    if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-      return;
+    // Whoever made it first, if not paird, is found now.
+    Path placed =
+        checkDirectory(socket)
+            .orElseThrow(
+                () ->
+                    new PairdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "cannot create the socket's directory " + dir + ": it is not there"));
+    if (!Files.exists(placed, LinkOption.NOFOLLOW_LINKS)) {
+      return placed;
     }
-    if (SocketFile.probe(socket, LinkOption.NOFOLLOW_LINKS).kind() != SocketFile.Kind.SOCKET) {
+    if (SocketFile.probe(placed, LinkOption.NOFOLLOW_LINKS).kind() != SocketFile.Kind.SOCKET) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,
           socket + " exists and is not a socket; move it away or choose another socket path");
     }
     try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      probe.connect(UnixDomainSocketAddress.of(socket));
+      probe.connect(UnixDomainSocketAddress.of(placed));
       throw alreadyServed(socket);
     } catch (ConnectException e) {
       // Nobody listens: a crashed daemon left it behind.
       try {
-        Files.delete(socket);
+        Files.delete(placed);
       } catch (IOException deleteFailure) {
         throw new PairdException(
             ErrorCode.CONFIG_INVALID,
@@ -76,6 +94,93 @@ final class SocketFiles {
           "cannot check whether " + socket + " is in use: " + FileProblems.reason(e, socket),
           e);
     }
+    return placed;
+  }
+
+  /**
+   * Refuses {@code socket} if users other than root and paird's own may write to its directory or
+   * to one above it (links resolved), or own one: any of them could put a socket of their own at
+   * the path and receive the keys that pairctl sends there. A sticky directory such as {@code /tmp}
+   * is refused too as the socket's own: its entries cannot be taken from their owners, but the
+   * socket's name is free whenever paird is stopped, and another user may take it then; above the
+   * socket's directory it is allowed, as what lies below it on the path is checked to be root's or
+   * paird's. So is a directory its group may write to: the group may hold pairctl's users, who may
+   * use paird but not answer in its place. A directory of the path that does not exist yet is
+   * checked once {@link #prepare} has made it; the one it will be made in must pass already.
+   *
+   * @return {@code socket} in its directory's real path, the one checked; empty if that directory
+   *     does not exist yet
+   * @throws PairdException {@code config_invalid}, naming the directory, its owner and mode, and
+   *     the fix
+   */
+  static Optional<Path> checkDirectory(Path socket) throws PairdException {
+    Path dir = socket.toAbsolutePath().getParent();
+    Path existing = dir;
+    try {
+      int self = LocalFiles.processUid();
+      Path real = null;
+      while (real == null) {
+        try {
+          real = existing.toRealPath();
+        } catch (FileSystemException e) {
+          if (existing.getParent() == null) {
+            throw e;
+          }
+        }
+        if (real == null || !Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
+          // Missing, or no directory to be reached (a file, no search permission): making it
+          // fails with its own message; what it would be made in is checked here.
+          real = null;
+          existing = existing.getParent();
+        }
+      }
+      Optional<WritableDirectories.Flaw> flaw =
+          WritableDirectories.check(real, WritableDirectories.rootOr(self), !existing.equals(dir));
+      if (flaw.isPresent()) {
+        throw unsafe(socket, flaw.get(), flaw.get().first() && existing.equals(dir), self);
+      }
+      return existing.equals(dir)
+          ? Optional.of(real.resolve(socket.getFileName()))
+          : Optional.empty();
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.CONFIG_INVALID,
+          "cannot check who may write to the directory of the control socket "
+              + socket
+              + ": "
+              + FileProblems.reason(e, existing),
+          e);
+    }
+  }
+
+  /** {@code own}: whether the flawed directory is the socket's, not one above it. */
+  private static PairdException unsafe(
+      Path socket, WritableDirectories.Flaw flaw, boolean own, int self) {
+    Path dir = flaw.directory();
+    // chmod would be wrong advice for a sticky directory: it is shared on purpose, as /tmp is.
+    boolean shared = !flaw.foreignOwner() && (flaw.mode() & 01000) != 0;
+    return new PairdException(
+        ErrorCode.CONFIG_INVALID,
+        (own
+                ? "the control socket's directory " + dir
+                : "the directory " + dir + " above the control socket")
+            + (flaw.foreignOwner()
+                ? " belongs neither to root nor to uid "
+                    + self
+                    + " that paird runs as"
+                    + flaw.state()
+                    + ", and its owner"
+                : " may be written to by " + flaw.writers() + flaw.state() + ", and any of them")
+            + " could put a socket of their own at "
+            + socket
+            + (shared ? " while paird is stopped" : "")
+            + " and receive the keys that pairctl sends to paird; "
+            + (flaw.foreignOwner() || shared
+                ? ""
+                : "run `chmod go-w " + dir + "` if nobody else needs to write there, or ")
+            + "choose a socket path in a directory that only root or paird's user may write to,"
+            + " such as "
+            + ControlProtocol.DEFAULT_SOCKET);
   }
 
   /**

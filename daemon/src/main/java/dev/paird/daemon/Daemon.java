@@ -92,7 +92,15 @@ final class Daemon implements AutoCloseable {
               + NATIVE_LIBRARIES_NEEDED
               + "; the log names the cause");
     }
-    // A second paird on the same socket stops here, before it makes an identity or takes a port.
+    // A socket other users could take the place of, and a second paird on the same socket, stop
+    // here, before paird makes an identity or takes a port.
+    configured(
+        config,
+        "socket",
+        () -> {
+          ControlServer.checkSocketDirectory(config.socket());
+          return null;
+        });
     ControlServer.refuseIfServed(config.socket());
     // A listen name that does not resolve is a mistake to refuse before the state directory and
     // identity are made, not after (the listener binds last).
