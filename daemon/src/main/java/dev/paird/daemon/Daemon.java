@@ -58,6 +58,11 @@ final class Daemon implements AutoCloseable {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private SdNotify notify;
 
+  /** What {@link #ready} reports. */
+  private Path socket;
+
+  private ListenAddress listening;
+
   private Daemon() {}
 
   /**
@@ -220,8 +225,21 @@ final class Daemon implements AutoCloseable {
             config.controlIdleTimeout()));
 
     notify = SdNotify.fromEnvironment(workers);
-    notify.send("READY=1\nSTATUS=serving " + config.socket());
-    log.info("paird ready: control socket {}, pairing on {}", config.socket(), listening);
+    socket = config.socket();
+    this.listening = listening;
+  }
+
+  /**
+   * Tells systemd, and the log, that paird is ready: called once whoever started paird can stop it
+   * cleanly, its shutdown hook in place, since systemd may stop it as soon as it hears READY=1.
+   * Nothing once paird is stopping.
+   */
+  synchronized void ready() {
+    if (stopped.isDone()) {
+      return;
+    }
+    notify.send("READY=1\nSTATUS=serving " + socket);
+    log.info("paird ready: control socket {}, pairing on {}", socket, listening);
   }
 
   /** A start-up step that fails with a {@link PairdException}. */

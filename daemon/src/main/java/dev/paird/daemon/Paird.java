@@ -152,6 +152,8 @@ public final class Paird implements Callable<Integer> {
       return e.code() == ErrorCode.INTERNAL ? 1 : EXIT_CONFIG;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "paird-shutdown"));
+    // Only now: a SIGTERM that follows READY=1 at once must find the hook that cleans up.
+    daemon.ready();
     daemon.stopped().join();
     return 0;
   }

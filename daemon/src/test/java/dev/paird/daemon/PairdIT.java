@@ -319,6 +319,21 @@ final class PairdIT {
     assertThat(again.path("pending_keys").intValue()).isZero();
   }
 
+  /**
+   * systemd may stop paird as soon as it hears READY=1. A SIGTERM at once, before any request, must
+   * still find paird's shutdown hook: paird logs its stop and removes its socket.
+   */
+  @Test
+  void sigterm_atOnceAfterReady_stillStopsCleanly() throws Exception {
+    PairdProcess.Options own = PairdProcess.in(tmp);
+    PairdProcess first = start(own);
+
+    assertThat(first.stop()).as(first.log()).isIn(0, 143);
+
+    assertThat(first.log()).contains("Daemon: paird stopped");
+    assertThat(own.socket()).doesNotExist();
+  }
+
   @Test
   void staleSocketOfACrashedDaemon_isReplacedOnStart() throws Exception {
     PairdProcess.Options own = PairdProcess.in(tmp);

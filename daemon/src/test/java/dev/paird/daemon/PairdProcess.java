@@ -452,9 +452,13 @@ public final class PairdProcess implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** Sends SIGTERM, as systemctl stop does, and waits for the exit. */
+  /**
+   * Sends SIGTERM, as systemctl stop does, and waits for the exit. Through the process's handle:
+   * {@link Process#destroy} also closes the pipe of paird's log, and loses what paird logs as it
+   * stops.
+   */
   public int stop() throws Exception {
-    process.destroy();
+    process.toHandle().destroy();
     return awaitExit();
   }
 
