@@ -1,6 +1,7 @@
 package dev.paird.control;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -12,6 +13,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.PeerCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +32,17 @@ public final class ControlServer implements AutoCloseable {
   private final Path socket;
   private final Channel channel;
 
-  private ControlServer(Path socket, Channel channel) {
+  /** Where the socket was moved to: {@code socket} in its directory's real path. */
+  private final Path placed;
+
+  /** The socket file's device and inode: what tells it from a socket put in its place since. */
+  private final Object identity;
+
+  private ControlServer(Path socket, Channel channel, Path placed, Object identity) {
     this.socket = socket;
     this.channel = channel;
+    this.placed = placed;
+    this.identity = identity;
   }
 
   /**
@@ -117,9 +127,11 @@ public final class ControlServer implements AutoCloseable {
           "cannot listen on the control socket " + socket + "; the log above says why",
           e);
     }
-    ControlServer server = new ControlServer(socket, channel);
+    Object identity;
     try {
       access.set(SocketFiles.restrict(bound, socketGroup));
+      // rename(2) keeps the inode: this is the identity of the socket at its final path.
+      identity = identityOf(bound);
       SocketFiles.moveIntoPlace(bound, placed);
     } catch (PairdException e) {
       channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -128,7 +140,21 @@ public final class ControlServer implements AutoCloseable {
     }
     SocketFiles.removeQuietly(privateDir);
     log.info("control socket {} ready", socket);
-    return server;
+    return new ControlServer(socket, channel, placed, identity);
+  }
+
+  private static Object identityOf(Path bound) throws PairdException {
+    try {
+      return SocketFiles.identity(bound);
+    } catch (IOException e) {
+      throw new PairdException(
+          ErrorCode.INTERNAL,
+          "cannot read the device and inode of the control socket "
+              + bound
+              + ": "
+              + FileProblems.reason(e, bound),
+          e);
+    }
   }
 
   private static Caller credentials(Channel channel) {
@@ -149,12 +175,23 @@ public final class ControlServer implements AutoCloseable {
     return socket;
   }
 
-  /** Stops accepting and removes the socket file. Open connections are closed by the group. */
+  /**
+   * Stops accepting and removes the socket file, if it is still the one paird bound: a socket that
+   * has taken its place since (a new paird's, or one a test or an administrator put there) is not
+   * paird's to remove. Between the look and the removal only root and paird's user could swap it,
+   * as nobody else may write to its directory. Open connections are closed by the group.
+   */
   @Override
   public void close() {
     channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     try {
-      Files.deleteIfExists(socket);
+      if (!identity.equals(SocketFiles.identity(placed))) {
+        log.info("left {} in place: it is no longer the socket this paird bound", socket);
+        return;
+      }
+      Files.delete(placed);
+    } catch (NoSuchFileException e) {
+      // Removed already, by whoever moved it.
     } catch (IOException e) {
       log.warn("cannot remove the control socket {}: {}", socket, e.getMessage());
     }

@@ -17,8 +17,10 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -312,6 +314,17 @@ final class SocketFiles {
               + FileProblems.reason(e, socket),
           e);
     }
+  }
+
+  /**
+   * The device and inode of the file at {@code socket}, not following a link, as an object that
+   * equals another's only for the same file.
+   *
+   * @throws NoSuchFileException if nothing is there
+   */
+  static Object identity(Path socket) throws IOException {
+    return Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+        .fileKey();
   }
 
   /** Renames the restricted socket to its final path, replacing whatever is there. */

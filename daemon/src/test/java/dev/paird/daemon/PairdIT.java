@@ -23,7 +23,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -332,6 +334,42 @@ final class PairdIT {
 
     assertThat(first.log()).contains("Daemon: paird stopped");
     assertThat(own.socket()).doesNotExist();
+  }
+
+  /**
+   * SECURITY.md, "The control socket": on its way out paird removes its own socket only. Here its
+   * socket was moved aside and another listener, given to uid 65534, bound at its path; paird's
+   * stop leaves that one, the same file, still listening.
+   */
+  @Test
+  void sigterm_leavesASocketPutInPlaceOfItsOwn() throws Exception {
+    assumeTrue(
+        Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
+        "needs root to give the socket to another user");
+    PairdProcess.Options own = PairdProcess.in(tmp);
+    PairdProcess first = start(own);
+    Files.move(own.socket(), tmp.resolve("aside.sock"));
+    try (ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      other.bind(UnixDomainSocketAddress.of(own.socket()));
+      Files.setAttribute(own.socket(), "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+      Object theirs = fileKey(own.socket());
+
+      assertThat(first.stop()).as(first.log()).isIn(0, 143);
+
+      // paird looked, and decided: this SIGTERM came right after READY=1, before any request.
+      assertThat(first.log())
+          .contains(
+              "left " + own.socket() + " in place: it is no longer the socket this paird bound");
+      assertThat(fileKey(own.socket())).as("the socket at the path").isEqualTo(theirs);
+      try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        assertThat(client.connect(UnixDomainSocketAddress.of(own.socket()))).isTrue();
+      }
+    }
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+        .fileKey();
   }
 
   @Test
