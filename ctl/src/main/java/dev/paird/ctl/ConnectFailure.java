@@ -1,11 +1,14 @@
 package dev.paird.ctl;
 
 import dev.paird.api.ErrorCode;
+import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -70,13 +73,31 @@ final class ConnectFailure {
           failure);
     }
     if (file.kind() == SocketFile.Kind.MISSING) {
-      return unreachable(
-          "paird is not running (no socket at "
-              + socket
-              + "); start it with"
-              + " 'systemctl start paird' or point --socket/PAIRD_SOCKET at the right socket");
+      return notRunning(socket);
     }
     return unreachable("cannot connect to " + socket + ": " + message);
+  }
+
+  /**
+   * The failure to find where {@code socket} leads, links resolved, before connecting: what
+   * connecting would have met, in the same words.
+   */
+  static PairdException unresolved(Path socket, IOException failure) {
+    if (failure instanceof NoSuchFileException) {
+      return notRunning(socket);
+    }
+    if (failure instanceof AccessDeniedException) {
+      return permissionDenied(socket, Optional.empty());
+    }
+    return unreachable("cannot connect to " + socket + ": " + FileProblems.reason(failure));
+  }
+
+  private static PairdException notRunning(Path socket) {
+    return unreachable(
+        "paird is not running (no socket at "
+            + socket
+            + "); start it with"
+            + " 'systemctl start paird' or point --socket/PAIRD_SOCKET at the right socket");
   }
 
   /**

@@ -90,6 +90,8 @@ final class ControlClient implements AutoCloseable {
   private static ControlClient tryConnect(Path socket, Duration timeout)
       throws PairdException, BacklogFull {
     long deadline = System.nanoTime() + timeout.toNanos();
+    // Before anything is sent, whatever the command: see CheckedSocket.
+    CheckedSocket checked = CheckedSocket.check(socket);
     SocketChannel channel = null;
     Selector selector = null;
     try {
@@ -98,19 +100,20 @@ final class ControlClient implements AutoCloseable {
       selector = Selector.open();
       ControlClient client = new ControlClient(channel, selector, channel.register(selector, 0));
       try {
-        if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+        if (!channel.connect(UnixDomainSocketAddress.of(checked.path()))) {
           client.await(SelectionKey.OP_CONNECT, deadline, timeout);
           channel.finishConnect();
         }
       } catch (IOException e) {
         client.close();
-        SocketFile file = SocketFile.probe(socket);
+        SocketFile file = SocketFile.probe(checked.path());
         PairdException failure = ConnectFailure.classify(socket, e, file);
         if (ConnectFailure.isTransient(e, file)) {
           throw new BacklogFull(failure);
         }
         throw failure;
       }
+      checked.checkServer(channel);
       return client;
     } catch (IOException e) {
       closeQuietly(channel, selector);

@@ -150,6 +150,8 @@ public final class PairCtl {
    * that pairctl holds no key while paird pairs with it.
    */
   private int pair(Parsed.Run run, Request.Pair pair) throws PairdException {
+    // Before the key is asked for: a socket pairctl will not send it to is refused at once.
+    CheckedSocket.check(run.socket());
     char[] typed = key(pair.key());
     byte[] compact = null;
     try {

@@ -8,9 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  * directory, before pairctl connects to paird; the same file is read once the directory is private.
  */
 final class KeyFileIT {
-  private static final Path PAIRCTL =
-      Path.of(System.getProperty("user.dir")).getParent().resolve("packaging/bin/pairctl");
   private static final String KEY =
       Spake2Code.create(42, "13572468".getBytes(StandardCharsets.US_ASCII)).format();
 
@@ -50,46 +45,26 @@ final class KeyFileIT {
       assertRefused(pairctl(dir, byPath), open, paird);
       assertRefused(pairctl(open, byName), open, paird);
       Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwx------"));
-      Run read = pairctl(dir, byPath);
+      Launcher.Run read = pairctl(dir, byPath);
 
-      assertThat(read.status).as(read.err).isZero();
+      assertThat(read.status()).as(read.err()).isZero();
       // A status first, on the connection that then carries the key.
       assertThat(paird.requests()).hasSize(2);
       assertThat(paird.requests().get(1)).contains("\"key\":\"" + KEY.replace("-", "") + "\"");
     }
   }
 
-  private static void assertRefused(Run run, Path open, FakeDaemon paird) throws Exception {
-    assertThat(run.status).as(run.err).isEqualTo(2);
-    assertThat(run.err)
+  private static void assertRefused(Launcher.Run run, Path open, FakeDaemon paird)
+      throws Exception {
+    assertThat(run.status()).as(run.err()).isEqualTo(2);
+    assertThat(run.err())
         .contains(" is in " + open.toRealPath() + ", which every user may write to")
         .contains("chmod go-w " + open.toRealPath())
         .doesNotContain(KEY);
     assertThat(paird.requests()).isEmpty();
   }
 
-  private record Run(int status, String err) {}
-
-  /** The launcher in {@code workingDirectory}, without a class-data archive of its own. */
-  private Run pairctl(Path workingDirectory, List<String> args) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(Stream.concat(Stream.of(PAIRCTL.toString()), args.stream()).toList())
-            .directory(workingDirectory.toFile());
-    Map<String, String> env = builder.environment();
-    env.keySet().removeIf(name -> name.startsWith("PAIRD_") || name.startsWith("PAIRCTL_"));
-    env.put("PAIRD_CDS", "off");
-    Path err = dir.resolve("err.txt");
-    Process process =
-        builder
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(err.toFile())
-            .start();
-    boolean finished = process.waitFor(60, TimeUnit.SECONDS);
-    if (!finished) {
-      process.destroyForcibly();
-    }
-    assertThat(finished).as("pairctl finished").isTrue();
-    return new Run(process.exitValue(), Files.readString(err));
+  private Launcher.Run pairctl(Path workingDirectory, List<String> args) throws Exception {
+    return Launcher.run(workingDirectory, Path.of("/dev/null"), dir.resolve("err.txt"), args);
   }
 }

@@ -750,6 +750,58 @@ final class PairCtlTest {
   }
 
   /** A directory {@code name} in {@link #dir} with exactly {@code permissions}, whatever umask. */
+  /**
+   * CONTROL.md, "Who pairctl talks to": a directory another user made in a sticky one, as anyone
+   * may in /tmp, is theirs to put a socket in, whatever its mode. Every command is refused, not
+   * only those that carry a key.
+   */
+  @Test
+  void status_socketInADirectoryAnotherUserMadeInAStickyOne_isRefused() throws Exception {
+    assumeTrue(self() == 0, "needs root to give the directory to another user");
+    Path shared = directory("shared", "rwxrwxrwx");
+    Files.setAttribute(shared, "unix:mode", 01777);
+    Path theirs = Files.createDirectory(shared.resolve("theirs"));
+    Files.setAttribute(theirs, "unix:uid", 65534);
+    Path socket = theirs.resolve("control.sock");
+    try (FakeDaemon paird = FakeDaemon.start(socket, ok("{\"pending_keys\":0}"))) {
+      Result result = pairctl("--socket", socket.toString(), "--json", "status");
+
+      assertThat(result.status).isEqualTo(4);
+      assertThat(result.out).startsWith("{\"error\":{\"code\":\"permission_denied\"");
+      assertThat(result.err)
+          .startsWith(
+              "pairctl: will not use "
+                  + socket
+                  + ": its directory "
+                  + theirs.toRealPath()
+                  + " belongs to uid 65534, neither root nor you (uid 0), and lies in "
+                  + shared.toRealPath()
+                  + ", a sticky directory where anyone may make a directory of their own");
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
+  /** Where a link leads is what is checked, and what pairctl would connect to. */
+  @Test
+  void status_socketThroughALink_isCheckedWhereTheLinkLeads() throws Exception {
+    Path open = directory("open", "rwxrwxrwx");
+    Path link = Files.createSymbolicLink(dir.resolve("link.sock"), open.resolve("control.sock"));
+    try (FakeDaemon paird =
+        FakeDaemon.start(open.resolve("control.sock"), ok("{\"pending_keys\":0}"))) {
+      Result result = pairctl("--socket", link.toString(), "status");
+
+      assertThat(result.status).isEqualTo(4);
+      assertThat(result.err)
+          .startsWith(
+              "pairctl: will not use "
+                  + link
+                  + ": its directory "
+                  + open.toRealPath()
+                  + " may be written to by every user");
+      assertThat(paird.requests()).isEmpty();
+    }
+  }
+
   private Path directory(String name, String permissions) throws Exception {
     Path created = Files.createDirectory(dir.resolve(name));
     Files.setPosixFilePermissions(created, PosixFilePermissions.fromString(permissions));

@@ -58,8 +58,11 @@ public final class WritableDirectories {
    * @param owner its owner's uid
    * @param mode its permission bits, sticky bit included
    * @param foreignOwner whether its owner is not trusted, rather than only its mode too wide
+   * @param inShared whether it is its owner that is not trusted where it lies: in a sticky
+   *     directory others may write to, where anyone may make a directory of their own
    */
-  public record Flaw(Path directory, boolean first, int owner, int mode, boolean foreignOwner) {
+  public record Flaw(
+      Path directory, boolean first, int owner, int mode, boolean foreignOwner, boolean inShared) {
     /** Who else may write to it: "every user" or "its group's members". */
     public String writers() {
       return (mode & 0002) != 0 ? "every user" : "its group's members";
@@ -87,6 +90,19 @@ public final class WritableDirectories {
    */
   public static Optional<Flaw> check(Path real, IntPredicate trusted, boolean stickyFirst)
       throws IOException {
+    return check(real, trusted, trusted, stickyFirst);
+  }
+
+  /**
+   * As {@link #check(Path, IntPredicate, boolean)}, but a directory on the way that lies in a
+   * sticky directory others may write to must belong to a user {@code trustedInShared} accepts:
+   * anyone may make a directory of their own there, so its owner says nothing of who meant it to be
+   * on the path.
+   */
+  public static Optional<Flaw> check(
+      Path real, IntPredicate trusted, IntPredicate trustedInShared, boolean stickyFirst)
+      throws IOException {
+    Flaw below = null;
     for (Path dir = real; dir != null; dir = dir.getParent()) {
       Map<String, Object> attributes =
           Files.readAttributes(dir, "unix:isDirectory,mode,uid", LinkOption.NOFOLLOW_LINKS);
@@ -100,8 +116,12 @@ public final class WritableDirectories {
       boolean sticky = (mode & 01000) != 0 && (stickyFirst || !first);
       boolean foreignOwner = !trusted.test(owner);
       if (foreignOwner || ((mode & 0022) != 0 && !sticky)) {
-        return Optional.of(new Flaw(dir, first, owner, mode, foreignOwner));
+        return Optional.of(new Flaw(dir, first, owner, mode, foreignOwner, false));
       }
+      if ((mode & 0022) != 0 && below != null && !trustedInShared.test(below.owner())) {
+        return Optional.of(below);
+      }
+      below = new Flaw(dir, first, owner, mode, true, true);
     }
     return Optional.empty();
   }

@@ -84,6 +84,26 @@ final class WritableDirectoriesTest {
         .isEmpty();
   }
 
+  /** Anyone may make a directory in /tmp: there its owner may need to be one of fewer users. */
+  @Test
+  void directoryInAStickyOne_mustBelongToAUserTrustedThere() throws Exception {
+    assumeTrue(
+        Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
+        "needs root to give a directory to another user");
+    Path sticky = dir(tmp, "sticky", 01777);
+    Path theirs = dir(sticky, "theirs", 0755);
+    Files.setAttribute(theirs, "unix:uid", 65534);
+    IntPredicate trusted = WritableDirectories.rootOr(65534);
+
+    Optional<WritableDirectories.Flaw> flaw =
+        WritableDirectories.check(theirs, trusted, WritableDirectories.rootOr(), false);
+
+    assertThat(flaw).isPresent();
+    assertThat(flaw.get().directory()).isEqualTo(theirs);
+    assertThat(flaw.get().inShared()).isTrue();
+    assertThat(WritableDirectories.check(theirs, trusted, false)).isEmpty();
+  }
+
   @Test
   void fileOnTheWay_isNotADirectory() throws Exception {
     Path file = Files.writeString(tmp.resolve("file"), "");
