@@ -16,13 +16,15 @@ cleanup() {
 trap cleanup EXIT
 
 # start NAME: a device with its own self-signed certificate (devices come with one; here
-# openssl makes it, CN=device-NAME), an empty config file (all defaults), its own state
+# openssl makes it, CN=device-NAME, one that may not sign others: see docs/INTEGRATION.md,
+# "Certificates that may sign"), an empty config file (all defaults), its own state
 # directory and control socket, and the pairing port on loopback, port 0 = any free port.
 start() {
   local name=$1
   mkdir -p "$work/$name"
   : > "$work/$name/paird.conf"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -addext basicConstraints=critical,CA:FALSE -addext keyUsage=critical,digitalSignature \
     -subj "/CN=device-$name" -keyout "$work/$name/device.key" -out "$work/$name/device.crt" \
     2> /dev/null
   "$paird" --config "$work/$name/paird.conf" --state-dir "$work/$name/state" \
