@@ -174,13 +174,7 @@ final class HostileStateIT {
     Files.setOwner(files.key(), nobody);
 
     assertRefused(
-        List.of(
-            "--state-dir",
-            state.toString(),
-            "--cert",
-            files.cert().toString(),
-            "--key",
-            files.key().toString()),
+        identityFiles(files.cert(), files.key()),
         "--key: the key file "
             + files.key()
             + " belongs to nobody (uid 65534), neither root nor uid 0 that paird runs as",
@@ -208,13 +202,7 @@ final class HostileStateIT {
     SelfSigned files = OpenSslCli.newSelfSigned(tmp, "device", KeyType.ED25519);
 
     assertRefused(
-        List.of(
-            "--state-dir",
-            state.toString(),
-            "--cert",
-            files.cert().toString(),
-            "--key",
-            files.key().toString()),
+        identityFiles(files.cert(), files.key()),
         "is an Ed25519 key; BoringSSL, which paird uses for TLS, does not offer Ed25519"
             + " signatures in its handshake");
   }
@@ -232,13 +220,7 @@ final class HostileStateIT {
         List.of("--config", config.toString(), "--state-dir", state.toString()),
         config + ":1: the certificate file " + files.key() + " contains a private key");
     assertRefused(
-        List.of(
-            "--state-dir",
-            state.toString(),
-            "--cert",
-            files.key().toString(),
-            "--key",
-            files.key().toString()),
+        identityFiles(files.key(), files.key()),
         "--cert: the certificate file " + files.key() + " contains a private key");
   }
 
@@ -625,6 +607,12 @@ final class HostileStateIT {
   }
 
   /** An empty config and {@link #state}: what most tests start paird with. */
+  /** The state directory and {@code cert} and {@code key} as the device's certificate and key. */
+  private List<String> identityFiles(Path cert, Path key) {
+    return List.of(
+        "--state-dir", state.toString(), "--cert", cert.toString(), "--key", key.toString());
+  }
+
   private List<String> defaults() throws Exception {
     return List.of(
         "--config",
