@@ -280,23 +280,37 @@ final class Daemon implements AutoCloseable {
 
   /**
    * Creates the state directory, mode 0700, or checks the one that exists: it must belong to
-   * paird's user, and no other user may write to it.
+   * paird's user, and no other user may write to it or to a directory above it.
    */
   private static void prepareStateDirectory(Path stateDir) throws PairdException {
+    // First: a state directory that others could swap is neither made nor used.
+    onStateDirectory(stateDir, "use", () -> LocalFiles.checkDirectoriesAbove(stateDir));
+    onStateDirectory(
+        stateDir,
+        "create",
+        () -> AtomicFiles.createDirectory(stateDir, PosixFilePermissions.fromString("rwx------")));
+    onStateDirectory(stateDir, "use", () -> LocalFiles.checkPrivateDirectory(stateDir));
+  }
+
+  /** A step on the state directory that may fail as a file operation. */
+  private interface StateDirectoryStep {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code step}, failing as "cannot VERB the state directory DIR: REASON". */
+  private static void onStateDirectory(Path stateDir, String verb, StateDirectoryStep step)
+      throws PairdException {
     try {
-      AtomicFiles.createDirectory(stateDir, PosixFilePermissions.fromString("rwx------"));
+      step.run();
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.STATE_INVALID,
-          "cannot create the state directory " + stateDir + ": " + FileProblems.reason(e, stateDir),
-          e);
-    }
-    try {
-      LocalFiles.checkPrivateDirectory(stateDir);
-    } catch (IOException e) {
-      throw new PairdException(
-          ErrorCode.STATE_INVALID,
-          "cannot use the state directory " + stateDir + ": " + FileProblems.reason(e, stateDir),
+          "cannot "
+              + verb
+              + " the state directory "
+              + stateDir
+              + ": "
+              + FileProblems.reason(e, stateDir),
           e);
     }
   }

@@ -1,5 +1,6 @@
 package dev.paird.io;
 
+import dev.paird.api.WritableDirectories;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -88,6 +89,65 @@ public final class LocalFiles {
               + dir
               + "`");
     }
+  }
+
+  /**
+   * Checks the directories above {@code dir}, which may not exist yet: those above the path as
+   * given, from the nearest that exists, and, if {@code dir} is a link, those above where it leads,
+   * links resolved in both. Each must belong to root or to this process's user, and neither its
+   * group nor other users may write to it, but for a sticky directory such as {@code /tmp}, whose
+   * entries only their owners may rename. Whoever else may write to one of them may rename the
+   * directory below it away and put one of their own, or a link, in its place: at the next start
+   * paird would read another trusted list, or make a new identity and an empty list. {@code dir}
+   * itself is {@link #checkPrivateDirectory}'s to check.
+   *
+   * @throws UnsafeFileException naming the directory, its owner and mode, and the fix
+   */
+  public static void checkDirectoriesAbove(Path dir) throws IOException {
+    Path existing = dir.toAbsolutePath().getParent();
+    while (existing != null && !Files.isDirectory(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing != null) {
+      checkDirectoriesFrom(dir, existing.toRealPath());
+    }
+    if (Files.isSymbolicLink(dir)) {
+      Path target = dir.toRealPath().getParent();
+      if (target != null) {
+        checkDirectoriesFrom(dir, target);
+      }
+    }
+  }
+
+  private static void checkDirectoriesFrom(Path dir, Path real) throws IOException {
+    int self = processUid();
+    Optional<WritableDirectories.Flaw> found =
+        WritableDirectories.check(real, WritableDirectories.rootOr(self), true);
+    if (found.isEmpty()) {
+      return;
+    }
+    WritableDirectories.Flaw flaw = found.get();
+    throw new UnsafeFileException(
+        dir,
+        "the directory "
+            + flaw.directory()
+            + " above it "
+            + (flaw.foreignOwner()
+                ? "belongs neither to root nor to uid "
+                    + self
+                    + " that paird runs as"
+                    + flaw.state()
+                    + ", and its owner"
+                : "may be written to by " + flaw.writers() + flaw.state() + ", and any of them")
+            + " could rename the state directory away and put one of their own in its place; "
+            + (flaw.foreignOwner()
+                ? ""
+                : "run `chmod go-w "
+                    + flaw.directory()
+                    + "` if nobody else needs to write there, or ")
+            + "give paird a state directory in one that only root or uid "
+            + self
+            + " may write to");
   }
 
   /**

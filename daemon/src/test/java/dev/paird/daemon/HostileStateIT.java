@@ -118,6 +118,83 @@ final class HostileStateIT {
             + " nobody (uid 65534), not by uid 0 that paird runs as");
   }
 
+  /**
+   * A state directory still to be made, in a directory every user may write to: whoever may write
+   * there could rename it away and put their own in its place, so paird neither makes nor uses it.
+   */
+  @Test
+  void stateDirectoryInADirectoryEveryoneMayWriteTo_isRefusedAndNotMade() throws Exception {
+    Path shared = directory(tmp.resolve("shared"), "rwxrwxrwx");
+    state = shared.resolve("state");
+
+    assertRefused(
+        defaults(),
+        "cannot use the state directory "
+            + state
+            + ": the directory "
+            + shared
+            + " above it may be written to by every user (owner uid "
+            + Files.getAttribute(shared, "unix:uid")
+            + ", mode 0777)",
+        "`chmod go-w " + shared + "`");
+    assertThat(shared.resolve("state")).doesNotExist();
+  }
+
+  /** The same for a state directory that exists, two levels down, under one its group may write. */
+  @Test
+  void stateDirectoryBelowADirectoryItsGroupMayWriteTo_isRefusedAndLeftAlone() throws Exception {
+    Path shared = directory(tmp.resolve("shared"), "rwxrwx---");
+    state =
+        directory(directory(shared.resolve("paird"), "rwx------").resolve("state"), "rwx------");
+
+    assertRefused(
+        defaults(),
+        "the directory " + shared + " above it may be written to by its group's members",
+        "`chmod go-w " + shared + "`");
+    try (var entries = Files.list(state)) {
+      assertThat(entries).isEmpty();
+    }
+  }
+
+  /** A link to a state directory is checked where it leads, too. */
+  @Test
+  void stateDirectoryLinkedFromASafePlace_isRefusedForWhereItLeads() throws Exception {
+    Path shared = directory(tmp.resolve("shared"), "rwxrwxrwx");
+    Path real = directory(shared.resolve("state"), "rwx------");
+    state = Files.createSymbolicLink(tmp.resolve("link"), real);
+
+    assertRefused(defaults(), "the directory " + shared + " above it may be written to");
+  }
+
+  @Test
+  void stateDirectoryBelowAnotherUsersDirectory_isRefused() throws Exception {
+    assumeTrue(Files.getAttribute(tmp, "unix:uid").equals(0), "needs root to give it away");
+    Path theirs = directory(tmp.resolve("theirs"), "rwxr-xr-x");
+    state = directory(theirs.resolve("state"), "rwx------");
+    Files.setOwner(
+        theirs,
+        tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+
+    assertRefused(
+        defaults(),
+        "the directory "
+            + theirs
+            + " above it belongs neither to root nor to uid 0 that paird runs as"
+            + " (owner uid 65534, mode 0755)");
+  }
+
+  /** Under a sticky directory such as /tmp, only a directory's owner may rename it: allowed. */
+  @Test
+  void stateDirectoryInAStickyDirectoryEveryoneMayWriteTo_starts() throws Exception {
+    Path sticky = directory(tmp.resolve("sticky"), "rwxrwxrwx");
+    Files.setAttribute(sticky, "unix:mode", 01777);
+    state = sticky.resolve("state");
+
+    startReady();
+
+    assertThat(state.resolve("identity")).isDirectory();
+  }
+
   @Test
   void generatedKeyReadableByEveryone_isRefusedNamingModeAndFix() throws Exception {
     Path identity = Files.createDirectory(state.resolve("identity"));
@@ -438,14 +515,8 @@ final class HostileStateIT {
     trustedList();
     Path list = state.resolve("trusted.json");
     Files.setPosixFilePermissions(list, PosixFilePermissions.fromString("rw-r--r--"));
-    List<String> arguments =
-        new ArrayList<>(
-            List.of("--socket", tmp.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
-    arguments.addAll(defaults());
 
-    PairdProcess paird = PairdProcess.launch(List.of(), arguments);
-    started.add(paird);
-    paird.awaitReady();
+    startReady();
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(list)))
         .isEqualTo("rw-------");
@@ -606,13 +677,13 @@ final class HostileStateIT {
     return Files.writeString(tmp.resolve("paird.conf"), "cert = " + cert + "\nkey = " + key + "\n");
   }
 
-  /** An empty config and {@link #state}: what most tests start paird with. */
   /** The state directory and {@code cert} and {@code key} as the device's certificate and key. */
   private List<String> identityFiles(Path cert, Path key) {
     return List.of(
         "--state-dir", state.toString(), "--cert", cert.toString(), "--key", key.toString());
   }
 
+  /** An empty config and {@link #state}: what most tests start paird with. */
   private List<String> defaults() throws Exception {
     return List.of(
         "--config",
@@ -621,15 +692,34 @@ final class HostileStateIT {
         state.toString());
   }
 
+  /** Makes {@code dir} with the mode {@code permissions}, whatever the umask. */
+  private static Path directory(Path dir, String permissions) throws IOException {
+    Files.createDirectory(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(permissions));
+    return dir;
+  }
+
   /**
    * Starts paird with {@code options} and checks that it exits 78 promptly, saying {@code what}.
    */
   private PairdProcess assertRefused(List<String> options, String... what) throws Exception {
+    return assertRefusedExactly(withSocket(options), what);
+  }
+
+  /** Starts paird with {@link #defaults()} and waits until it is ready. */
+  private void startReady() throws Exception {
+    PairdProcess paird = PairdProcess.launch(List.of(), withSocket(defaults()));
+    started.add(paird);
+    paird.awaitReady();
+  }
+
+  /** A control socket in {@link #tmp} and any free port on loopback, then {@code options}. */
+  private List<String> withSocket(List<String> options) {
     List<String> arguments =
         new ArrayList<>(
             List.of("--socket", tmp.resolve("control.sock").toString(), "--listen", "127.0.0.1:0"));
     arguments.addAll(options);
-    return assertRefusedExactly(arguments, what);
+    return arguments;
   }
 
   /** As {@link #assertRefused}, with {@code arguments} alone. */
