@@ -97,8 +97,7 @@ final class StunnelRecipeTest {
     assumeThat(Files.isExecutable(STUNNEL)).as("stunnel is installed").isTrue();
     Path a = RecipeDevices.device(dir, "kitchen-pi");
     Path b = RecipeDevices.device(dir, "laptop");
-    // A second peer, so that removing b leaves a list stunnel can load: it refuses an empty
-    // CApath at a reload and keeps its old configuration, as the recipe warns.
+    // A second peer, so that removing b leaves a list that still has a peer in it.
     Path other = RecipeDevices.device(dir, "phone");
     RecipeDevices.trust(a, b);
     RecipeDevices.trust(a, other);
@@ -112,6 +111,66 @@ final class StunnelRecipeTest {
       reload(a);
 
       assertThat(client(b)).as("once removed").doesNotContain("hello");
+    }
+  }
+
+  @Test
+  void stunnel_lastPeerRemoved_isRefusedAfterTheReload() throws Exception {
+    // stunnel refuses an empty CAfile at a reload and keeps its old configuration, which still
+    // admits the peer removed: the program gives it the device's own certificate instead.
+    assumeThat(Files.isExecutable(STUNNEL)).as("stunnel is installed").isTrue();
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(b, a);
+    try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+      backend.submit(() -> serveHello(service));
+      startStunnel(a, service.getLocalPort());
+      assertThat(client(b)).as("while paired").contains("hello from the service");
+
+      RecipeDevices.untrust(a, b);
+      assertThat(a.resolve("trusted.pem")).isEmptyFile();
+      reload(a);
+
+      assertThat(client(b)).as("once removed").doesNotContain("hello");
+    }
+  }
+
+  @Test
+  void stunnel_linkInTrustedCerts_isNeverOpenedByStunnel() throws Exception {
+    // stunnel runs as root: whatever it opens in a directory of the user paird's, that user
+    // chooses, a device (opening /dev/watchdog arms it) or a FIFO (the handshake waits for a
+    // writer). Here a link named by the stranger's subject hash, where OpenSSL looks its issuer
+    // up in a CApath, to a FIFO whose writer waits for anyone to open it.
+    assumeThat(Files.isExecutable(STUNNEL)).as("stunnel is installed").isTrue();
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    Path stranger = RecipeDevices.device(dir, "stranger");
+    RecipeDevices.trust(a, b);
+    RecipeDevices.trust(b, a);
+    RecipeDevices.trust(stranger, a);
+    String hash =
+        Processes.run(
+                "openssl",
+                "x509",
+                "-noout",
+                "-hash",
+                "-in",
+                stranger.resolve("identity/cert.pem").toString())
+            .output()
+            .strip();
+    assertThat(hash).matches("[0-9a-f]{8}");
+    try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+        BlockedFifoWriter writer = new BlockedFifoWriter(dir.resolve("fifo"))) {
+      Files.createSymbolicLink(a.resolve("trusted-certs/" + hash + ".0"), dir.resolve("fifo"));
+      backend.submit(() -> serveHello(service));
+      startStunnel(a, service.getLocalPort());
+
+      assertThat(client(stranger)).as("an unpaired device").doesNotContain("hello");
+      assertThat(writer.blocked())
+          .as("the writer, still waiting for anyone to open the FIFO")
+          .isTrue();
+      assertThat(client(b)).as("the paired device").contains("hello from the service");
     }
   }
 
@@ -206,9 +265,14 @@ final class StunnelRecipeTest {
     return null;
   }
 
-  /** What a device reads through stunnel with openssl s_client, checking stunnel by name. */
+  /**
+   * What a device reads through stunnel with openssl s_client, checking stunnel by name; s_client
+   * is stopped after {@link #PATIENCE_SECONDS}, for a handshake that stunnel never ends.
+   */
   private static String client(Path device) {
     return Processes.run(
+            "timeout",
+            Long.toString(PATIENCE_SECONDS),
             "openssl",
             "s_client",
             "-quiet",
