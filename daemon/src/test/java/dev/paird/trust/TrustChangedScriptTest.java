@@ -1,6 +1,7 @@
 package dev.paird.trust;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -172,11 +173,81 @@ final class TrustChangedScriptTest {
         .contains("cannot take down the flag /proc/version");
   }
 
+  /**
+   * The programs read the state directory's files as root, taking its owner for the user paird:
+   * whoever else may write where it lies could put root's files in its place. Nothing runs.
+   */
+  @Test
+  void run_stateDirectoryWhereOthersMayWrite_runsNothingAndSaysWhere() throws Exception {
+    hook("10-copies", "echo copied >> " + log);
+    Path shared = directory(dir.resolve("shared"), "rwxrwxrwx");
+    state = Files.createDirectory(shared.resolve("state"));
+
+    assertThat(run()).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).isEmpty();
+    assertThat(Files.readString(dir.resolve("output")))
+        .contains("the directory " + shared + " (owner uid ")
+        .contains(", mode 0777), above the state directory " + state);
+  }
+
+  /** A sticky directory is no better as the state directory's own: its owner may rename it. */
+  @Test
+  void run_stateDirectoryInAStickyDirectory_runsNothing() throws Exception {
+    hook("10-copies", "echo copied >> " + log);
+    Path sticky = directory(dir.resolve("sticky"), "rwxrwxrwx");
+    Files.setAttribute(sticky, "unix:mode", 01777);
+    state = Files.createDirectory(sticky.resolve("state"));
+
+    assertThat(run()).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).isEmpty();
+  }
+
+  /** Where a link to the state directory leads is checked too. */
+  @Test
+  void run_stateDirectoryLinkedIntoSuchADirectory_runsNothing() throws Exception {
+    hook("10-copies", "echo copied >> " + log);
+    Path shared = directory(dir.resolve("shared"), "rwxrwxrwx");
+    Path real = Files.createDirectory(shared.resolve("state"));
+    state = Files.createSymbolicLink(dir.resolve("linked"), real);
+
+    assertThat(run()).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).isEmpty();
+    assertThat(Files.readString(dir.resolve("output"))).contains("the directory " + shared + " (");
+  }
+
+  /** A directory above that another user owns, such as one of the user paird's own. */
+  @Test
+  void run_stateDirectoryInAnotherUsersDirectory_runsNothing() throws Exception {
+    assumeTrue(Files.getAttribute(dir, "unix:uid").equals(0), "needs root to give it away");
+    hook("10-copies", "echo copied >> " + log);
+    Path theirs = directory(dir.resolve("theirs"), "rwxr-xr-x");
+    state = Files.createDirectory(theirs.resolve("state"));
+    Files.setOwner(
+        theirs,
+        dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+
+    assertThat(run()).isEqualTo(1);
+
+    assertThat(Files.readAllLines(log)).isEmpty();
+    assertThat(Files.readString(dir.resolve("output")))
+        .contains("the directory " + theirs + " (owner uid 65534, mode 0755)");
+  }
+
   @Test
   void run_noDirectory_succeedsWithNothingToDo() throws Exception {
     Files.delete(hooks);
 
     assertThat(run()).isZero();
+  }
+
+  /** Makes {@code path} a directory with the mode {@code permissions}, whatever the umask. */
+  private static Path directory(Path path, String permissions) throws IOException {
+    Files.createDirectory(path);
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(permissions));
+    return path;
   }
 
   private void hook(String name, String body) throws IOException {
