@@ -40,6 +40,12 @@ import org.slf4j.LoggerFactory;
  * timeout, counted from its accept or from the previous answer. Bytes that do not complete a line
  * do not restart the count, so a client trickling one byte a minute is closed all the same.
  *
+ * <p>While the channel is not writable (more of its answers wait to be written than the write
+ * buffer's high water mark: the client is not reading them), no request is run: lines wait in the
+ * queue as behind a request in flight, and reading stops. Otherwise a client that sends requests
+ * and never reads would have paird hold every answer in memory, without bound. A client that leaves
+ * its answers unread for the request timeout is closed.
+ *
  * <p>A {@code pair} or {@code ping} is abandoned (its future cancelled, which closes its connection
  * to the other device) when the connection that sent it closes before its answer, and when it is
  * still running {@link #PEER_ANSWER_BOUND} after the request; it is then answered {@code timeout}.
@@ -84,6 +90,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   /** Set once a line arrived beyond the queue: no more lines are run on this connection. */
   private boolean overflowed;
 
+  /** Set once the connection has been told busy for {@link #overflowed}; it closes after that. */
+  private boolean toldBusy;
+
   /**
    * Set once the client has shut down its side of the connection (a half-close, as {@code nc -N}
    * and {@code socat} make at the end of their input): no more lines come. See {@link #endIfDone}.
@@ -98,6 +107,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
   /** Closes the connection unless a request line arrives first; null while one is served. */
   private ScheduledFuture<?> deadline;
+
+  /** Closes the connection unless the client reads its answers first; null while writable. */
+  private ScheduledFuture<?> unreadDeadline;
 
   ControlHandler(ControlService service, Duration requestTimeout) {
     this(service, requestTimeout, ControlRequest::parse);
@@ -151,7 +163,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
     cancelDeadline();
-    if (overflowed || inFlight || !queued.isEmpty()) {
+    if (overflowed || inFlight || !queued.isEmpty() || answersUnread(ctx)) {
       enqueue(ctx, Optional.of(line));
       return;
     }
@@ -299,7 +311,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
    */
   private void drain(ChannelHandlerContext ctx) {
     Optional<ByteBuf> next;
-    while (!inFlight && !ending && (next = queued.poll()) != null) {
+    while (!inFlight && !ending && !answersUnread(ctx) && (next = queued.poll()) != null) {
       if (next.isEmpty()) {
         respond(ctx, tooLarge());
         continue;
@@ -311,7 +323,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       }
     }
     if (overflowed) {
-      if (!inFlight && queued.isEmpty() && ctx.channel().isActive()) {
+      if (!inFlight && queued.isEmpty() && !toldBusy && ctx.channel().isActive()) {
+        toldBusy = true;
         write(
                 ctx,
                 ControlCodec.encode(
@@ -330,7 +343,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       }
       return;
     }
-    if (queued.size() < MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
+    if (queued.size() < MAX_QUEUED && !answersUnread(ctx) && !ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);
     }
     armDeadlineIfIdle(ctx);
@@ -342,6 +355,48 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
     return request instanceof ControlRequest.Pair
         || request instanceof ControlRequest.Ping
         || request instanceof ControlRequest.WaitKey;
+  }
+
+  /**
+   * Whether more of this connection's answers wait to be written than the channel's write buffer
+   * allows: the client is not reading them. No request runs, and nothing is read, until it has read
+   * enough of them.
+   */
+  private static boolean answersUnread(ChannelHandlerContext ctx) {
+    return !ctx.channel().isWritable();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (answersUnread(ctx)) {
+      ctx.channel().config().setAutoRead(false);
+      if (unreadDeadline == null) {
+        unreadDeadline =
+            ctx.executor()
+                .schedule(
+                    () -> {
+                      log.debug(
+                          "control connection of uid {} left its answers unread for {}; closing"
+                              + " it",
+                          caller.uid(),
+                          requestTimeout);
+                      ctx.close();
+                    },
+                    requestTimeout.toNanos(),
+                    TimeUnit.NANOSECONDS);
+      }
+    } else {
+      cancelUnreadDeadline();
+      drain(ctx);
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  private void cancelUnreadDeadline() {
+    if (unreadDeadline != null) {
+      unreadDeadline.cancel(false);
+      unreadDeadline = null;
+    }
   }
 
   @Override
@@ -385,6 +440,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelDeadline();
+    cancelUnreadDeadline();
     if (current != null) {
       // The requester has gone: a pair or ping it asked for is abandoned (docs/CONTROL.md).
       current.cancel(false);
@@ -510,7 +566,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       // The line decoder skips to the next newline; the connection stays usable. The answer
       // takes the line's turn, behind any request still being served.
       cancelDeadline();
-      if (overflowed || inFlight || !queued.isEmpty()) {
+      if (overflowed || inFlight || !queued.isEmpty() || answersUnread(ctx)) {
         enqueue(ctx, Optional.empty());
       } else {
         respond(ctx, tooLarge());

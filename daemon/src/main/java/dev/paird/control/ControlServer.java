@@ -7,6 +7,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -28,6 +29,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+  /**
+   * How many bytes of answers paird keeps for a connection beyond what its socket's buffer holds;
+   * past it, paird runs and reads no more of that connection's requests until the client has read
+   * enough (docs/CONTROL.md, "Framing"). Half of it is where it serves on again.
+   */
+  public static final int UNREAD_ANSWER_BYTES = 64 * 1024;
 
   private final Path socket;
   private final Channel channel;
@@ -100,6 +108,10 @@ public final class ControlServer implements AutoCloseable {
             // A client that shuts down its side after its requests (nc -N, socat) is still
             // answered: ControlHandler ends the connection once it has.
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            // A client that reads none of its answers gets no more run (ControlHandler).
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(UNREAD_ANSWER_BYTES / 2, UNREAD_ANSWER_BYTES))
             .childHandler(
                 new ControlChannelInitializer(
                     service,

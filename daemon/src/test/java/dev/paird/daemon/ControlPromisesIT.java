@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paird.control.ControlServer;
 import dev.paird.hostile.ControlConnection;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -285,6 +287,75 @@ final class ControlPromisesIT {
           .as("%s, 20 characters, is echoed", number)
           .isEqualByComparingTo(new BigDecimal(number));
     }
+  }
+
+  /**
+   * CONTROL.md, "Framing", and SECURITY.md, §7: for a client that sends requests and reads none of
+   * the answers, paird keeps no more answers than its socket's send buffer and {@link
+   * ControlServer#UNREAD_ANSWER_BYTES} hold, and runs no more requests. Requests whose answers are
+   * some 8 KiB each (a remove that finds nothing, its long id echoed) are sent on one connection,
+   * each once paird has run the one before (its audit line is logged), until paird runs one no more
+   * or four times the bound have run. Then the client reads: every request sent is answered, in
+   * order, and the connection serves on.
+   */
+  @Test
+  void clientThatReadsNoAnswers_hasOnlyWhatTheBuffersHoldRun() throws Exception {
+    String id = "x".repeat(8000);
+    int answerLength =
+        Pairctl.exchange(socket, remove(0, id) + "\n").getBytes(StandardCharsets.UTF_8).length + 1;
+    // The size of paird's side of a new Unix socket: it sets none. (readString stops short on a
+    // file of /proc, whose size is 0.)
+    long socketBuffer =
+        Long.parseLong(
+            Files.readAllLines(Path.of("/proc/sys/net/core/wmem_default")).get(0).strip());
+    // The buffers' bytes in answers, one more that crossed the mark, and the one in flight.
+    long bound = (socketBuffer + ControlServer.UNREAD_ANSWER_BYTES) / answerLength + 2;
+
+    try (ControlConnection connection = ControlConnection.open(socket)) {
+      int sent = 0;
+      int ran = 0;
+      while (ran < 4 * bound) {
+        connection.send(remove(++sent, id));
+        String audited = "command=remove prefix=" + prefix(sent) + " result=error=not_found";
+        if (paird.logLineWithin(line -> line.contains(audited), SLACK).isEmpty()) {
+          break;
+        }
+        ran++;
+      }
+
+      assertThat(ran)
+          .as(
+              "requests run while none of their answers (%d bytes each) was read; the socket's"
+                  + " send buffer holds %d bytes",
+              answerLength, socketBuffer)
+          .isLessThanOrEqualTo((int) bound);
+      for (int i = 1; i <= sent; i++) {
+        JsonNode answer = Pairctl.JSON.readTree(connection.readLine(SLACK));
+        assertThat(answer.path("error").path("code").textValue())
+            .as("answer %d", i)
+            .isEqualTo("not_found");
+        assertThat(answer.path("id").textValue()).as("answer %d", i).isEqualTo(i + id);
+      }
+      connection.send(status().strip());
+      JsonNode next = Pairctl.JSON.readTree(connection.readLine(SLACK));
+      assertThat(next.path("ok").booleanValue()).as("%s", next).isTrue();
+    }
+  }
+
+  /**
+   * A remove of a prefix no peer has, numbered {@code n}, with the id {@code n} then {@code id}.
+   */
+  private static String remove(int n, String id) {
+    return "{\"v\":1,\"command\":\"remove\",\"args\":{\"fingerprint\":\""
+        + prefix(n)
+        + "\"},\"id\":\""
+        + n
+        + id
+        + "\"}";
+  }
+
+  private static String prefix(int n) {
+    return String.format(Locale.ROOT, "f0f0%08x", n);
   }
 
   /** CONTROL.md, "Error codes": a v other than 1 that fits in 32 bits is unsupported_version. */

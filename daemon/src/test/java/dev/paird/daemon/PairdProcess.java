@@ -389,23 +389,31 @@ public final class PairdProcess implements AutoCloseable {
    */
   public String awaitLogLine(Predicate<String> matches, String description, Duration bound)
       throws InterruptedException {
+    Optional<String> line = logLineWithin(matches, bound);
+    if (line.isEmpty()) {
+      throw new AssertionError(
+          "paird logged no line " + description + " within " + bound + "; its log:\n" + log());
+    }
+    return line.get();
+  }
+
+  /**
+   * As {@link #awaitLogLine}, but empty if no such line came within {@code bound} (or paird's log
+   * ended): for a test that goes on until paird stops doing something.
+   */
+  public Optional<String> logLineWithin(Predicate<String> matches, Duration bound)
+      throws InterruptedException {
     long end = System.nanoTime() + bound.toNanos();
     synchronized (log) {
       for (int seen = 0; ; ) {
         for (; seen < log.size(); seen++) {
           if (matches.test(log.get(seen))) {
-            return log.get(seen);
+            return Optional.of(log.get(seen));
           }
         }
         long left = end - System.nanoTime();
         if (left <= 0 || logEnded) {
-          throw new AssertionError(
-              "paird logged no line "
-                  + description
-                  + " within "
-                  + bound
-                  + "; its log:\n"
-                  + String.join("\n", log));
+          return Optional.empty();
         }
         TimeUnit.NANOSECONDS.timedWait(log, left);
       }
