@@ -1,6 +1,7 @@
 package dev.paird.net;
 
 import java.io.IOException;
+import java.net.NoRouteToHostException;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -22,11 +23,21 @@ final class IoReasons {
   private IoReasons() {}
 
   static Optional<String> of(Throwable cause) {
-    if (!(cause instanceof IOException) || cause.getMessage() == null) {
+    if (!(cause instanceof IOException)) {
       return Optional.empty();
     }
-    String text = NATIVE_CALL.matcher(cause.getMessage()).replaceFirst("");
+    String text = cause.getMessage() == null ? "" : cause.getMessage();
+    text = NATIVE_CALL.matcher(text).replaceFirst("");
     text = REMOTE_ADDRESS.matcher(text).replaceFirst("");
-    return text.isBlank() ? Optional.empty() : Optional.of(text);
+    if (!text.isBlank() && !text.equals("null")) {
+      return Optional.of(text);
+    }
+    // An exception without text, which Netty writes as "null" before the address: Netty's epoll
+    // transport throws a NoRouteToHostException without text for ENETUNREACH, a network that no
+    // route leads to (an IPv6 address on a host without IPv6, a broadcast address).
+    return cause instanceof NoRouteToHostException
+            || cause.getCause() instanceof NoRouteToHostException
+        ? Optional.of("Network is unreachable")
+        : Optional.empty();
   }
 }

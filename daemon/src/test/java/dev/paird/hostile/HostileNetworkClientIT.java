@@ -218,6 +218,22 @@ final class HostileNetworkClientIT {
   }
 
   /**
+   * CONTROL.md, {@code peer_unreachable}: an address that no route leads to fails pair and ping at
+   * once, saying so without Java's text. Linux refuses a TCP connection to the broadcast address
+   * with ENETUNREACH, as it does to an IPv6 address on a host without IPv6; Netty reports that as
+   * an exception without text, which paird once passed on as "null".
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"pair", "ping"})
+  void addressNoRouteLeadsTo_isUnreachable_atOnce_withoutJavaText(String command) throws Exception {
+    Timed run = run(device, command, "255.255.255.255");
+
+    assertFailed(run, "peer_unreachable", Duration.ZERO);
+    assertThat(run.result.err()).contains("255.255.255.255");
+    assertThat(device.trusted()).isEmpty();
+  }
+
+  /**
    * CONTROL.md, {@code peer_unreachable}: a port that answers the SYN with a reset fails pair at
    * once, not after {@code connect_timeout} (10 s here), naming the host and port as typed.
    */
