@@ -49,7 +49,9 @@ public final class ControlCodec {
               StreamReadConstraints.builder()
                   .maxNestingDepth(MAX_NESTING)
                   .maxStringLength(ControlProtocol.MAX_REQUEST_BYTES)
-                  .maxNumberLength(MAX_NUMBER_LENGTH)
+                  // readValue bounds numbers to MAX_NUMBER_LENGTH characters, and says where;
+                  // Jackson's own bound, which counts digits only, would only stop the longest.
+                  .maxNumberLength(ControlProtocol.MAX_REQUEST_BYTES)
                   .build())
           .build();
 
@@ -132,14 +134,15 @@ public final class ControlCodec {
       throw new PairdException(ErrorCode.BAD_REQUEST, e.reason);
     } catch (StreamConstraintsException e) {
       wipe(key[0]);
+      // Numbers are bounded by readValue, and a string cannot be longer than its line: the
+      // bound broken is the nesting.
       throw new PairdException(
           ErrorCode.BAD_REQUEST,
-          "request nests deeper than "
+          "request nests objects and arrays deeper than "
               + MAX_NESTING
-              + " levels or has a number longer than "
-              + MAX_NUMBER_LENGTH
-              + " characters"
-              + column(e.getLocation()));
+              + " levels"
+              + column(e.getLocation())
+              + "; no request needs more than 2 (the request and its args): see docs/CONTROL.md");
     } catch (JsonProcessingException e) {
       wipe(key[0]);
       // Jackson's message quotes the text it could not parse, and that text may be the key.
@@ -268,7 +271,8 @@ public final class ControlCodec {
           "request has a number longer than "
               + MAX_NUMBER_LENGTH
               + " characters"
-              + column(parser.currentLocation()));
+              + column(parser.currentLocation())
+              + "; send an id that long as a string");
     }
     switch (parser.currentToken()) {
       case START_OBJECT:
@@ -287,7 +291,8 @@ public final class ControlCodec {
           throw new Refused(
               parser,
               "request has a number too large or too small to hold"
-                  + column(parser.currentLocation()));
+                  + column(parser.currentLocation())
+                  + "; send such an id as a string");
         }
       default:
         return JsonTrees.read(parser);

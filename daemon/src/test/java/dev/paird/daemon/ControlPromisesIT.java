@@ -264,6 +264,36 @@ final class ControlPromisesIT {
     assertThat(listKeys()).isEmpty();
   }
 
+  /**
+   * CONTROL.md, "Responses": a message says what went wrong and what to do. A request past the
+   * bound on nesting, and one past the bound on numbers, each get a message that names the bound it
+   * broke, not the other, and where; a number's says to send the id as a string.
+   */
+  @Test
+  void pastTheBoundOnNestingOrOnNumbers_theMessageNamesWhichBound() throws Exception {
+    String nesting =
+        exchange(socket, "{\"v\":1,\"command\":\"new-key\",\"args\":{\"suite\":[[[[[[[]]]]]]]}}")
+            .path("error")
+            .path("message")
+            .textValue();
+    assertThat(nesting).contains("nests").contains("8 levels").doesNotContain("number");
+
+    for (String number : List.of("123456789012345678901", "9".repeat(1000), "1e2147483648")) {
+      String message =
+          exchange(socket, "{\"v\":1,\"command\":\"new-key\",\"id\":" + number + "}")
+              .path("error")
+              .path("message")
+              .textValue();
+      assertThat(message)
+          .as(number)
+          .contains("number")
+          .contains("(column ")
+          .contains("as a string")
+          .doesNotContain("nests");
+    }
+    assertThat(listKeys()).isEmpty();
+  }
+
   /** The controls of the refusals above: at the limits, the same requests pass the framing. */
   @Test
   void atTheLimits_requestsAreRead() throws Exception {
