@@ -343,7 +343,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
       }
       return;
     }
-    if (queued.size() < MAX_QUEUED && !answersUnread(ctx) && !ctx.channel().config().isAutoRead()) {
+    // Once the client has shut down its side there is nothing left to read: the transport has
+    // stopped watching for input, and asking it to read again fails, closing the connection
+    // before the queued requests are answered.
+    if (!inputEnded
+        && queued.size() < MAX_QUEUED
+        && !answersUnread(ctx)
+        && !ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);
     }
     armDeadlineIfIdle(ctx);

@@ -66,6 +66,35 @@ final class HalfCloseIT {
         .containsExactly(parsed.get(1).path("result").path("id").textValue());
   }
 
+  /**
+   * The most a client may send ahead of its answers (CONTROL.md: the one being served and 8 behind
+   * it), then a half-close: each is answered in order, and every key made was shown.
+   */
+  @Test
+  void fullQueueThenHalfClose_eachIsAnsweredInOrder() throws Exception {
+    StringBuilder lines = new StringBuilder();
+    List<Integer> ids = new ArrayList<>();
+    for (int id = 1; id <= 1 + 8; id++) {
+      lines.append("{\"v\":1,\"command\":\"new-key\",\"id\":").append(id).append("}\n");
+      ids.add(id);
+    }
+
+    List<String> answers = halfClose(lines.toString());
+
+    List<JsonNode> parsed = new ArrayList<>();
+    for (String answer : answers) {
+      parsed.add(JSON.readTree(answer));
+    }
+    assertThat(parsed).extracting(a -> a.path("id").intValue()).isEqualTo(ids);
+    assertThat(parsed).allMatch(a -> a.path("ok").booleanValue(), "ok");
+    JsonNode keys =
+        JSON.readTree(Pairctl.exchange(options.socket(), "{\"v\":1,\"command\":\"list-keys\"}\n"));
+    assertThat(keys.path("result").path("keys").findValuesAsText("id"))
+        .as("the keys pending are those shown")
+        .containsExactlyInAnyOrderElementsOf(
+            parsed.stream().map(a -> a.path("result").path("id").textValue()).toList());
+  }
+
   @Test
   void waitKeyThenHalfClose_isEndedUnanswered_andTheKeyStaysPending() throws Exception {
     JsonNode issued =
