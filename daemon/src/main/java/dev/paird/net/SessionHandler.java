@@ -26,6 +26,7 @@ import java.nio.channels.ClosedChannelException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -264,6 +265,21 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
     try {
       byte[] own = local[0].getEncoded();
       byte[] theirs = peer[0].getEncoded();
+      if (Arrays.equals(own, theirs)) {
+        // Only this device holds its key: the other end is this device, through an address of
+        // its own (localhost, its own name). Nothing was sent, so no key was tried.
+        fail(
+            ctx,
+            new PairdException(
+                ErrorCode.INVALID_ARGUMENT,
+                role == Role.CLIENT
+                    ? peerHost
+                        + " presented this device's own certificate: it is this device;"
+                        + " pair with the other device's host and port"
+                    : "the other device presented this device's own certificate"),
+            Optional.empty());
+        return Optional.empty();
+      }
       return Optional.of(
           role == Role.CLIENT
               ? SessionCertificates.of(own, theirs)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
+import dev.paird.api.ExitStatus;
 import dev.paird.api.Spake2Code;
 import dev.paird.daemon.Pairctl.Result;
 import dev.paird.daemon.Pairctl.Running;
@@ -201,6 +202,23 @@ final class PairingIT {
 
     assertThat(right.status()).as(right.err()).isZero();
     assertTrustEachOther(maker, b, "spake2");
+  }
+
+  /**
+   * A device given its own address (localhost, its own name) meets its own certificate: it says so
+   * and sends nothing, so the key is not tried and stays pending, and it does not trust itself.
+   */
+  @Test
+  void pair_withItsOwnAddress_isRefusedNamingTheMistake_andTheKeyStaysUntried() throws Exception {
+    JsonNode issued = newKey(a);
+    int attemptsBefore = attemptsLeft(a, issued);
+
+    Result pair = pair(a, a, key(issued));
+
+    assertThat(pair.status()).as(pair.err()).isEqualTo(ExitStatus.USAGE.code());
+    assertThat(pair.err()).contains("presented this device's own certificate: it is this device");
+    assertThat(attemptsLeft(a, issued)).isEqualTo(attemptsBefore);
+    assertThat(trusted(a)).isEmpty();
   }
 
   @Test
