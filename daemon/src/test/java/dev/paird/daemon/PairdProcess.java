@@ -528,6 +528,32 @@ public final class PairdProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** What each of paird's threads was doing, by jcmd of the JDK running the tests, for a report. */
+  private String threadDump() {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Path text = Files.createTempFile("paird-threads", ".txt");
+      try {
+        Process dump =
+            new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+                .redirectErrorStream(true)
+                .redirectOutput(text.toFile())
+                .start();
+        if (!dump.waitFor(30, TimeUnit.SECONDS)) {
+          dump.destroyForcibly();
+        }
+        return Files.readString(text, StandardCharsets.UTF_8);
+      } finally {
+        Files.deleteIfExists(text);
+      }
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(no thread dump: interrupted)";
+    }
+  }
+
   /** Stops paird; one that ignores SIGTERM is killed, and the test fails. */
   @Override
   public void close() throws Exception {
@@ -535,10 +561,19 @@ public final class PairdProcess implements AutoCloseable {
       notifications.close();
       return;
     }
-    process.destroy();
+    // Signals through the handle: Process.destroy() also closes paird's stderr, and the reader
+    // would lose what paird logs as it stops, which is what a test that fails here needs to show.
+    process.toHandle().destroy();
     if (!process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      throw new AssertionError("paird ignored SIGTERM and was killed; its log:\n" + log());
+      String threads = threadDump();
+      process.toHandle().destroyForcibly();
+      process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      reader.join(TimeUnit.SECONDS.toMillis(10));
+      throw new AssertionError(
+          "paird ignored SIGTERM and was killed; its log:\n"
+              + log()
+              + "\nits threads:\n"
+              + threads);
     }
     reader.join(TimeUnit.SECONDS.toMillis(10));
     notifications.close();
