@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
@@ -68,8 +69,12 @@ import org.slf4j.LoggerFactory;
  * <p>What it does not do: it does not stop two processes from writing the same directory (the
  * daemon holds a lock on its state directory for that); it does not judge certificates (expiry, key
  * strength): a peer is trusted by its exact certificate, whatever that says; and if a failed write
- * cannot be undone either (a failing disk), the change may reappear after a restart, as the
- * exception then says, and the next change rewrites every output.
+ * cannot be undone either (a failing disk), the exception says what was not put back: a journal
+ * line that could not be cut back may make the change reappear after a restart, and outputs that
+ * could not be put back are rewritten by the next change and at the next start. A full disk alone
+ * does not get that far: {@code trusted.pem} is put back by renaming back a second name it is given
+ * before each change that replaces it, and a new file in {@code trusted-certs/} by deleting it,
+ * neither of which needs room.
  *
  * <p>Pairing a peer that is already trusted updates its entry rather than adding another: the host
  * and suite become those of the new pairing, the label too if one is given (otherwise the old label
@@ -118,6 +123,16 @@ public final class TrustStore implements AutoCloseable {
     default void writeBeforeAnother(
         Path target, List<byte[]> parts, Set<PosixFilePermission> permissions) throws IOException {
       write(target, parts, permissions);
+    }
+
+    /**
+     * Puts {@code previous}, a second name that {@code target} was given before a failed change
+     * replaced it, back in its place by renaming it over {@code target}: atomic, and it needs no
+     * room on a full disk, where writing the old content again would fail as the change did.
+     */
+    default void restore(Path previous, Path target) throws IOException {
+      Files.move(
+          previous, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
@@ -927,7 +942,7 @@ public final class TrustStore implements AutoCloseable {
       journal.append(line, base);
     } catch (IOException e) {
       // append() has cut the journal back, or says in a suppressed exception that it could not.
-      throw failed(e, journal.file(), current, -1, false, false);
+      throw failed(e, journal.file(), current, -1, false, false, Optional.empty());
     }
     boolean outputsReplaced = outputsUnknown || certificatesChange;
     if (outputsUnknown) {
@@ -936,30 +951,36 @@ public final class TrustStore implements AutoCloseable {
         ConsumerFiles.write(stateDir, next.peers(), outputs, encodings);
         outputsUnknown = false;
       } catch (IOException e) {
-        throw failed(e, stateDir, current, journalBefore, true, true);
+        throw failed(e, stateDir, current, journalBefore, true, true, Optional.empty());
       }
     } else if (certificatesChange) {
+      Optional<Path> previousPem = keepPreviousPem();
       try {
-        // ConsumerFiles.update writes trusted.p12 into the same directory last.
-        // The kept parts, not copied into one array: 5 MB at 10,000 peers.
-        outputs.writeBeforeAnother(
-            pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
-      } catch (IOException e) {
-        throw failed(
-            e,
-            pemFile,
-            current,
-            journalBefore,
-            e instanceof AtomicFiles.NotDurableException,
-            false);
-      }
-      try {
-        ConsumerFiles.update(
-            stateDir, next.peers(), hash, hadHashPeers, hashPeers, outputs, encodings);
-      } catch (IOException e) {
-        // Some outputs may already be new: put them all back with the list, so that what other
-        // software trusts stays what pairctl list-trusted shows.
-        throw failed(e, stateDir, current, journalBefore, true, true);
+        try {
+          // ConsumerFiles.update writes trusted.p12 into the same directory last.
+          // The kept parts, not copied into one array: 5 MB at 10,000 peers.
+          outputs.writeBeforeAnother(
+              pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
+        } catch (IOException e) {
+          throw failed(
+              e,
+              pemFile,
+              current,
+              journalBefore,
+              e instanceof AtomicFiles.NotDurableException,
+              false,
+              previousPem);
+        }
+        try {
+          ConsumerFiles.update(
+              stateDir, next.peers(), hash, hadHashPeers, hashPeers, outputs, encodings);
+        } catch (IOException e) {
+          // Some outputs may already be new: put them all back with the list, so that what other
+          // software trusts stays what pairctl list-trusted shows.
+          throw failed(e, stateDir, current, journalBefore, true, true, previousPem);
+        }
+      } finally {
+        previousPem.ifPresent(TrustStore::deleteQuietly);
       }
     }
     if (outputsReplaced) {
@@ -1044,6 +1065,34 @@ public final class TrustStore implements AutoCloseable {
   }
 
   /**
+   * A second name for {@code trusted.pem} as it is, {@code .trusted.pem.tmp-previous}, which a
+   * failed change renames back over the file it replaced: on a full disk, the old content could not
+   * be written again, and the failed change's certificate would stay in what other software reads.
+   * Empty if the link cannot be made (then the old content is written again). {@link
+   * AtomicFiles#removeLeftovers} deletes one a crash left.
+   */
+  private Optional<Path> keepPreviousPem() {
+    Path previous = pemFile.resolveSibling("." + TrustFiles.PEM_NAME + ".tmp-previous");
+    try {
+      Files.deleteIfExists(previous);
+      Files.createLink(previous, pemFile);
+      return Optional.of(previous);
+    } catch (IOException e) {
+      log.debug("cannot link {} to {}: {}", previous, pemFile, reason(e));
+      return Optional.empty();
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // A leftover: the next change replaces it, the next start deletes it.
+      log.debug("cannot delete {}: {}", file, reason(e));
+    }
+  }
+
+  /**
    * Undoes what a failed change replaced and says what happened: cuts the journal back to {@code
    * journalBefore} bytes unless that is negative. Raises the flag if it puts outputs back: a
    * program that ran meanwhile may have derived its files from the failed change's.
@@ -1054,23 +1103,31 @@ public final class TrustStore implements AutoCloseable {
       TrustSnapshot current,
       long journalBefore,
       boolean undoPem,
-      boolean undoOutputs) {
-    PairdException failure = undo(cause, file, current, journalBefore, undoPem, undoOutputs);
+      boolean undoOutputs,
+      Optional<Path> previousPem) {
+    PairdException failure =
+        undo(cause, file, current, journalBefore, undoPem, undoOutputs, previousPem);
     if (undoPem || undoOutputs) {
       changedFlag.raise();
     }
     return failure;
   }
 
-  /** {@link #failed}, but for the flag. */
+  /**
+   * {@link #failed}, but for the flag. Each file is put back whatever became of the others: on a
+   * full disk, {@code trusted.pem} may still be renamed back ({@code previousPem}) and the failed
+   * change's file in {@code trusted-certs/} deleted, neither of which needs room.
+   */
   private PairdException undo(
       IOException cause,
       Path file,
       TrustSnapshot current,
       long journalBefore,
       boolean undoPem,
-      boolean undoOutputs) {
+      boolean undoOutputs,
+      Optional<Path> previousPem) {
     String what = "could not save the trusted list (" + file + ": " + reason(cause) + ")";
+    IOException journalKept = null;
     try {
       if (cause.getSuppressed().length > 0 && cause.getSuppressed()[0] instanceof IOException u) {
         throw u;
@@ -1078,27 +1135,75 @@ public final class TrustStore implements AutoCloseable {
       if (journalBefore >= 0) {
         journal.truncate(journalBefore);
       }
-      if (undoPem) {
-        writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);
+    } catch (IOException undo) {
+      journalKept = undo;
+    }
+    IOException outputsKept = null;
+    if (undoPem) {
+      try {
+        restorePem(current, previousPem);
+      } catch (IOException undo) {
+        outputsKept = undo;
       }
-      if (undoOutputs) {
+    }
+    if (undoOutputs) {
+      try {
         // Reads every output: which of them the failed change had reached is not known.
         ConsumerFiles.write(stateDir, current.peers(), writer, encodings);
+      } catch (IOException undo) {
+        if (outputsKept == null) {
+          outputsKept = undo;
+        } else {
+          outputsKept.addSuppressed(undo);
+        }
       }
-    } catch (IOException undo) {
-      outputsUnknown = true;
-      PairdException failure =
+    }
+    if (journalKept == null && outputsKept == null) {
+      return new PairdException(ErrorCode.INTERNAL, what + "; nothing was changed", cause);
+    }
+    outputsUnknown = true;
+    PairdException failure;
+    if (journalKept != null) {
+      failure =
           new PairdException(
               ErrorCode.INTERNAL,
               what
                   + " and could not put the old one back ("
-                  + reason(undo)
+                  + reason(journalKept)
                   + "); the change may still take effect when paird restarts",
               cause);
-      failure.addSuppressed(undo);
-      return failure;
+      failure.addSuppressed(journalKept);
+    } else {
+      failure =
+          new PairdException(
+              ErrorCode.INTERNAL,
+              what
+                  + "; the list is unchanged, but could not put the old files for other software"
+                  + " back ("
+                  + reason(outputsKept)
+                  + "): the next change or start rewrites them from the list",
+              cause);
     }
-    return new PairdException(ErrorCode.INTERNAL, what + "; nothing was changed", cause);
+    if (outputsKept != null) {
+      failure.addSuppressed(outputsKept);
+    }
+    return failure;
+  }
+
+  /**
+   * Puts {@code trusted.pem} back as {@code current} has it: renames {@code previous} back if there
+   * is one, else (or if that fails) writes it again.
+   */
+  private void restorePem(TrustSnapshot current, Optional<Path> previous) throws IOException {
+    if (previous.isPresent()) {
+      try {
+        writer.restore(previous.get(), pemFile);
+        return;
+      } catch (IOException e) {
+        log.debug("cannot rename {} back: {}", previous.get(), reason(e));
+      }
+    }
+    writer.write(pemFile, TrustFiles.encodePem(current.peers(), encodings), AtomicFiles.PUBLIC);
   }
 
   /**

@@ -7,11 +7,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl.Result;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,6 +92,112 @@ final class FullDiskIT {
     assertThat(again.status()).as(again.err()).isZero();
     assertThat(a.look(Command.LIST_TRUSTED).path("peers")).hasSize(1);
     assertThat(b.look(Command.LIST_TRUSTED).path("peers")).hasSize(1);
+  }
+
+  /**
+   * INTEGRATION.md, "Kept in step, and crash-safe": a pairing whose outputs cannot all be written
+   * fails and puts every file back, even on a full disk, where what was written first cannot be
+   * written again. A's state directory holds one peer; C pairs with A again and again, with one
+   * more free block each time, so that the disk fills at each step of the change in turn (the
+   * journal line, trusted.pem, trusted-certs/, trusted.p12). After each attempt, whatever its
+   * outcome, every output holds exactly the peers A lists: a device A refused is in none of them.
+   */
+  @Test
+  void pairingThatFillsTheDisk_leavesNoOutputTrustingTheRefusedDevice() throws Exception {
+    Path disk = Files.createDirectory(tmp.resolve("disk"));
+    assumeTrue(
+        new ProcessBuilder(
+                    "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", disk.toString())
+                .inheritIO()
+                .start()
+                .waitFor()
+            == 0,
+        "needs to mount a tmpfs (root)");
+    mount = disk;
+    Path state = disk.resolve("state");
+    Pairctl a = start("a", state);
+    Pairctl b = start("b", tmp.resolve("b-state"));
+    Pairctl c = start("c", tmp.resolve("c-state"));
+    String addressOfA = a.look(Command.STATUS).path("listen").textValue();
+    String fingerprintOfC = c.look(Command.STATUS).path("fingerprint").textValue();
+    assertThat(b.run("pair", addressOfA, a.json("new-key").path("key").textValue()).status())
+        .isZero();
+    long block = Files.getFileStore(disk).getBlockSize();
+
+    int refused = 0;
+    for (int free = 0; free <= 6; free++) {
+      String key = a.json("new-key").path("key").textValue();
+      Path filler = fill(disk.resolve("filler"));
+      Files.newByteChannel(filler, StandardOpenOption.WRITE)
+          .truncate(Math.max(0, Files.size(filler) - free * block))
+          .close();
+      Result pair = c.run("--json", "pair", addressOfA, key);
+      Files.delete(filler);
+
+      String context = free + " free blocks, pairctl pair: " + pair.out() + pair.err();
+      Set<String> listed = outputsAgreeWithList(a, state, context);
+      if (pair.status() == 0) {
+        assertThat(listed).as(context).contains(fingerprintOfC);
+        a.json("remove", fingerprintOfC);
+        outputsAgreeWithList(a, state, context + ", then removed");
+      } else {
+        refused++;
+        assertThat(pair.json().path("error").path("code").textValue())
+            .as(context)
+            .isEqualTo("peer_failed");
+        assertThat(listed).as(context).doesNotContain(fingerprintOfC);
+      }
+    }
+    assertThat(refused).as("pairings the full disk refused").isPositive();
+  }
+
+  /**
+   * The fingerprints A lists, after checking that trusted.pem, trusted.p12 and trusted-certs/, read
+   * with the JDK, hold exactly those certificates.
+   */
+  private static Set<String> outputsAgreeWithList(Pairctl paird, Path state, String context)
+      throws Exception {
+    Set<String> listed = new TreeSet<>();
+    for (JsonNode peer : paird.look(Command.LIST_TRUSTED).path("peers")) {
+      listed.add(peer.path("fingerprint").textValue());
+    }
+    CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+    Set<String> pem;
+    try (InputStream in = Files.newInputStream(state.resolve("trusted.pem"))) {
+      pem = fingerprints(x509.generateCertificates(in));
+    }
+    KeyStore p12 = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(state.resolve("trusted.p12"))) {
+      p12.load(in, null);
+    }
+    List<Certificate> stored = new ArrayList<>();
+    for (String alias : Collections.list(p12.aliases())) {
+      stored.add(p12.getCertificate(alias));
+    }
+    List<Certificate> hashed = new ArrayList<>();
+    try (Stream<Path> files = Files.list(state.resolve("trusted-certs"))) {
+      for (Path file : files.toList()) {
+        try (InputStream in = Files.newInputStream(file)) {
+          hashed.add(x509.generateCertificate(in));
+        }
+      }
+    }
+    assertThat(pem).as("%s: trusted.pem", context).isEqualTo(listed);
+    assertThat(fingerprints(stored)).as("%s: trusted.p12", context).isEqualTo(listed);
+    assertThat(hashed).as("%s: trusted-certs/, one file a peer", context).hasSize(listed.size());
+    assertThat(fingerprints(hashed)).as("%s: trusted-certs/", context).isEqualTo(listed);
+    return listed;
+  }
+
+  private static Set<String> fingerprints(Iterable<? extends Certificate> certificates)
+      throws Exception {
+    Set<String> out = new TreeSet<>();
+    for (Certificate certificate : certificates) {
+      out.add(
+          HexFormat.of()
+              .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded())));
+    }
+    return out;
   }
 
   private Pairctl start(String name, Path state) throws Exception {
