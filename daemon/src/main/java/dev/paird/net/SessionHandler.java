@@ -373,7 +373,14 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
               peerHost,
               peer.fingerprint());
     }
-    apply(ctx, session.persisted(failure == null));
+    apply(
+        ctx,
+        failure == null
+            ? session.persisted(true)
+            : session.persistFailed(
+                failure instanceof PairdException
+                    ? failure.getMessage()
+                    : "an unexpected error; see the daemon's log"));
   }
 
   @Override

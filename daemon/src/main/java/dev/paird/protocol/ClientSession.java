@@ -249,15 +249,30 @@ public final class ClientSession implements Session {
   /** Reports whether the server's trust (asked for by {@link Step.PersistTrust}) was saved. */
   @Override
   public Step persisted(boolean ok) {
+    return ok ? saved(Optional.empty()) : saved(Optional.of("see the daemon's log"));
+  }
+
+  /**
+   * Reports that the server's trust could not be saved: the failure is this device's own, so its
+   * user is told what failed here, and not sent to look for it in the log.
+   */
+  @Override
+  public Step persistFailed(String why) {
+    return saved(Optional.of(why));
+  }
+
+  private Step saved(Optional<String> failure) {
     if (state != State.AWAIT_PERSIST) {
       throw new IllegalStateException("not waiting for trust to be persisted");
     }
-    if (!ok) {
+    if (failure.isPresent()) {
       return finish(
           Step.fail(
               ErrorCode.INTERNAL,
               "the other device accepted the key and trusts this one, but this device could not save"
-                  + " its trusted list; see the daemon's log, then pair again with a new key"));
+                  + " its trusted list, so it does not trust the other; once what failed is fixed,"
+                  + " make a new key on the other device and pair again. What failed: "
+                  + failure.get()));
     }
     return finish(Step.succeed());
   }

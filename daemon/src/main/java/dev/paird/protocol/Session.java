@@ -8,6 +8,14 @@ public interface Session {
   /** Reports whether the trust asked for by {@link Step.PersistTrust} was saved. */
   Step persisted(boolean ok);
 
+  /**
+   * Reports that the trust asked for by {@link Step.PersistTrust} could not be saved, and why, in
+   * words for this device's user; a session that tells nobody here ignores the reason.
+   */
+  default Step persistFailed(String why) {
+    return persisted(false);
+  }
+
   /** The connection ended before the session did: release and wipe everything. */
   void abort();
 

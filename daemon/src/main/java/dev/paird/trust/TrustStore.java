@@ -429,7 +429,13 @@ public final class TrustStore implements AutoCloseable {
       } catch (IOException e) {
         throw new PairdException(
             ErrorCode.STATE_INVALID,
-            "cannot bring the trusted-certificate bundle " + pemFile + " up to date: " + reason(e),
+            "cannot bring the trusted-certificate bundle "
+                + pemFile
+                + " up to date: "
+                + reason(e)
+                + ". "
+                + remedy(stateDir)
+                + ", then start paird again",
             e);
       }
     }
@@ -451,7 +457,10 @@ public final class TrustStore implements AutoCloseable {
           "cannot bring the trusted certificates for other software in "
               + stateDir
               + " up to date: "
-              + reason(e),
+              + reason(e)
+              + ". "
+              + remedy(stateDir)
+              + ", then start paird again",
           e);
     }
     if (!pemCurrent || consumersRewritten) {
@@ -913,7 +922,13 @@ public final class TrustStore implements AutoCloseable {
       } catch (IOException e) {
         throw new PairdException(
             ErrorCode.INTERNAL,
-            "could not save the trusted list (" + jsonFile + ": " + reason(e) + ")",
+            "could not save the trusted list ("
+                + jsonFile
+                + ": "
+                + reason(e)
+                + "); nothing was changed. "
+                + remedy(stateDir)
+                + ", then try again",
             e);
       }
     }
@@ -1159,7 +1174,10 @@ public final class TrustStore implements AutoCloseable {
       }
     }
     if (journalKept == null && outputsKept == null) {
-      return new PairdException(ErrorCode.INTERNAL, what + "; nothing was changed", cause);
+      return new PairdException(
+          ErrorCode.INTERNAL,
+          what + "; nothing was changed. " + remedy(stateDir) + ", then try again",
+          cause);
     }
     outputsUnknown = true;
     PairdException failure;
@@ -1170,7 +1188,8 @@ public final class TrustStore implements AutoCloseable {
               what
                   + " and could not put the old one back ("
                   + reason(journalKept)
-                  + "); the change may still take effect when paird restarts",
+                  + "); the change may still take effect when paird restarts. "
+                  + remedy(stateDir),
               cause);
       failure.addSuppressed(journalKept);
     } else {
@@ -1181,7 +1200,8 @@ public final class TrustStore implements AutoCloseable {
                   + "; the list is unchanged, but could not put the old files for other software"
                   + " back ("
                   + reason(outputsKept)
-                  + "): the next change or start rewrites them from the list",
+                  + "): the next change or start rewrites them from the list. "
+                  + remedy(stateDir),
               cause);
     }
     if (outputsKept != null) {
@@ -1283,6 +1303,14 @@ public final class TrustStore implements AutoCloseable {
           "Check its owner and permissions.",
           e);
     }
+  }
+
+  /**
+   * What to do about a write in the state directory that failed: on a full disk, a file system
+   * remounted read-only or a failing disk alike, the reason before it says which.
+   */
+  private static String remedy(Path stateDir) {
+    return "Check that the file system holding " + stateDir + " has room and can be written to";
   }
 
   private static String size(long bytes) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -149,6 +150,106 @@ final class FullDiskIT {
       }
     }
     assertThat(refused).as("pairings the full disk refused").isPositive();
+  }
+
+  /**
+   * CONTROL.md, {@code pair}, and PROTOCOL.md §7: a device that pairs as the client and cannot save
+   * the other's trust trusts nobody, while the other device trusts it. Its failure is its own, so
+   * pairctl says there what failed (the state directory's file system) and what to do, rather than
+   * sending the user to the log; no Java exception text reaches it.
+   */
+  @Test
+  void clientThatCannotSaveTrust_saysWhatFailedAndWhatToDo() throws Exception {
+    Path disk = mountSmallDisk();
+    Path state = disk.resolve("state");
+    Pairctl a = start("a", state);
+    Pairctl b = start("b", tmp.resolve("b-state"));
+    String addressOfB = b.look(Command.STATUS).path("listen").textValue();
+    Path filler = fill(disk.resolve("filler"));
+
+    Result pair = a.run("pair", addressOfB, b.json("new-key").path("key").textValue());
+
+    assertThat(pair.status()).as(pair.err()).isEqualTo(1);
+    assertThat(pair.err())
+        .as("names the file system that failed and what to do")
+        .contains(state.toString())
+        .contains("has room")
+        .doesNotContain("Exception")
+        .doesNotContain("java.");
+    assertThat(a.look(Command.LIST_TRUSTED).path("peers")).isEmpty();
+    assertThat(b.look(Command.LIST_TRUSTED).path("peers")).as("as PROTOCOL.md §7 says").hasSize(1);
+
+    Files.delete(filler);
+    Result again = a.run("pair", addressOfB, b.json("new-key").path("key").textValue());
+    assertThat(again.status()).as(again.err()).isZero();
+    assertThat(a.look(Command.LIST_TRUSTED).path("peers")).hasSize(1);
+  }
+
+  /**
+   * SECURITY.md, "Files": on a full disk {@code remove} is refused, changes no file and says what
+   * to do; paird stopped there and needing to rewrite an output at start-up refuses to start,
+   * saying what to do, and starts with the same list once there is room.
+   */
+  @Test
+  void fullDisk_refusesRemoveAndStart_sayingWhatToDo() throws Exception {
+    Path disk = mountSmallDisk();
+    Path state = disk.resolve("state");
+    PairdProcess.Options optionsOfA =
+        PairdProcess.in(Files.createDirectory(tmp.resolve("a"))).stateDir(state);
+    PairdProcess first = optionsOfA.start();
+    started.add(first);
+    Pairctl a = optionsOfA.pairctl();
+    String addressOfA = a.look(Command.STATUS).path("listen").textValue();
+    for (String name : List.of("b", "c")) {
+      Pairctl other = start(name, tmp.resolve(name + "-state"));
+      assertThat(other.run("pair", addressOfA, a.json("new-key").path("key").textValue()).status())
+          .isZero();
+    }
+    Set<String> before = outputsAgreeWithList(a, state, "two peers");
+    Map<String, String> files = a.trustFiles();
+    Path filler = fill(disk.resolve("filler"));
+
+    Result remove = a.run("remove", before.iterator().next());
+
+    assertThat(remove.status()).as(remove.err()).isEqualTo(1);
+    assertThat(remove.err())
+        .contains(state.toString())
+        .contains("nothing was changed")
+        .contains("has room")
+        .doesNotContain("Exception");
+    assertThat(a.trustFiles()).isEqualTo(files);
+    assertThat(outputsAgreeWithList(a, state, "after the refused remove")).isEqualTo(before);
+
+    assertThat(first.stop()).isEqualTo(143);
+    Files.delete(state.resolve("trusted.pem"));
+    Files.delete(filler);
+    filler = fill(disk.resolve("filler"));
+    PairdProcess refused = optionsOfA.launch();
+    started.add(refused);
+    assertThat(refused.awaitExit()).as(refused.log()).isEqualTo(78);
+    assertThat(refused.log())
+        .as("names the bundle it could not write and what to do")
+        .contains(state.resolve("trusted.pem").toString())
+        .contains("has room");
+
+    Files.delete(filler);
+    started.add(optionsOfA.start());
+    assertThat(outputsAgreeWithList(a, state, "started with room again")).isEqualTo(before);
+  }
+
+  /** Mounts a small tmpfs, which {@link #cleanUp} unmounts, or skips the test if it cannot. */
+  private Path mountSmallDisk() throws Exception {
+    Path disk = Files.createDirectory(tmp.resolve("disk"));
+    assumeTrue(
+        new ProcessBuilder(
+                    "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", disk.toString())
+                .inheritIO()
+                .start()
+                .waitFor()
+            == 0,
+        "needs to mount a tmpfs (root)");
+    mount = disk;
+    return disk;
   }
 
   /**
