@@ -3,6 +3,7 @@ package dev.paird.daemon;
 import dev.paird.api.ErrorCode;
 import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
+import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -67,7 +68,16 @@ final class StateLock implements AutoCloseable {
       return new StateLock(channel, lock);
     } catch (IOException e) {
       throw new PairdException(
-          ErrorCode.STATE_INVALID, "cannot lock " + file + ": " + FileProblems.reason(e, file), e);
+          ErrorCode.STATE_INVALID,
+          "cannot lock "
+              + file
+              + ": "
+              + FileProblems.reason(e, file)
+              + (e instanceof LocalFiles.UnsafeFileException
+                  ? ""
+                  // Not something in its place: the file system (read-only, full, failing).
+                  : ". " + AtomicFiles.remedy(stateDir) + ", then start paird again"),
+          e);
     }
   }
 

@@ -405,23 +405,40 @@ public final class DeviceIdentity {
           e);
     }
     try {
-      requireReplaceable(directory);
-      AtomicFiles.createDirectory(staging, DIRECTORY_PERMISSIONS);
-      AtomicFiles.write(staging.resolve(KEY_FILE), keyBytes, AtomicFiles.PRIVATE);
-      AtomicFiles.write(
-          staging.resolve(CERT_FILE),
-          Certificates.toPem(certificate).getBytes(StandardCharsets.US_ASCII),
-          AtomicFiles.PUBLIC);
-      // The identity appears whole or not at all: a crash before this rename leaves only the
-      // staging directory, never half an identity, which the next start would refuse to replace.
-      // The rename also takes the place of an empty identity/ a crash of an older version left.
-      Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
-      AtomicFiles.fsyncDirectory(stateDir);
-    } catch (IOException e) {
-      throw new PairdException(
-          ErrorCode.IDENTITY_INVALID,
-          "cannot write the new device identity to " + directory + ": " + PemFiles.describe(e),
-          e);
+      try {
+        requireReplaceable(directory);
+      } catch (IOException e) {
+        throw new PairdException(
+            ErrorCode.IDENTITY_INVALID,
+            "cannot write the new device identity to " + directory + ": " + PemFiles.describe(e),
+            e);
+      }
+      try {
+        AtomicFiles.createDirectory(staging, DIRECTORY_PERMISSIONS);
+        AtomicFiles.write(staging.resolve(KEY_FILE), keyBytes, AtomicFiles.PRIVATE);
+        AtomicFiles.write(
+            staging.resolve(CERT_FILE),
+            Certificates.toPem(certificate).getBytes(StandardCharsets.US_ASCII),
+            AtomicFiles.PUBLIC);
+        // The identity appears whole or not at all: a crash before this rename leaves only the
+        // staging directory, never half an identity, which the next start would refuse to
+        // replace. The rename also takes the place of an empty identity/ a crash of an older
+        // version left.
+        Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.fsyncDirectory(stateDir);
+      } catch (IOException e) {
+        // What is in the way was refused above: this is the disk (full, read-only, failing).
+        throw new PairdException(
+            ErrorCode.IDENTITY_INVALID,
+            "cannot write the new device identity to "
+                + directory
+                + ": "
+                + PemFiles.describe(e)
+                + ". "
+                + AtomicFiles.remedy(stateDir)
+                + ", then start paird again: it generates the identity afresh",
+            e);
+      }
     } finally {
       Arrays.fill(keyDer, (byte) 0);
       Arrays.fill(keyBytes, (byte) 0);

@@ -234,6 +234,15 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * What to do about a write in {@code dir} that failed for want of room or of a writable file
+   * system (a full disk, a file system remounted read-only, a failing disk): the reason given
+   * before it says which. One sentence, without a final period.
+   */
+  public static String remedy(Path dir) {
+    return "Check that the file system holding " + dir + " has room and can be written to";
+  }
+
   /** Flushes a directory's entries (a rename or a new file in it) to disk. */
   public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -434,7 +434,7 @@ public final class TrustStore implements AutoCloseable {
                 + " up to date: "
                 + reason(e)
                 + ". "
-                + remedy(stateDir)
+                + AtomicFiles.remedy(stateDir)
                 + ", then start paird again",
             e);
       }
@@ -459,7 +459,7 @@ public final class TrustStore implements AutoCloseable {
               + " up to date: "
               + reason(e)
               + ". "
-              + remedy(stateDir)
+              + AtomicFiles.remedy(stateDir)
               + ", then start paird again",
           e);
     }
@@ -927,7 +927,7 @@ public final class TrustStore implements AutoCloseable {
                 + ": "
                 + reason(e)
                 + "); nothing was changed. "
-                + remedy(stateDir)
+                + AtomicFiles.remedy(stateDir)
                 + ", then try again",
             e);
       }
@@ -1176,7 +1176,7 @@ public final class TrustStore implements AutoCloseable {
     if (journalKept == null && outputsKept == null) {
       return new PairdException(
           ErrorCode.INTERNAL,
-          what + "; nothing was changed. " + remedy(stateDir) + ", then try again",
+          what + "; nothing was changed. " + AtomicFiles.remedy(stateDir) + ", then try again",
           cause);
     }
     outputsUnknown = true;
@@ -1189,7 +1189,7 @@ public final class TrustStore implements AutoCloseable {
                   + " and could not put the old one back ("
                   + reason(journalKept)
                   + "); the change may still take effect when paird restarts. "
-                  + remedy(stateDir),
+                  + AtomicFiles.remedy(stateDir),
               cause);
       failure.addSuppressed(journalKept);
     } else {
@@ -1201,7 +1201,7 @@ public final class TrustStore implements AutoCloseable {
                   + " back ("
                   + reason(outputsKept)
                   + "): the next change or start rewrites them from the list. "
-                  + remedy(stateDir),
+                  + AtomicFiles.remedy(stateDir),
               cause);
     }
     if (outputsKept != null) {
@@ -1303,14 +1303,6 @@ public final class TrustStore implements AutoCloseable {
           "Check its owner and permissions.",
           e);
     }
-  }
-
-  /**
-   * What to do about a write in the state directory that failed: on a full disk, a file system
-   * remounted read-only or a failing disk alike, the reason before it says which.
-   */
-  private static String remedy(Path stateDir) {
-    return "Check that the file system holding " + stateDir + " has room and can be written to";
   }
 
   private static String size(long bytes) {

@@ -237,6 +237,63 @@ final class FullDiskIT {
     assertThat(outputsAgreeWithList(a, state, "started with room again")).isEqualTo(before);
   }
 
+  /**
+   * SECURITY.md, "Files": a first start that cannot write its identity for want of room, and a
+   * start on a read-only state directory, are refused with a message naming the state directory's
+   * file system and what to do; with room, and writable again, paird starts.
+   */
+  @Test
+  void startThatCannotWrite_saysWhatToDo() throws Exception {
+    Path disk = mountSmallDisk();
+    Path state = disk.resolve("state");
+    PairdProcess.Options options =
+        PairdProcess.in(Files.createDirectory(tmp.resolve("a"))).stateDir(state);
+    Path filler = fill(disk.resolve("filler"));
+
+    PairdProcess full = options.launch();
+    started.add(full);
+    assertThat(full.awaitExit()).as(full.log()).isEqualTo(78);
+    assertThat(full.log())
+        .as("a first start on a full disk")
+        .contains(state.resolve("identity").toString())
+        .contains("has room")
+        .doesNotContain("Exception");
+
+    Files.delete(filler);
+    PairdProcess generated = options.start();
+    started.add(generated);
+    String fingerprint = options.pairctl().look(Command.STATUS).path("fingerprint").textValue();
+    assertThat(generated.stop()).isEqualTo(143);
+    assertThat(
+            new ProcessBuilder("mount", "-o", "remount,ro", disk.toString())
+                .inheritIO()
+                .start()
+                .waitFor())
+        .as("remount read-only")
+        .isZero();
+
+    PairdProcess readOnly = options.launch();
+    started.add(readOnly);
+    assertThat(readOnly.awaitExit()).as(readOnly.log()).isEqualTo(78);
+    assertThat(readOnly.log())
+        .as("a start on a read-only state directory")
+        .contains(state.resolve("paird.lock").toString())
+        .contains("can be written to")
+        .doesNotContain("Exception");
+
+    assertThat(
+            new ProcessBuilder("mount", "-o", "remount,rw", disk.toString())
+                .inheritIO()
+                .start()
+                .waitFor())
+        .as("remount read-write")
+        .isZero();
+    started.add(options.start());
+    assertThat(options.pairctl().look(Command.STATUS).path("fingerprint").textValue())
+        .as("the identity generated before")
+        .isEqualTo(fingerprint);
+  }
+
   /** Mounts a small tmpfs, which {@link #cleanUp} unmounts, or skips the test if it cannot. */
   private Path mountSmallDisk() throws Exception {
     Path disk = Files.createDirectory(tmp.resolve("disk"));
