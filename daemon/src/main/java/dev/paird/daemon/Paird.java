@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
       "Flags override the config file. paird runs until SIGTERM or SIGINT, then stops",
       "cleanly and exits 143 or 130 (128 + the signal, as the JVM reports it). Other",
       "exit statuses: 2 usage error, 78 configuration, identity or state problem (the",
-      "message says which), 1 any other error."
+      "message says which), 1 any other error (one that may pass, as a full disk)."
     })
 public final class Paird implements Callable<Integer> {
   /** sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping. */

@@ -68,7 +68,7 @@ final class StateLock implements AutoCloseable {
       return new StateLock(channel, lock);
     } catch (IOException e) {
       throw new PairdException(
-          ErrorCode.STATE_INVALID,
+          AtomicFiles.startCode(e, ErrorCode.STATE_INVALID),
           "cannot lock "
               + file
               + ": "

@@ -429,7 +429,7 @@ public final class DeviceIdentity {
       } catch (IOException e) {
         // What is in the way was refused above: this is the disk (full, read-only, failing).
         throw new PairdException(
-            ErrorCode.IDENTITY_INVALID,
+            AtomicFiles.startCode(e, ErrorCode.IDENTITY_INVALID),
             "cannot write the new device identity to "
                 + directory
                 + ": "

@@ -1,8 +1,10 @@
 package dev.paird.io;
 
+import dev.paird.api.ErrorCode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -241,6 +243,18 @@ public final class AtomicFiles {
    */
   public static String remedy(Path dir) {
     return "Check that the file system holding " + dir + " has room and can be written to";
+  }
+
+  /**
+   * The code of a start-up that {@code e} stopped while it wrote in the state directory: {@code
+   * INTERNAL}, whose exit status 1 systemd answers with a restart, when the file system failed
+   * (full, read-only, failing), which may pass; {@code otherwise}, whose 78 it does not, when the
+   * file was refused or access to it denied, which a person must fix.
+   */
+  public static ErrorCode startCode(IOException e, ErrorCode otherwise) {
+    return e instanceof LocalFiles.UnsafeFileException || e instanceof AccessDeniedException
+        ? otherwise
+        : ErrorCode.INTERNAL;
   }
 
   /** Flushes a directory's entries (a rename or a new file in it) to disk. */

@@ -428,7 +428,7 @@ public final class TrustStore implements AutoCloseable {
         writer.write(pemFile, pem, AtomicFiles.PUBLIC);
       } catch (IOException e) {
         throw new PairdException(
-            ErrorCode.STATE_INVALID,
+            AtomicFiles.startCode(e, ErrorCode.STATE_INVALID),
             "cannot bring the trusted-certificate bundle "
                 + pemFile
                 + " up to date: "
@@ -453,7 +453,7 @@ public final class TrustStore implements AutoCloseable {
           e);
     } catch (IOException e) {
       throw new PairdException(
-          ErrorCode.STATE_INVALID,
+          AtomicFiles.startCode(e, ErrorCode.STATE_INVALID),
           "cannot bring the trusted certificates for other software in "
               + stateDir
               + " up to date: "

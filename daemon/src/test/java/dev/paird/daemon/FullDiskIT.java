@@ -226,7 +226,7 @@ final class FullDiskIT {
     filler = fill(disk.resolve("filler"));
     PairdProcess refused = optionsOfA.launch();
     started.add(refused);
-    assertThat(refused.awaitExit()).as(refused.log()).isEqualTo(78);
+    assertThat(refused.awaitExit()).as(refused.log()).isEqualTo(1);
     assertThat(refused.log())
         .as("names the bundle it could not write and what to do")
         .contains(state.resolve("trusted.pem").toString())
@@ -252,7 +252,7 @@ final class FullDiskIT {
 
     PairdProcess full = options.launch();
     started.add(full);
-    assertThat(full.awaitExit()).as(full.log()).isEqualTo(78);
+    assertThat(full.awaitExit()).as(full.log()).isEqualTo(1);
     assertThat(full.log())
         .as("a first start on a full disk")
         .contains(state.resolve("identity").toString())
@@ -274,7 +274,7 @@ final class FullDiskIT {
 
     PairdProcess readOnly = options.launch();
     started.add(readOnly);
-    assertThat(readOnly.awaitExit()).as(readOnly.log()).isEqualTo(78);
+    assertThat(readOnly.awaitExit()).as(readOnly.log()).isEqualTo(1);
     assertThat(readOnly.log())
         .as("a start on a read-only state directory")
         .contains(state.resolve("paird.lock").toString())
