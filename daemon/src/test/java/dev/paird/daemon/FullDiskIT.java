@@ -57,16 +57,7 @@ final class FullDiskIT {
 
   @Test
   void serverThatCannotSaveTrust_answersInternal_andNobodyTrustsAnybody() throws Exception {
-    Path disk = Files.createDirectory(tmp.resolve("disk"));
-    assumeTrue(
-        new ProcessBuilder(
-                    "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", disk.toString())
-                .inheritIO()
-                .start()
-                .waitFor()
-            == 0,
-        "needs to mount a tmpfs (root)");
-    mount = disk;
+    Path disk = mountSmallDisk();
     Pairctl a = start("a", disk.resolve("state"));
     Pairctl b = start("b", tmp.resolve("b-state"));
     String addressOfA = a.look(Command.STATUS).path("listen").textValue();
@@ -105,16 +96,7 @@ final class FullDiskIT {
    */
   @Test
   void pairingThatFillsTheDisk_leavesNoOutputTrustingTheRefusedDevice() throws Exception {
-    Path disk = Files.createDirectory(tmp.resolve("disk"));
-    assumeTrue(
-        new ProcessBuilder(
-                    "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", disk.toString())
-                .inheritIO()
-                .start()
-                .waitFor()
-            == 0,
-        "needs to mount a tmpfs (root)");
-    mount = disk;
+    Path disk = mountSmallDisk();
     Path state = disk.resolve("state");
     Pairctl a = start("a", state);
     Pairctl b = start("b", tmp.resolve("b-state"));
