@@ -7,23 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol.Command;
 import dev.paird.daemon.Pairctl.Result;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.KeyStore;
-import java.security.MessageDigest;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -301,43 +293,8 @@ final class FullDiskIT {
     for (JsonNode peer : paird.look(Command.LIST_TRUSTED).path("peers")) {
       listed.add(peer.path("fingerprint").textValue());
     }
-    CertificateFactory x509 = CertificateFactory.getInstance("X.509");
-    Set<String> pem;
-    try (InputStream in = Files.newInputStream(state.resolve("trusted.pem"))) {
-      pem = fingerprints(x509.generateCertificates(in));
-    }
-    KeyStore p12 = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(state.resolve("trusted.p12"))) {
-      p12.load(in, null);
-    }
-    List<Certificate> stored = new ArrayList<>();
-    for (String alias : Collections.list(p12.aliases())) {
-      stored.add(p12.getCertificate(alias));
-    }
-    List<Certificate> hashed = new ArrayList<>();
-    try (Stream<Path> files = Files.list(state.resolve("trusted-certs"))) {
-      for (Path file : files.toList()) {
-        try (InputStream in = Files.newInputStream(file)) {
-          hashed.add(x509.generateCertificate(in));
-        }
-      }
-    }
-    assertThat(pem).as("%s: trusted.pem", context).isEqualTo(listed);
-    assertThat(fingerprints(stored)).as("%s: trusted.p12", context).isEqualTo(listed);
-    assertThat(hashed).as("%s: trusted-certs/, one file a peer", context).hasSize(listed.size());
-    assertThat(fingerprints(hashed)).as("%s: trusted-certs/", context).isEqualTo(listed);
+    OutputCertificates.assertHoldExactly(state, listed, context);
     return listed;
-  }
-
-  private static Set<String> fingerprints(Iterable<? extends Certificate> certificates)
-      throws Exception {
-    Set<String> out = new TreeSet<>();
-    for (Certificate certificate : certificates) {
-      out.add(
-          HexFormat.of()
-              .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded())));
-    }
-    return out;
   }
 
   private Pairctl start(String name, Path state) throws Exception {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.trust.HubFill;
 import java.io.BufferedReader;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -13,26 +12,17 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,31 +141,7 @@ final class RemoveCrashIT {
     }
     assertThat(listed).as("%s: list-trusted", context).isNotEmpty();
 
-    Set<String> pem;
-    try (InputStream in = Files.newInputStream(state.resolve("trusted.pem"))) {
-      pem = fingerprints(CertificateFactory.getInstance("X.509").generateCertificates(in));
-    }
-    KeyStore p12 = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(state.resolve("trusted.p12"))) {
-      p12.load(in, null);
-    }
-    List<Certificate> stored = new ArrayList<>();
-    for (String alias : Collections.list(p12.aliases())) {
-      stored.add(p12.getCertificate(alias));
-    }
-    List<Certificate> hashed = new ArrayList<>();
-    try (Stream<Path> files = Files.list(state.resolve("trusted-certs"))) {
-      for (Path file : files.toList()) {
-        try (InputStream in = Files.newInputStream(file)) {
-          hashed.add(CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-      }
-    }
-
-    assertThat(pem).as("%s: trusted.pem", context).isEqualTo(listed);
-    assertThat(fingerprints(stored)).as("%s: trusted.p12", context).isEqualTo(listed);
-    assertThat(hashed).as("%s: trusted-certs/, one file a peer", context).hasSize(listed.size());
-    assertThat(fingerprints(hashed)).as("%s: trusted-certs/", context).isEqualTo(listed);
+    OutputCertificates.assertHoldExactly(state, listed, context);
     return listed;
   }
 
@@ -183,17 +149,6 @@ final class RemoveCrashIT {
     Set<String> both = new TreeSet<>(listed);
     both.retainAll(removed);
     return both;
-  }
-
-  private static Set<String> fingerprints(Iterable<? extends Certificate> certificates)
-      throws Exception {
-    Set<String> out = new TreeSet<>();
-    for (Certificate certificate : certificates) {
-      out.add(
-          HexFormat.of()
-              .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded())));
-    }
-    return out;
   }
 
   /**
