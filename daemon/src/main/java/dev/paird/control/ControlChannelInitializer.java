@@ -14,6 +14,7 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
   private final PeerCheck peerCheck;
   private final ConnectionLimiter limiter;
   private final Duration requestTimeout;
+  private final UnreadAnswers unread = new UnreadAnswers();
 
   /**
    * @param requestTimeout how long a connection has to complete each request line, from its accept
@@ -44,6 +45,6 @@ public final class ControlChannelInitializer extends ChannelInitializer<Channel>
     // of an unfinished line stay here; the handler's request deadline does not see them. Each
     // read, and each line once parsed, is zeroed: a pair request holds a key.
     pipeline.addLast("lines", new WipingLineDecoder(ControlProtocol.MAX_REQUEST_BYTES));
-    pipeline.addLast("handler", new ControlHandler(service, requestTimeout));
+    pipeline.addLast("handler", new ControlHandler(service, requestTimeout, unread));
   }
 }

@@ -74,6 +74,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   private final ControlService service;
   private final Duration requestTimeout;
   private final RequestReader requests;
+  private final UnreadAnswers unread;
 
   /** Lines waiting behind the one in flight, in order; an empty one stands for a line too long. */
   private final ArrayDeque<Optional<ByteBuf>> queued = new ArrayDeque<>();
@@ -111,14 +112,22 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
   /** Closes the connection unless the client reads its answers first; null while writable. */
   private ScheduledFuture<?> unreadDeadline;
 
-  ControlHandler(ControlService service, Duration requestTimeout) {
-    this(service, requestTimeout, ControlRequest::parse);
+  /**
+   * @param unread the bound on long answers held for all connections, shared by them
+   */
+  ControlHandler(ControlService service, Duration requestTimeout, UnreadAnswers unread) {
+    this(service, requestTimeout, unread, ControlRequest::parse);
   }
 
   /** As above, with {@code requests} reading each request from its parsed line. */
-  ControlHandler(ControlService service, Duration requestTimeout, RequestReader requests) {
+  ControlHandler(
+      ControlService service,
+      Duration requestTimeout,
+      UnreadAnswers unread,
+      RequestReader requests) {
     this.service = service;
     this.requestTimeout = requestTimeout;
+    this.unread = unread;
     this.requests = requests;
   }
 
@@ -517,12 +526,40 @@ final class ControlHandler extends SimpleChannelInboundHandler<ByteBuf> {
             + " bytes; send one JSON object per line");
   }
 
-  private static void respond(ChannelHandlerContext ctx, JsonNode response) {
-    if (ctx.channel().isActive()) {
-      write(ctx, ControlCodec.encode(response));
-    } else {
+  private void respond(ChannelHandlerContext ctx, JsonNode response) {
+    if (!ctx.channel().isActive()) {
       ControlCodec.discard(response);
+      return;
     }
+    byte[] bytes = ControlCodec.encode(response);
+    int length = bytes.length;
+    if (length <= UnreadAnswers.SHORT) {
+      write(ctx, bytes);
+    } else if (unread.take(length)) {
+      write(ctx, bytes).addListener(written -> unread.give(length));
+    } else {
+      Arrays.fill(bytes, (byte) 0);
+      log.info(
+          "control connection of uid {}: an answer of {} bytes did not fit in the {} bytes of"
+              + " answers held unread for all clients; answered busy",
+          caller.uid(),
+          length,
+          UnreadAnswers.BOUND);
+      write(ctx, ControlCodec.encode(unreadBusy(response.get("id"), length)));
+    }
+  }
+
+  /** The answer to a request whose long answer did not fit in {@link UnreadAnswers#BOUND}. */
+  private static ObjectNode unreadBusy(JsonNode id, int length) {
+    return ControlCodec.error(
+        id,
+        ErrorCode.BUSY,
+        "paird already holds "
+            + (UnreadAnswers.BOUND >> 20)
+            + " MiB of answers that other control connections have not read, its bound, and"
+            + " this answer of "
+            + ((length + (1 << 20) - 1) >> 20)
+            + " MiB would not fit; try again once they have read them or closed");
   }
 
   /**

@@ -207,6 +207,7 @@ final class ControlHandlerTest {
               new ControlHandler(
                   service(),
                   REQUEST_TIMEOUT,
+                  new UnreadAnswers(),
                   (fields, key) -> {
                     if (!thrown[0]) {
                       thrown[0] = true;
@@ -822,7 +823,9 @@ final class ControlHandlerTest {
     trust.put(peer.certificate(), "peer", Suite.SPAKE2, Optional.empty(), clock.instant());
     channel.close();
     channel =
-        new EmbeddedChannel(new Wire(), new ControlHandler(service(trust, disk), REQUEST_TIMEOUT));
+        new EmbeddedChannel(
+            new Wire(),
+            new ControlHandler(service(trust, disk), REQUEST_TIMEOUT, new UnreadAnswers()));
     String fingerprint = Certificates.fingerprint(peer.certificate());
     send("{\"v\":1,\"command\":\"remove\",\"args\":{\"fingerprint\":\"" + fingerprint + "\"}}\n");
 

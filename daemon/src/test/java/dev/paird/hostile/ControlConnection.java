@@ -12,6 +12,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A connection to paird's control socket that speaks docs/CONTROL.md's JSON lines itself (no
@@ -71,6 +74,34 @@ public final class ControlConnection implements AutoCloseable {
   /** The next line, or null once paird has closed the connection; waited for at most bound. */
   public String readLineOrEnd(Duration bound) throws Exception {
     return Pairctl.readLineOrEnd(answers, bound);
+  }
+
+  /**
+   * The start of the next answer: its first {@code chars} characters, or up to and including its
+   * newline if it is shorter; waited for at most {@code bound}. The rest stays unread.
+   */
+  public String readStart(int chars, Duration bound) throws Exception {
+    try {
+      return CompletableFuture.supplyAsync(
+              () -> {
+                StringBuilder start = new StringBuilder();
+                try {
+                  int c;
+                  while (start.length() < chars && (c = answers.read()) >= 0) {
+                    start.append((char) c);
+                    if (c == '\n') {
+                      break;
+                    }
+                  }
+                } catch (IOException e) {
+                  // What was read so far is the answer's start.
+                }
+                return start.toString();
+              })
+          .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no answer began within " + bound.toSeconds() + " s");
+    }
   }
 
   @Override
