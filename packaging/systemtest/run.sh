@@ -812,14 +812,14 @@ started_in_a_row() {
 # none. For 4 s the outputs are replaced and the flag raised as paird does it (trusted.p12
 # written again, same bytes, and renamed over itself), one change every 0.1 s, less than a run
 # apart, so that many start a run of their own; then one more change must still run the
-# programs. A program of the test's counts the runs.
+# programs. A program of the test's counts the runs and notes when each began.
 count_hook=/etc/paird/trust-changed.d/90-system-test-count
 runs_file=/var/lib/paird-trust-changed/system-test-runs
 changes_in_a_row() {
   local status=1
   expect "paird-trust-changed.path: TriggerLimitIntervalUSec" 0 \
     "$(ct A systemctl show -p TriggerLimitIntervalUSec --value paird-trust-changed.path)" || return 1
-  printf '#!/bin/sh\necho run >>%s\n' "$runs_file" >"${root[A]}$count_hook" &&
+  printf '#!/bin/sh\ncut -d" " -f1 /proc/uptime >>%s\n' "$runs_file" >"${root[A]}$count_hook" &&
     chmod 0755 "${root[A]}$count_hook" || return 1
   flood_then_one_more && status=0
   rm -f "${root[A]}$count_hook" "${root[A]}$runs_file"
@@ -838,6 +838,12 @@ flood_then_one_more() {
     { t[NR] = $1 }
     END { m = 0; j = 1; for (i = 1; i <= NR; i++) { while (t[i] - t[j] >= 2) j++; if (i - j + 1 > m) m = i - j + 1 } print m }')
   echo "40 changes: the runner started $starts times, at most $most within 2 s; the programs ran $(runs_counted) times"
+  # The programs run at most once a second (PAIRD_HOOK_INTERVAL): seen from the programs, which
+  # start a little after their pass, no two runs less than 0.9 s apart.
+  closest=$(awk 'NR > 1 && (m == "" || $1 - p < m) { m = $1 - p } { p = $1 } END { print m }' \
+    "${root[A]}$runs_file")
+  expect "the programs' runs at least 0.9 s apart (closest: ${closest:-one run} s)" yes \
+    "$(awk -v m="$closest" 'BEGIN { print (m == "" || m > 0.9) ? "yes" : "no" }')" || return 1
   expect "paird-trust-changed.path after them" "active success" \
     "$(ct A systemctl is-active paird-trust-changed.path) $(ct A systemctl show -p Result --value paird-trust-changed.path)" ||
     return 1

@@ -128,6 +128,56 @@ final class TrustChangedScriptTest {
     assertThat(flag).doesNotExist();
   }
 
+  /**
+   * A paird that keeps changing its list, or a compromised one that keeps raising the flag, has the
+   * programs run at most once a second (the default PAIRD_HOOK_INTERVAL), not back to back: each
+   * pass's programs start at least the interval after the last's, and the run ends no sooner than
+   * that after its last pass, so that the next run systemd starts keeps the pace too. Read on the
+   * clock the runner uses, from the programs' side, which starts a little after the pass.
+   */
+  @Test
+  void run_flagRaisedAtEveryPass_passesComeNoFasterThanTheInterval() throws Exception {
+    Path flag = Files.createFile(dir.resolve("changed"));
+    Path times = dir.resolve("times");
+    // Raises the flag again in each of its first three passes, as paird raises it for a change.
+    hook(
+        "10-raises-thrice",
+        "cut -d' ' -f1 /proc/uptime >> "
+            + times
+            + "\n"
+            + "[ $(wc -l < "
+            + times
+            + ") -ge 4 ] || touch "
+            + flag);
+
+    assertThat(run("PAIRD_TRUST_CHANGED_FLAG=" + flag, "PAIRD_HOOK_INTERVAL=")).isZero();
+    double ended = uptime();
+
+    List<Double> starts = Files.readAllLines(times).stream().map(Double::valueOf).toList();
+    assertThat(starts).hasSize(4);
+    for (int i = 1; i < starts.size(); i++) {
+      assertThat(starts.get(i) - starts.get(i - 1)).as("seconds between passes").isGreaterThan(0.9);
+    }
+    assertThat(ended - starts.get(3))
+        .as("seconds from the last pass to the end")
+        .isGreaterThan(0.9);
+    assertThat(flag).doesNotExist();
+  }
+
+  @Test
+  void run_noProgramToRun_endsWithoutAPause() throws Exception {
+    double began = uptime();
+
+    assertThat(run("PAIRD_HOOK_INTERVAL=30")).isZero();
+
+    assertThat(uptime() - began).as("seconds the run took").isLessThan(30);
+  }
+
+  private static double uptime() throws IOException {
+    String line = Files.readString(Path.of("/proc/uptime"));
+    return Double.parseDouble(line.substring(0, line.indexOf(' ')));
+  }
+
   @Test
   void run_aLinkInTheFlagsPlace_isRemovedAndItsTargetKept() throws Exception {
     Path target = Files.writeString(dir.resolve("target"), "kept");
@@ -260,6 +310,8 @@ final class TrustChangedScriptTest {
     ProcessBuilder builder = new ProcessBuilder(SCRIPT.toString()).redirectErrorStream(true);
     builder.environment().put("PAIRD_TRUST_HOOKS", hooks.toString());
     builder.environment().put("PAIRD_STATE_DIR", state.toString());
+    // No pause after a pass, but in the tests of the pause, which set it.
+    builder.environment().put("PAIRD_HOOK_INTERVAL", "0");
     for (String setting : environment) {
       String[] pair = setting.split("=", 2);
       builder.environment().put(pair[0], pair[1]);
