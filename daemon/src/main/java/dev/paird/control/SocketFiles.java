@@ -6,6 +6,7 @@ import dev.paird.api.FileProblems;
 import dev.paird.api.PairdException;
 import dev.paird.api.SocketFile;
 import dev.paird.api.WritableDirectories;
+import dev.paird.io.AtomicFiles;
 import dev.paird.io.LocalFiles;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -48,10 +49,9 @@ final class SocketFiles {
     Path dir = socket.toAbsolutePath().getParent();
     checkDirectory(socket);
     try {
-      // 0755 from their creation, whatever the umask: pairctl's users must reach the socket, and
-      // nobody else may write there, where they could put their own socket in its place.
-      Files.createDirectories(
-          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+      // 0755 whatever the umask: pairctl's users must reach the socket, and nobody else may write
+      // there, where they could put their own socket in its place.
+      AtomicFiles.createDirectories(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     } catch (IOException e) {
       throw new PairdException(
           ErrorCode.CONFIG_INVALID,

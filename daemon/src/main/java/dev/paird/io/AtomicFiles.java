@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -193,8 +194,39 @@ public final class AtomicFiles {
   }
 
   /**
+   * Creates {@code dir} and its missing parents, each one made here with exactly {@code
+   * permissions}, whatever the umask: mkdir(2) narrows a mode by it, so that under paird's unit
+   * (UMask=0077) a directory asked for with 0755 would be 0700, and pairctl's users could not reach
+   * a socket in it. Each is made with {@code permissions} and only then set to them, so none is
+   * ever wider. Directories already there, or made by another process meanwhile, are left as they
+   * are.
+   */
+  public static void createDirectories(Path dir, Set<PosixFilePermission> permissions)
+      throws IOException {
+    ArrayDeque<Path> missing = new ArrayDeque<>();
+    for (Path next = dir.toAbsolutePath(); next != null && !Files.isDirectory(next); ) {
+      missing.push(next);
+      next = next.getParent();
+    }
+    FileAttribute<Set<PosixFilePermission>> mode =
+        PosixFilePermissions.asFileAttribute(permissions);
+    for (Path next : missing) {
+      try {
+        Files.createDirectory(next, mode);
+      } catch (FileAlreadyExistsException e) {
+        if (!Files.isDirectory(next)) {
+          // The JDK reports a file where a directory should be with nothing but its path.
+          throw new FileSystemException(next.toString(), null, "not a directory");
+        }
+        continue;
+      }
+      Files.setPosixFilePermissions(next, permissions);
+    }
+  }
+
+  /**
    * Creates {@code dir} if needed, with the given permissions on a new directory, and its missing
-   * parents with at most 0755 ({@link #PARENT}).
+   * parents with 0755 ({@link #PARENT}), whatever the umask.
    */
   public static void createDirectory(Path dir, Set<PosixFilePermission> permissions)
       throws IOException {
@@ -203,12 +235,7 @@ public final class AtomicFiles {
     }
     Path parent = dir.toAbsolutePath().getParent();
     if (parent != null) {
-      try {
-        Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PARENT));
-      } catch (FileAlreadyExistsException e) {
-        // The JDK reports a file where a directory should be with nothing but its path.
-        throw new FileSystemException(e.getFile(), null, "not a directory");
-      }
+      createDirectories(parent, PARENT);
     }
     try {
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(permissions));

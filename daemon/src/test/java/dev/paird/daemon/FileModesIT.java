@@ -19,9 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * SECURITY.md, "Files": paird's private files are 0600 and its directories 0700 from their
  * creation, never briefly wider, whatever the umask it is started with; the files for other
- * software are 0644. A real paird started under umask 000 and traced by strace pairs, stops cleanly
- * (which writes trusted.json), and then: every file strace saw it create in its state directory was
- * created with its final mode, and each file has it.
+ * software are 0644. A real paird started from a shell with umask 000 (its launcher sets 077, as
+ * its unit does: the directories it makes must be set to their modes) and traced by strace pairs,
+ * stops cleanly (which writes trusted.json), and then: every file strace saw it create in its state
+ * directory was created with its final mode, and each file has it.
  */
 final class FileModesIT {
   private static final Path STRACE = Path.of("/usr/bin/strace");

@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * INTEGRATION.md, "The outputs": a real paird started under umask 000 gives its files, and the
- * parent of its state directory that it makes, the modes promised, whatever the umask, and gives
- * {@code trusted-certs/} its mode back if widened; and at start-up it rewrites an output that
- * differs from the list, removes temporary files a crash left and {@code HASH.N} files of peers it
- * no longer trusts, leaves other files in {@code trusted-certs/} alone, and does not rewrite an
- * output that is right.
+ * INTEGRATION.md, "The outputs": a real paird started from a shell with umask 000 (which its
+ * launcher narrows to 077, as its unit does) gives its files, and the parent of its state directory
+ * that it makes, the modes promised, whatever the umask, and gives {@code trusted-certs/} its mode
+ * back if widened; and at start-up it rewrites an output that differs from the list, removes
+ * temporary files a crash left and {@code HASH.N} files of peers it no longer trusts, leaves other
+ * files in {@code trusted-certs/} alone, and does not rewrite an output that is right.
  */
 final class OutputsIT {
   @TempDir Path dir;
