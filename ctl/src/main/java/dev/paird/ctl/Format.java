@@ -2,6 +2,7 @@ package dev.paird.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.api.ControlProtocol;
+import dev.paird.api.ControlProtocol.Command;
 import dev.paird.api.Printable;
 import java.time.Clock;
 import java.time.DateTimeException;
@@ -258,6 +259,41 @@ final class Format {
         + fields(
             row("fingerprint", text(peer, "fingerprint")), row("subject", text(peer, "subject")))
         + "Run 'pairctl remove' on that device too, or it still trusts this one.\n";
+  }
+
+  /**
+   * What a command that changes something did, as a clause for stderr when its answer could not be
+   * written: the change stands. Empty for a command that changes nothing, and for {@code wait-key}
+   * whose outcome is not paired.
+   */
+  Optional<String> done(Command command, JsonNode result) {
+    switch (command) {
+      case PAIR:
+        return Optional.of(pairedWith(result.path("peer")));
+      case WAIT_KEY:
+        return result.path("outcome").asText("").equals("paired")
+            ? Optional.of(pairedWith(result.path("peer")))
+            : Optional.empty();
+      case REMOVE:
+        JsonNode peer = result.path("removed");
+        return Optional.of(
+            "this device no longer trusts "
+                + name(peer)
+                + ", fingerprint "
+                + text(peer, "fingerprint"));
+      case CANCEL_KEY:
+        return Optional.of("key " + text(result, "id") + " is cancelled");
+      default:
+        return Optional.empty();
+    }
+  }
+
+  private String pairedWith(JsonNode peer) {
+    return "paired with "
+        + name(peer)
+        + ", fingerprint "
+        + text(peer, "fingerprint")
+        + "; each device now trusts the other";
   }
 
   String cancelled(JsonNode result) {

@@ -22,6 +22,8 @@ import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +34,11 @@ import java.util.function.Supplier;
  * <p>Failures go to stderr as {@code pairctl: MESSAGE}, often with a {@code hint:} line, and the
  * exit status is the {@link ExitStatus} of the failure's {@link ErrorCode}. With {@code --json} a
  * failure is also printed on stdout as {@code {"error": {"code", "message"}}}.
+ *
+ * <p>An answer it cannot write is never a success. If the reader of its output went away, as {@code
+ * head} does once it has its lines, pairctl ends as other Unix tools do, silently with {@link
+ * ExitStatus#OUTPUT_CLOSED}; but a command that changed something still says on stderr what it did,
+ * and a new key is cancelled.
  */
 public final class PairCtl {
   /** How long after its key's expiry {@code new-key --wait} still waits for paird to say so. */
@@ -48,6 +55,7 @@ public final class PairCtl {
   private final Supplier<Clock> clocks;
   private final KeyInput keys;
   private final Supplier<Backoff> backoff;
+  private final BooleanSupplier readerGone;
   private Format format;
 
   /**
@@ -56,6 +64,8 @@ public final class PairCtl {
    *     the local zone loads the time-zone database, a noticeable part of a short run
    * @param raw the same output as {@code out} without its buffers, for the key of a {@code new-key}
    *     answer: {@code System.out} keeps the last bytes it wrote in a buffer of its own
+   * @param readerGone once a write to {@code out} or {@code raw} has failed, whether that was
+   *     because their reader went away ({@link ReaderGone})
    */
   PairCtl(
       PrintStream out,
@@ -65,7 +75,8 @@ public final class PairCtl {
       Charset charset,
       Supplier<Clock> clock,
       KeyInput keys,
-      Supplier<Backoff> backoff) {
+      Supplier<Backoff> backoff,
+      BooleanSupplier readerGone) {
     this.out = out;
     this.raw = raw;
     this.err = err;
@@ -74,6 +85,7 @@ public final class PairCtl {
     this.clocks = clock;
     this.keys = keys;
     this.backoff = backoff;
+    this.readerGone = readerGone;
   }
 
   public static void main(String[] args) {
@@ -86,7 +98,8 @@ public final class PairCtl {
             Terminal.stdoutCharset(),
             new SystemClock(),
             KeyInput.system(),
-            new StandardBackoff());
+            new StandardBackoff(),
+            new ReaderGone());
     System.exit(pairctl.execute(args));
   }
 
@@ -116,7 +129,7 @@ public final class PairCtl {
     Parsed parsed = new Parser(environment).parse(args);
     if (parsed instanceof Parsed.Show show) {
       if (!written(show.text())) {
-        return report(UNWRITTEN, Optional.empty(), ExitStatus.INTERNAL);
+        return unwritten(new Unwritten(readerGone.getAsBoolean()), Optional.empty());
       }
       return ExitStatus.OK.code();
     }
@@ -228,9 +241,12 @@ public final class PairCtl {
       requireDone(request.command(), result);
       Output output = run.json() ? Json.output(result).text("\n") : text(request, result);
       if (request.command() == Command.NEW_KEY) {
-        printKey(client, result, output);
-      } else {
+        return printKey(client, result, output).orElse(ExitStatus.OK.code());
+      }
+      try {
         print(output);
+      } catch (Unwritten e) {
+        return unwritten(e, format().done(request.command(), result));
       }
       return ExitStatus.OK.code();
     } finally {
@@ -326,21 +342,32 @@ public final class PairCtl {
           ErrorCode.INTERNAL, "paird's new-key answer has no key id to wait" + " for");
     }
     // Printed and flushed before waiting: the person needs the key to make the wait end.
-    printKey(
-        client,
-        issued,
-        json
-            ? Json.output(issued).text("\n")
-            : format().newKey(issued).text("\n").text(format().waiting()));
+    OptionalInt unshown =
+        printKey(
+            client,
+            issued,
+            json
+                ? Json.output(issued).text("\n")
+                : format().newKey(issued).text("\n").text(format().waiting()));
+    if (unshown.isPresent()) {
+      return unshown.getAsInt();
+    }
     JsonNode outcome =
         client.call(Command.WAIT_KEY, Json.object().put("id", id.textValue()), waitTimeout(issued));
-    if (json) {
-      print(Json.output(outcome).text("\n"));
-    }
-    if (outcome.path("outcome").asText("").equals("paired")) {
-      if (!json) {
+    boolean paired = outcome.path("outcome").asText("").equals("paired");
+    try {
+      if (json) {
+        print(Json.output(outcome).text("\n"));
+      } else if (paired) {
         print(format().pairedByKey(outcome));
       }
+    } catch (Unwritten e) {
+      if (paired) {
+        return unwritten(e, format().done(Command.WAIT_KEY, outcome));
+      }
+      // Nothing changed: the outcome is a failure, reported below on stderr as it would be.
+    }
+    if (paired) {
       return ExitStatus.OK.code();
     }
     Optional<String> why = format().unpairedOutcome(outcome);
@@ -399,13 +426,47 @@ public final class PairCtl {
       "cannot write to standard output, so the answer is lost; is the disk full, or did the"
           + " program reading pairctl's output stop?";
 
+  /** An answer, or part of one, that could not be written to standard output. */
+  private static final class Unwritten extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Whether the reader of standard output went away, rather than the write failing. */
+    final boolean readerGone;
+
+    Unwritten(boolean readerGone) {
+      super(null, null, false, false);
+      this.readerGone = readerGone;
+    }
+  }
+
+  /**
+   * The exit status of a command whose answer could not be written, once stderr says what is
+   * needed: an answer that was only shown to a reader that went away needs nothing said, as with
+   * other Unix tools; {@code done}, what the command changed, stands and is always said, since the
+   * answer that said it is lost.
+   */
+  private int unwritten(Unwritten e, Optional<String> done) {
+    ExitStatus status = e.readerGone ? ExitStatus.OUTPUT_CLOSED : ExitStatus.INTERNAL;
+    if (done.isPresent()) {
+      return report(
+          (e.readerGone
+                  ? "the program reading pairctl's output stopped before the answer was written"
+                  : "cannot write to standard output, so the answer is lost")
+              + "; done all the same: "
+              + done.get(),
+          Optional.empty(),
+          status);
+    }
+    return e.readerGone ? status.code() : report(UNWRITTEN, Optional.empty(), status);
+  }
+
   /**
    * Prints {@code text}; fails if it could not be written, so that output a script saves (show
    * --pem into a file, the key of new-key) is never lost behind an exit status of 0.
    */
-  private void print(String text) throws PairdException {
+  private void print(String text) throws Unwritten {
     if (!written(text)) {
-      throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
+      throw new Unwritten(readerGone.getAsBoolean());
     }
   }
 
@@ -413,7 +474,7 @@ public final class PairCtl {
    * Prints {@code output}: its text through {@code out}, each secret straight to {@code raw} after
    * flushing {@code out}, then wiped. Every secret in it is wiped, printed or not.
    */
-  private void print(Output output) throws PairdException {
+  private void print(Output output) throws Unwritten {
     boolean written;
     try {
       written = output.printTo(out, raw);
@@ -421,48 +482,61 @@ public final class PairCtl {
       written = false;
     }
     if (!written) {
-      throw new PairdException(ErrorCode.INTERNAL, UNWRITTEN);
+      throw new Unwritten(readerGone.getAsBoolean());
     }
   }
 
   /**
-   * Prints a new key's answer, or, if it cannot be written, cancels the key on the same connection:
-   * a key nobody has seen is only one more for someone else to guess at.
+   * Prints a new key's answer, or, if it cannot be written in full, cancels the key on the same
+   * connection: a key that nobody may have seen, or seen whole, is only one more for someone else
+   * to guess at. The reader that took part of the answer may have shown the key, so stderr says
+   * that it is cancelled, even when the reader went away.
+   *
+   * @return empty once printed, else the exit status
    */
-  private void printKey(ControlClient client, JsonNode issued, Output output)
-      throws PairdException {
+  private OptionalInt printKey(ControlClient client, JsonNode issued, Output output) {
     try {
       print(output);
-      return;
-    } catch (PairdException unwritten) {
+      return OptionalInt.empty();
+    } catch (Unwritten unwritten) {
+      ExitStatus status = unwritten.readerGone ? ExitStatus.OUTPUT_CLOSED : ExitStatus.INTERNAL;
+      String lost =
+          unwritten.readerGone
+              ? "the program reading pairctl's output stopped before the new key was shown in full"
+              : "cannot write to standard output, so the new key was not shown";
       JsonNode id = issued.path("id");
       if (!id.isTextual()) {
-        throw unwritten;
+        return OptionalInt.of(
+            report(
+                lost + ", and paird's answer has no key id to cancel it by: it expires unused",
+                Optional.empty(),
+                status));
       }
       String which = "key " + terminal.safe(id.textValue());
       try {
         client.call(
             Command.CANCEL_KEY, Json.object().put("id", id.textValue()), Request.DEFAULT_TIMEOUT);
       } catch (PairdException notCancelled) {
-        throw new PairdException(
-            ErrorCode.INTERNAL,
-            UNWRITTEN_KEY
-                + " and could not be cancelled ("
-                + notCancelled.getMessage()
-                + "): 'pairctl cancel-key "
-                + terminal.safe(id.textValue())
-                + "' withdraws "
-                + which
-                + ", or it expires unused");
+        return OptionalInt.of(
+            report(
+                lost
+                    + " and could not be cancelled ("
+                    + terminal.safe(Printable.unescaped(notCancelled.getMessage()))
+                    + "): 'pairctl cancel-key "
+                    + terminal.safe(id.textValue())
+                    + "' withdraws "
+                    + which
+                    + ", or it expires unused",
+                Optional.empty(),
+                status));
       }
-      throw new PairdException(
-          ErrorCode.INTERNAL,
-          UNWRITTEN_KEY + "; pairctl has cancelled it (" + which + "), so no device can use it");
+      return OptionalInt.of(
+          report(
+              lost + "; pairctl has cancelled it (" + which + "), so no device can use it",
+              Optional.empty(),
+              status));
     }
   }
-
-  private static final String UNWRITTEN_KEY =
-      "cannot write to standard output, so the new key was not shown";
 
   /** Whether {@code text} was written to standard output. */
   private boolean written(String text) {

@@ -39,7 +39,7 @@ final class Parser {
     "Exit status:",
     "  0  done",
     "  1  internal error: a bug, an answer pairctl cannot read, or output it",
-    "     cannot write (a full disk, a closed pipe)",
+    "     cannot write (a full disk)",
     "  2  usage: a bad option or argument, or a mistyped key; nothing was done",
     "  3  paird is not running, or nothing listens on its socket",
     "  4  this user may not use paird's socket, or pairctl will not use it, as",
@@ -50,6 +50,8 @@ final class Parser {
     "  6  the other device could not be reached or failed: network, TLS, timeout,",
     "     protocol, busy",
     "  7  not found: no such trusted device or pending key",
+    "141  the program reading the output went away (a closed pipe); a change",
+    "     was made all the same and stderr says what; a new key is cancelled",
   };
 
   /** The commands' names. */

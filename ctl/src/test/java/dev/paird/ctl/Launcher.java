@@ -2,6 +2,7 @@ package dev.paird.ctl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,18 +28,62 @@ final class Launcher {
    * kept in {@code err}; waits for it.
    */
   static Run run(Path workingDirectory, Path stdin, Path err, List<String> args) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(Stream.concat(Stream.of(PAIRCTL.toString()), args.stream()).toList())
-            .directory(workingDirectory.toFile());
+    return run(workingDirectory, stdin, ProcessBuilder.Redirect.DISCARD, err, command(args));
+  }
+
+  /** The same with its standard output going to {@code out}, such as /dev/full. */
+  static Run run(Path workingDirectory, File out, Path err, List<String> args) throws Exception {
+    return run(
+        workingDirectory,
+        Path.of("/dev/null"),
+        ProcessBuilder.Redirect.to(out),
+        err,
+        command(args));
+  }
+
+  /**
+   * The same with its standard output a pipe whose reader has gone, as {@code pairctl ... | head
+   * -1} leaves it once head has its line. This side of the pipe is closed at once; a shell in front
+   * of pairctl writes to it until a write fails, so that pairctl starts only once nobody reads,
+   * then becomes pairctl.
+   */
+  static Run runIntoClosedPipe(Path workingDirectory, Path err, List<String> args)
+      throws Exception {
+    List<String> command =
+        Stream.concat(
+                Stream.of(
+                    "/bin/sh",
+                    "-c",
+                    "trap '' PIPE; while printf x 2>/dev/null; do :; done; exec \"$@\"",
+                    "sh"),
+                command(args).stream())
+            .toList();
+    return run(workingDirectory, Path.of("/dev/null"), ProcessBuilder.Redirect.PIPE, err, command);
+  }
+
+  private static List<String> command(List<String> args) {
+    return Stream.concat(Stream.of(PAIRCTL.toString()), args.stream()).toList();
+  }
+
+  private static Run run(
+      Path workingDirectory,
+      Path stdin,
+      ProcessBuilder.Redirect out,
+      Path err,
+      List<String> command)
+      throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(name -> name.startsWith("PAIRD_") || name.startsWith("PAIRCTL_"));
     env.put("PAIRD_CDS", "off");
     Process process =
         builder
             .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectOutput(out)
             .redirectError(err.toFile())
             .start();
+    // Its reader gone, if it is a pipe: the one end this test holds.
+    process.getInputStream().close();
     boolean finished = process.waitFor(60, TimeUnit.SECONDS);
     if (!finished) {
       process.destroyForcibly();

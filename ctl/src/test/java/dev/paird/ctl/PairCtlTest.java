@@ -67,6 +67,12 @@ final class PairCtlTest {
 
   /** As {@link #pairctl(KeyInput, String...)}, writing to {@code out} and {@code err}. */
   private int pairctl(OutputStream out, OutputStream err, KeyInput keys, String... args) {
+    return pairctl(out, err, false, keys, args);
+  }
+
+  /** As above; {@code readerGone}: what pairctl learns of a write to {@code out} that failed. */
+  private int pairctl(
+      OutputStream out, OutputStream err, boolean readerGone, KeyInput keys, String... args) {
     PrintStream printed = new PrintStream(out, true, StandardCharsets.UTF_8);
     return new PairCtl(
             printed,
@@ -76,7 +82,8 @@ final class PairCtlTest {
             StandardCharsets.UTF_8,
             () -> Clock.fixed(NOW, ZoneId.of("UTC")),
             keys,
-            Backoff::none)
+            Backoff::none,
+            () -> readerGone)
         .execute(args);
   }
 
@@ -204,6 +211,47 @@ final class PairCtlTest {
         throw new IOException("No space left on device");
       }
     };
+  }
+
+  /**
+   * {@code new-key --wait | head -3}: the reader took the key and went; the device that typed it
+   * paired all the same, which stderr says, since the answer that said so is lost.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"new-key --wait", "--json new-key --wait"})
+  void newKeyWait_readerGoneOnceTheKeyWasShown_saysThePairing(String command) throws Exception {
+    ByteArrayOutputStream shown = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (FakeDaemon paird = FakeDaemon.start(socket(), ok(ISSUED), ok(PAIRED))) {
+      // Gone once pairctl has asked to wait: after the key, before the outcome.
+      OutputStream keyOnly =
+          new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+              write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+              if (paird.requests().size() > 1) {
+                throw new IOException("Broken pipe");
+              }
+              shown.write(bytes, offset, length);
+            }
+          };
+      int status =
+          pairctl(
+              keyOnly, err, true, new KeyInput(Optional::empty, () -> null), command.split(" "));
+
+      assertThat(status).isEqualTo(141);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .isEqualTo(
+              "pairctl: the program reading pairctl's output stopped before the answer was"
+                  + " written; done all the same: paired with CN=laptop, fingerprint "
+                  + FINGERPRINT
+                  + "; each device now trusts the other\n");
+      assertThat(shown.toString(StandardCharsets.UTF_8)).contains("42-3141-5926-0");
+    }
   }
 
   /** A new key that cannot be shown is cancelled on the same connection: nobody has seen it. */

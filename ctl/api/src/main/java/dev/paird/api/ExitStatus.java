@@ -21,7 +21,13 @@ public enum ExitStatus {
   /** The peer could not be reached or did not speak the protocol: network, TLS, timeout. */
   PEER_FAILED(6),
   /** The thing named (a trusted peer, a pending key) does not exist. */
-  NOT_FOUND(7);
+  NOT_FOUND(7),
+  /**
+   * The reader of standard output went away (a closed pipe) before pairctl wrote all of its answer:
+   * 128 + SIGPIPE, the status of a command SIGPIPE ended, as other Unix tools end then. A command
+   * that changed something did it all the same and says so on stderr; a new key is cancelled.
+   */
+  OUTPUT_CLOSED(141);
 
   private final int code;
 
