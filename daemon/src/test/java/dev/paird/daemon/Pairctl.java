@@ -124,6 +124,31 @@ public final class Pairctl {
     return digests;
   }
 
+  /**
+   * Runs {@code pairctl --socket SOCKET ARGS} with its standard output a pipe whose reader has
+   * gone, as {@code pairctl ... | head -1} leaves it once head has its line, and waits for it;
+   * {@code out} of the result is empty. This side of the pipe is closed at once; a shell in front
+   * of pairctl writes to it until a write fails, so that pairctl starts only once nobody reads,
+   * then becomes pairctl.
+   */
+  public Result runIntoClosedPipe(String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "/bin/sh",
+                "-c",
+                "trap '' PIPE; while printf x 2>/dev/null; do :; done; exec \"$@\"",
+                "sh"));
+    command.addAll(command(args));
+    Path err = Files.createTempFile(scratch, "err", ".txt");
+    Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
+    process.getInputStream().close();
+    assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+        .as("%s finished", command)
+        .isTrue();
+    return new Result(process.exitValue(), "", Files.readString(err));
+  }
+
   /** Starts {@code pairctl --socket SOCKET ARGS} without waiting for it. */
   public Running start(String... args) throws IOException {
     Path err = Files.createTempFile(scratch, "err", ".txt");
