@@ -275,7 +275,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Frame> {
                 role == Role.CLIENT
                     ? peerHost
                         + " presented this device's own certificate: it is this device;"
-                        + " pair with the other device's host and port"
+                        + " give the other device's host and port instead"
                     : "the other device presented this device's own certificate"),
             Optional.empty());
         return Optional.empty();

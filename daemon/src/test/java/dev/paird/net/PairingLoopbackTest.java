@@ -197,6 +197,24 @@ final class PairingLoopbackTest {
     assertNotTrusted(alpha.client.ping(beta.address()), "this device does not trust the other's");
   }
 
+  /**
+   * A ping of this device's own address meets its own certificate. The message says so and asks for
+   * the other device's address; it does not tell the user to pair, which a ping is not.
+   */
+  @Test
+  void ping_itsOwnAddress_invalidArgumentNamingTheMistakeWithoutSpeakingOfPairing()
+      throws Exception {
+    Device alpha = device("server");
+
+    PairdException failure = failureOf(alpha.client.ping(alpha.address()));
+
+    assertThat(failure.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(failure)
+        .hasMessageContaining("presented this device's own certificate: it is this device")
+        .hasMessageContaining("the other device's host and port")
+        .hasMessageNotContaining("pair");
+  }
+
   @Test
   void connect_closedPort_peerUnreachableNamingTheAddress() throws Exception {
     Device beta = device("client");
