@@ -98,7 +98,7 @@ public final class HmacCode implements PairingCode {
           ErrorCode.MALFORMED_KEY,
           "not a pairing key: it has "
               + length
-              + " characters (dashes and spaces aside). "
+              + " characters (dashes and spaces aside); "
               + PairingCode.FORMATS);
     }
     int[] symbols = new int[TYPED_LENGTH];

@@ -166,7 +166,7 @@ public final class Spake2Code implements PairingCode {
           ErrorCode.MALFORMED_KEY,
           "not a pairing key: it has "
               + length
-              + " digits (dashes and spaces aside). "
+              + " digits (dashes and spaces aside); "
               + PairingCode.FORMATS);
     }
     int[] digits = new int[length];

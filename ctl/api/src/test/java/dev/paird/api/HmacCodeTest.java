@@ -116,7 +116,7 @@ final class HmacCodeTest {
   void parse_wrongLength_saysWhatTheFormatIs() {
     assertThatThrownBy(() -> PairingCode.parse("ABCD-EFGH"))
         .isInstanceOf(PairdException.class)
-        .hasMessageContaining("8 characters")
+        .hasMessageContaining("8 characters (dashes and spaces aside); a spake2 code is")
         .hasMessageContaining("an hmac key is 27 letters and digits");
   }
 

@@ -92,8 +92,8 @@ final class Spake2CodeTest {
   void parse_tooFewOrTooManyDigits_saysWhatTheFormatIs() {
     assertThatThrownBy(() -> PairingCode.parse("12-3456"))
         .isInstanceOf(PairdException.class)
-        .hasMessageContaining("6 digits")
-        .hasMessageContaining("a spake2 code is 9 to 13 digits");
+        .hasMessageContaining(
+            "6 digits (dashes and spaces aside); a spake2 code is 9 to 13 digits");
     assertThatThrownBy(() -> PairingCode.parse("12345678901234"))
         .isInstanceOf(PairdException.class)
         .hasMessageContaining("14 digits");
