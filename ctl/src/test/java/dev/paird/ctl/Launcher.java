@@ -28,7 +28,19 @@ final class Launcher {
    * kept in {@code err}; waits for it.
    */
   static Run run(Path workingDirectory, Path stdin, Path err, List<String> args) throws Exception {
-    return run(workingDirectory, stdin, ProcessBuilder.Redirect.DISCARD, err, command(args));
+    return run(workingDirectory, stdin, err, args, Map.of());
+  }
+
+  /** As {@link #run(Path, Path, Path, List)}, with {@code environment} added to pairctl's. */
+  static Run run(
+      Path workingDirectory,
+      Path stdin,
+      Path err,
+      List<String> args,
+      Map<String, String> environment)
+      throws Exception {
+    return run(
+        workingDirectory, stdin, ProcessBuilder.Redirect.DISCARD, err, command(args), environment);
   }
 
   /** The same with its standard output going to {@code out}, such as /dev/full. */
@@ -38,7 +50,8 @@ final class Launcher {
         Path.of("/dev/null"),
         ProcessBuilder.Redirect.to(out),
         err,
-        command(args));
+        command(args),
+        Map.of());
   }
 
   /**
@@ -58,7 +71,13 @@ final class Launcher {
                     "sh"),
                 command(args).stream())
             .toList();
-    return run(workingDirectory, Path.of("/dev/null"), ProcessBuilder.Redirect.PIPE, err, command);
+    return run(
+        workingDirectory,
+        Path.of("/dev/null"),
+        ProcessBuilder.Redirect.PIPE,
+        err,
+        command,
+        Map.of());
   }
 
   private static List<String> command(List<String> args) {
@@ -70,12 +89,14 @@ final class Launcher {
       Path stdin,
       ProcessBuilder.Redirect out,
       Path err,
-      List<String> command)
+      List<String> command,
+      Map<String, String> environment)
       throws Exception {
     ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(name -> name.startsWith("PAIRD_") || name.startsWith("PAIRCTL_"));
     env.put("PAIRD_CDS", "off");
+    env.putAll(environment);
     Process process =
         builder
             .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
