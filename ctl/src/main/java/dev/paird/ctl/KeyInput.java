@@ -60,6 +60,11 @@ final class KeyInput {
     this.stdin = stdin;
   }
 
+  /** Whether {@link #ask} would ask a person on a terminal, not read standard input. */
+  boolean asksOnATerminal() {
+    return terminal.get().isPresent();
+  }
+
   /**
    * This process's terminal and standard input, looked at only when a key is needed. Whether there
    * is a terminal is decided by standard input itself, not by {@link System#console()}: Java 22 and

@@ -165,6 +165,20 @@ public final class PairCtl {
   private int pair(Parsed.Run run, Request.Pair pair) throws PairdException {
     // Before the key is asked for: a socket pairctl will not send it to is refused at once.
     CheckedSocket.check(run.socket());
+    if (pair.key() instanceof Request.KeySource.Ask && keys.asksOnATerminal()) {
+      // And before a person types it: a paird that is not running, or that will not let this
+      // user in, is said now rather than after the key (a status, on a connection of its own:
+      // one kept open while the person types could reach paird's idle timeout).
+      ControlClient.open(
+              run.socket(),
+              Request.DEFAULT_TIMEOUT,
+              Command.STATUS,
+              Json.object(),
+              Request.DEFAULT_TIMEOUT,
+              backoff.get())
+          .client()
+          .close();
+    }
     char[] typed = key(pair.key());
     byte[] compact = null;
     try {

@@ -16,8 +16,9 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A stand-in for paird on a real Unix socket: it accepts one connection, reads request lines and
- * answers each with the next canned {@link Reply}. What it was sent is kept for the test.
+ * A stand-in for paird on a real Unix socket: it accepts a connection, reads request lines and
+ * answers each with the next canned {@link Reply}, and takes another connection once that one ends
+ * while replies are left. What it was sent is kept for the test.
  */
 final class FakeDaemon implements AutoCloseable {
   private final ServerSocketChannel server;
@@ -97,12 +98,24 @@ final class FakeDaemon implements AutoCloseable {
     return requests;
   }
 
+  /**
+   * Serves connections one after the other, each until it ends, while replies are left: a client
+   * that asks on a connection of its own first ({@code pair} on a terminal checks that paird
+   * answers before the key is typed) gets the next replies on its next connection.
+   */
   private void serve() {
+    while (serveOne() && !replies.isEmpty()) {
+      // The next connection takes the replies that are left.
+    }
+  }
+
+  /** Serves one connection; false if the fake should stop. */
+  private boolean serveOne() {
     try (SocketChannel channel = server.accept()) {
       connection = channel;
       if (greeting.isPresent()) {
         perform(channel, greeting.get());
-        return;
+        return false;
       }
       ByteArrayOutputStream line = new ByteArrayOutputStream();
       ByteBuffer buffer = ByteBuffer.allocate(8192);
@@ -117,12 +130,14 @@ final class FakeDaemon implements AutoCloseable {
           line.reset();
           Reply reply = replies.poll();
           if (reply == null || !perform(channel, reply)) {
-            return;
+            return false;
           }
         }
       }
+      return true;
     } catch (IOException e) {
       // The client went away or the test closed the fake: nothing more to do.
+      return false;
     }
   }
 

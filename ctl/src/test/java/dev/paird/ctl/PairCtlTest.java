@@ -539,24 +539,47 @@ final class PairCtlTest {
   @Test
   void pair_withoutKey_onATerminal_asksWithoutEcho() throws Exception {
     List<String> prompts = new ArrayList<>();
-    KeyInput terminal =
-        new KeyInput(
-            () ->
-                Optional.of(
-                    prompt -> {
-                      prompts.add(prompt);
-                      return KEY.toCharArray();
-                    }),
-            () -> {
-              throw new AssertionError("standard input is read only without a terminal");
-            });
-    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, ok(PEER))) {
+    KeyInput terminal = terminalTyping(prompts);
+    // A status on a connection of its own before the key is asked for, then the usual two.
+    try (FakeDaemon paird = FakeDaemon.start(socket(), STATUS, STATUS, ok(PEER))) {
       Result result = pairctl(terminal, "pair", "laptop");
 
       assertThat(result.status).as(result.err).isZero();
       assertThat(prompts).containsExactly("Key shown on the other device: ");
-      pairRequest(paird);
+      assertThat(paird.requests()).hasSize(3);
+      assertThat(paird.requests().get(0)).contains("\"command\":\"status\"");
+      assertThat(paird.requests().get(1)).contains("\"command\":\"status\"");
+      assertThat(paird.requests().get(2)).contains("\"command\":\"pair\"");
     }
+  }
+
+  /** A terminal on which KEY is typed at each prompt, which {@code prompts} keeps. */
+  private static KeyInput terminalTyping(List<String> prompts) {
+    return new KeyInput(
+        () ->
+            Optional.of(
+                prompt -> {
+                  prompts.add(prompt);
+                  return KEY.toCharArray();
+                }),
+        () -> {
+          throw new AssertionError("standard input is read only without a terminal");
+        });
+  }
+
+  /**
+   * A person is not asked to type a key that could go nowhere: with no paird, pairctl says so (exit
+   * 3) without asking.
+   */
+  @Test
+  void pair_withoutKey_onATerminal_pairdNotRunning_saysSoBeforeAsking() throws Exception {
+    List<String> prompts = new ArrayList<>();
+    KeyInput terminal = terminalTyping(prompts);
+
+    Result result = pairctl(terminal, "pair", "laptop");
+
+    assertThat(result.status).as(result.err).isEqualTo(3);
+    assertThat(prompts).as("prompts shown").isEmpty();
   }
 
   @Test
