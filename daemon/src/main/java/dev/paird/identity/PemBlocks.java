@@ -34,8 +34,9 @@ final class PemBlocks {
    * ecparam -genkey} writes before the key they describe, are left out: the key names its curve
    * itself.
    *
-   * @throws IOException with a message for a person if a block is malformed, of a kind PEM readers
-   *     do not know, or holds a certificate or key that cannot be decoded
+   * @throws IOException with a message for a person, in paird's words alone, if a block is
+   *     malformed, of a kind PEM readers do not know, or holds a certificate or key that cannot be
+   *     decoded
    */
   static List<PemBlock> read(String text) throws IOException {
     List<PemBlock> blocks = new ArrayList<>();
@@ -46,7 +47,9 @@ final class PemBlocks {
         try {
           object = parser.readObject();
         } catch (IOException | RuntimeException e) {
-          throw new IOException("block " + index + " is not valid PEM: " + e.getMessage(), e);
+          // The parser's own text (and the JDK's beneath it) is for the log, not for a person.
+          throw new IOException(
+              "block " + index + " is not valid PEM: its base64 or what it encodes is damaged", e);
         }
         if (object == null) {
           return blocks;
@@ -73,10 +76,12 @@ final class PemBlocks {
       }
     } catch (CertificateException e) {
       throw new IOException(
-          "block " + index + " is not a valid X.509 certificate: " + e.getMessage(), e);
+          "block " + index + " is not a valid X.509 certificate: its encoding is damaged", e);
     } catch (PEMException e) {
       throw new IOException(
-          "block " + index + " is a private key this Java runtime cannot decode: " + e.getMessage(),
+          "block "
+              + index
+              + " is a private key this Java runtime cannot decode (damaged, or of a kind it lacks)",
           e);
     }
     if (object instanceof PKCS8EncryptedPrivateKeyInfo || object instanceof PEMEncryptedKeyPair) {
@@ -91,7 +96,6 @@ final class PemBlocks {
     if (object instanceof X509CRLHolder) {
       return new PemBlock.Other("a certificate revocation list");
     }
-    return new PemBlock.Other(
-        "a PEM block of another kind (" + object.getClass().getSimpleName() + ")");
+    return new PemBlock.Other("a PEM block of a kind paird does not read");
   }
 }

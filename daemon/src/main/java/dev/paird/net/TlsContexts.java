@@ -122,8 +122,9 @@ public final class TlsContexts {
       factory.init(store, noPassword);
       return new OpenSslCachingX509KeyManagerFactory(factory);
     } catch (GeneralSecurityException | IOException e) {
+      // The JDK's text stays with the cause, for the log.
       throw new SSLException(
-          "cannot hand the device's key to TLS (" + e.getClass().getSimpleName() + ")", e);
+          "cannot hand the device's key to TLS: this Java runtime's key store refused it", e);
     }
   }
 

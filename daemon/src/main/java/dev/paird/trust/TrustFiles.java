@@ -21,6 +21,7 @@ import dev.paird.identity.CertificateDer;
 import dev.paird.identity.Certificates;
 import dev.paird.io.JsonTrees;
 import java.io.ByteArrayOutputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -356,8 +357,10 @@ final class TrustFiles {
       String where =
           at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
       throw invalid(file, describe(e) + where);
+    } catch (CharConversionException e) {
+      throw invalid(file, "its bytes are not UTF-8 text, as JSON must be");
     } catch (IOException e) {
-      throw invalid(file, "it cannot be parsed (" + e.getClass().getSimpleName() + ")");
+      throw invalid(file, "it cannot be read as JSON");
     }
     if (root == null || root.isMissingNode()) {
       throw invalid(file, "it is empty");

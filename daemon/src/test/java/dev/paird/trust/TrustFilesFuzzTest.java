@@ -211,7 +211,10 @@ final class TrustFilesFuzzTest {
     assertThat(e.code()).isEqualTo(ErrorCode.STATE_INVALID);
     assertThat(e.getMessage())
         .startsWith("the trusted-peer list " + file + " is unusable: ")
-        .containsAnyOf("Restore", "Run that paird", "Move this file aside");
+        .containsAnyOf("Restore", "Run that paird", "Move this file aside")
+        // paird's words alone: no Java exception text, the JDK's or a library's.
+        .doesNotContain("Exception")
+        .doesNotContain("java.");
   }
 
   /** Every peer of {@code read} is one of {@code listed}'s certificates, each once. */
