@@ -44,11 +44,9 @@ final class DeviceCopiesProgramTest {
     assertThat(Files.getPosixFilePermissions(copies.resolve("device-key.pem")))
         .as("the key's copy, root's alone")
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
-    try (var files = Files.list(copies)) {
-      assertThat(files.map(copies::relativize).map(Path::toString))
-          .as("no temporary file left")
-          .containsExactlyInAnyOrder("device-cert.pem", "device-key.pem");
-    }
+    assertThat(TrustChangedPrograms.programsFiles(copies))
+        .as("no temporary file left")
+        .containsExactlyInAnyOrder("device-cert.pem", "device-key.pem");
   }
 
   @Test
@@ -183,9 +181,7 @@ final class DeviceCopiesProgramTest {
   }
 
   private void assertNothingCopied() throws IOException {
-    try (var files = Files.list(copies)) {
-      assertThat(files).isEmpty();
-    }
+    assertThat(TrustChangedPrograms.programsFiles(copies)).isEmpty();
   }
 
   private TrustChangedPrograms.Run run() throws Exception {

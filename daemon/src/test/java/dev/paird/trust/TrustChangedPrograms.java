@@ -127,6 +127,19 @@ final class TrustChangedPrograms {
     }
   }
 
+  /** The runner's own note in the hook state directory, beside the programs' files. */
+  static final String RUNNERS_NOTE = "last-pass";
+
+  /** The names of the files in {@code copies} that the programs left there. */
+  static List<String> programsFiles(Path copies) throws IOException {
+    try (var files = Files.list(copies)) {
+      return files
+          .map(file -> file.getFileName().toString())
+          .filter(name -> !name.equals(RUNNERS_NOTE))
+          .toList();
+    }
+  }
+
   /**
    * trust-changed with these programs, for paird's {@code state} and the programs' {@code copies}.
    */
@@ -144,6 +157,8 @@ final class TrustChangedPrograms {
     builder.environment().put("PAIRD_STATE_DIR", state.toString());
     builder.environment().put("STATE_DIRECTORY", copies.toString());
     builder.environment().put("PAIRD_HOOK_TIMEOUT", Long.toString(hookTimeoutSeconds));
+    // The runner's pace between passes is TrustChangedScriptTest's; here runs may follow at once.
+    builder.environment().put("PAIRD_HOOK_INTERVAL", "0");
     builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
     Process process = builder.start();
     process.getOutputStream().close();
