@@ -127,12 +127,49 @@ public final class TrustedPkcs12 {
     return parts;
   }
 
+  /** The length of {@link #assembleParts}' first part for entries of {@code safeLength} bytes. */
+  public static int headerLength(long safeLength) {
+    return header(Math.toIntExact(safeLength)).length;
+  }
+
+  /**
+   * What a withdrawn entry's bag type ends with instead of certBag's 3: 1.2.840.113549.1.12.10.1.0
+   * is no PKCS#12 bag type, and Java and OpenSSL skip a bag of a type they do not know.
+   */
+  public static final byte WITHDRAWN_BAG_TYPE = 0;
+
+  /**
+   * Where in an {@link #entry} the last byte of its bag type (certBag) is: the byte that {@link
+   * #WITHDRAWN_BAG_TYPE} replaces to withdraw the certificate from a store in place.
+   */
+  public static int bagTypeEnd(byte[] entry) {
+    int at = afterHeader(entry, 0) + DATA_OID.length; // ContentInfo, its type
+    at = afterHeader(entry, at); // [0] EXPLICIT
+    at = afterHeader(entry, at); // OCTET STRING
+    at = afterHeader(entry, at); // SafeContents
+    at = afterHeader(entry, at); // SafeBag
+    if (!Arrays.equals(entry, at, at + CERT_BAG_OID.length, CERT_BAG_OID, 0, CERT_BAG_OID.length)) {
+      throw new IllegalArgumentException("not an entry of a store of certificates");
+    }
+    return at + CERT_BAG_OID.length - 1;
+  }
+
+  /** Where the content of the DER value whose tag is at {@code at} starts. */
+  private static int afterHeader(byte[] der, int at) {
+    int first = der[at + 1] & 0xff;
+    return at + 2 + (first < 0x80 ? 0 : first & 0x7f);
+  }
+
   /** Everything of the PFX before its entries. */
   private static byte[] header(List<byte[]> entries) {
     int safeLength = 0;
     for (byte[] entry : entries) {
       safeLength += entry.length;
     }
+    return header(safeLength);
+  }
+
+  private static byte[] header(int safeLength) {
     // PFX ::= SEQUENCE { version INTEGER 3, authSafe ContentInfo, (no macData) }
     // ContentInfo ::= SEQUENCE { OID data, [0] EXPLICIT OCTET STRING (AuthenticatedSafe) }
     // AuthenticatedSafe ::= SEQUENCE OF ContentInfo (the entries)

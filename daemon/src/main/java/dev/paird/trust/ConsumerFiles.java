@@ -74,12 +74,46 @@ final class ConsumerFiles {
       write(stateDir, after, writer, encodings);
       return;
     }
+    updateCaPath(stateDir, hash, had, wanted, writer, encodings);
+    rewritePkcs12(stateDir, after, writer, encodings);
+  }
+
+  /**
+   * Whether {@value #CAPATH_NAME}/ is there as paird's own directory, for {@link #updateCaPath}.
+   */
+  static boolean hasCaPath(Path stateDir) {
+    try {
+      return LocalFiles.isOwnDirectory(stateDir.resolve(CAPATH_NAME));
+    } catch (IOException e) {
+      // Not to be changed in place: update() writes the outputs whole, or says what is wrong.
+      return false;
+    }
+  }
+
+  /** {@link #update}'s change to {@value #CAPATH_NAME}/ alone, which must be there. */
+  static void updateCaPath(
+      Path stateDir,
+      Optional<String> hash,
+      List<TrustedPeer> had,
+      List<TrustedPeer> wanted,
+      TrustStore.AtomicWriter writer,
+      PeerEncodings encodings)
+      throws IOException {
     if (hash.isPresent()) {
       CaPathDirectory.update(
           stateDir.resolve(CAPATH_NAME), hash.get(), had, wanted, writer, encodings);
     }
+  }
+
+  /** Writes {@value #PKCS12_NAME} whole for {@code peers}. */
+  static void rewritePkcs12(
+      Path stateDir,
+      List<TrustedPeer> peers,
+      TrustStore.AtomicWriter writer,
+      PeerEncodings encodings)
+      throws IOException {
     // Written from the kept parts, not copied into one array: 5 MB at 10,000 peers.
-    writePkcs12(stateDir, TrustedPkcs12.assembleParts(pkcs12Entries(after, encodings)), writer);
+    writePkcs12(stateDir, TrustedPkcs12.assembleParts(pkcs12Entries(peers, encodings)), writer);
   }
 
   private static List<byte[]> pkcs12Entries(List<TrustedPeer> peers, PeerEncodings encodings) {

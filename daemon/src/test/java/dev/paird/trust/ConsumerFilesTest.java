@@ -149,6 +149,33 @@ final class ConsumerFilesTest {
     assertKeytoolLists(A, C);
     assertThat(verify(B)).as("openssl verify of the removed peer").isFalse();
     assertThat(javaStore()).containsOnlyKeys(fingerprints(A, C));
+    // Withdrawn in place in both bundles (WrittenOutputs): read by OpenSSL as nginx and curl read
+    // trusted.pem, and trusted.p12 by OpenSSL's PKCS#12 reader as well as Java's.
+    assertThat(verifyWithBundle(A)).isTrue();
+    assertThat(verifyWithBundle(C)).isTrue();
+    assertThat(verifyWithBundle(B)).as("openssl verify -CAfile of the removed peer").isFalse();
+    Processes.Result pkcs12 =
+        Processes.run(
+            "openssl", "pkcs12", "-in", pkcs12().toString(), "-nokeys", "-passin", "pass:");
+    assertThat(pkcs12.exitStatus()).as(pkcs12.output()).isZero();
+    assertThat(pkcs12.output())
+        .contains(base64Body(A), base64Body(C))
+        .doesNotContain(base64Body(B));
+    // Appending to the store again writes both whole, without the withdrawn entry.
+    store.put(B, "host", Suite.SPAKE2, Optional.empty(), T0);
+    assertOutputsHold(A, C, B);
+    assertThat(Files.readString(dir.resolve("trusted.pem"))).doesNotContain("withdrawn");
+  }
+
+  /** Whether {@code openssl verify -CAfile trusted.pem} accepts the certificate. */
+  private boolean verifyWithBundle(X509Certificate certificate) throws IOException {
+    return TestCertificates.opensslVerifies(
+        dir, certificate, "-no-CApath", "-CAfile", dir.resolve("trusted.pem").toString());
+  }
+
+  /** The first line of the certificate's PEM body: enough to tell it in a tool's output. */
+  private static String base64Body(X509Certificate certificate) {
+    return Certificates.toPem(certificate).lines().skip(1).findFirst().orElseThrow();
   }
 
   @Test
@@ -486,19 +513,8 @@ final class ConsumerFilesTest {
 
   /** Whether {@code openssl verify -CApath} accepts the certificate. */
   private boolean verify(X509Certificate certificate) throws IOException {
-    Path pem = Files.createTempFile(dir, "verify", ".pem");
-    Files.writeString(pem, Certificates.toPem(certificate));
-    Processes.Result result =
-        Processes.run(
-            "openssl",
-            "verify",
-            "-no-CAfile",
-            "-no-CAstore",
-            "-CApath",
-            capath().toString(),
-            pem.toString());
-    Files.delete(pem);
-    return result.exitStatus() == 0;
+    return TestCertificates.opensslVerifies(
+        dir, certificate, "-no-CAfile", "-CApath", capath().toString());
   }
 
   private String opensslHash(X509Certificate certificate) throws IOException {

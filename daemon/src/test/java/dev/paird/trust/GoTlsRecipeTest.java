@@ -111,6 +111,28 @@ final class GoTlsRecipeTest {
   }
 
   @Test
+  void go_removedDevice_isRefusedAfterTheRestart_andTheOthersStillReachTheServer()
+      throws Exception {
+    Path a = RecipeDevices.device(dir, "kitchen-pi");
+    Path b = RecipeDevices.device(dir, "laptop");
+    Path c = RecipeDevices.device(dir, "phone");
+    for (Path client : List.of(b, c)) {
+      RecipeDevices.trust(a, client);
+      RecipeDevices.trust(client, a);
+    }
+    startServer(a);
+    assertGreeted(client(b, "kitchen-pi"), "a paired device");
+
+    // Withdrawn in place in trusted.pem (WrittenOutputs): Go's PEM reader must skip the entry.
+    RecipeDevices.untrust(a, b);
+    RecipeServers.stop(server);
+    startServer(a);
+
+    assertRefused(client(b, "kitchen-pi"), "the removed device");
+    assertGreeted(client(c, "kitchen-pi"), "the device still paired");
+  }
+
+  @Test
   void go_certificateSignedByAPairedDevice_isRefused() throws Exception {
     Path a = RecipeDevices.device(dir, "kitchen-pi");
     // A paired device whose certificate is a CA, as openssl req -x509 makes them by default, and

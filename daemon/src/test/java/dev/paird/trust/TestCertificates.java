@@ -1,6 +1,7 @@
 package dev.paird.trust;
 
 import dev.paird.identity.Certificates;
+import dev.paird.testing.Processes;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -127,6 +128,23 @@ public final class TestCertificates {
     } catch (CertificateException e) {
       throw new AssertionError(bundle + " does not parse as a PEM bundle", e);
     }
+  }
+
+  /**
+   * Whether {@code openssl verify} accepts {@code certificate} with these options, which say where
+   * it finds the certificates it trusts ({@code -CAfile FILE}, {@code -CApath DIR}); {@code dir}
+   * takes the certificate's file for the while.
+   */
+  static boolean opensslVerifies(Path dir, X509Certificate certificate, String... trusted)
+      throws IOException {
+    Path pem = Files.createTempFile(dir, "verify", ".pem");
+    Files.writeString(pem, Certificates.toPem(certificate));
+    List<String> command = new ArrayList<>(List.of("openssl", "verify", "-no-CAstore"));
+    command.addAll(List.of(trusted));
+    command.add(pem.toString());
+    Processes.Result result = Processes.run(command);
+    Files.delete(pem);
+    return result.exitStatus() == 0;
   }
 
   /** Certificates as one PEM text, to hand to another process. */

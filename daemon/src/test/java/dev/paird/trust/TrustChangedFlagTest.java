@@ -172,7 +172,8 @@ final class TrustChangedFlagTest {
     store.put(B, "b", Suite.SPAKE2, Optional.empty(), T0);
     store.remove(Certificates.fingerprint(A));
 
-    assertThat(open().list())
+    // Opened without the flag: start-up writes the outputs whole again, and would raise it.
+    assertThat(TrustStore.open(state).list())
         .extracting(TrustedPeer::fingerprint)
         .containsExactly(Certificates.fingerprint(B));
     assertThat(warnings())

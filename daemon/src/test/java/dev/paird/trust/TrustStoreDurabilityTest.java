@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class TrustStoreDurabilityTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
-  private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("durable", 2);
+  private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("durable", 3);
 
   @TempDir Path dir;
 
@@ -66,19 +66,63 @@ final class TrustStoreDurabilityTest {
   }
 
   @Test
-  void remove_writesTheListAndEveryOutputDurably() throws Exception {
+  void remove_withdrawsInPlace_writingNeitherBundleWhole() throws Exception {
     TrustStore store = open();
     TrustedPeer first = store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
     store.put(CERTS.get(1), "b", Suite.HMAC, Optional.empty(), T0);
+    long pemSize = Files.size(dir.resolve(TrustFiles.PEM_NAME));
+    durable.clear();
+    visibleOnly.clear();
+
+    assertThat(store.remove(first.fingerprint())).isPresent();
+
+    // Flushed in place (TrustFileDurabilityIT watches the fdatasync calls of a real paird).
+    assertThat(visibleOnly).isEmpty();
+    assertThat(durable)
+        .doesNotContain(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME, TrustFiles.JSON_NAME);
+    assertThat(dir.resolve(TrustFiles.PEM_NAME))
+        .hasSize(pemSize)
+        .content(StandardCharsets.US_ASCII)
+        .contains("# " + WrittenOutputs.WITHDRAWN_COMMENT)
+        .doesNotContain(first.fingerprint());
+  }
+
+  @Test
+  void remove_bundleChangedByAnother_writesBothWholeAndDurably() throws Exception {
+    TrustStore store = open();
+    TrustedPeer first = store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+    store.put(CERTS.get(1), "b", Suite.HMAC, Optional.empty(), T0);
+    Path pem = dir.resolve(TrustFiles.PEM_NAME);
+    Files.writeString(pem, Files.readString(pem) + "# added by hand\n");
     durable.clear();
     visibleOnly.clear();
 
     assertThat(store.remove(first.fingerprint())).isPresent();
 
     assertThat(visibleOnly).isEmpty();
+    assertThat(durable).contains(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME);
+    assertThat(pem).content(StandardCharsets.US_ASCII).doesNotContain("withdrawn", "by hand");
+    // Written whole, the files are what a later removal finds where it looks for them.
+    durable.clear();
+    store.put(CERTS.get(2), "c", Suite.HMAC, Optional.empty(), T0);
+    store.remove(store.list().get(0).fingerprint());
+    assertThat(durable).doesNotContain(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME);
+  }
+
+  @Test
+  void remove_lastPeer_writesEmptyOutputsDurably() throws Exception {
+    TrustStore store = open();
+    TrustedPeer only = store.put(CERTS.get(0), "a", Suite.SPAKE2, Optional.empty(), T0);
+    durable.clear();
+    visibleOnly.clear();
+
+    assertThat(store.remove(only.fingerprint())).isPresent();
+
+    assertThat(visibleOnly).isEmpty();
     assertThat(durable)
         .contains(TrustFiles.PEM_NAME, ConsumerFiles.PKCS12_NAME)
         .doesNotContain(TrustFiles.JSON_NAME);
+    assertThat(dir.resolve(TrustFiles.PEM_NAME)).isEmptyFile();
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.paird.api.PairdException;
 import dev.paird.api.Suite;
 import dev.paird.identity.Certificates;
 import dev.paird.io.AtomicFiles;
+import dev.paird.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,6 +103,31 @@ final class TrustStoreWriteFailureTest {
     TrustStore reopened = TrustStore.open(dir);
     assertThat(reopened.list()).isEqualTo(before.peers);
     assertThat(bundle()).hasBinaryContent(before.pem);
+  }
+
+  @Test
+  void remove_storeToWithdrawFromIsNoRegularFile_changesNothing_andTheNextRemoveWorks()
+      throws Exception {
+    TrustStore store = TrustStore.open(dir);
+    for (X509Certificate certificate : CERTS) {
+      store.put(certificate, "x", Suite.HMAC, Optional.empty(), T0);
+    }
+    Saved before = Saved.of(store);
+    Path pkcs12 = dir.resolve(ConsumerFiles.PKCS12_NAME);
+    Files.delete(pkcs12);
+    Processes.Result fifo = Processes.run("mkfifo", pkcs12.toString());
+    assertThat(fifo.exitStatus()).as(fifo.output()).isZero();
+
+    assertFailsAsInternal(() -> store.remove(Certificates.fingerprint(B)))
+        .hasMessageContaining("nothing was changed");
+
+    assertThat(store.list()).isEqualTo(before.peers);
+    assertThat(journal()).hasBinaryContent(before.journal);
+    assertThat(bundle()).hasBinaryContent(before.pem);
+    assertThat(pkcs12).as("put back as the list says").isRegularFile();
+    assertThat(store.remove(Certificates.fingerprint(B))).isPresent();
+    assertThat(TestCertificates.bundleFingerprints(bundle()))
+        .containsExactlyInAnyOrder(Certificates.fingerprint(A), Certificates.fingerprint(C));
   }
 
   @Test
