@@ -11,12 +11,12 @@
 #     the hub too, untimed, so that every round pairs afresh and the list keeps its size), and
 #     `list-trusted` over the control socket;
 #   - `pairctl list-trusted` as a whole process, a few times;
-#   - the floor of a remove's outputs: files of trusted.pem's and trusted.p12's sizes written,
-#     fsynced and renamed in the same directory, and the directory fsynced, ROUNDS times; and the
-#     same again, each time after what precedes a remove in the rounds: files of those sizes
-#     renamed into place unflushed, as a pairing's outputs are, and the two pings' time.
-#   - the remove less how much that second floor grew since the smallest size: what paird itself
-#     adds to a remove as its list grows.
+#   - what writing the outputs whole would cost, as a remove once did and a pairing still does:
+#     files of trusted.pem's and trusted.p12's sizes written, fsynced and renamed in the same
+#     directory, and the directory fsynced, ROUNDS times; and the same again, each time after
+#     what precedes a remove in the rounds: files of those sizes renamed into place unflushed, as
+#     a pairing's outputs are, and the two pings' time. A remove now withdraws the certificate in
+#     place (docs/INTEGRATION.md) and writes a few bytes of each instead.
 # Requests go straight to the control socket (python3) so that pairctl's own start-up, about 0.4 s,
 # does not hide what the daemon spends. Prints medians in milliseconds and each figure's ratio to
 # the smallest size's.
@@ -168,21 +168,14 @@ def main():
                           "outputs_flush_after_pairing": statistics.median(after)}))
     elif mode == "table":
         rows = [json.loads(line) for line in sys.stdin if line.strip()]
-        # A remove less what the disk's floor for it grew by since the smallest size: paird's
-        # own growth, which the ratio of that row shows.
-        floor = "outputs_flush_after_pairing"
-        for r in rows:
-            if "remove" in r and floor in r and floor in rows[0]:
-                r["remove_net"] = r["remove"] - (r[floor] - rows[0][floor])
         columns = [("start", "paird start to READY"),
                    ("first_start", "first start (derives files)"),
                    ("pair", "pairing (device's pair request)"),
                    ("ping_hub", "ping, hub -> device"),
                    ("ping_device", "ping, device -> hub"),
                    ("remove", "remove on the hub"),
-                   ("outputs_flush", "floor: its outputs' bytes, flushed"),
+                   ("outputs_flush", "the outputs written whole, flushed"),
                    ("outputs_flush_after_pairing", "  the same after a pairing's and pings"),
-                   ("remove_net", "remove less the floor's growth"),
                    ("list", "list-trusted, control socket"),
                    ("pairctl_list", "pairctl list-trusted, whole process"),
                    ("list_bytes", "list-trusted response, bytes")]
