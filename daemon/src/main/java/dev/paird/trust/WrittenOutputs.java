@@ -57,9 +57,12 @@ final class WrittenOutputs {
   private final List<TrustedPeer> written;
 
   /**
-   * The encodings of the withdrawn peers, which the store forgets: their entries are still there.
+   * The lengths of the withdrawn peers' entries in both files, which are still there while the
+   * store forgets their encodings: at most one for each peer of {@link #written}.
    */
-  private final Map<String, PeerEncodings.Encoded> withdrawn = new HashMap<>();
+  private final Map<String, Lengths> withdrawn = new HashMap<>();
+
+  private record Lengths(int pem, int pkcs12) {}
 
   private WrittenOutputs(List<TrustedPeer> written) {
     this.written = written;
@@ -88,23 +91,23 @@ final class WrittenOutputs {
     long entriesLength = 0;
     long pemAt = -1;
     long entryAt = -1;
-    PeerEncodings.Encoded encoded = null;
     for (TrustedPeer each : written) {
-      PeerEncodings.Encoded parts = withdrawn.get(each.fingerprint());
-      if (parts == null) {
-        parts = encodings.of(each);
+      Lengths lengths = withdrawn.get(each.fingerprint());
+      if (lengths == null) {
+        PeerEncodings.Encoded parts = encodings.of(each);
+        lengths = new Lengths(parts.pemEntry().length, parts.pkcs12Entry().length);
       }
       if (each.fingerprint().equals(peer.fingerprint())) {
-        encoded = parts;
         pemAt = pemLength;
         entryAt = entriesLength;
       }
-      pemLength += parts.pemEntry().length;
-      entriesLength += parts.pkcs12Entry().length;
+      pemLength += lengths.pem();
+      entriesLength += lengths.pkcs12();
     }
-    if (encoded == null) {
+    if (pemAt < 0) {
       return false;
     }
+    PeerEncodings.Encoded encoded = encodings.of(peer);
     int header = TrustedPkcs12.headerLength(entriesLength);
     try (FileChannel pem = openRegular(pemFile);
         FileChannel pkcs12 = openRegular(pkcs12File)) {
@@ -120,7 +123,8 @@ final class WrittenOutputs {
           new byte[] {TrustedPkcs12.WITHDRAWN_BAG_TYPE});
       pkcs12.force(false);
     }
-    withdrawn.put(peer.fingerprint(), encoded);
+    withdrawn.put(
+        peer.fingerprint(), new Lengths(encoded.pemEntry().length, encoded.pkcs12Entry().length));
     return true;
   }
 
