@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The launcher packaging/bin/pairctl given a {@code PAIRCTL_LIB} (pairctl(1), ENVIRONMENT) that
  * holds no jars: it says which variable and what to do, in place of the JVM's "Could not find or
- * load main class" and its exception.
+ * load main class" and its exception; and given a {@code JAVA_HOME} without a Java, or no Java at
+ * all, it says so rather than run another Java or leave the shell's "java: not found".
  */
 final class LauncherLibraryIT {
   @TempDir Path dir;
@@ -39,5 +40,40 @@ final class LauncherLibraryIT {
                   + ", which holds no jars; point it at pairctl's jars"
                   + " (/usr/share/paird/lib/ctl once installed) or unset it\n");
     }
+  }
+
+  @Test
+  void javaHomeWithoutJava_orNoJavaOnPath_isNamed() throws Exception {
+    Path notJava = Files.createDirectory(dir.resolve("not-a-jdk"));
+    Launcher.Run wrongHome =
+        Launcher.run(
+            dir,
+            Path.of("/dev/null"),
+            dir.resolve("err.txt"),
+            List.of("--version"),
+            Map.of("JAVA_HOME", notJava.toString()));
+
+    assertThat(wrongHome.status()).as(wrongHome.err()).isEqualTo(1);
+    assertThat(wrongHome.err())
+        .isEqualTo(
+            "pairctl: JAVA_HOME is "
+                + notJava
+                + ", which holds no bin/java; point it at Java 17 or later, or unset it to use"
+                + " the java on PATH\n");
+
+    // A PATH with what the launcher runs before java, and no java.
+    Path bin = Files.createDirectory(dir.resolve("bin"));
+    Files.createSymbolicLink(bin.resolve("readlink"), Path.of("/usr/bin/readlink"));
+    Launcher.Run noJava =
+        Launcher.run(
+            dir,
+            Path.of("/dev/null"),
+            dir.resolve("err.txt"),
+            List.of("--version"),
+            Map.of("JAVA_HOME", "", "PATH", bin.toString()));
+
+    assertThat(noJava.status()).as(noJava.err()).isEqualTo(1);
+    assertThat(noJava.err())
+        .isEqualTo("pairctl: no java on PATH; install Java 17 or later, or set JAVA_HOME to one\n");
   }
 }
