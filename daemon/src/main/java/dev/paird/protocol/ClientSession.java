@@ -299,9 +299,9 @@ public final class ClientSession implements Session {
         return finish(
             Step.fail(
                 ErrorCode.KEY_REJECTED,
+                // What to do is the client's to say: pairctl's hint says it once.
                 "the other device rejected the key: it was mistyped, expired, already used, or burned"
-                    + " by failed attempts (the other device does not say which); make a new key"
-                    + " there with 'pairctl new-key' and try again"));
+                    + " by failed attempts (the other device does not say which)"));
       case NOT_TRUSTED:
         return finish(
             Step.fail(

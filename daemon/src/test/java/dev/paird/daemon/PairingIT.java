@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -505,6 +506,9 @@ final class PairingIT {
     assertThat(pair.status()).as(pair.err()).isEqualTo(5);
     assertThat(pair.json().path("error").path("code").textValue()).isEqualTo("key_rejected");
     assertThat(pair.err()).startsWith("pairctl: the other device rejected the key");
+    assertThat(Pattern.compile("pairctl new-key").matcher(pair.err()).results().count())
+        .as("what to do, said once: %s", pair.err())
+        .isEqualTo(1);
   }
 
   /** The fingerprints {@code device} trusts, oldest first. */
