@@ -150,11 +150,22 @@ public final class PairCtl {
   private int run(Parsed.Run run) throws PairdException {
     Request request = run.request();
     // Before the key is asked for, and before paird would refuse the whole line as too long.
-    ControlRequest.checkArguments(request.control());
+    ControlRequest.checkArguments(request.control(), PairCtl::typed);
     if (request instanceof Request.Pair pair) {
       return pair(run, pair);
     }
     return send(run, null);
+  }
+
+  /** A request's argument as pairctl's command line names it. */
+  private static String typed(String field) {
+    return switch (field) {
+      case "label" -> "--label";
+      case "host" -> "HOST";
+      case "fingerprint" -> "FINGERPRINT";
+      case "id" -> "ID";
+      default -> field;
+    };
   }
 
   /**

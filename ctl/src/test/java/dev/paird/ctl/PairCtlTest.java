@@ -166,11 +166,12 @@ final class PairCtlTest {
       assertThat(longPrefix.status).isEqualTo(2);
       assertThat(longPrefix.err)
           .isEqualTo(
-              "pairctl: remove: \"fingerprint\" must be 1 to 255 characters\n"
+              "pairctl: FINGERPRINT must be 1 to 255 characters\n"
                   + "hint: see 'pairctl remove --help'\n");
+      // Named as the command line names them, not as the request's fields.
       assertThat(longLabel.status).isEqualTo(2);
-      assertThat(longLabel.err).startsWith("pairctl: pair: \"label\" must be 1 to 64 characters\n");
-      assertThat(emptyHost.err).startsWith("pairctl: ping: \"host\" must be 1 to 255 characters\n");
+      assertThat(longLabel.err).startsWith("pairctl: --label must be 1 to 64 characters\n");
+      assertThat(emptyHost.err).startsWith("pairctl: HOST must be 1 to 255 characters\n");
       assertThat(paird.requests()).isEmpty();
     }
   }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A control-socket request, one record per command: what pairctl sends and paird runs. The
@@ -203,9 +204,22 @@ public sealed interface ControlRequest {
    * @throws PairdException {@code invalid_argument}, naming the argument
    */
   static void checkArguments(ControlRequest request) throws PairdException {
+    checkArguments(request, name -> request.command().wireName() + ": \"" + name + "\"");
+  }
+
+  /**
+   * {@link #checkArguments(ControlRequest)}, naming an argument as {@code shown} gives it: as a
+   * command line knows it ({@code --label}, {@code HOST}) rather than as its field.
+   */
+  static void checkArguments(ControlRequest request, Function<String, String> shown)
+      throws PairdException {
     for (Map.Entry<String, Object> arg : request.args().entrySet()) {
       if (arg.getValue() instanceof String text) {
-        Arguments.checkText(request.command(), arg.getKey(), text);
+        Optional<String> problem = Arguments.textProblem(arg.getKey(), text);
+        if (problem.isPresent()) {
+          throw new PairdException(
+              ErrorCode.INVALID_ARGUMENT, shown.apply(arg.getKey()) + " " + problem.get());
+        }
       }
     }
   }
@@ -392,13 +406,22 @@ public sealed interface ControlRequest {
     }
 
     private static void checkText(Command command, String name, String text) throws PairdException {
+      Optional<String> problem = textProblem(name, text);
+      if (problem.isPresent()) {
+        throw invalid(command, name, problem.get());
+      }
+    }
+
+    /** What is wrong with {@code text} as the text argument {@code name}, if anything. */
+    static Optional<String> textProblem(String name, String text) {
       int max = name.equals("label") ? MAX_LABEL : MAX_TEXT;
       if (text.isEmpty() || text.codePointCount(0, text.length()) > max) {
-        throw invalid(command, name, "must be 1 to " + max + " characters");
+        return Optional.of("must be 1 to " + max + " characters");
       }
       if (text.chars().anyMatch(Arguments::isControl)) {
-        throw invalid(command, name, "must not contain control characters");
+        return Optional.of("must not contain control characters");
       }
+      return Optional.empty();
     }
 
     /** The secret argument, taken out of the object as {@code value}: checked as text is. */
