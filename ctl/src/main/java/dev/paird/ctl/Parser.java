@@ -16,9 +16,12 @@ import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
+import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.OverwrittenOptionException;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
@@ -114,18 +117,39 @@ final class Parser {
     }
   }
 
+  /**
+   * A usage error in pairctl's words where picocli's are not (its own messages are kept for the
+   * rare ones not named here: they are clear, if worded otherwise).
+   */
   private static Parsed usage(ParameterException e, boolean json) {
     CommandSpec where = e.getCommandLine().getCommandSpec();
     String message = e.getMessage();
     if (e instanceof UnmatchedArgumentException unmatched) {
       List<String> words = unmatched.getUnmatched();
-      if (where.parent() == null && !unmatched.isUnknownOption() && !words.isEmpty()) {
+      if (words.isEmpty()) {
+        // picocli's message, then.
+      } else if (unmatched.isUnknownOption()) {
+        message =
+            (where.parent() == null ? NAME : where.name())
+                + " has no option '"
+                + words.get(0)
+                + "'";
+      } else if (where.parent() == null) {
         message =
             "unknown command '"
                 + words.get(0)
                 + "'; the commands are "
                 + String.join(", ", where.subcommands().keySet());
       }
+    } else if (e instanceof MissingParameterException missing && !missing.getMissing().isEmpty()) {
+      ArgSpec first = missing.getMissing().get(0);
+      message =
+          first instanceof OptionSpec option
+              ? option.longestName() + " needs a value, " + option.paramLabel()
+              : where.name() + " needs " + first.paramLabel();
+    } else if (e instanceof OverwrittenOptionException twice
+        && twice.getOverwritten() instanceof OptionSpec option) {
+      message = option.longestName() + " is given more than once";
     }
     return new Parsed.Usage(message, where.qualifiedName(), json);
   }

@@ -222,8 +222,20 @@ final class ParserTest {
   void parse_pairWithoutHost_isUsageErrorNamingTheParameter() {
     Parsed.Usage usage = usage("pair");
 
-    assertThat(usage.message()).contains("HOST[:PORT]");
+    assertThat(usage.message()).isEqualTo("pair needs HOST[:PORT]");
     assertThat(usage.helpCommand()).isEqualTo("pairctl pair");
+  }
+
+  @Test
+  void parse_usageErrorsPicocliFinds_areSaidInPairctlsWords() {
+    assertThat(usage("remove", "--bogus", "9f86").message())
+        .isEqualTo("remove has no option '--bogus'");
+    assertThat(usage("--bogus", "status").message()).isEqualTo("pairctl has no option '--bogus'");
+    assertThat(usage("pair", "laptop", "--label").message())
+        .isEqualTo("--label needs a value, TEXT");
+    assertThat(usage("pair", "laptop", "--label", "a", "--label", "b").message())
+        .isEqualTo("--label is given more than once");
+    assertThat(usage("cancel-key").message()).isEqualTo("cancel-key needs ID");
   }
 
   @Test
