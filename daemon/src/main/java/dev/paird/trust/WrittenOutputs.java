@@ -109,6 +109,11 @@ final class WrittenOutputs {
     }
     PeerEncodings.Encoded encoded = encodings.of(peer);
     int header = TrustedPkcs12.headerLength(entriesLength);
+    if (!Files.exists(pemFile, LinkOption.NOFOLLOW_LINKS)
+        || !Files.exists(pkcs12File, LinkOption.NOFOLLOW_LINKS)) {
+      // Deleted (by hand, to have paird make it again): not what paird wrote, so written whole.
+      return false;
+    }
     try (FileChannel pem = openRegular(pemFile);
         FileChannel pkcs12 = openRegular(pkcs12File)) {
       if (!holds(pem, pemLength, pemAt, encoded.pemEntry())

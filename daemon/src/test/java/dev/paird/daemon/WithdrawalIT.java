@@ -2,15 +2,23 @@ package dev.paird.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.trust.HubFill;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * INTEGRATION.md, "Kept in step, and crash-safe", on a {@code remove} that withdraws a certificate
  * in place, watched from outside a real paird: a reader of {@code trusted.pem} sees each
- * certificate trusted or withdrawn, OpenSSL reading every other certificate whenever it reads.
+ * certificate trusted or withdrawn, OpenSSL reading every other certificate whenever it reads; and
+ * outputs that are not what paird wrote (here, deleted by hand) are written whole, as before, so
+ * that the remove succeeds.
  */
 final class WithdrawalIT {
   /** What stdio (BUFSIZ), and so OpenSSL's file BIO, reads of a file at a time. */
@@ -80,6 +90,31 @@ final class WithdrawalIT {
     }
   }
 
+  @Test
+  void removingAfterTheBundlesWereDeletedByHand_writesThemWhole() throws Exception {
+    PairdProcess.Options options = PairdProcess.in(dir);
+    Path state = dir.resolve("state");
+    options.start().close(); // creates the state directory and the identity
+    HubFill.main(new String[] {state.toString(), "6"});
+    try (PairdProcess paird = options.start()) {
+      Pairctl ctl = options.pairctl();
+      for (String file : List.of("trusted.pem", "trusted.p12")) {
+        Files.delete(state.resolve(file));
+        String peer = listed(ctl).iterator().next();
+
+        Pairctl.Result remove = ctl.run("remove", peer);
+
+        assertThat(remove.status())
+            .as("remove after %s was deleted: %s", file, remove.err())
+            .isZero();
+        Set<String> listed = listed(ctl);
+        assertThat(listed).doesNotContain(peer);
+        assertThat(pemFingerprints(state.resolve("trusted.pem"))).isEqualTo(listed);
+        assertThat(pkcs12Fingerprints(state.resolve("trusted.p12"))).isEqualTo(listed);
+      }
+    }
+  }
+
   /** One peer's entry in trusted.pem: where its BEGIN and END lines start, and its block. */
   private record Entry(String fingerprint, long begin, long end, String block) {}
 
@@ -113,5 +148,41 @@ final class WithdrawalIT {
             .start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return process.exitValue() == 0;
+  }
+
+  private static Set<String> listed(Pairctl ctl) throws Exception {
+    Set<String> out = new TreeSet<>();
+    for (JsonNode peer : ctl.json("list-trusted").path("peers")) {
+      out.add(peer.path("fingerprint").textValue());
+    }
+    return out;
+  }
+
+  private static Set<String> pemFingerprints(Path pem) throws Exception {
+    Set<String> out = new TreeSet<>();
+    try (InputStream in = Files.newInputStream(pem)) {
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        out.add(fingerprint(certificate));
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> pkcs12Fingerprints(Path p12) throws Exception {
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(p12)) {
+      store.load(in, null);
+    }
+    Set<String> out = new TreeSet<>();
+    for (String alias : java.util.Collections.list(store.aliases())) {
+      out.add(fingerprint(store.getCertificate(alias)));
+    }
+    return out;
+  }
+
+  private static String fingerprint(Certificate certificate) throws Exception {
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
   }
 }
