@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -140,8 +141,15 @@ final class CaPathDirectory {
     for (int n = 0; n < wanted.size(); n++) {
       TrustedPeer peer = wanted.get(n);
       if (n >= had.size() || !had.get(n).fingerprint().equals(peer.fingerprint())) {
-        writer.write(
-            dir.resolve(hash + "." + n), encodings.of(peer).certificatePem(), AtomicFiles.PUBLIC);
+        try {
+          writer.write(
+              dir.resolve(hash + "." + n), encodings.of(peer).certificatePem(), AtomicFiles.PUBLIC);
+        } catch (IOException e) {
+          if (!renumberByRenaming(dir, hash, had, wanted, n)) {
+            throw e;
+          }
+          break;
+        }
       }
     }
     boolean removed = false;
@@ -152,6 +160,30 @@ final class CaPathDirectory {
     if (removed) {
       AtomicFiles.fsyncDirectory(dir);
     }
+  }
+
+  /**
+   * For a removal whose write of {@code HASH.from} failed (a full disk): moves each file from there
+   * on down one number instead, which needs no room, so that withdrawing trust does not depend on
+   * it. The files below {@code from} are already {@code wanted}'s. A reader between two renames may
+   * find one number missing and so, for that moment, not the peers of that subject past it. Returns
+   * false, having renamed nothing, if the change is not a removal from {@code had}.
+   */
+  private static boolean renumberByRenaming(
+      Path dir, String hash, List<TrustedPeer> had, List<TrustedPeer> wanted, int from)
+      throws IOException {
+    if (wanted.size() != had.size() - 1
+        || !had.subList(from + 1, had.size()).equals(wanted.subList(from, wanted.size()))) {
+      return false;
+    }
+    for (int n = from; n < wanted.size(); n++) {
+      Files.move(
+          dir.resolve(hash + "." + (n + 1)),
+          dir.resolve(hash + "." + n),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    }
+    return true;
   }
 
   /**

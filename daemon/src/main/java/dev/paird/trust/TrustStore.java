@@ -50,10 +50,11 @@ import org.slf4j.LoggerFactory;
  *       old one, the directory fsynced; then the journal emptied) once it holds more than {@link
  *       #MIN_COMPACT_CHANGES} changes and an eighth of the list, and by {@link #close}. A {@link
  *       #remove} withdraws the certificate in place in {@code trusted.pem} and {@code trusted.p12}
- *       ({@link WrittenOutputs}), flushed before it returns. The outputs of a {@link #put}, which
- *       only adds trust, are renamed into place the same way but flushed only after it returns
- *       ({@link AdditionsFlush}): a power cut may lose them, which withholds the new peer from
- *       other software until {@link #open} rebuilds them.
+ *       ({@link WrittenOutputs}), flushed before it returns, then renames a {@code trusted.pem}
+ *       written whole without it into place, unflushed. The outputs of a {@link #put}, which only
+ *       adds trust, are renamed into place the same way but flushed only after it returns ({@link
+ *       AdditionsFlush}): a power cut may lose them, which withholds the new peer from other
+ *       software until {@link #open} rebuilds them.
  *   <li><b>Old or new after a crash.</b> A crash or power loss at any instant leaves {@code
  *       trusted.json} and the journal holding either the list before the change in flight or the
  *       list after it: a torn last journal line is dropped, and replaying a line twice changes
@@ -991,14 +992,24 @@ public final class TrustStore implements AutoCloseable {
         && written != null
         && !next.peers().isEmpty()
         && ConsumerFiles.hasCaPath(stateDir)) {
-      // A certificate withdrawn where it lies in trusted.pem and trusted.p12: a few bytes
+      // A certificate withdrawn where it lies in trusted.pem and trusted.p12: a byte of each
       // flushed, where writing both whole flushed 10.5 MB at 10,000 peers (WrittenOutputs). The
       // last peer's removal still leaves empty files, which some software reads differently from
       // files of text without a certificate.
+      boolean inPlace;
       try {
         ConsumerFiles.updateCaPath(stateDir, hash, hadHashPeers, hashPeers, outputs, encodings);
-        if (!written.withdraw(
-            pemFile, stateDir.resolve(ConsumerFiles.PKCS12_NAME), changed, encodings)) {
+        // The names an earlier pairing gave its outputs without flushing them are made to last
+        // before the files they name are changed: the withdrawal is in those files.
+        AtomicFiles.fsyncDirectory(stateDir);
+        inPlace =
+            written.withdraw(
+                pemFile,
+                stateDir.resolve(ConsumerFiles.PKCS12_NAME),
+                changed,
+                current.peers(),
+                encodings);
+        if (!inPlace) {
           // Not what paird wrote (someone changed them): written whole, durably, in order.
           outputs.writeBeforeAnother(
               pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
@@ -1007,6 +1018,9 @@ public final class TrustStore implements AutoCloseable {
         }
       } catch (IOException e) {
         throw failed(e, stateDir, current, journalBefore, true, true, Optional.empty());
+      }
+      if (inPlace) {
+        rewriteWithdrawnPem(current, next, changed);
       }
     } else if (certificatesChange) {
       Optional<Path> previousPem = keepPreviousPem();
@@ -1062,6 +1076,36 @@ public final class TrustStore implements AutoCloseable {
       } catch (IOException e) {
         // The change is on disk in the journal; the next change tries again.
         log.warn("could not compact the trusted list into {}: {}", jsonFile, reason(e));
+      }
+    }
+  }
+
+  /**
+   * Writes {@code trusted.pem} whole for {@code next} after {@link WrittenOutputs#withdraw} took
+   * {@code withdrawn} out of it in place, for Java's PEM reader, which refuses the withdrawn form.
+   * Not flushed before the answer, like an addition's outputs: the withdrawal in the old file is
+   * what a power cut must keep, and it is on disk. If the file cannot be written (a full disk), its
+   * withdrawn entry's END line becomes a comment too, and the next change or start writes it.
+   */
+  private void rewriteWithdrawnPem(
+      TrustSnapshot current, TrustSnapshot next, TrustedPeer withdrawn) {
+    try {
+      additions.write(pemFile, TrustFiles.pemParts(next.peers(), encodings), AtomicFiles.PUBLIC);
+      additionsFlush.request();
+    } catch (IOException e) {
+      log.warn(
+          "could not write {} again without the certificate withdrawn from it ({}); it keeps it"
+              + " as a comment until the next change or start",
+          pemFile,
+          reason(e));
+      try {
+        WrittenOutputs.withdrawEndLine(pemFile, withdrawn, current.peers(), encodings);
+      } catch (IOException again) {
+        log.warn(
+            "could not finish withdrawing the certificate from {} ({}); Java's PEM reader may"
+                + " refuse it until the next change or start",
+            pemFile,
+            reason(again));
       }
     }
   }

@@ -23,6 +23,8 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -146,6 +148,30 @@ public final class TestCertificates {
     Files.delete(pem);
     return result.exitStatus() == 0;
   }
+
+  /**
+   * The fingerprints of the certificates in a PEM bundle, in order, found as OpenSSL finds them: a
+   * block starts at a line that starts with {@code -----BEGIN CERTIFICATE-----}, and other text is
+   * skipped. Unlike Java's reader, it reads a bundle from which paird has withdrawn a certificate
+   * in place and not yet written whole (WrittenOutputs), without that certificate.
+   */
+  static List<String> bundleFingerprintsAsOpenSslReads(Path bundle) throws IOException {
+    String text = Files.readString(bundle, StandardCharsets.US_ASCII);
+    List<String> fingerprints = new ArrayList<>();
+    Matcher block = OPENSSL_BLOCK.matcher(text);
+    while (block.find()) {
+      try {
+        fingerprints.add(Certificates.fingerprint(Certificates.parsePem(block.group())));
+      } catch (CertificateException e) {
+        throw new AssertionError(bundle + " holds a block OpenSSL would refuse", e);
+      }
+    }
+    return fingerprints;
+  }
+
+  private static final Pattern OPENSSL_BLOCK =
+      Pattern.compile(
+          "(?m)^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]*?^-----END CERTIFICATE-----\n");
 
   /** Certificates as one PEM text, to hand to another process. */
   static byte[] toPem(List<X509Certificate> certificates) {

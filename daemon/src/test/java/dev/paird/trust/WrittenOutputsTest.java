@@ -4,31 +4,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paird.api.Suite;
+import dev.paird.io.AtomicFiles;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A certificate withdrawn in place ({@link WrittenOutputs}): what each state of the write leaves is
- * read by OpenSSL, as nginx, curl and the others read {@code trusted.pem}, without the withdrawn
- * certificate and with every other; and files that are not what paird wrote are left alone.
- * ConsumerFilesTest reads the finished withdrawal with every tool, GoTlsRecipeTest with Go.
+ * A certificate withdrawn in place ({@link WrittenOutputs}): one byte of each file changes, so that
+ * a reader that reads the file in pieces across the write sees the certificate trusted or
+ * withdrawn; OpenSSL, as nginx, curl and the others read {@code trusted.pem}, reads the withdrawn
+ * form without it and with every other; and files that are not what paird wrote are left alone.
+ * WithdrawalIT races a real paird; ConsumerFilesTest and the Go recipe read the finished
+ * withdrawal.
  */
 final class WrittenOutputsTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
   private static final List<X509Certificate> CERTS = TestCertificates.selfSigned("withdrawn", 3);
 
   @TempDir Path dir;
+
+  private final PeerEncodings encodings = new PeerEncodings();
 
   private Path pem() {
     return dir.resolve(TrustFiles.PEM_NAME);
@@ -47,99 +54,109 @@ final class WrittenOutputsTest {
   }
 
   @Test
-  void withdrawnPem_changesTheCommentAndOneByteOfEachBoundaryOnly() throws Exception {
-    TrustedPeer peer = trustAll().get(1);
-    PeerEncodings.Encoded encoded = new PeerEncodings().of(peer);
-    byte[] entry = encoded.pemEntry();
+  void withdraw_changesOneByteOfEachFile_theBeginLinesHyphenAndTheBagType() throws Exception {
+    List<TrustedPeer> peers = trustAll();
+    byte[] pemBefore = Files.readAllBytes(pem());
+    byte[] pkcs12Before = Files.readAllBytes(pkcs12());
 
-    byte[] replacement = WrittenOutputs.withdrawnPem(encoded);
+    assertThat(WrittenOutputs.of(peers).withdraw(pem(), pkcs12(), peers.get(1), peers, encodings))
+        .isTrue();
 
-    byte[] after = entry.clone();
-    System.arraycopy(replacement, 0, after, 2, replacement.length);
-    String text = new String(after, StandardCharsets.US_ASCII);
-    assertThat(text)
-        .startsWith("# " + WrittenOutputs.WITHDRAWN_COMMENT)
-        .contains("\n#----BEGIN CERTIFICATE-----\n", "\n#----END CERTIFICATE-----\n")
-        .doesNotContain("-----BEGIN", "-----END", peer.fingerprint());
-    assertThat(after).hasSameSizeAs(entry);
-    int start = encoded.pemStart();
-    assertThat(Arrays.copyOfRange(after, start + 1, entry.length - 26))
-        .as("the certificate's base64 lines, unchanged")
-        .isEqualTo(Arrays.copyOfRange(entry, start + 1, entry.length - 26));
+    byte[] pemAfter = Files.readAllBytes(pem());
+    List<Integer> pemChanged = differences(pemBefore, pemAfter);
+    assertThat(pemChanged).hasSize(1);
+    int at = pemChanged.get(0);
+    assertThat(new String(pemAfter, at, 28, StandardCharsets.US_ASCII))
+        .isEqualTo("#----BEGIN CERTIFICATE-----\n");
+    assertThat(pemBefore[at - 1]).as("at the start of a line").isEqualTo((byte) '\n');
+    byte[] pkcs12After = Files.readAllBytes(pkcs12());
+    List<Integer> pkcs12Changed = differences(pkcs12Before, pkcs12After);
+    assertThat(pkcs12Changed).hasSize(1);
+    assertThat(pkcs12Before[pkcs12Changed.get(0)]).as("certBag's last arc").isEqualTo((byte) 3);
+    assertThat(pkcs12After[pkcs12Changed.get(0)]).isZero();
+    assertThat(javaStore())
+        .containsExactlyInAnyOrder(peers.get(0).fingerprint(), peers.get(2).fingerprint());
   }
 
   @Test
-  void tornWithdrawal_beginLineChangedAlone_isReadByOpenSslWithoutTheCertificate()
+  void withdrawnInPlace_openSslReadsEveryOtherCertificate_javaNeedsTheEndLineToo()
       throws Exception {
     List<TrustedPeer> peers = trustAll();
-    TrustedPeer withdrawn = peers.get(1);
-    PeerEncodings.Encoded encoded = new PeerEncodings().of(withdrawn);
-    byte[] bundle = Files.readAllBytes(pem());
-    int at = indexOf(bundle, encoded.pemEntry());
-    // What a torn write or a reader in the middle of the copy can see: the comment and the BEGIN
-    // line written, the END line not yet.
-    byte[] replacement = WrittenOutputs.withdrawnPem(encoded);
-    int beginHyphen = encoded.pemStart() - 2;
-    System.arraycopy(replacement, 0, bundle, at + 2, beginHyphen + 1);
-    Files.write(pem(), bundle);
+    WrittenOutputs.of(peers).withdraw(pem(), pkcs12(), peers.get(1), peers, encodings);
 
     assertThat(opensslVerify(peers.get(0))).isTrue();
     assertThat(opensslVerify(peers.get(2))).isTrue();
-    assertThat(opensslVerify(withdrawn)).as("the withdrawn certificate").isFalse();
-    // Java's PEM reader refuses the whole bundle rather than trust anything in it.
+    assertThat(opensslVerify(peers.get(1))).as("the withdrawn certificate").isFalse();
+    // Which is why the store writes trusted.pem whole right after, or, if it cannot, this:
     try (InputStream in = Files.newInputStream(pem())) {
       assertThatThrownBy(() -> CertificateFactory.getInstance("X.509").generateCertificates(in))
           .isInstanceOf(CertificateException.class);
     }
+
+    WrittenOutputs.withdrawEndLine(pem(), peers.get(1), peers, encodings);
+
+    assertThat(TestCertificates.bundleFingerprints(pem()))
+        .containsExactly(peers.get(0).fingerprint(), peers.get(2).fingerprint());
+    assertThat(opensslVerify(peers.get(0))).isTrue();
+    assertThat(opensslVerify(peers.get(1))).isFalse();
   }
 
   @Test
   void withdraw_filesNotAsWritten_changesNothing_andSaysSo() throws Exception {
     List<TrustedPeer> peers = trustAll();
-    WrittenOutputs written = WrittenOutputs.of(peers);
-    PeerEncodings encodings = new PeerEncodings();
     Files.writeString(pem(), "# a line added by hand\n" + Files.readString(pem()));
     byte[] pemBefore = Files.readAllBytes(pem());
     byte[] pkcs12Before = Files.readAllBytes(pkcs12());
 
-    assertThat(written.withdraw(pem(), pkcs12(), peers.get(1), encodings)).isFalse();
+    assertThat(WrittenOutputs.of(peers).withdraw(pem(), pkcs12(), peers.get(1), peers, encodings))
+        .isFalse();
 
     assertThat(pem()).hasBinaryContent(pemBefore);
     assertThat(pkcs12()).hasBinaryContent(pkcs12Before);
   }
 
   @Test
-  void withdraw_samePeerTwice_theSecondFindsNothingToDo() throws Exception {
+  void withdrawals_oneAfterAnother_findTheStoresEntriesPastTheWithdrawnOnes() throws Exception {
     List<TrustedPeer> peers = trustAll();
     WrittenOutputs written = WrittenOutputs.of(peers);
-    PeerEncodings encodings = new PeerEncodings();
 
-    assertThat(written.withdraw(pem(), pkcs12(), peers.get(0), encodings)).isTrue();
-    byte[] pemBefore = Files.readAllBytes(pem());
-    assertThat(written.withdraw(pem(), pkcs12(), peers.get(0), encodings)).isFalse();
-    // A later withdrawal finds the others where they were, past the withdrawn entry.
-    assertThat(written.withdraw(pem(), pkcs12(), peers.get(2), encodings)).isTrue();
+    assertThat(written.withdraw(pem(), pkcs12(), peers.get(0), peers, encodings)).isTrue();
+    // As the store does: trusted.pem written whole without it; trusted.p12 keeps the entry.
+    List<TrustedPeer> left = peers.subList(1, 3);
+    AtomicFiles.write(pem(), TrustFiles.pemParts(left, encodings), AtomicFiles.PUBLIC);
+    assertThat(written.withdraw(pem(), pkcs12(), peers.get(0), left, encodings))
+        .as("already withdrawn")
+        .isFalse();
+    assertThat(written.withdraw(pem(), pkcs12(), peers.get(2), left, encodings)).isTrue();
 
-    assertThat(pem()).hasSize(pemBefore.length);
-    assertThat(TestCertificates.bundleFingerprints(pem()))
-        .containsExactly(peers.get(1).fingerprint());
+    assertThat(javaStore()).containsExactly(peers.get(1).fingerprint());
     assertThat(opensslVerify(peers.get(1))).isTrue();
-    assertThat(opensslVerify(peers.get(0))).isFalse();
     assertThat(opensslVerify(peers.get(2))).isFalse();
+  }
+
+  private static List<Integer> differences(byte[] before, byte[] after) {
+    assertThat(after).hasSameSizeAs(before);
+    List<Integer> at = new ArrayList<>();
+    for (int i = 0; i < before.length; i++) {
+      if (before[i] != after[i]) {
+        at.add(i);
+      }
+    }
+    return at;
+  }
+
+  /** The aliases of trusted.p12 as Java loads it. */
+  private List<String> javaStore() throws Exception {
+    KeyStore keyStore = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(pkcs12())) {
+      keyStore.load(in, null);
+    }
+    return Collections.list(keyStore.aliases());
   }
 
   /** Whether {@code openssl verify -CAfile trusted.pem} accepts the peer's certificate. */
   private boolean opensslVerify(TrustedPeer peer) throws Exception {
     return TestCertificates.opensslVerifies(
         dir, peer.certificate(), "-no-CApath", "-CAfile", pem().toString());
-  }
-
-  private static int indexOf(byte[] in, byte[] what) {
-    for (int i = 0; i <= in.length - what.length; i++) {
-      if (Arrays.equals(in, i, i + what.length, what, 0, what.length)) {
-        return i;
-      }
-    }
-    throw new AssertionError("not found");
   }
 }
