@@ -107,16 +107,20 @@ final class WrittenOutputs {
     }
     PeerEncodings.Encoded encoded = encodings.of(peer);
     int header = TrustedPkcs12.headerLength(entriesLength);
+    int bagTypeEnd;
+    try {
+      bagTypeEnd = TrustedPkcs12.bagTypeEnd(encoded.pkcs12Entry());
+    } catch (IllegalArgumentException e) {
+      // Not an entry TrustedPkcs12 made: written whole rather than changed where it cannot be.
+      return false;
+    }
     try (FileChannel pemChannel = openRegular(pemFile);
         FileChannel pkcs12 = openRegular(pkcs12File)) {
       if (!holds(pemChannel, pem.fileLength(), pem.at(), encoded.pemEntry())
           || !holds(pkcs12, header + entriesLength, header + entryAt, encoded.pkcs12Entry())) {
         return false;
       }
-      writeByte(
-          pkcs12,
-          header + entryAt + TrustedPkcs12.bagTypeEnd(encoded.pkcs12Entry()),
-          TrustedPkcs12.WITHDRAWN_BAG_TYPE);
+      writeByte(pkcs12, header + entryAt + bagTypeEnd, TrustedPkcs12.WITHDRAWN_BAG_TYPE);
       pkcs12.force(false);
       writeByte(pemChannel, pem.at() + encoded.pemStart(), (byte) '#');
       pemChannel.force(false);
@@ -140,12 +144,15 @@ final class WrittenOutputs {
     if (pem == null) {
       return;
     }
-    byte[] entry = encodings.of(peer).pemEntry();
+    int end = indexOf(encodings.of(peer).pemEntry(), END_LINE);
+    if (end < 0) {
+      return;
+    }
     try (FileChannel channel = openRegular(pemFile)) {
       if (channel.size() != pem.fileLength()) {
         return;
       }
-      writeByte(channel, pem.at() + indexOf(entry, END_LINE, 0) + 1, (byte) '#');
+      writeByte(channel, pem.at() + end + 1, (byte) '#');
       channel.force(false);
     }
   }
@@ -198,12 +205,13 @@ final class WrittenOutputs {
     }
   }
 
-  private static int indexOf(byte[] in, byte[] what, int from) {
-    for (int i = from; i <= in.length - what.length; i++) {
+  /** Where {@code what} first starts in {@code in}, or -1. */
+  private static int indexOf(byte[] in, byte[] what) {
+    for (int i = 0; i <= in.length - what.length; i++) {
       if (Arrays.equals(in, i, i + what.length, what, 0, what.length)) {
         return i;
       }
     }
-    throw new IllegalArgumentException("a PEM entry without an END line");
+    return -1;
   }
 }

@@ -4,18 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paird.trust.HubFill;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -109,8 +104,8 @@ final class WithdrawalIT {
             .isZero();
         Set<String> listed = listed(ctl);
         assertThat(listed).doesNotContain(peer);
-        assertThat(pemFingerprints(state.resolve("trusted.pem"))).isEqualTo(listed);
-        assertThat(pkcs12Fingerprints(state.resolve("trusted.p12"))).isEqualTo(listed);
+        OutputCertificates.assertHoldExactly(
+            state, listed, "a remove after " + file + " was deleted");
       }
     }
   }
@@ -156,33 +151,5 @@ final class WithdrawalIT {
       out.add(peer.path("fingerprint").textValue());
     }
     return out;
-  }
-
-  private static Set<String> pemFingerprints(Path pem) throws Exception {
-    Set<String> out = new TreeSet<>();
-    try (InputStream in = Files.newInputStream(pem)) {
-      for (Certificate certificate :
-          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        out.add(fingerprint(certificate));
-      }
-    }
-    return out;
-  }
-
-  private static Set<String> pkcs12Fingerprints(Path p12) throws Exception {
-    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(p12)) {
-      store.load(in, null);
-    }
-    Set<String> out = new TreeSet<>();
-    for (String alias : java.util.Collections.list(store.aliases())) {
-      out.add(fingerprint(store.getCertificate(alias)));
-    }
-    return out;
-  }
-
-  private static String fingerprint(Certificate certificate) throws Exception {
-    return HexFormat.of()
-        .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
   }
 }
