@@ -24,13 +24,7 @@ final class LauncherLibraryIT {
     Files.writeString(empty.resolve("README"), "not a jar\n");
 
     for (Path lib : List.of(dir.resolve("missing"), empty)) {
-      Launcher.Run run =
-          Launcher.run(
-              dir,
-              Path.of("/dev/null"),
-              dir.resolve("err.txt"),
-              List.of("--version"),
-              Map.of("PAIRCTL_LIB", lib.toString()));
+      Launcher.Run run = version(Map.of("PAIRCTL_LIB", lib.toString()));
 
       assertThat(run.status()).as(run.err()).isEqualTo(1);
       assertThat(run.err())
@@ -45,13 +39,7 @@ final class LauncherLibraryIT {
   @Test
   void javaHomeWithoutJava_orNoJavaOnPath_isNamed() throws Exception {
     Path notJava = Files.createDirectory(dir.resolve("not-a-jdk"));
-    Launcher.Run wrongHome =
-        Launcher.run(
-            dir,
-            Path.of("/dev/null"),
-            dir.resolve("err.txt"),
-            List.of("--version"),
-            Map.of("JAVA_HOME", notJava.toString()));
+    Launcher.Run wrongHome = version(Map.of("JAVA_HOME", notJava.toString()));
 
     assertThat(wrongHome.status()).as(wrongHome.err()).isEqualTo(1);
     assertThat(wrongHome.err())
@@ -64,16 +52,16 @@ final class LauncherLibraryIT {
     // A PATH with what the launcher runs before java, and no java.
     Path bin = Files.createDirectory(dir.resolve("bin"));
     Files.createSymbolicLink(bin.resolve("readlink"), Path.of("/usr/bin/readlink"));
-    Launcher.Run noJava =
-        Launcher.run(
-            dir,
-            Path.of("/dev/null"),
-            dir.resolve("err.txt"),
-            List.of("--version"),
-            Map.of("JAVA_HOME", "", "PATH", bin.toString()));
+    Launcher.Run noJava = version(Map.of("JAVA_HOME", "", "PATH", bin.toString()));
 
     assertThat(noJava.status()).as(noJava.err()).isEqualTo(1);
     assertThat(noJava.err())
         .isEqualTo("pairctl: no java on PATH; install Java 17 or later, or set JAVA_HOME to one\n");
+  }
+
+  /** {@code pairctl --version} with {@code environment} added to a test's. */
+  private Launcher.Run version(Map<String, String> environment) throws Exception {
+    return Launcher.run(
+        dir, Path.of("/dev/null"), dir.resolve("err.txt"), List.of("--version"), environment);
   }
 }
